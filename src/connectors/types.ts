@@ -1,0 +1,82 @@
+/**
+ * The contracts between connectors and the runtime. A connector is described on every thread by
+ * the same job module; `open` is called inside the worker thread that owns the partition (source)
+ * or the subtask (sink), so nothing here ever crosses a thread boundary.
+ */
+
+/** Where a record came from: enough to name it in an error and to replay from it. */
+export type Offset = number;
+
+export interface SourceOutput<T> {
+  /**
+   * Hands one record to the runtime.
+   * @param timestampMs event time in epoch ms, or NaN when the record has none.
+   * @param createdMs when the record came into being (epoch ms, fractional), for latency; NaN if unknown.
+   */
+  emit(value: T, offset: Offset, timestampMs: number, createdMs: number): void;
+  /** A record that could not be read goes here with the reason; it is counted, never dropped silently. */
+  deadLetter(raw: string, reason: string, offset: Offset): void;
+}
+
+export interface SourceContext {
+  partition: number;
+  parallelism: number;
+  /** Job-scoped working directory (exists; private to this run). */
+  workDir: string;
+  /** When the job started (epoch ms), the same on every thread: a schedule that must agree across partitions starts here. */
+  startMs: number;
+  /** High-resolution epoch time in ms; use this rather than Date.now() so every thread agrees. */
+  nowMs(): number;
+}
+
+/** The end of a bounded partition. */
+export const END = -1;
+
+export interface SourceReader<T> {
+  /**
+   * Emits up to `max` records that are available now, through `out`.
+   * Returns how many were emitted (dead letters count too), or END once the partition is exhausted
+   * and nothing more will come. May return a promise (network sources); synchronous is faster.
+   */
+  poll(max: number, out: SourceOutput<T>): number | Promise<number>;
+  /**
+   * After a poll that returned 0: how many ms until records are expected (a rate-limited generator
+   * knows exactly). Undefined means unknown; the runtime backs off on its own.
+   */
+  idleMs?(): number | undefined;
+  /** A JSON-serialisable position from which `open` can resume (for checkpoints). */
+  position(): unknown;
+  close(): void | Promise<void>;
+}
+
+export interface SourceSpec<T> {
+  readonly kind: string;
+  /** How many partitions this source has; the job's parallelism defaults to it. */
+  partitions(): number;
+  /** Opens one partition, inside the worker thread that owns it; `from` is a position() to resume at. */
+  open(partition: number, ctx: SourceContext, from?: unknown): SourceReader<T> | Promise<SourceReader<T>>;
+}
+
+export interface SinkContext {
+  /** Index of this sink instance (= worker index); sinks run with the job's parallelism. */
+  subtask: number;
+  parallelism: number;
+  workDir: string;
+  nowMs(): number;
+}
+
+export interface SinkWriter<T> {
+  write(value: T, timestampMs: number, createdMs: number): void;
+  /** Makes everything written so far durable/visible. Called at each epoch end, when the stream idles, and before close. */
+  flush(): void | Promise<void>;
+  close(): void | Promise<void>;
+  /** What the sink hands back to the job's caller when the job ends (e.g. collected records). */
+  result?(): unknown;
+}
+
+export interface SinkSpec<T> {
+  readonly kind: string;
+  /** A stable name; results and metrics are reported under it. */
+  readonly name: string;
+  open(ctx: SinkContext): SinkWriter<T> | Promise<SinkWriter<T>>;
+}

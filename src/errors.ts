@@ -1,0 +1,93 @@
+/**
+ * Errors with stable codes. They cross thread boundaries as plain objects
+ * ({ code, message, operator, retriable, stack, … }) because postMessage loses class identity.
+ */
+export type ErrorCode =
+  | 'WEIR_USER_FUNCTION' // a user function threw
+  | 'WEIR_RECORD_TOO_LARGE' // an encoded record does not fit in a ring frame
+  | 'WEIR_WORKER_DIED' // a worker thread exited or crashed
+  | 'WEIR_ENCODE' // a record could not be encoded by its codec
+  | 'WEIR_DECODE' // a frame could not be decoded
+  | 'WEIR_SOURCE' // a source failed
+  | 'WEIR_SINK' // a sink failed
+  | 'WEIR_JOB_DEFINITION' // the job module is not a valid job
+  | 'WEIR_CONFIG' // bad options
+  | 'WEIR_ABORTED'; // the job was stopped because another part failed
+
+export interface ErrorDetails {
+  operator?: string;
+  partition?: number;
+  offset?: number | string;
+  worker?: number;
+  retriable?: boolean;
+  cause?: unknown;
+}
+
+export class WeirError extends Error {
+  readonly code: ErrorCode;
+  readonly operator?: string;
+  readonly partition?: number;
+  readonly offset?: number | string;
+  readonly worker?: number;
+  readonly retriable: boolean;
+
+  constructor(code: ErrorCode, message: string, details: ErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = 'WeirError';
+    this.code = code;
+    this.operator = details.operator;
+    this.partition = details.partition;
+    this.offset = details.offset;
+    this.worker = details.worker;
+    this.retriable = details.retriable ?? false;
+  }
+}
+
+export interface PlainError {
+  code: ErrorCode;
+  message: string;
+  operator?: string;
+  partition?: number;
+  offset?: number | string;
+  worker?: number;
+  retriable: boolean;
+  stack?: string;
+}
+
+export function toPlainError(err: unknown): PlainError {
+  if (err instanceof WeirError) {
+    return {
+      code: err.code,
+      message: err.message,
+      operator: err.operator,
+      partition: err.partition,
+      offset: err.offset,
+      worker: err.worker,
+      retriable: err.retriable,
+      stack: err.stack,
+    };
+  }
+  if (err && typeof err === 'object' && 'code' in err && typeof (err as PlainError).code === 'string' && String((err as PlainError).code).startsWith('WEIR_')) {
+    return err as PlainError;
+  }
+  const e = err instanceof Error ? err : new Error(String(err));
+  return { code: 'WEIR_ABORTED', message: e.message, retriable: false, stack: e.stack };
+}
+
+export function fromPlainError(plain: PlainError): WeirError {
+  const err = new WeirError(plain.code, plain.message, plain);
+  if (plain.stack) err.stack = plain.stack;
+  return err;
+}
+
+/** Wraps an exception thrown by user code, keeping its stack and naming where it happened. */
+export function userFunctionError(cause: unknown, operator: string, partition: number, offset: number | string): WeirError {
+  const inner = cause instanceof Error ? cause : new Error(String(cause));
+  const err = new WeirError(
+    'WEIR_USER_FUNCTION',
+    `operator "${operator}" threw on the record from source partition ${partition} at offset ${offset}: ${inner.message}`,
+    { operator, partition, offset, cause: inner },
+  );
+  err.stack = `${err.name} [${err.code}]: ${err.message}\n--- original stack ---\n${inner.stack ?? inner.message}`;
+  return err;
+}

@@ -1,0 +1,35 @@
+/**
+ * Every limit weir enforces, in one place. Units are last in the names.
+ * Code that depends on one of these asserts it rather than assuming it.
+ */
+export const limits = {
+  /** Default bytes of frame data in one single-producer/single-consumer ring. Power of two. */
+  ringCapacityBytes: 1 << 20,
+  /** Smallest and largest ring the runtime accepts. */
+  ringCapacityBytesMin: 1 << 12,
+  ringCapacityBytesMax: 1 << 28,
+  /** A frame may take at most this fraction of a ring (1/4): a larger record is rejected with WEIR_RECORD_TOO_LARGE. */
+  frameFractionOfRingMax: 4,
+  /** Records a source is asked for per poll; also the most frames published at once. */
+  sourceBatchRecordsMax: 512,
+  /** Spin iterations before a waiting thread parks on its doorbell. */
+  spinIterationsBeforePark: 200,
+  /** A parked thread wakes at least this often to look at control flags (stop, abort). */
+  parkTimeoutMs: 50,
+  /** Key groups: the unit of key → worker routing (and later of state redistribution). */
+  keyGroupsDefault: 128,
+  keyGroupsMax: 32768,
+  /** Worker threads one job may use. */
+  parallelismMax: 64,
+  /** Micro-batch trigger and the records one batch may take per partition. */
+  microBatchIntervalMsDefault: 100,
+  microBatchRecordsMaxDefault: 100_000,
+  /** Sinks are flushed at least this often in continuous mode when the stream is idle. */
+  sinkFlushIntervalMs: 50,
+  /** Metrics are refreshed in shared memory this often by each worker. */
+  metricsIntervalMs: 100,
+} as const;
+
+export function assert(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new Error(`assertion failed: ${message}`);
+}
