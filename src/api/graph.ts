@@ -1,0 +1,74 @@
+import type { SinkSpec, SourceSpec } from '../connectors/types.ts';
+import type { Codec } from '../channel/codec.ts';
+import type { KeyedProcessFunction } from './functions.ts';
+
+/**
+ * The logical job graph. Every thread builds it from the same job module, in the same order, so
+ * node ids agree across threads without anything being sent between them.
+ */
+export type NodeId = number;
+
+interface NodeBase {
+  id: NodeId;
+  /** Human-readable, unique within the job: used in metrics and in errors. */
+  name: string;
+  /** Optional user-assigned stable id (for state across job changes). */
+  uid?: string;
+}
+
+export type LogicalNode =
+  | (NodeBase & { kind: 'source'; spec: SourceSpec<unknown> })
+  | (NodeBase & { kind: 'map'; input: NodeId; fn: (value: unknown) => unknown })
+  | (NodeBase & { kind: 'filter'; input: NodeId; fn: (value: unknown) => boolean })
+  | (NodeBase & { kind: 'flatMap'; input: NodeId; fn: (value: unknown, out: Collector<unknown>) => void })
+  | (NodeBase & { kind: 'union'; inputs: NodeId[] })
+  | (NodeBase & { kind: 'keyBy'; input: NodeId; key: (value: unknown) => unknown; codec: Codec<unknown> | undefined })
+  | (NodeBase & { kind: 'process'; input: NodeId; fn: KeyedProcessFunction<unknown, unknown, unknown> })
+  | (NodeBase & { kind: 'sink'; input: NodeId; spec: SinkSpec<unknown> });
+
+export type NodeKind = LogicalNode['kind'];
+
+/** A node as the API adds it: the graph assigns the id and makes the name unique. */
+export type NewNode = LogicalNode extends infer N ? (N extends LogicalNode ? Omit<N, 'id' | 'name'> & { name?: string } : never) : never;
+
+export interface Collector<T> {
+  collect(value: T): void;
+}
+
+export class JobGraph {
+  readonly nodes: LogicalNode[] = [];
+  deadLetterSink: SinkSpec<unknown> | undefined;
+  private readonly names = new Set<string>();
+
+  add(node: NewNode): LogicalNode {
+    const id = this.nodes.length;
+    const name = this.uniqueName(node.name ?? `${node.kind}#${id}`);
+    const full = { ...node, id, name } as LogicalNode;
+    this.nodes.push(full);
+    return full;
+  }
+
+  rename(id: NodeId, name: string): void {
+    const node = this.nodes[id];
+    this.names.delete(node.name);
+    node.name = this.uniqueName(name);
+  }
+
+  inputsOf(node: LogicalNode): NodeId[] {
+    if (node.kind === 'source') return [];
+    if (node.kind === 'union') return node.inputs;
+    return [node.input];
+  }
+
+  /** Nodes that read from `id`, in id order. */
+  consumersOf(id: NodeId): LogicalNode[] {
+    return this.nodes.filter((n) => this.inputsOf(n).includes(id));
+  }
+
+  private uniqueName(name: string): string {
+    let candidate = name;
+    for (let i = 2; this.names.has(candidate); i++) candidate = `${name}-${i}`;
+    this.names.add(candidate);
+    return candidate;
+  }
+}

@@ -1,0 +1,90 @@
+import type { Codec } from '../channel/codec.ts';
+import type { SinkSpec, SourceSpec } from '../connectors/types.ts';
+import { WeirError } from '../errors.ts';
+import { JobGraph } from './graph.ts';
+import { DataStream, type OperatorOptions } from './stream.ts';
+
+export type ExecutionMode = 'continuous' | 'micro-batch';
+
+/** Settings a job may fix for itself; command-line flags and run() options override them. */
+export interface JobSettings {
+  name?: string;
+  /** Worker threads; default: the largest partition count among the job's sources. */
+  parallelism?: number;
+  mode?: ExecutionMode;
+  /** Micro-batch trigger interval (ms) and the records a batch takes per partition at most. */
+  microBatchIntervalMs?: number;
+  microBatchRecordsMax?: number;
+  /** Codec for records that cross workers at keyBy, unless keyBy names its own. Default JSON. */
+  codec?: Codec<unknown>;
+  /** Number of key groups (the unit of routing and of state redistribution). */
+  keyGroups?: number;
+  ringCapacityBytes?: number;
+}
+
+/** What the job's build function gets: sources, parameters and job-wide settings. */
+export class StreamEnv {
+  readonly graph = new JobGraph();
+
+  constructor(
+    /** Free-form parameters (`weir run job.ts --param rate=1000`). Always strings from the CLI. */
+    readonly params: Readonly<Record<string, string>>,
+  ) {}
+
+  /** Adds a source; each of its partitions is pinned to one worker thread. */
+  source<T>(spec: SourceSpec<T>, options: OperatorOptions = {}): DataStream<T> {
+    const node = this.graph.add({ kind: 'source', spec: spec as SourceSpec<unknown>, name: options.name ?? spec.kind, uid: options.uid });
+    return new DataStream<T>(this.graph, node.id);
+  }
+
+  /** Where records that cannot be read or timestamped go, with the reason (default: a JSON-lines file in the job's work dir). */
+  deadLetterTo(sink: SinkSpec<unknown>): void {
+    this.graph.deadLetterSink = sink;
+  }
+
+  /** A numeric parameter with a default. */
+  numberParam(name: string, fallback: number): number {
+    const raw = this.params[name];
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!Number.isFinite(value)) throw new WeirError('WEIR_CONFIG', `parameter ${name}=${raw} is not a number`);
+    return value;
+  }
+}
+
+export interface JobDefinition {
+  readonly kind: 'weir-job';
+  readonly settings: JobSettings;
+  build(env: StreamEnv): void;
+}
+
+/**
+ * Declares a job. The module that calls it must `export default` the result: every worker thread
+ * imports the same module and builds the same graph, so user functions never cross threads.
+ */
+export function defineJob(build: (env: StreamEnv) => void, settings: JobSettings = {}): JobDefinition {
+  return { kind: 'weir-job', settings, build };
+}
+
+export function isJobDefinition(value: unknown): value is JobDefinition {
+  return typeof value === 'object' && value !== null && (value as JobDefinition).kind === 'weir-job' && typeof (value as JobDefinition).build === 'function';
+}
+
+/** Imports a job module (any thread) and builds its graph. */
+export async function loadJob(jobUrl: string, params: Record<string, string>): Promise<{ definition: JobDefinition; env: StreamEnv }> {
+  let mod: { default?: unknown };
+  try {
+    mod = await import(jobUrl);
+  } catch (cause) {
+    throw new WeirError('WEIR_JOB_DEFINITION', `cannot import job module ${jobUrl}: ${(cause as Error).message}`, { cause });
+  }
+  const definition = mod.default;
+  if (!isJobDefinition(definition)) {
+    throw new WeirError('WEIR_JOB_DEFINITION', `${jobUrl} must \`export default defineJob(…)\``);
+  }
+  const env = new StreamEnv(params);
+  definition.build(env);
+  if (!env.graph.nodes.some((n) => n.kind === 'source')) throw new WeirError('WEIR_JOB_DEFINITION', `${jobUrl}: the job has no source`);
+  if (!env.graph.nodes.some((n) => n.kind === 'sink')) throw new WeirError('WEIR_JOB_DEFINITION', `${jobUrl}: the job has no sink`);
+  return { definition, env };
+}

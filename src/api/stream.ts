@@ -1,0 +1,102 @@
+import type { Codec } from '../channel/codec.ts';
+import type { SinkSpec } from '../connectors/types.ts';
+import { WeirError } from '../errors.ts';
+import { toProcessFunction, type KeyedProcessFn } from './functions.ts';
+import type { Collector, JobGraph, NewNode, NodeId } from './graph.ts';
+
+export interface OperatorOptions {
+  /** Name in metrics and errors (unique; a suffix is added on collision). */
+  name?: string;
+  /** Stable id for state across job changes. */
+  uid?: string;
+}
+
+export interface KeyByOptions extends OperatorOptions {
+  /** How records are encoded when they cross to another worker (default: the job's codec, JSON unless set). */
+  codec?: Codec<unknown>;
+}
+
+/** A stream of records of type T: the DataStream of Flink, the KStream of Kafka Streams. */
+export class DataStream<T> {
+  constructor(
+    protected readonly graph: JobGraph,
+    readonly nodeId: NodeId,
+  ) {}
+
+  /** Renames the operator that produces this stream. */
+  name(name: string): this {
+    this.graph.rename(this.nodeId, name);
+    return this;
+  }
+
+  /** Sets a stable uid on the operator that produces this stream. */
+  uid(uid: string): this {
+    this.graph.nodes[this.nodeId].uid = uid;
+    return this;
+  }
+
+  map<U>(fn: (value: T) => U, options: OperatorOptions = {}): DataStream<U> {
+    return this.derive<U>({ kind: 'map', input: this.nodeId, fn: fn as (v: unknown) => unknown, ...options });
+  }
+
+  filter(fn: (value: T) => boolean, options: OperatorOptions = {}): DataStream<T> {
+    return this.derive<T>({ kind: 'filter', input: this.nodeId, fn: fn as (v: unknown) => boolean, ...options });
+  }
+
+  /** Zero or more outputs per record, through `out.collect`. */
+  flatMap<U>(fn: (value: T, out: Collector<U>) => void, options: OperatorOptions = {}): DataStream<U> {
+    return this.derive<U>({ kind: 'flatMap', input: this.nodeId, fn: fn as (v: unknown, o: Collector<unknown>) => void, ...options });
+  }
+
+  /** Partitions the stream by key: every record of a key goes to the same worker, always the same one. */
+  keyBy<K>(key: (value: T) => K, options: KeyByOptions = {}): KeyedStream<T, K> {
+    const { codec, ...rest } = options;
+    const node = this.graph.add({ kind: 'keyBy', input: this.nodeId, key: key as (v: unknown) => unknown, codec, ...rest });
+    return new KeyedStream<T, K>(this.graph, node.id);
+  }
+
+  /** Merges streams of the same type. */
+  union(...others: DataStream<T>[]): DataStream<T> {
+    for (const other of others) {
+      if (other.graph !== this.graph) throw new WeirError('WEIR_JOB_DEFINITION', 'union: streams belong to different jobs');
+    }
+    return this.derive<T>({ kind: 'union', inputs: [this.nodeId, ...others.map((o) => o.nodeId)] });
+  }
+
+  /** Writes the stream to a sink. Ends the chain. */
+  sinkTo(sink: SinkSpec<T>, options: OperatorOptions = {}): void {
+    this.graph.add({ kind: 'sink', input: this.nodeId, spec: sink as SinkSpec<unknown>, name: options.name ?? sink.name, uid: options.uid });
+  }
+
+  protected derive<U>(node: NewNode): DataStream<U> {
+    const added = this.graph.add(node);
+    return new DataStream<U>(this.graph, added.id);
+  }
+}
+
+/**
+ * A stream partitioned by key. Keyed operators see state scoped to the current key; any other
+ * operator (map, sinkTo, …) runs on the partitioned stream, on the worker that owns the key.
+ */
+export class KeyedStream<T, K> extends DataStream<T> {
+
+  /** A keyed process function: per-record logic with keyed state (Flink's KeyedProcessFunction). */
+  process<U>(fn: KeyedProcessFn<T, K, U>, options: OperatorOptions = {}): DataStream<U> {
+    const node = this.graph.add({ kind: 'process', input: this.nodeId, fn: toProcessFunction(fn) as never, ...options });
+    return new DataStream<U>(this.graph, node.id);
+  }
+
+  /** Rolling reduce per key: emits the updated aggregate after every record (as Flink's KeyedStream.reduce). */
+  reduce(fn: (accumulator: T, value: T) => T, options: OperatorOptions = {}): DataStream<T> {
+    return this.process<T>(
+      (value, ctx) => {
+        const state = ctx.valueState<T>('reduce');
+        const previous = state.value();
+        const next = previous === undefined ? value : fn(previous, value);
+        state.update(next);
+        ctx.emit(next);
+      },
+      { name: options.name ?? 'reduce', uid: options.uid },
+    );
+  }
+}

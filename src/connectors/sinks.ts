@@ -1,0 +1,241 @@
+/**
+ * Simple sinks: files, the console, an in-memory collector, and the dead-letter record shape.
+ *
+ * None of them is transactional: flush() writes what was buffered, so after a recovery the
+ * records between the last checkpoint and the failure may appear twice (at-least-once).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { WeirError } from '../errors.ts';
+import type { SinkContext, SinkSpec, SinkWriter } from './types.ts';
+
+/** How a value becomes one line: 'jsonl' = JSON.stringify, or a function (a "\n" is added after it). */
+export type LineFormat<T> = 'jsonl' | ((value: T) => string);
+
+/** Text buffered by a file or console sink before it is written out even without a flush. */
+const pendingCharsMax = 1 << 20;
+
+function formatter<T>(format: LineFormat<T> | undefined, sink: string): (value: T) => string {
+  if (format === undefined || format === 'jsonl') {
+    return (value: T) => {
+      let text: string | undefined;
+      try {
+        text = JSON.stringify(value);
+      } catch (err) {
+        throw new WeirError('WEIR_ENCODE', `sink "${sink}": value is not JSON-serialisable: ${(err as Error).message}`, { operator: sink, cause: err });
+      }
+      // JSON.stringify(undefined / a function / a symbol) is undefined: write null so the line count still matches.
+      return text === undefined ? 'null' : text;
+    };
+  }
+  if (typeof format !== 'function') throw new WeirError('WEIR_CONFIG', `sink "${sink}": format must be 'jsonl' or a function`);
+  return (value: T) => {
+    try {
+      return String(format(value));
+    } catch (err) {
+      throw new WeirError('WEIR_USER_FUNCTION', `sink "${sink}": the format function threw: ${(err as Error)?.message ?? err}`, {
+        operator: sink,
+        cause: err,
+      });
+    }
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export interface FileSinkOptions<T> {
+  /** The file. With parallelism > 1, subtask s writes `<name>-<s><ext>` instead (see fileSinkPath). */
+  path: string;
+  /** Default `file:<path>`. */
+  name?: string;
+  /** Default 'jsonl'. */
+  format?: LineFormat<T>;
+  /** fdatasync at every flush (default false: flush hands the bytes to the OS; an fdatasync per epoch is expensive). */
+  fsync?: boolean;
+  /** Append to an existing file instead of truncating it at open (default false). */
+  append?: boolean;
+}
+
+/**
+ * The file subtask `subtask` of `parallelism` writes: `path` itself when parallelism is 1, else
+ * `-<subtask>` inserted before the extension (out.jsonl → out-0.jsonl, out-1.jsonl; data → data-0;
+ * .hidden → .hidden-0). Only the last extension counts: a.b.jsonl → a.b-0.jsonl.
+ */
+export function fileSinkPath(file: string, subtask: number, parallelism: number): string {
+  if (parallelism === 1) return file;
+  const { dir, name, ext } = path.parse(file);
+  return path.join(dir, `${name}-${subtask}${ext}`);
+}
+
+/**
+ * Writes one line per value to a file per subtask (created with its directory; truncated at open
+ * unless `append`). Lines are buffered as strings and written with one fs.writeSync at flush()
+ * (or once 1 Mi characters are pending).
+ */
+export function fileSink<T>(opts: FileSinkOptions<T>): SinkSpec<T> {
+  if (typeof opts.path !== 'string' || opts.path === '') throw new WeirError('WEIR_CONFIG', 'fileSink: path is required');
+  const name = opts.name ?? `file:${opts.path}`;
+  const format = formatter(opts.format, name);
+  return {
+    kind: 'file',
+    name,
+    open: (ctx: SinkContext) => new FileSinkWriter<T>(fileSinkPath(opts.path, ctx.subtask, ctx.parallelism), name, format, opts),
+  };
+}
+
+class FileSinkWriter<T> implements SinkWriter<T> {
+  private readonly fd: number;
+  private chunks: string[] = [];
+  private pendingChars = 0;
+  private closed = false;
+  private lines = 0;
+
+  constructor(
+    readonly file: string,
+    private readonly name: string,
+    private readonly format: (value: T) => string,
+    private readonly opts: FileSinkOptions<T>,
+  ) {
+    try {
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      this.fd = fs.openSync(file, opts.append ? 'a' : 'w');
+    } catch (err) {
+      throw new WeirError('WEIR_SINK', `sink "${name}": cannot open ${file}: ${(err as Error).message}`, { operator: name, cause: err });
+    }
+  }
+
+  write(value: T): void {
+    const line = this.format(value) + '\n';
+    this.chunks.push(line);
+    this.lines++;
+    this.pendingChars += line.length;
+    if (this.pendingChars >= pendingCharsMax) this.writeOut();
+  }
+
+  private writeOut(): void {
+    if (this.chunks.length === 0) return;
+    const text = this.chunks.length === 1 ? this.chunks[0] : this.chunks.join('');
+    this.chunks = [];
+    this.pendingChars = 0;
+    try {
+      const bytes = Buffer.from(text, 'utf8');
+      let done = 0;
+      while (done < bytes.length) done += fs.writeSync(this.fd, bytes, done, bytes.length - done);
+    } catch (err) {
+      throw new WeirError('WEIR_SINK', `sink "${this.name}": cannot write ${this.file}: ${(err as Error).message}`, {
+        operator: this.name,
+        cause: err,
+      });
+    }
+  }
+
+  flush(): void {
+    this.writeOut();
+    if (this.opts.fsync) fs.fdatasyncSync(this.fd);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    try {
+      this.flush();
+    } finally {
+      this.closed = true;
+      fs.closeSync(this.fd);
+    }
+  }
+
+  result(): { path: string; lines: number } {
+    return { path: this.file, lines: this.lines };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export interface ConsoleSinkOptions<T> {
+  /** Put before every line (default none). */
+  prefix?: string;
+  /** Default 'console'. */
+  name?: string;
+  /** Default 'jsonl'. */
+  format?: LineFormat<T>;
+}
+
+/**
+ * Writes one line per value to process.stdout (in a worker thread, Node forwards it to the main
+ * thread's stdout). Buffered; written at flush() (or once 1 Mi characters are pending).
+ */
+export function consoleSink<T>(opts: ConsoleSinkOptions<T> = {}): SinkSpec<T> {
+  const name = opts.name ?? 'console';
+  const format = formatter(opts.format, name);
+  const prefix = opts.prefix ?? '';
+  return {
+    kind: 'console',
+    name,
+    open: () => {
+      let chunks: string[] = [];
+      let pendingChars = 0;
+      const writeOut = (): void => {
+        if (chunks.length === 0) return;
+        const text = chunks.join('');
+        chunks = [];
+        pendingChars = 0;
+        process.stdout.write(text);
+      };
+      return {
+        write(value: T): void {
+          const line = prefix + format(value) + '\n';
+          chunks.push(line);
+          pendingChars += line.length;
+          if (pendingChars >= pendingCharsMax) writeOut();
+        },
+        flush: writeOut,
+        close: writeOut,
+      };
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Keeps every value in memory in the worker; result() returns them in arrival order, and the
+ * runtime merges the arrays of all subtasks into `results[name]`. For tests and small jobs only:
+ * it is unbounded (the memory grows with every record).
+ */
+export function collect<T>(name: string): SinkSpec<T> {
+  if (typeof name !== 'string' || name === '') throw new WeirError('WEIR_CONFIG', 'collect: a name is required');
+  return {
+    kind: 'collect',
+    name,
+    open: () => {
+      const values: T[] = [];
+      return {
+        write(value: T): void {
+          values.push(value);
+        },
+        flush(): void {},
+        close(): void {},
+        result: (): T[] => values,
+      };
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/** A record a source could not read, as dead-letter sinks receive it. */
+export interface DeadLetter {
+  /** The source (or operator) it came from. */
+  source: string;
+  partition: number;
+  /** Where in its partition (a source's offset: record offset, line number, …). */
+  offset: number | string;
+  reason: string;
+  /** The raw record as text. */
+  raw: string;
+}
+
+/** Builds a DeadLetter; `operator` names the source or operator (default 'source'). */
+export function deadLetterRecord(raw: string, reason: string, partition: number, offset: number | string, operator?: string): DeadLetter {
+  return { source: operator ?? 'source', partition, offset, reason, raw };
+}

@@ -1,0 +1,7 @@
+/** weir's public API. */
+export * from './api/index.ts';
+export * from './runtime/index.ts';
+export * from './connectors/index.ts';
+export { jsonCodec, bytesCodec, stringCodec, structCodec, flatbuffersCodec, type Codec } from './channel/codec.ts';
+export { WeirError, type ErrorCode, type PlainError } from './errors.ts';
+export { limits } from './limits.ts';

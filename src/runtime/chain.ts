@@ -1,0 +1,239 @@
+import type { KeyedContext } from '../api/functions.ts';
+import type { Collector, LogicalNode } from '../api/graph.ts';
+import type { SinkWriter } from '../connectors/types.ts';
+import { userFunctionError, WeirError } from '../errors.ts';
+import { HeapKeyedState } from '../state/heap-keyed-state.ts';
+import type { Plan } from './plan.ts';
+
+/**
+ * Operator chaining: inside a worker, operators are plain closures calling each other (no
+ * serialisation, no queue). Each compiled operator is a `Deliver` — "here is a record for you".
+ */
+export type Deliver = (value: unknown, timestampMs: number, createdMs: number) => void;
+
+/** Where the record being processed came from; errors name it. Set by sources and exchange readers. */
+export interface RecordPosition {
+  partition: number;
+  offset: number;
+}
+
+/** Local per-operator counters (flushed to shared metrics by the worker). */
+export interface OperatorCounters {
+  recordsIn: number;
+  recordsOut: number;
+}
+
+export interface ChainHooks {
+  /** Sends a record into exchange `exchange` (the keyBy's index) for worker `target`. */
+  send(exchange: number, target: number, value: unknown, timestampMs: number, createdMs: number): void;
+  /** Routes a key to its worker. */
+  workerOfKey(key: unknown): number;
+  sinkWriter(node: LogicalNode & { kind: 'sink' }): SinkWriter<unknown>;
+  subtask: number;
+}
+
+export interface CompiledChain {
+  /** Entry point of each node's consumers: a source's output, or an exchange's receiving side. */
+  outputOf: Deliver[];
+  counters: OperatorCounters[];
+  /** Keyed operators' open/close hooks. */
+  open(): void;
+  close(): void;
+}
+
+export function compileChain(plan: Plan, position: RecordPosition, hooks: ChainHooks): CompiledChain {
+  const { graph } = plan;
+  const counters: OperatorCounters[] = graph.nodes.map(() => ({ recordsIn: 0, recordsOut: 0 }));
+  const inputOf: Deliver[] = new Array(graph.nodes.length);
+  const outputOf: Deliver[] = new Array(graph.nodes.length);
+  const opens: Array<() => void> = [];
+  const closes: Array<() => void> = [];
+  const exchangeIndex = new Map(plan.exchanges.map((nodeId, index) => [nodeId, index]));
+
+  const fail = (cause: unknown, node: LogicalNode): WeirError => {
+    if (cause instanceof WeirError) return cause;
+    return userFunctionError(cause, node.name, position.partition, position.offset);
+  };
+
+  // Compile from the last node to the first, so every node's consumers exist when it is built.
+  for (let id = graph.nodes.length - 1; id >= 0; id--) {
+    const node = graph.nodes[id];
+    const c = counters[id];
+    const next = fanOut(graph.consumersOf(id).map((consumer) => inputOf[consumer.id]));
+    // A node's output as seen from outside: counted as the node's output.
+    outputOf[id] = (v, ts, cr) => {
+      c.recordsOut++;
+      next(v, ts, cr);
+    };
+
+    switch (node.kind) {
+      case 'source':
+        inputOf[id] = () => {
+          throw new Error('a source has no input');
+        };
+        break;
+      case 'union':
+        inputOf[id] = (v, ts, cr) => {
+          c.recordsIn++;
+          c.recordsOut++;
+          next(v, ts, cr);
+        };
+        break;
+      case 'map': {
+        const fn = node.fn;
+        inputOf[id] = (v, ts, cr) => {
+          c.recordsIn++;
+          let out: unknown;
+          try {
+            out = fn(v);
+          } catch (e) {
+            throw fail(e, node);
+          }
+          c.recordsOut++;
+          next(out, ts, cr);
+        };
+        break;
+      }
+      case 'filter': {
+        const fn = node.fn;
+        inputOf[id] = (v, ts, cr) => {
+          c.recordsIn++;
+          let keep: boolean;
+          try {
+            keep = fn(v);
+          } catch (e) {
+            throw fail(e, node);
+          }
+          if (keep) {
+            c.recordsOut++;
+            next(v, ts, cr);
+          }
+        };
+        break;
+      }
+      case 'flatMap': {
+        const fn = node.fn;
+        let curTs = NaN;
+        let curCreated = NaN;
+        const collector: Collector<unknown> = {
+          collect(value) {
+            c.recordsOut++;
+            next(value, curTs, curCreated);
+          },
+        };
+        inputOf[id] = (v, ts, cr) => {
+          c.recordsIn++;
+          const savedTs = curTs;
+          const savedCreated = curCreated;
+          curTs = ts;
+          curCreated = cr;
+          try {
+            fn(v, collector);
+          } catch (e) {
+            throw fail(e, node);
+          } finally {
+            curTs = savedTs;
+            curCreated = savedCreated;
+          }
+        };
+        break;
+      }
+      case 'keyBy': {
+        // Sending side: route by key into the exchange. The receiving side delivers straight to
+        // the consumers (outputOf[id]), called by the worker when a frame arrives.
+        const keyOf = node.key;
+        const exchange = exchangeIndex.get(id)!;
+        inputOf[id] = (v, ts, cr) => {
+          c.recordsIn++;
+          let key: unknown;
+          try {
+            key = keyOf(v);
+          } catch (e) {
+            throw fail(e, node);
+          }
+          if (key === undefined || key === null || (typeof key === 'number' && Number.isNaN(key))) {
+            throw new WeirError('WEIR_USER_FUNCTION', `operator "${node.name}": the key selector returned ${String(key)} for the record from source partition ${position.partition} at offset ${position.offset}`, {
+              operator: node.name,
+              partition: position.partition,
+              offset: position.offset,
+            });
+          }
+          hooks.send(exchange, hooks.workerOfKey(key), v, ts, cr);
+        };
+        outputOf[id] = (v, ts, cr) => {
+          c.recordsOut++;
+          next(v, ts, cr);
+        };
+        break;
+      }
+      case 'process': {
+        const keyBy = graph.nodes[node.input] as LogicalNode & { kind: 'keyBy' };
+        const keyOf = keyBy.key;
+        const fn = node.fn;
+        const state = new HeapKeyedState();
+        let curTs = NaN;
+        let curCreated = NaN;
+        const ctx = {
+          key: undefined as unknown,
+          timestampMs: NaN,
+          emit(value: unknown) {
+            c.recordsOut++;
+            next(value, curTs, curCreated);
+          },
+          valueState: <S>(name: string) => state.valueState<S>(name),
+        } satisfies KeyedContext<unknown, unknown>;
+        opens.push(() => fn.open?.({ subtask: hooks.subtask, parallelism: plan.parallelism }));
+        closes.push(() => fn.close?.());
+        inputOf[id] = (v, ts, cr) => {
+          c.recordsIn++;
+          try {
+            const key = keyOf(v);
+            state.setCurrentKey(key);
+            ctx.key = key;
+            ctx.timestampMs = ts;
+            curTs = ts;
+            curCreated = cr;
+            fn.processElement(v, ctx);
+          } catch (e) {
+            throw fail(e, node);
+          }
+        };
+        break;
+      }
+      case 'sink': {
+        const writer = hooks.sinkWriter(node);
+        inputOf[id] = (v, ts, cr) => {
+          c.recordsIn++;
+          try {
+            writer.write(v, ts, cr);
+          } catch (e) {
+            if (e instanceof WeirError) throw e;
+            const inner = e instanceof Error ? e : new Error(String(e));
+            throw new WeirError('WEIR_SINK', `sink "${node.name}" failed on the record from source partition ${position.partition} at offset ${position.offset}: ${inner.message}`, {
+              operator: node.name,
+              partition: position.partition,
+              offset: position.offset,
+              cause: inner,
+            });
+          }
+        };
+        break;
+      }
+    }
+  }
+
+  return {
+    outputOf,
+    counters,
+    open: () => opens.forEach((f) => f()),
+    close: () => closes.forEach((f) => f()),
+  };
+}
+
+function fanOut(targets: Deliver[]): Deliver {
+  if (targets.length === 0) return () => {};
+  if (targets.length === 1) return targets[0];
+  return (v, ts, cr) => {
+    for (let i = 0; i < targets.length; i++) targets[i](v, ts, cr);
+  };
+}

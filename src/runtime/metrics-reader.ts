@@ -1,0 +1,86 @@
+import { RingWriter } from '../channel/ring.ts';
+import { nowMs } from '../util/clock.ts';
+import { kMiscDeadLetters, kMiscEpochs, type JobMetrics, type MetricsLayout } from './metrics.ts';
+import { ownedPartitions, type Plan } from './plan.ts';
+import type { SharedViews } from './shared.ts';
+
+export interface MetricsReader {
+  plan: Plan;
+  views: SharedViews;
+  layout: MetricsLayout;
+  startMs: number;
+  /** The previous reading, for rates. */
+  previous: { atMs: number; sourceRecords: number[] } | undefined;
+}
+
+/** Reads the workers' shared counters and the rings' fill levels (no message to any thread). */
+export function readMetrics(reader: MetricsReader): JobMetrics {
+  const { plan, views, layout } = reader;
+  const m = views.metrics;
+  const n = plan.parallelism;
+  const now = nowMs();
+  const workers = Array.from({ length: n }, (_, w) => w);
+
+  const operators = plan.graph.nodes.map((node) => {
+    const perWorker = workers.map((w) => ({ recordsIn: m[layout.recordsIn(w, node.id)], recordsOut: m[layout.recordsOut(w, node.id)] }));
+    return {
+      name: node.name,
+      kind: node.kind,
+      recordsIn: perWorker.reduce((a, x) => a + x.recordsIn, 0),
+      recordsOut: perWorker.reduce((a, x) => a + x.recordsOut, 0),
+      perWorker,
+    };
+  });
+
+  const channels: JobMetrics['channels'] = [];
+  plan.exchanges.forEach((nodeId, e) => {
+    for (const from of workers) {
+      for (const to of workers) {
+        // A fresh writer view reads the published head and tail: the ring's fill level right now.
+        const ring: RingWriter = views.writer(e, from, to);
+        const usedBytes = ring.usedBytes();
+        channels.push({
+          exchange: plan.graph.nodes[nodeId].name,
+          from,
+          to,
+          usedBytes,
+          occupancy: usedBytes / ring.capacityBytes,
+          blockedMs: m[layout.blockedMs(from, e, to)],
+        });
+      }
+    }
+  });
+
+  // Source records per partition: the source node's output on the worker that owns the partition.
+  // (Several partitions on one worker share that worker's counter; it is split evenly.)
+  const sources: JobMetrics['sources'] = [];
+  const records: number[] = [];
+  const elapsedSincePreviousMs = reader.previous ? now - reader.previous.atMs : now - reader.startMs;
+  for (const node of plan.sources) {
+    const partitions = node.spec.partitions();
+    for (const w of workers) {
+      const owned = ownedPartitions(partitions, n, w);
+      for (const partition of owned) {
+        const count = m[layout.recordsOut(w, node.id)] / owned.length;
+        const before = reader.previous?.sourceRecords[records.length] ?? 0;
+        records.push(count);
+        sources.push({
+          source: node.name,
+          partition,
+          worker: w,
+          records: count,
+          recordsPerSec: elapsedSincePreviousMs > 0 ? ((count - before) * 1000) / elapsedSincePreviousMs : 0,
+        });
+      }
+    }
+  }
+  reader.previous = { atMs: now, sourceRecords: records };
+
+  let deadLetters = 0;
+  let epochsCompleted = Number.POSITIVE_INFINITY;
+  for (const w of workers) {
+    deadLetters += m[layout.misc(w, kMiscDeadLetters)];
+    epochsCompleted = Math.min(epochsCompleted, m[layout.misc(w, kMiscEpochs)]);
+  }
+  return { elapsedMs: now - reader.startMs, operators, channels, sources, deadLetters, epochsCompleted: Number.isFinite(epochsCompleted) ? epochsCompleted : 0 };
+}

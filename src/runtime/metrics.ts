@@ -1,0 +1,81 @@
+/**
+ * Metrics live in shared memory: each worker owns a block of Float64 slots that it refreshes from
+ * its local counters every limits.metricsIntervalMs (and at the end); the main thread reads them
+ * whenever it is asked, without messages. Per worker:
+ *   [nodes × (recordsIn, recordsOut)] [exchanges × parallelism × blockedMs] [misc]
+ */
+export const kMiscDeadLetters = 0;
+export const kMiscParks = 1;
+export const kMiscEpochs = 2;
+export const kMiscUpdatedAtMs = 3;
+const kMiscSlots = 4;
+
+export class MetricsLayout {
+  readonly perWorker: number;
+
+  constructor(
+    readonly nodes: number,
+    readonly exchanges: number,
+    readonly parallelism: number,
+  ) {
+    this.perWorker = nodes * 2 + exchanges * parallelism + kMiscSlots;
+  }
+
+  get totalSlots(): number {
+    return this.perWorker * this.parallelism;
+  }
+
+  recordsIn(worker: number, node: number): number {
+    return worker * this.perWorker + node * 2;
+  }
+
+  recordsOut(worker: number, node: number): number {
+    return worker * this.perWorker + node * 2 + 1;
+  }
+
+  blockedMs(worker: number, exchange: number, target: number): number {
+    return worker * this.perWorker + this.nodes * 2 + exchange * this.parallelism + target;
+  }
+
+  misc(worker: number, slot: number): number {
+    return worker * this.perWorker + this.nodes * 2 + this.exchanges * this.parallelism + slot;
+  }
+}
+
+export interface OperatorMetrics {
+  name: string;
+  kind: string;
+  recordsIn: number;
+  recordsOut: number;
+  /** Per worker (subtask), same order as workers. */
+  perWorker: Array<{ recordsIn: number; recordsOut: number }>;
+}
+
+export interface ChannelMetrics {
+  exchange: string;
+  from: number;
+  to: number;
+  /** Bytes waiting in the ring now, and as a share of its capacity. */
+  usedBytes: number;
+  occupancy: number;
+  /** Total time the sender spent blocked because this ring was full. */
+  blockedMs: number;
+}
+
+export interface SourcePartitionMetrics {
+  source: string;
+  partition: number;
+  worker: number;
+  records: number;
+  /** Rate since the previous metrics() call (or since the start). */
+  recordsPerSec: number;
+}
+
+export interface JobMetrics {
+  elapsedMs: number;
+  operators: OperatorMetrics[];
+  channels: ChannelMetrics[];
+  sources: SourcePartitionMetrics[];
+  deadLetters: number;
+  epochsCompleted: number;
+}

@@ -1,0 +1,77 @@
+import type { Codec } from '../channel/codec.ts';
+import { jsonCodec } from '../channel/codec.ts';
+import type { ExecutionMode, JobSettings } from '../api/job.ts';
+import { WeirError } from '../errors.ts';
+import { limits } from '../limits.ts';
+
+/** What run() and `weir run` accept; anything left out comes from the job's settings, then defaults. */
+export interface RunOptions extends Omit<JobSettings, 'codec'> {
+  params?: Record<string, string>;
+  /** Directory for this run's files (dead letters, sink output by default). Default: a new temp dir. */
+  workDir?: string;
+}
+
+/** Options after defaults, validated; identical on every thread. */
+export interface ResolvedOptions {
+  jobName: string;
+  mode: ExecutionMode;
+  parallelism: number;
+  microBatchIntervalMs: number;
+  microBatchRecordsMax: number;
+  keyGroups: number;
+  ringCapacityBytes: number;
+  params: Record<string, string>;
+  workDir: string;
+  startMs: number;
+}
+
+export function resolveOptions(
+  settings: JobSettings,
+  options: RunOptions,
+  fallbackParallelism: number,
+  workDir: string,
+  startMs: number,
+): ResolvedOptions {
+  const merged = { ...settings, ...stripUndefined(options) };
+  const resolved: ResolvedOptions = {
+    jobName: merged.name ?? 'job',
+    mode: merged.mode ?? 'continuous',
+    parallelism: merged.parallelism ?? fallbackParallelism,
+    microBatchIntervalMs: merged.microBatchIntervalMs ?? limits.microBatchIntervalMsDefault,
+    microBatchRecordsMax: merged.microBatchRecordsMax ?? limits.microBatchRecordsMaxDefault,
+    keyGroups: merged.keyGroups ?? limits.keyGroupsDefault,
+    ringCapacityBytes: merged.ringCapacityBytes ?? limits.ringCapacityBytes,
+    params: options.params ?? {},
+    workDir,
+    startMs,
+  };
+  validate(resolved);
+  return resolved;
+}
+
+export function jobCodec(settings: JobSettings): Codec<unknown> {
+  return settings.codec ?? jsonCodec;
+}
+
+function validate(o: ResolvedOptions): void {
+  const fail = (message: string) => {
+    throw new WeirError('WEIR_CONFIG', message);
+  };
+  if (o.mode !== 'continuous' && o.mode !== 'micro-batch') fail(`mode must be continuous or micro-batch, not ${String(o.mode)}`);
+  if (!Number.isInteger(o.parallelism) || o.parallelism < 1 || o.parallelism > limits.parallelismMax) {
+    fail(`parallelism must be an integer from 1 to ${limits.parallelismMax}, not ${o.parallelism}`);
+  }
+  if (!(o.microBatchIntervalMs > 0)) fail(`microBatchIntervalMs must be > 0, not ${o.microBatchIntervalMs}`);
+  if (!(o.microBatchRecordsMax >= 1)) fail(`microBatchRecordsMax must be ≥ 1, not ${o.microBatchRecordsMax}`);
+  if (!Number.isInteger(o.keyGroups) || o.keyGroups < o.parallelism || o.keyGroups > limits.keyGroupsMax) {
+    fail(`keyGroups must be an integer from parallelism (${o.parallelism}) to ${limits.keyGroupsMax}, not ${o.keyGroups}`);
+  }
+  const cap = o.ringCapacityBytes;
+  if (cap < limits.ringCapacityBytesMin || cap > limits.ringCapacityBytesMax || (cap & (cap - 1)) !== 0) {
+    fail(`ringCapacityBytes must be a power of two from ${limits.ringCapacityBytesMin} to ${limits.ringCapacityBytesMax}, not ${cap}`);
+  }
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

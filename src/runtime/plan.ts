@@ -1,0 +1,49 @@
+import type { JobGraph, LogicalNode } from '../api/graph.ts';
+import { WeirError } from '../errors.ts';
+
+/**
+ * The physical plan: every operator runs on every worker (one chain per worker, as Flink's slot
+ * sharing); keyBy edges become exchanges, each an N×N mesh of rings. Node ids are already in
+ * topological order (a node can only name earlier nodes as inputs), so exchanges are numbered in
+ * that order too: the deadlock-freedom argument in worker.ts relies on it.
+ */
+export interface Plan {
+  graph: JobGraph;
+  parallelism: number;
+  /** keyBy node ids; the index in this array is the exchange number. */
+  exchanges: number[];
+  sources: Array<LogicalNode & { kind: 'source' }>;
+  sinks: Array<LogicalNode & { kind: 'sink' }>;
+}
+
+export function planJob(graph: JobGraph, parallelism: number): Plan {
+  const exchanges: number[] = [];
+  const sources: Plan['sources'] = [];
+  const sinks: Plan['sinks'] = [];
+  for (const node of graph.nodes) {
+    for (const input of graph.inputsOf(node)) {
+      if (input >= node.id) throw new WeirError('WEIR_JOB_DEFINITION', `operator ${node.name} reads from a later operator`);
+    }
+    if (node.kind === 'keyBy') exchanges.push(node.id);
+    if (node.kind === 'source') sources.push(node);
+    if (node.kind === 'sink') sinks.push(node);
+    if (node.kind === 'process' && graph.nodes[node.input].kind !== 'keyBy') {
+      throw new WeirError('WEIR_JOB_DEFINITION', `keyed operator ${node.name} must follow keyBy`);
+    }
+  }
+  return { graph, parallelism, exchanges, sources, sinks };
+}
+
+/** Partitions are pinned to workers: worker w owns partitions p with p mod parallelism = w. */
+export function ownedPartitions(partitions: number, parallelism: number, worker: number): number[] {
+  const owned: number[] = [];
+  for (let p = worker; p < partitions; p += parallelism) owned.push(p);
+  return owned;
+}
+
+/** The largest partition count among the sources: the default parallelism. */
+export function defaultParallelism(graph: JobGraph): number {
+  let most = 1;
+  for (const node of graph.nodes) if (node.kind === 'source') most = Math.max(most, node.spec.partitions());
+  return most;
+}

@@ -1,0 +1,163 @@
+import { mkdtempSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Worker } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import { loadJob } from '../api/job.ts';
+import { fromPlainError, toPlainError, WeirError, type PlainError } from '../errors.ts';
+import { nowMs } from '../util/clock.ts';
+import { startTsWorker } from '../util/ts-worker.ts';
+import type { CoordinatorData } from './coordinator.ts';
+import { readMetrics, type MetricsReader } from './metrics-reader.ts';
+import type { JobMetrics } from './metrics.ts';
+import { MetricsLayout } from './metrics.ts';
+import { resolveOptions, type ResolvedOptions, type RunOptions } from './options.ts';
+import { defaultParallelism, planJob } from './plan.ts';
+import { allocateShared, kAbort, kStop, SharedViews } from './shared.ts';
+import type { WorkerResult, WorkerTask } from './worker.ts';
+
+export interface JobResult {
+  /** Each sink's result by sink name; arrays (collect sinks) are concatenated over workers. */
+  results: Record<string, unknown>;
+  metrics: JobMetrics;
+  workDir: string;
+  durationMs: number;
+}
+
+export interface JobHandle {
+  readonly options: ResolvedOptions;
+  /** Settles when the job completes (bounded sources) or fails. */
+  readonly done: Promise<JobResult>;
+  /** Stops reading sources; what was read drains through every operator and sink. */
+  stop(): Promise<JobResult>;
+  metrics(): JobMetrics;
+}
+
+const workerEntry = new URL('./worker-entry.mjs', import.meta.url);
+const coordinatorEntry = new URL('./coordinator.ts', import.meta.url);
+/** After a failure, how long the other workers get to notice the abort flag before being terminated. */
+const abortGraceMs = 2_000;
+
+/** Runs a job module (path or URL) on worker threads of this process. */
+export async function run(job: string | URL, options: RunOptions = {}): Promise<JobHandle> {
+  const jobUrl = toJobUrl(job);
+  const { definition, env } = await loadJob(jobUrl, options.params ?? {});
+  const workDir = prepareWorkDir(options.workDir);
+  const startMs = nowMs();
+  const resolved = resolveOptions(definition.settings, options, defaultParallelism(env.graph), workDir, startMs);
+  const plan = planJob(env.graph, resolved.parallelism);
+  const metricsLayout = new MetricsLayout(plan.graph.nodes.length, plan.exchanges.length, resolved.parallelism);
+  const layout = {
+    parallelism: resolved.parallelism,
+    exchanges: plan.exchanges.length,
+    ringCapacityBytes: resolved.ringCapacityBytes,
+    metricsSlots: metricsLayout.totalSlots,
+  };
+  const buffers = allocateShared(layout);
+  const views = new SharedViews(buffers, layout);
+  const reader: MetricsReader = { plan, views, layout: metricsLayout, startMs, previous: undefined };
+
+  const coordinator = startTsWorker(coordinatorEntry, { workerData: { buffers, layout, options: resolved } satisfies CoordinatorData });
+  const pool = new Piscina({
+    filename: workerEntry.href,
+    minThreads: resolved.parallelism,
+    maxThreads: resolved.parallelism,
+    idleTimeout: Number.POSITIVE_INFINITY,
+    concurrentTasksPerWorker: 1,
+    maxQueue: resolved.parallelism,
+  });
+
+  const tasks = Array.from({ length: resolved.parallelism }, (_, worker) =>
+    pool.run({ worker, jobUrl, options: resolved, buffers, layout } satisfies WorkerTask) as Promise<WorkerResult>,
+  );
+  const done = supervise(tasks, views, pool, coordinator).then((outcomes) => {
+    const results = mergeResults(outcomes.map((o) => o.results));
+    return { results, metrics: readMetrics(reader), workDir, durationMs: nowMs() - startMs };
+  });
+  done.catch(() => {}); // the caller gets the rejection through `done`; never an unhandled one
+
+  return {
+    options: resolved,
+    done,
+    stop() {
+      views.raise(kStop);
+      return done;
+    },
+    metrics: () => readMetrics(reader),
+  };
+}
+
+/**
+ * Waits for every worker. The first failure raises the abort flag (every thread throws out of its
+ * loop at once), the others get a grace period, then all threads are torn down. The job's error is
+ * the first real failure, not the "aborted" errors it caused.
+ */
+async function supervise(tasks: Promise<WorkerResult>[], views: SharedViews, pool: Piscina, coordinator: Worker): Promise<WorkerResult[]> {
+  let firstError: PlainError | undefined;
+  const watched = tasks.map((task, worker) =>
+    task.catch((err: unknown) => {
+      const plain = normaliseWorkerError(err, worker);
+      if (!firstError || (firstError.code === 'WEIR_ABORTED' && plain.code !== 'WEIR_ABORTED')) firstError = plain;
+      views.raise(kAbort);
+      return undefined;
+    }),
+  );
+  let settled = false;
+  const all = Promise.all(watched).finally(() => {
+    settled = true;
+  });
+  const outcomes = await Promise.race([all, abortedAndGraceElapsed(views, () => settled)]);
+  await Promise.allSettled([pool.destroy(), coordinator.terminate()]);
+  if (firstError) throw fromPlainError(firstError);
+  if (!outcomes || outcomes.some((o) => o === undefined)) throw new WeirError('WEIR_ABORTED', 'the job was aborted');
+  return outcomes as WorkerResult[];
+}
+
+/** Resolves (with undefined) once the abort flag has been up for the grace period; never once the job has settled. */
+async function abortedAndGraceElapsed(views: SharedViews, settled: () => boolean): Promise<undefined> {
+  while (views.flag(kAbort) === 0) {
+    if (settled()) return new Promise(() => {});
+    await sleep(20);
+  }
+  await sleep(abortGraceMs);
+  return undefined;
+}
+
+function normaliseWorkerError(err: unknown, worker: number): PlainError {
+  if (err && typeof err === 'object' && typeof (err as PlainError).code === 'string' && (err as PlainError).code.startsWith('WEIR_')) {
+    return { ...(err as PlainError), worker: (err as PlainError).worker ?? worker };
+  }
+  // Not thrown by our loop: the thread itself died (process.exit in user code, out of memory, …).
+  const message = err instanceof Error ? err.message : String(err);
+  return { ...toPlainError(err), code: 'WEIR_WORKER_DIED', message: `worker ${worker} died: ${message}`, worker };
+}
+
+function mergeResults(perWorker: Array<Record<string, unknown>>): Record<string, unknown> {
+  const merged: Record<string, unknown> = {};
+  for (const results of perWorker) {
+    for (const [name, value] of Object.entries(results)) {
+      if (value === undefined) continue;
+      const previous = merged[name];
+      if (Array.isArray(value)) merged[name] = Array.isArray(previous) ? previous.concat(value) : value;
+      else merged[name] = previous === undefined ? value : [previous, value].flat();
+    }
+  }
+  return merged;
+}
+
+function toJobUrl(job: string | URL): string {
+  if (job instanceof URL) return job.href;
+  if (/^[a-z]+:\/\//i.test(job)) return job;
+  return pathToFileURL(isAbsolute(job) ? job : resolve(job)).href;
+}
+
+function prepareWorkDir(workDir: string | undefined): string {
+  if (workDir === undefined) return mkdtempSync(join(tmpdir(), 'weir-'));
+  mkdirSync(workDir, { recursive: true });
+  return resolve(workDir);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms).unref());
+}

@@ -1,0 +1,93 @@
+import { Doorbells } from '../channel/doorbell.ts';
+import { initRing, ringByteLength, RingReader, RingWriter } from '../channel/ring.ts';
+
+/**
+ * Shared memory of one run, allocated by the main thread and handed to every thread:
+ *  - control: Int32 flags and counters, plus one doorbell per thread (workers 0…N−1, coordinator N);
+ *  - rings: one SPSC ring per (exchange, sender, receiver);
+ *  - metrics: Float64 counters each worker refreshes (see metrics.ts).
+ */
+
+/** Int32 slot indices in the control block. */
+export const kStop = 0; // 1: sources stop reading; the stream drains to end-of-stream and the job completes
+export const kAbort = 1; // 1: something failed; every thread throws out of its loop at once
+export const kEpochRequested = 2; // micro-batch: the newest epoch the coordinator has started
+export const kWorkersDone = 3; // how many workers have finished their loop
+export const kControlFixedSlots = 8;
+/** Then one slot per worker: the newest epoch that worker has completed (micro-batch). */
+export const epochCompletedSlot = (worker: number) => kControlFixedSlots + worker;
+
+export interface SharedBuffers {
+  control: SharedArrayBuffer;
+  rings: SharedArrayBuffer;
+  metrics: SharedArrayBuffer;
+}
+
+export interface SharedLayout {
+  parallelism: number;
+  exchanges: number;
+  ringCapacityBytes: number;
+  metricsSlots: number;
+}
+
+function controlSlots(parallelism: number): number {
+  return kControlFixedSlots + parallelism;
+}
+
+function doorbellOffset(parallelism: number): number {
+  return controlSlots(parallelism) * 4;
+}
+
+export function allocateShared(layout: SharedLayout): SharedBuffers {
+  const { parallelism, exchanges, ringCapacityBytes } = layout;
+  const control = new SharedArrayBuffer(doorbellOffset(parallelism) + Doorbells.byteLength(parallelism + 1));
+  const ringBytes = ringByteLength(ringCapacityBytes);
+  const rings = new SharedArrayBuffer(Math.max(8, exchanges * parallelism * parallelism * ringBytes));
+  for (let i = 0; i < exchanges * parallelism * parallelism; i++) initRing(rings, i * ringBytes, ringCapacityBytes);
+  const metrics = new SharedArrayBuffer(Math.max(8, layout.metricsSlots * 8));
+  return { control, rings, metrics };
+}
+
+/** Typed views over the shared buffers, the same on every thread. */
+export class SharedViews {
+  readonly control: Int32Array;
+  readonly doorbells: Doorbells;
+  readonly metrics: Float64Array;
+  /** The doorbell id of the coordinator thread. */
+  readonly coordinatorId: number;
+  private readonly ringBytes: number;
+
+  constructor(
+    readonly buffers: SharedBuffers,
+    readonly layout: SharedLayout,
+  ) {
+    this.control = new Int32Array(buffers.control, 0, controlSlots(layout.parallelism));
+    this.doorbells = new Doorbells(buffers.control, doorbellOffset(layout.parallelism), layout.parallelism + 1);
+    this.metrics = new Float64Array(buffers.metrics);
+    this.coordinatorId = layout.parallelism;
+    this.ringBytes = ringByteLength(layout.ringCapacityBytes);
+  }
+
+  private ringOffset(exchange: number, from: number, to: number): number {
+    const n = this.layout.parallelism;
+    return ((exchange * n + from) * n + to) * this.ringBytes;
+  }
+
+  writer(exchange: number, from: number, to: number): RingWriter {
+    return new RingWriter(this.buffers.rings, this.ringOffset(exchange, from, to), this.doorbells, to, from);
+  }
+
+  reader(exchange: number, from: number, to: number): RingReader {
+    return new RingReader(this.buffers.rings, this.ringOffset(exchange, from, to), this.doorbells, to, from);
+  }
+
+  flag(slot: number): number {
+    return Atomics.load(this.control, slot);
+  }
+
+  /** Sets a flag and wakes every thread so it is seen at once. */
+  raise(slot: number, value = 1): void {
+    Atomics.store(this.control, slot, value);
+    this.doorbells.ringAll();
+  }
+}

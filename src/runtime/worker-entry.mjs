@@ -1,0 +1,10 @@
+// piscina loads this file in each worker thread. Worker threads do not inherit loader hooks, so
+// the TypeScript loader is registered here before the runtime (and the user's job) is imported.
+import { register } from 'tsx/esm/api';
+
+register();
+const { runWorker } = await import('./worker.ts');
+
+export default function partitionTask(task) {
+  return runWorker(task);
+}

@@ -1,0 +1,29 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { END, type SourceSpec } from '../src/connectors/types.ts';
+
+/** Reads every record of a bounded source synchronously, partition by partition (the brute-force side of a test). */
+export async function readAll<T>(spec: SourceSpec<T>): Promise<Array<{ partition: number; value: T; offset: number }>> {
+  const all: Array<{ partition: number; value: T; offset: number }> = [];
+  for (let partition = 0; partition < spec.partitions(); partition++) {
+    const reader = await spec.open(partition, { partition, parallelism: spec.partitions(), workDir: tmpdir(), startMs: 0, nowMs: () => performance.timeOrigin + performance.now() });
+    const out = {
+      emit: (value: T, offset: number) => void all.push({ partition, value, offset }),
+      deadLetter: () => {},
+    };
+    for (;;) {
+      const got = await reader.poll(1024, out);
+      if (got === END) break;
+    }
+    await reader.close();
+  }
+  return all;
+}
+
+export function tempDir(prefix = 'weir-test-'): { path: string; remove(): void } {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+export const jobUrl = (name: string) => new URL(`./jobs/${name}.ts`, import.meta.url);
