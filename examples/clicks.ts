@@ -1,10 +1,10 @@
 // The main example: page views from a seeded, skewed generator at a fixed rate (open loop), cleaned,
-// keyed by page, counted per page with keyed state, written as JSON lines into the run's work dir.
+// keyed by page, counted per page with keyed state, written as JSON lines into the run's work dir
+// (page-counts-<worker>.jsonl).
 //
 //   node bin/weir.mjs run examples/clicks.ts                          # continuous, 2 workers
 //   node bin/weir.mjs run examples/clicks.ts --mode micro-batch       # the same job, Spark-style
 //   node bin/weir.mjs run examples/clicks.ts --param rate=200000 --param seconds=10
-import { join } from 'node:path';
 import { defineJob } from '../src/api/index.ts';
 import { fileSink, generator } from '../src/connectors/index.ts';
 
@@ -39,7 +39,7 @@ export default defineJob(
         },
         { name: 'count-per-page' },
       )
-      .sinkTo(fileSink({ path: join(env.params.out ?? '.', 'page-counts.jsonl'), name: 'page-counts' }));
+      .sinkTo(fileSink({ path: 'page-counts.jsonl', name: 'page-counts' }));
   },
   { name: 'clicks' },
 );

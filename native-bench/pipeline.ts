@@ -1,5 +1,7 @@
 // End-to-end throughput of the stateless pipeline (examples/stateless.ts) on 1 and 2 workers.
-// Run: npm run bench -- pipeline   (or node bin/run-ts.mjs native-bench/pipeline.ts [records])
+// Run: npm run bench:pipeline  (node bin/run-ts.mjs native-bench/pipeline.ts [records] [runs])
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { run } from '../src/runtime/index.ts';
 
 export interface PipelineFigures {
@@ -28,12 +30,28 @@ export async function pipelineBench(opts: { records: number; workers: number[] }
   return figures;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const records = Number(process.argv[2] ?? 4_000_000);
-  const figures = await pipelineBench({ records, workers: [1, 2] });
-  console.log('| workers | records | seconds | events/s | events/s per core |');
-  console.log('|---:|---:|---:|---:|---:|');
+export function formatPipelineFigures(figures: PipelineFigures[]): string {
+  const lines = ['| workers | records | seconds | events/s | events/s per core |', '|---:|---:|---:|---:|---:|'];
   for (const f of figures) {
-    console.log(`| ${f.workers} | ${f.records} | ${f.seconds.toFixed(2)} | ${Math.round(f.eventsPerSec).toLocaleString('en')} | ${Math.round(f.eventsPerSecPerCore).toLocaleString('en')} |`);
+    lines.push(`| ${f.workers} | ${f.records.toLocaleString('en')} | ${f.seconds.toFixed(2)} | ${Math.round(f.eventsPerSec).toLocaleString('en')} | ${Math.round(f.eventsPerSecPerCore).toLocaleString('en')} |`);
   }
+  return lines.join('\n');
+}
+
+/** Median (by events/s) of `runs` runs for each worker count. */
+export async function pipelineBenchMedian(opts: { records: number; workers: number[]; runs: number }): Promise<PipelineFigures[]> {
+  const medians: PipelineFigures[] = [];
+  for (const workers of opts.workers) {
+    const runs: PipelineFigures[] = [];
+    for (let i = 0; i < opts.runs; i++) runs.push(...(await pipelineBench({ records: opts.records, workers: [workers] })));
+    runs.sort((a, b) => a.eventsPerSec - b.eventsPerSec);
+    medians.push(runs[Math.floor(runs.length / 2)]);
+  }
+  return medians;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const records = Number(process.argv[2] ?? 10_000_000);
+  const runs = Number(process.argv[3] ?? 3);
+  console.log(formatPipelineFigures(await pipelineBenchMedian({ records, workers: [1, 2], runs })));
 }

@@ -44,7 +44,10 @@ function formatter<T>(format: LineFormat<T> | undefined, sink: string): (value: 
 // ---------------------------------------------------------------------------------------------
 
 export interface FileSinkOptions<T> {
-  /** The file. With parallelism > 1, subtask s writes `<name>-<s><ext>` instead (see fileSinkPath). */
+  /**
+   * The file; a relative path is relative to the run's work dir (`--work-dir`, or the temp dir
+   * weir made). With parallelism > 1, subtask s writes `<name>-<s><ext>` instead (see fileSinkPath).
+   */
   path: string;
   /** Default `file:<path>`. */
   name?: string;
@@ -79,7 +82,7 @@ export function fileSink<T>(opts: FileSinkOptions<T>): SinkSpec<T> {
   return {
     kind: 'file',
     name,
-    open: (ctx: SinkContext) => new FileSinkWriter<T>(fileSinkPath(opts.path, ctx.subtask, ctx.parallelism), name, format, opts),
+    open: (ctx: SinkContext) => new FileSinkWriter<T>(fileSinkPath(path.resolve(ctx.workDir, opts.path), ctx.subtask, ctx.parallelism), name, format, opts),
   };
 }
 

@@ -184,9 +184,12 @@ class WorkerRuntime {
       }
       // Idle: make output visible before waiting for more input.
       if (!this.micro && this.sinksDirty()) await this.flushSinks(now);
-      if (++idleRounds < limits.spinIterationsBeforePark) continue;
+      // Spinning only pays when another thread is about to hand us something. When the sources
+      // know when their next record is due, park until then: peers' records ring the doorbell.
+      const dueMs = this.sourceDueMs();
+      if (dueMs === undefined && ++idleRounds < limits.spinIterationsBeforePark) continue;
       idleRounds = 0;
-      this.park(this.sourceWaitMs());
+      this.park(dueMs ?? limits.parkTimeoutMs);
     }
   }
 
@@ -269,16 +272,20 @@ class WorkerRuntime {
     return progress;
   }
 
-  /** How long the sources expect to have nothing (rate-limited generators know exactly). */
-  private sourceWaitMs(): number {
-    let wait: number = limits.parkTimeoutMs;
-    if (this.micro && this.epochSourcesDone) return wait; // between batches only the trigger matters
+  /**
+   * How long (ms) the sources expect to have nothing: a rate-limited generator knows exactly;
+   * between micro-batches only the trigger matters. Undefined when nobody knows.
+   */
+  private sourceDueMs(): number | undefined {
+    if (this.micro && this.epochSourcesDone && this.sources.some((s) => !s.ended)) return limits.parkTimeoutMs;
+    let due: number | undefined;
     for (const s of this.sources) {
       if (s.ended) continue;
       const idle = s.reader.idleMs?.();
-      if (idle !== undefined) wait = Math.min(wait, idle);
+      if (idle === undefined) return undefined;
+      due = Math.min(due ?? limits.parkTimeoutMs, Math.max(0, idle));
     }
-    return Math.max(0, wait);
+    return due;
   }
 
   // ---------------------------------------------------------------- epochs (micro-batch)

@@ -1,0 +1,26 @@
+// All benchmarks in one run, as Markdown: `npm run bench` (full) or `npm run bench -- --quick`.
+// Figures are medians of several runs; the machine is shared, so compare ratios from one run.
+import os from 'node:os';
+import { channelBench, type ChannelBenchResult } from './channel.ts';
+import { formatPipelineFigures, pipelineBenchMedian } from './pipeline.ts';
+
+const quick = process.argv.includes('--quick');
+const runs = quick ? 1 : 3;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+console.log(`# weir benchmarks\n\nNode ${process.version}, ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, ${runs} run(s) each, medians.\n`);
+
+const ringFrames = quick ? 1_000_000 : 20_000_000;
+const channel: ChannelBenchResult[] = [];
+for (let i = 0; i < runs; i++) channel.push(await channelBench({ frames: ringFrames }));
+const m = (k: keyof ChannelBenchResult) => median(channel.map((r) => r[k] as number));
+console.log('## Channel: one ring between two threads against postMessage\n');
+console.log('| channel | frames/s |\n|---|---:|');
+console.log(`| SAB ring, 8-byte frames (${ringFrames.toLocaleString('en')}) | ${(m('ringFramesPerSec') / 1e6).toFixed(1)} M |`);
+console.log(`| postMessage, one record per message | ${(m('postMessageFramesPerSec') / 1e6).toFixed(2)} M |`);
+console.log(`| postMessage, 512 records per message | ${(m('postMessageBatchedFramesPerSec') / 1e6).toFixed(2)} M |`);
+console.log(`| **ring / postMessage per record** | **${m('ratio').toFixed(0)}×** |\n`);
+
+console.log('## End to end: generator → map → filter → keyBy → sink\n');
+const records = quick ? 1_000_000 : 10_000_000;
+console.log(formatPipelineFigures(await pipelineBenchMedian({ records, workers: [1, 2], runs })));
