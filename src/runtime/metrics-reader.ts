@@ -1,4 +1,3 @@
-import { RingWriter } from '../channel/ring.ts';
 import { nowMs } from '../util/clock.ts';
 import { kMiscDeadLetters, kMiscEpochs, type JobMetrics, type MetricsLayout } from './metrics.ts';
 import { ownedPartitions, type Plan } from './plan.ts';
@@ -36,15 +35,13 @@ export function readMetrics(reader: MetricsReader): JobMetrics {
   plan.exchanges.forEach((nodeId, e) => {
     for (const from of workers) {
       for (const to of workers) {
-        // A fresh writer view reads the published head and tail: the ring's fill level right now.
-        const ring: RingWriter = views.writer(e, from, to);
-        const usedBytes = ring.usedBytes();
+        const usedBytes = views.ringUsedBytes(e, from, to);
         channels.push({
           exchange: plan.graph.nodes[nodeId].name,
           from,
           to,
           usedBytes,
-          occupancy: usedBytes / ring.capacityBytes,
+          occupancy: usedBytes / views.layout.ringCapacityBytes,
           blockedMs: m[layout.blockedMs(from, e, to)],
         });
       }

@@ -4,6 +4,8 @@
  * whenever it is asked, without messages. Per worker:
  *   [nodes × (recordsIn, recordsOut)] [exchanges × parallelism × blockedMs] [misc]
  */
+import type { OperatorCounters } from './chain.ts';
+
 export const kMiscDeadLetters = 0;
 export const kMiscParks = 1;
 export const kMiscEpochs = 2;
@@ -40,6 +42,31 @@ export class MetricsLayout {
   misc(worker: number, slot: number): number {
     return worker * this.perWorker + this.nodes * 2 + this.exchanges * this.parallelism + slot;
   }
+}
+
+/** A worker's local counters, as it keeps them between refreshes. */
+export interface WorkerCounters {
+  operators: OperatorCounters[];
+  /** [exchange × parallelism + target] */
+  blockedMs: Float64Array;
+  deadLetters: number;
+  parks: number;
+  epochsCompleted: number;
+}
+
+/** Copies a worker's counters into its block of shared slots (only that worker writes them). */
+export function writeWorkerMetrics(m: Float64Array, layout: MetricsLayout, worker: number, nowMs: number, c: WorkerCounters): void {
+  for (let id = 0; id < c.operators.length; id++) {
+    m[layout.recordsIn(worker, id)] = c.operators[id].recordsIn;
+    m[layout.recordsOut(worker, id)] = c.operators[id].recordsOut;
+  }
+  for (let e = 0; e < layout.exchanges; e++) {
+    for (let t = 0; t < layout.parallelism; t++) m[layout.blockedMs(worker, e, t)] = c.blockedMs[e * layout.parallelism + t];
+  }
+  m[layout.misc(worker, kMiscDeadLetters)] = c.deadLetters;
+  m[layout.misc(worker, kMiscParks)] = c.parks;
+  m[layout.misc(worker, kMiscEpochs)] = c.epochsCompleted;
+  m[layout.misc(worker, kMiscUpdatedAtMs)] = nowMs;
 }
 
 export interface OperatorMetrics {

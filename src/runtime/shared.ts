@@ -1,5 +1,6 @@
 import { Doorbells } from '../channel/doorbell.ts';
-import { initRing, ringByteLength, RingReader, RingWriter } from '../channel/ring.ts';
+import { WeirError } from '../errors.ts';
+import { initRing, ringByteLength, RingReader, ringUsedBytes, RingWriter } from '../channel/ring.ts';
 
 /**
  * Shared memory of one run, allocated by the main thread and handed to every thread:
@@ -81,6 +82,11 @@ export class SharedViews {
     return new RingReader(this.buffers.rings, this.ringOffset(exchange, from, to), this.doorbells, to, from);
   }
 
+  /** The ring's fill level from its header alone (published head − tail). */
+  ringUsedBytes(exchange: number, from: number, to: number): number {
+    return ringUsedBytes(this.buffers.rings, this.ringOffset(exchange, from, to));
+  }
+
   flag(slot: number): number {
     return Atomics.load(this.control, slot);
   }
@@ -90,4 +96,9 @@ export class SharedViews {
     Atomics.store(this.control, slot, value);
     this.doorbells.ringAll();
   }
+}
+
+/** Throws out of a worker's loop once the abort flag is up: another part of the job failed. */
+export function throwIfAborted(views: SharedViews, worker: number): void {
+  if (views.flag(kAbort) !== 0) throw new WeirError('WEIR_ABORTED', `worker ${worker} stopped: another part of the job failed`, { worker });
 }

@@ -1,19 +1,18 @@
-import { FrameKind } from '../channel/layout.ts';
-import { dataCreated, dataOffset, dataTimestamp, readControl, readData, writeControl, writeData } from '../channel/frames.ts';
 import type { Codec } from '../channel/codec.ts';
-import type { RingReader, RingWriter } from '../channel/ring.ts';
 import { loadJob } from '../api/job.ts';
 import type { LogicalNode } from '../api/graph.ts';
 import { END, type SinkWriter, type SourceOutput, type SourceReader } from '../connectors/types.ts';
-import { toPlainError, WeirError } from '../errors.ts';
-import { assert, limits } from '../limits.ts';
+import { toPlainError } from '../errors.ts';
+import { limits } from '../limits.ts';
 import { nowMs } from '../util/clock.ts';
 import { compileChain, type CompiledChain, type RecordPosition } from './chain.ts';
 import { keyGroupOf, keyGroupTable } from './keys.ts';
-import { kMiscDeadLetters, kMiscEpochs, kMiscParks, kMiscUpdatedAtMs, MetricsLayout } from './metrics.ts';
+import { MetricsLayout, writeWorkerMetrics } from './metrics.ts';
 import { jobCodec, type ResolvedOptions } from './options.ts';
 import { ownedPartitions, planJob, type Plan } from './plan.ts';
-import { epochCompletedSlot, kAbort, kEpochRequested, kStop, kWorkersDone, SharedViews, type SharedBuffers, type SharedLayout } from './shared.ts';
+import { epochCompletedSlot, kAbort, kEpochRequested, kStop, kWorkersDone, SharedViews, throwIfAborted, type SharedBuffers, type SharedLayout } from './shared.ts';
+import { Exchanges } from './exchanges.ts';
+import { StreamSignals } from './signals.ts';
 import { openDeadLetterWriter, openSinkWriters } from './sinks.ts';
 
 export interface WorkerTask {
@@ -62,37 +61,23 @@ interface SourceSlot {
 /**
  * One worker's loop. The worker owns some source partitions and one chain instance of every
  * operator; it reads every exchange's ring from each worker (itself included) and writes one ring
- * per (exchange, target worker).
- *
- * Deadlock freedom: when a ring of exchange e is full, the worker does not just wait — it drains
- * its own input rings of exchanges ≥ e meanwhile (their processing can only write to exchanges
- * > e, by topological numbering, so the nesting is bounded by the number of exchanges). Two
- * workers blocked on each other's rings therefore keep emptying each other's rings.
+ * per (exchange, target worker) — see exchanges.ts, and signals.ts for end-of-stream and epochs.
  */
 class WorkerRuntime {
   private readonly me: number;
   private readonly n: number;
   private readonly position: RecordPosition = { partition: -1, offset: -1 };
   private chain!: CompiledChain;
-  private readonly out: RingWriter[][]; // [exchange][target]
-  private readonly in: RingReader[][]; // [exchange][sender]
-  private readonly codecs: Codec<unknown>[];
-  private readonly exchangeNames: string[];
+  private readonly exchanges: Exchanges;
   private readonly sources: SourceSlot[] = [];
   private sinks = new Map<number, SinkWriter<unknown>>();
   private deadLetters!: SinkWriter<unknown>;
   private deadLetterSinkName = '';
   private readonly metricsLayout: MetricsLayout;
-  private readonly blockedMs: Float64Array;
   private deadLetterCount = 0;
   private parks = 0;
 
-  /** Per exchange and sender: has it sent end-of-stream; the newest epoch it has ended. */
-  private readonly endedFrom: boolean[][];
-  private readonly epochFrom: number[][];
-  /** Per exchange: has this worker sent end-of-stream / the current epoch's end into it. */
-  private readonly endSent: boolean[];
-  private readonly epochSent: number[];
+  private readonly signals: StreamSignals;
 
   private readonly micro: boolean;
   private epoch = 0; // micro-batch: the epoch being processed (0 = none yet)
@@ -112,17 +97,9 @@ class WorkerRuntime {
     this.me = task.worker;
     this.n = plan.parallelism;
     this.micro = task.options.mode === 'micro-batch';
-    const exchanges = plan.exchanges.length;
-    this.out = range(exchanges).map((e) => range(this.n).map((t) => views.writer(e, this.me, t)));
-    this.in = range(exchanges).map((e) => range(this.n).map((s) => views.reader(e, s, this.me)));
-    this.codecs = plan.exchanges.map((id) => (plan.graph.nodes[id] as LogicalNode & { kind: 'keyBy' }).codec ?? defaultCodec);
-    this.exchangeNames = plan.exchanges.map((id) => plan.graph.nodes[id].name);
-    this.endedFrom = range(exchanges).map(() => range(this.n).map(() => false));
-    this.epochFrom = range(exchanges).map(() => range(this.n).map(() => 0));
-    this.endSent = range(exchanges).map(() => false);
-    this.epochSent = range(exchanges).map(() => 0);
-    this.metricsLayout = new MetricsLayout(plan.graph.nodes.length, exchanges, this.n);
-    this.blockedMs = new Float64Array(exchanges * this.n);
+    this.signals = new StreamSignals(plan.exchanges.length, this.n, this.me);
+    this.exchanges = new Exchanges(plan, views, this.me, defaultCodec, this.position, this.signals);
+    this.metricsLayout = new MetricsLayout(plan.graph.nodes.length, plan.exchanges.length, this.n);
     this.keyGroupWorker = keyGroupTable(task.options.keyGroups, this.n);
   }
 
@@ -134,10 +111,11 @@ class WorkerRuntime {
     const keyGroups = options.keyGroups;
     this.chain = compileChain(this.plan, this.position, {
       subtask: this.me,
-      send: (e, target, v, ts, cr) => this.send(e, target, v, ts, cr),
+      send: (e, target, v, ts, cr) => this.exchanges.send(e, target, v, ts, cr),
       workerOfKey: (key) => this.keyGroupWorker[keyGroupOf(key, keyGroups)],
       sinkWriter: (node) => this.sinks.get(node.id)!,
     });
+    this.exchanges.connect(this.plan.exchanges.map((id) => this.chain.outputOf[id]));
     this.chain.open();
     for (const node of this.plan.sources) {
       for (const partition of ownedPartitions(node.spec.partitions(), this.n, this.me)) {
@@ -169,11 +147,11 @@ class WorkerRuntime {
   async loop(): Promise<void> {
     let idleRounds = 0;
     while (!this.finished()) {
-      this.checkAbort();
-      let progress = this.drainInputs(0);
+      throwIfAborted(this.views, this.me);
+      let progress = this.exchanges.drain(0);
       progress = (await this.pollSources()) || progress;
       this.propagateSignals();
-      this.publishAll();
+      this.exchanges.publishAll();
       if (this.micro) await this.maybeCompleteEpoch();
       const now = nowMs();
       if (now - this.lastMetricsMs >= limits.metricsIntervalMs) this.publishMetrics(now);
@@ -194,11 +172,7 @@ class WorkerRuntime {
   }
 
   private finished(): boolean {
-    if (this.sources.some((s) => !s.ended)) return false;
-    for (let e = 0; e < this.in.length; e++) {
-      if (!this.endSent[e] || !this.allEnded(e)) return false;
-    }
-    return !this.micro || this.epochSourcesDone;
+    return this.sources.every((s) => s.ended) && this.signals.allExchangesEnded() && (!this.micro || this.epochSourcesDone);
   }
 
   async finish(): Promise<WorkerResult> {
@@ -227,9 +201,6 @@ class WorkerRuntime {
     this.publishMetrics(nowMs());
   }
 
-  private checkAbort(): void {
-    if (this.views.flag(kAbort) !== 0) throw new WeirError('WEIR_ABORTED', `worker ${this.me} stopped: another part of the job failed`, { worker: this.me });
-  }
 
   // ---------------------------------------------------------------- sources
 
@@ -302,12 +273,7 @@ class WorkerRuntime {
 
   /** This worker's part of the current epoch is done: sources, every exchange, every sink. */
   private epochComplete(): boolean {
-    if (!this.epochSourcesDone) return false;
-    for (let e = 0; e < this.in.length; e++) {
-      if (this.epochSent[e] < this.epoch) return false;
-      for (let s = 0; s < this.n; s++) if (!this.endedFrom[e][s] && this.epochFrom[e][s] < this.epoch) return false;
-    }
-    return true;
+    return this.epochSourcesDone && this.signals.epochPassedEverywhere(this.epoch);
   }
 
   private async maybeCompleteEpoch(): Promise<void> {
@@ -321,141 +287,17 @@ class WorkerRuntime {
 
   // ---------------------------------------------------------------- signals
 
-  /**
-   * End-of-stream and epoch ends go into exchange e once everything upstream of it is done: this
-   * worker's sources, and every earlier exchange from every sender.
-   */
   private propagateSignals(): void {
-    let upstreamEnded = this.sources.every((s) => s.ended);
-    let upstreamEpoch = this.micro && this.epochSourcesDone ? this.epoch : this.epoch - 1;
-    for (let e = 0; e < this.out.length; e++) {
-      if (this.micro && upstreamEpoch > this.epochSent[e] && this.epoch > 0) {
-        if (this.broadcast(e, { kind: FrameKind.EpochEnd, epoch: upstreamEpoch })) this.epochSent[e] = upstreamEpoch;
-      }
-      if (upstreamEnded && !this.endSent[e] && (!this.micro || this.epochSent[e] >= this.epoch)) {
-        if (this.broadcast(e, { kind: FrameKind.EndOfStream, partition: this.me })) this.endSent[e] = true;
-      }
-      upstreamEnded = upstreamEnded && this.allEnded(e);
-      let epochFromAll = this.epochSent[e];
-      for (let s = 0; s < this.n; s++) if (!this.endedFrom[e][s]) epochFromAll = Math.min(epochFromAll, this.epochFrom[e][s]);
-      upstreamEpoch = Math.min(upstreamEpoch, epochFromAll);
-    }
-  }
-
-  private allEnded(e: number): boolean {
-    return this.endedFrom[e].every(Boolean);
+    const sourcesEpoch = !this.micro ? 0 : this.epochSourcesDone ? this.epoch : this.epoch - 1;
+    this.signals.propagate(
+      this.sources.every((s) => s.ended),
+      Math.max(0, sourcesEpoch),
+      this.epoch,
+      (e, frame) => this.exchanges.broadcast(e, frame),
+    );
   }
 
   /** A control frame to every target of exchange e; all or nothing (retried next round if a ring is full). */
-  private broadcast(e: number, frame: Parameters<typeof writeControl>[1]): boolean {
-    const writers = this.out[e];
-    if (!writers.every((w) => w.hasRoom(kControlFrameBytesMax))) return false;
-    for (const w of writers) {
-      assert(writeControl(w, frame), 'room was checked before writing a control frame');
-      w.publish();
-    }
-    return true;
-  }
-
-  // ---------------------------------------------------------------- exchanges
-
-  private send(e: number, target: number, value: unknown, timestampMs: number, createdMs: number): void {
-    const w = this.out[e][target];
-    const { partition, offset } = this.position;
-    if (!writeData(w, this.codecs[e], value, partition, offset, timestampMs, createdMs, this.exchangeNames[e])) {
-      this.sendBlocked(e, target, value, timestampMs, createdMs);
-    } else if (w.pendingFrames >= limits.sourceBatchRecordsMax) {
-      w.publish();
-    }
-  }
-
-  private sendBlocked(e: number, target: number, value: unknown, timestampMs: number, createdMs: number): void {
-    const w = this.out[e][target];
-    const started = performance.now();
-    const { partition, offset } = this.position;
-    w.publish();
-    while (!writeData(w, this.codecs[e], value, partition, offset, timestampMs, createdMs, this.exchangeNames[e])) {
-      this.waitForRoom(e, w);
-    }
-    this.position.partition = partition;
-    this.position.offset = offset;
-    this.blockedMs[e * this.n + target] += performance.now() - started;
-  }
-
-  /**
-   * Waits until half of `w` is free (a frame is at most a quarter of a ring, so it then fits even
-   * after a wrap; the hysteresis also keeps wake-ups rare), doing downstream work meanwhile.
-   */
-  private waitForRoom(e: number, w: RingWriter): void {
-    const enough = () => w.usedBytes() <= w.capacityBytes / 2;
-    let spins = 0;
-    while (!enough()) {
-      this.checkAbort();
-      if (this.drainInputs(e)) {
-        this.publishAll();
-        spins = 0;
-        continue;
-      }
-      this.publishAll();
-      if (++spins < limits.spinIterationsBeforePark) continue;
-      spins = 0;
-      this.parks++;
-      this.views.doorbells.park(this.me, () => enough() || this.hasInput(e) || this.views.flag(kAbort) !== 0, limits.parkTimeoutMs);
-    }
-  }
-
-  /** Processes what is waiting in the input rings of exchanges ≥ fromExchange. */
-  private drainInputs(fromExchange: number): boolean {
-    let progress = false;
-    for (let e = fromExchange; e < this.in.length; e++) {
-      const deliver = this.chain.outputOf[this.plan.exchanges[e]];
-      const codec = this.codecs[e];
-      for (let s = 0; s < this.n; s++) {
-        const r = this.in[e][s];
-        let frames = 0;
-        for (let p = r.next(); p >= 0; p = frames < limits.sourceBatchRecordsMax ? r.next() : -1) {
-          frames++;
-          if (r.kind === FrameKind.Data) {
-            this.position.partition = r.aux;
-            this.position.offset = dataOffset(r, p);
-            let value: unknown;
-            try {
-              value = readData(r, p, codec);
-            } catch (cause) {
-              throw new WeirError('WEIR_DECODE', `exchange "${this.exchangeNames[e]}" could not decode a record from worker ${s} (source partition ${r.aux}, offset ${this.position.offset}) with codec ${codec.name}: ${(cause as Error).message}`, {
-                operator: this.exchangeNames[e],
-                partition: r.aux,
-                offset: this.position.offset,
-                cause,
-              });
-            }
-            deliver(value, dataTimestamp(r, p), dataCreated(r, p));
-          } else if (r.kind === FrameKind.EndOfStream) {
-            this.endedFrom[e][s] = true;
-          } else if (r.kind === FrameKind.EpochEnd) {
-            const frame = readControl(r, p);
-            if (frame.kind === FrameKind.EpochEnd) this.epochFrom[e][s] = frame.epoch;
-          }
-          // Watermarks, barriers and latency markers are not produced yet: they arrive with event time and checkpoints.
-        }
-        if (frames > 0) {
-          r.release();
-          progress = true;
-        }
-      }
-    }
-    return progress;
-  }
-
-  private hasInput(fromExchange: number): boolean {
-    for (let e = fromExchange; e < this.in.length; e++) for (const r of this.in[e]) if (r.hasData()) return true;
-    return false;
-  }
-
-  private publishAll(): void {
-    for (const writers of this.out) for (const w of writers) if (w.pendingFrames > 0) w.publish();
-  }
-
   // ---------------------------------------------------------------- waiting, sinks, metrics
 
   private park(timeoutMs: number): void {
@@ -466,7 +308,7 @@ class WorkerRuntime {
     this.parks++;
     this.views.doorbells.park(
       this.me,
-      () => this.hasInput(0) || Atomics.load(control, kStop) !== stop || Atomics.load(control, kEpochRequested) !== epoch || Atomics.load(control, kAbort) !== 0,
+      () => this.exchanges.hasInput(0) || Atomics.load(control, kStop) !== stop || Atomics.load(control, kEpochRequested) !== epoch || Atomics.load(control, kAbort) !== 0,
       timeoutMs,
     );
   }
@@ -490,27 +332,14 @@ class WorkerRuntime {
   }
 
   private publishMetrics(now: number): void {
-    const m = this.views.metrics;
-    const layout = this.metricsLayout;
-    const counters = this.chain.counters;
-    for (let id = 0; id < counters.length; id++) {
-      m[layout.recordsIn(this.me, id)] = counters[id].recordsIn;
-      m[layout.recordsOut(this.me, id)] = counters[id].recordsOut;
-    }
-    for (let e = 0; e < this.out.length; e++) {
-      for (let t = 0; t < this.n; t++) m[layout.blockedMs(this.me, e, t)] = this.blockedMs[e * this.n + t];
-    }
-    m[layout.misc(this.me, kMiscDeadLetters)] = this.deadLetterCount;
-    m[layout.misc(this.me, kMiscParks)] = this.parks;
-    m[layout.misc(this.me, kMiscEpochs)] = this.micro ? Atomics.load(this.views.control, epochCompletedSlot(this.me)) : 0;
-    m[layout.misc(this.me, kMiscUpdatedAtMs)] = now;
+    writeWorkerMetrics(this.views.metrics, this.metricsLayout, this.me, now, {
+      operators: this.chain.counters,
+      blockedMs: this.exchanges.blockedMs,
+      deadLetters: this.deadLetterCount,
+      parks: this.parks + this.exchanges.parks,
+      epochsCompleted: this.micro ? Atomics.load(this.views.control, epochCompletedSlot(this.me)) : 0,
+    });
     this.lastMetricsMs = now;
   }
-}
 
-/** Room a control frame needs at most (flatbuffers body of a few scalars, frame header, padding). */
-const kControlFrameBytesMax = 128;
-
-function range(n: number): number[] {
-  return Array.from({ length: n }, (_, i) => i);
 }
