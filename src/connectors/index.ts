@@ -19,23 +19,13 @@ export {
   type GeneratedEvent,
   type GeneratorOptions,
 } from './generator.ts';
-export {
-  EmbeddedLog,
-  LogCursor,
-  RecordBatch,
-  fillLogFromGenerator,
-  logKeyHash,
-  logRecordBytesMax,
-  logSink,
-  logSource,
-  type EmbeddedLogOpenOptions,
-  type LogCursorOptions,
-  type LogMeta,
-  type LogRecord,
-  type LogRepair,
-  type LogSinkOptions,
-  type LogSourceOptions,
-} from './embedded-log.ts';
+export { EmbeddedLog, type EmbeddedLogOpenOptions, type LogRecord } from './embedded-log/log.ts';
+export { LogCursor, type LogCursorOptions } from './embedded-log/cursor.ts';
+export { RecordBatch, logRecordBytesMax, type LogMeta } from './embedded-log/format.ts';
+export { type LogRepair } from './embedded-log/partition.ts';
+export { logSource, type LogSourceOptions } from './embedded-log/source.ts';
+export { logKeyHash, logSink, type LogSinkOptions } from './embedded-log/sink.ts';
+export { fillLogFromGenerator } from './embedded-log/fill.ts';
 export {
   jsonLinesSource,
   type JsonLinesPosition,

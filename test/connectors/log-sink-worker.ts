@@ -1,7 +1,7 @@
 // A sink subtask in its own thread, for the concurrent logSink test: waits for the go signal so
 // that all subtasks create/open the log at the same moment, then writes its share and flushes.
 import { parentPort, workerData } from 'node:worker_threads';
-import { logSink } from '../../src/connectors/embedded-log.ts';
+import { logSink } from '../../src/connectors/embedded-log/sink.ts';
 
 const { dir, subtask, parallelism, partitions, count, go } = workerData as {
   dir: string;
