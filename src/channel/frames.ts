@@ -12,8 +12,8 @@ import type { RingReader, RingWriter } from './ring.ts';
 /**
  * Writing and reading frames on a ring (layout in frames.fbs).
  *
- * Data frame payload: RecordMeta { offset, timestamp_ms, created_ms } as three little-endian
- * doubles (24 bytes, 8-aligned because every payload is), then the codec's bytes. The frame's aux
+ * Data frame payload: RecordMeta { offset, timestamp_ms, created_ms, sent_ms } as four
+ * little-endian doubles (32 bytes, 8-aligned because every payload is), then the codec's bytes. The frame's aux
  * word is the record's source partition. The hot path reads and writes RecordMeta through the
  * ring's Float64Array (index = byte offset / 8), not through generated flatbuffers code.
  *
@@ -21,7 +21,7 @@ import type { RingReader, RingWriter } from './ring.ts';
  */
 
 /** Bytes of the RecordMeta prefix of every Data frame. */
-export const kRecordMetaBytes = 24;
+export const kRecordMetaBytes = 32;
 
 const kData = FrameKind.Data;
 
@@ -48,6 +48,8 @@ function encodeFailed(err: unknown, codec: Codec<unknown>, operator: string, par
  * waits, then calls again); throws WEIR_RECORD_TOO_LARGE (naming `operator`) if it can never fit,
  * WEIR_ENCODE on encode errors (naming `operator`). The frame is committed, not published: call
  * w.publish() after a batch (a full ring publishes by itself, see RingWriter.reserve).
+ * `sentMs` is when the record entered this ring (NaN unless latency is being measured): the
+ * receiver's clock minus it is the time the record waited in the ring.
  */
 export function writeData<T>(
   w: RingWriter,
@@ -58,6 +60,7 @@ export function writeData<T>(
   timestampMs: number,
   createdMs: number,
   operator: string,
+  sentMs = NaN,
 ): boolean {
   const fixed = codec.fixedBytes;
   let need = kRecordMetaBytes + (fixed === undefined ? 0 : fixed);
@@ -85,6 +88,7 @@ export function writeData<T>(
   f64[f] = offset;
   f64[f + 1] = timestampMs;
   f64[f + 2] = createdMs;
+  f64[f + 3] = sentMs;
   w.commit(kData, partition, kRecordMetaBytes + n);
   return true;
 }
@@ -102,6 +106,11 @@ export function dataTimestamp(r: RingReader, p: number): number {
 /** RecordMeta.created_ms of the current Data frame of r (payload offset p). */
 export function dataCreated(r: RingReader, p: number): number {
   return r.f64[(p >> 3) + 2]!;
+}
+
+/** RecordMeta.sent_ms of the current Data frame of r (payload offset p): when it entered the ring. */
+export function dataSent(r: RingReader, p: number): number {
+  return r.f64[(p >> 3) + 3]!;
 }
 
 /** Decodes the value of the current Data frame of r (payload offset p). Throws WEIR_DECODE if the codec cannot. */

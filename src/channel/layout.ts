@@ -27,7 +27,7 @@
  * ```
  *
  * The same layout is written down as a flatbuffers schema in `frames.fbs` (the frame kinds, the
- * 24-byte RecordMeta prefix of a Data frame, the control frame bodies).
+ * 32-byte RecordMeta prefix of a Data frame, the control frame bodies).
  */
 
 /** Bytes per cache line assumed for padding (x86-64 and most arm64). */
@@ -66,7 +66,7 @@ export const kFrameKindShift = 24;
 export const FrameKind = {
   /** Filler up to the end of the data region; readers skip it silently. */
   Pad: 0,
-  /** A record: RecordMeta (24 bytes) + codec bytes; aux = source partition. */
+  /** A record: RecordMeta (32 bytes) + codec bytes; aux = source partition. */
   Data: 1,
   Watermark: 2,
   Barrier: 3,

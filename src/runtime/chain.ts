@@ -3,6 +3,8 @@ import type { Collector, LogicalNode } from '../api/graph.ts';
 import type { SinkWriter } from '../connectors/types.ts';
 import { userFunctionError, WeirError } from '../errors.ts';
 import { HeapKeyedState } from '../state/heap-keyed-state.ts';
+import type { OutputChecksum } from '../harness/checksum.ts';
+import type { LatencyRecorder } from '../harness/latency-recorder.ts';
 import type { Plan } from './plan.ts';
 
 /**
@@ -30,6 +32,9 @@ export interface ChainHooks {
   workerOfKey(key: unknown): number;
   sinkWriter(node: LogicalNode & { kind: 'sink' }): SinkWriter<unknown>;
   subtask: number;
+  /** Present when the harness measures latency / checksums the output. */
+  latency?: LatencyRecorder;
+  checksum?: OutputChecksum;
 }
 
 export interface CompiledChain {
@@ -202,8 +207,11 @@ export function compileChain(plan: Plan, position: RecordPosition, hooks: ChainH
       }
       case 'sink': {
         const writer = hooks.sinkWriter(node);
+        const { latency, checksum } = hooks;
         inputOf[id] = (v, ts, cr) => {
           c.recordsIn++;
+          if (latency !== undefined) latency.atSink(cr);
+          if (checksum !== undefined) checksum.add(v);
           try {
             writer.write(v, ts, cr);
           } catch (e) {

@@ -1,35 +1,72 @@
-import { workerData } from 'node:worker_threads';
-import { epochCompletedSlot, kAbort, kEpochRequested, kStop, kWorkersDone, SharedViews, type SharedBuffers, type SharedLayout } from './shared.ts';
-import type { ResolvedOptions } from './options.ts';
+import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
+import { LatencyAccumulator } from '../harness/latency-merge.ts';
+import type { LatencySnapshot } from '../harness/latency-recorder.ts';
 import { limits } from '../limits.ts';
 import { nowMs } from '../util/clock.ts';
+import type { ResolvedOptions } from './options.ts';
+import { epochCompletedSlot, kAbort, kEpochRequested, kStop, kWorkersDone, SharedViews, type SharedBuffers, type SharedLayout } from './shared.ts';
 
 export interface CoordinatorData {
   buffers: SharedBuffers;
   layout: SharedLayout;
   options: ResolvedOptions;
+  /** With options.measureLatency: one port per worker, on which it sends its latency snapshots. */
+  latencyPorts?: MessagePort[];
+  /** Metrics slots holding the records each sink has received, over all workers. */
+  sinkRecordSlots: number[];
+}
+
+/** What the coordinator posts to the main thread when the job ends (measureLatency only). */
+export interface CoordinatorReport {
+  latency: LatencySnapshot;
+  /** Records/s reaching the sinks, sampled every limits.throughputSampleIntervalMs from the start. */
+  throughputOverTime: Array<{ tMs: number; recordsPerSec: number }>;
 }
 
 /**
  * The coordinator thread. It owns the job's clock-driven decisions, so that no worker has to keep
  * a timer: in micro-batch mode it starts each epoch (Spark's trigger) once the previous one has
  * completed on every worker; if a batch takes longer than the interval, the next starts at once.
+ * Under the harness it merges the workers' latency histograms and samples sink throughput.
  * It parks on its own doorbell; workers ring it when they complete an epoch or finish.
  */
-function coordinate({ buffers, layout, options }: CoordinatorData): void {
+function coordinate({ buffers, layout, options, latencyPorts = [], sinkRecordSlots }: CoordinatorData): void {
   const views = new SharedViews(buffers, layout);
   const control = views.control;
   const n = layout.parallelism;
   const micro = options.mode === 'micro-batch';
   let nextTriggerMs = nowMs();
+  const latency = options.measureLatency ? new LatencyAccumulator() : undefined;
+  const throughput: CoordinatorReport['throughputOverTime'] = [];
+  let nextSampleMs = options.startMs + limits.throughputSampleIntervalMs;
+  let lastSinkRecords = 0;
+
+  const drainPorts = () => {
+    for (const port of latencyPorts) {
+      for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) latency!.add(m.message as LatencySnapshot);
+    }
+  };
+  const sample = (now: number) => {
+    let records = 0;
+    for (const slot of sinkRecordSlots) records += views.metrics[slot];
+    const intervalMs = now - (nextSampleMs - limits.throughputSampleIntervalMs);
+    throughput.push({ tMs: Math.round(now - options.startMs), recordsPerSec: ((records - lastSinkRecords) * 1000) / intervalMs });
+    lastSinkRecords = records;
+    nextSampleMs = now + limits.throughputSampleIntervalMs;
+  };
 
   while (Atomics.load(control, kAbort) === 0 && Atomics.load(control, kWorkersDone) < n) {
     let waitMs: number = limits.parkTimeoutMs;
+    const now = nowMs();
+    if (latency) {
+      drainPorts();
+      if (now >= nextSampleMs) sample(now);
+      waitMs = Math.min(waitMs, nextSampleMs - now);
+    }
     if (micro) {
       const requested = Atomics.load(control, kEpochRequested);
       let completed = true;
       for (let w = 0; w < n; w++) if (Atomics.load(control, epochCompletedSlot(w)) < requested) completed = false;
-      const now = nowMs();
       if (completed && (now >= nextTriggerMs || Atomics.load(control, kStop) !== 0)) {
         nextTriggerMs = Math.max(nextTriggerMs + options.microBatchIntervalMs, now);
         views.raise(kEpochRequested, requested + 1);
@@ -38,6 +75,14 @@ function coordinate({ buffers, layout, options }: CoordinatorData): void {
       if (completed) waitMs = Math.min(waitMs, nextTriggerMs - now);
     }
     views.doorbells.park(views.coordinatorId, () => false, Math.max(1, waitMs));
+  }
+
+  if (latency && Atomics.load(control, kAbort) === 0) {
+    drainPorts();
+    // A last sample only if it covers at least half an interval: a sliver would read as a false dip.
+    const now = nowMs();
+    if (now - (nextSampleMs - limits.throughputSampleIntervalMs) >= limits.throughputSampleIntervalMs / 2) sample(now);
+    parentPort!.postMessage({ latency: latency.snapshot(), throughputOverTime: throughput } satisfies CoordinatorReport);
   }
 }
 

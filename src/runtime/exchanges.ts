@@ -1,5 +1,6 @@
 import type { Codec } from '../channel/codec.ts';
-import { dataCreated, dataOffset, dataTimestamp, readControl, readData, writeControl, writeData, type ControlFrame } from '../channel/frames.ts';
+import { dataCreated, dataOffset, dataSent, dataTimestamp, readControl, readData, writeControl, writeData, type ControlFrame } from '../channel/frames.ts';
+import type { LatencyRecorder } from '../harness/latency-recorder.ts';
 import { FrameKind } from '../channel/layout.ts';
 import type { RingReader, RingWriter } from '../channel/ring.ts';
 import type { LogicalNode } from '../api/graph.ts';
@@ -42,6 +43,7 @@ export class Exchanges {
     defaultCodec: Codec<unknown>,
     private readonly position: RecordPosition,
     private readonly signals: StreamSignals,
+    private readonly latency: LatencyRecorder | undefined,
   ) {
     this.n = plan.parallelism;
     const range = (k: number) => Array.from({ length: k }, (_, i) => i);
@@ -70,23 +72,28 @@ export class Exchanges {
   send(e: number, target: number, value: unknown, timestampMs: number, createdMs: number): void {
     const w = this.out[e][target];
     const { partition, offset } = this.position;
-    if (!writeData(w, this.codecs[e], value, partition, offset, timestampMs, createdMs, this.names[e])) {
-      this.sendBlocked(e, target, value, timestampMs, createdMs);
+    // The time the record tries to enter the ring: a wait for room counts as time in the ring.
+    const sentMs = this.latency === undefined ? NaN : this.latency.atSend();
+    if (!writeData(w, this.codecs[e], value, partition, offset, timestampMs, createdMs, this.names[e], sentMs)) {
+      this.sendBlocked(e, target, value, timestampMs, createdMs, sentMs);
     } else if (w.pendingFrames >= limits.sourceBatchRecordsMax) {
       w.publish();
     }
   }
 
-  private sendBlocked(e: number, target: number, value: unknown, timestampMs: number, createdMs: number): void {
+  private sendBlocked(e: number, target: number, value: unknown, timestampMs: number, createdMs: number, sentMs: number): void {
     const w = this.out[e][target];
     const started = performance.now();
+    // Waiting drains other records through the chain: keep this record's context to restore.
     const { partition, offset } = this.position;
+    const segment = this.latency?.saveSegment();
     w.publish();
-    while (!writeData(w, this.codecs[e], value, partition, offset, timestampMs, createdMs, this.names[e])) {
+    while (!writeData(w, this.codecs[e], value, partition, offset, timestampMs, createdMs, this.names[e], sentMs)) {
       this.waitForRoom(e, w);
     }
     this.position.partition = partition;
     this.position.offset = offset;
+    if (segment) this.latency!.restoreSegment(segment);
     this.blockedMs[e * this.n + target] += performance.now() - started;
   }
 
@@ -137,7 +144,9 @@ export class Exchanges {
                 cause,
               });
             }
-            deliver(value, dataTimestamp(r, p), dataCreated(r, p));
+            const createdMs = dataCreated(r, p);
+            if (this.latency !== undefined) this.latency.atReceive(dataSent(r, p), createdMs);
+            deliver(value, dataTimestamp(r, p), createdMs);
           } else if (r.kind === FrameKind.EndOfStream) {
             this.signals.receivedEnd(e, s);
           } else if (r.kind === FrameKind.EpochEnd) {

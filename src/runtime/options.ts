@@ -9,6 +9,12 @@ export interface RunOptions extends Omit<JobSettings, 'codec'> {
   params?: Record<string, string>;
   /** Directory for this run's files (dead letters, sink output by default). Default: a new temp dir. */
   workDir?: string;
+  /** Record per-record latency in HDR histograms (the harness turns this on). */
+  measureLatency?: boolean;
+  /** With measureLatency: records created in the first warmupMs are not measured. */
+  warmupMs?: number;
+  /** Compute an order-insensitive checksum of everything the sinks receive. */
+  outputChecksum?: boolean;
 }
 
 /** Options after defaults, validated; identical on every thread. */
@@ -23,6 +29,9 @@ export interface ResolvedOptions {
   params: Record<string, string>;
   workDir: string;
   startMs: number;
+  measureLatency: boolean;
+  warmupMs: number;
+  outputChecksum: boolean;
 }
 
 export function resolveOptions(
@@ -44,6 +53,9 @@ export function resolveOptions(
     params: options.params ?? {},
     workDir,
     startMs,
+    measureLatency: options.measureLatency ?? false,
+    warmupMs: options.warmupMs ?? 0,
+    outputChecksum: options.outputChecksum ?? false,
   };
   validate(resolved);
   return resolved;
@@ -66,6 +78,7 @@ function validate(o: ResolvedOptions): void {
   if (!Number.isInteger(o.keyGroups) || o.keyGroups < o.parallelism || o.keyGroups > limits.keyGroupsMax) {
     fail(`keyGroups must be an integer from parallelism (${o.parallelism}) to ${limits.keyGroupsMax}, not ${o.keyGroups}`);
   }
+  if (!(o.warmupMs >= 0)) fail(`warmupMs must be ≥ 0, not ${o.warmupMs}`);
   const cap = o.ringCapacityBytes;
   if (cap < limits.ringCapacityBytesMin || cap > limits.ringCapacityBytesMax || (cap & (cap - 1)) !== 0) {
     fail(`ringCapacityBytes must be a power of two from ${limits.ringCapacityBytesMin} to ${limits.ringCapacityBytesMax}, not ${cap}`);

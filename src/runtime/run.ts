@@ -2,13 +2,14 @@ import { mkdtempSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Worker } from 'node:worker_threads';
+import { MessageChannel, type Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { loadJob } from '../api/job.ts';
 import { fromPlainError, toPlainError, WeirError, type PlainError } from '../errors.ts';
 import { nowMs } from '../util/clock.ts';
 import { startTsWorker } from '../util/ts-worker.ts';
-import type { CoordinatorData } from './coordinator.ts';
+import { OutputChecksum } from '../harness/checksum.ts';
+import type { CoordinatorData, CoordinatorReport } from './coordinator.ts';
 import { readMetrics, type MetricsReader } from './metrics-reader.ts';
 import type { JobMetrics } from './metrics.ts';
 import { MetricsLayout } from './metrics.ts';
@@ -23,6 +24,10 @@ export interface JobResult {
   metrics: JobMetrics;
   workDir: string;
   durationMs: number;
+  /** With measureLatency: the merged latency histograms and sink throughput over time. */
+  latency?: CoordinatorReport;
+  /** With outputChecksum: order-insensitive checksum of everything the sinks received. */
+  outputChecksum?: string;
 }
 
 export interface JobHandle {
@@ -58,7 +63,13 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
   const views = new SharedViews(buffers, layout);
   const reader: MetricsReader = { plan, views, layout: metricsLayout, startMs, previous: undefined };
 
-  const coordinator = startTsWorker(coordinatorEntry, { workerData: { buffers, layout, options: resolved } satisfies CoordinatorData });
+  // Under the harness each worker gets a port to the coordinator for its latency histograms.
+  const channels = resolved.measureLatency ? Array.from({ length: resolved.parallelism }, () => new MessageChannel()) : [];
+  const sinkRecordSlots = plan.sinks.flatMap((sink) => Array.from({ length: resolved.parallelism }, (_, w) => metricsLayout.recordsIn(w, sink.id)));
+  const coordinatorData: CoordinatorData = { buffers, layout, options: resolved, sinkRecordSlots, latencyPorts: channels.map((c) => c.port1) };
+  const coordinator = startTsWorker(coordinatorEntry, { workerData: coordinatorData, transferList: channels.map((c) => c.port1) });
+  const coordinatorReport = resolved.measureLatency ? nextMessage<CoordinatorReport>(coordinator) : undefined;
+  coordinatorReport?.catch(() => {});
   const pool = new Piscina({
     filename: workerEntry.href,
     minThreads: resolved.parallelism,
@@ -68,12 +79,16 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
     maxQueue: resolved.parallelism,
   });
 
-  const tasks = Array.from({ length: resolved.parallelism }, (_, worker) =>
-    pool.run({ worker, jobUrl, options: resolved, buffers, layout } satisfies WorkerTask) as Promise<WorkerResult>,
-  );
-  const done = supervise(tasks, views, pool, coordinator).then((outcomes) => {
+  const tasks = Array.from({ length: resolved.parallelism }, (_, worker) => {
+    const latencyPort = channels[worker]?.port2;
+    const task: WorkerTask = { worker, jobUrl, options: resolved, buffers, layout, latencyPort };
+    return pool.run(task, { transferList: latencyPort ? [latencyPort] : [] }) as Promise<WorkerResult>;
+  });
+  const done = supervise(tasks, views, pool, coordinator, coordinatorReport).then(({ outcomes, report }) => {
     const results = mergeResults(outcomes.map((o) => o.results));
-    return { results, metrics: readMetrics(reader), workDir, durationMs: nowMs() - startMs };
+    const durationMs = nowMs() - startMs;
+    const outputChecksum = resolved.outputChecksum ? OutputChecksum.combine(outcomes.map((o) => o.checksum!)) : undefined;
+    return { results, metrics: readMetrics(reader), workDir, durationMs, latency: report, outputChecksum };
   });
   done.catch(() => {}); // the caller gets the rejection through `done`; never an unhandled one
 
@@ -93,7 +108,13 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
  * loop at once), the others get a grace period, then all threads are torn down. The job's error is
  * the first real failure, not the "aborted" errors it caused.
  */
-async function supervise(tasks: Promise<WorkerResult>[], views: SharedViews, pool: Piscina, coordinator: Worker): Promise<WorkerResult[]> {
+async function supervise(
+  tasks: Promise<WorkerResult>[],
+  views: SharedViews,
+  pool: Piscina,
+  coordinator: Worker,
+  coordinatorReport: Promise<CoordinatorReport> | undefined,
+): Promise<{ outcomes: WorkerResult[]; report: CoordinatorReport | undefined }> {
   let firstError: PlainError | undefined;
   const watched = tasks.map((task, worker) =>
     task.catch((err: unknown) => {
@@ -108,10 +129,12 @@ async function supervise(tasks: Promise<WorkerResult>[], views: SharedViews, poo
     settled = true;
   });
   const outcomes = await Promise.race([all, abortedAndGraceElapsed(views, () => settled)]);
+  // The coordinator posts its report once every worker is done; wait for it before tearing down.
+  const report = !firstError && coordinatorReport ? await coordinatorReport : undefined;
   await Promise.allSettled([pool.destroy(), coordinator.terminate()]);
   if (firstError) throw fromPlainError(firstError);
   if (!outcomes || outcomes.some((o) => o === undefined)) throw new WeirError('WEIR_ABORTED', 'the job was aborted');
-  return outcomes as WorkerResult[];
+  return { outcomes: outcomes as WorkerResult[], report };
 }
 
 /** Resolves (with undefined) once the abort flag has been up for the grace period; never once the job has settled. */
@@ -156,6 +179,15 @@ function prepareWorkDir(workDir: string | undefined): string {
   if (workDir === undefined) return mkdtempSync(join(tmpdir(), 'weir-'));
   mkdirSync(workDir, { recursive: true });
   return resolve(workDir);
+}
+
+/** The next message a thread posts; rejects if it exits or fails first. */
+function nextMessage<T>(worker: Worker): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new WeirError('WEIR_WORKER_DIED', `the coordinator thread exited (code ${code}) without its report`)));
+  });
 }
 
 function sleep(ms: number): Promise<void> {

@@ -11,6 +11,9 @@ import { MetricsLayout, writeWorkerMetrics } from './metrics.ts';
 import { jobCodec, type ResolvedOptions } from './options.ts';
 import { ownedPartitions, planJob, type Plan } from './plan.ts';
 import { epochCompletedSlot, kAbort, kEpochRequested, kStop, kWorkersDone, SharedViews, throwIfAborted, type SharedBuffers, type SharedLayout } from './shared.ts';
+import type { MessagePort } from 'node:worker_threads';
+import { OutputChecksum } from '../harness/checksum.ts';
+import { LatencyRecorder } from '../harness/latency-recorder.ts';
 import { Exchanges } from './exchanges.ts';
 import { StreamSignals } from './signals.ts';
 import { openDeadLetterWriter, openSinkWriters } from './sinks.ts';
@@ -21,12 +24,16 @@ export interface WorkerTask {
   options: ResolvedOptions;
   buffers: SharedBuffers;
   layout: SharedLayout;
+  /** With options.measureLatency: where this worker sends its latency snapshots (to the coordinator). */
+  latencyPort?: MessagePort;
 }
 
 export interface WorkerResult {
   worker: number;
   /** Each sink's result() by sink name. */
   results: Record<string, unknown>;
+  /** With options.outputChecksum: this worker's checksum lanes (see OutputChecksum). */
+  checksum?: [number, number, number];
 }
 
 /** Entry point of a worker thread's one long-lived task: the task is the partition loop. */
@@ -86,6 +93,9 @@ class WorkerRuntime {
   private sinkRecordsFlushed = 0;
   private lastFlushMs = 0;
   private lastMetricsMs = 0;
+  private lastLatencySnapshotMs = 0;
+  private readonly latency: LatencyRecorder | undefined;
+  private readonly checksum: OutputChecksum | undefined;
   private readonly keyGroupWorker: Int32Array;
 
   constructor(
@@ -97,8 +107,11 @@ class WorkerRuntime {
     this.me = task.worker;
     this.n = plan.parallelism;
     this.micro = task.options.mode === 'micro-batch';
+    const { options } = task;
+    if (options.measureLatency) this.latency = new LatencyRecorder(options.startMs + options.warmupMs);
+    if (options.outputChecksum) this.checksum = new OutputChecksum();
     this.signals = new StreamSignals(plan.exchanges.length, this.n, this.me);
-    this.exchanges = new Exchanges(plan, views, this.me, defaultCodec, this.position, this.signals);
+    this.exchanges = new Exchanges(plan, views, this.me, defaultCodec, this.position, this.signals, this.latency);
     this.metricsLayout = new MetricsLayout(plan.graph.nodes.length, plan.exchanges.length, this.n);
     this.keyGroupWorker = keyGroupTable(task.options.keyGroups, this.n);
   }
@@ -114,6 +127,8 @@ class WorkerRuntime {
       send: (e, target, v, ts, cr) => this.exchanges.send(e, target, v, ts, cr),
       workerOfKey: (key) => this.keyGroupWorker[keyGroupOf(key, keyGroups)],
       sinkWriter: (node) => this.sinks.get(node.id)!,
+      latency: this.latency,
+      checksum: this.checksum,
     });
     this.exchanges.connect(this.plan.exchanges.map((id) => this.chain.outputOf[id]));
     this.chain.open();
@@ -129,10 +144,12 @@ class WorkerRuntime {
   private sourceOutput(node: LogicalNode & { kind: 'source' }, partition: number): SourceOutput<unknown> {
     const deliver = this.chain.outputOf[node.id];
     const position = this.position;
+    const latency = this.latency;
     return {
       emit(value, offset, timestampMs, createdMs) {
         position.partition = partition;
         position.offset = offset;
+        if (latency !== undefined) latency.atSource(createdMs);
         deliver(value, timestampMs, createdMs);
       },
       deadLetter: (raw, reason, offset) => {
@@ -155,6 +172,7 @@ class WorkerRuntime {
       if (this.micro) await this.maybeCompleteEpoch();
       const now = nowMs();
       if (now - this.lastMetricsMs >= limits.metricsIntervalMs) this.publishMetrics(now);
+      if (this.latency && now - this.lastLatencySnapshotMs >= limits.latencySnapshotIntervalMs) this.sendLatencySnapshot(now);
       if (progress) {
         idleRounds = 0;
         if (!this.micro && now - this.lastFlushMs >= limits.sinkFlushIntervalMs && this.sinksDirty()) await this.flushSinks(now);
@@ -177,22 +195,24 @@ class WorkerRuntime {
 
   async finish(): Promise<WorkerResult> {
     this.chain.close();
+    await this.flushSinks(nowMs());
     const results: Record<string, unknown> = {};
     for (const [id, writer] of this.sinks) {
-      await writer.flush();
       await writer.close();
       results[this.plan.graph.nodes[id].name] = writer.result?.();
     }
-    await this.deadLetters.flush();
     await this.deadLetters.close();
     results[this.deadLetterSinkName] = this.deadLetters.result?.();
     for (const s of this.sources) await s.reader.close();
     this.publishMetrics(nowMs());
+    // The last snapshot goes out before the worker counts itself done: the coordinator, seeing
+    // every worker done, then finds every snapshot already queued on its ports.
+    if (this.latency) this.sendLatencySnapshot(nowMs());
     // A finished worker takes part in no further epoch: mark every epoch as completed by it.
     Atomics.store(this.views.control, epochCompletedSlot(this.me), 0x7fffffff);
     Atomics.add(this.views.control, kWorkersDone, 1);
     this.views.doorbells.ring(this.views.coordinatorId);
-    return { worker: this.me, results };
+    return { worker: this.me, results, checksum: this.checksum?.lanes() };
   }
 
   async closeQuietly(): Promise<void> {
@@ -327,8 +347,14 @@ class WorkerRuntime {
     const written = this.sinkRecords();
     for (const writer of this.sinks.values()) await writer.flush();
     await this.deadLetters.flush();
+    this.latency?.atFlush();
     this.sinkRecordsFlushed = written;
     this.lastFlushMs = now;
+  }
+
+  private sendLatencySnapshot(now: number): void {
+    this.task.latencyPort?.postMessage(this.latency!.takeSnapshot());
+    this.lastLatencySnapshotMs = now;
   }
 
   private publishMetrics(now: number): void {

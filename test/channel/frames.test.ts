@@ -7,6 +7,7 @@ import {
   dataOffset,
   dataTimestamp,
   kRecordMetaBytes,
+  dataSent,
   readControl,
   readData,
   writeControl,
@@ -68,11 +69,12 @@ describe('Data frames', () => {
 
   it('the RecordMeta prefix is the flatbuffers struct of frames.fbs', () => {
     const { w, r } = ring();
-    writeData(w, jsonCodec, 1, 0, 123456789, 42.5, 99.25, 'op');
+    writeData(w, jsonCodec, 1, 0, 123456789, 42.5, 99.25, 'op', 100.5);
     w.publish();
     const p = r.next();
     const meta = new RecordMeta().__init(p, new flatbuffers.ByteBuffer(r.u8));
-    expect([meta.offset(), meta.timestampMs(), meta.createdMs()]).toEqual([123456789, 42.5, 99.25]);
+    expect([meta.offset(), meta.timestampMs(), meta.createdMs(), meta.sentMs()]).toEqual([123456789, 42.5, 99.25, 100.5]);
+    expect(dataSent(r, p)).toBe(100.5);
     expect(RecordMeta.sizeOf()).toBe(kRecordMetaBytes);
     // And the generated enum agrees with layout.ts.
     for (const [name, value] of Object.entries(FrameKind)) expect(GeneratedFrameKind[name as keyof typeof GeneratedFrameKind]).toBe(value);
@@ -208,7 +210,8 @@ describe('control frames', () => {
 
   it('returns false when there is no room; reading a Data frame as control → WEIR_DECODE', () => {
     const { w, r } = ring(4096);
-    while (writeData(w, bytesCodec, new Uint8Array(960), 0, 0, 0, 0, 'op'));
+    // 8 (header) + kRecordMetaBytes + payload = 1024: four frames fill the 4096-byte ring exactly.
+    while (writeData(w, bytesCodec, new Uint8Array(1024 - 8 - kRecordMetaBytes), 0, 0, 0, 0, 'op'));
     while (writeData(w, bytesCodec, new Uint8Array(0), 0, 0, 0, 0, 'op'));
     expect(w.usedBytes()).toBe(4096);
     expect(writeControl(w, { kind: FrameKind.Watermark, timestampMs: 1 })).toBe(false);

@@ -35,12 +35,20 @@ createdMs():number {
   return this.bb!.readFloat64(this.bb_pos + 16);
 }
 
-static sizeOf():number {
-  return 24;
+/**
+ * When the record entered this ring (for the time it waited there); NaN when not measured.
+ */
+sentMs():number {
+  return this.bb!.readFloat64(this.bb_pos + 24);
 }
 
-static createRecordMeta(builder:flatbuffers.Builder, offset: number, timestamp_ms: number, created_ms: number):flatbuffers.Offset {
-  builder.prep(8, 24);
+static sizeOf():number {
+  return 32;
+}
+
+static createRecordMeta(builder:flatbuffers.Builder, offset: number, timestamp_ms: number, created_ms: number, sent_ms: number):flatbuffers.Offset {
+  builder.prep(8, 32);
+  builder.writeFloat64(sent_ms);
   builder.writeFloat64(created_ms);
   builder.writeFloat64(timestamp_ms);
   builder.writeFloat64(offset);
