@@ -28,8 +28,6 @@ export const limits = {
   sinkFlushIntervalMs: 50,
   /** Metrics are refreshed in shared memory this often by each worker. */
   metricsIntervalMs: 100,
-  /** Under the harness, workers send their latency histograms to the coordinator this often. */
-  latencySnapshotIntervalMs: 1000,
   /** The coordinator samples sink throughput this often (the report's throughput over time). */
   throughputSampleIntervalMs: 1000,
 } as const;

@@ -93,7 +93,6 @@ class WorkerRuntime {
   private sinkRecordsFlushed = 0;
   private lastFlushMs = 0;
   private lastMetricsMs = 0;
-  private lastLatencySnapshotMs = 0;
   private readonly latency: LatencyRecorder | undefined;
   private readonly checksum: OutputChecksum | undefined;
   private readonly keyGroupWorker: Int32Array;
@@ -172,7 +171,6 @@ class WorkerRuntime {
       if (this.micro) await this.maybeCompleteEpoch();
       const now = nowMs();
       if (now - this.lastMetricsMs >= limits.metricsIntervalMs) this.publishMetrics(now);
-      if (this.latency && now - this.lastLatencySnapshotMs >= limits.latencySnapshotIntervalMs) this.sendLatencySnapshot(now);
       if (progress) {
         idleRounds = 0;
         if (!this.micro && now - this.lastFlushMs >= limits.sinkFlushIntervalMs && this.sinksDirty()) await this.flushSinks(now);
@@ -205,9 +203,11 @@ class WorkerRuntime {
     results[this.deadLetterSinkName] = this.deadLetters.result?.();
     for (const s of this.sources) await s.reader.close();
     this.publishMetrics(nowMs());
-    // The last snapshot goes out before the worker counts itself done: the coordinator, seeing
-    // every worker done, then finds every snapshot already queued on its ports.
-    if (this.latency) this.sendLatencySnapshot(nowMs());
+    // The latency snapshot goes out once, at the end: encoding (deflating) five histograms takes
+    // milliseconds, and doing it during the run would put that stall into the very tail being
+    // measured. It is sent before the worker counts itself done, so the coordinator, seeing every
+    // worker done, finds every snapshot already queued on its ports.
+    if (this.latency) this.task.latencyPort?.postMessage(this.latency.takeSnapshot());
     // A finished worker takes part in no further epoch: mark every epoch as completed by it.
     Atomics.store(this.views.control, epochCompletedSlot(this.me), 0x7fffffff);
     Atomics.add(this.views.control, kWorkersDone, 1);
@@ -350,11 +350,6 @@ class WorkerRuntime {
     this.latency?.atFlush();
     this.sinkRecordsFlushed = written;
     this.lastFlushMs = now;
-  }
-
-  private sendLatencySnapshot(now: number): void {
-    this.task.latencyPort?.postMessage(this.latency!.takeSnapshot());
-    this.lastLatencySnapshotMs = now;
   }
 
   private publishMetrics(now: number): void {
