@@ -1,28 +1,16 @@
-import { parseArgs } from 'node:util';
 import { WeirError } from '../errors.ts';
-import type { RunOptions } from '../runtime/options.ts';
-import { run } from '../runtime/run.ts';
-import { formatSummary, formatProgress } from './format.ts';
+import { benchCommand, benchUsage } from './bench-command.ts';
+import { reportCommand, reportUsage } from './report-command.ts';
+import { runCommand, runUsage } from './run-command.ts';
 
 const usage = `weir — stream processing on worker threads
 
 Usage:
-  weir run <job.ts|job.js> [options]     run a job module (TypeScript runs as it is)
+  ${runUsage}
 
-Options for run:
-  --mode continuous|micro-batch          execution mode (default: the job's, else continuous)
-  --parallelism N                        worker threads (default: the sources' partition count)
-  --interval MS                          micro-batch trigger interval (default 100)
-  --batch-records N                      records per partition per micro-batch at most
-  --param key=value                      job parameter (repeatable); the job reads env.params
-  --work-dir DIR                         where the run's files go (default: a new temp dir)
-  --duration S                           stop after S seconds (drains and flushes; unbounded jobs)
-  --json                                 print the final result as JSON
-  --quiet                                no progress lines
-  -h, --help                             this text
+  ${benchUsage}
 
-Ctrl-C stops the job the same way as --duration: sources stop, everything read drains through
-every operator, sinks flush, then weir exits.`;
+  ${reportUsage}`;
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -32,91 +20,14 @@ export async function main(argv: string[]): Promise<number> {
   }
   try {
     if (command === 'run') return await runCommand(rest);
+    if (command === 'bench') return await benchCommand(rest);
+    if (command === 'report') return await reportCommand(rest);
     console.error(`weir: unknown command "${command}"\n\n${usage}`);
     return 2;
   } catch (err) {
     reportError(err);
     return 1;
   }
-}
-
-async function runCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      mode: { type: 'string' },
-      parallelism: { type: 'string' },
-      interval: { type: 'string' },
-      'batch-records': { type: 'string' },
-      param: { type: 'string', multiple: true },
-      'work-dir': { type: 'string' },
-      duration: { type: 'string' },
-      json: { type: 'boolean' },
-      quiet: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (values.help) {
-    console.log(usage);
-    return 0;
-  }
-  const job = positionals[0];
-  if (!job) throw new WeirError('WEIR_CONFIG', 'weir run: name a job module, e.g. weir run examples/clicks.ts');
-
-  const options: RunOptions = {
-    mode: values.mode as RunOptions['mode'],
-    parallelism: optionalNumber('--parallelism', values.parallelism),
-    microBatchIntervalMs: optionalNumber('--interval', values.interval),
-    microBatchRecordsMax: optionalNumber('--batch-records', values['batch-records']),
-    params: parseParams(values.param ?? []),
-    workDir: values['work-dir'],
-  };
-  const handle = await run(job, options);
-  const { mode, parallelism, workDir } = handle.options;
-  if (!values.quiet && !values.json) console.error(`weir: running ${job} — ${mode}, ${parallelism} worker(s), work dir ${workDir}`);
-
-  let stopping = false;
-  const stop = () => {
-    if (stopping) return;
-    stopping = true;
-    if (!values.quiet) console.error('weir: stopping — draining and flushing sinks…');
-    void handle.stop();
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  const durationS = optionalNumber('--duration', values.duration);
-  const timer = durationS === undefined ? undefined : setTimeout(stop, durationS * 1000);
-  const progress = values.quiet || values.json ? undefined : setInterval(() => console.error(formatProgress(handle.metrics())), 1000);
-
-  try {
-    const result = await handle.done;
-    if (values.json) console.log(JSON.stringify({ options: handle.options, metrics: result.metrics, durationMs: result.durationMs }, null, 2));
-    else console.error(formatSummary(result));
-    return 0;
-  } finally {
-    clearTimeout(timer);
-    clearInterval(progress);
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
-  }
-}
-
-function parseParams(pairs: string[]): Record<string, string> {
-  const params: Record<string, string> = {};
-  for (const pair of pairs) {
-    const eq = pair.indexOf('=');
-    if (eq <= 0) throw new WeirError('WEIR_CONFIG', `--param takes key=value, not "${pair}"`);
-    params[pair.slice(0, eq)] = pair.slice(eq + 1);
-  }
-  return params;
-}
-
-function optionalNumber(flag: string, raw: string | undefined): number | undefined {
-  if (raw === undefined) return undefined;
-  const value = Number(raw);
-  if (!Number.isFinite(value)) throw new WeirError('WEIR_CONFIG', `${flag} takes a number, not "${raw}"`);
-  return value;
 }
 
 function reportError(err: unknown): void {
