@@ -2,6 +2,8 @@
 // Figures are medians of several runs; the machine is shared, so compare ratios from one run.
 import os from 'node:os';
 import { channelBench, type ChannelBenchResult } from './channel.ts';
+import { formatMicro, microBench } from './micro.ts';
+import { nativeRingBench } from './native.ts';
 import { formatPipelineFigures, pipelineBenchMedian } from './pipeline.ts';
 
 const quick = process.argv.includes('--quick');
@@ -20,6 +22,19 @@ console.log(`| SAB ring, 8-byte frames (${ringFrames.toLocaleString('en')}) | ${
 console.log(`| postMessage, one record per message | ${(m('postMessageFramesPerSec') / 1e6).toFixed(2)} M |`);
 console.log(`| postMessage, 512 records per message | ${(m('postMessageBatchedFramesPerSec') / 1e6).toFixed(2)} M |`);
 console.log(`| **ring / postMessage per record** | **${m('ratio').toFixed(0)}×** |\n`);
+
+const native = [];
+for (let i = 0; i < runs; i++) native.push((await nativeRingBench(ringFrames)).framesPerSec);
+const nativeRate = median(native);
+console.log('## Native baseline: the same ring in C (two pthreads, C11 atomics)\n');
+console.log('| ring | frames/s |\n|---|---:|');
+console.log(`| C (native-bench/c/spsc_ring.c) | ${(nativeRate / 1e6).toFixed(0)} M |`);
+console.log(`| TypeScript (SharedArrayBuffer) | ${(m('ringFramesPerSec') / 1e6).toFixed(1)} M |`);
+console.log(`\nThe TypeScript channel reaches ${((m('ringFramesPerSec') / nativeRate) * 100).toFixed(0)} % of the C ring on this hardware.\n`);
+
+console.log('## Micro-benchmarks (tinybench)\n');
+console.log(formatMicro(await microBench({ quick })));
+console.log('');
 
 console.log('## End to end: generator → map → filter → keyBy → sink\n');
 const records = quick ? 1_000_000 : 10_000_000;

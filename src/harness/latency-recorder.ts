@@ -87,7 +87,7 @@ export class LatencyRecorder {
     this.pendingCount = 0;
   }
 
-  /** Encodes what was recorded since the last snapshot, and starts afresh. Takes milliseconds: not for the hot loop. */
+  /** Encodes what was recorded since the last snapshot (deflated: tens of µs per histogram), and starts afresh. */
   takeSnapshot(): LatencySnapshot {
     const snapshot = {
       endToEnd: encodeAndReset(this.endToEnd),

@@ -203,10 +203,9 @@ class WorkerRuntime {
     results[this.deadLetterSinkName] = this.deadLetters.result?.();
     for (const s of this.sources) await s.reader.close();
     this.publishMetrics(nowMs());
-    // The latency snapshot goes out once, at the end: encoding (deflating) five histograms takes
-    // milliseconds, and doing it during the run would put that stall into the very tail being
-    // measured. It is sent before the worker counts itself done, so the coordinator, seeing every
-    // worker done, finds every snapshot already queued on its ports.
+    // The latency snapshot goes out once, at the end: nothing needs it during the run, and the
+    // loop being measured then does no encoding at all. It is sent before the worker counts itself
+    // done, so the coordinator, seeing every worker done, finds every snapshot already queued.
     if (this.latency) this.task.latencyPort?.postMessage(this.latency.takeSnapshot());
     // A finished worker takes part in no further epoch: mark every epoch as completed by it.
     Atomics.store(this.views.control, epochCompletedSlot(this.me), 0x7fffffff);
