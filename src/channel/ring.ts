@@ -108,21 +108,42 @@ export function maxPayloadBytesFor(capacityBytes: number): number {
 
 const kPad = FrameKind.Pad;
 
-export class RingWriter {
-  /** Views over the DATA region (payload offsets returned by reserve() index into these; f64 index = offset / 8). */
+/**
+ * What both ends of a ring share: views over its data region, its header, and the doorbells of
+ * the two threads (readerId parks when the ring is empty, writerId when it is full).
+ */
+abstract class RingEnd {
+  /** Views over the DATA region (payload offsets index into these; f64 index = offset / 8). */
   readonly u8: Uint8Array;
   readonly dv: DataView;
   readonly f64: Float64Array;
   readonly i32: Int32Array;
   readonly capacityBytes: number;
-  readonly maxPayloadBytes: number;
-  /** Doorbell id of the writing thread (it parks there when the ring is full; the reader rings it on release()). */
+  readonly readerId: number;
   readonly writerId: number;
+  protected readonly hdr: Int32Array;
+  protected readonly doorbells: Doorbells;
+  protected readonly mask: number;
 
-  private readonly hdr: Int32Array;
-  private readonly doorbells: Doorbells;
-  private readonly readerId: number;
-  private readonly mask: number;
+  constructor(sab: SharedArrayBuffer, byteOffset: number, doorbells: Doorbells, readerId: number, writerId: number) {
+    this.hdr = attach(sab, byteOffset);
+    const capacityBytes = this.hdr[kCapacityField]!;
+    const dataOffset = byteOffset + kRingHeaderBytes;
+    this.u8 = new Uint8Array(sab, dataOffset, capacityBytes);
+    this.dv = new DataView(sab, dataOffset, capacityBytes);
+    this.f64 = new Float64Array(sab, dataOffset, capacityBytes / 8);
+    this.i32 = new Int32Array(sab, dataOffset, capacityBytes / 4);
+    this.capacityBytes = capacityBytes;
+    this.mask = capacityBytes - 1;
+    this.doorbells = doorbells;
+    assert(readerId >= 0 && readerId < doorbells.count && writerId >= 0 && writerId < doorbells.count, 'ring reader/writer ids must name doorbells');
+    this.readerId = readerId;
+    this.writerId = writerId;
+  }
+}
+
+export class RingWriter extends RingEnd {
+  readonly maxPayloadBytes: number;
   /** Local head: end of the last committed frame (free-running). */
   private head: number;
   /** Head as last published with Atomics.store. */
@@ -136,20 +157,8 @@ export class RingWriter {
   private blocked = 0;
 
   constructor(sab: SharedArrayBuffer, byteOffset: number, doorbells: Doorbells, readerId: number, writerId: number) {
-    this.hdr = attach(sab, byteOffset);
-    const capacityBytes = this.hdr[kCapacityField]!;
-    const dataOffset = byteOffset + kRingHeaderBytes;
-    this.u8 = new Uint8Array(sab, dataOffset, capacityBytes);
-    this.dv = new DataView(sab, dataOffset, capacityBytes);
-    this.f64 = new Float64Array(sab, dataOffset, capacityBytes / 8);
-    this.i32 = new Int32Array(sab, dataOffset, capacityBytes / 4);
-    this.capacityBytes = capacityBytes;
-    this.maxPayloadBytes = maxPayloadBytesFor(capacityBytes);
-    this.mask = capacityBytes - 1;
-    this.doorbells = doorbells;
-    assert(readerId >= 0 && readerId < doorbells.count && writerId >= 0 && writerId < doorbells.count, 'ring reader/writer ids must name doorbells');
-    this.readerId = readerId;
-    this.writerId = writerId;
+    super(sab, byteOffset, doorbells, readerId, writerId);
+    this.maxPayloadBytes = maxPayloadBytesFor(this.capacityBytes);
     this.head = this.publishedHead = Atomics.load(this.hdr, kHeadField);
     this.cachedTail = Atomics.load(this.hdr, kTailField);
   }
@@ -280,25 +289,13 @@ export class RingWriter {
   }
 }
 
-export class RingReader {
-  /** Views over the DATA region (payload offsets returned by next() index into these; f64 index = offset / 8). */
-  readonly u8: Uint8Array;
-  readonly dv: DataView;
-  readonly f64: Float64Array;
-  readonly i32: Int32Array;
-  readonly capacityBytes: number;
-  /** Doorbell id of the reading thread (it parks there when the ring is empty). */
-  readonly readerId: number;
+export class RingReader extends RingEnd {
 
   /** Set by next(): the current frame's kind, aux word and payload size. */
   kind = 0;
   aux = 0;
   payloadBytes = 0;
 
-  private readonly hdr: Int32Array;
-  private readonly doorbells: Doorbells;
-  private readonly writerId: number;
-  private readonly mask: number;
   /** Read position: start of the next frame to read (free-running). */
   private pos: number;
   /** Head as last read with Atomics.load. */
@@ -307,19 +304,7 @@ export class RingReader {
   private releasedTail: number;
 
   constructor(sab: SharedArrayBuffer, byteOffset: number, doorbells: Doorbells, readerId: number, writerId: number) {
-    this.hdr = attach(sab, byteOffset);
-    const capacityBytes = this.hdr[kCapacityField]!;
-    const dataOffset = byteOffset + kRingHeaderBytes;
-    this.u8 = new Uint8Array(sab, dataOffset, capacityBytes);
-    this.dv = new DataView(sab, dataOffset, capacityBytes);
-    this.f64 = new Float64Array(sab, dataOffset, capacityBytes / 8);
-    this.i32 = new Int32Array(sab, dataOffset, capacityBytes / 4);
-    this.capacityBytes = capacityBytes;
-    this.mask = capacityBytes - 1;
-    this.doorbells = doorbells;
-    assert(readerId >= 0 && readerId < doorbells.count && writerId >= 0 && writerId < doorbells.count, 'ring reader/writer ids must name doorbells');
-    this.readerId = readerId;
-    this.writerId = writerId;
+    super(sab, byteOffset, doorbells, readerId, writerId);
     this.pos = this.releasedTail = Atomics.load(this.hdr, kTailField);
     this.cachedHead = Atomics.load(this.hdr, kHeadField);
   }

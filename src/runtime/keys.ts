@@ -3,26 +3,7 @@
  * contiguous ranges (Flink's KeyGroupRangeAssignment), so a group can later move as a whole.
  * Deterministic across threads and runs: no per-process seed.
  */
-
-/** murmur3's 32-bit finaliser: good avalanche for integers. */
-function mix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
-
-function hashString(s: string): number {
-  // FNV-1a over UTF-16 code units, then mixed.
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return mix32(h);
-}
+import { hashString, mix32 } from '../util/hash.ts';
 
 export function hashKey(key: unknown): number {
   if (typeof key === 'number') {
