@@ -36,8 +36,15 @@ export class LatencyRecorder {
   private pending = new Float64Array(2048);
   private pendingCount = 0;
 
-  constructor(private readonly measureFromMs: number) {
+  /** Records created before this (the warm-up) are not measured; set once the job's start is known. */
+  private measureFromMs = Number.POSITIVE_INFINITY;
+
+  constructor() {
     this.stages = Object.fromEntries(latencyStages.map((s) => [s, newLatencyHistogram()])) as Record<LatencyStage, hdr.Histogram>;
+  }
+
+  measureFrom(ms: number): void {
+    this.measureFromMs = ms;
   }
 
   /** A source hands a record over. */

@@ -4,7 +4,7 @@ import type { LatencySnapshot } from '../harness/latency-recorder.ts';
 import { limits } from '../limits.ts';
 import { nowMs } from '../util/clock.ts';
 import type { ResolvedOptions } from './options.ts';
-import { epochCompletedSlot, kAbort, kEpochRequested, kStop, kWorkersDone, SharedViews, type SharedBuffers, type SharedLayout } from './shared.ts';
+import { epochCompletedSlot, kAbort, kEpochRequested, kStop, kWorkersDone, kWorkersReady, SharedViews, type SharedBuffers, type SharedLayout } from './shared.ts';
 
 export interface CoordinatorData {
   buffers: SharedBuffers;
@@ -35,10 +35,18 @@ function coordinate({ buffers, layout, options, latencyPorts = [], sinkRecordSlo
   const control = views.control;
   const n = layout.parallelism;
   const micro = options.mode === 'micro-batch';
-  let nextTriggerMs = nowMs();
+  // The start gate: the job's clock starts when every worker has loaded the job and built its
+  // chain, so thread start-up and module compilation are not measured as latency (an open-loop
+  // schedule that started earlier would enter the run with a start-up backlog).
+  while (Atomics.load(control, kAbort) === 0 && Atomics.load(control, kWorkersReady) < n) {
+    views.doorbells.park(views.coordinatorId, () => Atomics.load(control, kWorkersReady) >= n || Atomics.load(control, kAbort) !== 0, limits.parkTimeoutMs);
+  }
+  const startMs = nowMs();
+  views.markStarted(startMs);
+  let nextTriggerMs = startMs;
   const latency = options.measureLatency ? new LatencyAccumulator() : undefined;
   const throughput: CoordinatorReport['throughputOverTime'] = [];
-  let nextSampleMs = options.startMs + limits.throughputSampleIntervalMs;
+  let nextSampleMs = startMs + limits.throughputSampleIntervalMs;
   let lastSinkRecords = 0;
 
   const drainPorts = () => {
@@ -50,7 +58,7 @@ function coordinate({ buffers, layout, options, latencyPorts = [], sinkRecordSlo
     let records = 0;
     for (const slot of sinkRecordSlots) records += views.metrics[slot];
     const intervalMs = now - (nextSampleMs - limits.throughputSampleIntervalMs);
-    throughput.push({ tMs: Math.round(now - options.startMs), recordsPerSec: ((records - lastSinkRecords) * 1000) / intervalMs });
+    throughput.push({ tMs: Math.round(now - startMs), recordsPerSec: ((records - lastSinkRecords) * 1000) / intervalMs });
     lastSinkRecords = records;
     nextSampleMs = now + limits.throughputSampleIntervalMs;
   };

@@ -7,7 +7,8 @@ export interface MetricsReader {
   plan: Plan;
   views: SharedViews;
   layout: MetricsLayout;
-  startMs: number;
+  /** When the job started (the start gate), in epoch ms. */
+  startedMs(): number;
   /** The previous reading, for rates. */
   previous: { atMs: number; sourceRecords: number[] } | undefined;
 }
@@ -52,7 +53,7 @@ export function readMetrics(reader: MetricsReader): JobMetrics {
   // (Several partitions on one worker share that worker's counter; it is split evenly.)
   const sources: JobMetrics['sources'] = [];
   const records: number[] = [];
-  const elapsedSincePreviousMs = reader.previous ? now - reader.previous.atMs : now - reader.startMs;
+  const elapsedSincePreviousMs = reader.previous ? now - reader.previous.atMs : now - reader.startedMs();
   for (const node of plan.sources) {
     const partitions = node.spec.partitions();
     for (const w of workers) {
@@ -79,5 +80,5 @@ export function readMetrics(reader: MetricsReader): JobMetrics {
     deadLetters += m[layout.misc(w, kMiscDeadLetters)];
     epochsCompleted = Math.min(epochsCompleted, m[layout.misc(w, kMiscEpochs)]);
   }
-  return { elapsedMs: now - reader.startMs, operators, channels, sources, deadLetters, epochsCompleted: Number.isFinite(epochsCompleted) ? epochsCompleted : 0 };
+  return { elapsedMs: now - reader.startedMs(), operators, channels, sources, deadLetters, epochsCompleted: Number.isFinite(epochsCompleted) ? epochsCompleted : 0 };
 }

@@ -28,7 +28,6 @@ export interface ResolvedOptions {
   ringCapacityBytes: number;
   params: Record<string, string>;
   workDir: string;
-  startMs: number;
   measureLatency: boolean;
   warmupMs: number;
   outputChecksum: boolean;
@@ -39,7 +38,6 @@ export function resolveOptions(
   options: RunOptions,
   fallbackParallelism: number,
   workDir: string,
-  startMs: number,
 ): ResolvedOptions {
   const merged = { ...settings, ...stripUndefined(options) };
   const resolved: ResolvedOptions = {
@@ -52,7 +50,6 @@ export function resolveOptions(
     ringCapacityBytes: merged.ringCapacityBytes ?? limits.ringCapacityBytes,
     params: options.params ?? {},
     workDir,
-    startMs,
     measureLatency: options.measureLatency ?? false,
     warmupMs: options.warmupMs ?? 0,
     outputChecksum: options.outputChecksum ?? false,

@@ -23,6 +23,7 @@ export interface JobResult {
   results: Record<string, unknown>;
   metrics: JobMetrics;
   workDir: string;
+  /** From the start (every worker ready: thread start-up is not counted) to the end. */
   durationMs: number;
   /** With measureLatency: the merged latency histograms and sink throughput over time. */
   latency?: CoordinatorReport;
@@ -49,8 +50,8 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
   const jobUrl = toJobUrl(job);
   const { definition, env } = await loadJob(jobUrl, options.params ?? {});
   const workDir = prepareWorkDir(options.workDir);
-  const startMs = nowMs();
-  const resolved = resolveOptions(definition.settings, options, defaultParallelism(env.graph), workDir, startMs);
+  const submittedMs = nowMs();
+  const resolved = resolveOptions(definition.settings, options, defaultParallelism(env.graph), workDir);
   const plan = planJob(env.graph, resolved.parallelism);
   const metricsLayout = new MetricsLayout(plan.graph.nodes.length, plan.exchanges.length, resolved.parallelism);
   const layout = {
@@ -61,7 +62,12 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
   };
   const buffers = allocateShared(layout);
   const views = new SharedViews(buffers, layout);
-  const reader: MetricsReader = { plan, views, layout: metricsLayout, startMs, previous: undefined };
+  // Until every worker is ready (the start gate, see coordinator.ts) time counts from submission.
+  const startedMs = () => {
+    const started = views.startedAtMs();
+    return Number.isNaN(started) ? submittedMs : started;
+  };
+  const reader: MetricsReader = { plan, views, layout: metricsLayout, startedMs, previous: undefined };
 
   // Under the harness each worker gets a port to the coordinator for its latency histograms.
   const channels = resolved.measureLatency ? Array.from({ length: resolved.parallelism }, () => new MessageChannel()) : [];
@@ -86,7 +92,7 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
   });
   const done = supervise(tasks, views, pool, coordinator, coordinatorReport).then(({ outcomes, report }) => {
     const results = mergeResults(outcomes.map((o) => o.results));
-    const durationMs = nowMs() - startMs;
+    const durationMs = nowMs() - startedMs();
     const outputChecksum = resolved.outputChecksum ? OutputChecksum.combine(outcomes.map((o) => o.checksum!)) : undefined;
     return { results, metrics: readMetrics(reader), workDir, durationMs, latency: report, outputChecksum };
   });

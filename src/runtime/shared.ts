@@ -14,6 +14,8 @@ export const kStop = 0; // 1: sources stop reading; the stream drains to end-of-
 export const kAbort = 1; // 1: something failed; every thread throws out of its loop at once
 export const kEpochRequested = 2; // micro-batch: the newest epoch the coordinator has started
 export const kWorkersDone = 3; // how many workers have finished their loop
+export const kWorkersReady = 4; // how many workers have built their chain and wait at the start gate
+export const kStarted = 5; // 1: the coordinator has set the start time; sources may read
 export const kControlFixedSlots = 8;
 /** Then one slot per worker: the newest epoch that worker has completed (micro-batch). */
 export const epochCompletedSlot = (worker: number) => kControlFixedSlots + worker;
@@ -39,9 +41,14 @@ function doorbellOffset(parallelism: number): number {
   return controlSlots(parallelism) * 4;
 }
 
+/** The Float64 start time lives after the doorbells, rounded up to 8 bytes. */
+function startTimeOffset(parallelism: number): number {
+  return Math.ceil((doorbellOffset(parallelism) + Doorbells.byteLength(parallelism + 1)) / 8) * 8;
+}
+
 export function allocateShared(layout: SharedLayout): SharedBuffers {
   const { parallelism, exchanges, ringCapacityBytes } = layout;
-  const control = new SharedArrayBuffer(doorbellOffset(parallelism) + Doorbells.byteLength(parallelism + 1));
+  const control = new SharedArrayBuffer(startTimeOffset(parallelism) + 8);
   const ringBytes = ringByteLength(ringCapacityBytes);
   const rings = new SharedArrayBuffer(Math.max(8, exchanges * parallelism * parallelism * ringBytes));
   for (let i = 0; i < exchanges * parallelism * parallelism; i++) initRing(rings, i * ringBytes, ringCapacityBytes);
@@ -54,6 +61,7 @@ export class SharedViews {
   readonly control: Int32Array;
   readonly doorbells: Doorbells;
   readonly metrics: Float64Array;
+  private readonly startTime: Float64Array;
   /** The doorbell id of the coordinator thread. */
   readonly coordinatorId: number;
   private readonly ringBytes: number;
@@ -65,6 +73,7 @@ export class SharedViews {
     this.control = new Int32Array(buffers.control, 0, controlSlots(layout.parallelism));
     this.doorbells = new Doorbells(buffers.control, doorbellOffset(layout.parallelism), layout.parallelism + 1);
     this.metrics = new Float64Array(buffers.metrics);
+    this.startTime = new Float64Array(buffers.control, startTimeOffset(layout.parallelism), 1);
     this.coordinatorId = layout.parallelism;
     this.ringBytes = ringByteLength(layout.ringCapacityBytes);
   }
@@ -85,6 +94,20 @@ export class SharedViews {
   /** The ring's fill level from its header alone (published head − tail). */
   ringUsedBytes(exchange: number, from: number, to: number): number {
     return ringUsedBytes(this.buffers.rings, this.ringOffset(exchange, from, to));
+  }
+
+  /**
+   * The job's start (epoch ms), set once by the coordinator when every worker is ready; NaN before.
+   * The plain Float64 store happens before the seq-cst store of kStarted, and readers load kStarted
+   * first, so a reader that sees kStarted = 1 sees the time (as with a ring's head and its frames).
+   */
+  startedAtMs(): number {
+    return Atomics.load(this.control, kStarted) === 0 ? NaN : this.startTime[0];
+  }
+
+  markStarted(atMs: number): void {
+    this.startTime[0] = atMs;
+    this.raise(kStarted);
   }
 
   flag(slot: number): number {

@@ -10,7 +10,7 @@ import { keyGroupOf, keyGroupTable } from './keys.ts';
 import { MetricsLayout, writeWorkerMetrics } from './metrics.ts';
 import { jobCodec, type ResolvedOptions } from './options.ts';
 import { ownedPartitions, planJob, type Plan } from './plan.ts';
-import { epochCompletedSlot, kAbort, kEpochRequested, kStop, kWorkersDone, SharedViews, throwIfAborted, type SharedBuffers, type SharedLayout } from './shared.ts';
+import { epochCompletedSlot, kAbort, kEpochRequested, kStop, kWorkersDone, kWorkersReady, SharedViews, throwIfAborted, type SharedBuffers, type SharedLayout } from './shared.ts';
 import type { MessagePort } from 'node:worker_threads';
 import { OutputChecksum } from '../harness/checksum.ts';
 import { LatencyRecorder } from '../harness/latency-recorder.ts';
@@ -93,7 +93,7 @@ class WorkerRuntime {
   private sinkRecordsFlushed = 0;
   private lastFlushMs = 0;
   private lastMetricsMs = 0;
-  private readonly latency: LatencyRecorder | undefined;
+  private latency: LatencyRecorder | undefined;
   private readonly checksum: OutputChecksum | undefined;
   private readonly keyGroupWorker: Int32Array;
 
@@ -107,7 +107,7 @@ class WorkerRuntime {
     this.n = plan.parallelism;
     this.micro = task.options.mode === 'micro-batch';
     const { options } = task;
-    if (options.measureLatency) this.latency = new LatencyRecorder(options.startMs + options.warmupMs);
+    if (options.measureLatency) this.latency = new LatencyRecorder();
     if (options.outputChecksum) this.checksum = new OutputChecksum();
     this.signals = new StreamSignals(plan.exchanges.length, this.n, this.me);
     this.exchanges = new Exchanges(plan, views, this.me, defaultCodec, this.position, this.signals, this.latency);
@@ -131,12 +131,27 @@ class WorkerRuntime {
     });
     this.exchanges.connect(this.plan.exchanges.map((id) => this.chain.outputOf[id]));
     this.chain.open();
+    const startMs = this.awaitStart();
+    this.latency?.measureFrom(startMs + options.warmupMs);
     for (const node of this.plan.sources) {
       for (const partition of ownedPartitions(node.spec.partitions(), this.n, this.me)) {
-        const sourceCtx = { partition, parallelism: this.n, workDir: options.workDir, startMs: options.startMs, nowMs };
+        const sourceCtx = { partition, parallelism: this.n, workDir: options.workDir, startMs, nowMs };
         const reader = await node.spec.open(partition, sourceCtx);
         this.sources.push({ node, partition, reader, output: this.sourceOutput(node, partition), ended: false });
       }
+    }
+  }
+
+  /** Counts this worker in at the start gate and waits for the coordinator's start time (see coordinator.ts). */
+  private awaitStart(): number {
+    const views = this.views;
+    Atomics.add(views.control, kWorkersReady, 1);
+    views.doorbells.ring(views.coordinatorId);
+    for (;;) {
+      throwIfAborted(views, this.me);
+      const startMs = views.startedAtMs();
+      if (!Number.isNaN(startMs)) return startMs;
+      views.doorbells.park(this.me, () => !Number.isNaN(views.startedAtMs()) || views.flag(kAbort) !== 0, limits.parkTimeoutMs);
     }
   }
 
