@@ -5,6 +5,7 @@ import { channelBench, type ChannelBenchResult } from './channel.ts';
 import { formatMicro, microBench } from './micro.ts';
 import { nativeRingBench } from './native.ts';
 import { formatPipelineFigures, pipelineBenchMedian } from './pipeline.ts';
+import { formatStateBench, stateBench } from './state.ts';
 
 const quick = process.argv.includes('--quick');
 const runs = quick ? 1 : 3;
@@ -34,6 +35,10 @@ console.log(`\nThe TypeScript channel reaches ${((m('ringFramesPerSec') / native
 
 console.log('## Micro-benchmarks (tinybench)\n');
 console.log(formatMicro(await microBench({ quick })));
+console.log('');
+
+console.log('## Keyed state\n');
+console.log(formatStateBench(stateBench({ quick }), quick ? '10,000 keys, 20,000 ops, 1 run' : '100,000 keys, 300,000 ops, median of 3 runs'));
 console.log('');
 
 console.log('## End to end: generator → map → filter → keyBy → sink\n');

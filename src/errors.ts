@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'WEIR_SINK' // a sink failed
   | 'WEIR_JOB_DEFINITION' // the job module is not a valid job
   | 'WEIR_CONFIG' // bad options
+  | 'WEIR_STATE' // keyed state could not be read or written (LMDB map full, disk full, a value that cannot be encoded)
   | 'WEIR_ABORTED'; // the job was stopped because another part failed
 
 export interface ErrorDetails {
@@ -90,4 +91,25 @@ export function userFunctionError(cause: unknown, operator: string, partition: n
   );
   err.stack = `${err.name} [${err.code}]: ${err.message}\n--- original stack ---\n${inner.stack ?? inner.message}`;
   return err;
+}
+
+/** Wraps an exception thrown by a keyed function's onTimer, naming the operator, the timer and its key. */
+export function timerFunctionError(cause: unknown, operator: string, timestampMs: number, domain: string, key: unknown): WeirError {
+  const inner = cause instanceof Error ? cause : new Error(String(cause));
+  const offset = `${domain} timer ${timestampMs}`;
+  const err = new WeirError('WEIR_USER_FUNCTION', `operator "${operator}" threw in onTimer for the ${offset} of key ${safeKey(key)}: ${inner.message}`, {
+    operator,
+    offset,
+    cause: inner,
+  });
+  err.stack = `${err.name} [${err.code}]: ${err.message}\n--- original stack ---\n${inner.stack ?? inner.message}`;
+  return err;
+}
+
+function safeKey(key: unknown): string {
+  try {
+    return JSON.stringify(key) ?? String(key);
+  } catch {
+    return String(key);
+  }
 }

@@ -28,6 +28,18 @@ export const limits = {
   sinkFlushIntervalMs: 50,
   /** Metrics are refreshed in shared memory this often by each worker. */
   metricsIntervalMs: 100,
+  /** Keyed state: entries the write-back cache in front of LMDB holds per worker before it evicts (writes back) the coldest. */
+  stateCacheEntriesMax: 200_000,
+  /** Keyed state: the LMDB map size per worker (virtual; the file grows as needed up to it). */
+  lmdbMapSizeBytesDefault: 4 * 1024 * 1024 * 1024,
+  /** Keyed state: entries one background TTL cleanup step looks at (per flush / idle round). */
+  ttlCleanupEntriesPerStep: 1_000,
+  /** Timers one keyed operator may hold per worker (a timer per key per timestamp). */
+  timersMax: 10_000_000,
+  /** Event time: a timestamp further than this ahead of the wall clock is rejected as bad (default; per source configurable). */
+  timestampFutureMsMax: 365 * 24 * 3600 * 1000,
+  /** Event time: a partition with no record for this long stops holding the watermark back (default when a strategy sets idleness without a value). */
+  idlenessMsDefault: 1_000,
   /** The coordinator samples sink throughput this often (the report's throughput over time). */
   throughputSampleIntervalMs: 1000,
 } as const;

@@ -1,5 +1,20 @@
 /** User-function contracts, in the vocabulary of Flink's DataStream API. */
 
+/**
+ * Time-to-live of a keyed state (processing time, as Flink's StateTtlConfig). An expired value is
+ * never returned; it is removed when it is next touched and by background cleanup, so state of
+ * keys that stop coming does not grow forever.
+ */
+export interface StateTtl {
+  ttlMs: number;
+  /** What refreshes the clock: writes only (default, Flink's OnCreateAndWrite) or reads too. */
+  updateOn?: 'create-and-write' | 'read-and-write';
+}
+
+export interface StateOptions {
+  ttl?: StateTtl;
+}
+
 export interface ValueState<S> {
   /** The value for the current key, or undefined. */
   value(): S | undefined;
@@ -7,20 +22,94 @@ export interface ValueState<S> {
   clear(): void;
 }
 
-export interface KeyedContext<K, U> {
-  /** Key of the record being processed. */
+export interface ListState<S> {
+  /** The list for the current key ([] when none). The array is a copy: change it through add/update. */
+  get(): S[];
+  add(value: S): void;
+  addAll(values: S[]): void;
+  update(values: S[]): void;
+  clear(): void;
+}
+
+export interface MapState<MK, MV> {
+  get(key: MK): MV | undefined;
+  put(key: MK, value: MV): void;
+  putAll(entries: Iterable<[MK, MV]>): void;
+  remove(key: MK): void;
+  contains(key: MK): boolean;
+  keys(): MK[];
+  values(): MV[];
+  entries(): Array<[MK, MV]>;
+  size(): number;
+  isEmpty(): boolean;
+  clear(): void;
+}
+
+/** A value folded with a reduce function as values are added (Flink's ReducingState). */
+export interface ReducingState<S> {
+  get(): S | undefined;
+  add(value: S): void;
+  clear(): void;
+}
+
+/** Incremental aggregation: an accumulator per key (or window), as Flink's AggregateFunction. */
+export interface AggregateFunction<IN, ACC, OUT> {
+  createAccumulator(): ACC;
+  add(value: IN, accumulator: ACC): ACC;
+  getResult(accumulator: ACC): OUT;
+  /** Needed by merging (session) windows. */
+  merge?(a: ACC, b: ACC): ACC;
+}
+
+export interface AggregatingState<IN, OUT> {
+  get(): OUT | undefined;
+  add(value: IN): void;
+  clear(): void;
+}
+
+/** State primitives scoped to the current key, declared by name. */
+export interface KeyedStateAccess {
+  valueState<S>(name: string, options?: StateOptions): ValueState<S>;
+  listState<S>(name: string, options?: StateOptions): ListState<S>;
+  mapState<MK, MV>(name: string, options?: StateOptions): MapState<MK, MV>;
+  reducingState<S>(name: string, reduce: (a: S, b: S) => S, options?: StateOptions): ReducingState<S>;
+  aggregatingState<IN, ACC, OUT>(name: string, aggregate: AggregateFunction<IN, ACC, OUT>, options?: StateOptions): AggregatingState<IN, OUT>;
+}
+
+/** Timers of the current key (Flink's TimerService). A key has at most one timer per timestamp and domain. */
+export interface TimerService {
+  /** The operator's event-time watermark: -Infinity before the first, +Infinity once every input ended. */
+  currentWatermark(): number;
+  currentProcessingTime(): number;
+  registerEventTimeTimer(timestampMs: number): void;
+  registerProcessingTimeTimer(timestampMs: number): void;
+  deleteEventTimeTimer(timestampMs: number): void;
+  deleteProcessingTimeTimer(timestampMs: number): void;
+}
+
+export type TimeDomain = 'event-time' | 'processing-time';
+
+export interface KeyedContext<K, U> extends KeyedStateAccess {
+  /** Key of the record (or timer) being processed. */
   readonly key: K;
-  /** Event time of the record (epoch ms), NaN when it has none. */
+  /** Event time of the record (epoch ms), NaN when it has none; in onTimer, the timer's time. */
   readonly timestampMs: number;
-  /** Sends a record downstream (keeps the input's timestamp). */
-  emit(value: U): void;
-  /** State scoped to the current key, declared by name. */
-  valueState<S>(name: string): ValueState<S>;
+  /** Sends a record downstream, with the input's timestamp unless one is given. */
+  emit(value: U, timestampMs?: number): void;
+  /** Sends a record to the side output `tag` (`stream.sideOutput(tag)`). */
+  output<X>(tag: string, value: X): void;
+  readonly timerService: TimerService;
+}
+
+export interface OnTimerContext<K, U> extends KeyedContext<K, U> {
+  readonly timeDomain: TimeDomain;
 }
 
 export interface KeyedProcessFunction<T, K, U> {
   open?(info: { subtask: number; parallelism: number }): void;
   processElement(value: T, ctx: KeyedContext<K, U>): void;
+  /** A timer of the current key fired; timers fire in timestamp order. */
+  onTimer?(timestampMs: number, ctx: OnTimerContext<K, U>): void;
   close?(): void;
 }
 

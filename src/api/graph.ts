@@ -1,6 +1,7 @@
 import type { SinkSpec, SourceSpec } from '../connectors/types.ts';
 import type { Codec } from '../channel/codec.ts';
 import type { KeyedProcessFunction } from './functions.ts';
+import type { WatermarkStrategy } from '../time/watermarks.ts';
 
 /**
  * The logical job graph. Every thread builds it from the same job module, in the same order, so
@@ -17,14 +18,16 @@ interface NodeBase {
 }
 
 export type LogicalNode =
-  | (NodeBase & { kind: 'source'; spec: SourceSpec<unknown> })
+  | (NodeBase & { kind: 'source'; spec: SourceSpec<unknown>; watermarks: WatermarkStrategy<unknown> | undefined })
   | (NodeBase & { kind: 'map'; input: NodeId; fn: (value: unknown) => unknown })
   | (NodeBase & { kind: 'filter'; input: NodeId; fn: (value: unknown) => boolean })
   | (NodeBase & { kind: 'flatMap'; input: NodeId; fn: (value: unknown, out: Collector<unknown>) => void })
   | (NodeBase & { kind: 'union'; inputs: NodeId[] })
   | (NodeBase & { kind: 'keyBy'; input: NodeId; key: (value: unknown) => unknown; codec: Codec<unknown> | undefined })
   | (NodeBase & { kind: 'process'; input: NodeId; fn: KeyedProcessFunction<unknown, unknown, unknown> })
-  | (NodeBase & { kind: 'sink'; input: NodeId; spec: SinkSpec<unknown> });
+  | (NodeBase & { kind: 'sink'; input: NodeId; spec: SinkSpec<unknown> })
+  /** The records an operator sent to side output `tag` (ctx.output(tag, v)). */
+  | (NodeBase & { kind: 'sideOutput'; input: NodeId; tag: string });
 
 export type NodeKind = LogicalNode['kind'];
 
@@ -60,9 +63,14 @@ export class JobGraph {
     return [node.input];
   }
 
-  /** Nodes that read from `id`, in id order. */
+  /** Nodes that read the main output of `id`, in id order (side outputs excluded). */
   consumersOf(id: NodeId): LogicalNode[] {
-    return this.nodes.filter((n) => this.inputsOf(n).includes(id));
+    return this.nodes.filter((n) => n.kind !== 'sideOutput' && this.inputsOf(n).includes(id));
+  }
+
+  /** The side-output nodes reading tag `tag` of `id`. */
+  sideOutputsOf(id: NodeId, tag: string): LogicalNode[] {
+    return this.nodes.filter((n) => n.kind === 'sideOutput' && n.input === id && n.tag === tag);
   }
 
   private uniqueName(name: string): string {

@@ -1,4 +1,35 @@
-export { defineJob, StreamEnv, type JobDefinition, type JobSettings, type ExecutionMode } from './job.ts';
+export { defineJob, StreamEnv, type JobDefinition, type JobSettings, type ExecutionMode, type SourceOptions, type StateBackendKind } from './job.ts';
 export { DataStream, KeyedStream, type OperatorOptions, type KeyByOptions } from './stream.ts';
-export type { KeyedContext, KeyedProcessFunction, ValueState } from './functions.ts';
+export type {
+  AggregateFunction,
+  AggregatingState,
+  KeyedContext,
+  KeyedProcessFunction,
+  KeyedStateAccess,
+  ListState,
+  MapState,
+  OnTimerContext,
+  ReducingState,
+  StateOptions,
+  StateTtl,
+  TimeDomain,
+  TimerService,
+  ValueState,
+} from './functions.ts';
+export { WatermarkStrategy, type WatermarkGenerator, type TimestampAssigner } from '../time/watermarks.ts';
 export type { Collector } from './graph.ts';
+export { WindowedStream, windowKeyedStream } from './windowed-stream.ts';
+export {
+  connect,
+  coGroup,
+  join,
+  intervalJoin,
+  ConnectedStreams,
+  ConnectedKeyedStreams,
+  WindowedCoGroup,
+  WindowedJoin,
+  IntervalJoined,
+  type KeyedCoProcessFunction,
+  type CoGroupFn,
+  type Tagged,
+} from './joins.ts';

@@ -3,6 +3,15 @@ import type { SinkSpec, SourceSpec } from '../connectors/types.ts';
 import { WeirError } from '../errors.ts';
 import { JobGraph } from './graph.ts';
 import { DataStream, type OperatorOptions } from './stream.ts';
+import type { WatermarkStrategy } from '../time/watermarks.ts';
+
+export interface SourceOptions<T> extends OperatorOptions {
+  /**
+   * Event time for this source: where timestamps come from and how watermarks advance, per
+   * partition. Records whose timestamp is missing or invalid go to the dead letters.
+   */
+  watermarks?: WatermarkStrategy<T>;
+}
 
 export type ExecutionMode = 'continuous' | 'micro-batch';
 
@@ -20,7 +29,11 @@ export interface JobSettings {
   /** Number of key groups (the unit of routing and of state redistribution). */
   keyGroups?: number;
   ringCapacityBytes?: number;
+  /** Where keyed state lives: 'lmdb' (default; one LMDB environment per worker, write-back cache in front) or 'heap'. */
+  stateBackend?: StateBackendKind;
 }
+
+export type StateBackendKind = 'lmdb' | 'heap';
 
 /** What the job's build function gets: sources, parameters and job-wide settings. */
 export class StreamEnv {
@@ -32,8 +45,9 @@ export class StreamEnv {
   ) {}
 
   /** Adds a source; each of its partitions is pinned to one worker thread. */
-  source<T>(spec: SourceSpec<T>, options: OperatorOptions = {}): DataStream<T> {
-    const node = this.graph.add({ kind: 'source', spec: spec as SourceSpec<unknown>, name: options.name ?? spec.kind, uid: options.uid });
+  source<T>(spec: SourceSpec<T>, options: SourceOptions<T> = {}): DataStream<T> {
+    const watermarks = options.watermarks as WatermarkStrategy<unknown> | undefined;
+    const node = this.graph.add({ kind: 'source', spec: spec as SourceSpec<unknown>, watermarks, name: options.name ?? spec.kind, uid: options.uid });
     return new DataStream<T>(this.graph, node.id);
   }
 

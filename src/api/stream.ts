@@ -3,6 +3,9 @@ import type { SinkSpec } from '../connectors/types.ts';
 import { WeirError } from '../errors.ts';
 import { toProcessFunction, type KeyedProcessFn } from './functions.ts';
 import type { Collector, JobGraph, NewNode, NodeId } from './graph.ts';
+import { windowKeyedStream, type WindowedStream } from './windowed-stream.ts';
+import { intervalJoin } from './joins.ts';
+import type { Window, WindowAssigner } from '../time/windows.ts';
 
 export interface OperatorOptions {
   /** Name in metrics and errors (unique; a suffix is added on collision). */
@@ -63,6 +66,15 @@ export class DataStream<T> {
     return this.derive<T>({ kind: 'union', inputs: [this.nodeId, ...others.map((o) => o.nodeId)] });
   }
 
+  /**
+   * The records the operator producing this stream sent to side output `tag` with
+   * `ctx.output(tag, value)` (Flink's getSideOutput). Records sent to a tag nobody reads go to the
+   * dead letters, never silently away.
+   */
+  sideOutput<X>(tag: string, options: OperatorOptions = {}): DataStream<X> {
+    return this.derive<X>({ kind: 'sideOutput', input: this.nodeId, tag, name: options.name ?? `${this.graph.nodes[this.nodeId].name}:${tag}`, uid: options.uid });
+  }
+
   /** Writes the stream to a sink. Ends the chain. */
   sinkTo(sink: SinkSpec<T>, options: OperatorOptions = {}): void {
     this.graph.add({ kind: 'sink', input: this.nodeId, spec: sink as SinkSpec<unknown>, name: options.name ?? sink.name, uid: options.uid });
@@ -84,6 +96,16 @@ export class KeyedStream<T, K> extends DataStream<T> {
   process<U>(fn: KeyedProcessFn<T, K, U>, options: OperatorOptions = {}): DataStream<U> {
     const node = this.graph.add({ kind: 'process', input: this.nodeId, fn: toProcessFunction(fn) as never, ...options });
     return new DataStream<U>(this.graph, node.id);
+  }
+
+  /** Windows per key (Flink's KeyedStream.window): `.window(TumblingEventTimeWindows.of(10_000)).aggregate(…)`. */
+  window<W extends Window>(assigner: WindowAssigner<T, W>): WindowedStream<T, K, W> {
+    return windowKeyedStream(this, assigner);
+  }
+
+  /** Interval join with another keyed stream (Flink's KeyedStream.intervalJoin): `.intervalJoin(other).between(lowerMs, upperMs).process(…)`. */
+  intervalJoin<B>(other: KeyedStream<B, K>) {
+    return intervalJoin(this, other);
   }
 
   /** Rolling reduce per key: emits the updated aggregate after every record (as Flink's KeyedStream.reduce). */

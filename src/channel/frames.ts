@@ -128,7 +128,7 @@ export function readData<T>(r: RingReader, p: number, codec: Codec<T>): T {
 }
 
 export type ControlFrame =
-  | { kind: typeof FrameKind.Watermark; timestampMs: number }
+  | { kind: typeof FrameKind.Watermark; timestampMs: number; idle: boolean }
   | { kind: typeof FrameKind.Barrier; checkpointId: bigint | number; timestampMs: number }
   | { kind: typeof FrameKind.EndOfStream; partition: number }
   | { kind: typeof FrameKind.LatencyMarker; createdMs: number; sourcePartition: number }
@@ -164,7 +164,7 @@ export function writeControl(w: RingWriter, frame: ControlFrame): boolean {
   let aux = 0;
   switch (frame.kind) {
     case FrameKind.Watermark:
-      root = Watermark.createWatermark(b, frame.timestampMs);
+      root = Watermark.createWatermark(b, frame.timestampMs, frame.idle);
       break;
     case FrameKind.Barrier:
       root = Barrier.createBarrier(b, toUint64(frame.checkpointId, 'checkpointId'), frame.timestampMs);
@@ -212,7 +212,7 @@ export function readControl(r: RingReader, p: number): ControlFrame {
   switch (r.kind) {
     case FrameKind.Watermark: {
       const t = Watermark.getRootAsWatermark(bb, watermarkTable);
-      return { kind: FrameKind.Watermark, timestampMs: t.timestampMs() };
+      return { kind: FrameKind.Watermark, timestampMs: t.timestampMs(), idle: t.idle() };
     }
     case FrameKind.Barrier: {
       const t = Barrier.getRootAsBarrier(bb, barrierTable);

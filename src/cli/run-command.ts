@@ -11,6 +11,7 @@ export const runUsage = `weir run <job.ts|job.js> [options]     run a job module
   --parallelism N                        worker threads (default: the sources' partition count)
   --interval MS                          micro-batch trigger interval (default 100)
   --batch-records N                      records per partition per micro-batch at most
+  --state-backend lmdb|heap              where keyed state lives (default lmdb)
   --param key=value                      job parameter (repeatable); the job reads env.params
   --work-dir DIR                         where the run's files go (default: a new temp dir)
   --duration S                           stop after S seconds (drains and flushes; unbounded jobs)
@@ -29,6 +30,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       parallelism: { type: 'string' },
       interval: { type: 'string' },
       'batch-records': { type: 'string' },
+      'state-backend': { type: 'string' },
       param: { type: 'string', multiple: true },
       'work-dir': { type: 'string' },
       duration: { type: 'string' },
@@ -49,6 +51,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     parallelism: optionalNumber('--parallelism', values.parallelism),
     microBatchIntervalMs: optionalNumber('--interval', values.interval),
     microBatchRecordsMax: optionalNumber('--batch-records', values['batch-records']),
+    stateBackend: values['state-backend'] as RunOptions['stateBackend'],
     params: parseParams(values.param ?? []),
     workDir: values['work-dir'],
   };

@@ -1,11 +1,12 @@
-import type { KeyedContext } from '../api/functions.ts';
 import type { Collector, LogicalNode } from '../api/graph.ts';
 import type { SinkWriter } from '../connectors/types.ts';
 import { userFunctionError, WeirError } from '../errors.ts';
-import { HeapKeyedState } from '../state/heap-keyed-state.ts';
+import type { StateStore } from '../state/store.ts';
 import type { OutputChecksum } from '../harness/checksum.ts';
 import type { LatencyRecorder } from '../harness/latency-recorder.ts';
+import { KeyedOperator } from './keyed-operator.ts';
 import type { Plan } from './plan.ts';
+import { WatermarkCombiner, type WatermarkDeliver } from './watermarks.ts';
 
 /**
  * Operator chaining: inside a worker, operators are plain closures calling each other (no
@@ -28,9 +29,17 @@ export interface OperatorCounters {
 export interface ChainHooks {
   /** Sends a record into exchange `exchange` (the keyBy's index) for worker `target`. */
   send(exchange: number, target: number, value: unknown, timestampMs: number, createdMs: number): void;
+  /** A new watermark status for exchange `exchange`'s rings (sent to every target, coalesced). */
+  sendWatermark(exchange: number, watermarkMs: number, idle: boolean): void;
   /** Routes a key to its worker. */
   workerOfKey(key: unknown): number;
   sinkWriter(node: LogicalNode & { kind: 'sink' }): SinkWriter<unknown>;
+  /** Where an operator's records to an unread side output go, with the reason. */
+  deadLetter(operator: string, reason: string, value: unknown): void;
+  /** This worker's keyed-state store (created on first use). */
+  stateStore(): StateStore;
+  keyGroups: number;
+  nowMs(): number;
   subtask: number;
   /** Present when the harness measures latency / checksums the output. */
   latency?: LatencyRecorder;
@@ -40,7 +49,11 @@ export interface ChainHooks {
 export interface CompiledChain {
   /** Entry point of each node's consumers: a source's output, or an exchange's receiving side. */
   outputOf: Deliver[];
+  /** The same for watermarks: a source's combined watermark, or an exchange's (min over senders). */
+  watermarkOutputOf: WatermarkDeliver[];
   counters: OperatorCounters[];
+  /** The keyed process operators of this worker (timers, TTL cleanup). */
+  keyed: KeyedOperator[];
   /** Keyed operators' open/close hooks. */
   open(): void;
   close(): void;
@@ -51,6 +64,10 @@ export function compileChain(plan: Plan, position: RecordPosition, hooks: ChainH
   const counters: OperatorCounters[] = graph.nodes.map(() => ({ recordsIn: 0, recordsOut: 0 }));
   const inputOf: Deliver[] = new Array(graph.nodes.length);
   const outputOf: Deliver[] = new Array(graph.nodes.length);
+  // Watermark inputs per (node, input position): a union combines its inputs, others forward.
+  const watermarkInputsOf: WatermarkDeliver[][] = new Array(graph.nodes.length);
+  const watermarkOutputOf: WatermarkDeliver[] = new Array(graph.nodes.length);
+  const keyed: KeyedOperator[] = [];
   const opens: Array<() => void> = [];
   const closes: Array<() => void> = [];
   const exchangeIndex = new Map(plan.exchanges.map((nodeId, index) => [nodeId, index]));
@@ -65,6 +82,12 @@ export function compileChain(plan: Plan, position: RecordPosition, hooks: ChainH
     const node = graph.nodes[id];
     const c = counters[id];
     const next = fanOut(graph.consumersOf(id).map((consumer) => inputOf[consumer.id]));
+    // Watermarks go to every reader of the node, side outputs included (they carry event time too).
+    const watermarkNext = fanOutWatermark(
+      graph.nodes.filter((n) => graph.inputsOf(n).includes(id)).flatMap((n) => graph.inputsOf(n).flatMap((input, i) => (input === id ? [watermarkInputsOf[n.id][i]] : []))),
+    );
+    watermarkOutputOf[id] = watermarkNext;
+    watermarkInputsOf[id] = [watermarkNext];
     // A node's output as seen from outside: counted as the node's output.
     outputOf[id] = (v, ts, cr) => {
       c.recordsOut++;
@@ -77,7 +100,17 @@ export function compileChain(plan: Plan, position: RecordPosition, hooks: ChainH
           throw new Error('a source has no input');
         };
         break;
-      case 'union':
+      case 'union': {
+        inputOf[id] = (v, ts, cr) => {
+          c.recordsIn++;
+          c.recordsOut++;
+          next(v, ts, cr);
+        };
+        const combiner = new WatermarkCombiner(node.inputs.length, watermarkNext);
+        watermarkInputsOf[id] = node.inputs.map((_, i) => (wm: number, idle: boolean) => combiner.update(i, wm, idle));
+        break;
+      }
+      case 'sideOutput':
         inputOf[id] = (v, ts, cr) => {
           c.recordsIn++;
           c.recordsOut++;
@@ -147,7 +180,13 @@ export function compileChain(plan: Plan, position: RecordPosition, hooks: ChainH
         // Sending side: route by key into the exchange. The receiving side delivers straight to
         // the consumers (outputOf[id]), called by the worker when a frame arrives.
         const keyOf = node.key;
-        const exchange = exchangeIndex.get(id)!;
+        const exchange = exchangeIndex.get(id);
+        if (exchange === undefined) {
+          // Nothing reads this keyBy (see plan.ts): records and watermarks end here.
+          inputOf[id] = () => void c.recordsIn++;
+          watermarkInputsOf[id] = [() => {}];
+          break;
+        }
         inputOf[id] = (v, ts, cr) => {
           c.recordsIn++;
           let key: unknown;
@@ -165,6 +204,7 @@ export function compileChain(plan: Plan, position: RecordPosition, hooks: ChainH
           }
           hooks.send(exchange, hooks.workerOfKey(key), v, ts, cr);
         };
+        watermarkInputsOf[id] = [(wm, idle) => hooks.sendWatermark(exchange, wm, idle)];
         outputOf[id] = (v, ts, cr) => {
           c.recordsOut++;
           next(v, ts, cr);
@@ -173,36 +213,35 @@ export function compileChain(plan: Plan, position: RecordPosition, hooks: ChainH
       }
       case 'process': {
         const keyBy = graph.nodes[node.input] as LogicalNode & { kind: 'keyBy' };
-        const keyOf = keyBy.key;
-        const fn = node.fn;
-        const state = new HeapKeyedState();
-        let curTs = NaN;
-        let curCreated = NaN;
-        const ctx = {
-          key: undefined as unknown,
-          timestampMs: NaN,
-          emit(value: unknown) {
-            c.recordsOut++;
-            next(value, curTs, curCreated);
+        const sideOutputs = new Map<string, Deliver>();
+        const operator = new KeyedOperator(node, keyBy.key, node.fn, hooks.stateStore(), hooks.keyGroups, position, {
+          emit: next,
+          countOut: () => c.recordsOut++,
+          nowMs: hooks.nowMs,
+          output(tag, value, ts, cr) {
+            let deliver = sideOutputs.get(tag);
+            if (deliver === undefined) {
+              const readers = graph.sideOutputsOf(id, tag).map((reader) => inputOf[reader.id]);
+              deliver = readers.length > 0 ? fanOut(readers) : (v) => hooks.deadLetter(node.name, `side output "${tag}" has no reader`, v);
+              sideOutputs.set(tag, deliver);
+            }
+            deliver(value, ts, cr);
           },
-          valueState: <S>(name: string) => state.valueState<S>(name),
-        } satisfies KeyedContext<unknown, unknown>;
-        opens.push(() => fn.open?.({ subtask: hooks.subtask, parallelism: plan.parallelism }));
-        closes.push(() => fn.close?.());
+        });
+        keyed.push(operator);
+        opens.push(() => operator.open({ subtask: hooks.subtask, parallelism: plan.parallelism }));
+        closes.push(() => operator.close());
         inputOf[id] = (v, ts, cr) => {
           c.recordsIn++;
-          try {
-            const key = keyOf(v);
-            state.setCurrentKey(key);
-            ctx.key = key;
-            ctx.timestampMs = ts;
-            curTs = ts;
-            curCreated = cr;
-            fn.processElement(v, ctx);
-          } catch (e) {
-            throw fail(e, node);
-          }
+          operator.processElement(v, ts, cr);
         };
+        // Timers fire before the watermark goes on, so what they emit is not late downstream.
+        watermarkInputsOf[id] = [
+          (wm, idle) => {
+            if (!idle) operator.onWatermark(wm);
+            watermarkNext(wm, idle);
+          },
+        ];
         break;
       }
       case 'sink': {
@@ -232,9 +271,19 @@ export function compileChain(plan: Plan, position: RecordPosition, hooks: ChainH
 
   return {
     outputOf,
+    watermarkOutputOf,
+    keyed,
     counters,
     open: () => opens.forEach((f) => f()),
     close: () => closes.forEach((f) => f()),
+  };
+}
+
+function fanOutWatermark(targets: WatermarkDeliver[]): WatermarkDeliver {
+  if (targets.length === 0) return () => {};
+  if (targets.length === 1) return targets[0];
+  return (wm, idle) => {
+    for (let i = 0; i < targets.length; i++) targets[i](wm, idle);
   };
 }
 

@@ -10,6 +10,7 @@ import type { Deliver, RecordPosition } from './chain.ts';
 import type { Plan } from './plan.ts';
 import { kAbort, throwIfAborted, type SharedViews } from './shared.ts';
 import type { StreamSignals } from './signals.ts';
+import { WatermarkCombiner, type WatermarkDeliver } from './watermarks.ts';
 
 /** Room a control frame needs at most (flatbuffers body of a few scalars, frame header, padding). */
 const kControlFrameBytesMax = 128;
@@ -35,6 +36,12 @@ export class Exchanges {
   parks = 0;
   /** The receiving side of each exchange: its consumers in the chain (set once the chain is compiled). */
   private deliver: Deliver[] = [];
+  /** Each exchange's watermark: the minimum over its senders (an ended sender counts as +∞). */
+  private watermarks: WatermarkCombiner[] = [];
+  /** Watermark status to send into each exchange, coalesced until the next flushWatermarks(). */
+  private readonly outWatermarkMs: Float64Array;
+  private readonly outIdle: Uint8Array;
+  private readonly outDirty: Uint8Array;
 
   constructor(
     plan: Plan,
@@ -52,10 +59,36 @@ export class Exchanges {
     this.codecs = plan.exchanges.map((id) => (plan.graph.nodes[id] as LogicalNode & { kind: 'keyBy' }).codec ?? defaultCodec);
     this.names = plan.exchanges.map((id) => plan.graph.nodes[id].name);
     this.blockedMs = new Float64Array(plan.exchanges.length * this.n);
+    this.outWatermarkMs = new Float64Array(plan.exchanges.length);
+    this.outIdle = new Uint8Array(plan.exchanges.length);
+    this.outDirty = new Uint8Array(plan.exchanges.length);
   }
 
-  connect(deliver: Deliver[]): void {
+  connect(deliver: Deliver[], deliverWatermark: WatermarkDeliver[]): void {
     this.deliver = deliver;
+    this.watermarks = deliverWatermark.map((emit) => new WatermarkCombiner(this.n, emit));
+  }
+
+  /** Records the watermark status for exchange e; flushWatermarks() sends the newest one. */
+  sendWatermark(e: number, watermarkMs: number, idle: boolean): void {
+    this.outWatermarkMs[e] = watermarkMs;
+    this.outIdle[e] = idle ? 1 : 0;
+    this.outDirty[e] = 1;
+  }
+
+  /**
+   * Sends pending watermark statuses (one control frame per ring, after every record already
+   * written into it: in-band order is what makes a watermark true). Returns true when nothing is
+   * left pending — a full ring keeps it for the next round, and end-of-stream must wait for it.
+   */
+  flushWatermarks(): boolean {
+    let done = true;
+    for (let e = 0; e < this.outDirty.length; e++) {
+      if (this.outDirty[e] === 0) continue;
+      if (this.broadcast(e, { kind: FrameKind.Watermark, timestampMs: this.outWatermarkMs[e], idle: this.outIdle[e] !== 0 })) this.outDirty[e] = 0;
+      else done = false;
+    }
+    return done;
   }
 
   /** A control frame to every target of exchange e; all or nothing (retried next round if a ring is full). */
@@ -147,13 +180,17 @@ export class Exchanges {
             const createdMs = dataCreated(r, p);
             if (this.latency !== undefined) this.latency.atReceive(dataSent(r, p), createdMs);
             deliver(value, dataTimestamp(r, p), createdMs);
+          } else if (r.kind === FrameKind.Watermark) {
+            const frame = readControl(r, p);
+            if (frame.kind === FrameKind.Watermark) this.watermarks[e].update(s, frame.timestampMs, frame.idle);
           } else if (r.kind === FrameKind.EndOfStream) {
             this.signals.receivedEnd(e, s);
+            this.watermarks[e].update(s, Number.POSITIVE_INFINITY, false);
           } else if (r.kind === FrameKind.EpochEnd) {
             const frame = readControl(r, p);
             if (frame.kind === FrameKind.EpochEnd) this.signals.receivedEpochEnd(e, s, frame.epoch);
           }
-          // Watermarks, barriers and latency markers are not produced yet: they arrive with event time and checkpoints.
+          // Barriers and latency markers are not produced yet: they arrive with checkpoints.
         }
         if (frames > 0) {
           r.release();

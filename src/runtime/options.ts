@@ -1,6 +1,6 @@
 import type { Codec } from '../channel/codec.ts';
 import { jsonCodec } from '../channel/codec.ts';
-import type { ExecutionMode, JobSettings } from '../api/job.ts';
+import type { ExecutionMode, JobSettings, StateBackendKind } from '../api/job.ts';
 import { WeirError } from '../errors.ts';
 import { limits } from '../limits.ts';
 
@@ -26,6 +26,7 @@ export interface ResolvedOptions {
   microBatchRecordsMax: number;
   keyGroups: number;
   ringCapacityBytes: number;
+  stateBackend: StateBackendKind;
   params: Record<string, string>;
   workDir: string;
   measureLatency: boolean;
@@ -48,6 +49,7 @@ export function resolveOptions(
     microBatchRecordsMax: merged.microBatchRecordsMax ?? limits.microBatchRecordsMaxDefault,
     keyGroups: merged.keyGroups ?? limits.keyGroupsDefault,
     ringCapacityBytes: merged.ringCapacityBytes ?? limits.ringCapacityBytes,
+    stateBackend: merged.stateBackend ?? 'lmdb',
     params: options.params ?? {},
     workDir,
     measureLatency: options.measureLatency ?? false,
@@ -75,6 +77,7 @@ function validate(o: ResolvedOptions): void {
   if (!Number.isInteger(o.keyGroups) || o.keyGroups < o.parallelism || o.keyGroups > limits.keyGroupsMax) {
     fail(`keyGroups must be an integer from parallelism (${o.parallelism}) to ${limits.keyGroupsMax}, not ${o.keyGroups}`);
   }
+  if (o.stateBackend !== 'lmdb' && o.stateBackend !== 'heap') fail(`stateBackend must be lmdb or heap, not ${String(o.stateBackend)}`);
   if (!(o.warmupMs >= 0)) fail(`warmupMs must be ≥ 0, not ${o.warmupMs}`);
   const cap = o.ringCapacityBytes;
   if (cap < limits.ringCapacityBytesMin || cap > limits.ringCapacityBytesMax || (cap & (cap - 1)) !== 0) {

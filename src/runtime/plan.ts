@@ -10,7 +10,7 @@ import { WeirError } from '../errors.ts';
 export interface Plan {
   graph: JobGraph;
   parallelism: number;
-  /** keyBy node ids; the index in this array is the exchange number. */
+  /** keyBy node ids that have readers; the index in this array is the exchange number. */
   exchanges: number[];
   sources: Array<LogicalNode & { kind: 'source' }>;
   sinks: Array<LogicalNode & { kind: 'sink' }>;
@@ -24,9 +24,14 @@ export function planJob(graph: JobGraph, parallelism: number): Plan {
     for (const input of graph.inputsOf(node)) {
       if (input >= node.id) throw new WeirError('WEIR_JOB_DEFINITION', `operator ${node.name} reads from a later operator`);
     }
-    if (node.kind === 'keyBy') exchanges.push(node.id);
+    // A keyBy that nothing reads (the inputs of an interval join, whose operator keys its own
+    // union) needs no exchange: no rings, and its records go nowhere.
+    if (node.kind === 'keyBy' && graph.consumersOf(node.id).length > 0) exchanges.push(node.id);
     if (node.kind === 'source') sources.push(node);
     if (node.kind === 'sink') sinks.push(node);
+    if (node.uid !== undefined && (node.uid === '' || node.uid.includes('/'))) {
+      throw new WeirError('WEIR_JOB_DEFINITION', `operator ${node.name}: a uid must be non-empty and without '/', not ${JSON.stringify(node.uid)}`);
+    }
     if (node.kind === 'process' && graph.nodes[node.input].kind !== 'keyBy') {
       throw new WeirError('WEIR_JOB_DEFINITION', `keyed operator ${node.name} must follow keyBy`);
     }
@@ -46,4 +51,12 @@ export function defaultParallelism(graph: JobGraph): number {
   let most = 1;
   for (const node of graph.nodes) if (node.kind === 'source') most = Math.max(most, node.spec.partitions());
   return most;
+}
+
+/**
+ * The id under which an operator's state is stored: its uid, else its name ('/' escaped, since
+ * state ids are `${operatorUid}/${stateName}`). Stable across runs of the same job.
+ */
+export function operatorUid(node: LogicalNode): string {
+  return node.uid ?? node.name.replaceAll('/', '%2F');
 }

@@ -9,14 +9,21 @@ import { compileChain, type CompiledChain, type RecordPosition } from './chain.t
 import { keyGroupOf, keyGroupTable } from './keys.ts';
 import { MetricsLayout, writeWorkerMetrics } from './metrics.ts';
 import { jobCodec, type ResolvedOptions } from './options.ts';
-import { ownedPartitions, planJob, type Plan } from './plan.ts';
+import { operatorUid, ownedPartitions, planJob, type Plan } from './plan.ts';
 import { epochCompletedSlot, kAbort, kEpochRequested, kStop, kWorkersDone, kWorkersReady, SharedViews, throwIfAborted, type SharedBuffers, type SharedLayout } from './shared.ts';
 import type { MessagePort } from 'node:worker_threads';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { HeapStore } from '../state/heap-store.ts';
+import { openLmdbStore } from '../state/lmdb-store.ts';
+import type { StateStore } from '../state/store.ts';
+import { SourceTime } from './source-time.ts';
 import { OutputChecksum } from '../harness/checksum.ts';
 import { LatencyRecorder } from '../harness/latency-recorder.ts';
 import { Exchanges } from './exchanges.ts';
 import { StreamSignals } from './signals.ts';
 import { openDeadLetterWriter, openSinkWriters } from './sinks.ts';
+import { deadLetterRecord } from '../connectors/sinks.ts';
 
 export interface WorkerTask {
   worker: number;
@@ -63,6 +70,9 @@ interface SourceSlot {
   reader: SourceReader<unknown>;
   output: SourceOutput<unknown>;
   ended: boolean;
+  /** The source node's event time on this worker, and this partition's index in it. */
+  time: SourceTime;
+  timeSlot: number;
 }
 
 /**
@@ -77,6 +87,8 @@ class WorkerRuntime {
   private chain!: CompiledChain;
   private readonly exchanges: Exchanges;
   private readonly sources: SourceSlot[] = [];
+  private readonly sourceTimes: SourceTime[] = [];
+  private store: StateStore | undefined;
   private sinks = new Map<number, SinkWriter<unknown>>();
   private deadLetters!: SinkWriter<unknown>;
   private deadLetterSinkName = '';
@@ -124,22 +136,48 @@ class WorkerRuntime {
     this.chain = compileChain(this.plan, this.position, {
       subtask: this.me,
       send: (e, target, v, ts, cr) => this.exchanges.send(e, target, v, ts, cr),
+      sendWatermark: (e, wm, idle) => this.exchanges.sendWatermark(e, wm, idle),
       workerOfKey: (key) => this.keyGroupWorker[keyGroupOf(key, keyGroups)],
       sinkWriter: (node) => this.sinks.get(node.id)!,
+      deadLetter: (operator, reason, value) => this.deadLetter(operator, this.position.partition, this.position.offset, reason, value),
+      stateStore: () => (this.store ??= this.openStateStore()),
+      keyGroups,
+      nowMs,
       latency: this.latency,
       checksum: this.checksum,
     });
-    this.exchanges.connect(this.plan.exchanges.map((id) => this.chain.outputOf[id]));
+    this.exchanges.connect(
+      this.plan.exchanges.map((id) => this.chain.outputOf[id]),
+      this.plan.exchanges.map((id) => this.chain.watermarkOutputOf[id]),
+    );
     this.chain.open();
     const startMs = this.awaitStart();
     this.latency?.measureFrom(startMs + options.warmupMs);
     for (const node of this.plan.sources) {
-      for (const partition of ownedPartitions(node.spec.partitions(), this.n, this.me)) {
+      const owned = ownedPartitions(node.spec.partitions(), this.n, this.me);
+      const time = new SourceTime(node, owned.length, this.chain.watermarkOutputOf[node.id], nowMs());
+      this.sourceTimes.push(time);
+      for (const [timeSlot, partition] of owned.entries()) {
         const sourceCtx = { partition, parallelism: this.n, workDir: options.workDir, startMs, nowMs };
         const reader = await node.spec.open(partition, sourceCtx);
-        this.sources.push({ node, partition, reader, output: this.sourceOutput(node, partition), ended: false });
+        this.sources.push({ node, partition, reader, output: this.sourceOutput(node, partition, time, timeSlot), ended: false, time, timeSlot });
       }
     }
+  }
+
+  /**
+   * This worker's keyed-state store. State starts empty: until recovery from checkpoints exists,
+   * a previous run's files in the same work dir are not state of this run, so they are removed.
+   */
+  private openStateStore(): StateStore {
+    const { options } = this.task;
+    const names = new Map(this.plan.graph.nodes.map((node) => [operatorUid(node), node.name]));
+    // State ids are `${uid}/${name}` (timers: `${uid}/__timers/${domain}`): the uid is before the first '/'.
+    const operatorNameOf = (state: string) => names.get(state.slice(0, state.indexOf('/'))) ?? state;
+    if (options.stateBackend === 'heap') return new HeapStore({ operatorNameOf });
+    const path = join(options.workDir, 'state', `worker-${this.me}`);
+    rmSync(path, { recursive: true, force: true });
+    return openLmdbStore({ path, operatorNameOf });
   }
 
   /** Counts this worker in at the start gate and waits for the coordinator's start time (see coordinator.ts). */
@@ -155,22 +193,42 @@ class WorkerRuntime {
     }
   }
 
-  private sourceOutput(node: LogicalNode & { kind: 'source' }, partition: number): SourceOutput<unknown> {
+  private sourceOutput(node: LogicalNode & { kind: 'source' }, partition: number, time: SourceTime, timeSlot: number): SourceOutput<unknown> {
     const deliver = this.chain.outputOf[node.id];
     const position = this.position;
     const latency = this.latency;
+    const deadLetter = (raw: unknown, reason: string, offset: number) => this.deadLetter(node.name, partition, offset, reason, raw);
+    if (!time.hasStrategy) {
+      return {
+        emit(value, offset, timestampMs, createdMs) {
+          position.partition = partition;
+          position.offset = offset;
+          if (latency !== undefined) latency.atSource(createdMs);
+          deliver(value, timestampMs, createdMs);
+        },
+        deadLetter,
+      };
+    }
     return {
-      emit(value, offset, timestampMs, createdMs) {
+      emit(value, offset, sourceTimestampMs, createdMs) {
         position.partition = partition;
         position.offset = offset;
+        const timestampMs = time.timestampOf(timeSlot, value, sourceTimestampMs, nowMs(), partition, offset);
+        if (typeof timestampMs === 'string') {
+          deadLetter(value, timestampMs, offset); // no usable event time: never silently dropped
+          return;
+        }
         if (latency !== undefined) latency.atSource(createdMs);
         deliver(value, timestampMs, createdMs);
       },
-      deadLetter: (raw, reason, offset) => {
-        this.deadLetterCount++;
-        this.deadLetters.write({ source: node.name, partition, offset, reason, raw }, NaN, nowMs());
-      },
+      deadLetter,
     };
+  }
+
+  /** A record that cannot go on, with the reason: to the dead-letter output, counted. */
+  private deadLetter(operator: string, partition: number, offset: number, reason: string, raw: unknown): void {
+    this.deadLetterCount++;
+    this.deadLetters.write(deadLetterRecord(typeof raw === 'string' ? raw : safeJson(raw), reason, partition, offset, operator), NaN, nowMs());
   }
 
   // ---------------------------------------------------------------- the loop
@@ -181,11 +239,17 @@ class WorkerRuntime {
       throwIfAborted(this.views, this.me);
       let progress = this.exchanges.drain(0);
       progress = (await this.pollSources()) || progress;
-      this.propagateSignals();
+      const now = nowMs();
+      for (const time of this.sourceTimes) time.advance(now);
+      for (const operator of this.chain.keyed) operator.onProcessingTime(now);
+      // End-of-stream and epoch ends go only after every pending watermark (the last one is +∞).
+      if (this.exchanges.flushWatermarks()) this.propagateSignals();
       this.exchanges.publishAll();
       if (this.micro) await this.maybeCompleteEpoch();
-      const now = nowMs();
-      if (now - this.lastMetricsMs >= limits.metricsIntervalMs) this.publishMetrics(now);
+      if (now - this.lastMetricsMs >= limits.metricsIntervalMs) {
+        for (const operator of this.chain.keyed) operator.cleanupExpired(limits.ttlCleanupEntriesPerStep);
+        this.publishMetrics(now);
+      }
       if (progress) {
         idleRounds = 0;
         if (!this.micro && now - this.lastFlushMs >= limits.sinkFlushIntervalMs && this.sinksDirty()) await this.flushSinks(now);
@@ -198,8 +262,15 @@ class WorkerRuntime {
       const dueMs = this.sourceDueMs();
       if (dueMs === undefined && ++idleRounds < limits.spinIterationsBeforePark) continue;
       idleRounds = 0;
-      this.park(dueMs ?? limits.parkTimeoutMs);
+      this.park(Math.min(dueMs ?? limits.parkTimeoutMs, this.timerDueMs(now)));
     }
+  }
+
+  /** Ms until the next processing-time timer of any keyed operator (+Infinity when none). */
+  private timerDueMs(now: number): number {
+    let next = Number.POSITIVE_INFINITY;
+    for (const operator of this.chain.keyed) next = Math.min(next, operator.nextProcessingTimeMs());
+    return Math.max(0, next - now);
   }
 
   private finished(): boolean {
@@ -209,6 +280,8 @@ class WorkerRuntime {
   async finish(): Promise<WorkerResult> {
     this.chain.close();
     await this.flushSinks(nowMs());
+    this.store?.close();
+    this.store = undefined;
     const results: Record<string, unknown> = {};
     for (const [id, writer] of this.sinks) {
       await writer.close();
@@ -232,6 +305,11 @@ class WorkerRuntime {
   async closeQuietly(): Promise<void> {
     for (const s of this.sources) await Promise.resolve().then(() => s.reader.close()).catch(() => {});
     for (const writer of this.sinks.values()) await Promise.resolve().then(() => writer.close()).catch(() => {});
+    try {
+      this.store?.close();
+    } catch {
+      // closing after a failure: the job's error is the one that counts
+    }
     this.publishMetrics(nowMs());
   }
 
@@ -253,6 +331,7 @@ class WorkerRuntime {
       if (s.ended) continue;
       if (stopping) {
         s.ended = true; // stop(): read nothing more; what was read drains through
+        s.time.ended(s.timeSlot);
         progress = true;
         continue;
       }
@@ -262,6 +341,7 @@ class WorkerRuntime {
       if (typeof got !== 'number') got = await got;
       if (got === END) {
         s.ended = true;
+        s.time.ended(s.timeSlot);
         progress = true;
       } else if (got > 0) {
         progress = true;
@@ -313,7 +393,8 @@ class WorkerRuntime {
   private async maybeCompleteEpoch(): Promise<void> {
     const slot = epochCompletedSlot(this.me);
     if (this.epoch === 0 || Atomics.load(this.views.control, slot) >= this.epoch || !this.epochComplete()) return;
-    // Epoch end: the batch's output becomes visible at once, then the coordinator may start the next.
+    // Epoch end: the batch's state is made durable and its output visible, then the coordinator may start the next.
+    this.store?.flush();
     await this.flushSinks(nowMs());
     Atomics.store(this.views.control, slot, this.epoch);
     this.views.doorbells.ring(this.views.coordinatorId);
@@ -377,4 +458,13 @@ class WorkerRuntime {
     this.lastMetricsMs = now;
   }
 
+}
+
+/** JSON for a dead letter's raw field; values JSON cannot hold are described instead. */
+function safeJson(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
 }

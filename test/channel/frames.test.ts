@@ -167,8 +167,9 @@ describe('Data frames', () => {
 
 describe('control frames', () => {
   const frames: ControlFrame[] = [
-    { kind: FrameKind.Watermark, timestampMs: 1_700_000_000_123.5 },
-    { kind: FrameKind.Watermark, timestampMs: Number.NEGATIVE_INFINITY },
+    { kind: FrameKind.Watermark, timestampMs: 1_700_000_000_123.5, idle: false },
+    { kind: FrameKind.Watermark, timestampMs: 1_700_000_000_123.5, idle: true },
+    { kind: FrameKind.Watermark, timestampMs: Number.NEGATIVE_INFINITY, idle: false },
     { kind: FrameKind.Barrier, checkpointId: 42, timestampMs: 17.25 },
     { kind: FrameKind.Barrier, checkpointId: 0, timestampMs: 0 },
     { kind: FrameKind.EndOfStream, partition: 11 },
@@ -214,7 +215,7 @@ describe('control frames', () => {
     while (writeData(w, bytesCodec, new Uint8Array(1024 - 8 - kRecordMetaBytes), 0, 0, 0, 0, 'op'));
     while (writeData(w, bytesCodec, new Uint8Array(0), 0, 0, 0, 0, 'op'));
     expect(w.usedBytes()).toBe(4096);
-    expect(writeControl(w, { kind: FrameKind.Watermark, timestampMs: 1 })).toBe(false);
+    expect(writeControl(w, { kind: FrameKind.Watermark, timestampMs: 1, idle: false })).toBe(false);
     const p = r.next();
     expect(thrown(() => readControl(r, p)).code).toBe('WEIR_DECODE');
   });

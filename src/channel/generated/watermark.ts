@@ -25,12 +25,24 @@ timestampMs():number {
   return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
 }
 
+/**
+ * The sender is idle: its watermark does not hold the receiver's back (Flink's WatermarkStatus.IDLE).
+ */
+idle():boolean {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
+  return offset ? !!this.bb!.readInt8(this.bb_pos + offset) : false;
+}
+
 static startWatermark(builder:flatbuffers.Builder) {
-  builder.startObject(1);
+  builder.startObject(2);
 }
 
 static addTimestampMs(builder:flatbuffers.Builder, timestampMs:number) {
   builder.addFieldFloat64(0, timestampMs, 0.0);
+}
+
+static addIdle(builder:flatbuffers.Builder, idle:boolean) {
+  builder.addFieldInt8(1, +idle, +false);
 }
 
 static endWatermark(builder:flatbuffers.Builder):flatbuffers.Offset {
@@ -38,9 +50,10 @@ static endWatermark(builder:flatbuffers.Builder):flatbuffers.Offset {
   return offset;
 }
 
-static createWatermark(builder:flatbuffers.Builder, timestampMs:number):flatbuffers.Offset {
+static createWatermark(builder:flatbuffers.Builder, timestampMs:number, idle:boolean):flatbuffers.Offset {
   Watermark.startWatermark(builder);
   Watermark.addTimestampMs(builder, timestampMs);
+  Watermark.addIdle(builder, idle);
   return Watermark.endWatermark(builder);
 }
 }

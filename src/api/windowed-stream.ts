@@ -1,0 +1,99 @@
+/**
+ * The fluent window API (Flink's WindowedStream): `keyed.window(assigner)` → optional trigger,
+ * allowed lateness and late-data tag → one window function, which returns a DataStream.
+ *
+ * A WindowedStream only collects settings; the window function turns them into a window operator
+ * (src/time/window-operator.ts), which is an ordinary keyed process function on the keyed stream.
+ */
+import { WeirError } from '../errors.ts';
+import type { AggregateFunction } from './functions.ts';
+import type { DataStream, KeyedStream, OperatorOptions } from './stream.ts';
+import { LATE_RECORDS_TAG, windowOperator } from '../time/window-operator.ts';
+import { aggregateContents, listContents, reduceContents, toProcessWindowFunction, type ProcessWindowFn, type ProcessWindowFunction, type WindowContents } from '../time/window-functions.ts';
+import type { Trigger } from '../time/triggers.ts';
+import { isMergingAssigner, type Window, type WindowAssigner } from '../time/windows.ts';
+
+export class WindowedStream<T, K, W extends Window> {
+  private windowTrigger: Trigger<T, W>;
+  private allowedLatenessMs = 0;
+  private lateDataTag = LATE_RECORDS_TAG;
+
+  constructor(
+    readonly keyed: KeyedStream<T, K>,
+    readonly assigner: WindowAssigner<T, W>,
+  ) {
+    this.windowTrigger = assigner.defaultTrigger();
+  }
+
+  /** Replaces the assigner's default trigger. */
+  trigger(trigger: Trigger<T, W>): this {
+    this.windowTrigger = trigger;
+    return this;
+  }
+
+  /**
+   * Keeps each window `lateMs` past its end (in event time): a record that arrives late but within
+   * that time updates the window and fires it again. Default 0.
+   */
+  allowedLateness(lateMs: number): this {
+    if (!(lateMs >= 0) || !Number.isFinite(lateMs)) throw new WeirError('WEIR_JOB_DEFINITION', `allowedLateness: lateMs must be a finite number ≥ 0, not ${lateMs}`);
+    this.allowedLatenessMs = lateMs;
+    return this;
+  }
+
+  /**
+   * Records too late for every one of their windows go to side output `tag` of the returned
+   * stream (`.sideOutput(tag)`). Without this they go to tag 'late-records' (LATE_RECORDS_TAG);
+   * records sent to a tag nobody reads end up in the job's dead letters, so none is lost silently.
+   */
+  sideOutputLateData(tag: string): this {
+    if (typeof tag !== 'string' || tag === '') throw new WeirError('WEIR_JOB_DEFINITION', 'sideOutputLateData: a tag is required');
+    this.lateDataTag = tag;
+    return this;
+  }
+
+  /** Incremental reduce per window; emits the reduced value (or what `windowFn` makes of it) when the window fires. */
+  reduce(fn: (a: T, b: T) => T, windowFn?: undefined, options?: OperatorOptions): DataStream<T>;
+  reduce<OUT>(fn: (a: T, b: T) => T, windowFn: ProcessWindowFn<T, OUT, K, W>, options?: OperatorOptions): DataStream<OUT>;
+  reduce<OUT>(fn: (a: T, b: T) => T, windowFn?: ProcessWindowFn<T, OUT, K, W>, options: OperatorOptions = {}): DataStream<OUT | T> {
+    return this.build<T, T, OUT | T>(reduceContents(fn), windowFn ? toProcessWindowFunction(windowFn) : passThrough<T, K, W>(), 'reduce', options);
+  }
+
+  /** Incremental aggregation per window (Flink's AggregateFunction); session windows need `merge`. */
+  aggregate<ACC, R>(aggregate: AggregateFunction<T, ACC, R>, windowFn?: undefined, options?: OperatorOptions): DataStream<R>;
+  aggregate<ACC, R, OUT>(aggregate: AggregateFunction<T, ACC, R>, windowFn: ProcessWindowFn<R, OUT, K, W>, options?: OperatorOptions): DataStream<OUT>;
+  aggregate<ACC, R, OUT>(aggregate: AggregateFunction<T, ACC, R>, windowFn?: ProcessWindowFn<R, OUT, K, W>, options: OperatorOptions = {}): DataStream<OUT | R> {
+    const contents = aggregateContents(aggregate, isMergingAssigner(this.assigner));
+    return this.build<ACC, R, OUT | R>(contents, windowFn ? toProcessWindowFunction(windowFn) : passThrough<R, K, W>(), 'aggregate', options);
+  }
+
+  /** Full-window function: keeps every record of the window and hands them all over when it fires. */
+  process<OUT>(fn: ProcessWindowFn<T, OUT, K, W>, options: OperatorOptions = {}): DataStream<OUT> {
+    return this.build<T[], T, OUT>(listContents<T>(), toProcessWindowFunction(fn), 'process', options);
+  }
+
+  private build<C, R, OUT>(contents: WindowContents<T, C, R>, windowFunction: ProcessWindowFunction<R, OUT, K, W>, what: string, options: OperatorOptions): DataStream<OUT> {
+    const fn = windowOperator<T, K, W, C, R, OUT>({
+      assigner: this.assigner,
+      trigger: this.windowTrigger,
+      allowedLatenessMs: this.allowedLatenessMs,
+      lateDataTag: this.lateDataTag,
+      contents,
+      windowFunction,
+    });
+    return this.keyed.process<OUT>(fn, { name: options.name ?? `${this.assigner.description}.${what}`, uid: options.uid });
+  }
+}
+
+/** `keyed.window(assigner)`, as a function (KeyedStream.window delegates to it). */
+export function windowKeyedStream<T, K, W extends Window>(keyed: KeyedStream<T, K>, assigner: WindowAssigner<T, W>): WindowedStream<T, K, W> {
+  return new WindowedStream(keyed, assigner);
+}
+
+function passThrough<R, K, W extends Window>(): ProcessWindowFunction<R, R, K, W> {
+  return {
+    process(_key, _context, elements, out) {
+      for (const element of elements) out.collect(element);
+    },
+  };
+}

@@ -1,0 +1,179 @@
+import type { KeyedProcessFunction, OnTimerContext, TimeDomain } from '../api/functions.ts';
+import type { LogicalNode } from '../api/graph.ts';
+import { timerFunctionError, userFunctionError, WeirError } from '../errors.ts';
+import { KeyedState } from '../state/keyed-state.ts';
+import type { StateStore } from '../state/store.ts';
+import { Timers } from '../state/timers.ts';
+import type { Deliver, RecordPosition } from './chain.ts';
+import { keyGroupOf } from './keys.ts';
+import { operatorUid } from './plan.ts';
+
+export interface KeyedOperatorHooks {
+  /** The operator's main output (its consumers in the chain). */
+  emit: Deliver;
+  /** Side output `tag` (dead letters when nobody reads it). */
+  output(tag: string, value: unknown, timestampMs: number, createdMs: number): void;
+  nowMs(): number;
+  /** Counts a record out (metrics). */
+  countOut(): void;
+}
+
+/**
+ * One keyed process function on one worker (Flink's KeyedProcessOperator): sets the current key
+ * before each record and each timer, gives the function its key-scoped state and timers, and fires
+ * event-time timers when the watermark passes them and processing-time timers when the clock does.
+ *
+ * The context object is one mutable object reused for every call (no allocation per record).
+ * Records emitted from onTimer carry the timer's time as event time and no creation time (they
+ * were not caused by one input record, so they have no end-to-end latency of their own).
+ */
+export class KeyedOperator {
+  private readonly state: KeyedState;
+  private readonly timers: Timers;
+  private readonly store: StateStore;
+  private watermarkMs = Number.NEGATIVE_INFINITY;
+  private keyGroup = 0;
+  private createdMs = NaN;
+  private readonly ctx: OnTimerContext<unknown, unknown> & { key: unknown; timestampMs: number; timeDomain: TimeDomain };
+
+  constructor(
+    private readonly node: LogicalNode & { kind: 'process' },
+    private readonly keyOf: (value: unknown) => unknown,
+    private readonly fn: KeyedProcessFunction<unknown, unknown, unknown>,
+    store: StateStore,
+    private readonly keyGroups: number,
+    private readonly position: RecordPosition,
+    private readonly hooks: KeyedOperatorHooks,
+  ) {
+    const uid = operatorUid(node);
+    this.state = new KeyedState(store, uid, node.name, hooks.nowMs);
+    this.timers = new Timers(store, uid, node.name);
+    this.store = store;
+    const self = this;
+    const state = this.state;
+    const timers = this.timers;
+    this.ctx = {
+      key: undefined,
+      timestampMs: NaN,
+      timeDomain: 'event-time',
+      emit(value, timestampMs) {
+        hooks.countOut();
+        hooks.emit(value, timestampMs === undefined ? self.ctx.timestampMs : timestampMs, self.createdMs);
+      },
+      output(tag, value) {
+        hooks.output(tag, value, self.ctx.timestampMs, self.createdMs);
+      },
+      valueState: (name, options) => state.valueState(name, options),
+      listState: (name, options) => state.listState(name, options),
+      mapState: (name, options) => state.mapState(name, options),
+      reducingState: (name, reduce, options) => state.reducingState(name, reduce, options),
+      aggregatingState: (name, aggregate, options) => state.aggregatingState(name, aggregate, options),
+      timerService: {
+        currentWatermark: () => self.watermarkMs,
+        currentProcessingTime: () => hooks.nowMs(),
+        registerEventTimeTimer: (t) => timers.register('event-time', self.keyGroup, self.ctx.key, checkTime(t, self.node.name)),
+        registerProcessingTimeTimer: (t) => timers.register('processing-time', self.keyGroup, self.ctx.key, checkTime(t, self.node.name)),
+        deleteEventTimeTimer: (t) => timers.delete('event-time', self.keyGroup, self.ctx.key, t),
+        deleteProcessingTimeTimer: (t) => timers.delete('processing-time', self.keyGroup, self.ctx.key, t),
+      },
+    };
+  }
+
+  open(info: { subtask: number; parallelism: number }): void {
+    this.fn.open?.(info);
+  }
+
+  close(): void {
+    this.fn.close?.();
+  }
+
+  processElement(value: unknown, timestampMs: number, createdMs: number): void {
+    try {
+      const key = this.keyOf(value);
+      this.setKey(key);
+      this.ctx.timestampMs = timestampMs;
+      this.createdMs = createdMs;
+      this.fn.processElement(value, this.ctx);
+    } catch (e) {
+      throw this.fail(e);
+    }
+  }
+
+  /** The watermark advanced to `watermarkMs`: fire every event-time timer at or before it, in order. */
+  onWatermark(watermarkMs: number): void {
+    if (watermarkMs <= this.watermarkMs) return;
+    this.watermarkMs = watermarkMs;
+    this.fire('event-time', watermarkMs);
+  }
+
+  onProcessingTime(nowMs: number): void {
+    if (this.timers.nextTimestamp('processing-time') <= nowMs) this.fire('processing-time', nowMs);
+  }
+
+  /** When the next processing-time timer is due (+Infinity when none): the worker parks no longer than that. */
+  nextProcessingTimeMs(): number {
+    return this.timers.nextTimestamp('processing-time');
+  }
+
+  /** Entries of every state this operator has declared, over all keys (tests, benchmarks: it scans). */
+  stateEntryCount(): number {
+    let n = 0;
+    for (const id of this.state.declaredStateIds()) for (const _ of this.store.entries(id)) n++;
+    return n;
+  }
+
+  /** The key of the record or timer being processed. */
+  currentKey(): unknown {
+    return this.ctx.key;
+  }
+
+  /** Timers waiting in `domain` (metrics, tests). */
+  timerCount(domain: TimeDomain): number {
+    return this.timers.size(domain);
+  }
+
+  /** Background TTL cleanup, a bounded step at a time. */
+  cleanupExpired(entriesMax: number): number {
+    return this.state.cleanupExpired(entriesMax);
+  }
+
+  private fire(domain: TimeDomain, upToMs: number): void {
+    const onTimer = this.fn.onTimer;
+    if (onTimer === undefined) return;
+    const ctx = this.ctx;
+    this.timers.advance(domain, upToMs, (timestampMs, keyGroup, key) => {
+      try {
+        this.state.setCurrentKey(key, keyGroup);
+        this.keyGroup = keyGroup;
+        ctx.key = key;
+        ctx.timestampMs = timestampMs;
+        ctx.timeDomain = domain;
+        this.createdMs = NaN;
+        onTimer.call(this.fn, timestampMs, ctx);
+      } catch (e) {
+        if (e instanceof WeirError) throw e;
+        throw timerFunctionError(e, this.node.name, timestampMs, domain, key);
+      }
+    });
+  }
+
+  private setKey(key: unknown): void {
+    const keyGroup = keyGroupOf(key, this.keyGroups);
+    this.state.setCurrentKey(key, keyGroup);
+    this.keyGroup = keyGroup;
+    this.ctx.key = key;
+    this.ctx.timeDomain = 'event-time';
+  }
+
+  private fail(cause: unknown): WeirError {
+    if (cause instanceof WeirError) return cause;
+    return userFunctionError(cause, this.node.name, this.position.partition, this.position.offset);
+  }
+}
+
+function checkTime(timestampMs: number, operator: string): number {
+  if (typeof timestampMs !== 'number' || Number.isNaN(timestampMs)) {
+    throw new WeirError('WEIR_USER_FUNCTION', `operator "${operator}" registered a timer at ${String(timestampMs)}: a timer needs a number`, { operator });
+  }
+  return timestampMs;
+}

@@ -1,0 +1,400 @@
+/**
+ * Flink's keyed state primitives over a StateStore, scoped to the current key (and namespace).
+ *
+ * One stored value per (state, key, namespace):
+ *   value        the value
+ *   list         an array of the elements
+ *   map          an array of [mapKey, mapValue] pairs (plain arrays survive msgpack whatever the
+ *                map keys are); map keys are compared by storedKey(), so object keys match by
+ *                their JSON form, as record keys do
+ *   reducing     the reduced value
+ *   aggregating  the accumulator
+ * A state with a TTL stores [value, lastAccessMs] instead; the TTL covers the key's whole
+ * value (a list's or map's last write refreshes all its elements).
+ *
+ * Copy-on-write: the store may keep the very object it is given (the heap backend and the LMDB
+ * write-back cache do), so a stored value is never changed in place: list.add and map.put build
+ * a new array and put that. The one exception is the accumulator handed to a user's
+ * reduce/aggregate function, which may change it and return it (as Flink allows): the result is
+ * put back at once, so the store sees the change. Values returned by value()/get() of value,
+ * reducing and aggregating state are the stored objects themselves: read them, don't change
+ * them (list and map getters return copies).
+ */
+import type {
+  AggregateFunction,
+  AggregatingState,
+  KeyedStateAccess,
+  ListState,
+  MapState,
+  ReducingState,
+  StateOptions,
+  StateTtl,
+  ValueState,
+} from '../api/functions.ts';
+import { WeirError } from '../errors.ts';
+import { describeKey } from './storable.ts';
+import { storedKey, type StateStore, type StoredKey } from './store.ts';
+
+type StateKind = 'value' | 'list' | 'map' | 'reducing' | 'aggregating';
+
+/** A TTL state's stored form. */
+type TtlRecord = [value: unknown, lastAccessMs: number];
+
+interface Declared {
+  kind: StateKind;
+  handle: unknown;
+  cell: StateCell;
+}
+
+/** Where the next read or write goes: set by the operator before each record or timer. */
+interface Scope {
+  key: unknown;
+  storedKey: StoredKey;
+  keyGroup: number;
+  namespace: string;
+}
+
+/** Resume point of the background TTL cleanup. */
+interface CleanupCursor {
+  stateIndex: number;
+  after?: { keyGroup: number; key: StoredKey; namespace: string };
+}
+
+export class KeyedState implements KeyedStateAccess {
+  private readonly scope: Scope = { key: undefined, storedKey: '', keyGroup: 0, namespace: '' };
+  private readonly declared = new Map<string, Declared>();
+  private readonly ttlCells: StateCell[] = [];
+  private cleanupCursor: CleanupCursor = { stateIndex: 0 };
+
+  constructor(
+    private readonly store: StateStore,
+    private readonly operatorUid: string,
+    private readonly operatorName: string,
+    private readonly clock: () => number,
+  ) {}
+
+  setCurrentKey(key: unknown, keyGroup: number): void {
+    this.scope.key = key;
+    this.scope.storedKey = storedKey(key);
+    this.scope.keyGroup = keyGroup;
+  }
+
+  /** The store's state ids of every state declared so far (`${operatorUid}/${name}`). */
+  declaredStateIds(): string[] {
+    return [...this.declared.keys()].map((name) => `${this.operatorUid}/${name}`);
+  }
+
+  /** For internal users (windows): '' is plain keyed state. */
+  setNamespace(namespace: string): void {
+    this.scope.namespace = namespace;
+  }
+
+  valueState<S>(name: string, options?: StateOptions): ValueState<S> {
+    return this.declare(name, 'value', options, (cell) => {
+      const handle: ValueState<S> = {
+        value: () => cell.read() as S | undefined,
+        update: (value: S) => (value === undefined ? cell.clear() : cell.write(value)),
+        clear: () => cell.clear(),
+      };
+      return handle;
+    });
+  }
+
+  listState<S>(name: string, options?: StateOptions): ListState<S> {
+    return this.declare(name, 'list', options, (cell) => {
+      const current = () => cell.read() as S[] | undefined;
+      const handle: ListState<S> = {
+        get: () => (current() ?? []).slice(),
+        add: (value: S) => cell.write([...(current() ?? []), value]),
+        addAll: (values: S[]) => {
+          if (values.length > 0) cell.write([...(current() ?? []), ...values]);
+        },
+        update: (values: S[]) => (values.length > 0 ? cell.write(values.slice()) : cell.clear()),
+        clear: () => cell.clear(),
+      };
+      return handle;
+    });
+  }
+
+  mapState<MK, MV>(name: string, options?: StateOptions): MapState<MK, MV> {
+    return this.declare(name, 'map', options, (cell) => new StoredMap<MK, MV>(cell));
+  }
+
+  reducingState<S>(name: string, reduce: (a: S, b: S) => S, options?: StateOptions): ReducingState<S> {
+    return this.declare(name, 'reducing', options, (cell) => {
+      const handle: ReducingState<S> = {
+        get: () => cell.read() as S | undefined,
+        add: (value: S) => {
+          const current = cell.read() as S | undefined;
+          cell.write(current === undefined ? value : reduce(current, value));
+        },
+        clear: () => cell.clear(),
+      };
+      return handle;
+    });
+  }
+
+  aggregatingState<IN, ACC, OUT>(name: string, aggregate: AggregateFunction<IN, ACC, OUT>, options?: StateOptions): AggregatingState<IN, OUT> {
+    return this.declare(name, 'aggregating', options, (cell) => {
+      const handle: AggregatingState<IN, OUT> = {
+        get: () => {
+          const accumulator = cell.read() as ACC | undefined;
+          return accumulator === undefined ? undefined : aggregate.getResult(accumulator);
+        },
+        add: (value: IN) => {
+          const accumulator = (cell.read() as ACC | undefined) ?? aggregate.createAccumulator();
+          cell.write(aggregate.add(value, accumulator));
+        },
+        clear: () => cell.clear(),
+      };
+      return handle;
+    });
+  }
+
+  /**
+   * Background TTL cleanup: looks at up to `maxEntries` entries of this operator's TTL states,
+   * starting where the previous call stopped (wrapping around after the last state), and deletes
+   * the expired ones, so state of keys that never come back does not stay forever. Returns how
+   * many entries it removed.
+   */
+  cleanupExpired(maxEntries: number): number {
+    const cells = this.ttlCells;
+    if (cells.length === 0 || maxEntries <= 0) return 0;
+    const nowMs = this.clock();
+    let examined = 0;
+    let removed = 0;
+    // At most one full round per call: every state once, plus the start of the first again.
+    for (let scans = 0; scans <= cells.length && examined < maxEntries; scans++) {
+      const cursor = this.cleanupCursor;
+      const cell = cells[cursor.stateIndex % cells.length];
+      let reachedEnd = true;
+      try {
+        for (const entry of this.store.entries(cell.stateId, cursor.after)) {
+          examined++;
+          cursor.after = { keyGroup: entry.keyGroup, key: entry.key, namespace: entry.namespace };
+          if (cell.isExpired(entry.value, nowMs)) {
+            this.store.delete(cell.stateId, entry.keyGroup, entry.key, entry.namespace);
+            removed++;
+          }
+          if (examined >= maxEntries) {
+            reachedEnd = false;
+            break;
+          }
+        }
+      } catch (cause) {
+        throw this.stateError(cell.name, `TTL cleanup failed`, cause);
+      }
+      if (reachedEnd) this.cleanupCursor = { stateIndex: (cursor.stateIndex + 1) % cells.length };
+    }
+    return removed;
+  }
+
+  /** Wraps a store failure: names the operator, the state and the current key; keeps the cause. */
+  stateError(stateName: string, what: string, cause: unknown): WeirError {
+    const message = cause instanceof Error ? cause.message : String(cause);
+    return new WeirError(
+      'WEIR_STATE',
+      `operator "${this.operatorName}" state "${stateName}" key ${describeKey(this.scope.key)}: ${what}: ${message}`,
+      { operator: this.operatorName, cause },
+    );
+  }
+
+  private declare<H>(name: string, kind: StateKind, options: StateOptions | undefined, build: (cell: StateCell) => H): H {
+    const ttl = options?.ttl;
+    const existing = this.declared.get(name);
+    if (existing) {
+      if (existing.kind !== kind) {
+        throw new WeirError(
+          'WEIR_STATE',
+          `operator "${this.operatorName}" declares state "${name}" as ${kind} state, but it is already ${existing.kind} state (key ${describeKey(this.scope.key)})`,
+          { operator: this.operatorName },
+        );
+      }
+      if (!sameTtl(existing.cell.ttl, ttl)) {
+        throw new WeirError('WEIR_STATE', `operator "${this.operatorName}" declares state "${name}" again with a different TTL`, { operator: this.operatorName });
+      }
+      return existing.handle as H;
+    }
+    if (ttl && !(ttl.ttlMs > 0 && Number.isFinite(ttl.ttlMs))) {
+      throw new WeirError('WEIR_CONFIG', `operator "${this.operatorName}" state "${name}": ttl.ttlMs must be a positive number of ms, got ${ttl.ttlMs}`, {
+        operator: this.operatorName,
+      });
+    }
+    const cell = new StateCell(this, this.store, this.scope, name, `${this.operatorUid}/${name}`, this.clock, ttl);
+    const handle = build(cell);
+    this.declared.set(name, { kind, handle, cell });
+    if (ttl) this.ttlCells.push(cell);
+    return handle;
+  }
+}
+
+function sameTtl(a: StateTtl | undefined, b: StateTtl | undefined): boolean {
+  if (!a || !b) return a === b;
+  return a.ttlMs === b.ttlMs && (a.updateOn ?? 'create-and-write') === (b.updateOn ?? 'create-and-write');
+}
+
+/**
+ * One declared state's stored value for the current key: the only place that talks to the store,
+ * and where TTL is applied. An expired value is never returned: reading it deletes it.
+ */
+class StateCell {
+  readonly refreshOnRead: boolean;
+
+  constructor(
+    private readonly owner: KeyedState,
+    private readonly store: StateStore,
+    private readonly scope: Scope,
+    readonly name: string,
+    readonly stateId: string,
+    private readonly clock: () => number,
+    readonly ttl: StateTtl | undefined,
+  ) {
+    this.refreshOnRead = ttl?.updateOn === 'read-and-write';
+  }
+
+  read(): unknown {
+    const { keyGroup, storedKey: key, namespace } = this.scope;
+    let stored: unknown;
+    try {
+      stored = this.store.get(this.stateId, keyGroup, key, namespace);
+    } catch (cause) {
+      throw this.owner.stateError(this.name, 'read failed', cause);
+    }
+    if (stored === undefined || !this.ttl) return stored;
+    if (!isTtlRecord(stored)) throw this.owner.stateError(this.name, 'read failed', new Error('the stored value has no TTL timestamp (was the state stored without a TTL?)'));
+    const nowMs = this.clock();
+    if (nowMs - stored[1] >= this.ttl.ttlMs) {
+      this.clear();
+      return undefined;
+    }
+    if (this.refreshOnRead && stored[1] !== nowMs) this.put([stored[0], nowMs] satisfies TtlRecord);
+    return stored[0];
+  }
+
+  write(value: unknown): void {
+    this.put(this.ttl ? ([value, this.clock()] satisfies TtlRecord) : value);
+  }
+
+  clear(): void {
+    const { keyGroup, storedKey: key, namespace } = this.scope;
+    try {
+      this.store.delete(this.stateId, keyGroup, key, namespace);
+    } catch (cause) {
+      throw this.owner.stateError(this.name, 'delete failed', cause);
+    }
+  }
+
+  isExpired(stored: unknown, nowMs: number): boolean {
+    return this.ttl !== undefined && isTtlRecord(stored) && nowMs - stored[1] >= this.ttl.ttlMs;
+  }
+
+  private put(stored: unknown): void {
+    const { keyGroup, storedKey: key, namespace } = this.scope;
+    try {
+      this.store.put(this.stateId, keyGroup, key, namespace, stored);
+    } catch (cause) {
+      throw this.owner.stateError(this.name, 'write failed', cause);
+    }
+  }
+}
+
+function isTtlRecord(stored: unknown): stored is TtlRecord {
+  return Array.isArray(stored) && stored.length === 2 && typeof stored[1] === 'number';
+}
+
+type Pairs<MK, MV> = Array<[MK, MV]>;
+
+/**
+ * Map state over a stored array of pairs. Lookups use an index (stored key → position) built once
+ * per stored array and remembered in a WeakMap: arrays are never changed after they are stored,
+ * so an index stays valid for as long as its array is the stored value.
+ */
+class StoredMap<MK, MV> implements MapState<MK, MV> {
+  private static readonly indexes = new WeakMap<object, Map<StoredKey, number>>();
+
+  constructor(private readonly cell: StateCell) {}
+
+  get(key: MK): MV | undefined {
+    const pairs = this.pairs();
+    const at = pairs && indexOf(pairs).get(storedKey(key));
+    return at === undefined ? undefined : pairs![at][1];
+  }
+
+  put(key: MK, value: MV): void {
+    this.putAll([[key, value]]);
+  }
+
+  putAll(entries: Iterable<[MK, MV]>): void {
+    const pairs = this.pairs();
+    const next: Pairs<MK, MV> = pairs ? pairs.slice() : [];
+    const index = new Map(pairs ? indexOf(pairs) : undefined);
+    let changed = false;
+    for (const [key, value] of entries) {
+      const id = storedKey(key);
+      const at = index.get(id);
+      if (at === undefined) {
+        index.set(id, next.length);
+        next.push([key, value]);
+      } else {
+        next[at] = [key, value];
+      }
+      changed = true;
+    }
+    if (!changed) return;
+    StoredMap.indexes.set(next, index);
+    this.cell.write(next);
+  }
+
+  remove(key: MK): void {
+    const pairs = this.pairs();
+    const at = pairs && indexOf(pairs).get(storedKey(key));
+    if (at === undefined) return;
+    if (pairs!.length === 1) return this.cell.clear();
+    this.cell.write(pairs!.filter((_, i) => i !== at));
+  }
+
+  contains(key: MK): boolean {
+    const pairs = this.pairs();
+    return pairs !== undefined && indexOf(pairs).has(storedKey(key));
+  }
+
+  keys(): MK[] {
+    return (this.pairs() ?? []).map((p) => p[0]);
+  }
+
+  values(): MV[] {
+    return (this.pairs() ?? []).map((p) => p[1]);
+  }
+
+  entries(): Array<[MK, MV]> {
+    return (this.pairs() ?? []).map((p) => [p[0], p[1]]);
+  }
+
+  size(): number {
+    return this.pairs()?.length ?? 0;
+  }
+
+  isEmpty(): boolean {
+    return this.size() === 0;
+  }
+
+  clear(): void {
+    this.cell.clear();
+  }
+
+  private pairs(): Pairs<MK, MV> | undefined {
+    return this.cell.read() as Pairs<MK, MV> | undefined;
+  }
+
+  static indexOf(pairs: Pairs<unknown, unknown>): Map<StoredKey, number> {
+    let index = StoredMap.indexes.get(pairs);
+    if (!index) {
+      index = new Map();
+      for (let i = 0; i < pairs.length; i++) index.set(storedKey(pairs[i][0]), i);
+      StoredMap.indexes.set(pairs, index);
+    }
+    return index;
+  }
+}
+
+const indexOf = (pairs: Pairs<unknown, unknown>) => StoredMap.indexOf(pairs);

@@ -1,0 +1,50 @@
+/**
+ * The storage under keyed state: one StateStore per worker, shared by every keyed operator on that
+ * worker. An entry is addressed by
+ *
+ *   state      `${operatorUid}/${stateName}` — the operator's stable id and the state's name
+ *   keyGroup   the key's key group (0 … keyGroups−1): everything of a key group can be moved and
+ *              restored whole
+ *   key        the record key in its stored form (a string or a number; see storedKey)
+ *   namespace  '' for plain keyed state; a window, a timer's timestamp, … for internal users
+ *
+ * and its value is any structured-clonable value (msgpack in LMDB). The keyed-state layer
+ * (keyed-state.ts) builds value/list/map/reducing/aggregating state and TTL on top; timers
+ * (timers.ts) persist in it too, so they are part of the same snapshot.
+ */
+export type StoredKey = string | number;
+
+export interface StateEntry {
+  state: string;
+  keyGroup: number;
+  key: StoredKey;
+  namespace: string;
+  value: unknown;
+}
+
+export interface StateStore {
+  /** The value, or undefined when absent. */
+  get(state: string, keyGroup: number, key: StoredKey, namespace: string): unknown;
+  /** `value` must not be undefined (use delete). The store may keep the object: do not mutate it afterwards. */
+  put(state: string, keyGroup: number, key: StoredKey, namespace: string, value: unknown): void;
+  delete(state: string, keyGroup: number, key: StoredKey, namespace: string): void;
+  /**
+   * Every live entry of `state` (cached writes included, deleted ones excluded), in key order for
+   * durable stores, starting after `after` when given (to resume an incremental scan). The caller
+   * may put/delete entries of the state while iterating.
+   */
+  entries(state: string, after?: { keyGroup: number; key: StoredKey; namespace: string }): Iterable<StateEntry>;
+  /** Makes every change so far durable (epoch end, checkpoint barrier, close). */
+  flush(): void;
+  close(): void;
+  /** Entries held in memory (a write-back cache or the heap backend) and on disk; for metrics and benchmarks. */
+  stats(): { cachedEntries: number; diskBytes: number };
+}
+
+/** Keys are stored as they are when they are strings or finite numbers; anything else by its JSON form. */
+export function storedKey(key: unknown): StoredKey {
+  if (typeof key === 'string') return key;
+  if (typeof key === 'number' && Number.isFinite(key)) return key;
+  if (typeof key === 'bigint') return `${key}n`;
+  return JSON.stringify(key);
+}

@@ -1,0 +1,197 @@
+/**
+ * Event-time and processing-time timers of one keyed operator (Flink's timer service).
+ *
+ * Every timer is an entry of the state store, so timers are part of the same snapshot as the
+ * operator's state and survive a restart:
+ *   state      `${operatorUid}/__timers/event-time` (or processing-time)
+ *   keyGroup   the key's key group       key    storedKey(key)
+ *   namespace  String(timestampMs)        value  the original key, handed back when it fires
+ * and mirrored in memory: a map for idempotence and deletes, and a binary min-heap ordered by
+ * (timestamp, key group, key), so timers with the same timestamp fire in the same order on every
+ * run and after a restore. Deletes are lazy: a deleted timer stays in the heap until it reaches
+ * the top (or the heap is rebuilt because mostly stale), and is skipped there.
+ */
+import type { TimeDomain } from '../api/functions.ts';
+import { WeirError } from '../errors.ts';
+import { limits } from '../limits.ts';
+import { compareStoredKeys, describeKey, entryId } from './storable.ts';
+import { storedKey, type StateStore, type StoredKey } from './store.ts';
+
+interface Timer {
+  readonly id: string;
+  readonly timestampMs: number;
+  readonly keyGroup: number;
+  readonly key: StoredKey;
+  readonly originalKey: unknown;
+}
+
+interface DomainTimers {
+  readonly stateId: string;
+  readonly byId: Map<string, Timer>;
+  /** Min-heap; may hold deleted timers (not in byId any more). */
+  heap: Timer[];
+}
+
+/** The heap is rebuilt from the live timers when stale ones outnumber them by this much. */
+const staleTimersSlack = 1024;
+
+export class Timers {
+  private readonly domains: Record<TimeDomain, DomainTimers>;
+
+  constructor(
+    private readonly store: StateStore,
+    private readonly operatorUid: string,
+    private readonly operatorName: string = operatorUid,
+  ) {
+    this.domains = {
+      'event-time': this.load('event-time'),
+      'processing-time': this.load('processing-time'),
+    };
+  }
+
+  /** Idempotent: a key has at most one timer per timestamp and domain. */
+  register(domain: TimeDomain, keyGroup: number, key: unknown, timestampMs: number): void {
+    this.checkTimestamp(domain, key, timestampMs);
+    const timers = this.domains[domain];
+    const stored = storedKey(key);
+    const id = entryId(keyGroup, stored, String(timestampMs));
+    if (timers.byId.has(id)) return;
+    const held = this.domains['event-time'].byId.size + this.domains['processing-time'].byId.size;
+    if (held >= limits.timersMax) {
+      throw new WeirError(
+        'WEIR_STATE',
+        `operator "${this.operatorName}": cannot register a ${domain} timer at ${timestampMs} for key ${describeKey(key)}: it already holds limits.timersMax = ${limits.timersMax} timers`,
+        { operator: this.operatorName },
+      );
+    }
+    try {
+      this.store.put(timers.stateId, keyGroup, stored, String(timestampMs), key);
+    } catch (cause) {
+      throw this.error(`cannot register a ${domain} timer at ${timestampMs} for key ${describeKey(key)}`, cause);
+    }
+    const timer: Timer = { id, timestampMs, keyGroup, key: stored, originalKey: key };
+    timers.byId.set(id, timer);
+    heapPush(timers.heap, timer);
+  }
+
+  delete(domain: TimeDomain, keyGroup: number, key: unknown, timestampMs: number): void {
+    const timers = this.domains[domain];
+    const stored = storedKey(key);
+    const id = entryId(keyGroup, stored, String(timestampMs));
+    if (!timers.byId.has(id)) return;
+    try {
+      this.store.delete(timers.stateId, keyGroup, stored, String(timestampMs));
+    } catch (cause) {
+      throw this.error(`cannot delete the ${domain} timer at ${timestampMs} for key ${describeKey(key)}`, cause);
+    }
+    timers.byId.delete(id);
+    if (timers.heap.length > 2 * timers.byId.size + staleTimersSlack) timers.heap = heapify([...timers.byId.values()]);
+  }
+
+  /**
+   * Fires, in order, every timer of `domain` due at `upToMs`, including those `fire` registers
+   * on the way. A timer is removed before it fires, so `fire` may register it again.
+   */
+  advance(domain: TimeDomain, upToMs: number, fire: (timestampMs: number, keyGroup: number, key: unknown) => void): number {
+    const timers = this.domains[domain];
+    let fired = 0;
+    for (let next = this.top(timers); next && next.timestampMs <= upToMs; next = this.top(timers)) {
+      heapPop(timers.heap);
+      timers.byId.delete(next.id);
+      try {
+        this.store.delete(timers.stateId, next.keyGroup, next.key, String(next.timestampMs));
+      } catch (cause) {
+        throw this.error(`cannot remove the ${domain} timer at ${next.timestampMs} for key ${describeKey(next.originalKey)}`, cause);
+      }
+      fire(next.timestampMs, next.keyGroup, next.originalKey);
+      fired++;
+    }
+    return fired;
+  }
+
+  /** The earliest timer's timestamp, +Infinity when there is none. */
+  nextTimestamp(domain: TimeDomain): number {
+    return this.top(this.domains[domain])?.timestampMs ?? Infinity;
+  }
+
+  size(domain: TimeDomain): number {
+    return this.domains[domain].byId.size;
+  }
+
+  /** The earliest live timer, after dropping deleted ones from the top of the heap. */
+  private top(timers: DomainTimers): Timer | undefined {
+    const heap = timers.heap;
+    while (heap.length > 0 && timers.byId.get(heap[0].id) !== heap[0]) heapPop(heap);
+    return heap[0];
+  }
+
+  private load(domain: TimeDomain): DomainTimers {
+    const stateId = `${this.operatorUid}/__timers/${domain}`;
+    const byId = new Map<string, Timer>();
+    try {
+      for (const entry of this.store.entries(stateId)) {
+        const timestampMs = Number(entry.namespace);
+        const id = entryId(entry.keyGroup, entry.key, entry.namespace);
+        byId.set(id, { id, timestampMs, keyGroup: entry.keyGroup, key: entry.key, originalKey: entry.value });
+      }
+    } catch (cause) {
+      throw this.error(`cannot load the ${domain} timers`, cause);
+    }
+    return { stateId, byId, heap: heapify([...byId.values()]) };
+  }
+
+  private checkTimestamp(domain: TimeDomain, key: unknown, timestampMs: number): void {
+    if (typeof timestampMs !== 'number' || Number.isNaN(timestampMs)) {
+      throw new WeirError('WEIR_STATE', `operator "${this.operatorName}": a ${domain} timer for key ${describeKey(key)} needs a numeric timestamp, got ${String(timestampMs)}`, {
+        operator: this.operatorName,
+      });
+    }
+  }
+
+  private error(what: string, cause: unknown): WeirError {
+    const message = cause instanceof Error ? cause.message : String(cause);
+    return new WeirError('WEIR_STATE', `operator "${this.operatorName}": ${what}: ${message}`, { operator: this.operatorName, cause });
+  }
+}
+
+function before(a: Timer, b: Timer): boolean {
+  if (a.timestampMs !== b.timestampMs) return a.timestampMs < b.timestampMs;
+  if (a.keyGroup !== b.keyGroup) return a.keyGroup < b.keyGroup;
+  return compareStoredKeys(a.key, b.key) < 0;
+}
+
+function heapPush(heap: Timer[], timer: Timer): void {
+  let i = heap.push(timer) - 1;
+  while (i > 0) {
+    const parent = (i - 1) >> 1;
+    if (!before(timer, heap[parent])) break;
+    heap[i] = heap[parent];
+    i = parent;
+  }
+  heap[i] = timer;
+}
+
+function heapPop(heap: Timer[]): Timer | undefined {
+  const top = heap[0];
+  const last = heap.pop();
+  if (heap.length > 0 && last) siftDown(heap, 0, last);
+  return top;
+}
+
+function siftDown(heap: Timer[], from: number, timer: Timer): void {
+  let i = from;
+  for (;;) {
+    let child = 2 * i + 1;
+    if (child >= heap.length) break;
+    if (child + 1 < heap.length && before(heap[child + 1], heap[child])) child++;
+    if (!before(heap[child], timer)) break;
+    heap[i] = heap[child];
+    i = child;
+  }
+  heap[i] = timer;
+}
+
+function heapify(timers: Timer[]): Timer[] {
+  for (let i = (timers.length >> 1) - 1; i >= 0; i--) siftDown(timers, i, timers[i]);
+  return timers;
+}

@@ -1,0 +1,80 @@
+/**
+ * What a window holds and what is computed when it fires.
+ *
+ * Contents are kept incrementally (reduce, aggregate: one value per window) or as the full list
+ * of records (process). Either way they are stored in keyed state, so they must be plain data
+ * (objects, arrays, numbers, strings): class instances lose their prototype in the LMDB backend.
+ */
+import { WeirError } from '../errors.ts';
+import type { AggregateFunction } from '../api/functions.ts';
+import type { Collector } from '../api/graph.ts';
+import type { Window } from './windows.ts';
+
+/** What a process-window function can see besides the records. */
+export interface ProcessWindowContext<K, W extends Window> {
+  readonly key: K;
+  readonly window: W;
+  currentWatermark(): number;
+  currentProcessingTime(): number;
+  /** Sends a record to side output `tag` (`stream.sideOutput(tag)`). */
+  output<X>(tag: string, value: X): void;
+}
+
+/** Flink's ProcessWindowFunction: called when the window fires, with everything it holds. */
+export interface ProcessWindowFunction<IN, OUT, K, W extends Window> {
+  process(key: K, context: ProcessWindowContext<K, W>, elements: IN[], out: Collector<OUT>): void;
+}
+
+/** `(key, window, elements, out) => …` or an object with `process(key, context, elements, out)`. */
+export type ProcessWindowFn<IN, OUT, K, W extends Window> =
+  | ((key: K, window: W, elements: IN[], out: Collector<OUT>) => void)
+  | ProcessWindowFunction<IN, OUT, K, W>;
+
+export function toProcessWindowFunction<IN, OUT, K, W extends Window>(fn: ProcessWindowFn<IN, OUT, K, W>): ProcessWindowFunction<IN, OUT, K, W> {
+  if (typeof fn === 'function') return { process: (key, context, elements, out) => fn(key, context.window, elements, out) };
+  return fn;
+}
+
+/** How a window's contents grow, merge and are handed to the window function. */
+export interface WindowContents<T, C, R> {
+  /** `contents` is undefined for an empty (new or purged) window. */
+  add(contents: C | undefined, value: T): C;
+  /** Combines two windows' contents when sessions merge. */
+  merge(a: C, b: C): C;
+  /** What the process-window function receives. */
+  elements(contents: C): R[];
+}
+
+/** Incremental: the reduced value (Flink's ReducingState). */
+export function reduceContents<T>(reduce: (a: T, b: T) => T): WindowContents<T, T, T> {
+  return {
+    add: (contents, value) => (contents === undefined ? value : reduce(contents, value)),
+    merge: reduce,
+    elements: (contents) => [contents],
+  };
+}
+
+/** Incremental: an accumulator (Flink's AggregatingState); session windows need `merge`. */
+export function aggregateContents<T, ACC, R>(aggregate: AggregateFunction<T, ACC, R>, merging: boolean): WindowContents<T, ACC, R> {
+  if (merging && typeof aggregate.merge !== 'function') {
+    throw new WeirError('WEIR_JOB_DEFINITION', 'aggregate on merging (session) windows needs AggregateFunction.merge');
+  }
+  return {
+    add: (contents, value) => aggregate.add(value, contents === undefined ? aggregate.createAccumulator() : contents),
+    merge: (a, b) => aggregate.merge!(a, b),
+    elements: (contents) => [aggregate.getResult(contents)],
+  };
+}
+
+/** Full window: every record, in arrival order (Flink's ListState). */
+export function listContents<T>(): WindowContents<T, T[], T> {
+  return {
+    add: (contents, value) => {
+      if (contents === undefined) return [value];
+      contents.push(value);
+      return contents;
+    },
+    merge: (a, b) => a.concat(b),
+    elements: (contents) => contents,
+  };
+}

@@ -1,0 +1,347 @@
+/**
+ * The window operator (Flink's WindowOperator), written as a KeyedProcessFunction: everything it
+ * keeps is keyed state of the current key, and everything it waits for is a timer of that key.
+ *
+ * State per key:
+ *   'window-contents'   mapState window id → WindowSlot: the window's bounds, its contents (an
+ *                       accumulator or the list of records), its trigger's small state and the
+ *                       timers its trigger registered.
+ *   'merging-windows'   (session assigners only) the live windows and the id of the slot holding
+ *                       each one's contents, flat [start, end, slot id, …]: Flink's MergingWindowSet.
+ *
+ * Timers carry only a timestamp (no window), and a key can have one timer per timestamp, so
+ * several windows of a key may share one. When a timer fires the operator looks at the key's
+ * windows: each window whose trigger registered that time gets onEventTime/onProcessingTime, and
+ * each window whose cleanup time has come is dropped. For the same reason a trigger's
+ * deleteEventTimeTimer only forgets the timer for its window and leaves the runtime timer in
+ * place: another window of the key may still need it, and a timer nobody wants costs only that
+ * look-up when it fires.
+ */
+import { WeirError } from '../errors.ts';
+import type { KeyedContext, KeyedProcessFunction, MapState, OnTimerContext, ValueState } from '../api/functions.ts';
+import { MergingWindowSet } from './merging-window-set.ts';
+import { isFire, isPurge, type OnMergeContext, type Trigger, type TriggerState } from './triggers.ts';
+import type { ProcessWindowContext, ProcessWindowFunction, WindowContents } from './window-functions.ts';
+import { isMergingAssigner, type Window, type WindowAssigner, type WindowMerge } from './windows.ts';
+
+/** Side output that receives records too late for any window, unless `sideOutputLateData(tag)` names another. */
+export const LATE_RECORDS_TAG = 'late-records';
+
+export interface WindowOperatorSpec<T, K, W extends Window, C, R, OUT> {
+  assigner: WindowAssigner<T, W>;
+  trigger: Trigger<T, W>;
+  /** How long after a window's end (in event time) records may still update and re-fire it. */
+  allowedLatenessMs: number;
+  /** Where records too late for every window of theirs go. */
+  lateDataTag: string;
+  contents: WindowContents<T, C, R>;
+  windowFunction: ProcessWindowFunction<R, OUT, K, W>;
+}
+
+/** One window of one key, as stored in keyed state (plain data). */
+export interface WindowSlot {
+  start: number;
+  end: number;
+  /** Records added since the window was created or last purged; 0 = empty (contents absent). */
+  count: number;
+  contents?: unknown;
+  /** Times the trigger registered for this window and that have not fired yet. */
+  eventTimers?: number[];
+  processingTimers?: number[];
+  /** The trigger's per-window values (TriggerContext.state). */
+  triggerState?: Record<string, unknown>;
+  /** The cleanup timer is registered. */
+  cleanup?: boolean;
+}
+
+export const windowContentsState = 'window-contents';
+export const mergingWindowsState = 'merging-windows';
+
+const windowId = (w: Window): string => `${w.start}:${w.end}`;
+
+export function windowOperator<T, K, W extends Window, C, R, OUT>(spec: WindowOperatorSpec<T, K, W, C, R, OUT>): KeyedProcessFunction<T, K, OUT> {
+  return new WindowOperator(spec);
+}
+
+class WindowOperator<T, K, W extends Window, C, R, OUT> implements KeyedProcessFunction<T, K, OUT> {
+  private readonly assigner: WindowAssigner<T, W>;
+  private readonly trigger: Trigger<T, W>;
+  private readonly contents: WindowContents<T, C, R>;
+  private readonly isEventTime: boolean;
+  private readonly merging: boolean;
+  private readonly allowedLatenessMs: number;
+  private readonly triggerContext = new SlotTriggerContext();
+  private keyed!: KeyedContext<K, OUT>;
+  private readonly assignerContext = { currentProcessingTime: () => this.keyed.timerService.currentProcessingTime() };
+  // Made once, not per record: the merging set's view of the assigner, and the merge callback
+  // (which reads the record's slots and watermark from these fields).
+  private readonly windowOf: (start: number, end: number) => W;
+  private readonly mergeWindows: ((windows: W[]) => WindowMerge<W>[]) | undefined;
+  private readonly onMerge: (merged: W, mergedWindows: W[], stateId: string, mergedStateIds: string[]) => void;
+  private mergeSlotsState!: MapState<string, WindowSlot>;
+  private mergeWatermarkMs = Number.NEGATIVE_INFINITY;
+
+  constructor(private readonly spec: WindowOperatorSpec<T, K, W, C, R, OUT>) {
+    this.assigner = spec.assigner;
+    this.trigger = spec.trigger;
+    this.contents = spec.contents;
+    this.isEventTime = spec.assigner.isEventTime;
+    this.merging = isMergingAssigner(spec.assigner);
+    this.allowedLatenessMs = spec.allowedLatenessMs;
+    if (!(spec.allowedLatenessMs >= 0)) throw new WeirError('WEIR_JOB_DEFINITION', `allowedLateness must be ≥ 0 ms, not ${spec.allowedLatenessMs}`);
+    if (this.merging && typeof spec.trigger.onMerge !== 'function') {
+      throw new WeirError('WEIR_JOB_DEFINITION', `${spec.assigner.description} merges windows: its trigger needs onMerge`);
+    }
+    this.windowOf = (start, end) => this.assigner.windowOf(start, end);
+    this.mergeWindows = this.merging ? (windows) => this.assigner.mergeWindows!(windows) : undefined;
+    this.onMerge = (merged, mergedWindows, stateId, mergedStateIds) => this.mergeSlots(merged, mergedWindows, stateId, mergedStateIds, this.mergeSlotsState, this.mergeWatermarkMs);
+  }
+
+  private loadMergingSet(ctx: KeyedContext<K, OUT>): { set: MergingWindowSet<W>; state: ValueState<Array<number | string>> } {
+    const state = ctx.valueState<Array<number | string>>(mergingWindowsState);
+    return { set: MergingWindowSet.fromFlat<W>(state.value(), this.windowOf, this.mergeWindows!, windowId), state };
+  }
+
+  processElement(value: T, ctx: KeyedContext<K, OUT>): void {
+    this.keyed = ctx;
+    let timestampMs = ctx.timestampMs;
+    if (this.isEventTime) {
+      if (!Number.isFinite(timestampMs)) {
+        throw new WeirError('WEIR_JOB_DEFINITION', `${this.assigner.description}: a record has no event timestamp (${timestampMs}); give its source timestamps (a watermark strategy with a timestamp assigner)`);
+      }
+    } else {
+      timestampMs = ctx.timerService.currentProcessingTime();
+    }
+    const watermarkMs = ctx.timerService.currentWatermark();
+    const assigned = this.assigner.assignWindows(value, timestampMs, this.assignerContext);
+    const slots = ctx.mapState<string, WindowSlot>(windowContentsState);
+    let tooLate = true;
+
+    if (this.merging) {
+      const { set, state: setState } = this.loadMergingSet(ctx);
+      this.mergeSlotsState = slots;
+      this.mergeWatermarkMs = watermarkMs;
+      for (const window of assigned) {
+        const actual = set.addWindow(window, this.onMerge);
+        // A window that did not merge into a live session and is already past cleanup is dropped.
+        if (this.isWindowLate(actual, watermarkMs)) {
+          set.retireWindow(actual);
+          continue;
+        }
+        tooLate = false;
+        this.addToWindow(actual, value, timestampMs, slots, set.stateIdOf(actual)!);
+      }
+      if (set.size === 0) setState.clear();
+      else setState.update(set.toFlat());
+    } else {
+      for (const window of assigned) {
+        if (this.isWindowLate(window, watermarkMs)) continue;
+        tooLate = false;
+        this.addToWindow(window, value, timestampMs, slots);
+      }
+    }
+
+    // Too late for all of its windows (event time only): never dropped silently. Nobody reading the
+    // tag sends it on to the job's dead letters.
+    if (tooLate && assigned.length > 0) ctx.output(this.spec.lateDataTag, value);
+  }
+
+  onTimer(timeMs: number, ctx: OnTimerContext<K, OUT>): void {
+    this.keyed = ctx;
+    const eventTime = ctx.timeDomain === 'event-time';
+    const slots = ctx.mapState<string, WindowSlot>(windowContentsState);
+    let retired: W[] | undefined;
+    for (const [id, slot] of slots.entries()) {
+      const window = this.assigner.windowOf(slot.start, slot.end);
+      let changed = false;
+      const registered = eventTime ? slot.eventTimers : slot.processingTimers;
+      const at = registered === undefined ? -1 : registered.indexOf(timeMs);
+      if (at >= 0) {
+        registered!.splice(at, 1);
+        changed = true;
+        const tctx = this.triggerContext.bind(ctx, slot);
+        const result = eventTime ? this.trigger.onEventTime?.(timeMs, window, tctx) : this.trigger.onProcessingTime?.(timeMs, window, tctx);
+        if (result !== undefined && isFire(result)) this.emitWindow(window, slot);
+        if (result !== undefined && isPurge(result)) purge(slot);
+      }
+      if (this.isCleanupTime(window, timeMs, eventTime)) {
+        // Past maxTimestamp + allowedLateness nothing can reach the window any more: drop it.
+        this.trigger.clear?.(window, this.triggerContext.bind(ctx, slot));
+        slots.remove(id);
+        (retired ??= []).push(window);
+      } else if (changed) {
+        slots.put(id, slot);
+      }
+    }
+    if (retired !== undefined && this.merging) {
+      const { set, state: setState } = this.loadMergingSet(ctx);
+      for (const window of retired) set.retireWindow(window);
+      if (set.size === 0) setState.clear();
+      else setState.update(set.toFlat());
+    }
+  }
+
+  private addToWindow(window: W, value: T, timestampMs: number, slots: MapState<string, WindowSlot>, id = windowId(window)): void {
+    const slot: WindowSlot = slots.get(id) ?? { start: window.start, end: window.end, count: 0 };
+    slot.contents = this.contents.add(slot.count > 0 ? (slot.contents as C) : undefined, value);
+    slot.count++;
+    const result = this.trigger.onElement(value, timestampMs, window, this.triggerContext.bind(this.keyed, slot));
+    if (isFire(result)) this.emitWindow(window, slot);
+    if (isPurge(result)) purge(slot);
+    this.registerCleanupTimer(window, slot);
+    slots.put(id, slot);
+  }
+
+  /**
+   * Sessions merge. The merged window keeps the slot (state id) of one of the windows it replaces,
+   * so a record that extends its session rewrites one entry instead of moving the contents; the
+   * other merged windows' contents are folded in with the contents' merge and their slots go.
+   * Trigger state and timers belong to a window, not to a slot: the merged windows' triggers are
+   * cleared, and `onMerge` builds the merged window's from their states (`mergedStates`). Timers
+   * of the replaced windows stay registered in the runtime and find no window when they fire.
+   */
+  private mergeSlots(merged: W, mergedWindows: W[], stateId: string, mergedStateIds: string[], slots: MapState<string, WindowSlot>, watermarkMs: number): void {
+    if (this.isEventTime && this.cleanupTime(merged) <= watermarkMs) {
+      throw new WeirError('WEIR_USER_FUNCTION', `${this.assigner.description}: merging made window [${merged.start}, ${merged.end}) end before the watermark (${watermarkMs})`);
+    }
+    const target: WindowSlot = slots.get(stateId) ?? { start: merged.start, end: merged.end, count: 0 };
+    const mergedStates: Array<Record<string, unknown>> = [];
+    for (let i = 0; i < mergedWindows.length; i++) {
+      const id = mergedStateIds[i];
+      const slot = id === stateId ? target : slots.get(id);
+      if (slot === undefined) continue;
+      if (slot.triggerState !== undefined) mergedStates.push({ ...slot.triggerState });
+      this.trigger.clear?.(mergedWindows[i], this.triggerContext.bind(this.keyed, slot));
+      if (id === stateId) continue;
+      if (slot.count > 0) {
+        target.contents = target.count > 0 ? this.contents.merge(target.contents as C, slot.contents as C) : slot.contents;
+        target.count += slot.count;
+      }
+      slots.remove(id);
+    }
+    // The slot now holds a new, longer window: its own timers (onMerge registers them) and cleanup.
+    target.start = merged.start;
+    target.end = merged.end;
+    delete target.eventTimers;
+    delete target.processingTimers;
+    delete target.triggerState;
+    delete target.cleanup;
+    this.trigger.onMerge!(merged, this.triggerContext.bind(this.keyed, target, mergedStates));
+    slots.put(stateId, target);
+  }
+
+  private emitWindow(window: W, slot: WindowSlot): void {
+    if (slot.count === 0) return;
+    const ctx = this.keyed;
+    const maxTimestampMs = window.maxTimestamp();
+    // Results carry the window's last instant as event time (Flink); the global window has none, so
+    // its results keep the time of the record or timer that fired it.
+    const emitAtMs = Number.isFinite(maxTimestampMs) ? maxTimestampMs : ctx.timestampMs;
+    const context: ProcessWindowContext<K, W> = {
+      key: ctx.key,
+      window,
+      currentWatermark: () => ctx.timerService.currentWatermark(),
+      currentProcessingTime: () => ctx.timerService.currentProcessingTime(),
+      output: (tag, value) => ctx.output(tag, value),
+    };
+    const out = { collect: (result: OUT) => ctx.emit(result, emitAtMs) };
+    this.spec.windowFunction.process(ctx.key, context, this.contents.elements(slot.contents as C), out);
+  }
+
+  /** Event time: the window's end plus the allowed lateness. Processing time: its end. */
+  private cleanupTime(window: W): number {
+    return this.isEventTime ? window.maxTimestamp() + this.allowedLatenessMs : window.maxTimestamp();
+  }
+
+  private isWindowLate(window: W, watermarkMs: number): boolean {
+    return this.isEventTime && this.cleanupTime(window) <= watermarkMs;
+  }
+
+  private isCleanupTime(window: W, timeMs: number, eventTime: boolean): boolean {
+    return eventTime === this.isEventTime && timeMs >= this.cleanupTime(window);
+  }
+
+  /** One timer per window at its cleanup time, so that state never outlives the window (the global window has none). */
+  private registerCleanupTimer(window: W, slot: WindowSlot): void {
+    if (slot.cleanup) return;
+    const cleanupMs = this.cleanupTime(window);
+    if (!Number.isFinite(cleanupMs)) return;
+    if (this.isEventTime) this.keyed.timerService.registerEventTimeTimer(cleanupMs);
+    else this.keyed.timerService.registerProcessingTimeTimer(cleanupMs);
+    slot.cleanup = true;
+  }
+}
+
+function purge(slot: WindowSlot): void {
+  slot.count = 0;
+  delete slot.contents;
+}
+
+/** The trigger's view of one window: its timers and state live in the window's slot. */
+class SlotTriggerContext implements OnMergeContext {
+  private keyed!: KeyedContext<unknown, unknown>;
+  private slot!: WindowSlot;
+  private merged: Array<Record<string, unknown>> = [];
+
+  bind(keyed: KeyedContext<any, any>, slot: WindowSlot, merged: Array<Record<string, unknown>> = []): this {
+    this.keyed = keyed;
+    this.slot = slot;
+    this.merged = merged;
+    return this;
+  }
+
+  currentWatermark(): number {
+    return this.keyed.timerService.currentWatermark();
+  }
+
+  currentProcessingTime(): number {
+    return this.keyed.timerService.currentProcessingTime();
+  }
+
+  registerEventTimeTimer(timestampMs: number): void {
+    const timers = (this.slot.eventTimers ??= []);
+    if (timers.includes(timestampMs)) return;
+    timers.push(timestampMs);
+    this.keyed.timerService.registerEventTimeTimer(timestampMs);
+  }
+
+  registerProcessingTimeTimer(timestampMs: number): void {
+    const timers = (this.slot.processingTimers ??= []);
+    if (timers.includes(timestampMs)) return;
+    timers.push(timestampMs);
+    this.keyed.timerService.registerProcessingTimeTimer(timestampMs);
+  }
+
+  deleteEventTimeTimer(timestampMs: number): void {
+    removeTime(this.slot.eventTimers, timestampMs);
+  }
+
+  deleteProcessingTimeTimer(timestampMs: number): void {
+    removeTime(this.slot.processingTimers, timestampMs);
+  }
+
+  state<S>(name: string): TriggerState<S> {
+    const slot = this.slot;
+    return {
+      value: () => slot.triggerState?.[name] as S | undefined,
+      update: (value: S) => void ((slot.triggerState ??= {})[name] = value),
+      clear: () => {
+        if (slot.triggerState === undefined) return;
+        delete slot.triggerState[name];
+        if (Object.keys(slot.triggerState).length === 0) delete slot.triggerState;
+      },
+    };
+  }
+
+  mergedStates<S>(name: string): S[] {
+    const values: S[] = [];
+    for (const state of this.merged) if (state[name] !== undefined) values.push(state[name] as S);
+    return values;
+  }
+}
+
+function removeTime(times: number[] | undefined, timestampMs: number): void {
+  if (times === undefined) return;
+  const at = times.indexOf(timestampMs);
+  if (at >= 0) times.splice(at, 1);
+}

@@ -1,0 +1,86 @@
+// The state backends the tests run against, each in its own temporary directory.
+import { join } from 'node:path';
+import { HeapStore } from '../../src/state/heap-store.ts';
+import { LmdbStore } from '../../src/state/lmdb-store.ts';
+import type { StateStore } from '../../src/state/store.ts';
+import { tempDir } from '../helpers.ts';
+
+export interface Backend {
+  name: string;
+  durable: boolean;
+  /** A store; `reopen` closes it and opens the same data again (durable backends only). */
+  open(opts?: { operatorNameOf?: (state: string) => string; mapSizeBytes?: number }): { store: StateStore; reopen(): StateStore; path?: string };
+}
+
+const opened: Array<{ close(): void }> = [];
+const dirs: Array<{ remove(): void }> = [];
+
+function lmdb(name: string, cacheEntriesMax: number): Backend {
+  return {
+    name,
+    durable: true,
+    open(opts = {}) {
+      const dir = tempDir('weir-state-');
+      dirs.push(dir);
+      const path = join(dir.path, 'worker-0');
+      const make = () => {
+        const store = new LmdbStore({ path, cacheEntriesMax, ...opts });
+        opened.push(store);
+        return store;
+      };
+      let store = make();
+      return {
+        store,
+        path,
+        reopen() {
+          store.close();
+          return (store = make());
+        },
+      };
+    },
+  };
+}
+
+export const backends: Backend[] = [
+  {
+    name: 'heap',
+    durable: false,
+    open(opts = {}) {
+      const store = new HeapStore(opts);
+      return {
+        store,
+        reopen() {
+          throw new Error('the heap backend cannot be reopened');
+        },
+      };
+    },
+  },
+  lmdb('lmdb + write-back cache', 1000),
+  // A cache far smaller than the data: most operations go through eviction and write-back.
+  lmdb('lmdb + tiny cache (8)', 8),
+  lmdb('lmdb without cache', 0),
+];
+
+/** Closes every store opened by a test and removes the directories (afterEach). */
+export function closeAll(): void {
+  for (const store of opened.splice(0)) {
+    try {
+      store.close();
+    } catch {
+      // a test may leave a store that cannot flush (map full): its directory goes anyway
+    }
+  }
+  for (const dir of dirs.splice(0)) dir.remove();
+}
+
+/** A small deterministic PRNG (mulberry32). */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
