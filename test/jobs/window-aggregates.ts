@@ -6,6 +6,7 @@ import { defineJob, WatermarkStrategy } from '../../src/api/index.ts';
 import { collect, generator, type GeneratedEvent, type GeneratorOptions } from '../../src/connectors/index.ts';
 import { EventTimeSessionWindows, SlidingEventTimeWindows, TumblingEventTimeWindows, type Window } from '../../src/time/index.ts';
 import type { AggregateFunction } from '../../src/api/functions.ts';
+import type { Timed, WindowResult } from '../time/brute-force.ts';
 
 export const sourceOptions = (count: number): GeneratorOptions => ({
   partitions: 2,
@@ -21,20 +22,8 @@ export const tumblingMs = 1_000;
 export const sliding = { sizeMs: 2_000, slideMs: 500 };
 export const sessionGapMs = 120;
 
-export interface Timed {
-  key: number;
-  ts: number;
-  value: number;
-}
-
-export interface WindowResult {
-  key: number;
-  start: number;
-  end: number;
-  count: number;
-  max: number;
-  sum: number;
-}
+// The record and result shapes are the brute-force oracle's (types only; no logic is shared).
+export type { Timed, WindowResult };
 
 type Stats = { count: number; max: number; sum: number };
 export const stats: AggregateFunction<Timed, Stats, Stats> = {
