@@ -11,7 +11,7 @@
  */
 import { WeirError } from '../errors.ts';
 import type { KeyedContext, OnTimerContext } from './functions.ts';
-import type { Collector, JobGraph } from './graph.ts';
+import type { Collector } from './graph.ts';
 import { DataStream, type KeyByOptions, type KeyedStream, type OperatorOptions } from './stream.ts';
 import { WindowedStream } from './windowed-stream.ts';
 import { intervalJoinOperator, type IntervalJoinFn } from '../time/interval-join.ts';
@@ -201,9 +201,9 @@ export class WindowedJoin<A, B, K, W extends Window> {
 
 /** The keyBy behind a keyed stream: its input stream and its key selector. */
 function keyByParts<T, K>(keyed: KeyedStream<T, K>): { input: DataStream<T>; key: (value: T) => K } {
-  // DataStream keeps its graph protected; the join needs the keyBy's input so that the tagged union
-  // is keyed once, instead of crossing an exchange twice.
-  const graph = (keyed as unknown as { graph: JobGraph }).graph;
+  // The join needs the keyBy's input so that the tagged union is keyed once, instead of crossing an
+  // exchange twice (the user's keyBy is then left without readers and gets no exchange).
+  const graph = keyed.graph;
   const node = graph.nodes[keyed.nodeId];
   if (node.kind !== 'keyBy') throw new WeirError('WEIR_JOB_DEFINITION', `intervalJoin: expected a keyed stream (the result of keyBy), got the output of ${node.kind} '${node.name}'`);
   return { input: new DataStream<T>(graph, node.input), key: node.key as (value: T) => K };

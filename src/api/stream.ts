@@ -22,7 +22,8 @@ export interface KeyByOptions extends OperatorOptions {
 /** A stream of records of type T: the DataStream of Flink, the KStream of Kafka Streams. */
 export class DataStream<T> {
   constructor(
-    protected readonly graph: JobGraph,
+    /** The job graph this stream belongs to (the operator producing it is graph.nodes[nodeId]). */
+    readonly graph: JobGraph,
     readonly nodeId: NodeId,
   ) {}
 
