@@ -285,7 +285,12 @@ class WorkerRuntime {
     const results: Record<string, unknown> = {};
     for (const [id, writer] of this.sinks) {
       await writer.close();
-      results[this.plan.graph.nodes[id].name] = writer.result?.();
+      // By the sink's own name (collect('x') → results.x), even when its operator had to be
+      // renamed because another operator has that name; sinks sharing a name are concatenated.
+      const spec = (this.plan.graph.nodes[id] as LogicalNode & { kind: 'sink' }).spec;
+      const result = writer.result?.();
+      const previous = results[spec.name];
+      results[spec.name] = Array.isArray(previous) && Array.isArray(result) ? previous.concat(result) : (result ?? previous);
     }
     await this.deadLetters.close();
     results[this.deadLetterSinkName] = this.deadLetters.result?.();

@@ -3,6 +3,7 @@
 //   timer-throws     onTimer throws for key 3
 //   unread-tag       records go to a side output that nobody reads (→ dead letters)
 //   union            two sources with watermarks, unioned: an operator's watermark is their minimum
+//   same-name        an operator and the collect sink after it share the name 'counted'
 import { defineJob, WatermarkStrategy } from '../../src/api/index.ts';
 import { collect, generator, type GeneratedEvent } from '../../src/connectors/index.ts';
 
@@ -50,6 +51,8 @@ export default defineJob((env) => {
         if (e.seq < 5) ctx.output('nobody-reads-this', { seq: e.seq });
       }, { name: 'tagger' })
       .sinkTo(collect('out'));
+  } else if (which === 'same-name') {
+    keyed.process((e, ctx) => ctx.emit(e.seq), { name: 'counted' }).sinkTo(collect('counted'));
   } else if (which === 'union') {
     keyed
       .process<{ watermarkMs: number; timestampMs: number }>({

@@ -145,4 +145,10 @@ describe('event time on real worker threads', () => {
     expect(err?.message).toMatch(/^operator "throws-on-timer" threw in onTimer for the event-time timer \d+ of key 3: boom in onTimer$/);
     expect(err?.stack).toContain('boom in onTimer');
   });
+
+  it('the results of a sink are under its own name even when an operator already has that name', async () => {
+    const result = await (await run(jobUrl('keyed-cases'), { parallelism: 2, stateBackend: 'heap', params: { case: 'same-name' } })).done;
+    expect((result.results.counted as number[]).length).toBe(2_000);
+    expect(result.metrics.operators.map((o) => o.name)).toEqual(expect.arrayContaining(['counted', 'counted-2']));
+  });
 });
