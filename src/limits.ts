@@ -42,6 +42,8 @@ export const limits = {
   idlenessMsDefault: 1_000,
   /** The coordinator samples sink throughput this often (the report's throughput over time). */
   throughputSampleIntervalMs: 1000,
+  /** Completed checkpoints kept in `<stateDir>/checkpoints/` (older ones are deleted once a newer one completes; savepoints are never). */
+  checkpointsRetainedDefault: 3,
 } as const;
 
 export function assert(condition: unknown, message: string): asserts condition {

@@ -1,0 +1,35 @@
+// Checkpoint storage: metadata, the checkpoint directory, and state snapshots.
+export {
+  metadataFormatVersion,
+  validateMetadata,
+  type CheckpointKind,
+  type CheckpointMetadata,
+  type CheckpointMetadataDraft,
+  type JsonValue,
+  type SinkNote,
+  type SourcePosition,
+  type StateFileRef,
+} from './metadata.ts';
+export {
+  CheckpointStore,
+  metadataFileName,
+  type CheckpointListing,
+  type CheckpointStoreOptions,
+  type LatestValid,
+  type SkippedCheckpoint,
+  type VerifiedCheckpoint,
+} from './checkpoint-store.ts';
+export { keyGroupRangeOfWorker, type KeyGroupFilter, type KeyGroupRange } from './key-groups.ts';
+export {
+  readSnapshotSummary,
+  restoreHeapStore,
+  restoreIntoStore,
+  restoreLmdbStore,
+  snapshotLmdbEnvironment,
+  snapshotLmdbStore,
+  snapshotStoreStates,
+  type RestoreOptions,
+  type RestoreResult,
+  type SnapshotResult,
+  type SnapshotSummary,
+} from './state-snapshot.ts';

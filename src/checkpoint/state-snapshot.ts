@@ -1,0 +1,335 @@
+/**
+ * Snapshot and restore of a worker's keyed state, as a file of entries (snapshot-file.ts frames):
+ *
+ *   { t: 'header', format: 'weir-state-snapshot', backend, createdAtMs }
+ *   { t: 'entries', entries: [[state, keyGroup, key, namespace, value], …] }   (up to 1024 per frame)
+ *   { t: 'end', entries: <count>, states: { [state]: <count> } }
+ *
+ * One format for both backends, so a job can move between LMDB and the heap, and one entry at a
+ * time, so a restore can keep only the key groups a worker owns (parallelism changed). The end
+ * frame counts what came before it: a file cut at a frame boundary is caught too. It also lists
+ * every state id — the StateStore contract has no way to enumerate them; a snapshot can.
+ *
+ * LMDB: the store is flushed (its write-back cache holds changes LMDB does not have yet) and a
+ * read transaction is opened on the same environment in the same synchronous step, so the view is
+ * the state at the call. The entries are then copied out a chunk at a time, giving the event loop
+ * a turn between chunks: the worker keeps writing (LMDB readers never block writers) and none of
+ * its later writes enter the snapshot. lmdb-js's `backup()` (mdb_env_copy2) is not used: it opens
+ * its read transaction later, on a libuv thread, so write-backs the worker commits in between
+ * could end up in a snapshot that must reflect the barrier; and its page copy cannot be filtered
+ * by key group. While the copy runs LMDB cannot reuse pages freed after its start, so the file
+ * may grow by what is written meanwhile.
+ *
+ * Heap (or any StateStore): the caller names the state ids. Entries are encoded synchronously at
+ * the call — a reduce/aggregate accumulator may be changed in place later (keyed-state.ts), so
+ * keeping references would not be a snapshot — and written afterwards.
+ */
+import { rm } from 'node:fs/promises';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { open, type Key, type RootDatabase } from 'lmdb';
+import { Packr } from 'msgpackr';
+import { WeirError } from '../errors.ts';
+import { HeapStore } from '../state/heap-store.ts';
+import { LmdbStore, type LmdbStoreOptions } from '../state/lmdb-store.ts';
+import type { StateStore, StoredKey } from '../state/store.ts';
+import { keyGroupPredicate, type KeyGroupFilter } from './key-groups.ts';
+import { encodeFrame, readSnapshotFrames, SnapshotFileWriter, type WrittenFile } from './snapshot-file.ts';
+
+const format = 'weir-state-snapshot';
+/** Entries per frame: large enough to share a frame's cost, small enough to yield often. */
+const entriesPerFrame = 1024;
+
+export type SnapshotBackend = 'lmdb' | 'heap' | 'store';
+
+type EntryTuple = [state: string, keyGroup: number, key: StoredKey, namespace: string, value: unknown];
+
+export interface SnapshotResult extends WrittenFile {
+  path: string;
+  entries: number;
+  /** Entries per state id. */
+  states: Record<string, number>;
+}
+
+export interface SnapshotSummary {
+  backend: SnapshotBackend;
+  createdAtMs: number;
+  entries: number;
+  states: Record<string, number>;
+}
+
+export interface RestoreOptions {
+  /** Keep only these key groups (default: all). */
+  keyGroups?: KeyGroupFilter;
+}
+
+export interface RestoreResult {
+  /** Entries put into the store. */
+  restored: number;
+  /** Entries left out by the key-group filter. */
+  filteredOut: number;
+  /** Entries restored per state id. */
+  states: Record<string, number>;
+}
+
+/**
+ * Snapshots an LmdbStore to `file` (which must not exist). The snapshot is the state at the call:
+ * the flush and the read transaction happen before this returns its promise.
+ */
+export function snapshotLmdbStore(store: LmdbStore, file: string): Promise<SnapshotResult> {
+  store.flush();
+  return snapshotLmdbEnvironment(store.path, file);
+}
+
+/**
+ * Snapshots the LMDB environment at `path` (an LmdbStore's directory, open or not) to `file`, as
+ * of the call. Changes still in an open store's write-back cache are not in LMDB: use
+ * snapshotLmdbStore for a live store.
+ */
+export function snapshotLmdbEnvironment(path: string, file: string): Promise<SnapshotResult> {
+  // Everything up to the first await runs now, synchronously: the read transaction pins the view.
+  let db: RootDatabase<unknown, Key> | undefined;
+  let txn: ReturnType<RootDatabase['useReadTransaction']>;
+  // Opening a path without an environment would create an empty one and snapshot nothing.
+  if (!existsSync(join(path, 'data.mdb'))) return Promise.reject(new WeirError('WEIR_STATE', `no state store (LMDB environment) at ${path} to snapshot`));
+  try {
+    // lmdb-js shares one environment per path within the process: this opens a second handle on
+    // the store's environment (its values decode as the store's do: default msgpack, no compression).
+    db = open<unknown, Key>({ path, compression: false });
+    db.resetReadTxn();
+    txn = db.useReadTransaction();
+  } catch (cause) {
+    void db?.close();
+    return Promise.reject(new WeirError('WEIR_STATE', `cannot open the state store at ${path} to snapshot it: ${(cause as Error).message}`, { cause }));
+  }
+  const env = db;
+  const createdAtMs = Date.now();
+  return (async () => {
+    let writer: SnapshotFileWriter | undefined;
+    try {
+      writer = await SnapshotFileWriter.create(file);
+      await writer.writeFrame({ t: 'header', format, backend: 'lmdb', createdAtMs });
+      const states: Record<string, number> = {};
+      let count = 0;
+      let start: Key | undefined;
+      for (;;) {
+        const chunk = Array.from(env.getRange({ transaction: txn, start, exclusiveStart: start !== undefined, limit: entriesPerFrame }));
+        if (chunk.length === 0) break;
+        const tuples = chunk.map(({ key, value }) => entryFromLmdb(path, key, value));
+        for (const [state] of tuples) states[state] = (states[state] ?? 0) + 1;
+        count += tuples.length;
+        await writer.writeFrame({ t: 'entries', entries: tuples });
+        if (chunk.length < entriesPerFrame) break;
+        start = chunk[chunk.length - 1].key;
+        // A turn for the worker's own work: the transaction keeps this snapshot's view meanwhile.
+        await nextTurn();
+      }
+      await writer.writeFrame({ t: 'end', entries: count, states });
+      const written = await writer.finish();
+      writer = undefined;
+      return { path: file, entries: count, states, ...written };
+    } catch (err) {
+      await failed(writer, file);
+      throw err instanceof WeirError ? err : new WeirError('WEIR_STATE', `cannot snapshot the state store at ${path}: ${(err as Error).message}`, { cause: err });
+    } finally {
+      txn.done();
+      await env.close();
+    }
+  })();
+}
+
+/**
+ * Snapshots the named states of any StateStore (the heap backend's way: it cannot list its state
+ * ids) to `file`. A state id left out is not in the snapshot: pass every declared state and the
+ * timer states (`${operatorUid}/__timers/event-time`, `…/processing-time`). The store is flushed
+ * and every entry encoded during the call; only the file writing happens afterwards.
+ */
+export function snapshotStoreStates(store: StateStore, stateIds: Iterable<string>, file: string, backend: SnapshotBackend = store instanceof HeapStore ? 'heap' : 'store'): Promise<SnapshotResult> {
+  const packr = new Packr();
+  const frames: Buffer[] = [];
+  const states: Record<string, number> = {};
+  let count = 0;
+  const createdAtMs = Date.now();
+  try {
+    store.flush();
+    frames.push(encodeFrame(packr, { t: 'header', format, backend, createdAtMs }));
+    let batch: EntryTuple[] = [];
+    for (const state of new Set(stateIds)) {
+      states[state] = 0;
+      for (const e of store.entries(state)) {
+        batch.push([state, e.keyGroup, e.key, e.namespace, e.value]);
+        states[state]++;
+        count++;
+        if (batch.length === entriesPerFrame) {
+          frames.push(encodeFrame(packr, { t: 'entries', entries: batch }));
+          batch = [];
+        }
+      }
+    }
+    if (batch.length > 0) frames.push(encodeFrame(packr, { t: 'entries', entries: batch }));
+    frames.push(encodeFrame(packr, { t: 'end', entries: count, states }));
+  } catch (cause) {
+    return Promise.reject(cause instanceof WeirError ? cause : new WeirError('WEIR_STATE', `cannot snapshot the state: ${(cause as Error).message}`, { cause }));
+  }
+  return (async () => {
+    let writer: SnapshotFileWriter | undefined;
+    try {
+      writer = await SnapshotFileWriter.create(file);
+      for (const frame of frames) await writer.writeEncodedFrame(frame);
+      const written = await writer.finish();
+      writer = undefined;
+      return { path: file, entries: count, states, ...written };
+    } catch (err) {
+      await failed(writer, file);
+      throw err;
+    }
+  })();
+}
+
+/**
+ * Puts the entries of snapshot `files` (several when parallelism changed) into `store` and flushes
+ * it. On an error the store holds part of the state: discard it.
+ */
+export async function restoreIntoStore(store: StateStore, files: string | string[], opts: RestoreOptions = {}): Promise<RestoreResult> {
+  const keep = keyGroupPredicate(opts.keyGroups);
+  const result: RestoreResult = { restored: 0, filteredOut: 0, states: {} };
+  for (const file of typeof files === 'string' ? [files] : files) {
+    for await (const [state, keyGroup, key, namespace, value] of readEntries(file)) {
+      if (!keep(keyGroup)) {
+        result.filteredOut++;
+        continue;
+      }
+      store.put(state, keyGroup, key, namespace, value);
+      result.states[state] = (result.states[state] ?? 0) + 1;
+      result.restored++;
+    }
+  }
+  store.flush();
+  return result;
+}
+
+/**
+ * Opens a new LmdbStore at `opts.path` (missing or empty) holding the state of `files`. On an
+ * error nothing is left at the path.
+ */
+export async function restoreLmdbStore(files: string | string[], opts: LmdbStoreOptions & RestoreOptions): Promise<{ store: LmdbStore; result: RestoreResult }> {
+  if (directoryHasEntries(opts.path)) {
+    throw new WeirError('WEIR_CONFIG', `cannot restore state into ${opts.path}: the directory is not empty (a restore starts from nothing)`);
+  }
+  const { keyGroups, ...storeOptions } = opts;
+  const store = new LmdbStore(storeOptions);
+  try {
+    return { store, result: await restoreIntoStore(store, files, { keyGroups }) };
+  } catch (err) {
+    try {
+      store.close();
+    } catch {
+      // the restore error is the one to report
+    }
+    await rm(opts.path, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/** A new HeapStore holding the state of `files`. */
+export async function restoreHeapStore(
+  files: string | string[],
+  opts: RestoreOptions & { operatorNameOf?: (state: string) => string } = {},
+): Promise<{ store: HeapStore; result: RestoreResult }> {
+  const store = new HeapStore({ operatorNameOf: opts.operatorNameOf });
+  return { store, result: await restoreIntoStore(store, files, { keyGroups: opts.keyGroups }) };
+}
+
+/** Reads a whole snapshot and checks it; returns what its header and end frame say (its state ids among them). */
+export async function readSnapshotSummary(file: string): Promise<SnapshotSummary> {
+  const summary: SnapshotSummary = { backend: 'store', createdAtMs: 0, entries: 0, states: {} };
+  const hooks: FrameHooks = {
+    onHeader: (h) => Object.assign(summary, { backend: h.backend, createdAtMs: h.createdAtMs }),
+    // The end frame lists states without entries too.
+    onEnd: (states) => (summary.states = { ...states }),
+  };
+  for await (const _entry of readEntries(file, hooks)) summary.entries++;
+  return summary;
+}
+
+/** Every entry of a snapshot, after checking its header; throws WEIR_STATE when the end frame is missing or disagrees. */
+interface FrameHooks {
+  onHeader?(header: { backend: SnapshotBackend; createdAtMs: number }): void;
+  onEnd?(states: Record<string, number>): void;
+}
+
+async function* readEntries(file: string, hooks: FrameHooks = {}): AsyncGenerator<EntryTuple> {
+  const damaged = (what: string) => new WeirError('WEIR_STATE', `state snapshot ${file}: ${what}`);
+  let seenHeader = false;
+  let count = 0;
+  const states: Record<string, number> = {};
+  for await (const frame of readSnapshotFrames(file)) {
+    const f = frame as { t?: unknown; format?: unknown; backend?: unknown; createdAtMs?: unknown; entries?: unknown; states?: unknown };
+    if (!seenHeader) {
+      if (f?.t !== 'header' || f.format !== format) throw damaged('the first frame is not a state snapshot header');
+      seenHeader = true;
+      hooks.onHeader?.({ backend: f.backend as SnapshotBackend, createdAtMs: f.createdAtMs as number });
+      continue;
+    }
+    if (f?.t === 'entries' && Array.isArray(f.entries)) {
+      for (const entry of f.entries) {
+        checkEntry(entry, damaged);
+        states[entry[0]] = (states[entry[0]] ?? 0) + 1;
+        count++;
+        yield entry;
+      }
+      continue;
+    }
+    if (f?.t === 'end') {
+      if (f.entries !== count || !sameCounts(f.states, states)) throw damaged(`the end frame counts ${String(f.entries)} entries, the file holds ${count}`);
+      hooks.onEnd?.(f.states as Record<string, number>);
+      return;
+    }
+    throw damaged(`unknown frame ${JSON.stringify(f?.t)}`);
+  }
+  throw damaged(seenHeader ? `the file ends after ${count} entries without its end frame (truncated)` : 'the file holds no frames (truncated)');
+}
+
+function checkEntry(entry: unknown, damaged: (what: string) => WeirError): asserts entry is EntryTuple {
+  const e = entry as unknown[];
+  const ok =
+    Array.isArray(e) &&
+    e.length === 5 &&
+    typeof e[0] === 'string' &&
+    Number.isInteger(e[1]) &&
+    (e[1] as number) >= 0 &&
+    (typeof e[2] === 'string' || typeof e[2] === 'number') &&
+    typeof e[3] === 'string' &&
+    e[4] !== undefined;
+  if (!ok) throw damaged('an entry is not [state, keyGroup, key, namespace, value]');
+}
+
+function sameCounts(expected: unknown, actual: Record<string, number>): boolean {
+  if (expected === null || typeof expected !== 'object') return false;
+  const listed = expected as Record<string, unknown>;
+  // A state listed with 0 entries has none in the frames.
+  return Object.keys(actual).every((k) => listed[k] === actual[k]) && Object.keys(listed).every((k) => listed[k] === (actual[k] ?? 0));
+}
+
+function entryFromLmdb(path: string, key: Key, value: unknown): EntryTuple {
+  const k = key as unknown[];
+  if (!Array.isArray(k) || k.length !== 4 || typeof k[0] !== 'string' || !Number.isInteger(k[1]) || (typeof k[2] !== 'string' && typeof k[2] !== 'number') || typeof k[3] !== 'string') {
+    throw new WeirError('WEIR_STATE', `the state store at ${path} holds a key that is not [state, keyGroup, key, namespace]: ${JSON.stringify(key)}`);
+  }
+  return [k[0], k[1] as number, k[2], k[3], value];
+}
+
+async function failed(writer: SnapshotFileWriter | undefined, file: string): Promise<void> {
+  if (!writer) return;
+  await writer.abandon();
+  await rm(file, { force: true });
+}
+
+function directoryHasEntries(path: string): boolean {
+  try {
+    return readdirSync(path).length > 0;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,370 @@
+// State snapshots on real files: round trips for both backends, key-group-filtered restores after
+// a parallelism change, consistency while writes continue, and damaged snapshot files.
+import { existsSync, mkdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  CheckpointStore,
+  keyGroupRangeOfWorker,
+  readSnapshotSummary,
+  restoreHeapStore,
+  restoreIntoStore,
+  restoreLmdbStore,
+  snapshotLmdbEnvironment,
+  snapshotLmdbStore,
+  snapshotStoreStates,
+} from '../../src/checkpoint/index.ts';
+import { WeirError } from '../../src/errors.ts';
+import { workerOfKeyGroup } from '../../src/runtime/keys.ts';
+import { HeapStore } from '../../src/state/heap-store.ts';
+import { LmdbStore } from '../../src/state/lmdb-store.ts';
+import type { StateEntry, StateStore } from '../../src/state/store.ts';
+import { tempDir } from '../helpers.ts';
+
+const keyGroups = 128;
+const states = ['sum/count', 'sessions/open', 'sum/__timers/event-time'];
+
+let dir: { path: string; remove(): void };
+const opened: Array<{ close(): void }> = [];
+beforeEach(() => {
+  dir = tempDir('weir-snapshot-');
+});
+afterEach(() => {
+  for (const store of opened.splice(0)) {
+    try {
+      store.close();
+    } catch {
+      // already closed
+    }
+  }
+  dir.remove();
+});
+
+function lmdbStore(name: string, cacheEntriesMax = 1000): LmdbStore {
+  const store = new LmdbStore({ path: join(dir.path, name), cacheEntriesMax });
+  opened.push(store);
+  return store;
+}
+
+/** Deterministic entries: numeric and string keys, namespaces, values of many shapes, every key group. */
+function fill(store: StateStore, count: number, seed = 0, owns: (keyGroup: number) => boolean = () => true): void {
+  for (let i = 0; i < count; i++) {
+    const keyGroup = (i * 7 + seed) % keyGroups;
+    if (!owns(keyGroup)) continue;
+    const state = states[i % states.length];
+    const key = i % 2 === 0 ? i : `user-${i}`;
+    const namespace = state.includes('__timers') ? String(1_000 + i) : i % 5 === 0 ? `window-${i % 3}` : '';
+    store.put(state, keyGroup, key, namespace, valueFor(i, seed));
+  }
+}
+
+function valueFor(i: number, seed: number): unknown {
+  switch (i % 6) {
+    case 0:
+      return i + seed;
+    case 1:
+      return { total: i * 1.5, items: [i, `x${i}`], seed };
+    case 2:
+      return new Map<unknown, unknown>([
+        [i, 'number key'],
+        ['s', { nested: [seed] }],
+      ]);
+    case 3:
+      return new Date(1_700_000_000_000 + i);
+    case 4:
+      return BigInt(i) * 10_000_000_000n;
+    default:
+      return `text ${i} ${'∑'.repeat(i % 4)}`;
+  }
+}
+
+/** Every entry of the given states, in a stable order, for comparing stores. */
+function dump(store: StateStore, stateIds = states): StateEntry[] {
+  const all = stateIds.flatMap((state) => [...store.entries(state)]);
+  return all.sort((a, b) => (a.state + '|' + a.keyGroup + '|' + String(a.key) + '|' + a.namespace < b.state + '|' + b.keyGroup + '|' + String(b.key) + '|' + b.namespace ? -1 : 1));
+}
+
+async function expectWeirError(promise: Promise<unknown>, code: string, message: RegExp): Promise<void> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(WeirError);
+  expect((err as WeirError).code).toBe(code);
+  expect((err as WeirError).message).toMatch(message);
+}
+
+describe('LMDB state snapshots', () => {
+  it('round-trips many entries across every key group, including changes still in the write-back cache', async () => {
+    const store = lmdbStore('worker-0', 500);
+    fill(store, 20_000);
+    expect(store.dirtyEntries()).toBeGreaterThan(0); // part of the state is only in the cache
+    const expected = dump(store);
+    expect(new Set(expected.map((e) => e.keyGroup)).size).toBe(keyGroups);
+
+    const file = join(dir.path, 'worker-0.snapshot');
+    const result = await snapshotLmdbStore(store, file);
+    expect(result.entries).toBe(20_000);
+    expect(result.bytes).toBe(readFileSync(file).length);
+    expect(result.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(Object.keys(result.states).sort()).toEqual([...states].sort());
+
+    const { store: restored, result: restoredCounts } = await restoreLmdbStore(file, { path: join(dir.path, 'restored') });
+    opened.push(restored);
+    expect(restoredCounts).toEqual({ restored: 20_000, filteredOut: 0, states: result.states });
+    expect(dump(restored)).toEqual(expected);
+    // The restored store is durable: it reopens with the same data.
+    restored.close();
+    expect(dump(lmdbStore('restored'))).toEqual(expected);
+    // The same snapshot restores into the heap backend unchanged.
+    expect(dump((await restoreHeapStore(file)).store)).toEqual(expected);
+  });
+
+  it('reflects the moment it was taken while the worker keeps writing (and evicting to LMDB)', async () => {
+    // A cache of 64 entries: nearly every later write reaches LMDB through eviction while the
+    // snapshot is being copied out.
+    const store = lmdbStore('worker-0', 64);
+    fill(store, 30_000);
+    const expected = dump(store);
+
+    const snapshot = snapshotLmdbStore(store, join(dir.path, 'snap'));
+    let done = false;
+    void snapshot.finally(() => (done = true));
+    let writesDuringSnapshot = 0;
+    let i = 0;
+    while (!done) {
+      for (let n = 0; n < 200; n++, i++) {
+        const keyGroup = (i * 7) % keyGroups;
+        if (i % 3 === 0) store.delete(states[i % states.length], keyGroup, i % 2 === 0 ? i : `user-${i}`, '');
+        else store.put('sum/count', keyGroup, `late-${i}`, '', { late: i });
+        writesDuringSnapshot++;
+      }
+      store.put('sum/count', 42, 6, '', 'overwritten after the snapshot');
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const result = await snapshot;
+    expect(writesDuringSnapshot).toBeGreaterThan(1000);
+    expect(store.get('sum/count', 42, 6, '')).toBe('overwritten after the snapshot');
+
+    const { store: restored } = await restoreHeapStore(result.path);
+    expect(dump(restored)).toEqual(expected);
+    expect(restored.get('sum/count', 42, 6, '')).toBe(6);
+  });
+
+  it('two snapshots in the same turn see the writes between them', async () => {
+    const store = lmdbStore('worker-0', 0);
+    store.put('sum/count', 1, 'a', '', 1);
+    const first = snapshotLmdbStore(store, join(dir.path, 'first'));
+    store.put('sum/count', 1, 'b', '', 2);
+    const second = snapshotLmdbStore(store, join(dir.path, 'second'));
+    expect((await first).entries).toBe(1);
+    expect((await second).entries).toBe(2);
+  });
+
+  it('snapshots an environment by path (a closed store) and an empty store', async () => {
+    const store = lmdbStore('worker-0');
+    fill(store, 3_000);
+    const expected = dump(store);
+    store.close();
+    const result = await snapshotLmdbEnvironment(join(dir.path, 'worker-0'), join(dir.path, 'by-path'));
+    expect(result.entries).toBe(3_000);
+    expect(dump((await restoreHeapStore(result.path)).store)).toEqual(expected);
+
+    await expectWeirError(snapshotLmdbEnvironment(join(dir.path, 'no-such-store'), join(dir.path, 'x')), 'WEIR_STATE', /no state store \(LMDB environment\) at/);
+    expect(existsSync(join(dir.path, 'no-such-store'))).toBe(false);
+
+    const empty = lmdbStore('empty');
+    const none = await snapshotLmdbStore(empty, join(dir.path, 'empty.snapshot'));
+    expect(none.entries).toBe(0);
+    expect((await restoreHeapStore(none.path)).result).toEqual({ restored: 0, filteredOut: 0, states: {} });
+  });
+
+  it('refuses to overwrite an existing snapshot file or restore into a non-empty directory', async () => {
+    const store = lmdbStore('worker-0');
+    fill(store, 10);
+    const file = join(dir.path, 'snap');
+    writeFileSync(file, 'already here');
+    await expectWeirError(snapshotLmdbStore(store, file), 'WEIR_STATE', /cannot create the state snapshot .*EEXIST/);
+    expect(readFileSync(file, 'utf8')).toBe('already here');
+
+    const ok = await snapshotLmdbStore(store, join(dir.path, 'snap2'));
+    await expectWeirError(restoreLmdbStore(ok.path, { path: join(dir.path, 'worker-0') }), 'WEIR_CONFIG', /not empty/);
+  });
+});
+
+describe('heap state snapshots', () => {
+  it('round-trips the named states, and lists states without entries too', async () => {
+    const store = new HeapStore();
+    fill(store, 5_000);
+    const expected = dump(store);
+    const result = await snapshotStoreStates(store, [...states, 'never/used'], join(dir.path, 'heap.snapshot'));
+    expect(result.entries).toBe(5_000);
+    expect(result.states['never/used']).toBe(0);
+
+    const summary = await readSnapshotSummary(result.path);
+    expect(summary).toMatchObject({ backend: 'heap', entries: 5_000 });
+    expect(Object.keys(summary.states).sort()).toEqual([...states, 'never/used'].sort());
+
+    expect(dump((await restoreHeapStore(result.path)).store)).toEqual(expected);
+    const { store: intoLmdb } = await restoreLmdbStore(result.path, { path: join(dir.path, 'lmdb'), cacheEntriesMax: 100 });
+    opened.push(intoLmdb);
+    expect(dump(intoLmdb)).toEqual(expected);
+  });
+
+  it('is the state at the call even when an accumulator is changed in place afterwards', async () => {
+    const store = new HeapStore();
+    const accumulator = { count: 1 };
+    store.put('agg/acc', 3, 'k', '', accumulator);
+    const snapshot = snapshotStoreStates(store, ['agg/acc'], join(dir.path, 'heap.snapshot'));
+    accumulator.count = 99; // what an aggregate function may do (keyed-state.ts)
+    store.put('agg/acc', 3, 'k2', '', 'added after');
+    const { store: restored } = await restoreHeapStore((await snapshot).path);
+    expect(dump(restored, ['agg/acc']).map((e) => [e.key, e.value])).toEqual([['k', { count: 1 }]]);
+  });
+
+  it('includes what flush listeners put (timers) at snapshot time', async () => {
+    const store = new HeapStore();
+    store.onFlush(() => store.put('op/__timers/event-time', 5, 'k', '1000', 'k'));
+    const result = await snapshotStoreStates(store, ['op/__timers/event-time'], join(dir.path, 'heap.snapshot'));
+    expect(result.states).toEqual({ 'op/__timers/event-time': 1 });
+  });
+});
+
+describe('key-group-filtered restore', () => {
+  it('keyGroupRangeOfWorker gives exactly the key groups the runtime routes to each worker', () => {
+    for (const [groups, parallelism] of [
+      [128, 1],
+      [128, 3],
+      [128, 7],
+      [10, 10],
+      [1000, 64],
+      [7, 3],
+    ]) {
+      for (let worker = 0; worker < parallelism; worker++) {
+        const { from, to } = keyGroupRangeOfWorker(worker, groups, parallelism);
+        const owned = Array.from({ length: groups }, (_, g) => g).filter((g) => workerOfKeyGroup(g, groups, parallelism) === worker);
+        expect([from, to]).toEqual([owned[0], owned[owned.length - 1]]);
+        expect(owned.length).toBe(to - from + 1);
+      }
+    }
+    expect(() => keyGroupRangeOfWorker(3, 128, 3)).toThrow(/worker 3 is not in 0 … 2/);
+  });
+
+  it('rescales 2 → 3 workers: each new worker restores exactly its key groups from both old snapshots', async () => {
+    // Two old workers, each holding the key groups the runtime gave it at parallelism 2.
+    const old = [0, 1].map((w) => {
+      const store = lmdbStore(`old-${w}`, 300);
+      fill(store, 12_000, 0, (g) => workerOfKeyGroup(g, keyGroups, 2) === w);
+      return store;
+    });
+    const everything = [...dump(old[0]), ...dump(old[1])];
+    expect(everything.length).toBe(12_000);
+    const files = await Promise.all(old.map((store, w) => snapshotLmdbStore(store, join(dir.path, `old-${w}.snapshot`)).then((r) => r.path)));
+
+    const restoredEntries: StateEntry[] = [];
+    for (let w = 0; w < 3; w++) {
+      const range = keyGroupRangeOfWorker(w, keyGroups, 3);
+      const { store, result } = await restoreLmdbStore(files, { path: join(dir.path, `new-${w}`), keyGroups: range });
+      opened.push(store);
+      const entries = dump(store);
+      expect(entries.length).toBe(result.restored);
+      expect(result.restored + result.filteredOut).toBe(12_000);
+      expect(entries.every((e) => workerOfKeyGroup(e.keyGroup, keyGroups, 3) === w)).toBe(true);
+      expect(entries).toEqual(dump(toHeap(everything.filter((e) => workerOfKeyGroup(e.keyGroup, keyGroups, 3) === w))));
+      restoredEntries.push(...entries);
+    }
+    // Nothing lost, nothing duplicated.
+    expect(dump(toHeap(restoredEntries))).toEqual(dump(toHeap(everything)));
+  });
+
+  it('accepts a predicate and leaves the rest of the store alone', async () => {
+    const source = new HeapStore();
+    fill(source, 1_000);
+    const file = (await snapshotStoreStates(source, states, join(dir.path, 's'))).path;
+    const target = new HeapStore();
+    target.put('other/state', 1, 'kept', '', true);
+    const result = await restoreIntoStore(target, file, { keyGroups: (g) => g % 2 === 1 });
+    expect(result.restored).toBe(dump(source).filter((e) => e.keyGroup % 2 === 1).length);
+    expect(dump(target).every((e) => e.keyGroup % 2 === 1)).toBe(true);
+    expect(target.get('other/state', 1, 'kept', '')).toBe(true);
+    await expectWeirError(restoreIntoStore(new HeapStore(), file, { keyGroups: { from: 5, to: 2 } }), 'WEIR_CONFIG', /not a range/);
+  });
+});
+
+describe('damaged snapshot files', () => {
+  async function snapshotFile(): Promise<string> {
+    const store = new HeapStore();
+    fill(store, 5_000);
+    return (await snapshotStoreStates(store, states, join(dir.path, 'snap'))).path;
+  }
+
+  it('a truncated file fails the restore and leaves nothing behind', async () => {
+    const file = await snapshotFile();
+    const size = readFileSync(file).length;
+    truncateSync(file, size - 10);
+    await expectWeirError(restoreHeapStore(file), 'WEIR_STATE', /ends inside a frame .*truncated/);
+    const target = join(dir.path, 'restored');
+    await expectWeirError(restoreLmdbStore(file, { path: target }), 'WEIR_STATE', /truncated/);
+    expect(existsSync(target)).toBe(false);
+  });
+
+  it('a file cut exactly at a frame boundary is caught by the missing end frame', async () => {
+    const file = await snapshotFile();
+    const bytes = readFileSync(file);
+    // The end frame is the last frame: find its start by walking the frames.
+    let offset = 12;
+    let lastFrameStart = offset;
+    while (offset < bytes.length) {
+      lastFrameStart = offset;
+      offset += 8 + bytes.readUInt32LE(offset);
+    }
+    writeFileSync(file, bytes.subarray(0, lastFrameStart));
+    await expectWeirError(readSnapshotSummary(file), 'WEIR_STATE', /ends after 5000 entries without its end frame \(truncated\)/);
+  });
+
+  it('a flipped byte is a frame checksum mismatch; a foreign file is refused', async () => {
+    const file = await snapshotFile();
+    const bytes = readFileSync(file);
+    bytes[bytes.length >> 1] ^= 0x40;
+    writeFileSync(file, bytes);
+    await expectWeirError(restoreHeapStore(file), 'WEIR_STATE', /damaged at byte \d+: frame checksum mismatch/);
+    writeFileSync(file, 'PK\x03\x04 not ours at all');
+    await expectWeirError(restoreHeapStore(file), 'WEIR_STATE', /not a weir state snapshot/);
+  });
+});
+
+describe('snapshots in checkpoints', () => {
+  it('a worker snapshot written into a checkpoint is found by latestValid and restored from it', async () => {
+    const store = lmdbStore('state/worker-0', 200);
+    fill(store, 4_000);
+    const expected = dump(store);
+    const checkpoints = await CheckpointStore.open(dir.path);
+    const where = await checkpoints.begin(1);
+    const snap = await snapshotLmdbStore(store, join(where, 'worker-0.snapshot'));
+    fill(store, 500, 3); // the job goes on
+    await checkpoints.complete({
+      id: 1,
+      kind: 'checkpoint',
+      createdAtMs: Date.now(),
+      jobName: 'j',
+      parallelism: 1,
+      keyGroups,
+      sourcePositions: [{ operatorUid: 'src', partition: 0, position: 4_000 }],
+      stateFiles: [{ worker: 0, path: 'worker-0.snapshot', bytes: snap.bytes, sha256: snap.sha256 }],
+      sinkNotes: [],
+    });
+
+    const { checkpoint } = await (await CheckpointStore.open(dir.path)).latestValid();
+    const files = checkpoint!.stateFiles.filter((f) => f.worker === 0).map((f) => f.absolutePath);
+    mkdirSync(join(dir.path, 'recovered'));
+    const { store: recovered } = await restoreLmdbStore(files, { path: join(dir.path, 'recovered') });
+    opened.push(recovered);
+    expect(dump(recovered)).toEqual(expected);
+  });
+});
+
+function toHeap(entries: StateEntry[]): HeapStore {
+  const heap = new HeapStore();
+  for (const e of entries) heap.put(e.state, e.keyGroup, e.key, e.namespace, e.value);
+  return heap;
+}
