@@ -1,38 +1,34 @@
 /**
- * Keyed state on the JavaScript heap: a Map per state, addressed by (keyGroup, key, namespace).
+ * Keyed state on the JavaScript heap, addressed by (state, keyGroup, key, namespace) (entry-map.ts).
  * For small state and tests; nothing survives the process. Values are kept as given (no copy),
  * which is why callers must not mutate a value after putting it.
  */
-import { checkStorable, compareStoredKeys, entryId } from './storable.ts';
+import { EntryMap } from './entry-map.ts';
+import { checkStorable, compareStoredKeys } from './storable.ts';
 import type { StateEntry, StateStore, StoredKey } from './store.ts';
 
 export class HeapStore implements StateStore {
-  private readonly states = new Map<string, Map<string, StateEntry>>();
+  private readonly entryMap = new EntryMap<StateEntry>();
   private readonly operatorNameOf?: (state: string) => string;
+  private readonly flushListeners: Array<() => void> = [];
 
   constructor(opts: { operatorNameOf?: (state: string) => string } = {}) {
     this.operatorNameOf = opts.operatorNameOf;
   }
 
   get(state: string, keyGroup: number, key: StoredKey, namespace: string): unknown {
-    return this.states.get(state)?.get(entryId(keyGroup, key, namespace))?.value;
+    return this.entryMap.get(state, keyGroup, key, namespace)?.value;
   }
 
   put(state: string, keyGroup: number, key: StoredKey, namespace: string, value: unknown): void {
     checkStorable(state, key, value, this.operatorNameOf);
-    let entries = this.states.get(state);
-    if (!entries) this.states.set(state, (entries = new Map()));
-    const id = entryId(keyGroup, key, namespace);
-    const entry = entries.get(id);
+    const entry = this.entryMap.get(state, keyGroup, key, namespace);
     if (entry) entry.value = value;
-    else entries.set(id, { state, keyGroup, key, namespace, value });
+    else this.entryMap.set(state, keyGroup, key, namespace, { state, keyGroup, key, namespace, value });
   }
 
   delete(state: string, keyGroup: number, key: StoredKey, namespace: string): void {
-    const entries = this.states.get(state);
-    if (!entries) return;
-    entries.delete(entryId(keyGroup, key, namespace));
-    if (entries.size === 0) this.states.delete(state);
+    this.entryMap.delete(state, keyGroup, key, namespace);
   }
 
   /**
@@ -42,23 +38,27 @@ export class HeapStore implements StateStore {
    * reached, so changes made while iterating are seen and deleted entries are skipped.
    */
   *entries(state: string, after?: { keyGroup: number; key: StoredKey; namespace: string }): Iterable<StateEntry> {
-    const entries = this.states.get(state);
-    if (!entries) return;
-    const snapshot = [...entries.values()].filter((e) => !after || compareEntries(e, after) > 0).sort(compareEntries);
+    const snapshot = [...this.entryMap.valuesOf(state)].filter((e) => !after || compareEntries(e, after) > 0).sort(compareEntries);
     for (const { keyGroup, key, namespace } of snapshot) {
-      const current = this.states.get(state)?.get(entryId(keyGroup, key, namespace));
+      const current = this.entryMap.get(state, keyGroup, key, namespace);
       if (current) yield { state, keyGroup, key, namespace, value: current.value };
     }
   }
 
-  flush(): void {}
+  flush(): void {
+    for (const beforeFlush of this.flushListeners) beforeFlush();
+  }
 
-  close(): void {}
+  onFlush(beforeFlush: () => void): void {
+    this.flushListeners.push(beforeFlush);
+  }
+
+  close(): void {
+    this.flush();
+  }
 
   stats(): { cachedEntries: number; diskBytes: number } {
-    let cachedEntries = 0;
-    for (const entries of this.states.values()) cachedEntries += entries.size;
-    return { cachedEntries, diskBytes: 0 };
+    return { cachedEntries: this.entryMap.size, diskBytes: 0 };
   }
 }
 

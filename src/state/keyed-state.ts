@@ -307,7 +307,8 @@ type Pairs<MK, MV> = Array<[MK, MV]>;
 /**
  * Map state over a stored array of pairs. Lookups use an index (stored key → position) built once
  * per stored array and remembered in a WeakMap: arrays are never changed after they are stored,
- * so an index stays valid for as long as its array is the stored value.
+ * so an index stays valid for as long as its array is the stored value. Arrays with the same keys
+ * at the same positions share one index (indexes are never changed either).
  */
 class StoredMap<MK, MV> implements MapState<MK, MV> {
   private static readonly indexes = new WeakMap<object, Map<StoredKey, number>>();
@@ -327,12 +328,19 @@ class StoredMap<MK, MV> implements MapState<MK, MV> {
   putAll(entries: Iterable<[MK, MV]>): void {
     const pairs = this.pairs();
     const next: Pairs<MK, MV> = pairs ? pairs.slice() : [];
-    const index = new Map(pairs ? indexOf(pairs) : undefined);
+    // Replacing values leaves every position as it was, so the new array shares the old one's
+    // index; only a new key needs an index of its own (copied once, on the first new key).
+    let index = pairs ? indexOf(pairs) : new Map<StoredKey, number>();
+    let indexShared = pairs !== undefined;
     let changed = false;
     for (const [key, value] of entries) {
       const id = storedKey(key);
       const at = index.get(id);
       if (at === undefined) {
+        if (indexShared) {
+          index = new Map(index);
+          indexShared = false;
+        }
         index.set(id, next.length);
         next.push([key, value]);
       } else {

@@ -79,6 +79,7 @@ export class LmdbStore implements StateStore {
   /** Bumped by every transaction that changes LMDB. */
   private writeBackSeq = 0;
   private closed = false;
+  private readonly flushListeners: Array<() => void> = [];
 
   constructor(opts: LmdbStoreOptions) {
     this.path = opts.path;
@@ -202,6 +203,7 @@ export class LmdbStore implements StateStore {
 
   flush(): void {
     this.checkOpen();
+    for (const beforeFlush of this.flushListeners) beforeFlush();
     const dirty = this.cache?.dirtyEntries() ?? [];
     if (dirty.length > 0) {
       this.writeBack(dirty, durableCommit);
@@ -213,6 +215,10 @@ export class LmdbStore implements StateStore {
       }
     }
     this.unsynced = false;
+  }
+
+  onFlush(beforeFlush: () => void): void {
+    this.flushListeners.push(beforeFlush);
   }
 
   close(): void {
@@ -257,7 +263,7 @@ export class LmdbStore implements StateStore {
     for (const victim of victims) cache.remove(victim);
   }
 
-  private writeThrough(entry: Omit<CachedEntry, 'id' | 'dirty' | 'referenced'>): void {
+  private writeThrough(entry: Omit<CachedEntry, 'dirty' | 'referenced'>): void {
     this.writeInTransaction([entry], unsyncedCommit);
     this.unsynced = true;
   }
@@ -271,14 +277,14 @@ export class LmdbStore implements StateStore {
       // An entry that can never be written (its value cannot be encoded) would make every later
       // write-back fail: it is dropped, and the error names it.
       const bad = (err as { entry?: CachedEntry }).entry;
-      if (bad && (err as { permanent?: boolean }).permanent && 'id' in bad) this.cache?.remove(bad);
+      if (bad && (err as { permanent?: boolean }).permanent && 'dirty' in bad) this.cache?.remove(bad);
       throw err;
     }
     this.cache?.markWritten(entries);
     this.unsynced = flags !== durableCommit;
   }
 
-  private writeInTransaction(entries: Array<Omit<CachedEntry, 'id' | 'dirty' | 'referenced'>>, flags: number): void {
+  private writeInTransaction(entries: Array<Omit<CachedEntry, 'dirty' | 'referenced'>>, flags: number): void {
     this.writeBackSeq++;
     let current: (typeof entries)[number] | undefined;
     let usedBytes = 0;

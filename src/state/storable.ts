@@ -17,7 +17,40 @@ const uint64Max = 2n ** 64n - 1n;
  * update that caused it. Lossy-but-encodable values (class instances, Sets) are let through.
  */
 export function unstorableReason(value: unknown): string | undefined {
-  return reasonAt(value, '', 0);
+  // Nearly every value is fine: check it without building the path of every element on the way,
+  // and walk it again to name the culprit only when there is one.
+  return isStorable(value, 0) ? undefined : reasonAt(value, '', 0);
+}
+
+/** The same rules as reasonAt, as a yes/no. */
+function isStorable(value: unknown, depth: number): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'number':
+    case 'boolean':
+    case 'undefined':
+      return true;
+    case 'function':
+    case 'symbol':
+      return false;
+    case 'bigint':
+      return value >= int64Min && value <= uint64Max;
+  }
+  if (value === null || ArrayBuffer.isView(value) || value instanceof Date) return true;
+  if (depth >= valueDepthMax) return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (!isStorable(value[i], depth + 1)) return false;
+    return true;
+  }
+  if (value instanceof Map) {
+    for (const [k, v] of value) if (!isStorable(k, depth + 1) || !isStorable(v, depth + 1)) return false;
+    return true;
+  }
+  for (const k in value as object) {
+    if (!Object.prototype.hasOwnProperty.call(value, k)) continue;
+    if (!isStorable((value as Record<string, unknown>)[k], depth + 1)) return false;
+  }
+  return true;
 }
 
 function reasonAt(value: unknown, path: string, depth: number): string | undefined {

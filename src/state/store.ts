@@ -36,6 +36,11 @@ export interface StateStore {
   entries(state: string, after?: { keyGroup: number; key: StoredKey; namespace: string }): Iterable<StateEntry>;
   /** Makes every change so far durable (epoch end, checkpoint barrier, close). */
   flush(): void;
+  /**
+   * Calls `beforeFlush` at the start of every flush() (close() flushes too), so a user that keeps
+   * changes in memory between flushes (timers) can put them first and be part of the same snapshot.
+   */
+  onFlush(beforeFlush: () => void): void;
   close(): void;
   /** Entries held in memory (a write-back cache or the heap backend) and on disk; for metrics and benchmarks. */
   stats(): { cachedEntries: number; diskBytes: number };

@@ -10,11 +10,16 @@
  * (timestamp, key group, key), so timers with the same timestamp fire in the same order on every
  * run and after a restore. Deletes are lazy: a deleted timer stays in the heap until it reaches
  * the top (or the heap is rebuilt because mostly stale), and is skipped there.
+ *
+ * Changes reach the store when it is flushed (StateStore.onFlush), not one by one: most timers
+ * live shorter than an epoch (a session's end timer moves with every record), and one registered
+ * and fired between two flushes then costs the store nothing. A snapshot still holds exactly the
+ * timers that were live at its flush.
  */
 import type { TimeDomain } from '../api/functions.ts';
 import { WeirError } from '../errors.ts';
 import { limits } from '../limits.ts';
-import { compareStoredKeys, describeKey, entryId } from './storable.ts';
+import { checkStorable, compareStoredKeys, describeKey, entryId } from './storable.ts';
 import { storedKey, type StateStore, type StoredKey } from './store.ts';
 
 interface Timer {
@@ -25,11 +30,21 @@ interface Timer {
   readonly originalKey: unknown;
 }
 
+/** A change not written to the store yet: put `timer` or delete its entry; `inStore` says whether the store holds the entry now. */
+interface Unwritten {
+  timer: Timer;
+  put: boolean;
+  readonly inStore: boolean;
+}
+
 interface DomainTimers {
+  readonly domain: TimeDomain;
   readonly stateId: string;
   readonly byId: Map<string, Timer>;
   /** Min-heap; may hold deleted timers (not in byId any more). */
   heap: Timer[];
+  /** By timer id: the changes since the last flush. */
+  readonly unwritten: Map<string, Unwritten>;
 }
 
 /** The heap is rebuilt from the live timers when stale ones outnumber them by this much. */
@@ -47,6 +62,10 @@ export class Timers {
       'event-time': this.load('event-time'),
       'processing-time': this.load('processing-time'),
     };
+    store.onFlush(() => {
+      this.writeChanges(this.domains['event-time']);
+      this.writeChanges(this.domains['processing-time']);
+    });
   }
 
   /** Idempotent: a key has at most one timer per timestamp and domain. */
@@ -65,26 +84,29 @@ export class Timers {
       );
     }
     try {
-      this.store.put(timers.stateId, keyGroup, stored, String(timestampMs), key);
+      // Checked now, as the store would at put time, so the error names the registration.
+      checkStorable(timers.stateId, stored, key);
     } catch (cause) {
       throw this.error(`cannot register a ${domain} timer at ${timestampMs} for key ${describeKey(key)}`, cause);
     }
     const timer: Timer = { id, timestampMs, keyGroup, key: stored, originalKey: key };
     timers.byId.set(id, timer);
     heapPush(timers.heap, timer);
+    const change = timers.unwritten.get(id);
+    if (change === undefined) timers.unwritten.set(id, { timer, put: true, inStore: false });
+    else {
+      change.timer = timer;
+      change.put = true;
+    }
   }
 
   delete(domain: TimeDomain, keyGroup: number, key: unknown, timestampMs: number): void {
     const timers = this.domains[domain];
     const stored = storedKey(key);
     const id = entryId(keyGroup, stored, String(timestampMs));
-    if (!timers.byId.has(id)) return;
-    try {
-      this.store.delete(timers.stateId, keyGroup, stored, String(timestampMs));
-    } catch (cause) {
-      throw this.error(`cannot delete the ${domain} timer at ${timestampMs} for key ${describeKey(key)}`, cause);
-    }
-    timers.byId.delete(id);
+    const timer = timers.byId.get(id);
+    if (timer === undefined) return;
+    this.forget(timers, timer);
     if (timers.heap.length > 2 * timers.byId.size + staleTimersSlack) timers.heap = heapify([...timers.byId.values()]);
   }
 
@@ -97,12 +119,7 @@ export class Timers {
     let fired = 0;
     for (let next = this.top(timers); next && next.timestampMs <= upToMs; next = this.top(timers)) {
       heapPop(timers.heap);
-      timers.byId.delete(next.id);
-      try {
-        this.store.delete(timers.stateId, next.keyGroup, next.key, String(next.timestampMs));
-      } catch (cause) {
-        throw this.error(`cannot remove the ${domain} timer at ${next.timestampMs} for key ${describeKey(next.originalKey)}`, cause);
-      }
+      this.forget(timers, next);
       fire(next.timestampMs, next.keyGroup, next.originalKey);
       fired++;
     }
@@ -116,6 +133,29 @@ export class Timers {
 
   size(domain: TimeDomain): number {
     return this.domains[domain].byId.size;
+  }
+
+  /** Removes a live timer from the map and from the store's view (the heap drops it lazily). */
+  private forget(timers: DomainTimers, timer: Timer): void {
+    timers.byId.delete(timer.id);
+    const change = timers.unwritten.get(timer.id);
+    if (change === undefined) timers.unwritten.set(timer.id, { timer, put: false, inStore: true });
+    else if (change.inStore) change.put = false;
+    // Registered since the last flush and never stored: nothing to undo.
+    else timers.unwritten.delete(timer.id);
+  }
+
+  /** Puts the changes since the last flush into the store; each one is dropped once written, so a failed flush can be retried. */
+  private writeChanges(timers: DomainTimers): void {
+    for (const [id, { timer, put }] of timers.unwritten) {
+      try {
+        if (put) this.store.put(timers.stateId, timer.keyGroup, timer.key, String(timer.timestampMs), timer.originalKey);
+        else this.store.delete(timers.stateId, timer.keyGroup, timer.key, String(timer.timestampMs));
+      } catch (cause) {
+        throw this.error(`cannot ${put ? 'write' : 'remove'} the ${timers.domain} timer at ${timer.timestampMs} for key ${describeKey(timer.originalKey)}`, cause);
+      }
+      timers.unwritten.delete(id);
+    }
   }
 
   /** The earliest live timer, after dropping deleted ones from the top of the heap. */
@@ -137,7 +177,7 @@ export class Timers {
     } catch (cause) {
       throw this.error(`cannot load the ${domain} timers`, cause);
     }
-    return { stateId, byId, heap: heapify([...byId.values()]) };
+    return { domain, stateId, byId, heap: heapify([...byId.values()]), unwritten: new Map() };
   }
 
   private checkTimestamp(domain: TimeDomain, key: unknown, timestampMs: number): void {

@@ -10,11 +10,10 @@
  * flag, instead of moving the entry in an LRU list (a Map delete + insert per read); the
  * eviction scan gives flagged entries a second chance by moving them to the back.
  */
-import { entryId } from './storable.ts';
+import { EntryMap } from './entry-map.ts';
 import type { StoredKey } from './store.ts';
 
 export interface CachedEntry {
-  readonly id: string;
   readonly state: string;
   readonly keyGroup: number;
   readonly key: StoredKey;
@@ -27,55 +26,56 @@ export interface CachedEntry {
 }
 
 export class WriteBackCache {
-  /** In CLOCK order: the front is the next eviction candidate. */
-  private readonly byId = new Map<string, CachedEntry>();
+  private readonly entries = new EntryMap<CachedEntry>();
+  /** Every entry, in CLOCK order: the front is the next eviction candidate. */
+  private readonly clock = new Set<CachedEntry>();
   private readonly dirtyByState = new Map<string, Set<CachedEntry>>();
 
   constructor(readonly capacity: number) {}
 
   get size(): number {
-    return this.byId.size;
+    return this.clock.size;
   }
 
   lookup(state: string, keyGroup: number, key: StoredKey, namespace: string): CachedEntry | undefined {
-    const entry = this.byId.get(cacheId(state, keyGroup, key, namespace));
+    const entry = this.entries.get(state, keyGroup, key, namespace);
     if (entry) entry.referenced = true;
     return entry;
   }
 
   /** Like lookup, without counting as a use. */
   peek(state: string, keyGroup: number, key: StoredKey, namespace: string): CachedEntry | undefined {
-    return this.byId.get(cacheId(state, keyGroup, key, namespace));
+    return this.entries.get(state, keyGroup, key, namespace);
   }
 
   /** Inserts or replaces; `value` undefined records a delete. */
   set(state: string, keyGroup: number, key: StoredKey, namespace: string, value: unknown, dirty: boolean): void {
-    const id = cacheId(state, keyGroup, key, namespace);
-    let entry = this.byId.get(id);
+    let entry = this.entries.get(state, keyGroup, key, namespace);
     if (entry) {
       entry.value = value;
       entry.referenced = true;
     } else {
-      entry = { id, state, keyGroup, key, namespace, value, dirty: false, referenced: false };
-      this.byId.set(id, entry);
+      entry = { state, keyGroup, key, namespace, value, dirty: false, referenced: false };
+      this.entries.set(state, keyGroup, key, namespace, entry);
+      this.clock.add(entry);
     }
     if (dirty) this.markDirty(entry);
   }
 
   isOverCapacity(): boolean {
-    return this.byId.size > this.capacity;
+    return this.clock.size > this.capacity;
   }
 
   /** Entries to evict: `count` of the coldest, with a second chance for those used since the last scan. */
   coldest(count: number): CachedEntry[] {
     const victims: CachedEntry[] = [];
     // Each entry is seen at most twice: a referenced one goes to the back with its bit cleared.
-    for (const entry of this.byId.values()) {
+    for (const entry of this.clock) {
       if (victims.length >= count) break;
       if (entry.referenced) {
         entry.referenced = false;
-        this.byId.delete(entry.id);
-        this.byId.set(entry.id, entry);
+        this.clock.delete(entry);
+        this.clock.add(entry);
       } else {
         victims.push(entry);
       }
@@ -101,13 +101,18 @@ export class WriteBackCache {
   markWritten(entries: CachedEntry[]): void {
     for (const entry of entries) {
       this.markClean(entry);
-      if (entry.value === undefined) this.byId.delete(entry.id);
+      if (entry.value === undefined) this.forget(entry);
     }
   }
 
   remove(entry: CachedEntry): void {
     this.markClean(entry);
-    this.byId.delete(entry.id);
+    this.forget(entry);
+  }
+
+  /** Only an entry of this cache is dropped, never another one at the same address. */
+  private forget(entry: CachedEntry): void {
+    if (this.clock.delete(entry)) this.entries.delete(entry.state, entry.keyGroup, entry.key, entry.namespace);
   }
 
   private markDirty(entry: CachedEntry): void {
@@ -126,8 +131,4 @@ export class WriteBackCache {
     set.delete(entry);
     if (set.size === 0) this.dirtyByState.delete(entry.state);
   }
-}
-
-function cacheId(state: string, keyGroup: number, key: StoredKey, namespace: string): string {
-  return `${state.length}:${state}${entryId(keyGroup, key, namespace)}`;
 }

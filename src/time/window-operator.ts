@@ -2,12 +2,15 @@
  * The window operator (Flink's WindowOperator), written as a KeyedProcessFunction: everything it
  * keeps is keyed state of the current key, and everything it waits for is a timer of that key.
  *
- * State per key:
- *   'window-contents'   mapState window id → WindowSlot: the window's bounds, its contents (an
- *                       accumulator or the list of records), its trigger's small state and the
- *                       timers its trigger registered.
- *   'merging-windows'   (session assigners only) the live windows and the id of the slot holding
- *                       each one's contents, flat [start, end, slot id, …]: Flink's MergingWindowSet.
+ * State per key: one value, 'windows', the key's live windows as an array of WindowSlot: each
+ * window's bounds, its contents (an accumulator or the list of records), its trigger's small state
+ * and the timers its trigger registered. A record reads it once and writes it once, whatever the
+ * assigner: a key has few live windows (one or two tumbling windows, size/slide sliding windows,
+ * its sessions), and one entry per key costs less than one per window plus an index of them. For
+ * session assigners the array is also the key's MergingWindowSet: its windows are the slots' bounds.
+ *
+ * The slots read from state are changed in place and the array is put back before the call
+ * returns, as an accumulator is (keyed-state.ts): the store sees every change.
  *
  * Timers carry only a timestamp (no window), and a key can have one timer per timestamp, so
  * several windows of a key may share one. When a timer fires the operator looks at the key's
@@ -18,7 +21,7 @@
  * look-up when it fires.
  */
 import { WeirError } from '../errors.ts';
-import type { KeyedContext, KeyedProcessFunction, MapState, OnTimerContext, ValueState } from '../api/functions.ts';
+import type { KeyedContext, KeyedProcessFunction, OnTimerContext, ValueState } from '../api/functions.ts';
 import { MergingWindowSet } from './merging-window-set.ts';
 import { isFire, isPurge, type OnMergeContext, type Trigger, type TriggerState } from './triggers.ts';
 import type { ProcessWindowContext, ProcessWindowFunction, WindowContents } from './window-functions.ts';
@@ -54,10 +57,7 @@ export interface WindowSlot {
   cleanup?: boolean;
 }
 
-export const windowContentsState = 'window-contents';
-export const mergingWindowsState = 'merging-windows';
-
-const windowId = (w: Window): string => `${w.start}:${w.end}`;
+export const windowsState = 'windows';
 
 export function windowOperator<T, K, W extends Window, C, R, OUT>(spec: WindowOperatorSpec<T, K, W, C, R, OUT>): KeyedProcessFunction<T, K, OUT> {
   return new WindowOperator(spec);
@@ -73,12 +73,16 @@ class WindowOperator<T, K, W extends Window, C, R, OUT> implements KeyedProcessF
   private readonly triggerContext = new SlotTriggerContext();
   private keyed!: KeyedContext<K, OUT>;
   private readonly assignerContext = { currentProcessingTime: () => this.keyed.timerService.currentProcessingTime() };
-  // Made once, not per record: the merging set's view of the assigner, and the merge callback
-  // (which reads the record's slots and watermark from these fields).
-  private readonly windowOf: (start: number, end: number) => W;
+  /** The 'windows' state handle, declared once per context (the keyed operator reuses one context). */
+  private windowsOf: KeyedContext<K, OUT> | undefined;
+  private windows!: ValueState<WindowSlot[]>;
+  // Sessions: made once, not per record. While a record is merged, its key's slots are `mergePool`,
+  // indexed by the merging set's state ids (a slot's position; new windows get the next ones), and
+  // the merge callback reads the watermark from `mergeWatermarkMs`.
   private readonly mergeWindows: ((windows: W[]) => WindowMerge<W>[]) | undefined;
+  private readonly newStateId: () => string;
   private readonly onMerge: (merged: W, mergedWindows: W[], stateId: string, mergedStateIds: string[]) => void;
-  private mergeSlotsState!: MapState<string, WindowSlot>;
+  private mergePool: Array<WindowSlot | undefined> = [];
   private mergeWatermarkMs = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly spec: WindowOperatorSpec<T, K, W, C, R, OUT>) {
@@ -92,14 +96,17 @@ class WindowOperator<T, K, W extends Window, C, R, OUT> implements KeyedProcessF
     if (this.merging && typeof spec.trigger.onMerge !== 'function') {
       throw new WeirError('WEIR_JOB_DEFINITION', `${spec.assigner.description} merges windows: its trigger needs onMerge`);
     }
-    this.windowOf = (start, end) => this.assigner.windowOf(start, end);
     this.mergeWindows = this.merging ? (windows) => this.assigner.mergeWindows!(windows) : undefined;
-    this.onMerge = (merged, mergedWindows, stateId, mergedStateIds) => this.mergeSlots(merged, mergedWindows, stateId, mergedStateIds, this.mergeSlotsState, this.mergeWatermarkMs);
+    this.newStateId = () => String(this.mergePool.push(undefined) - 1);
+    this.onMerge = (merged, mergedWindows, stateId, mergedStateIds) => this.mergeSlots(merged, mergedWindows, stateId, mergedStateIds, this.mergeWatermarkMs);
   }
 
-  private loadMergingSet(ctx: KeyedContext<K, OUT>): { set: MergingWindowSet<W>; state: ValueState<Array<number | string>> } {
-    const state = ctx.valueState<Array<number | string>>(mergingWindowsState);
-    return { set: MergingWindowSet.fromFlat<W>(state.value(), this.windowOf, this.mergeWindows!, windowId), state };
+  private windowsState(ctx: KeyedContext<K, OUT>): ValueState<WindowSlot[]> {
+    if (this.windowsOf !== ctx) {
+      this.windows = ctx.valueState<WindowSlot[]>(windowsState);
+      this.windowsOf = ctx;
+    }
+    return this.windows;
   }
 
   processElement(value: T, ctx: KeyedContext<K, OUT>): void {
@@ -114,46 +121,73 @@ class WindowOperator<T, K, W extends Window, C, R, OUT> implements KeyedProcessF
     }
     const watermarkMs = ctx.timerService.currentWatermark();
     const assigned = this.assigner.assignWindows(value, timestampMs, this.assignerContext);
-    const slots = ctx.mapState<string, WindowSlot>(windowContentsState);
-    let tooLate = true;
-
-    if (this.merging) {
-      const { set, state: setState } = this.loadMergingSet(ctx);
-      this.mergeSlotsState = slots;
-      this.mergeWatermarkMs = watermarkMs;
-      for (const window of assigned) {
-        const actual = set.addWindow(window, this.onMerge);
-        // A window that did not merge into a live session and is already past cleanup is dropped.
-        if (this.isWindowLate(actual, watermarkMs)) {
-          set.retireWindow(actual);
-          continue;
-        }
-        tooLate = false;
-        this.addToWindow(actual, value, timestampMs, slots, set.stateIdOf(actual)!);
-      }
-      if (set.size === 0) setState.clear();
-      else setState.update(set.toFlat());
-    } else {
-      for (const window of assigned) {
-        if (this.isWindowLate(window, watermarkMs)) continue;
-        tooLate = false;
-        this.addToWindow(window, value, timestampMs, slots);
-      }
-    }
+    const state = this.windowsState(ctx);
+    const tooLate = this.merging ? this.addToSessions(assigned, value, timestampMs, watermarkMs, state) : this.addToWindows(assigned, value, timestampMs, watermarkMs, state);
 
     // Too late for all of its windows (event time only): never dropped silently. Nobody reading the
     // tag sends it on to the job's dead letters.
     if (tooLate && assigned.length > 0) ctx.output(this.spec.lateDataTag, value);
   }
 
+  /** Non-merging assigners: each assigned window's slot, found by its bounds or created. Returns whether every window was late. */
+  private addToWindows(assigned: W[], value: T, timestampMs: number, watermarkMs: number, state: ValueState<WindowSlot[]>): boolean {
+    let slots: WindowSlot[] | undefined;
+    for (const window of assigned) {
+      if (this.isWindowLate(window, watermarkMs)) continue;
+      slots ??= state.value() ?? [];
+      let slot = findSlot(slots, window);
+      if (slot === undefined) slots.push((slot = { start: window.start, end: window.end, count: 0 }));
+      this.addToWindow(window, value, timestampMs, slot);
+    }
+    if (slots === undefined) return true;
+    state.update(slots);
+    return false;
+  }
+
+  /**
+   * Merging assigners: the key's slots become a MergingWindowSet for the record (a slot's position
+   * is its state id), each assigned window is added to it, merging as it must, and the surviving
+   * slots are stored again in their order. Returns whether every window was late.
+   */
+  private addToSessions(assigned: W[], value: T, timestampMs: number, watermarkMs: number, state: ValueState<WindowSlot[]>): boolean {
+    const stored = state.value() ?? [];
+    const pool: Array<WindowSlot | undefined> = stored.slice();
+    const entries = pool.map((slot, i) => ({ window: this.assigner.windowOf(slot!.start, slot!.end), stateId: String(i) }));
+    const set = new MergingWindowSet<W>(this.mergeWindows!, this.newStateId, entries);
+    this.mergePool = pool;
+    this.mergeWatermarkMs = watermarkMs;
+    let tooLate = true;
+    for (const window of assigned) {
+      const actual = set.addWindow(window, this.onMerge);
+      // A window that did not merge into a live session and is already past cleanup is dropped.
+      if (this.isWindowLate(actual, watermarkMs)) {
+        set.retireWindow(actual);
+        continue;
+      }
+      tooLate = false;
+      const at = Number(set.stateIdOf(actual));
+      const slot = (pool[at] ??= { start: actual.start, end: actual.end, count: 0 });
+      this.addToWindow(actual, value, timestampMs, slot);
+    }
+    this.mergePool = [];
+    // Every window late: nothing merged (a merge that would end before the watermark throws).
+    if (tooLate) return true;
+    state.update(pool.filter((slot) => slot !== undefined));
+    return false;
+  }
+
   onTimer(timeMs: number, ctx: OnTimerContext<K, OUT>): void {
     this.keyed = ctx;
     const eventTime = ctx.timeDomain === 'event-time';
-    const slots = ctx.mapState<string, WindowSlot>(windowContentsState);
-    let retired: W[] | undefined;
-    for (const [id, slot] of slots.entries()) {
+    const state = this.windowsState(ctx);
+    const slots = state.value();
+    if (slots === undefined) return;
+    let changed = false;
+    // The slots that stay, made only once one goes.
+    let remaining: WindowSlot[] | undefined;
+    for (let i = 0; i < slots.length; i++) {
+      const slot = slots[i];
       const window = this.assigner.windowOf(slot.start, slot.end);
-      let changed = false;
       const registered = eventTime ? slot.eventTimers : slot.processingTimers;
       const at = registered === undefined ? -1 : registered.indexOf(timeMs);
       if (at >= 0) {
@@ -167,48 +201,47 @@ class WindowOperator<T, K, W extends Window, C, R, OUT> implements KeyedProcessF
       if (this.isCleanupTime(window, timeMs, eventTime)) {
         // Past maxTimestamp + allowedLateness nothing can reach the window any more: drop it.
         this.trigger.clear?.(window, this.triggerContext.bind(ctx, slot));
-        slots.remove(id);
-        (retired ??= []).push(window);
-      } else if (changed) {
-        slots.put(id, slot);
+        remaining ??= slots.slice(0, i);
+      } else if (remaining !== undefined) {
+        remaining.push(slot);
       }
     }
-    if (retired !== undefined && this.merging) {
-      const { set, state: setState } = this.loadMergingSet(ctx);
-      for (const window of retired) set.retireWindow(window);
-      if (set.size === 0) setState.clear();
-      else setState.update(set.toFlat());
+    if (remaining === undefined) {
+      if (changed) state.update(slots);
+    } else if (remaining.length === 0) {
+      state.clear();
+    } else {
+      state.update(remaining);
     }
   }
 
-  private addToWindow(window: W, value: T, timestampMs: number, slots: MapState<string, WindowSlot>, id = windowId(window)): void {
-    const slot: WindowSlot = slots.get(id) ?? { start: window.start, end: window.end, count: 0 };
+  private addToWindow(window: W, value: T, timestampMs: number, slot: WindowSlot): void {
     slot.contents = this.contents.add(slot.count > 0 ? (slot.contents as C) : undefined, value);
     slot.count++;
     const result = this.trigger.onElement(value, timestampMs, window, this.triggerContext.bind(this.keyed, slot));
     if (isFire(result)) this.emitWindow(window, slot);
     if (isPurge(result)) purge(slot);
     this.registerCleanupTimer(window, slot);
-    slots.put(id, slot);
   }
 
   /**
    * Sessions merge. The merged window keeps the slot (state id) of one of the windows it replaces,
-   * so a record that extends its session rewrites one entry instead of moving the contents; the
+   * so a record that extends its session changes that slot instead of moving the contents; the
    * other merged windows' contents are folded in with the contents' merge and their slots go.
    * Trigger state and timers belong to a window, not to a slot: the merged windows' triggers are
    * cleared, and `onMerge` builds the merged window's from their states (`mergedStates`). Timers
    * of the replaced windows stay registered in the runtime and find no window when they fire.
    */
-  private mergeSlots(merged: W, mergedWindows: W[], stateId: string, mergedStateIds: string[], slots: MapState<string, WindowSlot>, watermarkMs: number): void {
+  private mergeSlots(merged: W, mergedWindows: W[], stateId: string, mergedStateIds: string[], watermarkMs: number): void {
     if (this.isEventTime && this.cleanupTime(merged) <= watermarkMs) {
       throw new WeirError('WEIR_USER_FUNCTION', `${this.assigner.description}: merging made window [${merged.start}, ${merged.end}) end before the watermark (${watermarkMs})`);
     }
-    const target: WindowSlot = slots.get(stateId) ?? { start: merged.start, end: merged.end, count: 0 };
+    const pool = this.mergePool;
+    const target: WindowSlot = (pool[Number(stateId)] ??= { start: merged.start, end: merged.end, count: 0 });
     const mergedStates: Array<Record<string, unknown>> = [];
     for (let i = 0; i < mergedWindows.length; i++) {
       const id = mergedStateIds[i];
-      const slot = id === stateId ? target : slots.get(id);
+      const slot = id === stateId ? target : pool[Number(id)];
       if (slot === undefined) continue;
       if (slot.triggerState !== undefined) mergedStates.push({ ...slot.triggerState });
       this.trigger.clear?.(mergedWindows[i], this.triggerContext.bind(this.keyed, slot));
@@ -217,7 +250,7 @@ class WindowOperator<T, K, W extends Window, C, R, OUT> implements KeyedProcessF
         target.contents = target.count > 0 ? this.contents.merge(target.contents as C, slot.contents as C) : slot.contents;
         target.count += slot.count;
       }
-      slots.remove(id);
+      pool[Number(id)] = undefined;
     }
     // The slot now holds a new, longer window: its own timers (onMerge registers them) and cleanup.
     target.start = merged.start;
@@ -227,7 +260,6 @@ class WindowOperator<T, K, W extends Window, C, R, OUT> implements KeyedProcessF
     delete target.triggerState;
     delete target.cleanup;
     this.trigger.onMerge!(merged, this.triggerContext.bind(this.keyed, target, mergedStates));
-    slots.put(stateId, target);
   }
 
   private emitWindow(window: W, slot: WindowSlot): void {
@@ -266,10 +298,20 @@ class WindowOperator<T, K, W extends Window, C, R, OUT> implements KeyedProcessF
     if (slot.cleanup) return;
     const cleanupMs = this.cleanupTime(window);
     if (!Number.isFinite(cleanupMs)) return;
-    if (this.isEventTime) this.keyed.timerService.registerEventTimeTimer(cleanupMs);
-    else this.keyed.timerService.registerProcessingTimeTimer(cleanupMs);
+    // With no allowed lateness the trigger's end timer is usually the cleanup timer too: when the
+    // trigger registered it for this window the runtime has it, and registering it again is waste.
+    const registered = this.isEventTime ? slot.eventTimers : slot.processingTimers;
+    if (registered === undefined || !registered.includes(cleanupMs)) {
+      if (this.isEventTime) this.keyed.timerService.registerEventTimeTimer(cleanupMs);
+      else this.keyed.timerService.registerProcessingTimeTimer(cleanupMs);
+    }
     slot.cleanup = true;
   }
+}
+
+function findSlot(slots: WindowSlot[], window: Window): WindowSlot | undefined {
+  for (const slot of slots) if (slot.start === window.start && slot.end === window.end) return slot;
+  return undefined;
 }
 
 function purge(slot: WindowSlot): void {

@@ -76,6 +76,34 @@ describe.each(backends)('timers on $name', (backend) => {
     expect(timers.size('processing-time')).toBe(1);
   });
 
+  it('reach the store at flush: only timers live at the flush are stored, whatever happened between', () => {
+    const { store } = backend.open();
+    const timers = new Timers(store, 'op7');
+    const stored = () => [...store.entries('op7/__timers/event-time')].map((e) => [e.namespace, e.key, e.value]);
+    timers.register('event-time', 0, 'gone', 10); // registered and fired before any flush: never stored
+    timers.register('event-time', 0, 'kept', 20);
+    timers.register('event-time', 0, 'again', 30);
+    fireAll(timers, 'event-time', 10);
+    expect(stored()).toEqual([]);
+    store.flush();
+    expect(stored()).toEqual([
+      ['30', 'again', 'again'],
+      ['20', 'kept', 'kept'],
+    ]);
+    // A stored timer deleted, registered again and deleted again between two flushes is gone from the store.
+    timers.delete('event-time', 0, 'again', 30);
+    timers.register('event-time', 0, 'again', 30);
+    timers.delete('event-time', 0, 'again', 30);
+    // A stored timer deleted and registered again stays.
+    timers.delete('event-time', 0, 'kept', 20);
+    timers.register('event-time', 0, 'kept', 20);
+    store.flush();
+    expect(stored()).toEqual([['20', 'kept', 'kept']]);
+    fireAll(timers, 'event-time', 100);
+    store.flush();
+    expect(stored()).toEqual([]);
+  });
+
   it('deleted timers do not fire', () => {
     const timers = new Timers(backend.open().store, 'op5');
     for (let t = 0; t < 2000; t++) timers.register('event-time', 0, t % 7, t);

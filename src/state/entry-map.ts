@@ -1,0 +1,72 @@
+/**
+ * Values addressed by a store entry's (state, keyGroup, key, namespace), for the heap backend and
+ * the write-back cache.
+ *
+ * Found without building a composite string per access (building, flattening and hashing one was
+ * the largest cost of a cached read): a Map per state and key group, and in it
+ *   plain       namespace '': the key itself (a number and a string never collide in a Map)
+ *   namespaced  any other namespace: a string made of the key and the namespace
+ * State ids are long-lived strings, whose hashes V8 keeps, so the outer look-ups are cheap.
+ */
+import type { StoredKey } from './store.ts';
+
+interface KeyGroupEntries<V> {
+  readonly plain: Map<StoredKey, V>;
+  readonly namespaced: Map<string, V>;
+}
+
+export class EntryMap<V> {
+  private readonly byState = new Map<string, Map<number, KeyGroupEntries<V>>>();
+  private count = 0;
+
+  get size(): number {
+    return this.count;
+  }
+
+  get(state: string, keyGroup: number, key: StoredKey, namespace: string): V | undefined {
+    const group = this.byState.get(state)?.get(keyGroup);
+    if (group === undefined) return undefined;
+    return namespace === '' ? group.plain.get(key) : group.namespaced.get(namespacedId(key, namespace));
+  }
+
+  set(state: string, keyGroup: number, key: StoredKey, namespace: string, value: V): void {
+    const group = this.groupOf(state, keyGroup);
+    const before = namespace === '' ? group.plain.size : group.namespaced.size;
+    if (namespace === '') group.plain.set(key, value);
+    else group.namespaced.set(namespacedId(key, namespace), value);
+    if ((namespace === '' ? group.plain.size : group.namespaced.size) !== before) this.count++;
+  }
+
+  delete(state: string, keyGroup: number, key: StoredKey, namespace: string): boolean {
+    const group = this.byState.get(state)?.get(keyGroup);
+    if (group === undefined) return false;
+    const deleted = namespace === '' ? group.plain.delete(key) : group.namespaced.delete(namespacedId(key, namespace));
+    if (deleted) this.count--;
+    return deleted;
+  }
+
+  /** Every value of one state, in no particular order. */
+  *valuesOf(state: string): IterableIterator<V> {
+    const groups = this.byState.get(state);
+    if (groups === undefined) return;
+    for (const group of groups.values()) {
+      yield* group.plain.values();
+      yield* group.namespaced.values();
+    }
+  }
+
+  // Emptied maps are kept: a key group that empties and refills (timers) would otherwise allocate
+  // them again each time, and there are at most states × key groups of them.
+  private groupOf(state: string, keyGroup: number): KeyGroupEntries<V> {
+    let groups = this.byState.get(state);
+    if (groups === undefined) this.byState.set(state, (groups = new Map()));
+    let group = groups.get(keyGroup);
+    if (group === undefined) groups.set(keyGroup, (group = { plain: new Map(), namespaced: new Map() }));
+    return group;
+  }
+}
+
+/** The key's type and length are written, so no key and namespace can forge another pair's id. */
+function namespacedId(key: StoredKey, namespace: string): string {
+  return typeof key === 'number' ? `n${key}:${namespace}` : `s${key.length}:${key}${namespace}`;
+}
