@@ -11,7 +11,11 @@ class PartitionTime {
   lastRecordMs: number;
   ended = false;
 
-  constructor(strategy: WatermarkStrategyOptions<unknown> | undefined, nowMs: number) {
+  constructor(
+    readonly partition: number,
+    strategy: WatermarkStrategyOptions<unknown> | undefined,
+    nowMs: number,
+  ) {
     this.generator = strategy?.generator();
     this.lastRecordMs = nowMs;
   }
@@ -32,14 +36,14 @@ export class SourceTime {
 
   constructor(
     private readonly node: LogicalNode & { kind: 'source' },
-    ownedPartitions: number,
+    ownedPartitions: number[],
     emit: WatermarkDeliver,
     nowMs: number,
   ) {
     this.strategy = node.watermarks?.options;
-    for (let i = 0; i < ownedPartitions; i++) this.partitions.push(new PartitionTime(this.strategy, nowMs));
-    this.combiner = new WatermarkCombiner(Math.max(1, ownedPartitions), emit);
-    if (ownedPartitions === 0) this.combiner.update(0, Number.NEGATIVE_INFINITY, true);
+    for (const partition of ownedPartitions) this.partitions.push(new PartitionTime(partition, this.strategy, nowMs));
+    this.combiner = new WatermarkCombiner(Math.max(1, ownedPartitions.length), emit);
+    if (ownedPartitions.length === 0) this.combiner.update(0, Number.NEGATIVE_INFINITY, true);
   }
 
   get hasStrategy(): boolean {
@@ -90,8 +94,16 @@ export class SourceTime {
         p.lastRecordMs = nowMs;
       }
       const idle = idlenessMs !== undefined && nowMs - p.lastRecordMs >= idlenessMs;
-      const watermarkMs = p.generator === undefined ? Number.NEGATIVE_INFINITY : p.generator.currentWatermark();
-      this.combiner.update(slot, watermarkMs, idle);
+      this.combiner.update(slot, this.watermarkOf(p), idle);
+    }
+  }
+
+  private watermarkOf(p: PartitionTime): number {
+    if (p.generator === undefined) return Number.NEGATIVE_INFINITY;
+    try {
+      return p.generator.currentWatermark();
+    } catch (e) {
+      throw userFunctionError(e, `${this.node.name} (watermark generator)`, p.partition, 'currentWatermark()');
     }
   }
 }

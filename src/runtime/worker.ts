@@ -155,7 +155,7 @@ class WorkerRuntime {
     this.latency?.measureFrom(startMs + options.warmupMs);
     for (const node of this.plan.sources) {
       const owned = ownedPartitions(node.spec.partitions(), this.n, this.me);
-      const time = new SourceTime(node, owned.length, this.chain.watermarkOutputOf[node.id], nowMs());
+      const time = new SourceTime(node, owned, this.chain.watermarkOutputOf[node.id], nowMs());
       this.sourceTimes.push(time);
       for (const [timeSlot, partition] of owned.entries()) {
         const sourceCtx = { partition, parallelism: this.n, workDir: options.workDir, startMs, nowMs };

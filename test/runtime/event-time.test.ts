@@ -151,4 +151,16 @@ describe('event time on real worker threads', () => {
     expect((result.results.counted as number[]).length).toBe(2_000);
     expect(result.metrics.operators.map((o) => o.name)).toEqual(expect.arrayContaining(['counted', 'counted-2']));
   });
+
+  it('a throwing timestamp assigner fails the job with an error naming the source, partition and offset', async () => {
+    const handle = await run(jobUrl('bad-timestamps'), { parallelism: 1, params: { throwAt: '3' } });
+    const err = await handle.done.then(
+      () => undefined,
+      (e: unknown) => e as { code: string; message: string; operator: string; partition: number; offset: number },
+    );
+    expect(err?.code).toBe('WEIR_USER_FUNCTION');
+    expect(err?.operator).toBe('events (timestamp assigner)');
+    expect([err?.partition, err?.offset]).toEqual([0, 3]);
+    expect(err?.message).toContain('cannot read the time of record 3');
+  });
 });
