@@ -17,6 +17,10 @@ export interface Emitted<U> {
   key: unknown;
   value: U;
   timestampMs: number;
+  /** Creation time for latency (NaN: none). */
+  createdMs: number;
+  /** From onTimer: when the record of that creation time reached the operator (NaN otherwise). */
+  arrivedMs: number;
 }
 
 export type HarnessBackend = 'heap' | 'lmdb';
@@ -30,6 +34,8 @@ export class KeyedOperatorHarness<T, K, U> {
   processingTimeMs = 0;
   private watermark = Number.NEGATIVE_INFINITY;
   private currentKey: unknown;
+  /** Set by the operator's latency hook just before a timer's record is emitted. */
+  private timerArrivedMs = NaN;
   private readonly store: StateStore;
   private readonly dir: string | undefined;
   private readonly operator: KeyedOperator;
@@ -43,7 +49,11 @@ export class KeyedOperatorHarness<T, K, U> {
     }
     const node = { kind: 'process', id: 1, input: 0, name: 'under-test', fn } as unknown as LogicalNode & { kind: 'process' };
     this.operator = new KeyedOperator(node, () => this.currentKey, fn as KeyedProcessFunction<unknown, unknown, unknown>, this.store, 128, { partition: 0, offset: 0 }, {
-      emit: (value, timestampMs) => void this.emitted.push({ key: this.currentKeyOf(), value: value as U, timestampMs }),
+      emit: (value, timestampMs, createdMs) => {
+        this.emitted.push({ key: this.currentKeyOf(), value: value as U, timestampMs, createdMs, arrivedMs: this.timerArrivedMs });
+        this.timerArrivedMs = NaN;
+      },
+      atTimerEmit: (arrivedMs) => void (this.timerArrivedMs = arrivedMs),
       output: (tag, value) => {
         if (!this.side.has(tag)) this.side.set(tag, []);
         this.side.get(tag)!.push(value);
@@ -59,9 +69,9 @@ export class KeyedOperatorHarness<T, K, U> {
     return this.watermark;
   }
 
-  element(key: K, value: T, timestampMs = NaN): void {
+  element(key: K, value: T, timestampMs = NaN, createdMs = NaN): void {
     this.currentKey = key;
-    this.operator.processElement(value, timestampMs, NaN);
+    this.operator.processElement(value, timestampMs, createdMs);
   }
 
   /** Moves the watermark and fires every event-time timer at or before it, in timestamp order. */

@@ -94,8 +94,21 @@ export interface KeyedContext<K, U> extends KeyedStateAccess {
   readonly key: K;
   /** Event time of the record (epoch ms), NaN when it has none; in onTimer, the timer's time. */
   readonly timestampMs: number;
-  /** Sends a record downstream, with the input's timestamp unless one is given. */
-  emit(value: U, timestampMs?: number): void;
+  /**
+   * Creation time of the record being processed (epoch ms), NaN in onTimer. It is for latency
+   * measurement only: the harness times a record's end-to-end latency from it.
+   */
+  readonly createdMs: number;
+  /**
+   * Sends a record downstream, with the input's timestamp unless one is given. `createdMs` and
+   * `arrivedMs` are for latency measurement only. `createdMs` is the creation time the harness
+   * measures the record from: by default the input record's, and none from onTimer, so a record
+   * emitted from a timer is measured only if it is given one (a window result: its newest
+   * element's). `arrivedMs`, from onTimer, is when the record that `createdMs` came from reached
+   * this operator (processing time): the harness then counts the wait until the timer as its own
+   * stage.
+   */
+  emit(value: U, timestampMs?: number, createdMs?: number, arrivedMs?: number): void;
   /** Sends a record to the side output `tag` (`stream.sideOutput(tag)`). */
   output<X>(tag: string, value: X): void;
   readonly timerService: TimerService;

@@ -8,12 +8,15 @@ import { nowMs } from '../util/clock.ts';
  *                 the generator is open-loop, so creation is the *scheduled* time — coordinated
  *                 omission corrected by construction, not by back-filling);
  *   rings         written into an exchange ring → read from it (per hop);
- *   operators     entered a chain segment (source read or ring read) → left it (ring write or sink);
+ *   windows       a record emitted from a timer (a window result): its newest input's arrival at
+ *                 the operator → the firing;
+ *   operators     entered a chain segment (source read, ring read or timer firing) → left it (ring
+ *                 write or sink);
  *   until-visible reached the sink → the sink's flush (micro-batch: the epoch end) made it visible;
  * and end-to-end = creation → visible. Records created before `measureFromMs` (the warm-up) are
  * not recorded.
  */
-export const latencyStages = ['source', 'rings', 'operators', 'until-visible'] as const;
+export const latencyStages = ['source', 'rings', 'windows', 'operators', 'until-visible'] as const;
 export type LatencyStage = (typeof latencyStages)[number];
 
 /** 1 µs to 1 hour, 3 significant digits: the whole range a record can see, at 0.1 % resolution. */
@@ -52,6 +55,16 @@ export class LatencyRecorder {
     const now = nowMs();
     this.enterSegment(now, createdMs);
     if (createdMs >= this.measureFromMs) record(this.stages.source, now - createdMs);
+  }
+
+  /**
+   * A timer emits a record created at `createdMs` whose newest input arrived at `arrivedMs`: the
+   * record's segment starts at the firing, not where the record that fired the timer entered.
+   */
+  atTimerEmit(arrivedMs: number, createdMs: number): void {
+    const now = nowMs();
+    this.enterSegment(now, createdMs);
+    if (createdMs >= this.measureFromMs && Number.isFinite(arrivedMs)) record(this.stages.windows, now - arrivedMs);
   }
 
   /** A record leaves its segment into a ring; returns the time to stamp into the frame. */

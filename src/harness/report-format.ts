@@ -3,6 +3,8 @@ import type { BenchReport, BenchRun, LatencySummary } from './report-types.ts';
 /** Number formatting shared by the Markdown and HTML reports. */
 export const fmtMs = (ms: number): string => (ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms >= 1 ? ms.toFixed(2) : ms.toFixed(3));
 export const fmtRate = (n: number): string => Math.round(n).toLocaleString('en');
+/** A latency figure, or '—' when nothing was measured (a job without windows has an empty 'windows' stage). */
+export const fmtLatencyMs = (s: LatencySummary, figureMs: number): string => (s.count > 0 ? fmtMs(figureMs) : '—');
 
 export const latencyColumns: Array<[string, (s: LatencySummary) => number]> = [
   ['p50', (s) => s.p50Ms],
@@ -18,7 +20,7 @@ export type Table = string[][];
 export function runsTable(runs: BenchRun[]): Table {
   const rows: Table = [['offered /s', 'achieved /s', 'kept up', ...latencyColumns.map(([n]) => `${n} ms`)]];
   for (const r of runs) {
-    rows.push([fmtRate(r.offeredRatePerSec), fmtRate(r.achievedRatePerSec), r.keptUp ? 'yes' : 'no', ...latencyColumns.map(([, f]) => fmtMs(f(r.latency.endToEnd)))]);
+    rows.push([fmtRate(r.offeredRatePerSec), fmtRate(r.achievedRatePerSec), r.keptUp ? 'yes' : 'no', ...latencyColumns.map(([, f]) => fmtLatencyMs(r.latency.endToEnd, f(r.latency.endToEnd)))]);
   }
   return rows;
 }
@@ -36,7 +38,7 @@ export function stagesTable(report: BenchReport, rate: number): Table {
   for (const stage of [...stages, 'end-to-end']) {
     rows.push([stage, ...runs.flatMap((r) => {
       const s = stage === 'end-to-end' ? r.latency.endToEnd : r.latency.stages[stage];
-      return [fmtMs(s.p50Ms), fmtMs(s.p99Ms)];
+      return [fmtLatencyMs(s, s.p50Ms), fmtLatencyMs(s, s.p99Ms)];
     })]);
   }
   return rows;

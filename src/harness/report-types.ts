@@ -38,8 +38,10 @@ export interface BenchRun {
     /**
      * Where the time went, each from the record's point of view (they add up to about endToEnd):
      * 'source' — scheduled → read by the source (backlog at the source: coordinated omission shows here);
-     * 'rings' — waiting in exchange rings; 'operators' — in operator code; 'until-visible' — at the
-     * sink until its output is flushed/committed (micro-batch: until the epoch ends).
+     * 'rings' — waiting in exchange rings; 'windows' — a window result's newest element waiting in
+     * its window until the firing (count 0 for jobs without windows); 'operators' — in operator
+     * code; 'until-visible' — at the sink until its output is flushed/committed (micro-batch: until
+     * the epoch ends). Reports written before 'windows' existed lack it.
      */
     stages: Record<string, LatencySummary>;
   };

@@ -218,6 +218,7 @@ export function compileChain(plan: Plan, position: RecordPosition, hooks: ChainH
           emit: next,
           countOut: () => c.recordsOut++,
           nowMs: hooks.nowMs,
+          atTimerEmit: hooks.latency === undefined ? undefined : (arrivedMs, cr) => hooks.latency!.atTimerEmit(arrivedMs, cr),
           output(tag, value, ts, cr) {
             let deliver = sideOutputs.get(tag);
             if (deliver === undefined) {

@@ -16,6 +16,11 @@ export interface KeyedOperatorHooks {
   nowMs(): number;
   /** Counts a record out (metrics). */
   countOut(): void;
+  /**
+   * Latency measurement (present under the harness): onTimer emitted a record created at
+   * `createdMs` (NaN: none) whose newest input reached the operator at `arrivedMs` (NaN: unknown).
+   */
+  atTimerEmit?(arrivedMs: number, createdMs: number): void;
 }
 
 /**
@@ -24,8 +29,9 @@ export interface KeyedOperatorHooks {
  * event-time timers when the watermark passes them and processing-time timers when the clock does.
  *
  * The context object is one mutable object reused for every call (no allocation per record).
- * Records emitted from onTimer carry the timer's time as event time and no creation time (they
- * were not caused by one input record, so they have no end-to-end latency of their own).
+ * Records emitted from onTimer carry the timer's time as event time and no creation time unless
+ * the function gives one (they were not caused by one input record; a window result is measured
+ * from its newest element, which the window operator passes).
  */
 export class KeyedOperator {
   private readonly state: KeyedState;
@@ -33,8 +39,9 @@ export class KeyedOperator {
   private readonly store: StateStore;
   private watermarkMs = Number.NEGATIVE_INFINITY;
   private keyGroup = 0;
-  private createdMs = NaN;
-  private readonly ctx: OnTimerContext<unknown, unknown> & { key: unknown; timestampMs: number; timeDomain: TimeDomain };
+  /** onTimer is running: what it emits starts a new latency segment. */
+  private firing = false;
+  private readonly ctx: OnTimerContext<unknown, unknown> & { key: unknown; timestampMs: number; createdMs: number; timeDomain: TimeDomain };
 
   constructor(
     private readonly node: LogicalNode & { kind: 'process' },
@@ -55,13 +62,16 @@ export class KeyedOperator {
     this.ctx = {
       key: undefined,
       timestampMs: NaN,
+      createdMs: NaN,
       timeDomain: 'event-time',
-      emit(value, timestampMs) {
+      emit(value, timestampMs, createdMs, arrivedMs) {
         hooks.countOut();
-        hooks.emit(value, timestampMs === undefined ? self.ctx.timestampMs : timestampMs, self.createdMs);
+        const created = createdMs === undefined ? self.ctx.createdMs : createdMs;
+        if (self.firing && hooks.atTimerEmit !== undefined) hooks.atTimerEmit(arrivedMs === undefined ? NaN : arrivedMs, created);
+        hooks.emit(value, timestampMs === undefined ? self.ctx.timestampMs : timestampMs, created);
       },
       output(tag, value) {
-        hooks.output(tag, value, self.ctx.timestampMs, self.createdMs);
+        hooks.output(tag, value, self.ctx.timestampMs, self.ctx.createdMs);
       },
       valueState: (name, options) => state.valueState(name, options),
       listState: (name, options) => state.listState(name, options),
@@ -92,7 +102,7 @@ export class KeyedOperator {
       const key = this.keyOf(value);
       this.setKey(key);
       this.ctx.timestampMs = timestampMs;
-      this.createdMs = createdMs;
+      this.ctx.createdMs = createdMs;
       this.fn.processElement(value, this.ctx);
     } catch (e) {
       throw this.fail(e);
@@ -148,9 +158,12 @@ export class KeyedOperator {
         ctx.key = key;
         ctx.timestampMs = timestampMs;
         ctx.timeDomain = domain;
-        this.createdMs = NaN;
+        ctx.createdMs = NaN;
+        this.firing = true;
         onTimer.call(this.fn, timestampMs, ctx);
+        this.firing = false;
       } catch (e) {
+        this.firing = false;
         if (e instanceof WeirError) throw e;
         throw timerFunctionError(e, this.node.name, timestampMs, domain, key);
       }

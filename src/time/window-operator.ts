@@ -55,6 +55,13 @@ export interface WindowSlot {
   triggerState?: Record<string, unknown>;
   /** The cleanup timer is registered. */
   cleanup?: boolean;
+  /**
+   * For latency measurement: the newest creation time of the window's records (absent when none
+   * had one), and when that record reached the operator (processing time). A result is measured
+   * from its newest record, as is standard for windowed results.
+   */
+  newestCreatedMs?: number;
+  newestArrivedMs?: number;
 }
 
 export const windowsState = 'windows';
@@ -83,6 +90,10 @@ class WindowOperator<T, K, W extends Window, C, R, OUT> implements KeyedProcessF
   private readonly newStateId: () => string;
   private readonly onMerge: (merged: W, mergedWindows: W[], stateId: string, mergedStateIds: string[]) => void;
   private mergePool: Array<WindowSlot | undefined> = [];
+  // The clock reading for the last creation time seen: records of one source batch share their
+  // creation time and arrive together, so the clock is read once per batch, not once per record.
+  private arrivalCreatedMs = Number.NaN;
+  private arrivalMs = Number.NaN;
   private mergeWatermarkMs = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly spec: WindowOperatorSpec<T, K, W, C, R, OUT>) {
@@ -218,6 +229,12 @@ class WindowOperator<T, K, W extends Window, C, R, OUT> implements KeyedProcessF
   private addToWindow(window: W, value: T, timestampMs: number, slot: WindowSlot): void {
     slot.contents = this.contents.add(slot.count > 0 ? (slot.contents as C) : undefined, value);
     slot.count++;
+    // False for NaN (no creation time): only records that have one count.
+    const createdMs = this.keyed.createdMs;
+    if (createdMs > (slot.newestCreatedMs ?? Number.NEGATIVE_INFINITY)) {
+      slot.newestCreatedMs = createdMs;
+      slot.newestArrivedMs = this.arrivalOf(createdMs);
+    }
     const result = this.trigger.onElement(value, timestampMs, window, this.triggerContext.bind(this.keyed, slot));
     if (isFire(result)) this.emitWindow(window, slot);
     if (isPurge(result)) purge(slot);
@@ -249,6 +266,10 @@ class WindowOperator<T, K, W extends Window, C, R, OUT> implements KeyedProcessF
       if (slot.count > 0) {
         target.contents = target.count > 0 ? this.contents.merge(target.contents as C, slot.contents as C) : slot.contents;
         target.count += slot.count;
+        if (slot.newestCreatedMs !== undefined && !(slot.newestCreatedMs <= target.newestCreatedMs!)) {
+          target.newestCreatedMs = slot.newestCreatedMs;
+          target.newestArrivedMs = slot.newestArrivedMs;
+        }
       }
       pool[Number(id)] = undefined;
     }
@@ -276,8 +297,20 @@ class WindowOperator<T, K, W extends Window, C, R, OUT> implements KeyedProcessF
       currentProcessingTime: () => ctx.timerService.currentProcessingTime(),
       output: (tag, value) => ctx.output(tag, value),
     };
-    const out = { collect: (result: OUT) => ctx.emit(result, emitAtMs) };
+    // Measured from the newest record in the window (NaN: none had a creation time).
+    const createdMs = slot.newestCreatedMs ?? Number.NaN;
+    const arrivedMs = slot.newestArrivedMs ?? Number.NaN;
+    const out = { collect: (result: OUT) => ctx.emit(result, emitAtMs, createdMs, arrivedMs) };
     this.spec.windowFunction.process(ctx.key, context, this.contents.elements(slot.contents as C), out);
+  }
+
+  /** When the records created at `createdMs` reached the operator (the first of them, to within a batch). */
+  private arrivalOf(createdMs: number): number {
+    if (createdMs !== this.arrivalCreatedMs) {
+      this.arrivalCreatedMs = createdMs;
+      this.arrivalMs = this.keyed.timerService.currentProcessingTime();
+    }
+    return this.arrivalMs;
   }
 
   /** Event time: the window's end plus the allowed lateness. Processing time: its end. */
@@ -317,6 +350,8 @@ function findSlot(slots: WindowSlot[], window: Window): WindowSlot | undefined {
 function purge(slot: WindowSlot): void {
   slot.count = 0;
   delete slot.contents;
+  delete slot.newestCreatedMs;
+  delete slot.newestArrivedMs;
 }
 
 /** The trigger's view of one window: its timers and state live in the window's slot. */

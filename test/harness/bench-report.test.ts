@@ -27,7 +27,7 @@ describe('bench report', () => {
     for (const run of report.runs) {
       expect(run.records).toBeGreaterThan(0);
       expect(run.latency.endToEnd.count).toBe(run.records);
-      expect(Object.keys(run.latency.stages).sort()).toEqual(['operators', 'rings', 'source', 'until-visible']);
+      expect(Object.keys(run.latency.stages).sort()).toEqual(['operators', 'rings', 'source', 'until-visible', 'windows']);
       expect(run.throughputOverTime.length).toBeGreaterThan(0);
       expect(run.outputChecksum).toMatch(/^[0-9a-f]{16}-\d+$/);
     }
@@ -49,6 +49,9 @@ describe('bench report', () => {
     expect(md).toContain('| 20,000 |');
     expect(md).toContain('Where the time goes at 20,000 events/s');
     expect(md).toContain('until-visible');
+    // clicks has no windows: the stage is there, empty, and shown as such.
+    expect(report.runs.every((r) => r.latency.stages.windows.count === 0)).toBe(true);
+    expect(md).toContain('| windows | — | — | — | — |');
     expect(md).toContain(report.runs[0].outputChecksum);
   });
 

@@ -213,6 +213,35 @@ for (const backend of ['heap', 'lmdb'] as HarnessBackend[]) {
       expect(rt.sideOutput(LATE_RECORDS_TAG)).toEqual([{ key: 1, ts: 50, value: 3 }]);
     });
 
+    it('a result carries its newest record\'s creation time and arrival, kept through a session merge', () => {
+      const rt = new KeyedOperatorHarness(aggregateOperator(EventTimeSessionWindows.withGap(20)), { backend });
+      const at = (processingTimeMs: number, key: number, ts: number, createdMs: number) => {
+        rt.processingTimeMs = processingTimeMs;
+        rt.element(key, { key, ts, value: 1 }, ts, createdMs);
+      };
+      at(5, 1, 100, 1_000); // [100, 120)
+      at(7, 1, 130, 3_000); // [130, 150): the newest creation time
+      at(9, 1, 115, 2_000); // [115, 135) bridges both: one session [100, 150)
+      at(11, 1, 120, NaN); // no creation time: does not count
+      at(13, 2, 100, NaN); // a key whose records have none
+      rt.end();
+      const byKey = new Map(rt.emitted.map((e) => [e.key, e]));
+      expect(byKey.get(1)!.value).toMatchObject({ start: 100, end: 150, count: 4 });
+      expect(byKey.get(1)!.createdMs).toBe(3_000);
+      expect(byKey.get(1)!.arrivedMs).toBe(7);
+      expect(byKey.get(2)!.createdMs).toBeNaN();
+      expect(byKey.get(2)!.arrivedMs).toBeNaN();
+    });
+
+    it('a purged window forgets its newest creation time', () => {
+      const rt = new KeyedOperatorHarness(aggregateOperator(TumblingEventTimeWindows.of(1000), { trigger: PurgingTrigger.of(CountTrigger.of(2)) }), { backend });
+      rt.element(1, { key: 1, ts: 1, value: 1 }, 1, 2_000);
+      rt.element(1, { key: 1, ts: 2, value: 1 }, 2, 1_000); // fires from the record: measured from 2 000
+      rt.element(1, { key: 1, ts: 3, value: 1 }, 3, 500);
+      rt.element(1, { key: 1, ts: 4, value: 1 }, 4, 600);
+      expect(rt.emitted.map((e) => e.createdMs)).toEqual([2_000, 600]);
+    });
+
     it('global windows with a purging count trigger: one result per n records of a key', () => {
       const assigner = GlobalWindows.create<Timed>() as unknown as WindowAssigner<Timed, Window>;
       const rt = new KeyedOperatorHarness(aggregateOperator(assigner, { trigger: PurgingTrigger.of(CountTrigger.of(4)) }), { backend });
