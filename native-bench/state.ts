@@ -10,6 +10,7 @@ import { HeapStore } from '../src/state/heap-store.ts';
 import { KeyedState } from '../src/state/keyed-state.ts';
 import { LmdbStore } from '../src/state/lmdb-store.ts';
 import type { StateStore } from '../src/state/store.ts';
+import { seededRandom } from '../src/util/random.ts';
 
 export interface StateOpFigure {
   backend: string;
@@ -92,17 +93,6 @@ const primitives: Array<[string, (state: KeyedState) => Operation]> = [
   ],
 ];
 
-/** A small deterministic PRNG (mulberry32). */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Keys with a hot-key skew: key ⌊keys · r³⌋, so the lowest 1 % of the keys get ~20 % of the operations. */
 function skewedKeys(keys: number, ops: number, seed: number): Int32Array {

@@ -18,7 +18,8 @@ import { FrameKind as GeneratedFrameKind } from '../../src/channel/generated/fra
 import { RecordMeta } from '../../src/channel/generated/record-meta.ts';
 import { FrameKind } from '../../src/channel/layout.ts';
 import { RingReader, RingWriter } from '../../src/channel/ring.ts';
-import { prng, sharedRing } from './helpers.ts';
+import { seededRandom } from '../../src/util/random.ts';
+import { sharedRing } from './helpers.ts';
 
 function ring(capacityBytes = 4096) {
   const { sab, ringOffset, bells } = sharedRing(2, capacityBytes);
@@ -103,7 +104,7 @@ describe('Data frames', () => {
 
   it('random-size JSON records through a small ring (encode retries across the end)', () => {
     const { w, r } = ring(4096);
-    const rnd = prng(7);
+    const rnd = seededRandom(7);
     let sent = 0;
     let received = 0;
     const lengths: number[] = [];

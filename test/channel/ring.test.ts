@@ -3,7 +3,8 @@ import { WeirError } from '../../src/errors.ts';
 import { limits } from '../../src/limits.ts';
 import { FrameKind, frameBytes, kHeadField, kRingHeaderBytes, kTailField } from '../../src/channel/layout.ts';
 import { initRing, maxPayloadBytesFor, ringByteLength, ringUsedBytes, RingReader, RingWriter } from '../../src/channel/ring.ts';
-import { prng, sharedRing } from './helpers.ts';
+import { seededRandom } from '../../src/util/random.ts';
+import { sharedRing } from './helpers.ts';
 
 const W = 0; // writer's doorbell id
 const R = 1; // reader's doorbell id
@@ -198,7 +199,7 @@ describe('RingWriter / RingReader (one thread)', () => {
   it('random frame sizes crossing the end many times keep their contents (checksum)', () => {
     const cap = 4096;
     const { w, r } = ring(cap);
-    const rnd = prng(42);
+    const rnd = seededRandom(42);
     let written = 0;
     let read = 0;
     let sumIn = 0;

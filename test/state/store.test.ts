@@ -4,7 +4,8 @@ import { WeirError } from '../../src/errors.ts';
 import { describeLmdbError, LmdbStore } from '../../src/state/lmdb-store.ts';
 import type { StateEntry, StateStore } from '../../src/state/store.ts';
 import { tempDir } from '../helpers.ts';
-import { backends, closeAll, seededRandom } from './backends.ts';
+import { seededRandom } from '../../src/util/random.ts';
+import { backends, closeAll } from './backends.ts';
 
 afterEach(closeAll);
 

@@ -4,7 +4,8 @@ import { WeirError } from '../../src/errors.ts';
 import { limits } from '../../src/limits.ts';
 import { HeapStore } from '../../src/state/heap-store.ts';
 import { Timers } from '../../src/state/timers.ts';
-import { backends, closeAll, seededRandom } from './backends.ts';
+import { seededRandom } from '../../src/util/random.ts';
+import { backends, closeAll } from './backends.ts';
 
 afterEach(closeAll);
 
