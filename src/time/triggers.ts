@@ -8,6 +8,7 @@
  * count, a flag), dropped with the window.
  */
 import { WeirError } from '../errors.ts';
+import type { TimerService } from '../api/functions.ts';
 import type { Window } from './windows.ts';
 
 export type TriggerResult = 'CONTINUE' | 'FIRE' | 'PURGE' | 'FIRE_AND_PURGE';
@@ -29,14 +30,8 @@ export interface TriggerState<S> {
   clear(): void;
 }
 
-export interface TriggerContext {
-  /** The operator's event-time watermark. */
-  currentWatermark(): number;
-  currentProcessingTime(): number;
-  registerEventTimeTimer(timestampMs: number): void;
-  registerProcessingTimeTimer(timestampMs: number): void;
-  deleteEventTimeTimer(timestampMs: number): void;
-  deleteProcessingTimeTimer(timestampMs: number): void;
+/** The operator's timers (for the current key and window) plus a small state per window. */
+export interface TriggerContext extends TimerService {
   /** A value of this trigger for the current window. */
   state<S>(name: string): TriggerState<S>;
 }

@@ -1,5 +1,7 @@
 // The state backends the tests run against, each in its own temporary directory.
 import { join } from 'node:path';
+import { expect } from 'vitest';
+import { WeirError } from '../../src/errors.ts';
 import { HeapStore } from '../../src/state/heap-store.ts';
 import { LmdbStore } from '../../src/state/lmdb-store.ts';
 import type { StateStore } from '../../src/state/store.ts';
@@ -73,3 +75,17 @@ export function closeAll(): void {
   for (const dir of dirs.splice(0)) dir.remove();
 }
 
+/** Runs `fn`, expects a WEIR_STATE error whose message contains every fragment, and returns it. */
+export function expectStateError(fn: () => unknown, ...fragments: string[]): WeirError {
+  let caught: unknown;
+  try {
+    fn();
+  } catch (err) {
+    caught = err;
+  }
+  expect(caught, 'expected a WEIR_STATE error').toBeInstanceOf(WeirError);
+  const err = caught as WeirError;
+  expect(err.code).toBe('WEIR_STATE');
+  for (const f of fragments) expect(err.message).toContain(f);
+  return err;
+}

@@ -5,7 +5,7 @@ import { KeyedState } from '../../src/state/keyed-state.ts';
 import { LmdbStore } from '../../src/state/lmdb-store.ts';
 import type { StateStore } from '../../src/state/store.ts';
 import { tempDir } from '../helpers.ts';
-import { backends, closeAll } from './backends.ts';
+import { backends, closeAll, expectStateError } from './backends.ts';
 
 afterEach(closeAll);
 
@@ -26,19 +26,6 @@ function keyed(store: StateStore, clock = manualClock()) {
   return { state, at, clock };
 }
 
-function expectStateError(fn: () => unknown, ...fragments: string[]): WeirError {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (err) {
-    caught = err;
-  }
-  expect(caught, 'expected a WEIR_STATE error').toBeInstanceOf(WeirError);
-  const err = caught as WeirError;
-  expect(err.code).toBe('WEIR_STATE');
-  for (const f of fragments) expect(err.message).toContain(f);
-  return err;
-}
 
 const averageOf: AggregateFunction<number, { sum: number; count: number }, number> = {
   createAccumulator: () => ({ sum: 0, count: 0 }),

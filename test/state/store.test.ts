@@ -5,7 +5,7 @@ import { describeLmdbError, LmdbStore } from '../../src/state/lmdb-store.ts';
 import type { StateEntry, StateStore } from '../../src/state/store.ts';
 import { tempDir } from '../helpers.ts';
 import { seededRandom } from '../../src/util/random.ts';
-import { backends, closeAll } from './backends.ts';
+import { backends, closeAll, expectStateError } from './backends.ts';
 
 afterEach(closeAll);
 
@@ -19,19 +19,6 @@ function readFresh(path: string, key: unknown[]): unknown {
   return JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: process.cwd(), encoding: 'utf8' }));
 }
 
-function expectStateError(fn: () => unknown, ...fragments: string[]): WeirError {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (err) {
-    caught = err;
-  }
-  expect(caught, 'expected a WEIR_STATE error').toBeInstanceOf(WeirError);
-  const err = caught as WeirError;
-  expect(err.code).toBe('WEIR_STATE');
-  for (const f of fragments) expect(err.message).toContain(f);
-  return err;
-}
 
 describe.each(backends)('state store: $name', (backend) => {
   it('puts, gets and deletes structured values by (state, key group, key, namespace)', () => {
