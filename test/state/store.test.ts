@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { WeirError } from '../../src/errors.ts';
 import { describeLmdbError, LmdbStore } from '../../src/state/lmdb-store.ts';
 import type { StateEntry, StateStore } from '../../src/state/store.ts';
 import { tempDir } from '../helpers.ts';
