@@ -9,15 +9,13 @@ import { compileChain, type CompiledChain, type RecordPosition } from './chain.t
 import { keyGroupOf, keyGroupTable } from './keys.ts';
 import { MetricsLayout, writeWorkerMetrics } from './metrics.ts';
 import { jobCodec, type ResolvedOptions } from './options.ts';
-import { operatorUid, ownedPartitions, planJob, type Plan } from './plan.ts';
+import { ownedPartitions, planJob, type Plan } from './plan.ts';
 import { epochCompletedSlot, kAbort, kEpochRequested, kStop, kWorkersDone, kWorkersReady, SharedViews, throwIfAborted, type SharedBuffers, type SharedLayout } from './shared.ts';
 import type { MessagePort } from 'node:worker_threads';
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { HeapStore } from '../state/heap-store.ts';
-import { openLmdbStore } from '../state/lmdb-store.ts';
 import type { StateStore } from '../state/store.ts';
 import { SourceTime } from './source-time.ts';
+import { sourceOutput } from './source-output.ts';
+import { openWorkerStateStore } from './state-store.ts';
 import { OutputChecksum } from '../harness/checksum.ts';
 import { LatencyRecorder } from '../harness/latency-recorder.ts';
 import { Exchanges } from './exchanges.ts';
@@ -140,7 +138,7 @@ class WorkerRuntime {
       workerOfKey: (key) => this.keyGroupWorker[keyGroupOf(key, keyGroups)],
       sinkWriter: (node) => this.sinks.get(node.id)!,
       deadLetter: (operator, reason, value) => this.deadLetter(operator, this.position.partition, this.position.offset, reason, value),
-      stateStore: () => (this.store ??= this.openStateStore()),
+      stateStore: () => (this.store ??= openWorkerStateStore(this.plan, options, this.me)),
       keyGroups,
       nowMs,
       latency: this.latency,
@@ -160,24 +158,18 @@ class WorkerRuntime {
       for (const [timeSlot, partition] of owned.entries()) {
         const sourceCtx = { partition, parallelism: this.n, workDir: options.workDir, startMs, nowMs };
         const reader = await node.spec.open(partition, sourceCtx);
-        this.sources.push({ node, partition, reader, output: this.sourceOutput(node, partition, time, timeSlot), ended: false, time, timeSlot });
+        const output = sourceOutput({
+          deliver: this.chain.outputOf[node.id],
+          position: this.position,
+          latency: this.latency,
+          time,
+          timeSlot,
+          partition,
+          deadLetter: (raw, reason, offset) => this.deadLetter(node.name, partition, offset, reason, raw),
+        });
+        this.sources.push({ node, partition, reader, output, ended: false, time, timeSlot });
       }
     }
-  }
-
-  /**
-   * This worker's keyed-state store. State starts empty: until recovery from checkpoints exists,
-   * a previous run's files in the same work dir are not state of this run, so they are removed.
-   */
-  private openStateStore(): StateStore {
-    const { options } = this.task;
-    const names = new Map(this.plan.graph.nodes.map((node) => [operatorUid(node), node.name]));
-    // State ids are `${uid}/${name}` (timers: `${uid}/__timers/${domain}`): the uid is before the first '/'.
-    const operatorNameOf = (state: string) => names.get(state.slice(0, state.indexOf('/'))) ?? state;
-    if (options.stateBackend === 'heap') return new HeapStore({ operatorNameOf });
-    const path = join(options.workDir, 'state', `worker-${this.me}`);
-    rmSync(path, { recursive: true, force: true });
-    return openLmdbStore({ path, operatorNameOf });
   }
 
   /** Counts this worker in at the start gate and waits for the coordinator's start time (see coordinator.ts). */
@@ -191,38 +183,6 @@ class WorkerRuntime {
       if (!Number.isNaN(startMs)) return startMs;
       views.doorbells.park(this.me, () => !Number.isNaN(views.startedAtMs()) || views.flag(kAbort) !== 0, limits.parkTimeoutMs);
     }
-  }
-
-  private sourceOutput(node: LogicalNode & { kind: 'source' }, partition: number, time: SourceTime, timeSlot: number): SourceOutput<unknown> {
-    const deliver = this.chain.outputOf[node.id];
-    const position = this.position;
-    const latency = this.latency;
-    const deadLetter = (raw: unknown, reason: string, offset: number) => this.deadLetter(node.name, partition, offset, reason, raw);
-    if (!time.hasStrategy) {
-      return {
-        emit(value, offset, timestampMs, createdMs) {
-          position.partition = partition;
-          position.offset = offset;
-          if (latency !== undefined) latency.atSource(createdMs);
-          deliver(value, timestampMs, createdMs);
-        },
-        deadLetter,
-      };
-    }
-    return {
-      emit(value, offset, sourceTimestampMs, createdMs) {
-        position.partition = partition;
-        position.offset = offset;
-        const timestampMs = time.timestampOf(timeSlot, value, sourceTimestampMs, nowMs(), partition, offset);
-        if (typeof timestampMs === 'string') {
-          deadLetter(value, timestampMs, offset); // no usable event time: never silently dropped
-          return;
-        }
-        if (latency !== undefined) latency.atSource(createdMs);
-        deliver(value, timestampMs, createdMs);
-      },
-      deadLetter,
-    };
   }
 
   /** A record that cannot go on, with the reason: to the dead-letter output, counted. */
