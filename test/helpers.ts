@@ -1,7 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 import { END, type SourceSpec } from '../src/connectors/types.ts';
+import { WeirError } from '../src/errors.ts';
 
 /** Reads every record of a bounded source synchronously, partition by partition (the brute-force side of a test). */
 export async function readAll<T>(spec: SourceSpec<T>): Promise<Array<{ partition: number; value: T; offset: number }>> {
@@ -27,3 +29,15 @@ export function tempDir(prefix = 'weir-test-'): { path: string; remove(): void }
 }
 
 export const jobUrl = (name: string) => new URL(`./jobs/${name}.ts`, import.meta.url);
+
+/** Awaits a promise that must reject with a WeirError (of `code`, with a message matching `message`, when given) and returns the error. */
+export async function expectWeirError(promise: Promise<unknown>, code?: string, message?: RegExp): Promise<WeirError> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(WeirError);
+  if (code !== undefined) expect((err as WeirError).code).toBe(code);
+  if (message !== undefined) expect((err as WeirError).message).toMatch(message);
+  return err as WeirError;
+}

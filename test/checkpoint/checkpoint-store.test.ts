@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CheckpointStore, metadataFileName, type CheckpointMetadataDraft } from '../../src/checkpoint/index.ts';
 import { sha256OfFile } from '../../src/checkpoint/durable-fs.ts';
 import { WeirError } from '../../src/errors.ts';
-import { tempDir } from '../helpers.ts';
+import { expectWeirError, tempDir } from '../helpers.ts';
 
 let dir: { path: string; remove(): void };
 beforeEach(() => {
@@ -45,16 +45,6 @@ async function writeCheckpoint(store: CheckpointStore, id: number, opts: { worke
   return store.complete(draft);
 }
 
-async function expectWeirError(promise: Promise<unknown>, code: string, message: RegExp): Promise<WeirError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(WeirError);
-  expect((err as WeirError).code).toBe(code);
-  expect((err as WeirError).message).toMatch(message);
-  return err as WeirError;
-}
 
 describe('CheckpointStore', () => {
   it('completes a checkpoint and finds it again after reopening, with everything it recorded', async () => {

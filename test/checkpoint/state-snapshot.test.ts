@@ -19,7 +19,7 @@ import { workerOfKeyGroup } from '../../src/runtime/keys.ts';
 import { HeapStore } from '../../src/state/heap-store.ts';
 import { LmdbStore } from '../../src/state/lmdb-store.ts';
 import type { StateEntry, StateStore } from '../../src/state/store.ts';
-import { tempDir } from '../helpers.ts';
+import { expectWeirError, tempDir } from '../helpers.ts';
 
 const keyGroups = 128;
 const states = ['sum/count', 'sessions/open', 'sum/__timers/event-time'];
@@ -84,15 +84,6 @@ function dump(store: StateStore, stateIds = states): StateEntry[] {
   return all.sort((a, b) => (a.state + '|' + a.keyGroup + '|' + String(a.key) + '|' + a.namespace < b.state + '|' + b.keyGroup + '|' + String(b.key) + '|' + b.namespace ? -1 : 1));
 }
 
-async function expectWeirError(promise: Promise<unknown>, code: string, message: RegExp): Promise<void> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(WeirError);
-  expect((err as WeirError).code).toBe(code);
-  expect((err as WeirError).message).toMatch(message);
-}
 
 describe('LMDB state snapshots', () => {
   it('round-trips many entries across every key group, including changes still in the write-back cache', async () => {

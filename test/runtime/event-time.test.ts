@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { run } from '../../src/runtime/index.ts';
 import { generatedEvent } from '../../src/connectors/index.ts';
-import { jobUrl, tempDir } from '../helpers.ts';
+import { expectWeirError, jobUrl, tempDir } from '../helpers.ts';
 import { bucketMs, sourceOptions, type Output } from '../jobs/event-buckets.ts';
 import { records as badRecords } from '../jobs/bad-timestamps.ts';
 
@@ -136,14 +136,9 @@ describe('event time on real worker threads', () => {
 
   it('a throwing onTimer fails the job with an error naming the operator, the timer and the key', async () => {
     const handle = await run(jobUrl('keyed-cases'), { parallelism: 2, params: { case: 'timer-throws' } });
-    const err = await handle.done.then(
-      () => undefined,
-      (e: unknown) => e as { code: string; message: string; operator: string; stack: string },
-    );
-    expect(err?.code).toBe('WEIR_USER_FUNCTION');
-    expect(err?.operator).toBe('throws-on-timer');
-    expect(err?.message).toMatch(/^operator "throws-on-timer" threw in onTimer for the event-time timer \d+ of key 3: boom in onTimer$/);
-    expect(err?.stack).toContain('boom in onTimer');
+    const err = await expectWeirError(handle.done, 'WEIR_USER_FUNCTION', /^operator "throws-on-timer" threw in onTimer for the event-time timer \d+ of key 3: boom in onTimer$/);
+    expect(err.operator).toBe('throws-on-timer');
+    expect(err.stack).toContain('boom in onTimer');
   });
 
   it('the results of a sink are under its own name even when an operator already has that name', async () => {
@@ -154,13 +149,8 @@ describe('event time on real worker threads', () => {
 
   it('a throwing timestamp assigner fails the job with an error naming the source, partition and offset', async () => {
     const handle = await run(jobUrl('bad-timestamps'), { parallelism: 1, params: { throwAt: '3' } });
-    const err = await handle.done.then(
-      () => undefined,
-      (e: unknown) => e as { code: string; message: string; operator: string; partition: number; offset: number },
-    );
-    expect(err?.code).toBe('WEIR_USER_FUNCTION');
-    expect(err?.operator).toBe('events (timestamp assigner)');
-    expect([err?.partition, err?.offset]).toEqual([0, 3]);
-    expect(err?.message).toContain('cannot read the time of record 3');
+    const err = await expectWeirError(handle.done, 'WEIR_USER_FUNCTION', /cannot read the time of record 3/);
+    expect(err.operator).toBe('events (timestamp assigner)');
+    expect([err.partition, err.offset]).toEqual([0, 3]);
   });
 });

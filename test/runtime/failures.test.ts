@@ -3,16 +3,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { run } from '../../src/runtime/index.ts';
 import { WeirError } from '../../src/errors.ts';
-import { jobUrl, tempDir } from '../helpers.ts';
+import { expectWeirError, jobUrl, tempDir } from '../helpers.ts';
 
 async function failure(what: string): Promise<WeirError> {
   const handle = await run(jobUrl('failing'), { params: { what }, parallelism: 2 });
-  const err = await handle.done.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(WeirError);
-  return err as WeirError;
+  return expectWeirError(handle.done);
 }
 
 describe('failures', () => {
