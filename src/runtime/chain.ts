@@ -83,9 +83,8 @@ export function compileChain(plan: Plan, position: RecordPosition, hooks: ChainH
     const c = counters[id];
     const next = fanOut(graph.consumersOf(id).map((consumer) => inputOf[consumer.id]));
     // Watermarks go to every reader of the node, side outputs included (they carry event time too).
-    const watermarkNext = fanOutWatermark(
-      graph.nodes.filter((n) => graph.inputsOf(n).includes(id)).flatMap((n) => graph.inputsOf(n).flatMap((input, i) => (input === id ? [watermarkInputsOf[n.id][i]] : []))),
-    );
+    // (One watermark input per input position: a union may read the same stream twice.)
+    const watermarkNext = fanOutWatermark(graph.nodes.flatMap((n) => graph.inputsOf(n).flatMap((input, i) => (input === id ? [watermarkInputsOf[n.id][i]] : []))));
     watermarkOutputOf[id] = watermarkNext;
     watermarkInputsOf[id] = [watermarkNext];
     // A node's output as seen from outside: counted as the node's output.
@@ -100,23 +99,19 @@ export function compileChain(plan: Plan, position: RecordPosition, hooks: ChainH
           throw new Error('a source has no input');
         };
         break;
-      case 'union': {
+      case 'union':
+      case 'sideOutput': {
         inputOf[id] = (v, ts, cr) => {
           c.recordsIn++;
           c.recordsOut++;
           next(v, ts, cr);
         };
-        const combiner = new WatermarkCombiner(node.inputs.length, watermarkNext);
-        watermarkInputsOf[id] = node.inputs.map((_, i) => (wm: number, idle: boolean) => combiner.update(i, wm, idle));
+        if (node.kind === 'union') {
+          const combiner = new WatermarkCombiner(node.inputs.length, watermarkNext);
+          watermarkInputsOf[id] = node.inputs.map((_, i) => (wm: number, idle: boolean) => combiner.update(i, wm, idle));
+        }
         break;
       }
-      case 'sideOutput':
-        inputOf[id] = (v, ts, cr) => {
-          c.recordsIn++;
-          c.recordsOut++;
-          next(v, ts, cr);
-        };
-        break;
       case 'map': {
         const fn = node.fn;
         inputOf[id] = (v, ts, cr) => {
