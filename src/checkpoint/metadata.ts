@@ -13,7 +13,8 @@
 /** Bumped when a field changes meaning or a required field is added; older readers refuse newer files. */
 export const metadataFormatVersion = 1;
 
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+export type { JsonValue } from '../connectors/types.ts';
+import type { JsonValue } from '../connectors/types.ts';
 
 export type CheckpointKind = 'checkpoint' | 'savepoint';
 

@@ -63,7 +63,24 @@ export interface SinkContext {
   parallelism: number;
   workDir: string;
   nowMs(): number;
+  /**
+   * Set when the job resumes from a checkpoint: what every subtask of this sink pre-committed at
+   * that checkpoint. A two-phase-commit sink's open() must first commit the notes it is
+   * responsible for — those with `subtask % parallelism === ctx.subtask` — because the checkpoint
+   * completed even if its commit never happened (the crash may have come in between), and abort
+   * whatever else earlier attempts left pending. Commits must be idempotent.
+   */
+  recovery?: SinkRecovery;
+  /** A stable id of this sink in the job (its operator uid): prefix of transactional ids, file names … */
+  sinkUid: string;
 }
+
+export interface SinkRecovery {
+  checkpointId: number;
+  notes: Array<{ subtask: number; note: JsonValue }>;
+}
+
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
 export interface SinkWriter<T> {
   write(value: T, timestampMs: number, createdMs: number): void;
@@ -72,11 +89,32 @@ export interface SinkWriter<T> {
   close(): void | Promise<void>;
   /** What the sink hands back to the job's caller when the job ends (e.g. collected records). */
   result?(): unknown;
+  /**
+   * Two-phase commit, the first phase (Flink's TwoPhaseCommitSinkFunction.preCommit): the barrier
+   * of checkpoint `checkpointId` reached this subtask. Make everything written since the previous
+   * pre-commit durable but not yet visible, start a new transaction for what follows, and return a
+   * note naming what is pending (a transactional id, file names …). The note is stored in the
+   * checkpoint. Only sinks whose spec says `guarantee: 'exactly-once'` implement it.
+   */
+  preCommit?(checkpointId: number): JsonValue | Promise<JsonValue>;
+  /**
+   * The second phase: checkpoint `checkpointId` is complete; make every transaction pre-committed
+   * up to it visible. Idempotent: after a recovery it may be replayed for the same checkpoint.
+   */
+  commit?(checkpointId: number): void | Promise<void>;
 }
+
+/**
+ * 'at-least-once' (the default): flush() makes output visible, so after a recovery the records
+ * between the last checkpoint and the failure are written again. 'exactly-once': the writer
+ * implements preCommit/commit, and output becomes visible only when a checkpoint completes.
+ */
+export type SinkGuarantee = 'at-least-once' | 'exactly-once';
 
 export interface SinkSpec<T> {
   readonly kind: string;
   /** A stable name; results and metrics are reported under it. */
   readonly name: string;
+  readonly guarantee?: SinkGuarantee;
   open(ctx: SinkContext): SinkWriter<T> | Promise<SinkWriter<T>>;
 }

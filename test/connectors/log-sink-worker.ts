@@ -14,7 +14,7 @@ const { dir, subtask, parallelism, partitions, count, go } = workerData as {
 const flag = new Int32Array(go);
 parentPort!.postMessage('ready');
 while (Atomics.load(flag, 0) === 0) Atomics.wait(flag, 0, 0, 50);
-const writer = await logSink<{ s: number; i: number }>({ dir, partitions }).open({ subtask, parallelism, workDir: dir, nowMs: () => Date.now() });
+const writer = await logSink<{ s: number; i: number }>({ dir, partitions }).open({ subtask, parallelism, workDir: dir, nowMs: () => Date.now(), sinkUid: 'sink' });
 for (let i = 0; i < count; i++) {
   writer.write({ s: subtask, i }, NaN, NaN);
   if (i % 1000 === 999) await writer.flush();

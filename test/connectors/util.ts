@@ -44,7 +44,7 @@ export function sourceContext(partition: number, parallelism: number, over: Part
 }
 
 export function sinkContext(subtask: number, parallelism: number, workDir = tmpdir()): SinkContext {
-  return { subtask, parallelism, workDir, nowMs: () => performance.timeOrigin + performance.now() };
+  return { subtask, parallelism, workDir, nowMs: () => performance.timeOrigin + performance.now(), sinkUid: 'sink' };
 }
 
 /** Polls a synchronous reader until END (fails the test rather than spinning forever). */
