@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'WEIR_JOB_DEFINITION' // the job module is not a valid job
   | 'WEIR_CONFIG' // bad options
   | 'WEIR_STATE' // keyed state could not be read or written (LMDB map full, disk full, a value that cannot be encoded)
+  | 'WEIR_CHECKPOINT' // a checkpoint could not be taken or completed
   | 'WEIR_ABORTED'; // the job was stopped because another part failed
 
 export interface ErrorDetails {

@@ -44,6 +44,10 @@ export const limits = {
   throughputSampleIntervalMs: 1000,
   /** Completed checkpoints kept in `<stateDir>/checkpoints/` (older ones are deleted once a newer one completes; savepoints are never). */
   checkpointsRetainedDefault: 3,
+  /** The shortest checkpoint interval accepted: a checkpoint costs a state snapshot and an fsync of its files. */
+  checkpointIntervalMsMin: 10,
+  /** When a job checkpoints and names no restart strategy (Flink restarts without limit; weir gives up after a few tries). */
+  restartStrategyDefault: { kind: 'fixed-delay', attempts: 3, delayMs: 200 },
 } as const;
 
 export function assert(condition: unknown, message: string): asserts condition {

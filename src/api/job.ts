@@ -31,9 +31,26 @@ export interface JobSettings {
   ringCapacityBytes?: number;
   /** Where keyed state lives: 'lmdb' (default; one LMDB environment per worker, write-back cache in front) or 'heap'. */
   stateBackend?: StateBackendKind;
+  /**
+   * Take a checkpoint this often (ms); 0 or absent: no checkpoints. In micro-batch mode the
+   * checkpoint is taken at the end of the first epoch after the interval.
+   */
+  checkpointIntervalMs?: number;
+  /** What to do when a worker or a user function fails (default: fixed delay, 3 attempts, when checkpointing; else none). */
+  restartStrategy?: RestartStrategy;
 }
 
 export type StateBackendKind = 'lmdb' | 'heap';
+
+/**
+ * Restart strategies (Flink's): after a failure every worker is stopped and the job starts again
+ * from the last completed checkpoint, after a delay, at most `attempts` times; then it fails with
+ * the last error. 'exponential-backoff' doubles the delay (× multiplier) up to maxDelayMs.
+ */
+export type RestartStrategy =
+  | { kind: 'none' }
+  | { kind: 'fixed-delay'; attempts: number; delayMs: number }
+  | { kind: 'exponential-backoff'; attempts: number; initialDelayMs: number; maxDelayMs: number; multiplier?: number };
 
 /** What the job's build function gets: sources, parameters and job-wide settings. */
 export class StreamEnv {

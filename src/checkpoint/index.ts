@@ -28,6 +28,7 @@ export {
   snapshotLmdbEnvironment,
   snapshotLmdbStore,
   snapshotStoreStates,
+  snapshotWorkerStore,
   type RestoreOptions,
   type RestoreResult,
   type SnapshotResult,

@@ -46,6 +46,12 @@ export interface SourceReader<T> {
   idleMs?(): number | undefined;
   /** A JSON-serialisable position from which `open` can resume (for checkpoints). */
   position(): unknown;
+  /**
+   * A checkpoint holding `position` (a value position() returned) is complete: sources whose log
+   * keeps consumer progress (Kafka consumer groups) record it there, so lag tooling sees the
+   * job's progress. The checkpoint stays the source of truth for where to resume.
+   */
+  commitPosition?(position: unknown): void | Promise<void>;
   close(): void | Promise<void>;
 }
 

@@ -4,7 +4,24 @@ import type { LatencySnapshot } from '../harness/latency-recorder.ts';
 import { limits } from '../limits.ts';
 import { nowMs } from '../util/clock.ts';
 import type { ResolvedOptions } from './options.ts';
-import { epochCompletedSlot, kAbort, kEpochRequested, kStop, kWorkersDone, kWorkersReady, SharedViews, type SharedBuffers, type SharedLayout } from './shared.ts';
+import {
+  epochCompletedSlot,
+  kAbort,
+  kCheckpointCompleted,
+  kCheckpointEpoch,
+  kCheckpointNow,
+  kCheckpointPrepared,
+  kCheckpointRequested,
+  kEpochRequested,
+  kFinalCheckpoint,
+  kStop,
+  kWorkersDone,
+  kWorkersDrained,
+  kWorkersReady,
+  SharedViews,
+  type SharedBuffers,
+  type SharedLayout,
+} from './shared.ts';
 
 export interface CoordinatorData {
   buffers: SharedBuffers;
@@ -27,6 +44,10 @@ export interface CoordinatorReport {
  * The coordinator thread. It owns the job's clock-driven decisions, so that no worker has to keep
  * a timer: in micro-batch mode it starts each epoch (Spark's trigger) once the previous one has
  * completed on every worker; if a batch takes longer than the interval, the next starts at once.
+ * With checkpoints it triggers each one (the main thread prepares its directory first and writes
+ * its metadata once every worker has acknowledged it; see checkpointer.ts): in continuous mode by
+ * raising the request the workers' sources answer with barriers, in micro-batch mode by attaching
+ * it to the end of the next epoch. Once every worker has drained it triggers a final one at once.
  * Under the harness it merges the workers' latency histograms and samples sink throughput.
  * It parks on its own doorbell; workers ring it when they complete an epoch or finish.
  */
@@ -48,6 +69,25 @@ function coordinate({ buffers, layout, options, latencyPorts = [], sinkRecordSlo
   const throughput: CoordinatorReport['throughputOverTime'] = [];
   let nextSampleMs = startMs + limits.throughputSampleIntervalMs;
   let lastSinkRecords = 0;
+  const checkpointing = options.checkpointIntervalMs > 0;
+  let nextCheckpointMs = startMs + options.checkpointIntervalMs;
+  /** The prepared checkpoint, when one may be triggered now: none in flight, and it is due. */
+  const dueCheckpoint = (now: number): { id: number; final: boolean } | undefined => {
+    if (!checkpointing || Atomics.load(control, kFinalCheckpoint) !== 0) return undefined;
+    const prepared = Atomics.load(control, kCheckpointPrepared);
+    const requested = Atomics.load(control, kCheckpointRequested);
+    if (prepared <= requested || Atomics.load(control, kCheckpointCompleted) !== requested) return undefined;
+    const final = Atomics.load(control, kWorkersDrained) >= n;
+    if (!final && now < nextCheckpointMs && Atomics.load(control, kCheckpointNow) === 0) return undefined;
+    return { id: prepared, final };
+  };
+  const trigger = (checkpoint: { id: number; final: boolean }, now: number) => {
+    if (checkpoint.final) Atomics.store(control, kFinalCheckpoint, checkpoint.id);
+    Atomics.store(control, kCheckpointNow, 0);
+    // Measured from the trigger, as Flink's interval: a slow checkpoint delays the next one.
+    nextCheckpointMs = now + options.checkpointIntervalMs;
+    views.raise(kCheckpointRequested, checkpoint.id);
+  };
 
   const drainPorts = () => {
     for (const port of latencyPorts) {
@@ -71,12 +111,23 @@ function coordinate({ buffers, layout, options, latencyPorts = [], sinkRecordSlo
       if (now >= nextSampleMs) sample(now);
       waitMs = Math.min(waitMs, nextSampleMs - now);
     }
+    const checkpoint = dueCheckpoint(now);
+    if (checkpoint && (!micro || checkpoint.final)) {
+      trigger(checkpoint, now);
+      continue;
+    }
+    if (checkpointing) waitMs = Math.min(waitMs, Math.max(1, nextCheckpointMs - now));
     if (micro) {
       const requested = Atomics.load(control, kEpochRequested);
       let completed = true;
       for (let w = 0; w < n; w++) if (Atomics.load(control, epochCompletedSlot(w)) < requested) completed = false;
       if (completed && (now >= nextTriggerMs || Atomics.load(control, kStop) !== 0)) {
         nextTriggerMs = Math.max(nextTriggerMs + options.microBatchIntervalMs, now);
+        // A due checkpoint is taken at the end of the epoch about to start: the state then is the batch's result.
+        if (checkpoint) {
+          Atomics.store(control, kCheckpointEpoch, requested + 1);
+          trigger(checkpoint, now);
+        }
         views.raise(kEpochRequested, requested + 1);
         continue;
       }

@@ -10,6 +10,7 @@ import type { Deliver, RecordPosition } from './chain.ts';
 import type { Plan } from './plan.ts';
 import { kAbort, throwIfAborted, type SharedViews } from './shared.ts';
 import type { StreamSignals } from './signals.ts';
+import type { BarrierAlignment } from './barriers.ts';
 import { WatermarkCombiner, type WatermarkDeliver } from './watermarks.ts';
 
 /** Room a control frame needs at most (flatbuffers body of a few scalars, frame header, padding). */
@@ -64,9 +65,13 @@ export class Exchanges {
     this.outDirty = new Uint8Array(plan.exchanges.length);
   }
 
-  connect(deliver: Deliver[], deliverWatermark: WatermarkDeliver[]): void {
+  /** Checkpoint barriers, when the job checkpoints in continuous mode: rings that delivered one are held. */
+  private alignment: BarrierAlignment | undefined;
+
+  connect(deliver: Deliver[], deliverWatermark: WatermarkDeliver[], alignment?: BarrierAlignment): void {
     this.deliver = deliver;
     this.watermarks = deliverWatermark.map((emit) => new WatermarkCombiner(this.n, emit));
+    this.alignment = alignment;
   }
 
   /** Records the watermark status for exchange e; flushWatermarks() sends the newest one. */
@@ -159,9 +164,10 @@ export class Exchanges {
       const deliver = this.deliver[e];
       const codec = this.codecs[e];
       for (let s = 0; s < this.n; s++) {
+        if (this.alignment?.held(e, s)) continue;
         const r = this.in[e][s];
         let frames = 0;
-        for (let p = r.next(); p >= 0; p = frames < limits.sourceBatchRecordsMax ? r.next() : -1) {
+        for (let p = r.next(); p >= 0; p = frames < limits.sourceBatchRecordsMax && !this.alignment?.held(e, s) ? r.next() : -1) {
           frames++;
           if (r.kind === FrameKind.Data) {
             this.position.partition = r.aux;
@@ -189,8 +195,12 @@ export class Exchanges {
           } else if (r.kind === FrameKind.EpochEnd) {
             const frame = readControl(r, p);
             if (frame.kind === FrameKind.EpochEnd) this.signals.receivedEpochEnd(e, s, frame.epoch);
+          } else if (r.kind === FrameKind.Barrier) {
+            // Nothing after a barrier is read from this ring until the worker has snapshotted (barriers.ts).
+            const frame = readControl(r, p);
+            if (frame.kind === FrameKind.Barrier) this.alignment?.received(e, s, Number(frame.checkpointId));
           }
-          // Barriers and latency markers are not produced yet: they arrive with checkpoints.
+          // Latency markers are not produced: the harness measures every record instead.
         }
         if (frames > 0) {
           r.release();
@@ -201,8 +211,11 @@ export class Exchanges {
     return progress;
   }
 
+  /** Is there anything to read in the rings of exchanges ≥ fromExchange that are not held? */
   hasInput(fromExchange: number): boolean {
-    for (let e = fromExchange; e < this.in.length; e++) for (const r of this.in[e]) if (r.hasData()) return true;
+    for (let e = fromExchange; e < this.in.length; e++) {
+      for (let s = 0; s < this.n; s++) if (this.in[e][s].hasData() && !this.alignment?.held(e, s)) return true;
+    }
     return false;
   }
 

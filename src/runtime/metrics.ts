@@ -5,6 +5,7 @@
  *   [nodes × (recordsIn, recordsOut)] [exchanges × parallelism × blockedMs] [misc]
  */
 import type { OperatorCounters } from './chain.ts';
+import type { CheckpointStats } from './checkpointer.ts';
 
 export const kMiscDeadLetters = 0;
 export const kMiscParks = 1;
@@ -105,4 +106,14 @@ export interface JobMetrics {
   sources: SourcePartitionMetrics[];
   deadLetters: number;
   epochsCompleted: number;
+  /** With checkpoints: completed count, the last one's id, duration, alignment and bytes (of the current attempt). */
+  checkpoints?: CheckpointStats;
+  /** Every restart of the job so far, with its cause. */
+  restarts?: RestartRecord[];
+}
+
+export interface RestartRecord {
+  atMs: number;
+  code: string;
+  cause: string;
 }

@@ -1,8 +1,10 @@
 import type { Codec } from '../channel/codec.ts';
 import { jsonCodec } from '../channel/codec.ts';
-import type { ExecutionMode, JobSettings, StateBackendKind } from '../api/job.ts';
+import type { ExecutionMode, JobSettings, RestartStrategy, StateBackendKind } from '../api/job.ts';
 import { WeirError } from '../errors.ts';
+import { resolve as resolvePath } from 'node:path';
 import { limits } from '../limits.ts';
+import { restartStrategyProblem } from './restart.ts';
 
 /** What run() and `weir run` accept; anything left out comes from the job's settings, then defaults. */
 export interface RunOptions extends Omit<JobSettings, 'codec'> {
@@ -15,6 +17,17 @@ export interface RunOptions extends Omit<JobSettings, 'codec'> {
   warmupMs?: number;
   /** Compute an order-insensitive checksum of everything the sinks receive. */
   outputChecksum?: boolean;
+  /** Where checkpoints go (`<stateDir>/checkpoints/`) and are resumed from. Default: the work dir. */
+  stateDir?: string;
+  /**
+   * Where a checkpointing job starts: 'latest' (default: the newest usable checkpoint in the
+   * state dir, else empty — as Spark resumes from its checkpoint location), 'none' (start empty;
+   * existing checkpoints are kept and later ids continue after them), a checkpoint id, a savepoint
+   * name, or the path of a checkpoint or savepoint directory.
+   */
+  restoreFrom?: 'latest' | 'none' | number | string;
+  /** Completed checkpoints to keep (default limits.checkpointsRetainedDefault). */
+  checkpointsRetained?: number;
 }
 
 /** Options after defaults, validated; identical on every thread. */
@@ -32,6 +45,12 @@ export interface ResolvedOptions {
   measureLatency: boolean;
   warmupMs: number;
   outputChecksum: boolean;
+  /** 0: no checkpoints. */
+  checkpointIntervalMs: number;
+  stateDir: string;
+  restoreFrom: 'latest' | 'none' | number | string;
+  checkpointsRetained: number;
+  restartStrategy: RestartStrategy;
 }
 
 export function resolveOptions(
@@ -55,6 +74,11 @@ export function resolveOptions(
     measureLatency: options.measureLatency ?? false,
     warmupMs: options.warmupMs ?? 0,
     outputChecksum: options.outputChecksum ?? false,
+    checkpointIntervalMs: merged.checkpointIntervalMs ?? 0,
+    stateDir: resolvePath(workDir, options.stateDir ?? '.'),
+    restoreFrom: options.restoreFrom ?? 'latest',
+    checkpointsRetained: options.checkpointsRetained ?? limits.checkpointsRetainedDefault,
+    restartStrategy: merged.restartStrategy ?? (merged.checkpointIntervalMs ? limits.restartStrategyDefault : { kind: 'none' }),
   };
   validate(resolved);
   return resolved;
@@ -79,6 +103,12 @@ function validate(o: ResolvedOptions): void {
   }
   if (o.stateBackend !== 'lmdb' && o.stateBackend !== 'heap') fail(`stateBackend must be lmdb or heap, not ${String(o.stateBackend)}`);
   if (!(o.warmupMs >= 0)) fail(`warmupMs must be ≥ 0, not ${o.warmupMs}`);
+  if (!(o.checkpointIntervalMs >= 0) || (o.checkpointIntervalMs > 0 && o.checkpointIntervalMs < limits.checkpointIntervalMsMin)) {
+    fail(`checkpointIntervalMs must be 0 (off) or at least ${limits.checkpointIntervalMsMin}, not ${o.checkpointIntervalMs}`);
+  }
+  if (!Number.isInteger(o.checkpointsRetained) || o.checkpointsRetained < 1) fail(`checkpointsRetained must be an integer ≥ 1, not ${o.checkpointsRetained}`);
+  const problem = restartStrategyProblem(o.restartStrategy);
+  if (problem) fail(`restartStrategy: ${problem}`);
   const cap = o.ringCapacityBytes;
   if (cap < limits.ringCapacityBytesMin || cap > limits.ringCapacityBytesMax || (cap & (cap - 1)) !== 0) {
     fail(`ringCapacityBytes must be a power of two from ${limits.ringCapacityBytesMin} to ${limits.ringCapacityBytesMax}, not ${cap}`);

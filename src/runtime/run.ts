@@ -11,11 +11,17 @@ import { startTsWorker } from '../util/ts-worker.ts';
 import { OutputChecksum } from '../harness/checksum.ts';
 import type { CoordinatorData, CoordinatorReport } from './coordinator.ts';
 import { readMetrics, type MetricsReader } from './metrics-reader.ts';
-import type { JobMetrics } from './metrics.ts';
+import type { JobMetrics, RestartRecord } from './metrics.ts';
 import { MetricsLayout } from './metrics.ts';
 import { resolveOptions, type ResolvedOptions, type RunOptions } from './options.ts';
 import { defaultParallelism, planJob } from './plan.ts';
 import { allocateShared, kAbort, kStop, SharedViews } from './shared.ts';
+import { Checkpointer } from './checkpointer.ts';
+import type { CheckpointStore } from '../checkpoint/checkpoint-store.ts';
+import type { VerifiedCheckpoint } from '../checkpoint/checkpoint-verify.ts';
+import type { RestorePoint } from './restore.ts';
+import { restartDelayMs } from './restart.ts';
+import type { Plan } from './plan.ts';
 import type { WorkerResult, WorkerTask } from './worker.ts';
 
 export interface JobResult {
@@ -33,11 +39,13 @@ export interface JobResult {
 
 export interface JobHandle {
   readonly options: ResolvedOptions;
-  /** Settles when the job completes (bounded sources) or fails. */
+  /** Settles when the job completes (bounded sources) or fails (after the restart strategy gave up). */
   readonly done: Promise<JobResult>;
-  /** Stops reading sources; what was read drains through every operator and sink. */
+  /** Stops reading sources; what was read drains through every operator and sink (with checkpoints: and a final checkpoint commits it). */
   stop(): Promise<JobResult>;
   metrics(): JobMetrics;
+  /** Takes a checkpoint now and keeps a copy as savepoint `name` (until deleted); the job must checkpoint. */
+  savepoint(name: string): Promise<VerifiedCheckpoint>;
 }
 
 const workerEntry = new URL('./worker-entry.mjs', import.meta.url);
@@ -53,6 +61,76 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
   const submittedMs = nowMs();
   const resolved = resolveOptions(definition.settings, options, defaultParallelism(env.graph), workDir);
   const plan = planJob(env.graph, resolved.parallelism);
+  const store = resolved.checkpointIntervalMs > 0 ? await Checkpointer.open(resolved) : undefined;
+  let restore = store ? await initialRestorePoint(store, resolved.restoreFrom) : undefined;
+
+  const restarts: RestartRecord[] = [];
+  let stopping = false;
+  let attempt = startAttempt(jobUrl, resolved, plan, store, restore, submittedMs);
+  const withRecovery = (result: JobResult): JobResult => ({ ...result, metrics: { ...result.metrics, restarts: [...restarts] } });
+  const done = (async () => {
+    for (let restart = 1; ; restart++) {
+      try {
+        return withRecovery(await attempt.done);
+      } catch (err) {
+        const delayMs = stopping || !restartable(err) ? undefined : restartDelayMs(resolved.restartStrategy, restart);
+        if (delayMs === undefined) throw err;
+        restarts.push({ atMs: Date.now(), code: (err as WeirError).code ?? 'WEIR_ABORTED', cause: (err as Error).message });
+        await sleep(delayMs);
+        // From the newest checkpoint this run completed; before the first one, from where it began.
+        if (store && attempt.checkpointer && attempt.checkpointer.stats.completed > 0) restore = (await store.latestValid()).checkpoint ?? restore;
+        attempt = startAttempt(jobUrl, resolved, plan, store, restore, nowMs());
+        if (stopping) attempt.stop();
+      }
+    }
+  })();
+  done.catch(() => {}); // the caller gets the rejection through `done`; never an unhandled one
+
+  return {
+    options: resolved,
+    done,
+    stop() {
+      stopping = true;
+      attempt.stop();
+      return done;
+    },
+    metrics: () => ({ ...readMetrics(attempt.reader), checkpoints: attempt.checkpointer?.stats, restarts: [...restarts] }),
+    savepoint(name: string) {
+      if (!attempt.checkpointer) return Promise.reject(new WeirError('WEIR_CONFIG', 'savepoint: the job does not checkpoint (set checkpointIntervalMs)'));
+      return attempt.checkpointer.savepoint(name);
+    },
+  };
+}
+
+/** Errors a restart cannot cure: the job or its options are wrong. */
+function restartable(err: unknown): boolean {
+  const code = (err as WeirError)?.code;
+  return code !== 'WEIR_CONFIG' && code !== 'WEIR_JOB_DEFINITION';
+}
+
+/** Where a checkpointing run starts (RunOptions.restoreFrom). */
+async function initialRestorePoint(store: CheckpointStore, from: ResolvedOptions['restoreFrom']): Promise<RestorePoint | undefined> {
+  if (from === 'none') return undefined;
+  if (from === 'latest') return (await store.latestValid()).checkpoint;
+  return store.resolve(from);
+}
+
+interface Attempt {
+  done: Promise<JobResult>;
+  reader: MetricsReader;
+  checkpointer: Checkpointer | undefined;
+  stop(): void;
+}
+
+/** One attempt at running the job: fresh shared memory, coordinator and workers; state from `restore`. */
+function startAttempt(
+  jobUrl: string,
+  resolved: ResolvedOptions,
+  plan: Plan,
+  store: CheckpointStore | undefined,
+  restore: RestorePoint | undefined,
+  submittedMs: number,
+): Attempt {
   const metricsLayout = new MetricsLayout(plan.graph.nodes.length, plan.exchanges.length, resolved.parallelism);
   const layout = {
     parallelism: resolved.parallelism,
@@ -69,11 +147,15 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
   };
   const reader: MetricsReader = { plan, views, layout: metricsLayout, startedMs, previous: undefined };
 
-  // Under the harness each worker gets a port to the coordinator for its latency histograms.
-  const channels = resolved.measureLatency ? Array.from({ length: resolved.parallelism }, () => new MessageChannel()) : [];
-  const sinkRecordSlots = plan.sinks.flatMap((sink) => Array.from({ length: resolved.parallelism }, (_, w) => metricsLayout.recordsIn(w, sink.id)));
-  const coordinatorData: CoordinatorData = { buffers, layout, options: resolved, sinkRecordSlots, latencyPorts: channels.map((c) => c.port1) };
-  const coordinator = startTsWorker(coordinatorEntry, { workerData: coordinatorData, transferList: channels.map((c) => c.port1) });
+  // Under the harness each worker gets a port to the coordinator for its latency histograms;
+  // with checkpoints, one to the main thread's checkpointer.
+  const workers = Array.from({ length: resolved.parallelism }, (_, w) => w);
+  const latencyChannels = resolved.measureLatency ? workers.map(() => new MessageChannel()) : [];
+  const checkpointChannels = store ? workers.map(() => new MessageChannel()) : [];
+  const checkpointer = store ? new Checkpointer(store, resolved, views, checkpointChannels.map((c) => c.port1)) : undefined;
+  const sinkRecordSlots = plan.sinks.flatMap((sink) => workers.map((w) => metricsLayout.recordsIn(w, sink.id)));
+  const coordinatorData: CoordinatorData = { buffers, layout, options: resolved, sinkRecordSlots, latencyPorts: latencyChannels.map((c) => c.port1) };
+  const coordinator = startTsWorker(coordinatorEntry, { workerData: coordinatorData, transferList: latencyChannels.map((c) => c.port1) });
   const coordinatorReport = resolved.measureLatency ? nextMessage<CoordinatorReport>(coordinator) : undefined;
   coordinatorReport?.catch(() => {});
   const pool = new Piscina({
@@ -85,28 +167,25 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
     maxQueue: resolved.parallelism,
   });
 
-  const tasks = Array.from({ length: resolved.parallelism }, (_, worker) => {
-    const latencyPort = channels[worker]?.port2;
-    const task: WorkerTask = { worker, jobUrl, options: resolved, buffers, layout, latencyPort };
-    return pool.run(task, { transferList: latencyPort ? [latencyPort] : [] }) as Promise<WorkerResult>;
+  const tasks = workers.map((worker) => {
+    const latencyPort = latencyChannels[worker]?.port2;
+    const checkpointPort = checkpointChannels[worker]?.port2;
+    const task: WorkerTask = { worker, jobUrl, options: resolved, buffers, layout, latencyPort, checkpointPort, restore };
+    return pool.run(task, { transferList: [latencyPort, checkpointPort].filter((p) => p !== undefined) }) as Promise<WorkerResult>;
   });
-  const done = supervise(tasks, views, pool, coordinator, coordinatorReport).then(({ outcomes, report }) => {
-    const results = mergeResults(outcomes.map((o) => o.results));
-    const durationMs = nowMs() - startedMs();
-    const outputChecksum = resolved.outputChecksum ? OutputChecksum.combine(outcomes.map((o) => o.checksum!)) : undefined;
-    return { results, metrics: readMetrics(reader), workDir, durationMs, latency: report, outputChecksum };
-  });
-  done.catch(() => {}); // the caller gets the rejection through `done`; never an unhandled one
-
-  return {
-    options: resolved,
-    done,
-    stop() {
-      views.raise(kStop);
-      return done;
-    },
-    metrics: () => readMetrics(reader),
-  };
+  // The first checkpoint's directory is prepared while the workers start; a failure there fails the run.
+  const checkpointing = checkpointer ? checkpointer.start().then(() => checkpointer.failed) : new Promise<never>(() => {});
+  const done = supervise(tasks, views, pool, coordinator, coordinatorReport, checkpointing)
+    .finally(() => checkpointer?.close())
+    .then(({ outcomes, report }) => {
+      const results = mergeResults(outcomes.map((o) => o.results));
+      const durationMs = nowMs() - startedMs();
+      const outputChecksum = resolved.outputChecksum ? OutputChecksum.combine(outcomes.map((o) => o.checksum!)) : undefined;
+      const metrics = { ...readMetrics(reader), checkpoints: checkpointer?.stats };
+      return { results, metrics, workDir: resolved.workDir, durationMs, latency: report, outputChecksum };
+    });
+  done.catch(() => {});
+  return { done, reader, checkpointer, stop: () => views.raise(kStop) };
 }
 
 /**
@@ -120,8 +199,14 @@ async function supervise(
   pool: Piscina,
   coordinator: Worker,
   coordinatorReport: Promise<CoordinatorReport> | undefined,
+  checkpointing: Promise<never>,
 ): Promise<{ outcomes: WorkerResult[]; report: CoordinatorReport | undefined }> {
   let firstError: PlainError | undefined;
+  // A checkpoint that cannot be taken or completed fails the run like a failing worker.
+  checkpointing.catch((err: unknown) => {
+    if (!firstError || firstError.code === 'WEIR_ABORTED') firstError = toPlainError(err);
+    views.raise(kAbort);
+  });
   const watched = tasks.map((task, worker) =>
     task.catch((err: unknown) => {
       const plain = normaliseWorkerError(err, worker);

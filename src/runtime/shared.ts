@@ -16,7 +16,15 @@ export const kEpochRequested = 2; // micro-batch: the newest epoch the coordinat
 export const kWorkersDone = 3; // how many workers have finished their loop
 export const kWorkersReady = 4; // how many workers have built their chain and wait at the start gate
 export const kStarted = 5; // 1: the coordinator has set the start time; sources may read
-export const kControlFixedSlots = 8;
+// Checkpoints (see checkpointer.ts and worker-checkpoints.ts). Ids grow; 0 means none.
+export const kCheckpointPrepared = 6; // the newest checkpoint whose directory the main thread has made ready
+export const kCheckpointRequested = 7; // the newest checkpoint the coordinator has triggered
+export const kCheckpointCompleted = 8; // the newest checkpoint whose metadata is written: sinks may commit it
+export const kCheckpointEpoch = 9; // micro-batch: the epoch at whose end the requested checkpoint is taken
+export const kWorkersDrained = 10; // how many workers have no more input (sources and exchanges ended)
+export const kFinalCheckpoint = 11; // the checkpoint taken once every worker has drained: after committing it, workers finish
+export const kCheckpointNow = 12; // 1: trigger the prepared checkpoint at once (a savepoint was asked for)
+export const kControlFixedSlots = 16;
 /** Then one slot per worker: the newest epoch that worker has completed (micro-batch). */
 export const epochCompletedSlot = (worker: number) => kControlFixedSlots + worker;
 

@@ -38,6 +38,16 @@ export class StreamSignals {
     this.epochFrom[exchange][sender] = epoch;
   }
 
+  /** Has `sender` ended exchange e (it sends nothing more into it, barriers included)? */
+  ended(exchange: number, sender: number): boolean {
+    return this.endedFrom[exchange][sender];
+  }
+
+  /** Has this worker ended exchange e? */
+  endedByMe(exchange: number): boolean {
+    return this.endSent[exchange];
+  }
+
   allEnded(exchange: number): boolean {
     return this.endedFrom[exchange].every(Boolean);
   }

@@ -1,12 +1,19 @@
 import { join } from 'node:path';
-import type { SinkContext, SinkWriter } from '../connectors/types.ts';
+import type { SinkContext, SinkRecovery, SinkWriter } from '../connectors/types.ts';
 import { fileSink } from '../connectors/sinks.ts';
 import { operatorUid, type Plan } from './plan.ts';
 
 /** Opens every sink of the plan for one worker (subtask). */
-export async function openSinkWriters(plan: Plan, ctx: Omit<SinkContext, 'sinkUid'>): Promise<Map<number, SinkWriter<unknown>>> {
+export async function openSinkWriters(
+  plan: Plan,
+  ctx: Omit<SinkContext, 'sinkUid' | 'recovery'>,
+  recoveryOf: (sinkUid: string) => SinkRecovery | undefined,
+): Promise<Map<number, SinkWriter<unknown>>> {
   const writers = new Map<number, SinkWriter<unknown>>();
-  for (const node of plan.sinks) writers.set(node.id, await node.spec.open({ ...ctx, sinkUid: operatorUid(node) }));
+  for (const node of plan.sinks) {
+    const sinkUid = operatorUid(node);
+    writers.set(node.id, await node.spec.open({ ...ctx, sinkUid, recovery: recoveryOf(sinkUid) }));
+  }
   return writers;
 }
 

@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Codec } from '../channel/codec.ts';
 import { loadJob } from '../api/job.ts';
 import type { LogicalNode } from '../api/graph.ts';
@@ -9,8 +10,8 @@ import { compileChain, type CompiledChain, type RecordPosition } from './chain.t
 import { keyGroupOf, keyGroupTable } from './keys.ts';
 import { MetricsLayout, writeWorkerMetrics } from './metrics.ts';
 import { jobCodec, type ResolvedOptions } from './options.ts';
-import { ownedPartitions, planJob, type Plan } from './plan.ts';
-import { epochCompletedSlot, kAbort, kEpochRequested, kStop, kWorkersDone, kWorkersReady, SharedViews, throwIfAborted, type SharedBuffers, type SharedLayout } from './shared.ts';
+import { operatorUid, ownedPartitions, planJob, type Plan } from './plan.ts';
+import { epochCompletedSlot, kAbort, kCheckpointCompleted, kCheckpointRequested, kEpochRequested, kStop, kWorkersDone, kWorkersDrained, kWorkersReady, SharedViews, throwIfAborted, type SharedBuffers, type SharedLayout } from './shared.ts';
 import type { MessagePort } from 'node:worker_threads';
 import type { StateStore } from '../state/store.ts';
 import { SourceTime } from './source-time.ts';
@@ -22,6 +23,9 @@ import { Exchanges } from './exchanges.ts';
 import { StreamSignals } from './signals.ts';
 import { openDeadLetterWriter, openSinkWriters } from './sinks.ts';
 import { deadLetterRecord } from '../connectors/sinks.ts';
+import { BarrierAlignment } from './barriers.ts';
+import { WorkerCheckpoints } from './worker-checkpoints.ts';
+import { restoredPosition, restoreWorkerState, sinkRecovery, type RestorePoint } from './restore.ts';
 
 export interface WorkerTask {
   worker: number;
@@ -31,6 +35,10 @@ export interface WorkerTask {
   layout: SharedLayout;
   /** With options.measureLatency: where this worker sends its latency snapshots (to the coordinator). */
   latencyPort?: MessagePort;
+  /** With checkpoints: the port to the main thread's checkpointer (checkpointer.ts). */
+  checkpointPort?: MessagePort;
+  /** The checkpoint or savepoint this run resumes from. */
+  restore?: RestorePoint;
 }
 
 export interface WorkerResult {
@@ -106,6 +114,9 @@ class WorkerRuntime {
   private latency: LatencyRecorder | undefined;
   private readonly checksum: OutputChecksum | undefined;
   private readonly keyGroupWorker: Int32Array;
+  /** With checkpoints (options.checkpointIntervalMs > 0). */
+  private checkpoints: WorkerCheckpoints | undefined;
+  private drained = false;
 
   constructor(
     private readonly task: WorkerTask,
@@ -128,9 +139,14 @@ class WorkerRuntime {
   async open(): Promise<void> {
     const { options } = this.task;
     const ctx = { subtask: this.me, parallelism: this.n, workDir: options.workDir, nowMs };
-    this.sinks = await openSinkWriters(this.plan, ctx);
+    this.sinks = await openSinkWriters(this.plan, ctx, (sinkUid) => sinkRecovery(this.task.restore, sinkUid));
     ({ name: this.deadLetterSinkName, writer: this.deadLetters } = await openDeadLetterWriter(this.plan, ctx));
     const keyGroups = options.keyGroups;
+    // State is restored before the chain is built: keyed operators load their timers when created.
+    if (this.task.restore && this.plan.graph.nodes.some((node) => node.kind === 'process')) {
+      this.store = openWorkerStateStore(this.plan, options, this.me);
+      await restoreWorkerState(this.task.restore, this.store, this.me, this.n, keyGroups);
+    }
     this.chain = compileChain(this.plan, this.position, {
       subtask: this.me,
       send: (e, target, v, ts, cr) => this.exchanges.send(e, target, v, ts, cr),
@@ -144,9 +160,12 @@ class WorkerRuntime {
       latency: this.latency,
       checksum: this.checksum,
     });
+    const checkpointing = options.checkpointIntervalMs > 0;
+    const alignment = checkpointing && !this.micro ? new BarrierAlignment(this.plan.exchanges.length, this.n, this.signals) : undefined;
     this.exchanges.connect(
       this.plan.exchanges.map((id) => this.chain.outputOf[id]),
       this.plan.exchanges.map((id) => this.chain.watermarkOutputOf[id]),
+      alignment,
     );
     this.chain.open();
     const startMs = this.awaitStart();
@@ -157,7 +176,7 @@ class WorkerRuntime {
       this.sourceTimes.push(time);
       for (const [timeSlot, partition] of owned.entries()) {
         const sourceCtx = { partition, parallelism: this.n, workDir: options.workDir, startMs, nowMs };
-        const reader = await node.spec.open(partition, sourceCtx);
+        const reader = await node.spec.open(partition, sourceCtx, restoredPosition(this.task.restore, node, partition));
         const output = sourceOutput({
           deliver: this.chain.outputOf[node.id],
           position: this.position,
@@ -169,6 +188,14 @@ class WorkerRuntime {
         });
         this.sources.push({ node, partition, reader, output, ended: false, time, timeSlot });
       }
+    }
+    if (checkpointing) {
+      this.checkpoints = new WorkerCheckpoints(this.me, this.views, this.task.checkpointPort!, {
+        sources: this.sources.map((s) => ({ operatorUid: operatorUid(s.node), partition: s.partition, reader: s.reader })),
+        sinks: [...this.sinks].map(([id, writer]) => ({ sinkUid: operatorUid(this.plan.graph.nodes[id]), writer })),
+        deadLetters: this.deadLetters,
+        store: () => this.store,
+      }, alignment);
     }
   }
 
@@ -195,8 +222,14 @@ class WorkerRuntime {
 
   async loop(): Promise<void> {
     let idleRounds = 0;
-    while (!this.finished()) {
+    while (!this.done()) {
       throwIfAborted(this.views, this.me);
+      if (this.checkpoints?.writing) await nextTurn();
+      if (this.drained) {
+        await this.checkpointWhileDrained();
+        continue;
+      }
+      if (this.checkpoints?.alignment) this.checkpoints.maybeInject();
       let progress = this.exchanges.drain(0);
       progress = (await this.pollSources()) || progress;
       const now = nowMs();
@@ -204,8 +237,13 @@ class WorkerRuntime {
       for (const operator of this.chain.keyed) operator.onProcessingTime(now);
       // End-of-stream and epoch ends go only after every pending watermark (the last one is +∞).
       if (this.exchanges.flushWatermarks()) this.propagateSignals();
+      if (this.checkpoints?.alignment) {
+        this.checkpoints.alignment.propagate(now, (e, frame) => this.exchanges.broadcast(e, frame));
+        progress = (await this.checkpoints.maybeSnapshotAligned()) || progress;
+      }
       this.exchanges.publishAll();
       if (this.micro) await this.maybeCompleteEpoch();
+      await this.checkpoints?.commitCompleted();
       if (now - this.lastMetricsMs >= limits.metricsIntervalMs) {
         for (const operator of this.chain.keyed) operator.cleanupExpired(limits.ttlCleanupEntriesPerStep);
         this.publishMetrics(now);
@@ -235,6 +273,39 @@ class WorkerRuntime {
 
   private finished(): boolean {
     return this.sources.every((s) => s.ended) && this.signals.allExchangesEnded() && (!this.micro || this.epochSourcesDone);
+  }
+
+  /**
+   * Without checkpoints a worker is done once its input is. With them it stays to take part in
+   * checkpoints until the final one — triggered once every worker has drained — is committed, so
+   * the output of bounded input becomes visible exactly once, at that checkpoint.
+   */
+  private done(): boolean {
+    if (!this.finished()) return false;
+    if (!this.checkpoints) return true;
+    if (!this.drained) {
+      this.drained = true;
+      // It takes part in no further epoch (its end-of-stream counts for every later one).
+      Atomics.store(this.views.control, epochCompletedSlot(this.me), 0x7fffffff);
+      Atomics.add(this.views.control, kWorkersDrained, 1);
+      this.views.doorbells.ring(this.views.coordinatorId);
+    }
+    return this.checkpoints.finalCommitted();
+  }
+
+  private async checkpointWhileDrained(): Promise<void> {
+    await this.flushSinksIfDirty();
+    await this.checkpoints!.whileDrained();
+    await this.checkpoints!.commitCompleted();
+    if (this.checkpoints!.finalCommitted()) return;
+    const control = this.views.control;
+    const requested = Atomics.load(control, kCheckpointRequested);
+    const completed = Atomics.load(control, kCheckpointCompleted);
+    this.views.doorbells.park(
+      this.me,
+      () => Atomics.load(control, kCheckpointRequested) !== requested || Atomics.load(control, kCheckpointCompleted) !== completed || Atomics.load(control, kAbort) !== 0,
+      this.checkpoints!.writing ? 1 : limits.parkTimeoutMs,
+    );
   }
 
   async finish(): Promise<WorkerResult> {
@@ -282,6 +353,7 @@ class WorkerRuntime {
   // ---------------------------------------------------------------- sources
 
   private sourceBudget(): number {
+    if (this.checkpoints?.alignment?.sourcesPaused) return 0; // between a checkpoint's injection and its snapshot
     if (!this.micro) return limits.sourceBatchRecordsMax;
     if (this.epochSourcesDone) return 0;
     return Math.min(limits.sourceBatchRecordsMax, this.task.options.microBatchRecordsMax - this.epochRecords);
@@ -359,6 +431,7 @@ class WorkerRuntime {
     const slot = epochCompletedSlot(this.me);
     if (this.epoch === 0 || Atomics.load(this.views.control, slot) >= this.epoch || !this.epochComplete()) return;
     // Epoch end: the batch's state is made durable and its output visible, then the coordinator may start the next.
+    await this.checkpoints?.atEpochEnd(this.epoch);
     this.store?.flush();
     await this.flushSinks(nowMs());
     Atomics.store(this.views.control, slot, this.epoch);
@@ -381,14 +454,23 @@ class WorkerRuntime {
   // ---------------------------------------------------------------- waiting, sinks, metrics
 
   private park(timeoutMs: number): void {
+    if (this.checkpoints?.writing) timeoutMs = Math.min(timeoutMs, 1);
     if (timeoutMs <= 0) return;
     const control = this.views.control;
     const stop = Atomics.load(control, kStop);
     const epoch = Atomics.load(control, kEpochRequested);
+    const checkpoint = Atomics.load(control, kCheckpointRequested);
+    const completed = Atomics.load(control, kCheckpointCompleted);
     this.parks++;
     this.views.doorbells.park(
       this.me,
-      () => this.exchanges.hasInput(0) || Atomics.load(control, kStop) !== stop || Atomics.load(control, kEpochRequested) !== epoch || Atomics.load(control, kAbort) !== 0,
+      () =>
+        this.exchanges.hasInput(0) ||
+        Atomics.load(control, kStop) !== stop ||
+        Atomics.load(control, kEpochRequested) !== epoch ||
+        Atomics.load(control, kCheckpointRequested) !== checkpoint ||
+        Atomics.load(control, kCheckpointCompleted) !== completed ||
+        Atomics.load(control, kAbort) !== 0,
       timeoutMs,
     );
   }
@@ -401,6 +483,10 @@ class WorkerRuntime {
 
   private sinksDirty(): boolean {
     return this.sinkRecords() !== this.sinkRecordsFlushed;
+  }
+
+  private async flushSinksIfDirty(): Promise<void> {
+    if (this.sinksDirty()) await this.flushSinks(nowMs());
   }
 
   private async flushSinks(now: number): Promise<void> {

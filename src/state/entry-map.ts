@@ -19,6 +19,11 @@ export class EntryMap<V> {
   private readonly byState = new Map<string, Map<number, KeyGroupEntries<V>>>();
   private count = 0;
 
+  /** The states that have held an entry. */
+  states(): IterableIterator<string> {
+    return this.byState.keys();
+  }
+
   get size(): number {
     return this.count;
   }

@@ -45,6 +45,12 @@ export class HeapStore implements StateStore {
     }
   }
 
+  /** Every state id that has held an entry (a snapshot of this backend needs them: see state-snapshot.ts). */
+  stateIds(): string[] {
+    this.flush(); // timers put their state at flush
+    return [...this.entryMap.states()];
+  }
+
   flush(): void {
     for (const beforeFlush of this.flushListeners) beforeFlush();
   }

@@ -1,0 +1,171 @@
+import { copyFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { MessagePort } from 'node:worker_threads';
+import { CheckpointStore } from '../checkpoint/checkpoint-store.ts';
+import type { CheckpointMetadataDraft, SinkNote, SourcePosition, StateFileRef } from '../checkpoint/metadata.ts';
+import type { VerifiedCheckpoint } from '../checkpoint/checkpoint-verify.ts';
+import { fromPlainError, WeirError } from '../errors.ts';
+import { nowMs } from '../util/clock.ts';
+import type { ResolvedOptions } from './options.ts';
+import { kCheckpointCompleted, kCheckpointNow, kCheckpointPrepared, kFinalCheckpoint, type SharedViews } from './shared.ts';
+import type { CheckpointAck, CheckpointDeclined, CheckpointPrepared } from './worker-checkpoints.ts';
+
+/** Checkpoint figures for the job's metrics. */
+export interface CheckpointStats {
+  completed: number;
+  lastCompletedId: number;
+  /** From the trigger's preparation to the metadata being durable. */
+  lastDurationMs: number;
+  /** The longest barrier alignment (continuous mode) among the workers. */
+  lastAlignmentMs: number;
+  /** Bytes of state files the last checkpoint wrote. */
+  lastBytes: number;
+  totalDurationMs: number;
+}
+
+interface InFlight {
+  id: number;
+  dir: string;
+  preparedMs: number;
+  acks: Map<number, CheckpointAck>;
+}
+
+/**
+ * The main thread's half of checkpointing; the coordinator thread decides when (coordinator.ts)
+ * and the workers take their parts (worker-checkpoints.ts). For each checkpoint it:
+ *  1. begins its directory and tells every worker where it is, then marks it prepared — so the
+ *     filesystem work is done before the coordinator triggers it, off the critical path;
+ *  2. collects every worker's acknowledgement (its state file with size and sha256, its sources'
+ *     positions, its sinks' pre-commit notes);
+ *  3. writes the metadata atomically (the commit point, checkpoint-store.ts) and publishes the id
+ *     as completed, on which the workers commit their sinks' transactions.
+ * A worker that declines fails the job with the reason (the restart strategy decides what next).
+ */
+export class Checkpointer {
+  readonly stats: CheckpointStats = { completed: 0, lastCompletedId: 0, lastDurationMs: 0, lastAlignmentMs: 0, lastBytes: 0, totalDurationMs: 0 };
+  private inFlight: InFlight | undefined;
+  private readonly savepoints: Array<{ name: string; resolve(c: VerifiedCheckpoint): void; reject(e: unknown): void }> = [];
+  private failure: ((err: Error) => void) | undefined;
+  private closed = false;
+  /** Settles with the first failure; the supervisor raises the abort flag on it. */
+  readonly failed: Promise<never>;
+
+  constructor(
+    readonly store: CheckpointStore,
+    private readonly options: ResolvedOptions,
+    private readonly views: SharedViews,
+    private readonly ports: MessagePort[],
+  ) {
+    this.failed = new Promise<never>((_, reject) => (this.failure = reject));
+    this.failed.catch(() => {});
+    ports.forEach((port, worker) => port.on('message', (m: CheckpointAck | CheckpointDeclined) => this.onMessage(worker, m)));
+  }
+
+  static open(options: ResolvedOptions): Promise<CheckpointStore> {
+    return CheckpointStore.open(options.stateDir, { retained: options.checkpointsRetained });
+  }
+
+  /** Prepares the first checkpoint of this run. */
+  async start(): Promise<void> {
+    await this.guard(() => this.prepare());
+  }
+
+  /**
+   * Takes a savepoint now: the next checkpoint is triggered at once, and once complete its files
+   * are copied into `savepoint-<name>/`, kept until deleted.
+   */
+  savepoint(name: string): Promise<VerifiedCheckpoint> {
+    return new Promise((resolve, reject) => {
+      this.savepoints.push({ name, resolve, reject });
+      this.views.raise(kCheckpointNow);
+    });
+  }
+
+  /** This run is over (or failed): drops the checkpoint in flight and stops listening. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const port of this.ports) port.close();
+    const pending = this.inFlight;
+    this.inFlight = undefined;
+    if (pending) await this.store.abort(pending.id).catch(() => {});
+    for (const s of this.savepoints.splice(0)) s.reject(new WeirError('WEIR_CHECKPOINT', `savepoint "${s.name}": the run ended before a checkpoint completed`));
+  }
+
+  private async prepare(): Promise<void> {
+    if (this.closed) return;
+    // Ids continue after every earlier run's; 0 is "none" in shared memory.
+    const id = Math.max(1, await this.store.nextId());
+    const dir = await this.store.begin(id);
+    this.inFlight = { id, dir, preparedMs: nowMs(), acks: new Map() };
+    const message: CheckpointPrepared = { type: 'prepared', id, dir };
+    for (const port of this.ports) port.postMessage(message);
+    // The message is queued on every port before the id is published: a worker that sees the
+    // trigger finds the directory with receiveMessageOnPort.
+    this.views.raise(kCheckpointPrepared, id);
+  }
+
+  private onMessage(worker: number, message: CheckpointAck | CheckpointDeclined): void {
+    const current = this.inFlight;
+    if (this.closed || !current || message.id !== current.id) return;
+    if (message.type === 'declined') {
+      const cause = fromPlainError(message.error);
+      this.fail(new WeirError('WEIR_CHECKPOINT', `checkpoint ${message.id}: worker ${worker} could not take its part: ${cause.message}`, { worker, cause }));
+      return;
+    }
+    current.acks.set(worker, message);
+    if (current.acks.size === this.ports.length) void this.guard(() => this.complete(current));
+  }
+
+  private async complete(checkpoint: InFlight): Promise<void> {
+    const acks = [...checkpoint.acks.values()].sort((a, b) => a.worker - b.worker);
+    const draft: CheckpointMetadataDraft = {
+      id: checkpoint.id,
+      kind: 'checkpoint',
+      createdAtMs: Date.now(),
+      jobName: this.options.jobName,
+      parallelism: this.options.parallelism,
+      keyGroups: this.options.keyGroups,
+      sourcePositions: acks.flatMap((a): SourcePosition[] => a.sourcePositions),
+      stateFiles: acks.flatMap((a): StateFileRef[] => (a.stateFile ? [a.stateFile] : [])),
+      sinkNotes: acks.flatMap((a): SinkNote[] => a.sinkNotes),
+    };
+    const verified = await this.store.complete(draft);
+    this.inFlight = undefined;
+    const durationMs = nowMs() - checkpoint.preparedMs;
+    Object.assign(this.stats, {
+      completed: this.stats.completed + 1,
+      lastCompletedId: checkpoint.id,
+      lastDurationMs: durationMs,
+      lastAlignmentMs: Math.max(0, ...acks.map((a) => a.alignmentMs)),
+      lastBytes: draft.stateFiles.reduce((sum, f) => sum + f.bytes, 0),
+      totalDurationMs: this.stats.totalDurationMs + durationMs,
+    });
+    this.views.raise(kCheckpointCompleted, checkpoint.id);
+    for (const s of this.savepoints.splice(0)) await this.copyToSavepoint(verified, s);
+    if (Atomics.load(this.views.control, kFinalCheckpoint) !== checkpoint.id) await this.prepare();
+  }
+
+  private async copyToSavepoint(from: VerifiedCheckpoint, s: { name: string; resolve(c: VerifiedCheckpoint): void; reject(e: unknown): void }): Promise<void> {
+    try {
+      const dir = await this.store.beginSavepoint(s.name);
+      for (const file of from.metadata.stateFiles) await copyFile(join(from.dir, file.path), join(dir, file.path));
+      const { formatVersion: _, ...metadata } = from.metadata;
+      s.resolve(await this.store.complete({ ...metadata, kind: 'savepoint', savepointName: s.name }));
+    } catch (err) {
+      s.reject(err);
+    }
+  }
+
+  private async guard(step: () => Promise<void>): Promise<void> {
+    try {
+      await step();
+    } catch (err) {
+      this.fail(err instanceof WeirError ? err : new WeirError('WEIR_CHECKPOINT', `checkpointing failed: ${(err as Error).message}`, { cause: err }));
+    }
+  }
+
+  private fail(err: Error): void {
+    if (this.closed) return;
+    this.failure?.(err);
+  }
+}

@@ -1,0 +1,226 @@
+import { join } from 'node:path';
+import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import type { SinkWriter, SourceReader } from '../connectors/types.ts';
+import type { JsonValue, SinkNote, SourcePosition, StateFileRef } from '../checkpoint/metadata.ts';
+import { snapshotWorkerStore } from '../checkpoint/state-snapshot.ts';
+import { toPlainError, WeirError, type PlainError } from '../errors.ts';
+import type { StateStore } from '../state/store.ts';
+import { nowMs } from '../util/clock.ts';
+import { BarrierAlignment } from './barriers.ts';
+import { kCheckpointCompleted, kCheckpointEpoch, kCheckpointRequested, kFinalCheckpoint, type SharedViews } from './shared.ts';
+
+/** Main thread → worker: the directory checkpoint `id` goes into (posted before it is triggered). */
+export interface CheckpointPrepared {
+  type: 'prepared';
+  id: number;
+  dir: string;
+}
+
+/** Worker → main thread: this worker's part of checkpoint `id` is durable. */
+export interface CheckpointAck {
+  type: 'ack';
+  id: number;
+  worker: number;
+  stateFile?: StateFileRef;
+  sourcePositions: SourcePosition[];
+  sinkNotes: SinkNote[];
+  /** From injecting the checkpoint to the snapshot (continuous mode: barrier alignment). */
+  alignmentMs: number;
+  /** From the snapshot's start to its file being written. */
+  snapshotMs: number;
+}
+
+/** Worker → main thread: this worker could not take its part of checkpoint `id`. */
+export interface CheckpointDeclined {
+  type: 'declined';
+  id: number;
+  worker: number;
+  error: PlainError;
+}
+
+/** What the worker loop lends to checkpointing. */
+export interface CheckpointedParts {
+  sources: Array<{ operatorUid: string; partition: number; reader: SourceReader<unknown> }>;
+  sinks: Array<{ sinkUid: string; writer: SinkWriter<unknown> }>;
+  deadLetters: SinkWriter<unknown>;
+  store(): StateStore | undefined;
+}
+
+/**
+ * One worker's part in checkpoints (checkpointer.ts runs the other end on the main thread):
+ * when to take its snapshot, what goes into it, the first phase of two-phase commit on its sinks,
+ * and the second phase once the checkpoint is complete.
+ *
+ * The snapshot is taken in one synchronous step at the consistent cut (barriers.ts in continuous
+ * mode, the end of an epoch in micro-batch mode); the state file is written afterwards while the
+ * worker processes on, and the acknowledgement goes to the main thread when it is durable.
+ */
+export class WorkerCheckpoints {
+  /** Continuous mode only. */
+  readonly alignment: BarrierAlignment | undefined;
+  private readonly dirs = new Map<number, string>();
+  private positions: SourcePosition[] = [];
+  private injectedAtMs = 0;
+  /** The newest checkpoint this worker has snapshotted and committed. */
+  private snapshotted = 0;
+  private committed = 0;
+  /** State files being written. The worker loop gives the event loop a turn each round meanwhile (see writing). */
+  private writes = 0;
+  /** Positions per checkpoint, to hand to sources that commit them (Kafka consumer groups) on completion. */
+  private readonly pendingPositions = new Map<number, SourcePosition[]>();
+
+  constructor(
+    private readonly me: number,
+    private readonly views: SharedViews,
+    private readonly port: MessagePort,
+    private readonly parts: CheckpointedParts,
+    alignment: BarrierAlignment | undefined,
+  ) {
+    this.alignment = alignment;
+  }
+
+  /**
+   * A state file is being written. The worker loop only awaits its own promises, and parks with
+   * Atomics.wait, so the event loop — where file writes complete — would otherwise never run:
+   * while this is true the loop yields to it every round and parks for at most a millisecond.
+   */
+  get writing(): boolean {
+    return this.writes > 0;
+  }
+
+  private get requested(): number {
+    return Atomics.load(this.views.control, kCheckpointRequested);
+  }
+
+  /** Continuous mode: a new checkpoint was triggered; note where the sources are and stop them (barriers.ts). */
+  maybeInject(): void {
+    const alignment = this.alignment!;
+    const requested = this.requested;
+    if (requested <= alignment.injected) return;
+    this.positions = this.sourcePositions();
+    this.injectedAtMs = nowMs();
+    alignment.inject(requested, this.injectedAtMs);
+  }
+
+  /** Continuous mode: snapshots once the injected checkpoint is aligned. */
+  async maybeSnapshotAligned(): Promise<boolean> {
+    const alignment = this.alignment!;
+    if (!alignment.aligned()) return false;
+    const id = alignment.injected;
+    await this.snapshot(id, this.positions, this.injectedAtMs, () => alignment.complete(nowMs()));
+    return true;
+  }
+
+  /** Micro-batch mode: at the end of `epoch`, takes the checkpoint the coordinator attached to it. */
+  async atEpochEnd(epoch: number): Promise<void> {
+    const requested = this.requested;
+    if (requested <= this.snapshotted || Atomics.load(this.views.control, kCheckpointEpoch) !== epoch) return;
+    const started = nowMs();
+    await this.snapshot(requested, this.sourcePositions(), started, () => 0);
+  }
+
+  /**
+   * A worker with no more input takes part in every checkpoint at once (its cut is trivially
+   * reached): in continuous mode through the alignment (it has ended every exchange), else here.
+   */
+  async whileDrained(): Promise<void> {
+    if (this.alignment) {
+      this.maybeInject();
+      await this.maybeSnapshotAligned();
+      return;
+    }
+    const requested = this.requested;
+    if (requested > this.snapshotted) await this.snapshot(requested, this.sourcePositions(), nowMs(), () => 0);
+  }
+
+  /** Commits every checkpoint completed since the last call: the second phase on each sink, then the sources' offsets. */
+  async commitCompleted(): Promise<void> {
+    const completed = Atomics.load(this.views.control, kCheckpointCompleted);
+    if (completed <= this.committed || completed > this.snapshotted) return;
+    for (const { writer } of this.parts.sinks) await writer.commit?.(completed);
+    const positions = this.pendingPositions.get(completed);
+    for (const [id] of this.pendingPositions) if (id <= completed) this.pendingPositions.delete(id);
+    if (positions) {
+      for (const source of this.parts.sources) {
+        const at = positions.find((p) => p.operatorUid === source.operatorUid && p.partition === source.partition);
+        if (at && source.reader.commitPosition) await source.reader.commitPosition(at.position);
+      }
+    }
+    this.committed = completed;
+  }
+
+  /** Checkpointing is over for this worker: the final checkpoint (taken once every worker drained) is committed. */
+  finalCommitted(): boolean {
+    const final = Atomics.load(this.views.control, kFinalCheckpoint);
+    return final !== 0 && this.committed >= final;
+  }
+
+  private sourcePositions(): SourcePosition[] {
+    return this.parts.sources.map(({ operatorUid, partition, reader }) => ({ operatorUid, partition, position: toJson(reader.position(), operatorUid) }));
+  }
+
+  private dirOf(id: number): string {
+    for (let m = receiveMessageOnPort(this.port); m; m = receiveMessageOnPort(this.port)) {
+      const message = m.message as CheckpointPrepared;
+      if (message.type === 'prepared') this.dirs.set(message.id, message.dir);
+    }
+    const dir = this.dirs.get(id);
+    if (dir === undefined) throw new WeirError('WEIR_CHECKPOINT', `worker ${this.me}: checkpoint ${id} was triggered before its directory was prepared`);
+    for (const known of this.dirs.keys()) if (known <= id) this.dirs.delete(known);
+    return dir;
+  }
+
+  /**
+   * The cut is reached: the state view is pinned (synchronously), every sink pre-commits, and
+   * `release` lets held inputs and sources go on. The state file and the acknowledgement follow.
+   */
+  private async snapshot(id: number, positions: SourcePosition[], startedMs: number, release: () => number): Promise<void> {
+    this.snapshotted = id;
+    const snapshotStartMs = nowMs();
+    let written: Promise<StateFileRef | undefined>;
+    let sinkNotes: SinkNote[];
+    let alignmentMs: number;
+    try {
+      const dir = this.dirOf(id);
+      const store = this.parts.store();
+      const path = `worker-${this.me}.snapshot`;
+      written = store ? snapshotWorkerStore(store, join(dir, path)).then((r) => ({ worker: this.me, path, bytes: r.bytes, sha256: r.sha256 })) : Promise.resolve(undefined);
+      written.catch(() => {}); // handled below; never an unhandled rejection while the sinks pre-commit
+      sinkNotes = [];
+      for (const { sinkUid, writer } of this.parts.sinks) {
+        if (writer.preCommit) sinkNotes.push({ sinkUid, subtask: this.me, note: (await writer.preCommit(id)) as JsonValue });
+        else await writer.flush();
+      }
+      await this.parts.deadLetters.flush();
+      alignmentMs = snapshotStartMs - startedMs;
+      release();
+    } catch (err) {
+      this.decline(id, err);
+      throw err;
+    }
+    this.pendingPositions.set(id, positions);
+    this.writes++;
+    written.finally(() => this.writes--).catch(() => {});
+    written.then(
+      (stateFile) => {
+        const ack: CheckpointAck = { type: 'ack', id, worker: this.me, stateFile, sourcePositions: positions, sinkNotes, alignmentMs, snapshotMs: nowMs() - snapshotStartMs };
+        this.port.postMessage(ack);
+      },
+      (err: unknown) => this.decline(id, err),
+    );
+  }
+
+  private decline(id: number, err: unknown): void {
+    const error = toPlainError(err);
+    this.port.postMessage({ type: 'declined', id, worker: this.me, error } satisfies CheckpointDeclined);
+  }
+}
+
+function toJson(position: unknown, operator: string): JsonValue {
+  if (position === undefined) return null;
+  try {
+    return JSON.parse(JSON.stringify(position)) as JsonValue;
+  } catch (cause) {
+    throw new WeirError('WEIR_CHECKPOINT', `source "${operator}": its position() is not JSON-serialisable: ${(cause as Error).message}`, { operator, cause });
+  }
+}

@@ -1,0 +1,56 @@
+// A deterministic keyed job for checkpoint and recovery tests: generated events keyed by key,
+// a running count per key in value state, emitted with every record, and a tumbling event-time
+// window counting records per key, through two exchanges. Whatever the interleaving of partitions,
+// the multiset of outputs is fixed by the seed, so a recovered run must produce exactly it.
+//
+// Parameters: count, rate (events/s per partition; 0 = as fast as possible), sink ('collect' or a
+// directory for fileSink), failAt (a record seq at which the job fails once), failHow ('throw' or
+// 'exit'), marker (a file that records that the failure has happened, so a restart does not fail again).
+import { closeSync, openSync } from 'node:fs';
+import { defineJob, WatermarkStrategy } from '../../src/api/index.ts';
+import { TumblingEventTimeWindows } from '../../src/time/index.ts';
+import { collect, fileSink, generator, type GeneratedEvent } from '../../src/connectors/index.ts';
+
+/** Fails once: the first thread to create the marker file fails, later attempts go on. */
+function failOnce(marker: string, how: string): void {
+  try {
+    closeSync(openSync(marker, 'wx'));
+  } catch {
+    return; // already failed once
+  }
+  if (how === 'exit') process.exit(7);
+  throw new Error(`injected failure (marker ${marker})`);
+}
+
+export default defineJob((env) => {
+  const count = env.numberParam('count', 20_000);
+  const rate = env.numberParam('rate', 0);
+  const failAt = env.numberParam('failAt', -1);
+  const events = env.source(
+    generator({ partitions: 2, count, keys: 50, seed: 5, ratePerSec: rate > 0 ? rate : undefined, eventTimeStartMs: 1_700_000_000_000, eventTimeStepMs: 1 }),
+    { name: 'events', watermarks: WatermarkStrategy.monotonousTimestamps<GeneratedEvent>().withTimestampAssigner((e) => e.ts) },
+  );
+  const checked = events.map((e) => {
+    if (e.seq === failAt) failOnce(env.params.marker, env.params.failHow ?? 'throw');
+    return e;
+  }, { name: 'inject' });
+  const counts = checked.keyBy((e) => e.key, { name: 'by-key' }).process<string>((e, ctx) => {
+    const seen = ctx.valueState<number>('seen');
+    const n = (seen.value() ?? 0) + 1;
+    seen.update(n);
+    ctx.emit(`count ${e.key} ${n}`);
+  }, { name: 'running-count' });
+  const windows = checked
+    .keyBy((e) => e.key % 7, { name: 'by-bucket' })
+    .window(TumblingEventTimeWindows.of(250))
+    .aggregate<number, number, string>(
+      { createAccumulator: () => 0, add: (_e: GeneratedEvent, acc: number) => acc + 1, getResult: (acc: number) => acc, merge: (a: number, b: number) => a + b },
+      (key, window, counts, out) => {
+        for (const c of counts) out.collect(`window ${String(key)} ${window.start} ${c}`);
+      },
+      { name: 'window-count' },
+    );
+  const sink = env.params.sink ?? 'collect';
+  const out = sink === 'collect' ? collect<string>('out') : fileSink<string>({ path: `${sink}/out.txt`, format: (s) => s });
+  counts.union(windows).sinkTo(out);
+}, { name: 'checkpointed-counts' });
