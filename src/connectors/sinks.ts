@@ -2,7 +2,8 @@
  * Simple sinks: files, the console, an in-memory collector, and the dead-letter record shape.
  *
  * None of them is transactional: flush() writes what was buffered, so after a recovery the
- * records between the last checkpoint and the failure may appear twice (at-least-once).
+ * records between the last checkpoint and the failure may appear twice (at-least-once). The
+ * exactly-once file sink is transactionalFileSink (transactional-file/sink.ts).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
