@@ -43,3 +43,9 @@ export {
   type FileSinkOptions,
   type LineFormat,
 } from './sinks.ts';
+export {
+  transactionalFileSink,
+  type TransactionalFileSinkOptions,
+  type TransactionalFileSinkResult,
+} from './transactional-file/sink.ts';
+export { readCommittedLines } from './transactional-file/read.ts';

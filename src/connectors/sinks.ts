@@ -2,46 +2,16 @@
  * Simple sinks: files, the console, an in-memory collector, and the dead-letter record shape.
  *
  * None of them is transactional: flush() writes what was buffered, so after a recovery the
- * records between the last checkpoint and the failure may appear twice (at-least-once).
+ * records between the last checkpoint and the failure may appear twice (at-least-once). The
+ * exactly-once file sink is transactionalFileSink (transactional-file/sink.ts).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { WeirError } from '../errors.ts';
+import { LineBuffer, lineFormatter, resolveSinkPath, writeAllSync, type LineFormat } from './line-output.ts';
 import type { SinkContext, SinkSpec, SinkWriter } from './types.ts';
 
-/** How a value becomes one line: 'jsonl' = JSON.stringify, or a function (a "\n" is added after it). */
-export type LineFormat<T> = 'jsonl' | ((value: T) => string);
-
-/** Text buffered by a file or console sink before it is written out even without a flush. */
-const pendingCharsMax = 1 << 20;
-
-function formatter<T>(format: LineFormat<T> | undefined, sink: string): (value: T) => string {
-  if (format === undefined || format === 'jsonl') {
-    return (value: T) => {
-      let text: string | undefined;
-      try {
-        text = JSON.stringify(value);
-      } catch (err) {
-        throw new WeirError('WEIR_ENCODE', `sink "${sink}": value is not JSON-serialisable: ${(err as Error).message}`, { operator: sink, cause: err });
-      }
-      // JSON.stringify(undefined / a function / a symbol) is undefined: write null so the line count still matches.
-      return text === undefined ? 'null' : text;
-    };
-  }
-  if (typeof format !== 'function') throw new WeirError('WEIR_CONFIG', `sink "${sink}": format must be 'jsonl' or a function`);
-  return (value: T) => {
-    try {
-      return String(format(value));
-    } catch (err) {
-      throw new WeirError('WEIR_USER_FUNCTION', `sink "${sink}": the format function threw: ${(err as Error)?.message ?? err}`, {
-        operator: sink,
-        cause: err,
-      });
-    }
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
+export type { LineFormat } from './line-output.ts';
 
 export interface FileSinkOptions<T> {
   /**
@@ -78,18 +48,17 @@ export function fileSinkPath(file: string, subtask: number, parallelism: number)
 export function fileSink<T>(opts: FileSinkOptions<T>): SinkSpec<T> {
   if (typeof opts.path !== 'string' || opts.path === '') throw new WeirError('WEIR_CONFIG', 'fileSink: path is required');
   const name = opts.name ?? `file:${opts.path}`;
-  const format = formatter(opts.format, name);
+  const format = lineFormatter(opts.format, name);
   return {
     kind: 'file',
     name,
-    open: (ctx: SinkContext) => new FileSinkWriter<T>(fileSinkPath(path.resolve(ctx.workDir, opts.path), ctx.subtask, ctx.parallelism), name, format, opts),
+    open: (ctx: SinkContext) => new FileSinkWriter<T>(fileSinkPath(resolveSinkPath(ctx.workDir, opts.path), ctx.subtask, ctx.parallelism), name, format, opts),
   };
 }
 
 class FileSinkWriter<T> implements SinkWriter<T> {
   private readonly fd: number;
-  private chunks: string[] = [];
-  private pendingChars = 0;
+  private readonly buffer = new LineBuffer();
   private closed = false;
   private lines = 0;
 
@@ -108,22 +77,15 @@ class FileSinkWriter<T> implements SinkWriter<T> {
   }
 
   write(value: T): void {
-    const line = this.format(value) + '\n';
-    this.chunks.push(line);
     this.lines++;
-    this.pendingChars += line.length;
-    if (this.pendingChars >= pendingCharsMax) this.writeOut();
+    if (this.buffer.push(this.format(value) + '\n')) this.writeOut();
   }
 
   private writeOut(): void {
-    if (this.chunks.length === 0) return;
-    const text = this.chunks.length === 1 ? this.chunks[0] : this.chunks.join('');
-    this.chunks = [];
-    this.pendingChars = 0;
+    if (this.buffer.empty) return;
+    const text = this.buffer.take();
     try {
-      const bytes = Buffer.from(text, 'utf8');
-      let done = 0;
-      while (done < bytes.length) done += fs.writeSync(this.fd, bytes, done, bytes.length - done);
+      writeAllSync(this.fd, text);
     } catch (err) {
       throw new WeirError('WEIR_SINK', `sink "${this.name}": cannot write ${this.file}: ${(err as Error).message}`, {
         operator: this.name,
@@ -169,27 +131,19 @@ export interface ConsoleSinkOptions<T> {
  */
 export function consoleSink<T>(opts: ConsoleSinkOptions<T> = {}): SinkSpec<T> {
   const name = opts.name ?? 'console';
-  const format = formatter(opts.format, name);
+  const format = lineFormatter(opts.format, name);
   const prefix = opts.prefix ?? '';
   return {
     kind: 'console',
     name,
     open: () => {
-      let chunks: string[] = [];
-      let pendingChars = 0;
+      const buffer = new LineBuffer();
       const writeOut = (): void => {
-        if (chunks.length === 0) return;
-        const text = chunks.join('');
-        chunks = [];
-        pendingChars = 0;
-        process.stdout.write(text);
+        if (!buffer.empty) process.stdout.write(buffer.take());
       };
       return {
         write(value: T): void {
-          const line = prefix + format(value) + '\n';
-          chunks.push(line);
-          pendingChars += line.length;
-          if (pendingChars >= pendingCharsMax) writeOut();
+          if (buffer.push(prefix + format(value) + '\n')) writeOut();
         },
         flush: writeOut,
         close: writeOut,
