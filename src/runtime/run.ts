@@ -17,7 +17,7 @@ import { resolveOptions, type ResolvedOptions, type RunOptions } from './options
 import { defaultParallelism, planJob } from './plan.ts';
 import { allocateShared, kAbort, kStop, SharedViews } from './shared.ts';
 import { Checkpointer } from './checkpointer.ts';
-import type { CheckpointStore } from '../checkpoint/checkpoint-store.ts';
+import type { CheckpointStore, SkippedCheckpoint } from '../checkpoint/checkpoint-store.ts';
 import type { VerifiedCheckpoint } from '../checkpoint/checkpoint-verify.ts';
 import type { RestorePoint } from './restore.ts';
 import { restartDelayMs } from './restart.ts';
@@ -35,6 +35,11 @@ export interface JobResult {
   latency?: CoordinatorReport;
   /** With outputChecksum: order-insensitive checksum of everything the sinks received. */
   outputChecksum?: string;
+  /**
+   * With checkpoints: the checkpoint or savepoint the run started from (id and dir undefined when
+   * it started empty), and every newer checkpoint skipped because it was damaged, with the reason.
+   */
+  restoredFrom?: { id: number | undefined; dir: string | undefined; skipped: SkippedCheckpoint[] };
 }
 
 export interface JobHandle {
@@ -62,12 +67,14 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
   const resolved = resolveOptions(definition.settings, options, defaultParallelism(env.graph), workDir);
   const plan = planJob(env.graph, resolved.parallelism);
   const store = resolved.checkpointIntervalMs > 0 ? await Checkpointer.open(resolved) : undefined;
-  let restore = store ? await initialRestorePoint(store, resolved.restoreFrom) : undefined;
+  const initial = store ? await initialRestorePoint(store, resolved.restoreFrom) : undefined;
+  let restore = initial?.point;
+  const restoredFrom = initial && { id: initial.point?.metadata.id, dir: initial.point?.dir, skipped: initial.skipped };
 
   const restarts: RestartRecord[] = [];
   let stopping = false;
   let attempt = startAttempt(jobUrl, resolved, plan, store, restore, submittedMs);
-  const withRecovery = (result: JobResult): JobResult => ({ ...result, metrics: { ...result.metrics, restarts: [...restarts] } });
+  const withRecovery = (result: JobResult): JobResult => ({ ...result, restoredFrom, metrics: { ...result.metrics, restarts: [...restarts] } });
   const done = (async () => {
     for (let restart = 1; ; restart++) {
       try {
@@ -108,11 +115,14 @@ function restartable(err: unknown): boolean {
   return code !== 'WEIR_CONFIG' && code !== 'WEIR_JOB_DEFINITION';
 }
 
-/** Where a checkpointing run starts (RunOptions.restoreFrom). */
-async function initialRestorePoint(store: CheckpointStore, from: ResolvedOptions['restoreFrom']): Promise<RestorePoint | undefined> {
-  if (from === 'none') return undefined;
-  if (from === 'latest') return (await store.latestValid()).checkpoint;
-  return store.resolve(from);
+/** Where a checkpointing run starts (RunOptions.restoreFrom), and the newer checkpoints skipped as damaged. */
+async function initialRestorePoint(store: CheckpointStore, from: ResolvedOptions['restoreFrom']): Promise<{ point: RestorePoint | undefined; skipped: SkippedCheckpoint[] }> {
+  if (from === 'none') return { point: undefined, skipped: [] };
+  if (from === 'latest') {
+    const { checkpoint, skipped } = await store.latestValid();
+    return { point: checkpoint, skipped };
+  }
+  return { point: await store.resolve(from), skipped: [] };
 }
 
 interface Attempt {

@@ -3,13 +3,16 @@
 // window counting records per key, through two exchanges. Whatever the interleaving of partitions,
 // the multiset of outputs is fixed by the seed, so a recovered run must produce exactly it.
 //
-// Parameters: count, rate (events/s per partition; 0 = as fast as possible), sink ('collect' or a
-// directory for fileSink), failAt (a record seq at which the job fails once), failHow ('throw' or
-// 'exit'), marker (a file that records that the failure has happened, so a restart does not fail again).
+// Parameters: count, rate (events/s per partition; 0 = as fast as possible), out (a directory for
+// the exactly-once file sink; without it, collect('out')), faults ("throw@1200,exit@5000": the job
+// fails once at each record seq, by throwing in a user function or by ending its worker thread),
+// markers (a directory where each fault records that it happened, so a restart does not repeat it),
+// alwaysFailAt (a seq at which it fails every time).
 import { closeSync, openSync } from 'node:fs';
+import { join } from 'node:path';
 import { defineJob, WatermarkStrategy } from '../../src/api/index.ts';
 import { TumblingEventTimeWindows } from '../../src/time/index.ts';
-import { collect, fileSink, generator, type GeneratedEvent } from '../../src/connectors/index.ts';
+import { collect, generator, transactionalFileSink, type GeneratedEvent } from '../../src/connectors/index.ts';
 
 /** Fails once: the first thread to create the marker file fails, later attempts go on. */
 function failOnce(marker: string, how: string): void {
@@ -19,19 +22,31 @@ function failOnce(marker: string, how: string): void {
     return; // already failed once
   }
   if (how === 'exit') process.exit(7);
-  throw new Error(`injected failure (marker ${marker})`);
+  throw new Error(`injected failure (${how}, marker ${marker})`);
+}
+
+function parseFaults(spec: string | undefined): Map<number, { how: string; index: number }> {
+  const faults = new Map<number, { how: string; index: number }>();
+  for (const [index, item] of (spec ?? '').split(',').filter(Boolean).entries()) {
+    const [how, seq] = item.split('@');
+    faults.set(Number(seq), { how, index });
+  }
+  return faults;
 }
 
 export default defineJob((env) => {
   const count = env.numberParam('count', 20_000);
   const rate = env.numberParam('rate', 0);
-  const failAt = env.numberParam('failAt', -1);
+  const faults = parseFaults(env.params.faults);
+  const alwaysFailAt = env.numberParam('alwaysFailAt', -1);
   const events = env.source(
     generator({ partitions: 2, count, keys: 50, seed: 5, ratePerSec: rate > 0 ? rate : undefined, eventTimeStartMs: 1_700_000_000_000, eventTimeStepMs: 1 }),
     { name: 'events', watermarks: WatermarkStrategy.monotonousTimestamps<GeneratedEvent>().withTimestampAssigner((e) => e.ts) },
   );
   const checked = events.map((e) => {
-    if (e.seq === failAt) failOnce(env.params.marker, env.params.failHow ?? 'throw');
+    const fault = faults.get(e.seq);
+    if (fault) failOnce(join(env.params.markers, `fault-${fault.index}`), fault.how);
+    if (e.seq === alwaysFailAt) throw new Error(`record ${e.seq} always fails`);
     return e;
   }, { name: 'inject' });
   const counts = checked.keyBy((e) => e.key, { name: 'by-key' }).process<string>((e, ctx) => {
@@ -50,7 +65,6 @@ export default defineJob((env) => {
       },
       { name: 'window-count' },
     );
-  const sink = env.params.sink ?? 'collect';
-  const out = sink === 'collect' ? collect<string>('out') : fileSink<string>({ path: `${sink}/out.txt`, format: (s) => s });
+  const out = env.params.out ? transactionalFileSink<string>({ dir: env.params.out, format: (s) => s }) : collect<string>('out');
   counts.union(windows).sinkTo(out);
 }, { name: 'checkpointed-counts' });
