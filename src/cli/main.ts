@@ -2,6 +2,7 @@ import { WeirError } from '../errors.ts';
 import { benchCommand, benchUsage } from './bench-command.ts';
 import { reportCommand, reportUsage } from './report-command.ts';
 import { runCommand, runUsage } from './run-command.ts';
+import { checkpointsCommand, savepointCommand, savepointUsage } from './savepoint-command.ts';
 
 const usage = `weir — stream processing on worker threads
 
@@ -22,6 +23,8 @@ export async function main(argv: string[]): Promise<number> {
     if (command === 'run') return await runCommand(rest);
     if (command === 'bench') return await benchCommand(rest);
     if (command === 'report') return await reportCommand(rest);
+    if (command === 'savepoint') return await savepointCommand(rest);
+    if (command === 'checkpoints') return await checkpointsCommand(rest);
     console.error(`weir: unknown command "${command}"\n\n${usage}`);
     return 2;
   } catch (err) {

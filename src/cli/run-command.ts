@@ -3,6 +3,13 @@ import { WeirError } from '../errors.ts';
 import type { RunOptions } from '../runtime/options.ts';
 import { run } from '../runtime/run.ts';
 import { optionalNumber, parseParams } from './args.ts';
+import type { RestartStrategy } from '../api/job.ts';
+import { watchSavepointRequests } from './savepoint-command.ts';
+
+function restartStrategyFromFlags(attempts: string | undefined, delay: string | undefined): RestartStrategy | undefined {
+  if (attempts === undefined && delay === undefined) return undefined;
+  return { kind: 'fixed-delay', attempts: optionalNumber('--restart-attempts', attempts) ?? 3, delayMs: optionalNumber('--restart-delay', delay) ?? 200 };
+}
 import { formatProgress, formatSummary } from './format.ts';
 
 export const runUsage = `weir run <job.ts|job.js> [options]     run a job module (TypeScript runs as it is)
@@ -14,12 +21,19 @@ export const runUsage = `weir run <job.ts|job.js> [options]     run a job module
   --state-backend lmdb|heap              where keyed state lives (default lmdb)
   --param key=value                      job parameter (repeatable); the job reads env.params
   --work-dir DIR                         where the run's files go (default: a new temp dir)
+  --checkpoint-interval MS               take a checkpoint this often (default: none)
+  --state-dir DIR                        where checkpoints go and are resumed from (default: the work dir)
+  --from latest|none|ID|NAME|PATH        start from the latest checkpoint (default), empty, a checkpoint id,
+                                         a savepoint name, or a checkpoint/savepoint directory
+  --restart-attempts N                   restarts after a failure before the job fails (default 3 with
+  --restart-delay MS                     checkpoints, else 0), and the delay before each (default 200)
   --duration S                           stop after S seconds (drains and flushes; unbounded jobs)
   --json                                 print the final result as JSON
   --quiet                                no progress lines
 
 Ctrl-C stops the job the same way as --duration: sources stop, everything read drains through
-every operator, sinks flush, then weir exits.`;
+every operator, sinks flush (with checkpoints: a final checkpoint commits the output), then weir
+exits. While a checkpointing job runs, \`weir savepoint\` takes a savepoint of it.`;
 
 export async function runCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -33,6 +47,11 @@ export async function runCommand(argv: string[]): Promise<number> {
       'state-backend': { type: 'string' },
       param: { type: 'string', multiple: true },
       'work-dir': { type: 'string' },
+      'checkpoint-interval': { type: 'string' },
+      'state-dir': { type: 'string' },
+      from: { type: 'string' },
+      'restart-attempts': { type: 'string' },
+      'restart-delay': { type: 'string' },
       duration: { type: 'string' },
       json: { type: 'boolean' },
       quiet: { type: 'boolean' },
@@ -54,6 +73,10 @@ export async function runCommand(argv: string[]): Promise<number> {
     stateBackend: values['state-backend'] as RunOptions['stateBackend'],
     params: parseParams(values.param ?? []),
     workDir: values['work-dir'],
+    checkpointIntervalMs: optionalNumber('--checkpoint-interval', values['checkpoint-interval']),
+    stateDir: values['state-dir'],
+    restoreFrom: values.from,
+    restartStrategy: restartStrategyFromFlags(values['restart-attempts'], values['restart-delay']),
   };
   const handle = await run(job, options);
   const { mode, parallelism, workDir } = handle.options;
@@ -71,6 +94,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   const durationS = optionalNumber('--duration', values.duration);
   const timer = durationS === undefined ? undefined : setTimeout(stop, durationS * 1000);
   const progress = values.quiet || values.json ? undefined : setInterval(() => console.error(formatProgress(handle.metrics())), 1000);
+  const savepoints = handle.options.checkpointIntervalMs > 0 ? watchSavepointRequests(handle, values.quiet ?? false) : undefined;
 
   try {
     const result = await handle.done;
@@ -80,6 +104,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   } finally {
     clearTimeout(timer);
     clearInterval(progress);
+    savepoints?.stop();
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
   }

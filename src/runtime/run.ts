@@ -92,6 +92,10 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
     }
   })();
   done.catch(() => {}); // the caller gets the rejection through `done`; never an unhandled one
+  // Worker threads and the coordinator do not keep the process alive (piscina unrefs them): this
+  // does, so a script that only awaits `done` is not ended by Node while the job still runs.
+  const keepAlive = setInterval(() => {}, 1 << 30);
+  done.finally(() => clearInterval(keepAlive)).catch(() => {});
 
   return {
     options: resolved,
