@@ -39,7 +39,7 @@ import { encodeFrame, readSnapshotFrames, SnapshotFileWriter, type WrittenFile }
 
 const format = 'weir-state-snapshot';
 /** Entries per frame: large enough to share a frame's cost, small enough to yield often. */
-const entriesPerFrame = 1024;
+const entriesPerFrame = 8192;
 
 export type SnapshotBackend = 'lmdb' | 'heap' | 'store';
 

@@ -1,0 +1,132 @@
+// What checkpoints cost, on a keyed job with a running count per key in LMDB (1 M keys):
+//   duration   of one checkpoint of 1 M keys (state snapshot written and fsynced, metadata written)
+//   throughput unthrottled, a checkpoint every second against none (target ≥ 0.9×)
+//   latency    p99 at a fixed rate with a checkpoint every second against none (target ≤ 2×)
+//   recovery   from a user function's failure to the first output of the restarted job (target ≤ 2 s)
+//
+// Run: npm run bench:checkpoints            (node bin/run-ts.mjs native-bench/checkpoints.ts [records])
+//
+// This module is also the job: every worker imports it and builds the graph from the default export.
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { isMainThread } from 'node:worker_threads';
+import { defineJob } from '../src/api/index.ts';
+import { structCodec } from '../src/channel/codec.ts';
+import { generator, generatorEventFields } from '../src/connectors/index.ts';
+import type { SinkSpec } from '../src/connectors/types.ts';
+import { summarize } from '../src/harness/latency-merge.ts';
+import { run, type RunOptions } from '../src/runtime/index.ts';
+
+const keys = 1_000_000;
+
+/** Counts what reaches it and keeps nothing. */
+const discard: SinkSpec<unknown> = {
+  kind: 'discard',
+  name: 'results',
+  open() {
+    let records = 0;
+    return { write: () => void records++, flush() {}, close() {}, result: () => [records] };
+  },
+};
+
+export default defineJob((env) => {
+  const count = env.numberParam('count', 2_000_000);
+  const rate = env.numberParam('rate', 0);
+  const failAt = env.numberParam('failAt', -1);
+  env
+    .source(generator({ partitions: 1, count, keys: env.numberParam('keys', keys), seed: 3, ratePerSec: rate || undefined }), { name: 'events' })
+    .map((e) => {
+      if (e.seq === failAt && env.params.marker) {
+        // Once: the first attempt records when it failed and throws; the restarted one goes on.
+        try {
+          closeSync(openSync(env.params.marker, 'wx'));
+        } catch {
+          return e;
+        }
+        writeFileSync(env.params.marker, String(performance.timeOrigin + performance.now()));
+        throw new Error('injected failure');
+      }
+      return e;
+    })
+    .keyBy((e) => e.key, { codec: structCodec(generatorEventFields) })
+    .process<number>((e, ctx) => {
+      const n = ctx.valueState<number>('n');
+      const next = (n.value() ?? 0) + 1;
+      n.update(next);
+      if (e.seq % 1000 === 0) ctx.emit(next);
+    }, { name: 'count' })
+    .sinkTo(discard);
+}, { name: 'checkpoint-bench', parallelism: 1 });
+
+const job = new URL(import.meta.url);
+
+async function timed(options: RunOptions, params: Record<string, string>) {
+  const workDir = mkdtempSync(join(tmpdir(), 'weir-chk-bench-'));
+  try {
+    const result = await (await run(job, { ...options, workDir, params })).done;
+    return { result, seconds: result.durationMs / 1000 };
+  } finally {
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+async function recovery(records: number): Promise<number> {
+  const workDir = mkdtempSync(join(tmpdir(), 'weir-chk-bench-'));
+  const marker = join(workDir, 'failed-at');
+  try {
+    const handle = await run(job, {
+      workDir,
+      checkpointIntervalMs: 1000,
+      restartStrategy: { kind: 'fixed-delay', attempts: 1, delayMs: 0 },
+      params: { count: String(records), failAt: String(Math.floor(records * 0.6)), marker, rate: '200000' },
+    });
+    // The first output of the new attempt: its sink's counter (shared memory is new per attempt).
+    let firstOutputMs = NaN;
+    while (Number.isNaN(firstOutputMs)) {
+      const m = handle.metrics();
+      if ((m.restarts?.length ?? 0) > 0 && (m.operators.find((o) => o.kind === 'sink')?.recordsIn ?? 0) > 0) firstOutputMs = performance.timeOrigin + performance.now();
+      else await new Promise((r) => setTimeout(r, 2));
+    }
+    await handle.done;
+    return firstOutputMs - Number(readFileSync(marker, 'utf8'));
+  } finally {
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const records = Number(process.argv[2] ?? 3_000_000);
+  const params = { count: String(records) };
+  console.log(`checkpoint benchmark: ${records} records over ${keys} keys, 1 worker, LMDB`);
+
+  const none = await timed({}, params);
+  const every = await timed({ checkpointIntervalMs: 1000 }, params);
+  const stats = every.result.metrics.checkpoints!;
+  const throughputNone = records / none.seconds;
+  const throughputEvery = records / every.seconds;
+  console.log(`throughput: none ${(throughputNone / 1e3).toFixed(0)} K/s, every 1 s ${(throughputEvery / 1e3).toFixed(0)} K/s, ratio ${(throughputEvery / throughputNone).toFixed(2)} (target ≥ 0.9)`);
+  console.log(`checkpoints: ${stats.completed}, last (${keys} keys) ${stats.lastDurationMs.toFixed(0)} ms and ${(stats.lastBytes / 2 ** 20).toFixed(1)} MiB, mean ${(stats.totalDurationMs / stats.completed).toFixed(0)} ms, alignment ${stats.lastAlignmentMs.toFixed(2)} ms`);
+
+  const rate = 50_000;
+  const latency = async (checkpointIntervalMs: number) => {
+    const { result } = await timed({ checkpointIntervalMs, measureLatency: true, warmupMs: 1000 }, { count: String(rate * 8), rate: String(rate) });
+    return summarize(result.latency!.latency.endToEnd);
+  };
+  const quiet = await latency(0);
+  const busy = await latency(1000);
+  console.log(`latency at ${rate / 1e3} K/s: p99 ${quiet.p99Ms.toFixed(2)} ms without checkpoints, ${busy.p99Ms.toFixed(2)} ms with one every second, ratio ${(busy.p99Ms / quiet.p99Ms).toFixed(2)} (target ≤ 2); p99.9 ${quiet.p999Ms.toFixed(2)} / ${busy.p999Ms.toFixed(2)} ms`);
+
+  const recoveryMs = await recovery(Math.min(records, 2_000_000));
+  console.log(`recovery: ${recoveryMs.toFixed(0)} ms from the failure to the restarted job's first output (target ≤ 2000)`);
+}
+
+// Not a top-level await: run() imports this module again to build the job, which would wait forever
+// for this module's own evaluation to finish.
+if (isMainThread && resolve(fileURLToPath(import.meta.url)) === resolve(process.argv[1] ?? '')) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+}
