@@ -44,6 +44,32 @@ export const limits = {
   throughputSampleIntervalMs: 1000,
   /** Completed checkpoints kept in `<stateDir>/checkpoints/` (older ones are deleted once a newer one completes; savepoints are never). */
   checkpointsRetainedDefault: 3,
+  /**
+   * A worker whose sources or sinks do network I/O on its own event loop (Kafka) lets that loop
+   * run at least this often even while it has records to process: I/O callbacks (fetch
+   * responses) only run when the worker's loop yields.
+   */
+  eventLoopYieldIntervalMs: 10,
+  /** Kafka: TCP connect and per-request timeouts (defaults; per connector configurable). */
+  kafkaConnectionTimeoutMs: 3_000,
+  kafkaRequestTimeoutMs: 30_000,
+  /** Kafka source: records buffered per partition between the network and poll(); at this many the partition stops fetching (paused). */
+  kafkaSourceBufferRecordsMax: 50_000,
+  /** Kafka source: bytes of record values buffered per partition before it stops fetching. */
+  kafkaSourceBufferBytesMax: 32 * 1024 * 1024,
+  /** Kafka source: bytes one fetch may return for a partition (Kafka's max.partition.fetch.bytes). */
+  kafkaFetchBytesMax: 4 * 1024 * 1024,
+  /** Kafka source: how long a fetch waits at the broker for new records (long poll; Kafka's fetch.max.wait.ms). */
+  kafkaFetchWaitMs: 100,
+  /** Kafka source: back-off after a failed fetch (doubling up to the max) while the broker is unreachable. */
+  kafkaRetryBackoffMs: 100,
+  kafkaRetryBackoffMsMax: 2_000,
+  /** Kafka sink: records buffered per subtask before a send starts without waiting for flush(). */
+  kafkaSinkBufferRecordsMax: 10_000,
+  /** Kafka exactly-once sink: transactional ids per subtask (one open transaction + those pre-committed but not yet committed). */
+  kafkaTransactionalIdsPerSubtask: 3,
+  /** Kafka exactly-once sink: default transaction timeout; must exceed the checkpoint interval plus a recovery. */
+  kafkaTransactionTimeoutMsDefault: 15 * 60_000,
 } as const;
 
 export function assert(condition: unknown, message: string): asserts condition {

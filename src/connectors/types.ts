@@ -44,8 +44,25 @@ export interface SourceReader<T> {
    * knows exactly). Undefined means unknown; the runtime backs off on its own.
    */
   idleMs?(): number | undefined;
+  /**
+   * For readers fed by network I/O on the worker's own event loop (Kafka): after a poll that
+   * returned 0, a promise that settles when records (or a failure) may be there. A worker with
+   * such a reader waits by letting its event loop run instead of blocking the thread, and while
+   * busy it yields to the event loop at least every limits.eventLoopYieldIntervalMs — otherwise
+   * no network callback would ever run in that thread.
+   */
+  whenReady?(): Promise<void>;
   /** A JSON-serialisable position from which `open` can resume (for checkpoints). */
   position(): unknown;
+  /**
+   * Called by the runtime when a checkpoint that holds `position` (a value this reader's
+   * position() returned) has completed: publish it outside weir (Kafka: commit it as the consumer
+   * group's offset) so lag tooling sees progress. Informational only — weir resumes from its own
+   * checkpoints, never from what was committed here — so a failure here does not fail the job.
+   */
+  commitPosition?(position: unknown): void | Promise<void>;
+  /** Records in the partition after position() that have not been emitted yet (Kafka: high watermark − position, as of the last fetch). */
+  lag?(): number;
   close(): void | Promise<void>;
 }
 

@@ -93,6 +93,9 @@ class WorkerRuntime {
   private readonly metricsLayout: MetricsLayout;
   private deadLetterCount = 0;
   private parks = 0;
+  /** Sources whose records arrive through this thread's event loop (SourceReader.whenReady). */
+  private ioSources: SourceSlot[] = [];
+  private lastYieldMs = 0;
 
   private readonly signals: StreamSignals;
 
@@ -170,6 +173,7 @@ class WorkerRuntime {
         this.sources.push({ node, partition, reader, output, ended: false, time, timeSlot });
       }
     }
+    this.ioSources = this.sources.filter((s) => typeof s.reader.whenReady === 'function');
   }
 
   /** Counts this worker in at the start gate and waits for the coordinator's start time (see coordinator.ts). */
@@ -212,6 +216,7 @@ class WorkerRuntime {
       }
       if (progress) {
         idleRounds = 0;
+        if (this.ioSources.length > 0) await this.yieldToEventLoop(now);
         if (!this.micro && now - this.lastFlushMs >= limits.sinkFlushIntervalMs && this.sinksDirty()) await this.flushSinks(now);
         continue;
       }
@@ -222,8 +227,21 @@ class WorkerRuntime {
       const dueMs = this.sourceDueMs();
       if (dueMs === undefined && ++idleRounds < limits.spinIterationsBeforePark) continue;
       idleRounds = 0;
-      this.park(Math.min(dueMs ?? limits.parkTimeoutMs, this.timerDueMs(now)));
+      const timeoutMs = Math.min(dueMs ?? limits.parkTimeoutMs, this.timerDueMs(now));
+      if (this.ioSources.length > 0) await this.parkAsync(timeoutMs);
+      else this.park(timeoutMs);
     }
+  }
+
+  /**
+   * Sources fed by the network on this thread's event loop (see SourceReader.whenReady): their
+   * callbacks run only when the loop yields, so a busy worker yields to the event loop every
+   * limits.eventLoopYieldIntervalMs (a setImmediate turn: I/O callbacks run, timers due run).
+   */
+  private async yieldToEventLoop(now: number): Promise<void> {
+    if (now - this.lastYieldMs < limits.eventLoopYieldIntervalMs) return;
+    this.lastYieldMs = now;
+    await new Promise<void>((resolve) => setImmediate(resolve));
   }
 
   /** Ms until the next processing-time timer of any keyed operator (+Infinity when none). */
@@ -379,6 +397,23 @@ class WorkerRuntime {
 
   /** A control frame to every target of exchange e; all or nothing (retried next round if a ring is full). */
   // ---------------------------------------------------------------- waiting, sinks, metrics
+
+  /** park() that lets the event loop run, and also wakes when an I/O source has records. */
+  private async parkAsync(timeoutMs: number): Promise<void> {
+    if (timeoutMs <= 0) return;
+    const control = this.views.control;
+    const stop = Atomics.load(control, kStop);
+    const epoch = Atomics.load(control, kEpochRequested);
+    this.parks++;
+    this.lastYieldMs = nowMs();
+    const readers = this.ioSources.filter((s) => !s.ended).map((s) => s.reader.whenReady!());
+    await this.views.doorbells.parkAsync(
+      this.me,
+      () => this.exchanges.hasInput(0) || Atomics.load(control, kStop) !== stop || Atomics.load(control, kEpochRequested) !== epoch || Atomics.load(control, kAbort) !== 0,
+      timeoutMs,
+      Promise.race(readers),
+    );
+  }
 
   private park(timeoutMs: number): void {
     if (timeoutMs <= 0) return;
