@@ -83,6 +83,8 @@ export class KafkaPartitionReader<T> implements SourceReader<T> {
   private broker: Broker | undefined;
   private pausedNow = false;
   private pauses = 0;
+  private peakRecords = 0;
+  private peakBytes = 0;
   private wakeReady: (() => void) | undefined;
   private readyPromise: Promise<void> | undefined;
   private wakeRoom: (() => void) | undefined;
@@ -192,9 +194,16 @@ export class KafkaPartitionReader<T> implements SourceReader<T> {
     }
   }
 
-  /** For tests and metrics: whether fetching is stopped because the buffer is full, and how often it was. */
-  backpressure(): { paused: boolean; pauses: number; bufferedRecords: number; bufferedBytes: number } {
-    return { paused: this.pausedNow, pauses: this.pauses, bufferedRecords: this.bufferedRecords, bufferedBytes: this.bufferedBytes };
+  /** For tests and metrics: whether fetching is stopped because the buffer is full, how often it was, what is buffered and the most ever buffered. */
+  backpressure(): { paused: boolean; pauses: number; bufferedRecords: number; bufferedBytes: number; peakRecords: number; peakBytes: number } {
+    return {
+      paused: this.pausedNow,
+      pauses: this.pauses,
+      bufferedRecords: this.bufferedRecords,
+      bufferedBytes: this.bufferedBytes,
+      peakRecords: this.peakRecords,
+      peakBytes: this.peakBytes,
+    };
   }
 
   async close(): Promise<void> {
@@ -286,6 +295,8 @@ export class KafkaPartitionReader<T> implements SourceReader<T> {
     this.chunks.push(kept);
     this.bufferedRecords += kept.length;
     this.bufferedBytes += bytes;
+    this.peakRecords = Math.max(this.peakRecords, this.bufferedRecords);
+    this.peakBytes = Math.max(this.peakBytes, this.bufferedBytes);
     this.signalReady();
   }
 
