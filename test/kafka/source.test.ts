@@ -176,6 +176,15 @@ describe('kafkaSource backpressure', () => {
 });
 
 describe('kafkaSource failures', () => {
+  it('retriable fetch errors (NOT_LEADER_FOR_PARTITION, injected) stall the partition briefly; it resumes at the same offset', async () => {
+    const reader = (await source().open(1, sourceCtx(1))) as Reader;
+    await kafka.pushErrors(1 /* Fetch */, 6, 6, 6); // 6 = NOT_LEADER_FOR_PARTITION
+    const c = collector<{ i: number }>();
+    await pollUntil(reader, c, 300);
+    expect(c.values.map((v) => v.offset)).toEqual(Array.from({ length: 300 }, (_, i) => i));
+    await reader.close();
+  });
+
   it('a position outside the partition fails the next poll with WEIR_SOURCE', async () => {
     const reader = await source().open(0, sourceCtx(0), 10_000);
     const c = collector<{ i: number }>();

@@ -187,6 +187,7 @@ async function partitionsOf(producerClient: ReturnType<typeof kafkaClient>, topi
  * At-least-once: write() buffers, flush() sends what is buffered and waits for the brokers'
  * acknowledgement (acks = all). A full buffer (limits.kafkaSinkBufferRecordsMax) starts a send
  * without waiting; flush() waits for it too, so after flush() everything written is in Kafka.
+ * Sends go one after another, so records keep their order within a partition.
  */
 class AtLeastOnceWriter<T> implements SinkWriter<T> {
   private pending: ProducerMessage[] = [];
@@ -241,9 +242,15 @@ class AtLeastOnceWriter<T> implements SinkWriter<T> {
     this.pending = [];
     this.latest.clear();
     this.sent += messages.length;
-    const send = this.producer.send({ topic: this.maker.topic, messages, acks: -1 }).catch((err: unknown) => {
-      this.failure ??= err;
-    });
+    // One send at a time, in order: concurrent sends could land out of order in a partition.
+    const previous = this.inFlight[this.inFlight.length - 1] ?? Promise.resolve();
+    const send = previous.then(() =>
+      this.failure !== undefined
+        ? undefined
+        : this.producer.send({ topic: this.maker.topic, messages, acks: -1 }).catch((err: unknown) => {
+            this.failure ??= err;
+          }),
+    );
     this.inFlight.push(send);
   }
 
