@@ -57,7 +57,7 @@ function observer(slowUs: number): SinkSpec<KafkaRecord<In>> {
 export default defineJob((env) => {
   const brokers = env.params.brokers.split(',');
   const records = env.source(
-    watched(kafkaSource<In>({ brokers, topic: env.params.in, partitions: env.numberParam('partitions', 2), envelope: true, logLevel: 'nothing', bufferRecordsMax: env.numberParam('bufferRecordsMax', 50_000) })) as SourceSpec<KafkaRecord<In>>,
+    watched(kafkaSource<In>({ brokers, topic: env.params.in, partitions: env.numberParam('partitions', 2), envelope: true, logLevel: 'nothing', bufferRecordsMax: env.numberParam('bufferRecordsMax', 50_000) })) as unknown as SourceSpec<KafkaRecord<In>>,
     { name: 'kafka-in' },
   );
   records.sinkTo(observer(env.numberParam('slowUs', 0)));

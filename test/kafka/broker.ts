@@ -8,7 +8,14 @@
  *  - CreateTopics is not implemented, and Metadata names controller 0 (no such broker): kafkajs
  *    admin.createTopics and `idempotent: true` producers fail. Topics are made with createTopic().
  *  - read_committed fetches are not filtered: aborted transactional records are returned (with
- *    no aborted-transactions list), so a consumer cannot show that an abort hid records.
+ *    no aborted-transactions list), so a consumer cannot show that an abort hid records. No
+ *    control records (commit/abort markers) are written, InitProducerId does not fence an older
+ *    producer of the same transactional id, and EndTxn checks no producer epoch.
+ *  - ListOffsets by timestamp answers -1 (no such record) for every timestamp.
+ *  - Metadata requests create unknown topics (so "topic does not exist" cannot be shown).
+ *  - A fetch returns one record batch (a real broker fills up to maxBytes).
+ *  - A partition keeps only its newest few MB (seen: 116 000 records of ~45 bytes); older records
+ *    are dropped as if by retention, so tests and benchmarks stay below that.
  */
 import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createHash } from 'node:crypto';
