@@ -55,8 +55,8 @@ export interface SourceReader<T> {
   /** A JSON-serialisable position from which `open` can resume (for checkpoints). */
   position(): unknown;
   /**
-   * Called by the runtime when a checkpoint that holds `position` (a value this reader's
-   * position() returned) has completed: publish it outside weir (Kafka: commit it as the consumer
+   * For the runtime to call when a checkpoint that holds `position` (a value this reader's
+   * position() returned) has completed (not called yet: checkpoints are not driven yet): publish it outside weir (Kafka: commit it as the consumer
    * group's offset) so lag tooling sees progress. Informational only — weir resumes from its own
    * checkpoints, never from what was committed here — so a failure here does not fail the job.
    */

@@ -406,7 +406,10 @@ class WorkerRuntime {
     const epoch = Atomics.load(control, kEpochRequested);
     this.parks++;
     this.lastYieldMs = nowMs();
-    const readers = this.ioSources.filter((s) => !s.ended).map((s) => s.reader.whenReady!());
+    // Between micro-batches the sources are not polled, so their readiness is no reason to wake
+    // (a reader with records buffered is ready at once: waking on it would spin until the trigger).
+    const polled = this.micro && this.epochSourcesDone ? [] : this.ioSources.filter((s) => !s.ended);
+    const readers = polled.map((s) => s.reader.whenReady!());
     await this.views.doorbells.parkAsync(
       this.me,
       () => this.exchanges.hasInput(0) || Atomics.load(control, kStop) !== stop || Atomics.load(control, kEpochRequested) !== epoch || Atomics.load(control, kAbort) !== 0,

@@ -39,6 +39,19 @@ describe('a weir job reading and writing Kafka', () => {
     }
   });
 
+  it('micro-batch mode: the same records, each once', async () => {
+    const n = 3000;
+    await kafka.createTopic('mb-in', 2);
+    await kafka.createTopic('mb-out', 1);
+    await produce(kafka.bootstrap, 'mb-in', records(n, 2), 300);
+    const handle = await run(jobUrl('kafka-pipeline'), { mode: 'micro-batch', microBatchIntervalMs: 50, params: { brokers: kafka.bootstrap.join(','), in: 'mb-in', out: 'mb-out', partitions: '2' } });
+    const result = await runUntil(handle, () => recordsIn(handle, 'kafka-out') >= n && recordsIn(handle, 'observed') >= n);
+    expect(result.metrics.epochsCompleted).toBeGreaterThan(0);
+    expect((result.results.observed as Observed[]).reduce((s, o) => s + o.records, 0)).toBe(n);
+    const out = await readTopic<{ i: number }>(kafka.bootstrap, 'mb-out', 1, n);
+    expect(out.map((r) => r.value.i).sort((a, b) => a - b)).toEqual(Array.from({ length: n }, (_, i) => i));
+  });
+
   it('a record that does not decode goes to the dead letters with topic, partition and offset; the job goes on', async () => {
     await kafka.createTopic('dl-in', 2);
     await kafka.createTopic('dl-out', 1);

@@ -21,7 +21,7 @@ beforeAll(async () => {
 });
 afterAll(async () => kafka?.stop());
 
-const source = (extra: object = {}) => kafkaSource<{ i: number }>({ brokers: kafka.bootstrap, topic: 'numbers', partitions: 2, ...extra });
+const source = (extra: object = {}) => kafkaSource<{ i: number }>({ brokers: kafka.bootstrap, topic: 'numbers', partitions: 2, logLevel: 'nothing', ...extra });
 type Reader = KafkaPartitionReader<{ i: number }>;
 
 describe('kafkaSource start positions and resuming', () => {
