@@ -48,6 +48,32 @@ export const limits = {
   checkpointIntervalMsMin: 10,
   /** When a job checkpoints and names no restart strategy (Flink restarts without limit; weir gives up after a few tries). */
   restartStrategyDefault: { kind: 'fixed-delay', attempts: 3, delayMs: 200 },
+  /**
+   * A worker whose sources or sinks do network I/O on its own event loop (Kafka) lets that loop
+   * run at least this often even while it has records to process: I/O callbacks (fetch
+   * responses) only run when the worker's loop yields.
+   */
+  eventLoopYieldIntervalMs: 10,
+  /** Kafka: TCP connect and per-request timeouts (defaults; per connector configurable). */
+  kafkaConnectionTimeoutMs: 3_000,
+  kafkaRequestTimeoutMs: 30_000,
+  /** Kafka source: records buffered per partition between the network and poll(); at this many the partition stops fetching (paused). */
+  kafkaSourceBufferRecordsMax: 50_000,
+  /** Kafka source: bytes of record values buffered per partition before it stops fetching. */
+  kafkaSourceBufferBytesMax: 32 * 1024 * 1024,
+  /** Kafka source: bytes one fetch may return for a partition (Kafka's max.partition.fetch.bytes). */
+  kafkaFetchBytesMax: 4 * 1024 * 1024,
+  /** Kafka source: how long a fetch waits at the broker for new records (long poll; Kafka's fetch.max.wait.ms). */
+  kafkaFetchWaitMs: 100,
+  /** Kafka source: back-off after a failed fetch (doubling up to the max) while the broker is unreachable. */
+  kafkaRetryBackoffMs: 100,
+  kafkaRetryBackoffMsMax: 2_000,
+  /** Kafka sink: records buffered per subtask before a send starts without waiting for flush(). */
+  kafkaSinkBufferRecordsMax: 10_000,
+  /** Kafka exactly-once sink: transactional ids per subtask (one open transaction + those pre-committed but not yet committed). */
+  kafkaTransactionalIdsPerSubtask: 3,
+  /** Kafka exactly-once sink: default transaction timeout; must exceed the checkpoint interval plus a recovery. */
+  kafkaTransactionTimeoutMsDefault: 15 * 60_000,
 } as const;
 
 export function assert(condition: unknown, message: string): asserts condition {

@@ -35,6 +35,11 @@ import { kCacheLineBytes } from './layout.ts';
  * Spurious wake-ups are possible (a ring meant for an earlier condition): callers loop and re-check.
  * The common case costs the ringer one Atomics.load (nobody parked).
  */
+/** Atomics.waitAsync (Node ≥ 16), typed here: the ES2022 lib this project compiles against predates it. */
+const waitAsync = (Atomics as unknown as {
+  waitAsync(i32: Int32Array, index: number, value: number, timeoutMs: number): { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
+}).waitAsync;
+
 /** Int32 slot of the sequence counter, within a thread's cache line. */
 const kSeqSlot = 0;
 /** Int32 slot of the "parked" flag, within a thread's cache line. */
@@ -87,6 +92,30 @@ export class Doorbells {
     try {
       if (ready()) return true; // P3
       return Atomics.wait(i32, seqSlot, seq, timeoutMs) !== 'timed-out'; // P4
+    } finally {
+      Atomics.store(i32, parkedSlot, 0); // P5
+    }
+  }
+
+  /**
+   * park() for a thread whose event loop must keep running while it waits (network I/O in the
+   * same thread): the same handshake, with Atomics.waitAsync at P4, and `also` — a promise of the
+   * caller's own (I/O arrived) — ends the wait too. Resolves true if ready() held, the bell rang or
+   * `also` settled; false on timeout. A waitAsync left behind when `also` wins expires on its
+   * timeout (≤ timeoutMs) or with the next ring; it holds nothing else.
+   */
+  async parkAsync(id: number, ready: () => boolean, timeoutMs: number, also: Promise<unknown>): Promise<boolean> {
+    assert(id >= 0 && id < this.count, `doorbell id ${id} out of range [0, ${this.count})`);
+    const i32 = this.i32;
+    const seqSlot = id * kStrideSlots + kSeqSlot;
+    const parkedSlot = id * kStrideSlots + kParkedSlot;
+    Atomics.store(i32, parkedSlot, 1); // P1
+    const seq = Atomics.load(i32, seqSlot); // P2
+    try {
+      if (ready()) return true; // P3
+      const wait = waitAsync(i32, seqSlot, seq, timeoutMs); // P4
+      if (!wait.async) return wait.value !== 'timed-out';
+      return await Promise.race([wait.value.then((v) => v !== 'timed-out'), also.then(() => true)]);
     } finally {
       Atomics.store(i32, parkedSlot, 0); // P5
     }

@@ -44,14 +44,25 @@ export interface SourceReader<T> {
    * knows exactly). Undefined means unknown; the runtime backs off on its own.
    */
   idleMs?(): number | undefined;
+  /**
+   * For readers fed by network I/O on the worker's own event loop (Kafka): after a poll that
+   * returned 0, a promise that settles when records (or a failure) may be there. A worker with
+   * such a reader waits by letting its event loop run instead of blocking the thread, and while
+   * busy it yields to the event loop at least every limits.eventLoopYieldIntervalMs — otherwise
+   * no network callback would ever run in that thread.
+   */
+  whenReady?(): Promise<void>;
   /** A JSON-serialisable position from which `open` can resume (for checkpoints). */
   position(): unknown;
   /**
-   * A checkpoint holding `position` (a value position() returned) is complete: sources whose log
-   * keeps consumer progress (Kafka consumer groups) record it there, so lag tooling sees the
-   * job's progress. The checkpoint stays the source of truth for where to resume.
+   * A checkpoint holding `position` (a value this reader's position() returned) is complete:
+   * publish it outside weir (Kafka: commit it as the consumer group's offset) so lag tooling sees
+   * the job's progress. Informational only — weir resumes from its own checkpoints, never from
+   * what was committed here.
    */
   commitPosition?(position: unknown): void | Promise<void>;
+  /** Records in the partition after position() that have not been emitted yet (Kafka: high watermark − position, as of the last fetch). */
+  lag?(): number;
   close(): void | Promise<void>;
 }
 

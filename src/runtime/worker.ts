@@ -101,6 +101,9 @@ class WorkerRuntime {
   private readonly metricsLayout: MetricsLayout;
   private deadLetterCount = 0;
   private parks = 0;
+  /** Sources whose records arrive through this thread's event loop (SourceReader.whenReady). */
+  private ioSources: SourceSlot[] = [];
+  private lastYieldMs = 0;
 
   private readonly signals: StreamSignals;
 
@@ -189,6 +192,7 @@ class WorkerRuntime {
         this.sources.push({ node, partition, reader, output, ended: false, time, timeSlot });
       }
     }
+    this.ioSources = this.sources.filter((s) => typeof s.reader.whenReady === 'function');
     if (checkpointing) {
       this.checkpoints = new WorkerCheckpoints(this.me, this.views, this.task.checkpointPort!, {
         sources: this.sources.map((s) => ({ operatorUid: operatorUid(s.node), partition: s.partition, reader: s.reader })),
@@ -250,6 +254,7 @@ class WorkerRuntime {
       }
       if (progress) {
         idleRounds = 0;
+        if (this.ioSources.length > 0) await this.yieldToEventLoop(now);
         if (!this.micro && now - this.lastFlushMs >= limits.sinkFlushIntervalMs && this.sinksDirty()) await this.flushSinks(now);
         continue;
       }
@@ -260,8 +265,21 @@ class WorkerRuntime {
       const dueMs = this.sourceDueMs();
       if (dueMs === undefined && ++idleRounds < limits.spinIterationsBeforePark) continue;
       idleRounds = 0;
-      this.park(Math.min(dueMs ?? limits.parkTimeoutMs, this.timerDueMs(now)));
+      const timeoutMs = Math.min(dueMs ?? limits.parkTimeoutMs, this.timerDueMs(now));
+      if (this.ioSources.length > 0) await this.parkAsync(timeoutMs);
+      else this.park(timeoutMs);
     }
+  }
+
+  /**
+   * Sources fed by the network on this thread's event loop (see SourceReader.whenReady): their
+   * callbacks run only when the loop yields, so a busy worker yields to the event loop every
+   * limits.eventLoopYieldIntervalMs (a setImmediate turn: I/O callbacks run, timers due run).
+   */
+  private async yieldToEventLoop(now: number): Promise<void> {
+    if (now - this.lastYieldMs < limits.eventLoopYieldIntervalMs) return;
+    this.lastYieldMs = now;
+    await new Promise<void>((resolve) => setImmediate(resolve));
   }
 
   /** Ms until the next processing-time timer of any keyed operator (+Infinity when none). */
@@ -348,7 +366,6 @@ class WorkerRuntime {
     }
     this.publishMetrics(nowMs());
   }
-
 
   // ---------------------------------------------------------------- sources
 
@@ -453,26 +470,37 @@ class WorkerRuntime {
   /** A control frame to every target of exchange e; all or nothing (retried next round if a ring is full). */
   // ---------------------------------------------------------------- waiting, sinks, metrics
 
-  private park(timeoutMs: number): void {
+  /** park() that lets the event loop run, and also wakes when an I/O source has records. */
+  private async parkAsync(timeoutMs: number): Promise<void> {
     if (this.checkpoints?.writing) timeoutMs = Math.min(timeoutMs, 1);
     if (timeoutMs <= 0) return;
+    this.parks++;
+    this.lastYieldMs = nowMs();
+    const readers = this.ioSources.filter((s) => !s.ended).map((s) => s.reader.whenReady!());
+    await this.views.doorbells.parkAsync(this.me, this.wakeCondition(), timeoutMs, Promise.race(readers));
+  }
+
+  /** What ends a park: input in an unheld ring, or a change of any flag the loop acts on. */
+  private wakeCondition(): () => boolean {
     const control = this.views.control;
     const stop = Atomics.load(control, kStop);
     const epoch = Atomics.load(control, kEpochRequested);
     const checkpoint = Atomics.load(control, kCheckpointRequested);
     const completed = Atomics.load(control, kCheckpointCompleted);
+    return () =>
+      this.exchanges.hasInput(0) ||
+      Atomics.load(control, kStop) !== stop ||
+      Atomics.load(control, kEpochRequested) !== epoch ||
+      Atomics.load(control, kCheckpointRequested) !== checkpoint ||
+      Atomics.load(control, kCheckpointCompleted) !== completed ||
+      Atomics.load(control, kAbort) !== 0;
+  }
+
+  private park(timeoutMs: number): void {
+    if (this.checkpoints?.writing) timeoutMs = Math.min(timeoutMs, 1);
+    if (timeoutMs <= 0) return;
     this.parks++;
-    this.views.doorbells.park(
-      this.me,
-      () =>
-        this.exchanges.hasInput(0) ||
-        Atomics.load(control, kStop) !== stop ||
-        Atomics.load(control, kEpochRequested) !== epoch ||
-        Atomics.load(control, kCheckpointRequested) !== checkpoint ||
-        Atomics.load(control, kCheckpointCompleted) !== completed ||
-        Atomics.load(control, kAbort) !== 0,
-      timeoutMs,
-    );
+    this.views.doorbells.park(this.me, this.wakeCondition(), timeoutMs);
   }
 
   private sinkRecords(): number {

@@ -1,0 +1,40 @@
+// The jobs of native-bench/kafka.ts. mode=source: Kafka (bytes) → a no-op sink that notes when its
+// first and last record came. mode=sink: generator → Kafka (JSON values, no key).
+// Params: brokers, topic, partitions, count.
+import { defineJob } from '../src/api/index.ts';
+import { generator, kafkaSink, kafkaSource } from '../src/connectors/index.ts';
+import type { SinkSpec } from '../src/connectors/types.ts';
+
+const clock = () => performance.timeOrigin + performance.now();
+
+const noop: SinkSpec<unknown> = {
+  kind: 'noop',
+  name: 'noop',
+  open() {
+    let records = 0;
+    let firstMs = NaN;
+    let lastMs = NaN;
+    return {
+      write() {
+        if (records++ === 0) firstMs = clock();
+        lastMs = clock();
+      },
+      flush() {},
+      close() {},
+      result: () => [{ records, firstMs, lastMs }],
+    };
+  },
+};
+
+export default defineJob((env) => {
+  const brokers = env.params.brokers.split(',');
+  const topic = env.params.topic;
+  if (env.params.mode === 'sink') {
+    env
+      .source(generator({ partitions: 1, count: env.numberParam('count', 100_000), seed: 3 }))
+      .map((e) => ({ key: e.key, seq: e.seq, value: e.value }))
+      .sinkTo(kafkaSink({ brokers, topic, logLevel: 'nothing' }));
+  } else {
+    env.source(kafkaSource({ brokers, topic, partitions: env.numberParam('partitions', 2), format: 'bytes', logLevel: 'nothing' }), { name: 'kafka' }).sinkTo(noop);
+  }
+});

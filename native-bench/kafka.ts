@@ -1,0 +1,163 @@
+// Kafka throughput against librdkafka's mock broker (test/kafka/broker.ts), in one run:
+//  - consume: weir's Kafka source feeding a no-op sink (one worker per partition) vs a plain kafkajs
+//    consumer (eachBatch, no work) on the same topic and broker: events/s from first to last record;
+//  - produce: a weir job (generator → kafkaSink, one worker) vs a plain kafkajs producer sending
+//    the same JSON values in batches of the sink's buffer size.
+// Run: npm run bench:kafka -- [records] [runs]   (node bin/run-ts.mjs native-bench/kafka.ts …)
+import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { limits } from '../src/limits.ts';
+import { run } from '../src/runtime/index.ts';
+import { startMockKafka, type MockKafka } from '../test/kafka/broker.ts';
+
+const job = new URL('./kafka-job.ts', import.meta.url);
+const clock = () => performance.timeOrigin + performance.now();
+const partitions = 2;
+/** Records per produce request while filling the input topic (the mock returns one record batch per fetch, so this is also the records per fetch). */
+const fillBatch = 2_000;
+
+export interface KafkaFigures {
+  records: number;
+  weirConsumeEventsPerSec: number;
+  kafkajsConsumeEventsPerSec: number;
+  consumeRatio: number;
+  weirProduceEventsPerSec: number;
+  kafkajsProduceEventsPerSec: number;
+  produceRatio: number;
+}
+
+const value = (i: number) => JSON.stringify({ key: i % 10_000, seq: i, value: (i * 7919) % 1000 });
+
+async function fill(kafka: Kafka, topic: string, records: number): Promise<void> {
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  for (let i = 0; i < records; i += fillBatch * partitions) {
+    const messages = [];
+    for (let j = i; j < Math.min(records, i + fillBatch * partitions); j++) messages.push({ value: value(j), partition: j % partitions });
+    await producer.send({ topic, messages, acks: -1 });
+  }
+  await producer.disconnect();
+}
+
+async function weirConsume(mock: MockKafka, topic: string, records: number): Promise<number> {
+  const handle = await run(job, { parallelism: partitions, params: { brokers: mock.bootstrap.join(','), topic, partitions: String(partitions), mode: 'source' } });
+  const sinkIn = () => handle.metrics().operators.find((o) => o.name === 'noop')?.recordsIn ?? 0;
+  while (sinkIn() < records) await new Promise((r) => setTimeout(r, 5));
+  const result = await handle.stop();
+  const parts = result.results.noop as Array<{ records: number; firstMs: number; lastMs: number }>;
+  const seen = parts.reduce((s, p) => s + p.records, 0);
+  if (seen !== records) throw new Error(`weir consumed ${seen} records, expected ${records}`);
+  return records / ((Math.max(...parts.map((p) => p.lastMs)) - Math.min(...parts.map((p) => p.firstMs))) / 1000);
+}
+
+async function kafkajsConsume(kafka: Kafka, topic: string, records: number, run: number): Promise<number> {
+  const consumer = kafka.consumer({ groupId: `bench-${run}-${Date.now()}` });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  let seen = 0;
+  let firstMs = NaN;
+  let lastMs = NaN;
+  await new Promise<void>((done) => {
+    void consumer.run({
+      eachBatch: async ({ batch }) => {
+        if (seen === 0) firstMs = clock();
+        seen += batch.messages.length;
+        lastMs = clock();
+        if (seen >= records) done();
+      },
+    });
+  });
+  await consumer.disconnect();
+  if (seen !== records) throw new Error(`kafkajs consumed ${seen} records, expected ${records}`);
+  return records / ((lastMs - firstMs) / 1000);
+}
+
+async function weirProduce(mock: MockKafka, topic: string, records: number): Promise<number> {
+  const result = await (await run(job, { parallelism: 1, params: { brokers: mock.bootstrap.join(','), topic, count: String(records), mode: 'sink' } })).done;
+  return records / (result.durationMs / 1000);
+}
+
+async function kafkajsProduce(kafka: Kafka, topic: string, records: number): Promise<number> {
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  const start = clock();
+  const batch = limits.kafkaSinkBufferRecordsMax;
+  for (let i = 0; i < records; i += batch) {
+    const messages = [];
+    for (let j = i; j < Math.min(records, i + batch); j++) messages.push({ value: value(j) });
+    await producer.send({ topic, messages, acks: -1 });
+  }
+  const seconds = (clock() - start) / 1000;
+  await producer.disconnect();
+  return records / seconds;
+}
+
+/** Progress on stderr, so stdout stays the table. */
+async function stage<T>(name: string, f: () => Promise<T>): Promise<T> {
+  const start = clock();
+  const value = await f();
+  process.stderr.write(`${name}: ${typeof value === 'number' ? `${Math.round(value).toLocaleString('en')} events/s` : 'done'} (${((clock() - start) / 1000).toFixed(1)} s)\n`);
+  return value;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+export async function kafkaBench(opts: { records: number; runs: number }): Promise<KafkaFigures> {
+  const mock = await startMockKafka({ brokers: 1 });
+  try {
+    const kafka = new Kafka({ brokers: mock.bootstrap, logLevel: logLevel.NOTHING, clientId: 'bench' });
+    await mock.createTopic('bench-in', partitions);
+    await stage('fill', () => fill(kafka, 'bench-in', opts.records));
+    // The mock broker drops a partition's oldest records beyond a few MB: all must still be there.
+    const admin = kafka.admin();
+    await admin.connect();
+    const low = (await admin.fetchTopicOffsets('bench-in')).map((p) => Number(p.low));
+    await admin.disconnect();
+    if (low.some((o) => o !== 0)) throw new Error(`the mock broker dropped the oldest records (low offsets ${low.join(', ')}): use fewer records`);
+    const wc: number[] = [];
+    const kc: number[] = [];
+    const wp: number[] = [];
+    const kp: number[] = [];
+    for (let r = 0; r < opts.runs; r++) {
+      // Alternate which goes first, so neither always runs on a warmer broker.
+      if (r % 2 === 0) {
+        wc.push(await stage('weir consume', () => weirConsume(mock, 'bench-in', opts.records)));
+        kc.push(await stage('kafkajs consume', () => kafkajsConsume(kafka, 'bench-in', opts.records, r)));
+      } else {
+        kc.push(await stage('kafkajs consume', () => kafkajsConsume(kafka, 'bench-in', opts.records, r)));
+        wc.push(await stage('weir consume', () => weirConsume(mock, 'bench-in', opts.records)));
+      }
+      await mock.createTopic(`bench-out-w${r}`, partitions);
+      await mock.createTopic(`bench-out-k${r}`, partitions);
+      wp.push(await stage('weir produce', () => weirProduce(mock, `bench-out-w${r}`, opts.records)));
+      kp.push(await stage('kafkajs produce', () => kafkajsProduce(kafka, `bench-out-k${r}`, opts.records)));
+    }
+    const f = {
+      records: opts.records,
+      weirConsumeEventsPerSec: median(wc),
+      kafkajsConsumeEventsPerSec: median(kc),
+      weirProduceEventsPerSec: median(wp),
+      kafkajsProduceEventsPerSec: median(kp),
+    };
+    return { ...f, consumeRatio: f.weirConsumeEventsPerSec / f.kafkajsConsumeEventsPerSec, produceRatio: f.weirProduceEventsPerSec / f.kafkajsProduceEventsPerSec };
+  } finally {
+    await mock.stop();
+  }
+}
+
+export function formatKafkaFigures(f: KafkaFigures): string {
+  const k = (x: number) => `${Math.round(x / 1000).toLocaleString('en')} K`;
+  return [
+    `| ${f.records.toLocaleString('en')} records | weir | plain kafkajs | weir / kafkajs |`,
+    '|---|---:|---:|---:|',
+    `| consume (events/s) | ${k(f.weirConsumeEventsPerSec)} | ${k(f.kafkajsConsumeEventsPerSec)} | ${f.consumeRatio.toFixed(2)}× |`,
+    `| produce (events/s) | ${k(f.weirProduceEventsPerSec)} | ${k(f.kafkajsProduceEventsPerSec)} | ${f.produceRatio.toFixed(2)}× |`,
+  ].join('\n');
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const records = Number(process.argv[2] ?? 200_000);
+  const runs = Number(process.argv[3] ?? 3);
+  console.log(formatKafkaFigures(await kafkaBench({ records, runs })));
+}

@@ -1,0 +1,105 @@
+/** Helpers of the Kafka tests: producing input, reading a topic back, opening connectors in-process, waiting on a running job. */
+import { Kafka, logLevel, Partitioners, type Message } from 'kafkajs';
+import { tmpdir } from 'node:os';
+import type { JobHandle } from '../../src/runtime/run.ts';
+import type { SinkContext, SourceOutput, SourceReader, SourceSpec } from '../../src/connectors/types.ts';
+import { kafkaSource } from '../../src/connectors/kafka/source.ts';
+import type { KafkaRecord } from '../../src/connectors/kafka/reader.ts';
+
+export const nowMs = () => performance.timeOrigin + performance.now();
+
+export function client(bootstrap: string[]): Kafka {
+  return new Kafka({ brokers: bootstrap, logLevel: logLevel.NOTHING, clientId: 'weir-test' });
+}
+
+/** Produces messages (one send per chunk of `chunk`, so the broker holds several record batches). */
+export async function produce(bootstrap: string[], topic: string, messages: Message[], chunk = 500): Promise<void> {
+  const producer = client(bootstrap).producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  try {
+    for (let i = 0; i < messages.length; i += chunk) await producer.send({ topic, messages: messages.slice(i, i + chunk), acks: -1 });
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+export const sourceCtx = (partition: number) => ({ partition, parallelism: 1, workDir: tmpdir(), startMs: nowMs(), nowMs });
+export const sinkCtx = (sinkUid: string, subtask = 0, parallelism = 1, recovery?: SinkContext['recovery']): SinkContext => ({
+  subtask,
+  parallelism,
+  workDir: tmpdir(),
+  nowMs,
+  sinkUid,
+  recovery,
+});
+
+export interface Collected<T> {
+  values: Array<{ value: T; offset: number; timestampMs: number; createdMs: number }>;
+  dead: Array<{ raw: string; reason: string; offset: number }>;
+  out: SourceOutput<T>;
+}
+
+export function collector<T>(): Collected<T> {
+  const c: Collected<T> = {
+    values: [],
+    dead: [],
+    out: {
+      emit: (value, offset, timestampMs, createdMs) => void c.values.push({ value, offset, timestampMs, createdMs }),
+      deadLetter: (raw, reason, offset) => void c.dead.push({ raw, reason, offset }),
+    },
+  };
+  return c;
+}
+
+/** Polls `reader` (waiting on whenReady between polls) until `count` records/dead letters arrived or the deadline. */
+export async function pollUntil<T>(reader: SourceReader<T>, c: Collected<T>, count: number, timeoutMs = 10_000, max = 512): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (c.values.length + c.dead.length < count) {
+    if (Date.now() > deadline) throw new Error(`timed out with ${c.values.length + c.dead.length} of ${count} records`);
+    const n = await reader.poll(Math.min(max, count - c.values.length - c.dead.length), c.out);
+    if (n === 0) await Promise.race([reader.whenReady!(), sleep(50)]);
+  }
+}
+
+/** Every record of `topic` (all partitions, from the earliest offset) until `count` arrived. */
+export async function readTopic<T = unknown>(bootstrap: string[], topic: string, partitions: number, count: number, timeoutMs = 10_000): Promise<Array<KafkaRecord<T>>> {
+  const spec = kafkaSource<T>({ brokers: bootstrap, topic, partitions, envelope: true, isolation: 'read_uncommitted' }) as SourceSpec<KafkaRecord<T>>;
+  const readers = await Promise.all(Array.from({ length: partitions }, (_, p) => spec.open(p, sourceCtx(p))));
+  const c = collector<KafkaRecord<T>>();
+  const deadline = Date.now() + timeoutMs;
+  try {
+    while (c.values.length < count) {
+      if (Date.now() > deadline) throw new Error(`readTopic ${topic}: ${c.values.length} of ${count} records after ${timeoutMs} ms`);
+      let got = 0;
+      for (const r of readers) got += await r.poll(4096, c.out);
+      if (got === 0) await sleep(20);
+    }
+    // Nothing more than expected should follow: give the fetchers one more round.
+    await sleep(150);
+    for (const r of readers) await r.poll(4096, c.out);
+  } finally {
+    await Promise.all(readers.map((r) => r.close()));
+  }
+  return c.values.map((v) => v.value);
+}
+
+/** Waits until `done(handle)` holds (checked every 50 ms), then stops the job and returns its result. */
+export async function runUntil(handle: JobHandle, done: () => boolean, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) {
+      await handle.stop().catch(() => {});
+      throw new Error(`job did not reach its goal within ${timeoutMs} ms: ${JSON.stringify(handle.metrics().operators.map((o) => [o.name, o.recordsIn, o.recordsOut]))}`);
+    }
+    await Promise.race([sleep(50), handle.done.then(() => {}, () => {})]);
+  }
+  return handle.stop();
+}
+
+export function recordsIn(handle: JobHandle, operator: string): number {
+  return handle.metrics().operators.find((o) => o.name === operator)?.recordsIn ?? 0;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
