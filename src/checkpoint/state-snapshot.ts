@@ -88,55 +88,77 @@ export function snapshotLmdbStore(store: LmdbStore, file: string): Promise<Snaps
  * snapshotLmdbStore for a live store.
  */
 export function snapshotLmdbEnvironment(path: string, file: string): Promise<SnapshotResult> {
-  // Everything up to the first await runs now, synchronously: the read transaction pins the view.
-  let db: RootDatabase<unknown, Key> | undefined;
-  let txn: ReturnType<RootDatabase['useReadTransaction']>;
+  // Pinning runs now, synchronously: the read transaction fixes the view before anything else can write.
+  let view: PinnedLmdbView;
+  try {
+    view = pinLmdbView(path);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  return writePinnedView(view, file, { yieldBetweenChunks: true });
+}
+
+/** A read transaction on an LMDB environment: the state as of the moment it was opened. */
+export interface PinnedLmdbView {
+  path: string;
+  db: RootDatabase<unknown, Key>;
+  txn: ReturnType<RootDatabase['useReadTransaction']>;
+}
+
+/** Opens a read transaction on the environment at `path` (synchronously). */
+export function pinLmdbView(path: string): PinnedLmdbView {
   // Opening a path without an environment would create an empty one and snapshot nothing.
-  if (!existsSync(join(path, 'data.mdb'))) return Promise.reject(new WeirError('WEIR_STATE', `no state store (LMDB environment) at ${path} to snapshot`));
+  if (!existsSync(join(path, 'data.mdb'))) throw new WeirError('WEIR_STATE', `no state store (LMDB environment) at ${path} to snapshot`);
+  let db: RootDatabase<unknown, Key> | undefined;
   try {
     // lmdb-js shares one environment per path within the process: this opens a second handle on
     // the store's environment (its values decode as the store's do: default msgpack, no compression).
     db = open<unknown, Key>({ path, compression: false });
     db.resetReadTxn();
-    txn = db.useReadTransaction();
+    return { path, db, txn: db.useReadTransaction() };
   } catch (cause) {
     void db?.close();
-    return Promise.reject(new WeirError('WEIR_STATE', `cannot open the state store at ${path} to snapshot it: ${(cause as Error).message}`, { cause }));
+    throw new WeirError('WEIR_STATE', `cannot open the state store at ${path} to snapshot it: ${(cause as Error).message}`, { cause });
   }
-  const env = db;
+}
+
+/**
+ * Copies a pinned view into `file`, a chunk at a time, then releases the view. On the worker's own
+ * thread it yields between chunks so the worker keeps processing (LMDB readers never block
+ * writers, and none of the later writes enter the view); on a thread of its own it need not.
+ */
+export async function writePinnedView(view: PinnedLmdbView, file: string, opts: { yieldBetweenChunks: boolean }): Promise<SnapshotResult> {
+  const { path, db: env, txn } = view;
   const createdAtMs = Date.now();
-  return (async () => {
-    let writer: SnapshotFileWriter | undefined;
-    try {
-      writer = await SnapshotFileWriter.create(file);
-      await writer.writeFrame({ t: 'header', format, backend: 'lmdb', createdAtMs });
-      const states: Record<string, number> = {};
-      let count = 0;
-      let start: Key | undefined;
-      for (;;) {
-        const chunk = Array.from(env.getRange({ transaction: txn, start, exclusiveStart: start !== undefined, limit: entriesPerFrame }));
-        if (chunk.length === 0) break;
-        const tuples = chunk.map(({ key, value }) => entryFromLmdb(path, key, value));
-        for (const [state] of tuples) states[state] = (states[state] ?? 0) + 1;
-        count += tuples.length;
-        await writer.writeFrame({ t: 'entries', entries: tuples });
-        if (chunk.length < entriesPerFrame) break;
-        start = chunk[chunk.length - 1].key;
-        // A turn for the worker's own work: the transaction keeps this snapshot's view meanwhile.
-        await nextTurn();
-      }
-      await writer.writeFrame({ t: 'end', entries: count, states });
-      const written = await writer.finish();
-      writer = undefined;
-      return { path: file, entries: count, states, ...written };
-    } catch (err) {
-      await failed(writer, file);
-      throw err instanceof WeirError ? err : new WeirError('WEIR_STATE', `cannot snapshot the state store at ${path}: ${(err as Error).message}`, { cause: err });
-    } finally {
-      txn.done();
-      await env.close();
+  let writer: SnapshotFileWriter | undefined;
+  try {
+    writer = await SnapshotFileWriter.create(file);
+    await writer.writeFrame({ t: 'header', format, backend: 'lmdb', createdAtMs });
+    const states: Record<string, number> = {};
+    let count = 0;
+    let start: Key | undefined;
+    for (;;) {
+      const chunk = Array.from(env.getRange({ transaction: txn, start, exclusiveStart: start !== undefined, limit: entriesPerFrame }));
+      if (chunk.length === 0) break;
+      const tuples = chunk.map(({ key, value }) => entryFromLmdb(path, key, value));
+      for (const [state] of tuples) states[state] = (states[state] ?? 0) + 1;
+      count += tuples.length;
+      await writer.writeFrame({ t: 'entries', entries: tuples });
+      if (chunk.length < entriesPerFrame) break;
+      start = chunk[chunk.length - 1].key;
+      if (opts.yieldBetweenChunks) await nextTurn();
     }
-  })();
+    await writer.writeFrame({ t: 'end', entries: count, states });
+    const written = await writer.finish();
+    writer = undefined;
+    return { path: file, entries: count, states, ...written };
+  } catch (err) {
+    await failed(writer, file);
+    throw err instanceof WeirError ? err : new WeirError('WEIR_STATE', `cannot snapshot the state store at ${path}: ${(err as Error).message}`, { cause: err });
+  } finally {
+    txn.done();
+    await env.close();
+  }
 }
 
 /**

@@ -3,6 +3,8 @@ import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import type { SinkWriter, SourceReader } from '../connectors/types.ts';
 import type { JsonValue, SinkNote, SourcePosition, StateFileRef } from '../checkpoint/metadata.ts';
 import { snapshotWorkerStore } from '../checkpoint/state-snapshot.ts';
+import { LmdbSnapshotter } from '../checkpoint/lmdb-snapshotter.ts';
+import { LmdbStore } from '../state/lmdb-store.ts';
 import { toPlainError, WeirError, type PlainError } from '../errors.ts';
 import type { StateStore } from '../state/store.ts';
 import { nowMs } from '../util/clock.ts';
@@ -66,6 +68,8 @@ export class WorkerCheckpoints {
   private committed = 0;
   /** State files being written. The worker loop gives the event loop a turn each round meanwhile (see writing). */
   private writes = 0;
+  /** LMDB snapshots are written on a thread of their own (started with the first checkpoint). */
+  private snapshotter: LmdbSnapshotter | undefined;
   /** Positions per checkpoint, to hand to sources that commit them (Kafka consumer groups) on completion. */
   private readonly pendingPositions = new Map<number, SourcePosition[]>();
 
@@ -86,6 +90,15 @@ export class WorkerCheckpoints {
    */
   get writing(): boolean {
     return this.writes > 0;
+  }
+
+  /** Prepares for the first checkpoint: the snapshot thread loads while the job starts. */
+  start(hasLmdbState: boolean): void {
+    if (hasLmdbState) this.snapshotter ??= new LmdbSnapshotter();
+  }
+
+  close(): void {
+    this.snapshotter?.close();
   }
 
   private get requested(): number {
@@ -184,7 +197,9 @@ export class WorkerCheckpoints {
       const dir = this.dirOf(id);
       const store = this.parts.store();
       const path = `worker-${this.me}.snapshot`;
-      written = store ? snapshotWorkerStore(store, join(dir, path)).then((r) => ({ worker: this.me, path, bytes: r.bytes, sha256: r.sha256 })) : Promise.resolve(undefined);
+      const file = join(dir, path);
+      const snapshot = store instanceof LmdbStore ? (this.snapshotter ??= new LmdbSnapshotter()).snapshot(store, file) : store ? snapshotWorkerStore(store, file) : undefined;
+      written = snapshot ? snapshot.then((r) => ({ worker: this.me, path, bytes: r.bytes, sha256: r.sha256 })) : Promise.resolve(undefined);
       written.catch(() => {}); // handled below; never an unhandled rejection while the sinks pre-commit
       sinkNotes = [];
       for (const { sinkUid, writer } of this.parts.sinks) {

@@ -14,6 +14,7 @@ import { operatorUid, ownedPartitions, planJob, type Plan } from './plan.ts';
 import { epochCompletedSlot, kAbort, kCheckpointCompleted, kCheckpointRequested, kEpochRequested, kStop, kWorkersDone, kWorkersDrained, kWorkersReady, SharedViews, throwIfAborted, type SharedBuffers, type SharedLayout } from './shared.ts';
 import type { MessagePort } from 'node:worker_threads';
 import type { StateStore } from '../state/store.ts';
+import { LmdbStore } from '../state/lmdb-store.ts';
 import { SourceTime } from './source-time.ts';
 import { sourceOutput } from './source-output.ts';
 import { openWorkerStateStore } from './state-store.ts';
@@ -120,6 +121,7 @@ class WorkerRuntime {
   /** With checkpoints (options.checkpointIntervalMs > 0). */
   private checkpoints: WorkerCheckpoints | undefined;
   private drained = false;
+  private lastWriteBackMs = 0;
 
   constructor(
     private readonly task: WorkerTask,
@@ -200,6 +202,7 @@ class WorkerRuntime {
         deadLetters: this.deadLetters,
         store: () => this.store,
       }, alignment);
+      this.checkpoints.start(this.store instanceof LmdbStore);
     }
   }
 
@@ -254,12 +257,16 @@ class WorkerRuntime {
       }
       if (progress) {
         idleRounds = 0;
+        // Busy: write state back in small paced steps, so a flush never meets a whole cache of changes.
+        if (now - this.lastWriteBackMs >= limits.stateWriteBackIntervalMs) this.writeStateBack(now);
         if (this.ioSources.length > 0) await this.yieldToEventLoop(now);
         if (!this.micro && now - this.lastFlushMs >= limits.sinkFlushIntervalMs && this.sinksDirty()) await this.flushSinks(now);
         continue;
       }
       // Idle: make output visible before waiting for more input.
       if (!this.micro && this.sinksDirty()) await this.flushSinks(now);
+      // Spare time writes state back ahead of the next flush (a checkpoint's would stall otherwise).
+      if (this.writeStateBack(now)) continue;
       // Spinning only pays when another thread is about to hand us something. When the sources
       // know when their next record is due, park until then: peers' records ring the doorbell.
       const dueMs = this.sourceDueMs();
@@ -280,6 +287,12 @@ class WorkerRuntime {
     if (now - this.lastYieldMs < limits.eventLoopYieldIntervalMs) return;
     this.lastYieldMs = now;
     await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+
+  /** Writes up to limits.stateIdleWriteBackEntries dirty state entries back to LMDB; true when there were any. */
+  private writeStateBack(now: number): boolean {
+    this.lastWriteBackMs = now;
+    return (this.store?.writeBackIdle?.(limits.stateIdleWriteBackEntries) ?? 0) > 0;
   }
 
   /** Ms until the next processing-time timer of any keyed operator (+Infinity when none). */
@@ -327,6 +340,7 @@ class WorkerRuntime {
   }
 
   async finish(): Promise<WorkerResult> {
+    this.checkpoints?.close();
     this.chain.close();
     await this.flushSinks(nowMs());
     this.store?.close();
@@ -357,6 +371,7 @@ class WorkerRuntime {
   }
 
   async closeQuietly(): Promise<void> {
+    this.checkpoints?.close();
     for (const s of this.sources) await Promise.resolve().then(() => s.reader.close()).catch(() => {});
     for (const writer of this.sinks.values()) await Promise.resolve().then(() => writer.close()).catch(() => {});
     try {

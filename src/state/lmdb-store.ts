@@ -12,9 +12,10 @@
  *  - write-backs caused by eviction commit with MDB_NOSYNC (TransactionFlags.NO_SYNC_FLUSH): the
  *    data is visible at once to every reader, and survives a crash of the process, but not
  *    necessarily one of the machine;
- *  - flush() (epoch end, checkpoint barrier, close) commits the remaining dirty entries in one
- *    ordinary synchronous transaction, whose fsync also makes the earlier unsynced ones durable;
- *    with nothing left to write it forces an environment sync instead.
+ *  - flush() (epoch end, checkpoint barrier) commits the remaining dirty entries the same way:
+ *    readers (a checkpoint's snapshot) see them at once; recovery never reads these files, it
+ *    restores a checkpoint's snapshot, so an fsync here would buy nothing;
+ *  - close() flushes and syncs the environment, so a store reopened later finds its data.
  *
  * lmdb-js grows its map on demand and never reports MDB_MAP_FULL, so the map size is enforced
  * here: every write transaction compares the pages the data occupies (LMDB's own page counts,
@@ -45,7 +46,6 @@ const evictionFraction = 0.1;
 /** Entries read from LMDB at a time by entries(): the caller may write between chunks. */
 const scanChunkEntries = 256;
 const unsyncedCommit = TransactionFlags.ABORTABLE | TransactionFlags.SYNCHRONOUS_COMMIT | TransactionFlags.NO_SYNC_FLUSH;
-const durableCommit = TransactionFlags.ABORTABLE | TransactionFlags.SYNCHRONOUS_COMMIT;
 /** LMDB's two meta pages, always there. */
 const metaPages = 2;
 
@@ -204,15 +204,19 @@ export class LmdbStore implements StateStore {
   flush(): void {
     this.checkOpen();
     for (const beforeFlush of this.flushListeners) beforeFlush();
-    const dirty = this.cache?.dirtyEntries() ?? [];
-    if (dirty.length > 0) {
-      this.writeBack(dirty, durableCommit);
-    } else if (this.unsynced) {
-      try {
-        (this.db as unknown as { env: LmdbEnv }).env.sync();
-      } catch (cause) {
-        throw this.error(`cannot sync the state store at ${this.path}`, cause);
-      }
+    // Without an fsync: the live store is working memory — a run starts from a checkpoint's
+    // snapshot (fsynced by the checkpoint store), never from these files — and an fsync here,
+    // covering every page written since the last one, stalled a checkpoint barrier for 30–80 ms.
+    this.writeBack(this.cache?.dirtyEntries() ?? [], unsyncedCommit);
+  }
+
+  /** Makes everything written durable on disk (close: a store reopened later finds it). */
+  private sync(): void {
+    if (!this.unsynced) return;
+    try {
+      (this.db as unknown as { env: LmdbEnv }).env.sync();
+    } catch (cause) {
+      throw this.error(`cannot sync the state store at ${this.path}`, cause);
     }
     this.unsynced = false;
   }
@@ -225,6 +229,7 @@ export class LmdbStore implements StateStore {
     if (this.closed) return;
     try {
       this.flush();
+      this.sync();
     } finally {
       this.closed = true;
       // Nothing is written asynchronously, so lmdb-js closes the environment before returning.
@@ -240,6 +245,21 @@ export class LmdbStore implements StateStore {
       // not created yet
     }
     return { cachedEntries: this.cache?.size ?? 0, diskBytes };
+  }
+
+  /**
+   * Writes back up to `maxEntries` dirty entries (without an fsync), keeping them cached, clean.
+   * The worker calls it when it is idle: the writes eviction and the next flush would otherwise
+   * do at once — a flush at a checkpoint barrier with 100 K dirty entries stalls the worker
+   * ~150 ms — are spread over time the worker has to spare. Returns how many it wrote.
+   */
+  writeBackIdle(maxEntries: number): number {
+    if (!this.cache || this.closed) return 0;
+    const some = this.cache.someDirty(maxEntries);
+    if (some.length === 0) return 0;
+    this.writeBack(some, unsyncedCommit);
+    this.unsynced = true;
+    return some.length;
   }
 
   /** Dirty entries held by the write-back cache (not yet in LMDB). */
@@ -281,7 +301,7 @@ export class LmdbStore implements StateStore {
       throw err;
     }
     this.cache?.markWritten(entries);
-    this.unsynced = flags !== durableCommit;
+    this.unsynced = true;
   }
 
   private writeInTransaction(entries: Array<Omit<CachedEntry, 'dirty' | 'referenced'>>, flags: number): void {

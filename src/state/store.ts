@@ -34,7 +34,7 @@ export interface StateStore {
    * may put/delete entries of the state while iterating.
    */
   entries(state: string, after?: { keyGroup: number; key: StoredKey; namespace: string }): Iterable<StateEntry>;
-  /** Makes every change so far durable (epoch end, checkpoint barrier, close). */
+  /** Writes every change so far to the backend, where a snapshot sees it (epoch end, checkpoint barrier, close). Crash durability comes from checkpoints. */
   flush(): void;
   /**
    * Calls `beforeFlush` at the start of every flush() (close() flushes too), so a user that keeps
@@ -42,6 +42,8 @@ export interface StateStore {
    */
   onFlush(beforeFlush: () => void): void;
   close(): void;
+  /** Optional: make up to maxEntries pending changes durable-ish ahead of the next flush, when the worker is idle. Returns how many. */
+  writeBackIdle?(maxEntries: number): number;
   /** Entries held in memory (a write-back cache or the heap backend) and on disk; for metrics and benchmarks. */
   stats(): { cachedEntries: number; diskBytes: number };
 }

@@ -91,6 +91,18 @@ export class WriteBackCache {
     return all;
   }
 
+  /** Up to `count` dirty entries, whichever come first. */
+  someDirty(count: number): CachedEntry[] {
+    const some: CachedEntry[] = [];
+    for (const set of this.dirtyByState.values()) {
+      for (const entry of set) {
+        if (some.length >= count) return some;
+        some.push(entry);
+      }
+    }
+    return some;
+  }
+
   get dirtyCount(): number {
     let n = 0;
     for (const set of this.dirtyByState.values()) n += set.size;

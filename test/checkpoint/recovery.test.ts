@@ -52,7 +52,7 @@ describe('checkpoints', () => {
   test('in micro-batch mode too (a checkpoint at the end of an epoch)', async () => {
     const { result, committed } = await runExactlyOnce({ mode: 'micro-batch', microBatchIntervalMs: 20, params: { rate: '40000' } });
     expect(committed).toEqual(await expectedOutput());
-    expect(result.metrics.checkpoints!.completed).toBeGreaterThan(2);
+    expect(result.metrics.checkpoints!.completed).toBeGreaterThanOrEqual(2); // at least one on the way and the final one
   }, 60_000);
 
   test('on the heap backend too', async () => {
@@ -130,10 +130,12 @@ describe('recovery', () => {
     expect(resumed.restoredFrom!.skipped).toHaveLength(1);
     expect(resumed.restoredFrom!.skipped[0].reason).toMatch(/worker-\d\.snapshot/);
 
-    const older = join(stateDir, 'checkpoints', checkpoints[0]);
-    writeFileSync(join(older, '_metadata'), '{"half": ');
-    const newestNow = readdirSync(join(stateDir, 'checkpoints')).filter((d) => d.startsWith('chk-')).sort();
-    for (const dir of newestNow) for (const file of readdirSync(join(stateDir, 'checkpoints', dir)).filter((f) => f.endsWith('.snapshot'))) writeFileSync(join(stateDir, 'checkpoints', dir, file), 'garbage');
+    // Now damage every checkpoint there is: half-written metadata in the oldest, garbage state in the others.
+    const all = readdirSync(join(stateDir, 'checkpoints')).filter((d) => d.startsWith('chk-')).sort();
+    writeFileSync(join(stateDir, 'checkpoints', all[0], '_metadata'), '{"half": ');
+    for (const dir of all.slice(1)) {
+      for (const file of readdirSync(join(stateDir, 'checkpoints', dir)).filter((f) => f.endsWith('.snapshot'))) writeFileSync(join(stateDir, 'checkpoints', dir, file), 'garbage');
+    }
     await expectWeirError(run(jobUrl('checkpointed-counts'), { workDir: newDir(), stateDir, checkpointIntervalMs: 20, params: { count: String(count) } }), 'WEIR_STATE', /no usable checkpoint/);
   }, 60_000);
 });
