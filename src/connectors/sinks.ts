@@ -12,7 +12,7 @@ import type { SinkContext, SinkSpec, SinkWriter } from './types.ts';
 /** How a value becomes one line: 'jsonl' = JSON.stringify, or a function (a "\n" is added after it). */
 export type LineFormat<T> = 'jsonl' | ((value: T) => string);
 
-/** Text buffered by a file or console sink before it is written out even without a flush. */
+/** Text buffered by a file or console sink before it is written out even without a flush (characters; bytes for a file sink). */
 const pendingCharsMax = 1 << 20;
 
 function formatter<T>(format: LineFormat<T> | undefined, sink: string): (value: T) => string {
@@ -72,8 +72,8 @@ export function fileSinkPath(file: string, subtask: number, parallelism: number)
 
 /**
  * Writes one line per value to a file per subtask (created with its directory; truncated at open
- * unless `append`). Lines are buffered as strings and written with one fs.writeSync at flush()
- * (or once 1 Mi characters are pending).
+ * unless `append`). Lines are buffered as UTF-8 bytes and written with one fs.writeSync at flush()
+ * (or once 1 MiB is pending).
  */
 export function fileSink<T>(opts: FileSinkOptions<T>): SinkSpec<T> {
   if (typeof opts.path !== 'string' || opts.path === '') throw new WeirError('WEIR_CONFIG', 'fileSink: path is required');
@@ -86,10 +86,18 @@ export function fileSink<T>(opts: FileSinkOptions<T>): SinkSpec<T> {
   };
 }
 
+/** Bytes a file sink's line buffer starts with; it grows (doubling) when a line does not fit. */
+const lineBufferBytesInitial = 64 * 1024;
+
 class FileSinkWriter<T> implements SinkWriter<T> {
   private readonly fd: number;
-  private chunks: string[] = [];
-  private pendingChars = 0;
+  /**
+   * Lines not yet written, as UTF-8 bytes: each line is encoded straight into this buffer, so a
+   * record costs its formatted string and nothing else (no line + "\n" string, no array of lines
+   * to join, no Buffer per flush). Written out at flush(), or once pendingCharsMax bytes are pending.
+   */
+  private bytes = Buffer.allocUnsafe(lineBufferBytesInitial);
+  private used = 0;
   private closed = false;
   private lines = 0;
 
@@ -108,22 +116,33 @@ class FileSinkWriter<T> implements SinkWriter<T> {
   }
 
   write(value: T): void {
-    const line = this.format(value) + '\n';
-    this.chunks.push(line);
+    const text = this.format(value);
+    // UTF-8 takes at most 3 bytes per UTF-16 unit (a surrogate pair: 4 for 2), plus the newline.
+    const most = text.length * 3 + 1;
+    if (this.used + most > this.bytes.length) this.makeRoom(most);
+    const used = this.used + this.bytes.write(text, this.used, 'utf8');
+    this.bytes[used] = 0x0a;
+    this.used = used + 1;
     this.lines++;
-    this.pendingChars += line.length;
-    if (this.pendingChars >= pendingCharsMax) this.writeOut();
+    if (this.used >= pendingCharsMax) this.writeOut();
+  }
+
+  /** Room for `bytes` more: a larger buffer holding what is pending. */
+  private makeRoom(bytes: number): void {
+    let size = this.bytes.length * 2;
+    while (size < this.used + bytes) size *= 2;
+    const grown = Buffer.allocUnsafe(size);
+    this.bytes.copy(grown, 0, 0, this.used);
+    this.bytes = grown;
   }
 
   private writeOut(): void {
-    if (this.chunks.length === 0) return;
-    const text = this.chunks.length === 1 ? this.chunks[0] : this.chunks.join('');
-    this.chunks = [];
-    this.pendingChars = 0;
+    const length = this.used;
+    if (length === 0) return;
+    this.used = 0;
     try {
-      const bytes = Buffer.from(text, 'utf8');
       let done = 0;
-      while (done < bytes.length) done += fs.writeSync(this.fd, bytes, done, bytes.length - done);
+      while (done < length) done += fs.writeSync(this.fd, this.bytes, done, length - done);
     } catch (err) {
       throw new WeirError('WEIR_SINK', `sink "${this.name}": cannot write ${this.file}: ${(err as Error).message}`, {
         operator: this.name,
