@@ -82,7 +82,7 @@ function writeUtf8(s: string, u8: Uint8Array, offset: number, maxBytes: number):
 }
 
 /**
- * Any JSON value. JSON.stringify, then TextEncoder.encodeInto straight into the ring (no
+ * Any JSON value. JSON.stringify, then the UTF-8 bytes straight into the ring (writeUtf8: no
  * intermediate Buffer when it fits). undefined, functions, symbols, BigInt and cycles are encode
  * errors; NaN and ±Infinity become null (JSON's rule).
  */
