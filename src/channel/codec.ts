@@ -26,8 +26,6 @@ export interface Codec<T> {
   decode(u8: Uint8Array, dv: DataView, offset: number, length: number): T;
 }
 
-const textEncoder = new TextEncoder();
-
 /**
  * A Buffer over the same memory as a ring's u8 view, made once per view: Buffer#toString decodes
  * UTF-8 from a SharedArrayBuffer without the subarray() allocation TextDecoder needs (measured
@@ -61,7 +59,15 @@ function describe(value: unknown): string {
   return `${t === 'undefined' ? '' : 'a '}${t}${t === 'number' || t === 'boolean' ? ` (${String(value)})` : ''}`;
 }
 
-/** Writes a UTF-8 string into u8 at offset; returns bytes written or −(bytes needed). */
+/**
+ * Writes a UTF-8 string into u8 at offset; returns bytes written or −(bytes needed).
+ *
+ * Buffer#write on the ring's Buffer view, not TextEncoder.encodeInto: encodeInto needs a subarray
+ * per call (and returns a result object), two allocations per record on the hot path. Buffer#write
+ * writes whole characters only and stops before one that does not fit, so when at least 4 bytes
+ * (the longest UTF-8 sequence) were left over, the whole string was written. Lone surrogates
+ * become U+FFFD either way.
+ */
 function writeUtf8(s: string, u8: Uint8Array, offset: number, maxBytes: number): number {
   const len = s.length;
   if (len === 0) return 0;
@@ -69,13 +75,14 @@ function writeUtf8(s: string, u8: Uint8Array, offset: number, maxBytes: number):
     // At least one byte per UTF-16 unit: cannot fit, and we know it without encoding.
     return -Buffer.byteLength(s, 'utf8');
   }
-  const res = textEncoder.encodeInto(s, u8.subarray(offset, offset + maxBytes));
-  if (res.read === len) return res.written;
-  return -Buffer.byteLength(s, 'utf8');
+  const written = bufferOf(u8).write(s, offset, maxBytes, 'utf8');
+  if (written <= maxBytes - 4) return written;
+  const need = Buffer.byteLength(s, 'utf8');
+  return written === need ? written : -need;
 }
 
 /**
- * Any JSON value. JSON.stringify, then TextEncoder.encodeInto straight into the ring (no
+ * Any JSON value. JSON.stringify, then the UTF-8 bytes straight into the ring (writeUtf8: no
  * intermediate Buffer when it fits). undefined, functions, symbols, BigInt and cycles are encode
  * errors; NaN and ±Infinity become null (JSON's rule).
  */

@@ -9,7 +9,7 @@ import { WeirError } from '../errors.ts';
 /** How a value becomes one line: 'jsonl' = JSON.stringify, or a function (a "\n" is added after it). */
 export type LineFormat<T> = 'jsonl' | ((value: T) => string);
 
-/** Text a line sink buffers before it writes it out even without a flush. */
+/** Bytes a line sink buffers before it writes them out even without a flush. */
 export const lineBufferCharsMax = 1 << 20;
 
 /** The function turning a value into its line (without the "\n"); errors name the sink. */
@@ -39,37 +39,60 @@ export function lineFormatter<T>(format: LineFormat<T> | undefined, sink: string
   };
 }
 
-/** Lines waiting to be written out, joined into one string when taken. */
-export class LineBuffer {
-  private chunks: string[] = [];
-  private chars = 0;
+/** Bytes a line buffer starts with; it grows (doubling) when a line does not fit. */
+const lineBufferBytesInitial = 64 * 1024;
 
-  /** Adds a line (with its "\n"); true once the buffer holds lineBufferCharsMax characters or more. */
+/**
+ * Lines waiting to be written out, as UTF-8 bytes: each line is encoded straight into this buffer,
+ * so a record costs its formatted string and nothing else (no line + "\n" string, no array of
+ * lines to join, no Buffer per write).
+ */
+export class LineBuffer {
+  private bytes = Buffer.allocUnsafe(lineBufferBytesInitial);
+  private used = 0;
+
+  /** Adds a line and its "\n"; true once the buffer holds lineBufferCharsMax bytes or more. */
   push(line: string): boolean {
-    this.chunks.push(line);
-    this.chars += line.length;
-    return this.chars >= lineBufferCharsMax;
+    // UTF-8 takes at most 3 bytes per UTF-16 unit (a surrogate pair: 4 for 2), plus the newline.
+    const most = line.length * 3 + 1;
+    if (this.used + most > this.bytes.length) this.makeRoom(most);
+    const used = this.used + this.bytes.write(line, this.used, 'utf8');
+    this.bytes[used] = 0x0a;
+    this.used = used + 1;
+    return this.used >= lineBufferCharsMax;
   }
 
   get empty(): boolean {
-    return this.chunks.length === 0;
+    return this.used === 0;
   }
 
-  /** Everything buffered, as one string; the buffer is empty afterwards. */
+  /** Writes everything buffered at the file's current position (a short write is continued) and empties the buffer; returns the byte count. */
+  writeTo(fd: number): number {
+    const length = this.used;
+    this.used = 0;
+    let done = 0;
+    while (done < length) done += fs.writeSync(fd, this.bytes, done, length - done);
+    return length;
+  }
+
+  /** Everything buffered, as text; the buffer is empty afterwards. */
   take(): string {
-    const text = this.chunks.length === 1 ? this.chunks[0] : this.chunks.join('');
-    this.chunks = [];
-    this.chars = 0;
+    const text = this.bytes.toString('utf8', 0, this.used);
+    this.used = 0;
     return text;
   }
-}
 
-/** Writes all of `text` (UTF-8) at the file's current position; returns the byte count. A short write is continued. */
-export function writeAllSync(fd: number, text: string): number {
-  const bytes = Buffer.from(text, 'utf8');
-  let done = 0;
-  while (done < bytes.length) done += fs.writeSync(fd, bytes, done, bytes.length - done);
-  return bytes.length;
+  clear(): void {
+    this.used = 0;
+  }
+
+  private makeRoom(bytes: number): void {
+    let size = this.bytes.length * 2;
+    while (size < this.used + bytes) size *= 2;
+    const grown = Buffer.allocUnsafe(size);
+    this.bytes.copy(grown, 0, 0, this.used);
+    this.bytes = grown;
+  }
 }
 
 /** A sink's file or directory: a relative path is relative to the run's work dir. */

@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { WeirError } from '../errors.ts';
-import { LineBuffer, lineFormatter, resolveSinkPath, writeAllSync, type LineFormat } from './line-output.ts';
+import { LineBuffer, lineFormatter, resolveSinkPath, type LineFormat } from './line-output.ts';
 import type { SinkContext, SinkSpec, SinkWriter } from './types.ts';
 
 export type { LineFormat } from './line-output.ts';
@@ -78,14 +78,13 @@ class FileSinkWriter<T> implements SinkWriter<T> {
 
   write(value: T): void {
     this.lines++;
-    if (this.buffer.push(this.format(value) + '\n')) this.writeOut();
+    if (this.buffer.push(this.format(value))) this.writeOut();
   }
 
   private writeOut(): void {
     if (this.buffer.empty) return;
-    const text = this.buffer.take();
     try {
-      writeAllSync(this.fd, text);
+      this.buffer.writeTo(this.fd);
     } catch (err) {
       throw new WeirError('WEIR_SINK', `sink "${this.name}": cannot write ${this.file}: ${(err as Error).message}`, {
         operator: this.name,
@@ -143,7 +142,7 @@ export function consoleSink<T>(opts: ConsoleSinkOptions<T> = {}): SinkSpec<T> {
       };
       return {
         write(value: T): void {
-          if (buffer.push(prefix + format(value) + '\n')) writeOut();
+          if (buffer.push(prefix + format(value))) writeOut();
         },
         flush: writeOut,
         close: writeOut,

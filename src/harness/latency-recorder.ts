@@ -29,9 +29,22 @@ export interface LatencySnapshot {
   stages: Record<LatencyStage, string>;
 }
 
+/**
+ * Phase of a record: 1 when it is measured (created at or after the end of the warm-up), 0 when it
+ * is not (the warm-up, or no creation time: NaN compares false).
+ */
+type Phase = 0 | 1;
+
 export class LatencyRecorder {
-  private readonly endToEnd = newLatencyHistogram();
-  private readonly stages: Record<LatencyStage, hdr.Histogram>;
+  /**
+   * Histograms per phase: [0] takes the records that are not measured and is never reported, [1]
+   * the measured ones. Records of the warm-up go through exactly the code that measured records
+   * go through, only into the other histogram: a path first taken when the warm-up ends (a branch
+   * that skipped recording until then) made V8 throw away the hot loop's optimised code at that
+   * instant, and the first tens of ms of every measurement ran in the interpreter, with a backlog.
+   */
+  private readonly endToEnd: [hdr.Histogram, hdr.Histogram] = [newLatencyHistogram(), newLatencyHistogram()];
+  private readonly stages: [Record<LatencyStage, hdr.Histogram>, Record<LatencyStage, hdr.Histogram>] = [newStageHistograms(), newStageHistograms()];
   /** When the record being processed entered the current chain segment (saved across nested drains). */
   segmentStartMs = NaN;
   private segmentCreatedMs = NaN;
@@ -42,19 +55,19 @@ export class LatencyRecorder {
   /** Records created before this (the warm-up) are not measured; set once the job's start is known. */
   private measureFromMs = Number.POSITIVE_INFINITY;
 
-  constructor() {
-    this.stages = Object.fromEntries(latencyStages.map((s) => [s, newLatencyHistogram()])) as Record<LatencyStage, hdr.Histogram>;
-  }
-
   measureFrom(ms: number): void {
     this.measureFromMs = ms;
+  }
+
+  private phase(createdMs: number): Phase {
+    return createdMs >= this.measureFromMs ? 1 : 0;
   }
 
   /** A source hands a record over. */
   atSource(createdMs: number): void {
     const now = nowMs();
     this.enterSegment(now, createdMs);
-    if (createdMs >= this.measureFromMs) record(this.stages.source, now - createdMs);
+    record(this.stages[this.phase(createdMs)].source, now - createdMs);
   }
 
   /**
@@ -64,13 +77,13 @@ export class LatencyRecorder {
   atTimerEmit(arrivedMs: number, createdMs: number): void {
     const now = nowMs();
     this.enterSegment(now, createdMs);
-    if (createdMs >= this.measureFromMs && Number.isFinite(arrivedMs)) record(this.stages.windows, now - arrivedMs);
+    if (Number.isFinite(arrivedMs)) record(this.stages[this.phase(createdMs)].windows, now - arrivedMs);
   }
 
   /** A record leaves its segment into a ring; returns the time to stamp into the frame. */
   atSend(): number {
     const now = nowMs();
-    if (this.segmentCreatedMs >= this.measureFromMs) record(this.stages.operators, now - this.segmentStartMs);
+    record(this.stages[this.phase(this.segmentCreatedMs)].operators, now - this.segmentStartMs);
     return now;
   }
 
@@ -78,14 +91,13 @@ export class LatencyRecorder {
   atReceive(sentMs: number, createdMs: number): void {
     const now = nowMs();
     this.enterSegment(now, createdMs);
-    if (createdMs >= this.measureFromMs) record(this.stages.rings, now - sentMs);
+    record(this.stages[this.phase(createdMs)].rings, now - sentMs);
   }
 
   /** A record reaches a sink; it becomes visible at the sink's next flush. */
   atSink(createdMs: number): void {
-    if (!(createdMs >= this.measureFromMs)) return;
     const now = nowMs();
-    record(this.stages.operators, now - this.segmentStartMs);
+    record(this.stages[this.phase(createdMs)].operators, now - this.segmentStartMs);
     if (this.pendingCount * 2 === this.pending.length) {
       const grown = new Float64Array(this.pending.length * 2);
       grown.set(this.pending);
@@ -100,19 +112,24 @@ export class LatencyRecorder {
   atFlush(): void {
     if (this.pendingCount === 0) return;
     const now = nowMs();
+    const pending = this.pending;
     for (let i = 0; i < this.pendingCount; i++) {
-      record(this.endToEnd, now - this.pending[i * 2]);
-      record(this.stages['until-visible'], now - this.pending[i * 2 + 1]);
+      const phase = this.phase(pending[i * 2]);
+      record(this.endToEnd[phase], now - pending[i * 2]);
+      record(this.stages[phase]['until-visible'], now - pending[i * 2 + 1]);
     }
     this.pendingCount = 0;
   }
 
-  /** Encodes what was recorded since the last snapshot (deflated: tens of µs per histogram), and starts afresh. */
+  /** Encodes the measured records since the last snapshot (deflated: tens of µs per histogram), and starts afresh. */
   takeSnapshot(): LatencySnapshot {
+    const measured = this.stages[1];
     const snapshot = {
-      endToEnd: encodeAndReset(this.endToEnd),
-      stages: Object.fromEntries(latencyStages.map((s) => [s, encodeAndReset(this.stages[s])])) as Record<LatencyStage, string>,
+      endToEnd: encodeAndReset(this.endToEnd[1]),
+      stages: Object.fromEntries(latencyStages.map((s) => [s, encodeAndReset(measured[s])])) as Record<LatencyStage, string>,
     };
+    this.endToEnd[0].reset();
+    for (const s of latencyStages) this.stages[0][s].reset();
     return snapshot;
   }
 
@@ -132,9 +149,15 @@ export class LatencyRecorder {
   }
 }
 
+function newStageHistograms(): Record<LatencyStage, hdr.Histogram> {
+  return Object.fromEntries(latencyStages.map((s) => [s, newLatencyHistogram()])) as Record<LatencyStage, hdr.Histogram>;
+}
+
 function record(h: hdr.Histogram, ms: number): void {
-  // Clock readings of different threads can disagree by a few µs: a negative span is 0.
-  h.recordValue(Math.min(3_600_000_000, Math.max(0, Math.round(ms * 1000))));
+  // Clock readings of different threads can disagree by a few µs: a negative span is 0 (and so
+  // is NaN, the span of a record without a creation time, which only the unreported phase sees).
+  const us = Math.round(ms * 1000);
+  h.recordValue(us > 0 ? Math.min(3_600_000_000, us) : 0);
 }
 
 function encodeAndReset(h: hdr.Histogram): string {

@@ -17,7 +17,7 @@ import { rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { WeirError } from '../../errors.ts';
-import { LineBuffer, lineFormatter, resolveSinkPath, writeAllSync, type LineFormat } from '../line-output.ts';
+import { LineBuffer, lineFormatter, resolveSinkPath, type LineFormat } from '../line-output.ts';
 import type { JsonValue, SinkContext, SinkSpec, SinkWriter } from '../types.ts';
 import { commitParts, syncDirectory } from './commit.ts';
 import { isMissing, sinkFileError } from './fs-error.ts';
@@ -105,16 +105,15 @@ class TransactionalFileWriter<T> implements SinkWriter<T> {
 
   write(value: T): void {
     this.bufferedLines++;
-    if (this.buffer.push(this.c.format(value) + '\n')) this.writeOut();
+    if (this.buffer.push(this.c.format(value))) this.writeOut();
   }
 
   /** Hands buffered lines to the in-progress file (made on first use, so an idle checkpoint makes no file). */
   private writeOut(): void {
     if (this.buffer.empty) return;
     const file = this.inProgress ?? this.openInProgress();
-    const text = this.buffer.take();
     try {
-      file.bytes += writeAllSync(file.fd, text);
+      file.bytes += this.buffer.writeTo(file.fd);
     } catch (err) {
       throw sinkFileError(this.c.sink, 'write', file.path, err);
     }
@@ -184,7 +183,7 @@ class TransactionalFileWriter<T> implements SinkWriter<T> {
 
   /** Drops what no pre-commit took (buffer and in-progress file); pending files stay for commit or recovery. */
   async close(): Promise<void> {
-    this.buffer.take();
+    this.buffer.clear();
     this.bufferedLines = 0;
     const file = this.inProgress;
     if (file === undefined) return;
