@@ -26,6 +26,7 @@ import { openDeadLetterWriter, openSinkWriters } from './sinks.ts';
 import { deadLetterRecord } from '../connectors/sinks.ts';
 import { BarrierAlignment } from './barriers.ts';
 import { WorkerCheckpoints } from './worker-checkpoints.ts';
+import { WorkerWaiting } from './worker-waiting.ts';
 import { restoredPosition, restoreWorkerState, sinkRecovery, type RestorePoint } from './restore.ts';
 
 export interface WorkerTask {
@@ -101,10 +102,7 @@ class WorkerRuntime {
   private deadLetterSinkName = '';
   private readonly metricsLayout: MetricsLayout;
   private deadLetterCount = 0;
-  private parks = 0;
-  /** Sources whose records arrive through this thread's event loop (SourceReader.whenReady). */
-  private ioSources: SourceSlot[] = [];
-  private lastYieldMs = 0;
+  private waiting!: WorkerWaiting;
 
   private readonly signals: StreamSignals;
 
@@ -194,7 +192,8 @@ class WorkerRuntime {
         this.sources.push({ node, partition, reader, output, ended: false, time, timeSlot });
       }
     }
-    this.ioSources = this.sources.filter((s) => typeof s.reader.whenReady === 'function');
+    const ioSources = this.sources.filter((s) => typeof s.reader.whenReady === 'function');
+    this.waiting = new WorkerWaiting(this.me, this.views, this.exchanges, () => ioSources.filter((s) => !s.ended).map((s) => s.reader), () => this.checkpoints?.writing ?? false);
     if (checkpointing) {
       this.checkpoints = new WorkerCheckpoints(this.me, this.views, this.task.checkpointPort!, {
         sources: this.sources.map((s) => ({ operatorUid: operatorUid(s.node), partition: s.partition, reader: s.reader })),
@@ -259,7 +258,7 @@ class WorkerRuntime {
         idleRounds = 0;
         // Busy: write state back in small paced steps, so a flush never meets a whole cache of changes.
         if (now - this.lastWriteBackMs >= limits.stateWriteBackIntervalMs) this.writeStateBack(now);
-        if (this.ioSources.length > 0) await this.yieldToEventLoop(now);
+        await this.waiting.yieldWhileBusy(now);
         if (!this.micro && now - this.lastFlushMs >= limits.sinkFlushIntervalMs && this.sinksDirty()) await this.flushSinks(now);
         continue;
       }
@@ -273,20 +272,8 @@ class WorkerRuntime {
       if (dueMs === undefined && ++idleRounds < limits.spinIterationsBeforePark) continue;
       idleRounds = 0;
       const timeoutMs = Math.min(dueMs ?? limits.parkTimeoutMs, this.timerDueMs(now));
-      if (this.ioSources.length > 0) await this.parkAsync(timeoutMs);
-      else this.park(timeoutMs);
+      await this.waiting.park(timeoutMs);
     }
-  }
-
-  /**
-   * Sources fed by the network on this thread's event loop (see SourceReader.whenReady): their
-   * callbacks run only when the loop yields, so a busy worker yields to the event loop every
-   * limits.eventLoopYieldIntervalMs (a setImmediate turn: I/O callbacks run, timers due run).
-   */
-  private async yieldToEventLoop(now: number): Promise<void> {
-    if (now - this.lastYieldMs < limits.eventLoopYieldIntervalMs) return;
-    this.lastYieldMs = now;
-    await new Promise<void>((resolve) => setImmediate(resolve));
   }
 
   /** Writes up to limits.stateIdleWriteBackEntries dirty state entries back to LMDB; true when there were any. */
@@ -485,39 +472,6 @@ class WorkerRuntime {
   /** A control frame to every target of exchange e; all or nothing (retried next round if a ring is full). */
   // ---------------------------------------------------------------- waiting, sinks, metrics
 
-  /** park() that lets the event loop run, and also wakes when an I/O source has records. */
-  private async parkAsync(timeoutMs: number): Promise<void> {
-    if (this.checkpoints?.writing) timeoutMs = Math.min(timeoutMs, 1);
-    if (timeoutMs <= 0) return;
-    this.parks++;
-    this.lastYieldMs = nowMs();
-    const readers = this.ioSources.filter((s) => !s.ended).map((s) => s.reader.whenReady!());
-    await this.views.doorbells.parkAsync(this.me, this.wakeCondition(), timeoutMs, Promise.race(readers));
-  }
-
-  /** What ends a park: input in an unheld ring, or a change of any flag the loop acts on. */
-  private wakeCondition(): () => boolean {
-    const control = this.views.control;
-    const stop = Atomics.load(control, kStop);
-    const epoch = Atomics.load(control, kEpochRequested);
-    const checkpoint = Atomics.load(control, kCheckpointRequested);
-    const completed = Atomics.load(control, kCheckpointCompleted);
-    return () =>
-      this.exchanges.hasInput(0) ||
-      Atomics.load(control, kStop) !== stop ||
-      Atomics.load(control, kEpochRequested) !== epoch ||
-      Atomics.load(control, kCheckpointRequested) !== checkpoint ||
-      Atomics.load(control, kCheckpointCompleted) !== completed ||
-      Atomics.load(control, kAbort) !== 0;
-  }
-
-  private park(timeoutMs: number): void {
-    if (this.checkpoints?.writing) timeoutMs = Math.min(timeoutMs, 1);
-    if (timeoutMs <= 0) return;
-    this.parks++;
-    this.views.doorbells.park(this.me, this.wakeCondition(), timeoutMs);
-  }
-
   private sinkRecords(): number {
     let total = this.deadLetterCount;
     for (const id of this.sinks.keys()) total += this.chain.counters[id].recordsIn;
@@ -546,7 +500,7 @@ class WorkerRuntime {
       operators: this.chain.counters,
       blockedMs: this.exchanges.blockedMs,
       deadLetters: this.deadLetterCount,
-      parks: this.parks + this.exchanges.parks,
+      parks: (this.waiting?.parks ?? 0) + this.exchanges.parks,
       epochsCompleted: this.micro ? Atomics.load(this.views.control, epochCompletedSlot(this.me)) : 0,
     });
     this.lastMetricsMs = now;
