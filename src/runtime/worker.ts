@@ -119,7 +119,6 @@ class WorkerRuntime {
   /** With checkpoints (options.checkpointIntervalMs > 0). */
   private checkpoints: WorkerCheckpoints | undefined;
   private drained = false;
-  private lastWriteBackMs = 0;
 
   constructor(
     private readonly task: WorkerTask,
@@ -256,8 +255,6 @@ class WorkerRuntime {
       }
       if (progress) {
         idleRounds = 0;
-        // Busy: write state back in small paced steps, so a flush never meets a whole cache of changes.
-        if (now - this.lastWriteBackMs >= limits.stateWriteBackIntervalMs) this.writeStateBack(now);
         await this.waiting.yieldWhileBusy(now);
         if (!this.micro && now - this.lastFlushMs >= limits.sinkFlushIntervalMs && this.sinksDirty()) await this.flushSinks(now);
         continue;
@@ -265,7 +262,7 @@ class WorkerRuntime {
       // Idle: make output visible before waiting for more input.
       if (!this.micro && this.sinksDirty()) await this.flushSinks(now);
       // Spare time writes state back ahead of the next flush (a checkpoint's would stall otherwise).
-      if (this.writeStateBack(now)) continue;
+      if (this.writeStateBack()) continue;
       // Spinning only pays when another thread is about to hand us something. When the sources
       // know when their next record is due, park until then: peers' records ring the doorbell.
       const dueMs = this.sourceDueMs();
@@ -277,8 +274,7 @@ class WorkerRuntime {
   }
 
   /** Writes up to limits.stateIdleWriteBackEntries dirty state entries back to LMDB; true when there were any. */
-  private writeStateBack(now: number): boolean {
-    this.lastWriteBackMs = now;
+  private writeStateBack(): boolean {
     return (this.store?.writeBackIdle?.(limits.stateIdleWriteBackEntries) ?? 0) > 0;
   }
 
