@@ -2,6 +2,7 @@
 export {
   END,
   type Offset,
+  type PreCommitContext,
   type SinkContext,
   type SinkSpec,
   type SinkWriter,

@@ -7,7 +7,9 @@
 // threads), which lets the test tell what the failed attempt wrote from what the restarted one did.
 //
 // Params: brokers (comma-separated), in, out, partitions, groupId, markers (a directory),
-// failAt (the input value i at which the job fails, once).
+// failAt (the input value i at which the job fails, once), offsets ('source': the source commits
+// the group's offsets after each checkpoint, the default; 'transaction': the sink commits them
+// inside its transactions).
 import { closeSync, existsSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { defineJob } from '../../src/api/index.ts';
@@ -22,9 +24,10 @@ export default defineJob((env) => {
   const marker = join(env.params.markers, 'fault');
   const attempt = existsSync(marker) ? 2 : 1;
   const failAt = env.numberParam('failAt', -1);
+  const inTransaction = env.params.offsets === 'transaction';
   env
     .source(
-      kafkaSource<In>({ brokers, topic: env.params.in, partitions: env.numberParam('partitions', 4), groupId: env.params.groupId, envelope: true, logLevel: 'nothing' }) as unknown as SourceSpec<KafkaRecord<In>>,
+      kafkaSource<In>({ brokers, topic: env.params.in, partitions: env.numberParam('partitions', 4), groupId: inTransaction ? undefined : env.params.groupId, envelope: true, logLevel: 'nothing' }) as unknown as SourceSpec<KafkaRecord<In>>,
       { name: 'kafka-in' },
     )
     .map((r) => {
@@ -45,5 +48,14 @@ export default defineJob((env) => {
       seen.update(n);
       ctx.emit({ k: r.key ?? '', n, p: r.partition, o: r.offset, a: attempt });
     }, { name: 'running-count' })
-    .sinkTo(kafkaSink<CountOut>({ brokers, topic: env.params.out, key: (v) => v.k, guarantee: 'exactly-once', transactionTimeoutMs: 60_000, name: 'kafka-out', logLevel: 'nothing' }));
+    .sinkTo(kafkaSink<CountOut>({
+      brokers,
+      topic: env.params.out,
+      key: (v) => v.k,
+      guarantee: 'exactly-once',
+      transactionTimeoutMs: 60_000,
+      name: 'kafka-out',
+      logLevel: 'nothing',
+      offsetsInTransaction: inTransaction ? { source: 'kafka-in', topic: env.params.in, groupId: env.params.groupId } : undefined,
+    }));
 });

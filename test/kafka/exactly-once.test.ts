@@ -3,6 +3,7 @@
 // checkpoint, and the output topic is checked against the counts a failure-free run must give.
 // Also: once a checkpoint completes, the consumer group's committed offsets are the checkpoint's
 // source positions (the runtime drives commitPosition), so lag tooling sees the job's progress.
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CheckpointStore } from '../../src/checkpoint/checkpoint-store.ts';
@@ -60,7 +61,16 @@ async function checkpoints(stateDir: string): Promise<CheckpointMetadata[]> {
 const positionsOf = (m: CheckpointMetadata, partitions: number) =>
   Array.from({ length: partitions }, (_, p) => m.sourcePositions.find((s) => s.operatorUid.includes('kafka-in') && s.partition === p)?.position);
 
-describe('Kafka exactly-once, end to end', () => {
+const variants = [
+  { offsets: 'source', title: 'group offsets committed by the source after each checkpoint (commitPosition)' },
+  {
+    offsets: 'transaction',
+    title:
+      "group offsets committed inside the sink's transactions (offsetsInTransaction; the mock cannot show the group's offsets then: its TxnOffsetCommit accepts them and drops them)",
+  },
+] as const;
+
+describe.each(variants)('Kafka exactly-once, end to end: $title', ({ offsets }) => {
   it(
     'a job failing once restarts from its checkpoint: every count is in the output, and the records of committed transactions are exactly the expected counts ' +
       '(the mock writes no commit/abort markers and filters no read_committed fetch, so which records Kafka would show a read_committed reader cannot be read ' +
@@ -68,12 +78,15 @@ describe('Kafka exactly-once, end to end', () => {
     async () => {
       const partitions = 4;
       const n = 2400;
-      const groupId = 'weir-eo-counts';
-      await kafka.createTopic('eo-in', partitions);
-      await kafka.createTopic('eo-out', 2);
-      const workDir = join(dir.path, 'job');
-      const stateDir = join(dir.path, 'state');
-      await produce(kafka.bootstrap, 'eo-in', input(0, n / 2), 100);
+      const groupId = `weir-eo-counts-${offsets}`;
+      const [topicIn, topicOut] = [`eo-in-${offsets}`, `eo-out-${offsets}`];
+      await kafka.createTopic(topicIn, partitions);
+      await kafka.createTopic(topicOut, 2);
+      const base = join(dir.path, offsets);
+      const workDir = join(base, 'job');
+      const stateDir = join(base, 'state');
+      mkdirSync(base, { recursive: true });
+      await produce(kafka.bootstrap, topicIn, input(0, n / 2), 100);
       const handle = await run(jobUrl('kafka-eo-counts'), {
         parallelism: 2,
         checkpointIntervalMs: 100,
@@ -81,24 +94,27 @@ describe('Kafka exactly-once, end to end', () => {
         restartStrategy: { kind: 'fixed-delay', attempts: 3, delayMs: 50 },
         workDir,
         stateDir,
-        params: { brokers: kafka.bootstrap.join(','), in: 'eo-in', out: 'eo-out', partitions: String(partitions), groupId, markers: dir.path, failAt: String(n * 0.75) },
+        params: { brokers: kafka.bootstrap.join(','), in: topicIn, out: topicOut, partitions: String(partitions), groupId, markers: base, failAt: String(n * 0.75), offsets },
       });
       try {
         // Phase 1: the first half is read, a checkpoint holding it completes, and its positions reach the group.
         const admin = client(kafka.bootstrap).admin();
         await admin.connect();
-        const ends = (await admin.fetchTopicOffsets('eo-in')).sort((a, b) => a.partition - b.partition).map((p) => Number(p.high));
+        const ends = (await admin.fetchTopicOffsets(topicIn)).sort((a, b) => a.partition - b.partition).map((p) => Number(p.high));
         await admin.disconnect();
-        await until('the group offsets of the first half', async () => (await groupOffsets(groupId, 'eo-in')).every((o, p) => o === ends[p]));
-        const latest = (await checkpoints(stateDir)).at(-1)!;
-        expect(positionsOf(latest, partitions)).toEqual(ends);
+        if (offsets === 'source') {
+          await until('the group offsets of the first half', async () => (await groupOffsets(groupId, topicIn)).every((o, p) => o === ends[p]));
+          expect(positionsOf((await checkpoints(stateDir)).at(-1)!, partitions)).toEqual(ends);
+        } else {
+          await until('a checkpoint of the first half', async () => JSON.stringify(positionsOf((await checkpoints(stateDir)).at(-1) ?? { sourcePositions: [] } as never, partitions)) === JSON.stringify(ends));
+        }
         expect(ends.every((e) => e > 0)).toBe(true);
         await until('the first half in the sink', () => recordsIn(handle, 'kafka-out') === n / 2);
 
         // Phase 2: the second half holds the record that fails once.
-        await produce(kafka.bootstrap, 'eo-in', input(n / 2, n), 100);
+        await produce(kafka.bootstrap, topicIn, input(n / 2, n), 100);
         await until('the restart', () => (handle.metrics().restarts ?? []).length === 1);
-        await until('the whole input in the group offsets', async () => (await groupOffsets(groupId, 'eo-in')).reduce((a, b) => a + b, 0) === n);
+        await until('a checkpoint of the whole input', async () => (positionsOf((await checkpoints(stateDir)).at(-1)!, partitions) as number[]).reduce((a, b) => a + b, 0) === n);
       } finally {
         await handle.stop().catch(() => {});
       }
@@ -110,13 +126,13 @@ describe('Kafka exactly-once, end to end', () => {
       expect(restored).toBeDefined();
       // After the final checkpoint: the group's offsets are its positions, the end of the input.
       const final = all.at(-1)!;
-      expect(await groupOffsets(groupId, 'eo-in')).toEqual(positionsOf(final, partitions));
+      if (offsets === 'source') expect(await groupOffsets(groupId, topicIn)).toEqual(positionsOf(final, partitions));
       expect((positionsOf(final, partitions) as number[]).reduce((a, b) => a + b, 0)).toBe(n);
 
       const expected: string[] = [];
       for (let k = 0; k < keys; k++) for (let c = 1; c <= Math.ceil((n - k) / keys); c++) expected.push(`k${k} ${c}`);
       expected.sort();
-      const out = await readTopicToEnd<CountOut>(kafka.bootstrap, 'eo-out', 2);
+      const out = await readTopicToEnd<CountOut>(kafka.bootstrap, topicOut, 2);
       const text = (r: CountOut) => `${r.k} ${r.n}`;
       // Nothing lost: every count is there (read_uncommitted sees aborted records too).
       expect([...new Set(out.map((r) => text(r.value)))].sort()).toEqual([...new Set(expected)]);

@@ -124,6 +124,8 @@ export interface EosManager {
   isInTransaction(): boolean;
   initProducerId(): Promise<void>;
   beginTransaction(): void;
+  /** AddOffsetsToTxn + TxnOffsetCommit: the offsets become the group's when the transaction commits. */
+  sendOffsets(request: { consumerGroupId: string; topics: Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }> }): Promise<void>;
   commit(): Promise<void>;
   abort(): Promise<void>;
 }
