@@ -57,3 +57,4 @@ export { type KafkaTransactionNote } from './kafka/transactional-writer.ts';
 export { type KafkaConnectionOptions } from './kafka/connection.ts';
 export { type KafkaFormat } from './kafka/format.ts';
 export { murmur2, kafkaPartitionForKey } from './kafka/murmur2.ts';
+export { KafkaGroupMember, rangeAssignment, type GroupAssignment, type GroupMemberOptions } from './kafka/group-member.ts';
