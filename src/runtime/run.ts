@@ -275,7 +275,7 @@ function mergeResults(perWorker: Array<Record<string, unknown>>): Record<string,
   return merged;
 }
 
-function toJobUrl(job: string | URL): string {
+export function toJobUrl(job: string | URL): string {
   if (job instanceof URL) return job.href;
   if (/^[a-z]+:\/\//i.test(job)) return job;
   return pathToFileURL(isAbsolute(job) ? job : resolve(job)).href;

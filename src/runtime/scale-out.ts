@@ -30,7 +30,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { sourcePartitionsParam } from '../api/job.ts';
+import { loadJob, sourcePartitionsParam } from '../api/job.ts';
 import { CheckpointStore } from '../checkpoint/checkpoint-store.ts';
 import type { VerifiedCheckpoint } from '../checkpoint/checkpoint-verify.ts';
 import { dirNameOf, metadataFileName, parseDirName } from '../checkpoint/checkpoint-layout.ts';
@@ -43,7 +43,7 @@ import { kafkaPartitionCount } from '../connectors/kafka/source.ts';
 import { WeirError } from '../errors.ts';
 import { HeapStore } from '../state/heap-store.ts';
 import type { RunOptions } from './options.ts';
-import { run, type JobHandle, type JobResult } from './run.ts';
+import { run, toJobUrl, type JobHandle, type JobResult } from './run.ts';
 
 export interface ScaleOutOptions extends Omit<RunOptions, 'stateDir' | 'restoreFrom' | 'keyGroups' | 'keyGroupAssigner'> {
   /** The consumer group the processes join to split the topic (Kafka connection options too). */
@@ -102,6 +102,17 @@ export async function runScaledOut(job: string | URL, options: ScaleOutOptions):
   if (typeof source !== 'string' || source === '') throw new WeirError('WEIR_CONFIG', 'runScaledOut: source (the name of the job\'s Kafka source) is required');
   if (!(runOptions.checkpointIntervalMs! > 0)) throw new WeirError('WEIR_CONFIG', 'runScaledOut: checkpointIntervalMs is required (state moves between processes through checkpoints)');
   const stateDir = resolve(options.stateDir);
+  const { env } = await loadJob(toJobUrl(job), runOptions.params ?? {});
+  if (!env.graph.nodes.some((n) => n.kind === 'source' && (n.uid ?? n.name) === source)) {
+    throw new WeirError('WEIR_CONFIG', `runScaledOut: the job has no source named "${source}"`);
+  }
+  for (const node of env.graph.nodes) {
+    // Their transactional ids are per subtask, the same in every process, and their pending
+    // transactions are not handed over with a partition: docs/kafka.md, "Scale-out".
+    if (node.kind === 'sink' && node.spec.guarantee === 'exactly-once') {
+      throw new WeirError('WEIR_CONFIG', `runScaledOut: sink "${node.name}" is exactly-once; scale-out supports at-least-once and upsert sinks only`);
+    }
+  }
   const partitions = await kafkaPartitionCount(kafka, kafka.topic);
   const member = new KafkaGroupMember({ ...kafka, partitions });
   let current: { assignment: GroupAssignment; handle: JobHandle | undefined } | undefined;

@@ -8,7 +8,7 @@ import { rangeAssignment } from '../../src/connectors/kafka/group-member.ts';
 import { kafkaPartitionForKey } from '../../src/connectors/kafka/murmur2.ts';
 import { keyGroupOf } from '../../src/runtime/keys.ts';
 import { runScaledOut, type ScaleOutOptions } from '../../src/runtime/scale-out.ts';
-import { jobUrl, tempDir } from '../helpers.ts';
+import { expectWeirError, jobUrl, tempDir } from '../helpers.ts';
 import { startMockKafka, type MockKafka } from './broker.ts';
 import { client, produce, readTopicToEnd, sleep } from './util.ts';
 
@@ -50,6 +50,15 @@ describe('scale-out over a Kafka consumer group', () => {
     for (let i = 0; i < 500; i++) expect(keyGroupOf(`user-${i}`, 12, 'kafka')).toBe(kafkaPartitionForKey(`user-${i}`, 12));
     expect(keyGroupOf(Buffer.from('abc'), 7, 'kafka')).toBe(kafkaPartitionForKey('abc', 7));
     expect(() => keyGroupOf(42, 4, 'kafka')).toThrow(/Kafka record key/);
+  });
+
+  it('refuses a job without the named source, an exactly-once sink, or no checkpoints', async () => {
+    const base = { kafka: { brokers: kafka.bootstrap, topic: 'so-refuse', groupId: 'g' }, stateDir: join(dir.path, 'refused'), checkpointIntervalMs: 100 };
+    const params = { brokers: kafka.bootstrap.join(','), in: 'so-refuse', out: 'so-refuse-out', partitions: '1', markers: dir.path, groupId: 'x' };
+    await kafka.createTopic('so-refuse', 1);
+    await expectWeirError(runScaledOut(jobUrl('kafka-scaled-counts'), { ...base, source: 'nope', params }), 'WEIR_CONFIG', /no source named "nope"/);
+    await expectWeirError(runScaledOut(jobUrl('kafka-eo-counts'), { ...base, source: 'kafka-in', params }), 'WEIR_CONFIG', /exactly-once/);
+    await expectWeirError(runScaledOut(jobUrl('kafka-scaled-counts'), { ...base, checkpointIntervalMs: undefined, source: 'kafka-in', params }), 'WEIR_CONFIG', /checkpointIntervalMs/);
   });
 
   it('the range rule splits partitions into contiguous, disjoint, complete ranges', () => {
