@@ -58,3 +58,4 @@ export { type KafkaConnectionOptions } from './kafka/connection.ts';
 export { type KafkaFormat } from './kafka/format.ts';
 export { murmur2, kafkaPartitionForKey } from './kafka/murmur2.ts';
 export { KafkaGroupMember, rangeAssignment, type GroupAssignment, type GroupMemberOptions } from './kafka/group-member.ts';
+export { loadSource, kafkaLoadParam, isLoadSource, type KafkaLoad, type LoadSourceSpec } from './load-source.ts';
