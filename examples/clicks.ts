@@ -9,10 +9,12 @@
 //   node bin/weir.mjs run examples/clicks.ts --mode micro-batch       # the same job, Spark-style
 //   node bin/weir.mjs run examples/clicks.ts --param rate=200000 --param seconds=10
 //   node bin/weir.mjs bench examples/clicks.ts                        # both modes, measured
+//   node bin/weir.mjs bench examples/clicks.ts --kafka-brokers localhost:9092 --kafka-topic clicks
+//                                                                     # the same events through Kafka
 //
 // Parameters: rate (events/s, default 50 000), seconds (default 5), seed (2026), partitions (2).
 import { defineJob } from '../src/api/index.ts';
-import { fileSink, generator } from '../src/connectors/index.ts';
+import { fileSink, loadSource } from '../src/connectors/index.ts';
 
 interface PageView {
   page: string;
@@ -25,8 +27,9 @@ export default defineJob(
   (env) => {
     const rate = env.numberParam('rate', 50_000);
     const seconds = env.numberParam('seconds', 5);
+    // The seeded generator, or under `weir bench --kafka-*` the same events read from Kafka.
     const views = env.source(
-      generator({
+      loadSource(env.params, {
         partitions: env.numberParam('partitions', 2),
         ratePerSec: rate,
         count: Math.round(rate * seconds),

@@ -28,6 +28,11 @@ export interface JobSettings {
   codec?: Codec<unknown>;
   /** Number of key groups (the unit of routing and of state redistribution). */
   keyGroups?: number;
+  /**
+   * How a key finds its key group: 'hash' (default) or 'kafka' (Kafka's default partitioner over
+   * `keyGroups` groups, so that key group = Kafka partition; see runtime/keys.ts).
+   */
+  keyGroupAssigner?: 'hash' | 'kafka';
   ringCapacityBytes?: number;
   /** Where keyed state lives: 'lmdb' (default; one LMDB environment per worker, write-back cache in front) or 'heap'. */
   stateBackend?: StateBackendKind;
@@ -101,6 +106,47 @@ export function isJobDefinition(value: unknown): value is JobDefinition {
   return typeof value === 'object' && value !== null && (value as JobDefinition).kind === 'weir-job' && typeof (value as JobDefinition).build === 'function';
 }
 
+/**
+ * A reserved job parameter: JSON `{ "<source name or uid>": [partitions…] }`. Only the listed
+ * partitions of those sources are opened; the others are idle — they emit nothing and keep the
+ * position they were opened at. The scale-out runner (runtime/scale-out.ts) sets it to the Kafka
+ * partitions the consumer group assigned to this process. Every thread applies it when it builds
+ * the graph, so plans and partition numbers stay the same on all of them.
+ */
+export const sourcePartitionsParam = 'weir.sourcePartitions';
+
+function restrictSourcePartitions(env: StreamEnv, spec: string | undefined): void {
+  if (spec === undefined) return;
+  let only: Record<string, number[]>;
+  try {
+    only = JSON.parse(spec) as Record<string, number[]>;
+  } catch (cause) {
+    throw new WeirError('WEIR_CONFIG', `parameter ${sourcePartitionsParam} is not JSON: ${(cause as Error).message}`, { cause });
+  }
+  for (const node of env.graph.nodes) {
+    if (node.kind !== 'source') continue;
+    const partitions = only[node.uid ?? node.name];
+    if (partitions === undefined) continue;
+    if (!Array.isArray(partitions) || !partitions.every((p) => Number.isInteger(p) && p >= 0)) {
+      throw new WeirError('WEIR_CONFIG', `parameter ${sourcePartitionsParam}: source "${node.name}" needs an array of partition numbers`);
+    }
+    node.spec = onlyPartitions(node.spec, new Set(partitions));
+  }
+}
+
+/** `spec` with every partition not in `keep` idle (see sourcePartitionsParam). */
+function onlyPartitions<T>(spec: SourceSpec<T>, keep: Set<number>): SourceSpec<T> {
+  return {
+    kind: spec.kind,
+    partitions: () => spec.partitions(),
+    open: (partition, ctx, from) => {
+      if (keep.has(partition)) return spec.open(partition, ctx, from);
+      const position = from ?? null;
+      return { poll: () => 0, idleMs: () => undefined, position: () => position, close: () => {} };
+    },
+  };
+}
+
 /** Imports a job module (any thread) and builds its graph. */
 export async function loadJob(jobUrl: string, params: Record<string, string>): Promise<{ definition: JobDefinition; env: StreamEnv }> {
   let mod: { default?: unknown };
@@ -115,6 +161,7 @@ export async function loadJob(jobUrl: string, params: Record<string, string>): P
   }
   const env = new StreamEnv(params);
   definition.build(env);
+  restrictSourcePartitions(env, params[sourcePartitionsParam]);
   if (!env.graph.nodes.some((n) => n.kind === 'source')) throw new WeirError('WEIR_JOB_DEFINITION', `${jobUrl}: the job has no source`);
   if (!env.graph.nodes.some((n) => n.kind === 'sink')) throw new WeirError('WEIR_JOB_DEFINITION', `${jobUrl}: the job has no sink`);
   return { definition, env };

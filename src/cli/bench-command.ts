@@ -19,10 +19,13 @@ export const benchUsage = `weir bench <job.ts> [options]          run a job in b
   --seed N                               generator seed (default 1)
   --p99-bound MS                         p99 bound for the max sustainable throughput (default 250)
   --param key=value                      job parameter (repeatable)
+  --kafka-brokers h:p,h:p                take the load from Kafka: a producer writes the job's generator
+  --kafka-topic T                        events into topic T at the rate, the job reads them back
   --out DIR                              where report.json/.md/.html go (default weir-report)
   --json                                 print the report JSON on stdout
 
-The job must read the parameters rate (events/s), seconds and seed: examples/clicks.ts does.`;
+The job must read the parameters rate (events/s), seconds and seed: examples/clicks.ts does. With
+--kafka-*, it must build its source with loadSource(env.params, generatorOptions), as clicks.ts does.`;
 
 export async function benchCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -39,6 +42,8 @@ export async function benchCommand(argv: string[]): Promise<number> {
       'p99-bound': { type: 'string' },
       param: { type: 'string', multiple: true },
       out: { type: 'string' },
+      'kafka-brokers': { type: 'string' },
+      'kafka-topic': { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -52,6 +57,10 @@ export async function benchCommand(argv: string[]): Promise<number> {
   const modes = (values.modes ?? 'continuous,micro-batch').split(',') as BenchMode[];
   for (const mode of modes) if (mode !== 'continuous' && mode !== 'micro-batch') throw new WeirError('WEIR_CONFIG', `--modes: unknown mode "${mode}"`);
 
+  if ((values['kafka-brokers'] === undefined) !== (values['kafka-topic'] === undefined)) {
+    throw new WeirError('WEIR_CONFIG', 'weir bench: --kafka-brokers and --kafka-topic go together');
+  }
+  const kafka = values['kafka-brokers'] ? { brokers: values['kafka-brokers'].split(','), topic: values['kafka-topic']! } : undefined;
   const bar = progressBar(process.stderr);
   const report = await runBench({
     job: resolve(job),
@@ -64,6 +73,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
     seed: optionalNumber('--seed', values.seed) ?? 1,
     p99BoundMs: optionalNumber('--p99-bound', values['p99-bound']) ?? 250,
     params: parseParams(values.param ?? []),
+    kafka,
     onProgress: (p) => bar.update(`run ${p.runIndex}/${p.runs} ${p.mode} @ ${p.ratePerSec.toLocaleString('en')}/s`, p.elapsedS / p.totalS),
   });
   bar.done();

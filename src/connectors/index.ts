@@ -2,6 +2,7 @@
 export {
   END,
   type Offset,
+  type PreCommitContext,
   type SinkContext,
   type SinkSpec,
   type SinkWriter,
@@ -56,3 +57,5 @@ export { type KafkaTransactionNote } from './kafka/transactional-writer.ts';
 export { type KafkaConnectionOptions } from './kafka/connection.ts';
 export { type KafkaFormat } from './kafka/format.ts';
 export { murmur2, kafkaPartitionForKey } from './kafka/murmur2.ts';
+export { KafkaGroupMember, rangeAssignment, type GroupAssignment, type GroupMemberOptions } from './kafka/group-member.ts';
+export { loadSource, kafkaLoadParam, isLoadSource, type KafkaLoad, type LoadSourceSpec } from './load-source.ts';

@@ -111,14 +111,27 @@ export interface SinkWriter<T> {
    * of checkpoint `checkpointId` reached this subtask. Make everything written since the previous
    * pre-commit durable but not yet visible, start a new transaction for what follows, and return a
    * note naming what is pending (a transactional id, file names …). The note is stored in the
-   * checkpoint. Only sinks whose spec says `guarantee: 'exactly-once'` implement it.
+   * checkpoint. Only sinks whose spec says `guarantee: 'exactly-once'` implement it. `context`
+   * carries the source positions of the same cut (see PreCommitContext).
    */
-  preCommit?(checkpointId: number): JsonValue | Promise<JsonValue>;
+  preCommit?(checkpointId: number, context?: PreCommitContext): JsonValue | Promise<JsonValue>;
   /**
    * The second phase: checkpoint `checkpointId` is complete; make every transaction pre-committed
    * up to it visible. Idempotent: after a recovery it may be replayed for the same checkpoint.
    */
   commit?(checkpointId: number): void | Promise<void>;
+}
+
+/**
+ * What a sink learns at pre-commit besides the checkpoint id: the positions this worker's source
+ * partitions noted at the same cut — the positions checkpoint `checkpointId` will hold for them,
+ * and up to which the records this subtask wrote since the previous cut were read (records of
+ * other workers' partitions reach it through exchanges; those are in their own subtasks' notes).
+ * A Kafka sink commits them as the consumer group's offsets inside its transaction (Kafka's
+ * consume–transform–produce), so offsets and output become visible together.
+ */
+export interface PreCommitContext {
+  sourcePositions: ReadonlyArray<{ operatorUid: string; partition: number; position: JsonValue }>;
 }
 
 /**

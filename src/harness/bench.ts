@@ -1,4 +1,5 @@
 import { run } from '../runtime/run.ts';
+import { prepareKafkaLoad, type KafkaLoadTarget } from './kafka-load.ts';
 import { WeirError } from '../errors.ts';
 import { latencyStages } from './latency-recorder.ts';
 import { summarize } from './latency-merge.ts';
@@ -12,9 +13,11 @@ import { reportSchema, type BenchConfig, type BenchMode, type BenchReport, type 
  * A bench job reads three parameters: `rate` (events/s offered, total), `seconds` (how long its
  * generator runs: warm-up + duration) and `seed`. examples/clicks.ts is one.
  */
-export interface BenchOptions extends Omit<BenchConfig, 'job' | 'parallelism'> {
+export interface BenchOptions extends Omit<BenchConfig, 'job' | 'parallelism' | 'kafka'> {
   job: string | URL;
   parallelism?: number;
+  /** Take the load from this Kafka topic, produced at the fixed rate while the job runs (kafka-load.ts); default: the embedded generator. */
+  kafka?: KafkaLoadTarget;
   /** Called about 10× a second while a run is in progress. */
   onProgress?(p: { mode: BenchMode; ratePerSec: number; elapsedS: number; totalS: number; runIndex: number; runs: number }): void;
 }
@@ -40,11 +43,12 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
       runIndex++;
       const totalS = opts.warmupS + opts.durationS;
       const params = { ...opts.params, rate: String(ratePerSec), seconds: String(totalS), seed: String(opts.seed) };
+      const kafkaLoad = opts.kafka ? await prepareKafkaLoad(opts.job, params, opts.kafka) : undefined;
       const handle = await run(opts.job, {
         mode,
         parallelism: opts.parallelism,
         microBatchIntervalMs: opts.microBatchIntervalMs,
-        params,
+        params: kafkaLoad?.params ?? params,
         measureLatency: true,
         warmupMs: opts.warmupS * 1000,
         outputChecksum: true,
@@ -55,7 +59,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
       }, 100);
       let result;
       try {
-        result = await handle.done;
+        result = kafkaLoad ? await (await kafkaLoad.start(handle)).finish() : await handle.done;
       } finally {
         clearInterval(progress);
       }
@@ -92,6 +96,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
     microBatchIntervalMs: opts.microBatchIntervalMs,
     seed: opts.seed,
     p99BoundMs: opts.p99BoundMs,
+    kafka: opts.kafka,
   };
   return {
     schema: reportSchema,

@@ -76,6 +76,8 @@ export interface BenchConfig {
   seed: number;
   /** p99 bound (ms) for the maximum sustainable throughput. */
   p99BoundMs: number;
+  /** Set when the load came from this Kafka topic (produced at the fixed rate during the run) instead of the embedded generator. */
+  kafka?: { brokers: string[]; topic: string };
 }
 
 export interface BenchReport {

@@ -5,6 +5,7 @@ import type { StateStore } from '../state/store.ts';
 import type { OutputChecksum } from '../harness/checksum.ts';
 import type { LatencyRecorder } from '../harness/latency-recorder.ts';
 import { KeyedOperator } from './keyed-operator.ts';
+import type { KeyGroupAssigner } from './keys.ts';
 import type { Plan } from './plan.ts';
 import { WatermarkCombiner, type WatermarkDeliver } from './watermarks.ts';
 
@@ -39,6 +40,8 @@ export interface ChainHooks {
   /** This worker's keyed-state store (created on first use). */
   stateStore(): StateStore;
   keyGroups: number;
+  /** Default 'hash' (runtime/keys.ts). */
+  keyGroupAssigner?: KeyGroupAssigner;
   nowMs(): number;
   subtask: number;
   /** Present when the harness measures latency / checksums the output. */
@@ -210,6 +213,7 @@ export function compileChain(plan: Plan, position: RecordPosition, hooks: ChainH
         const keyBy = graph.nodes[node.input] as LogicalNode & { kind: 'keyBy' };
         const sideOutputs = new Map<string, Deliver>();
         const operator = new KeyedOperator(node, keyBy.key, node.fn, hooks.stateStore(), hooks.keyGroups, position, {
+          keyGroupAssigner: hooks.keyGroupAssigner,
           emit: next,
           countOut: () => c.recordsOut++,
           nowMs: hooks.nowMs,

@@ -5,10 +5,12 @@ import { KeyedState } from '../state/keyed-state.ts';
 import type { StateStore } from '../state/store.ts';
 import { Timers } from '../state/timers.ts';
 import type { Deliver, RecordPosition } from './chain.ts';
-import { keyGroupOf } from './keys.ts';
+import { keyGroupOf, type KeyGroupAssigner } from './keys.ts';
 import { operatorUid } from './plan.ts';
 
 export interface KeyedOperatorHooks {
+  /** How keys map to key groups (runtime/keys.ts); default 'hash'. */
+  keyGroupAssigner?: KeyGroupAssigner;
   /** The operator's main output (its consumers in the chain). */
   emit: Deliver;
   /** Side output `tag` (dead letters when nobody reads it). */
@@ -171,7 +173,7 @@ export class KeyedOperator {
   }
 
   private setKey(key: unknown): void {
-    const keyGroup = keyGroupOf(key, this.keyGroups);
+    const keyGroup = keyGroupOf(key, this.keyGroups, this.hooks.keyGroupAssigner);
     this.state.setCurrentKey(key, keyGroup);
     this.keyGroup = keyGroup;
     this.ctx.key = key;

@@ -3,7 +3,18 @@
  * contiguous ranges (Flink's KeyGroupRangeAssignment), so a group can later move as a whole.
  * Deterministic across threads and runs: no per-process seed.
  */
+import { kafkaPartitionForKey } from '../connectors/kafka/murmur2.ts';
+import { WeirError } from '../errors.ts';
 import { hashString, mix32 } from '../util/hash.ts';
+
+/**
+ * How a key finds its key group. 'hash' (the default): a hash of the key, any key type. 'kafka':
+ * Kafka's default partitioner (murmur2 of the key's bytes, as the Java client), so with as many
+ * key groups as the topic has partitions a key's group is the Kafka partition of its records —
+ * the state of one Kafka partition is one key group (scale-out, docs/kafka.md). Keys must then be
+ * the Kafka record keys: strings (UTF-8) or Buffers.
+ */
+export type KeyGroupAssigner = 'hash' | 'kafka';
 
 export function hashKey(key: unknown): number {
   if (typeof key === 'number') {
@@ -15,8 +26,10 @@ export function hashKey(key: unknown): number {
   return hashString(JSON.stringify(key));
 }
 
-export function keyGroupOf(key: unknown, keyGroups: number): number {
-  return hashKey(key) % keyGroups;
+export function keyGroupOf(key: unknown, keyGroups: number, assigner: KeyGroupAssigner = 'hash'): number {
+  if (assigner === 'hash') return hashKey(key) % keyGroups;
+  if (typeof key === 'string' || Buffer.isBuffer(key)) return kafkaPartitionForKey(key, keyGroups);
+  throw new WeirError('WEIR_USER_FUNCTION', `with keyGroupAssigner 'kafka' a key must be the Kafka record key (a string or a Buffer), got ${typeof key}`);
 }
 
 export function workerOfKeyGroup(keyGroup: number, keyGroups: number, parallelism: number): number {

@@ -116,4 +116,6 @@ export interface RestartRecord {
   atMs: number;
   code: string;
   cause: string;
+  /** The checkpoint the restarted attempt resumed from (undefined: from where the run began, or empty). */
+  restoredFromId?: number;
 }

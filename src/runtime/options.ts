@@ -38,6 +38,7 @@ export interface ResolvedOptions {
   microBatchIntervalMs: number;
   microBatchRecordsMax: number;
   keyGroups: number;
+  keyGroupAssigner: 'hash' | 'kafka';
   ringCapacityBytes: number;
   stateBackend: StateBackendKind;
   params: Record<string, string>;
@@ -67,6 +68,7 @@ export function resolveOptions(
     microBatchIntervalMs: merged.microBatchIntervalMs ?? limits.microBatchIntervalMsDefault,
     microBatchRecordsMax: merged.microBatchRecordsMax ?? limits.microBatchRecordsMaxDefault,
     keyGroups: merged.keyGroups ?? limits.keyGroupsDefault,
+    keyGroupAssigner: merged.keyGroupAssigner ?? 'hash',
     ringCapacityBytes: merged.ringCapacityBytes ?? limits.ringCapacityBytes,
     stateBackend: merged.stateBackend ?? 'lmdb',
     params: options.params ?? {},
@@ -101,6 +103,7 @@ function validate(o: ResolvedOptions): void {
   if (!Number.isInteger(o.keyGroups) || o.keyGroups < o.parallelism || o.keyGroups > limits.keyGroupsMax) {
     fail(`keyGroups must be an integer from parallelism (${o.parallelism}) to ${limits.keyGroupsMax}, not ${o.keyGroups}`);
   }
+  if (o.keyGroupAssigner !== 'hash' && o.keyGroupAssigner !== 'kafka') fail(`keyGroupAssigner must be hash or kafka, not ${String(o.keyGroupAssigner)}`);
   if (o.stateBackend !== 'lmdb' && o.stateBackend !== 'heap') fail(`stateBackend must be lmdb or heap, not ${String(o.stateBackend)}`);
   if (!(o.warmupMs >= 0)) fail(`warmupMs must be ≥ 0, not ${o.warmupMs}`);
   if (!(o.checkpointIntervalMs >= 0) || (o.checkpointIntervalMs > 0 && o.checkpointIntervalMs < limits.checkpointIntervalMsMin)) {

@@ -86,6 +86,7 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
         await sleep(delayMs);
         // From the newest checkpoint this run completed; before the first one, from where it began.
         if (store && attempt.checkpointer && attempt.checkpointer.stats.completed > 0) restore = (await store.latestValid()).checkpoint ?? restore;
+        restarts[restarts.length - 1].restoredFromId = restore?.metadata.id;
         attempt = startAttempt(jobUrl, resolved, plan, store, restore, nowMs());
         if (stopping) attempt.stop();
       }
@@ -274,7 +275,7 @@ function mergeResults(perWorker: Array<Record<string, unknown>>): Record<string,
   return merged;
 }
 
-function toJobUrl(job: string | URL): string {
+export function toJobUrl(job: string | URL): string {
   if (job instanceof URL) return job.href;
   if (/^[a-z]+:\/\//i.test(job)) return job;
   return pathToFileURL(isAbsolute(job) ? job : resolve(job)).href;

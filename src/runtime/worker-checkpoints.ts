@@ -203,7 +203,7 @@ export class WorkerCheckpoints {
       written.catch(() => {}); // handled below; never an unhandled rejection while the sinks pre-commit
       sinkNotes = [];
       for (const { sinkUid, writer } of this.parts.sinks) {
-        if (writer.preCommit) sinkNotes.push({ sinkUid, subtask: this.me, note: (await writer.preCommit(id)) as JsonValue });
+        if (writer.preCommit) sinkNotes.push({ sinkUid, subtask: this.me, note: (await writer.preCommit(id, { sourcePositions: positions })) as JsonValue });
         else await writer.flush();
       }
       await this.parts.deadLetters.flush();

@@ -11,6 +11,7 @@
  *    no aborted-transactions list), so a consumer cannot show that an abort hid records. No
  *    control records (commit/abort markers) are written, InitProducerId does not fence an older
  *    producer of the same transactional id, and EndTxn checks no producer epoch.
+ *  - TxnOffsetCommit accepts the offsets and drops them (the group's offsets do not change).
  *  - ListOffsets by timestamp answers -1 (no such record) for every timestamp.
  *  - Metadata requests create unknown topics (so "topic does not exist" cannot be shown).
  *  - A fetch returns one record batch (a real broker fills up to maxBytes).

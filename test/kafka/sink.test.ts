@@ -153,6 +153,35 @@ describe('kafkaSink, exactly-once (Kafka transactions)', () => {
     },
   );
 
+  it(
+    "offsetsInTransaction: the cut's source positions go into the transaction (AddOffsetsToTxn + TxnOffsetCommit), unchanged ones are not sent again, a transaction is begun for offsets alone, a refused TxnOffsetCommit fails the pre-commit " +
+      "(the mock cannot show: the group's offsets after the commit — its TxnOffsetCommit accepts the offsets and drops them)",
+    async () => {
+      await kafka.createTopic('eo-cp', 1);
+      await kafka.createTopic('eo-cp-in', 2);
+      const spec = kafkaSink<number>({
+        brokers: kafka.bootstrap,
+        topic: 'eo-cp',
+        guarantee: 'exactly-once',
+        transactionTimeoutMs: 60_000,
+        offsetsInTransaction: { source: 'in', topic: 'eo-cp-in', groupId: 'eo-cp-group' },
+        logLevel: 'nothing',
+      });
+      const at = (...offsets: number[]) => ({ sourcePositions: [...offsets.map((position, partition) => ({ operatorUid: 'in', partition, position })), { operatorUid: 'other', partition: 0, position: 99 }] });
+      const writer = await spec.open(sinkCtx('sink-o'));
+      writer.write(1, NaN, NaN);
+      expect(await writer.preCommit!(1, at(10, 20))).toMatchObject({ transactionalId: 'sink-o-0-0', checkpointId: 1 });
+      await writer.commit!(1);
+      expect(await writer.preCommit!(2, at(10, 20))).toBeNull(); // nothing written, offsets unchanged: no transaction
+      expect(await writer.preCommit!(3, at(15, 20))).toMatchObject({ checkpointId: 3 }); // nothing written, the source moved on
+      await writer.commit!(3);
+      await kafka.pushErrors(28, 29); // TxnOffsetCommit → TOPIC_AUTHORIZATION_FAILED
+      await expectWeirError(Promise.resolve(writer.preCommit!(4, at(16, 20))), 'WEIR_SINK', /cannot add the offsets of group eo-cp-group/);
+      await writer.close();
+      expect(() => kafkaSink({ brokers: kafka.bootstrap, topic: 'x', offsetsInTransaction: { source: 'in', topic: 'y', groupId: 'g' } })).toThrow(/exactly-once/);
+    },
+  );
+
   it('refuses a further transaction while every id of the pool holds a pre-committed one', async () => {
     await kafka.createTopic('eo-pool', 1);
     const writer = await eo('eo-pool').open(sinkCtx('sink-c'));

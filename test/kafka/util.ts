@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import type { JobHandle } from '../../src/runtime/run.ts';
 import type { SinkContext, SourceOutput, SourceReader, SourceSpec } from '../../src/connectors/types.ts';
 import { kafkaSource } from '../../src/connectors/kafka/source.ts';
+import { kafkaCluster } from '../../src/connectors/kafka/connection.ts';
 import type { KafkaRecord } from '../../src/connectors/kafka/reader.ts';
 
 export const nowMs = () => performance.timeOrigin + performance.now();
@@ -102,4 +103,46 @@ export function recordsIn(handle: JobHandle, operator: string): number {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/**
+ * Every record of `topic` up to its current end, read raw (read_uncommitted, as the mock serves
+ * read_committed anyway), with the producer id of its record batch.
+ */
+export async function readTopicToEnd<T = unknown>(bootstrap: string[], topic: string, partitions: number, timeoutMs = 10_000): Promise<Array<KafkaRecord<T> & { producerId: string }>> {
+  const cluster = kafkaCluster({ brokers: bootstrap, logLevel: 'nothing' }, 0);
+  await cluster.connect();
+  await cluster.addTargetTopic(topic);
+  const out: Array<KafkaRecord<T> & { producerId: string }> = [];
+  const deadline = Date.now() + timeoutMs;
+  try {
+    for (let partition = 0; partition < partitions; partition++) {
+      const broker = await cluster.findBroker({ nodeId: Object.keys(cluster.findLeaderForPartitions(topic, [partition]))[0] });
+      let offset = 0;
+      for (let high = 1; offset < high; ) {
+        if (Date.now() > deadline) throw new Error(`readTopicToEnd ${topic}: partition ${partition} at ${offset} of ${high} after ${timeoutMs} ms`);
+        const response = await broker.fetch({ isolationLevel: 0, maxWaitTime: 50, minBytes: 1, maxBytes: 1 << 20, topics: [{ topic, partitions: [{ partition, fetchOffset: String(offset), maxBytes: 1 << 20 }] }] });
+        const data = response.responses[0].partitions[0];
+        high = Number(data.highWatermark);
+        for (const m of data.messages) {
+          const o = Number(m.offset);
+          if (o < offset) continue;
+          offset = o + 1;
+          if (m.isControlRecord) continue;
+          out.push({
+            key: m.key === null ? null : m.key.toString('utf8'),
+            value: JSON.parse(m.value!.toString('utf8')) as T,
+            partition,
+            offset: o,
+            timestampMs: Number(m.timestamp),
+            headers: {},
+            producerId: m.batchContext.producerId,
+          });
+        }
+      }
+    }
+  } finally {
+    await cluster.disconnect().catch(() => {});
+  }
+  return out;
 }

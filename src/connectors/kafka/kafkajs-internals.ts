@@ -68,6 +68,18 @@ export interface Broker {
     responses: Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }>;
   }>;
   endTxn(request: { producerId: string | number; producerEpoch: number; transactionalId: string; transactionResult: boolean }): Promise<unknown>;
+  /** Group membership (group-member.ts). A JoinGroup may block for up to the rebalance timeout; kafkajs extends its request timeout accordingly. */
+  joinGroup(request: {
+    groupId: string;
+    sessionTimeout: number;
+    rebalanceTimeout: number;
+    memberId: string;
+    protocolType: string;
+    groupProtocols: Array<{ name: string; metadata: Buffer }>;
+  }): Promise<{ generationId: number; groupProtocol: string; leaderId: string; memberId: string; members: Array<{ memberId: string; memberMetadata: Buffer }> }>;
+  syncGroup(request: { groupId: string; generationId: number; memberId: string; groupAssignment: Array<{ memberId: string; memberAssignment: Buffer }> }): Promise<{ memberAssignment: Buffer }>;
+  heartbeat(request: { groupId: string; groupGenerationId: number; memberId: string }): Promise<unknown>;
+  leaveGroup(request: { groupId: string; memberId: string }): Promise<unknown>;
 }
 
 export interface Cluster {
@@ -124,6 +136,8 @@ export interface EosManager {
   isInTransaction(): boolean;
   initProducerId(): Promise<void>;
   beginTransaction(): void;
+  /** AddOffsetsToTxn + TxnOffsetCommit: the offsets become the group's when the transaction commits. */
+  sendOffsets(request: { consumerGroupId: string; topics: Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }> }): Promise<void>;
   commit(): Promise<void>;
   abort(): Promise<void>;
 }

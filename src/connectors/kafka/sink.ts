@@ -45,6 +45,16 @@ export interface KafkaSinkOptions<T> extends KafkaConnectionOptions {
   transactionTimeoutMs?: number;
   /** Write the record's creation time as the weir-created-ms header (a weir Kafka source reads it back for latency). Default false. */
   createdHeader?: boolean;
+  /**
+   * Exactly-once only — consume–transform–produce: commit the positions of a Kafka source of this
+   * job as consumer group `groupId`'s offsets inside each checkpoint's transaction (Kafka's
+   * sendOffsetsToTransaction), so the group's offsets become visible exactly with the output they
+   * produced. `source` is the source's name in the job (`env.source(spec, { name })`), `topic` its
+   * topic. weir still resumes from its checkpoints; this is for tools that read the group's
+   * offsets (lag monitors, a Kafka consumer taking over). Give the source no `groupId` of its own
+   * then (its commitPosition would commit the same offsets again outside the transaction).
+   */
+  offsetsInTransaction?: { source: string; topic: string; groupId: string };
 }
 
 export interface KafkaUpsertSinkOptions<T> extends Omit<KafkaSinkOptions<T>, 'key' | 'value' | 'guarantee'> {
@@ -105,6 +115,13 @@ function checkSinkOptions<T>(opts: KafkaSinkOptions<T>, who: string): void {
   }
   const t = opts.transactionTimeoutMs;
   if (t !== undefined && !(Number.isInteger(t) && t > 0)) throw new WeirError('WEIR_CONFIG', `${who}: transactionTimeoutMs must be a positive integer (ms)`);
+  const o = opts.offsetsInTransaction;
+  if (o !== undefined) {
+    if (opts.guarantee !== 'exactly-once') throw new WeirError('WEIR_CONFIG', `${who}: offsetsInTransaction needs guarantee 'exactly-once'`);
+    if (![o.source, o.topic, o.groupId].every((x) => typeof x === 'string' && x !== '')) {
+      throw new WeirError('WEIR_CONFIG', `${who}: offsetsInTransaction needs { source, topic, groupId } (non-empty strings)`);
+    }
+  }
 }
 
 /** Writes every value as one Kafka record (see KafkaSinkOptions and docs/kafka.md for the guarantees). */

@@ -9,9 +9,11 @@
  *   write()           buffers the record
  *   flush()           sends the buffer into the open transaction (durable in Kafka, invisible
  *                     to read_committed consumers)
- *   preCommit(c)      flush(); the open transaction becomes checkpoint c's; the note stored in the
- *                     checkpoint is { transactionalId, producerId, producerEpoch }; the next
- *                     record opens a transaction on the next free id
+ *   preCommit(c)      flush(); with offsetsInTransaction, the source positions of the cut go
+ *                     into the transaction as the group's offsets (TxnOffsetCommit); the open
+ *                     transaction becomes checkpoint c's; the note stored in the checkpoint is
+ *                     { transactionalId, producerId, producerEpoch }; the next record opens a
+ *                     transaction on the next free id
  *   commit(c)         EndTxn(commit) for every transaction pre-committed at a checkpoint ≤ c
  *   open(recovery)    first commits the transactions in the notes of the checkpoint it resumes
  *                     from (EndTxn with the noted producer id and epoch — the checkpoint
@@ -33,7 +35,7 @@
 import { Partitioners } from 'kafkajs';
 import { WeirError } from '../../errors.ts';
 import { limits } from '../../limits.ts';
-import type { JsonValue, SinkContext, SinkWriter } from '../types.ts';
+import type { JsonValue, PreCommitContext, SinkContext, SinkWriter } from '../types.ts';
 import { kafkaCluster, kafkaError, kafkaLogLevel } from './connection.ts';
 import { coordinatorType, createTransactionalProducer, type Cluster, type ProducerMessage, type TransactionalProducer } from './kafkajs-internals.ts';
 import type { KafkaSinkOptions, RecordMaker } from './sink.ts';
@@ -62,12 +64,14 @@ export class TransactionalWriter<T> implements SinkWriter<T> {
   private committed = 0;
   private recoveredCommitted = 0;
   private recoveredMissing = 0;
+  /** offsetsInTransaction: the offset last sent per partition (an aborted transaction fails the job, whose restart opens a new writer). */
+  private readonly sentOffsets = new Map<number, number>();
 
   static async open<T>(opts: KafkaSinkOptions<T>, who: string, maker: RecordMaker<T>, ctx: SinkContext): Promise<TransactionalWriter<T>> {
     const cluster = kafkaCluster(opts, 1);
     const timeoutMs = opts.transactionTimeoutMs ?? limits.kafkaTransactionTimeoutMsDefault;
     const make = (id: string) => createTransactionalProducer(cluster, kafkaLogLevel(opts), id, timeoutMs, Partitioners.DefaultPartitioner());
-    const writer = new TransactionalWriter<T>(cluster, who, maker, []);
+    const writer = new TransactionalWriter<T>(cluster, who, maker, [], opts.offsetsInTransaction);
     try {
       await cluster.connect();
       await cluster.addTargetTopic(maker.topic);
@@ -98,6 +102,7 @@ export class TransactionalWriter<T> implements SinkWriter<T> {
     private readonly who: string,
     private readonly maker: RecordMaker<T>,
     private readonly slots: Slot[],
+    private readonly offsets: KafkaSinkOptions<T>['offsetsInTransaction'],
   ) {}
 
   write(value: T, timestampMs: number, createdMs: number): void {
@@ -133,8 +138,9 @@ export class TransactionalWriter<T> implements SinkWriter<T> {
     return slot;
   }
 
-  async preCommit(checkpointId: number): Promise<JsonValue> {
+  async preCommit(checkpointId: number, context?: PreCommitContext): Promise<JsonValue> {
     await this.flush();
+    await this.sendOffsets(context);
     const slot = this.current;
     this.current = undefined;
     if (slot === undefined) return null; // nothing written since the last checkpoint
@@ -146,6 +152,30 @@ export class TransactionalWriter<T> implements SinkWriter<T> {
       checkpointId,
     };
     return note as unknown as JsonValue;
+  }
+
+  /**
+   * offsetsInTransaction: the cut's positions of the named source's partitions on this worker,
+   * as the group's offsets in the open transaction (one is begun if nothing was written since
+   * the last checkpoint but the source moved on — records filtered out still advance the offsets).
+   * Unchanged offsets are not sent again.
+   */
+  private async sendOffsets(context: PreCommitContext | undefined): Promise<void> {
+    const o = this.offsets;
+    if (o === undefined || context === undefined) return;
+    const partitions: Array<{ partition: number; offset: string }> = [];
+    for (const { operatorUid, partition, position } of context.sourcePositions) {
+      if (operatorUid !== o.source || typeof position !== 'number' || this.sentOffsets.get(partition) === position) continue;
+      partitions.push({ partition, offset: String(position) });
+    }
+    if (partitions.length === 0) return;
+    const slot = (this.current ??= this.begin());
+    try {
+      await slot.producer.eos.sendOffsets({ consumerGroupId: o.groupId, topics: [{ topic: o.topic, partitions }] });
+    } catch (err) {
+      throw kafkaError('WEIR_SINK', `${this.who}: cannot add the offsets of group ${o.groupId} to transaction ${slot.producer.transactionalId}`, err);
+    }
+    for (const p of partitions) this.sentOffsets.set(p.partition, Number(p.offset));
   }
 
   async commit(checkpointId: number): Promise<void> {
