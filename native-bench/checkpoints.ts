@@ -72,7 +72,7 @@ async function timed(options: RunOptions, params: Record<string, string>) {
   }
 }
 
-async function recovery(records: number): Promise<number> {
+async function recovery(records: number, keyCount: number): Promise<number> {
   const workDir = mkdtempSync(join(tmpdir(), 'weir-chk-bench-'));
   const marker = join(workDir, 'failed-at');
   try {
@@ -80,7 +80,7 @@ async function recovery(records: number): Promise<number> {
       workDir,
       checkpointIntervalMs: 1000,
       restartStrategy: { kind: 'fixed-delay', attempts: 1, delayMs: 0 },
-      params: { count: String(records), failAt: String(Math.floor(records * 0.6)), marker, rate: '200000' },
+      params: { count: String(records), keys: String(keyCount), failAt: String(Math.floor(records * 0.6)), marker, rate: '200000' },
     });
     // The first output of the new attempt: its sink's counter (shared memory is new per attempt).
     let firstOutputMs = NaN;
@@ -96,36 +96,43 @@ async function recovery(records: number): Promise<number> {
   }
 }
 
-async function main(): Promise<void> {
-  const records = Number(process.argv[2] ?? 3_000_000);
-  const params = { count: String(records) };
-  console.log(`checkpoint benchmark: ${records} records over ${keys} keys, 1 worker, LMDB`);
+export interface CheckpointBenchOptions {
+  records: number;
+  keys: number;
+  /** The fixed rate of the latency runs (events/s) and their length (s, the first one not measured). */
+  rate: number;
+  seconds: number;
+  log(line: string): void;
+}
+
+export async function checkpointBench(o: CheckpointBenchOptions): Promise<void> {
+  const params = { count: String(o.records), keys: String(o.keys) };
+  o.log(`checkpoint benchmark: ${o.records} records over ${o.keys} keys, 1 worker, LMDB`);
 
   const none = await timed({}, params);
   const every = await timed({ checkpointIntervalMs: 1000 }, params);
   const stats = every.result.metrics.checkpoints!;
-  const throughputNone = records / none.seconds;
-  const throughputEvery = records / every.seconds;
-  console.log(`throughput: none ${(throughputNone / 1e3).toFixed(0)} K/s, every 1 s ${(throughputEvery / 1e3).toFixed(0)} K/s, ratio ${(throughputEvery / throughputNone).toFixed(2)} (target ≥ 0.9)`);
-  console.log(`checkpoints: ${stats.completed}, last (${keys} keys) ${stats.lastDurationMs.toFixed(0)} ms and ${(stats.lastBytes / 2 ** 20).toFixed(1)} MiB, mean ${(stats.totalDurationMs / stats.completed).toFixed(0)} ms, alignment ${stats.lastAlignmentMs.toFixed(2)} ms`);
+  const throughputNone = o.records / none.seconds;
+  const throughputEvery = o.records / every.seconds;
+  o.log(`throughput: none ${(throughputNone / 1e3).toFixed(0)} K/s, every 1 s ${(throughputEvery / 1e3).toFixed(0)} K/s, ratio ${(throughputEvery / throughputNone).toFixed(2)} (target ≥ 0.9)`);
+  o.log(`checkpoints: ${stats.completed}, last (${o.keys} keys) ${stats.lastDurationMs.toFixed(0)} ms and ${(stats.lastBytes / 2 ** 20).toFixed(1)} MiB, mean ${(stats.totalDurationMs / stats.completed).toFixed(0)} ms, alignment ${stats.lastAlignmentMs.toFixed(2)} ms`);
 
-  const rate = 50_000;
   const latency = async (checkpointIntervalMs: number) => {
-    const { result } = await timed({ checkpointIntervalMs, measureLatency: true, warmupMs: 1000 }, { count: String(rate * 8), rate: String(rate) });
+    const { result } = await timed({ checkpointIntervalMs, measureLatency: true, warmupMs: 1000 }, { ...params, count: String(o.rate * o.seconds), rate: String(o.rate) });
     return summarize(result.latency!.latency.endToEnd);
   };
   const quiet = await latency(0);
   const busy = await latency(1000);
-  console.log(`latency at ${rate / 1e3} K/s: p99 ${quiet.p99Ms.toFixed(2)} ms without checkpoints, ${busy.p99Ms.toFixed(2)} ms with one every second, ratio ${(busy.p99Ms / quiet.p99Ms).toFixed(2)} (target ≤ 2); p99.9 ${quiet.p999Ms.toFixed(2)} / ${busy.p999Ms.toFixed(2)} ms`);
+  o.log(`latency at ${o.rate / 1e3} K/s: p99 ${quiet.p99Ms.toFixed(2)} ms without checkpoints, ${busy.p99Ms.toFixed(2)} ms with one every second, ratio ${(busy.p99Ms / quiet.p99Ms).toFixed(2)} (target ≤ 2); p99.9 ${quiet.p999Ms.toFixed(2)} / ${busy.p999Ms.toFixed(2)} ms`);
 
-  const recoveryMs = await recovery(Math.min(records, 2_000_000));
-  console.log(`recovery: ${recoveryMs.toFixed(0)} ms from the failure to the restarted job's first output (target ≤ 2000)`);
+  const recoveryMs = await recovery(Math.min(o.records, 2_000_000), o.keys);
+  o.log(`recovery: ${recoveryMs.toFixed(0)} ms from the failure to the restarted job's first output (target ≤ 2000)`);
 }
 
 // Not a top-level await: run() imports this module again to build the job, which would wait forever
 // for this module's own evaluation to finish.
 if (isMainThread && resolve(fileURLToPath(import.meta.url)) === resolve(process.argv[1] ?? '')) {
-  main().catch((error: unknown) => {
+  checkpointBench({ records: Number(process.argv[2] ?? 3_000_000), keys, rate: 50_000, seconds: 8, log: (line) => console.log(line) }).catch((error: unknown) => {
     console.error(error);
     process.exitCode = 1;
   });
