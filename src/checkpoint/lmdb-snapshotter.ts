@@ -61,8 +61,20 @@ export class LmdbSnapshotter {
     return done;
   }
 
-  close(): void {
-    void this.thread.terminate();
+  /**
+   * Lets the thread finish what it is writing and end (closing its port ends it). Not terminate():
+   * a thread torn down inside an LMDB call can abort the whole process (a native exception
+   * thrown while JavaScript is being terminated). Resolves when it has exited, or after timeoutMs.
+   */
+  close(timeoutMs = 5_000): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.thread.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      this.thread.postMessage('close');
+    });
   }
 
   private failAll(err: unknown): void {

@@ -13,7 +13,19 @@ export interface SnapshotRequest {
 
 export type SnapshotReply = { id: number; ok: true; bytes: number; sha256: string; entries: number } | { id: number; ok: false; error: ReturnType<typeof toPlainError> };
 
-parentPort!.on('message', (request: SnapshotRequest) => {
+let inFlight = 0;
+let closing = false;
+/** Ends the thread once no snapshot is being written: never torn down inside an LMDB call. */
+const exitWhenIdle = () => {
+  if (closing && inFlight === 0) parentPort!.close();
+};
+
+parentPort!.on('message', (request: SnapshotRequest | 'close') => {
+  if (request === 'close') {
+    closing = true;
+    exitWhenIdle();
+    return;
+  }
   const flag = new Int32Array(request.pinned);
   let view: PinnedLmdbView;
   try {
@@ -27,9 +39,15 @@ parentPort!.on('message', (request: SnapshotRequest) => {
   // The view is fixed: the worker may write to LMDB again.
   Atomics.store(flag, 0, 1);
   Atomics.notify(flag, 0);
-  writePinnedView(view, request.file, { yieldBetweenChunks: false }).then(
-    (r) => parentPort!.postMessage({ id: request.id, ok: true, bytes: r.bytes, sha256: r.sha256, entries: r.entries } satisfies SnapshotReply),
-    (err: unknown) => parentPort!.postMessage({ id: request.id, ok: false, error: toPlainError(err) } satisfies SnapshotReply),
-  );
+  inFlight++;
+  writePinnedView(view, request.file, { yieldBetweenChunks: false })
+    .then(
+      (r) => parentPort!.postMessage({ id: request.id, ok: true, bytes: r.bytes, sha256: r.sha256, entries: r.entries } satisfies SnapshotReply),
+      (err: unknown) => parentPort!.postMessage({ id: request.id, ok: false, error: toPlainError(err) } satisfies SnapshotReply),
+    )
+    .finally(() => {
+      inFlight--;
+      exitWhenIdle();
+    });
 });
 parentPort!.postMessage('ready');

@@ -97,8 +97,9 @@ export class WorkerCheckpoints {
     if (hasLmdbState) this.snapshotter ??= new LmdbSnapshotter();
   }
 
-  close(): void {
-    this.snapshotter?.close();
+  /** Ends the snapshot thread once it is idle (waiting at most timeoutMs). */
+  close(timeoutMs?: number): Promise<void> {
+    return this.snapshotter?.close(timeoutMs) ?? Promise.resolve();
   }
 
   private get requested(): number {

@@ -324,7 +324,7 @@ class WorkerRuntime {
   }
 
   async finish(): Promise<WorkerResult> {
-    this.checkpoints?.close();
+    await this.checkpoints?.close();
     this.chain.close();
     await this.flushSinks(nowMs());
     this.store?.close();
@@ -355,7 +355,7 @@ class WorkerRuntime {
   }
 
   async closeQuietly(): Promise<void> {
-    this.checkpoints?.close();
+    await this.checkpoints?.close(1_000); // within the supervisor's grace period (run.ts)
     for (const s of this.sources) await Promise.resolve().then(() => s.reader.close()).catch(() => {});
     for (const writer of this.sinks.values()) await Promise.resolve().then(() => writer.close()).catch(() => {});
     try {
