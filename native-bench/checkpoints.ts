@@ -15,21 +15,12 @@ import { isMainThread } from 'node:worker_threads';
 import { defineJob } from '../src/api/index.ts';
 import { structCodec } from '../src/channel/codec.ts';
 import { generator, generatorEventFields } from '../src/connectors/index.ts';
-import type { SinkSpec } from '../src/connectors/types.ts';
+import { discard } from './discard.ts';
 import { summarize } from '../src/harness/latency-merge.ts';
 import { run, type RunOptions } from '../src/runtime/index.ts';
 
 const keys = 1_000_000;
 
-/** Counts what reaches it and keeps nothing. */
-const discard: SinkSpec<unknown> = {
-  kind: 'discard',
-  name: 'results',
-  open() {
-    let records = 0;
-    return { write: () => void records++, flush() {}, close() {}, result: () => [records] };
-  },
-};
 
 export default defineJob((env) => {
   const count = env.numberParam('count', 2_000_000);

@@ -14,7 +14,7 @@ import { isMainThread } from 'node:worker_threads';
 import { defineJob, WatermarkStrategy, type StateBackendKind } from '../src/api/index.ts';
 import { structCodec } from '../src/channel/codec.ts';
 import { generator, generatorEventFields, type GeneratedEvent } from '../src/connectors/index.ts';
-import type { SinkSpec } from '../src/connectors/types.ts';
+import { discard } from './discard.ts';
 import { run } from '../src/runtime/index.ts';
 import { EventTimeSessionWindows, TumblingEventTimeWindows } from '../src/time/index.ts';
 
@@ -29,15 +29,6 @@ export interface WindowFigures {
   eventsPerSecPerCore: number;
 }
 
-/** Counts what reaches it and keeps nothing. */
-const discard: SinkSpec<unknown> = {
-  kind: 'discard',
-  name: 'results',
-  open() {
-    let records = 0;
-    return { write: () => void records++, flush() {}, close() {}, result: () => [records] };
-  },
-};
 
 const eventCodec = structCodec(generatorEventFields);
 const outOfOrderMaxMs = 500;

@@ -12,7 +12,7 @@ import { run } from '../../src/runtime/index.ts';
 import type { CountOut } from '../jobs/kafka-eo-counts.ts';
 import { jobUrl, tempDir } from '../helpers.ts';
 import { startMockKafka, type MockKafka } from './broker.ts';
-import { client, produce, readTopicToEnd, recordsIn, sleep } from './util.ts';
+import { client, groupOffsets, produce, readTopicToEnd, recordsIn, until } from './util.ts';
 
 let kafka: MockKafka;
 const dir = tempDir('weir-kafka-eo-');
@@ -31,25 +31,6 @@ const input = (from: number, to: number) =>
     return { key: `k${i % keys}`, value: JSON.stringify({ k: `k${i % keys}`, i }) };
   });
 
-/** The group's committed offset of every partition of `topic` (-1: none). */
-async function groupOffsets(groupId: string, topic: string): Promise<number[]> {
-  const admin = client(kafka.bootstrap).admin();
-  await admin.connect();
-  try {
-    const [t] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    return t.partitions.sort((a, b) => a.partition - b.partition).map((p) => Number(p.offset));
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-async function until(what: string, done: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 async function checkpoints(stateDir: string): Promise<CheckpointMetadata[]> {
   const store = await CheckpointStore.open(stateDir, { readOnly: true });
@@ -103,7 +84,7 @@ describe.each(variants)('Kafka exactly-once, end to end: $title', ({ offsets }) 
         const ends = (await admin.fetchTopicOffsets(topicIn)).sort((a, b) => a.partition - b.partition).map((p) => Number(p.high));
         await admin.disconnect();
         if (offsets === 'source') {
-          await until('the group offsets of the first half', async () => (await groupOffsets(groupId, topicIn)).every((o, p) => o === ends[p]));
+          await until('the group offsets of the first half', async () => (await groupOffsets(kafka.bootstrap, groupId, topicIn)).every((o, p) => o === ends[p]));
           expect(positionsOf((await checkpoints(stateDir)).at(-1)!, partitions)).toEqual(ends);
         } else {
           await until('a checkpoint of the first half', async () => JSON.stringify(positionsOf((await checkpoints(stateDir)).at(-1) ?? { sourcePositions: [] } as never, partitions)) === JSON.stringify(ends));
@@ -126,7 +107,7 @@ describe.each(variants)('Kafka exactly-once, end to end: $title', ({ offsets }) 
       expect(restored).toBeDefined();
       // After the final checkpoint: the group's offsets are its positions, the end of the input.
       const final = all.at(-1)!;
-      if (offsets === 'source') expect(await groupOffsets(groupId, topicIn)).toEqual(positionsOf(final, partitions));
+      if (offsets === 'source') expect(await groupOffsets(kafka.bootstrap, groupId, topicIn)).toEqual(positionsOf(final, partitions));
       expect((positionsOf(final, partitions) as number[]).reduce((a, b) => a + b, 0)).toBe(n);
 
       const expected: string[] = [];

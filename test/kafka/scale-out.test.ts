@@ -10,7 +10,7 @@ import { keyGroupOf } from '../../src/runtime/keys.ts';
 import { runScaledOut, type ScaleOutOptions } from '../../src/runtime/scale-out.ts';
 import { expectWeirError, jobUrl, tempDir } from '../helpers.ts';
 import { startMockKafka, type MockKafka } from './broker.ts';
-import { client, produce, readTopicToEnd, sleep } from './util.ts';
+import { groupOffsets, produce, readTopicToEnd, until } from './util.ts';
 
 let kafka: MockKafka;
 const dir = tempDir('weir-kafka-scale-');
@@ -26,24 +26,6 @@ const keys = 40;
 const input = (from: number, to: number) =>
   Array.from({ length: to - from }, (_, j) => ({ key: `k${(from + j) % keys}`, value: JSON.stringify({ k: `k${(from + j) % keys}`, i: from + j }) }));
 
-async function groupOffsets(groupId: string, topic: string): Promise<number[]> {
-  const admin = client(kafka.bootstrap).admin();
-  await admin.connect();
-  try {
-    const [t] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    return t.partitions.sort((a, b) => a.partition - b.partition).map((p) => Number(p.offset));
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-async function until(what: string, done: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 describe('scale-out over a Kafka consumer group', () => {
   it("keyGroupAssigner 'kafka': a key's group is its Kafka partition over as many groups as partitions; other key types are refused", () => {
@@ -99,12 +81,12 @@ describe('scale-out over a Kafka consumer group', () => {
         expect([...first.partitions, ...second.partitions].sort()).toEqual([0, 1, 2, 3]);
         expect(first.partitions).toHaveLength(2);
         // The runners commit each completed checkpoint's positions as the group's offsets.
-        await until('the first input in the group offsets', async () => (await groupOffsets(groupId, 'so-in')).reduce((x, y) => x + y, 0) === n1);
+        await until('the first input in the group offsets', async () => (await groupOffsets(kafka.bootstrap, groupId, 'so-in')).reduce((x, y) => x + y, 0) === n1);
 
         runsB = await b.stop();
         await until('a takes every partition', () => a.assignment()?.partitions.length === 4 && a.job() !== undefined);
         await produce(kafka.bootstrap, 'so-in', input(n1, n1 + n2), 200);
-        await until('the whole input in the group offsets', async () => (await groupOffsets(groupId, 'so-in')).reduce((x, y) => x + y, 0) === n1 + n2);
+        await until('the whole input in the group offsets', async () => (await groupOffsets(kafka.bootstrap, groupId, 'so-in')).reduce((x, y) => x + y, 0) === n1 + n2);
       } finally {
         await Promise.allSettled([a.stop(), b.stop()]);
       }

@@ -146,3 +146,24 @@ export async function readTopicToEnd<T = unknown>(bootstrap: string[], topic: st
   }
   return out;
 }
+
+/** The group's committed offset of every partition of `topic` (-1: none). */
+export async function groupOffsets(bootstrap: string[], groupId: string, topic: string): Promise<number[]> {
+  const admin = client(bootstrap).admin();
+  await admin.connect();
+  try {
+    const [t] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return t.partitions.sort((a, b) => a.partition - b.partition).map((p) => Number(p.offset));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Polls `done` every 50 ms; fails naming `what` after timeoutMs. */
+export async function until(what: string, done: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
