@@ -54,7 +54,7 @@ export function readMetrics(reader: MetricsReader): JobMetrics {
   const sources: JobMetrics['sources'] = [];
   const records: number[] = [];
   const elapsedSincePreviousMs = reader.previous ? now - reader.previous.atMs : now - reader.startedMs();
-  for (const node of plan.sources) {
+  for (const [sourceIndex, node] of plan.sources.entries()) {
     const partitions = node.spec.partitions();
     for (const w of workers) {
       const owned = ownedPartitions(partitions, n, w);
@@ -62,12 +62,14 @@ export function readMetrics(reader: MetricsReader): JobMetrics {
         const count = m[layout.recordsOut(w, node.id)] / owned.length;
         const before = reader.previous?.sourceRecords[records.length] ?? 0;
         records.push(count);
+        const lag = m[layout.lag(sourceIndex, partition)];
         sources.push({
           source: node.name,
           partition,
           worker: w,
           records: count,
           recordsPerSec: elapsedSincePreviousMs > 0 ? ((count - before) * 1000) / elapsedSincePreviousMs : 0,
+          ...(Number.isNaN(lag) ? {} : { lag }),
         });
       }
     }

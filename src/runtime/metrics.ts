@@ -15,17 +15,33 @@ const kMiscSlots = 4;
 
 export class MetricsLayout {
   readonly perWorker: number;
+  /** After the workers' blocks: one slot per source partition (in plan order), its lag, written by the worker that owns it. */
+  private readonly lagBase: number;
+  private readonly partitionBase: number[];
 
   constructor(
     readonly nodes: number,
     readonly exchanges: number,
     readonly parallelism: number,
+    /** Partitions of each source of the plan, in plan.sources order. */
+    sourcePartitions: number[] = [],
   ) {
     this.perWorker = nodes * 2 + exchanges * parallelism + kMiscSlots;
+    this.lagBase = this.perWorker * parallelism;
+    let next = 0;
+    this.partitionBase = sourcePartitions.map((n) => ((next += n), next - n));
+    this.totalPartitions = next;
   }
 
+  private readonly totalPartitions: number;
+
   get totalSlots(): number {
-    return this.perWorker * this.parallelism;
+    return this.perWorker * this.parallelism + this.totalPartitions;
+  }
+
+  /** Records of partition `partition` of the plan's `source`-th source not read yet (NaN: the source cannot tell). */
+  lag(source: number, partition: number): number {
+    return this.lagBase + this.partitionBase[source] + partition;
   }
 
   recordsIn(worker: number, node: number): number {
@@ -97,6 +113,8 @@ export interface SourcePartitionMetrics {
   records: number;
   /** Rate since the previous metrics() call (or since the start). */
   recordsPerSec: number;
+  /** Records in the partition not read yet (Kafka: high watermark − position); undefined when the source cannot tell. */
+  lag?: number;
 }
 
 export interface JobMetrics {

@@ -146,7 +146,7 @@ function startAttempt(
   restore: RestorePoint | undefined,
   submittedMs: number,
 ): Attempt {
-  const metricsLayout = new MetricsLayout(plan.graph.nodes.length, plan.exchanges.length, resolved.parallelism);
+  const metricsLayout = new MetricsLayout(plan.graph.nodes.length, plan.exchanges.length, resolved.parallelism, plan.sources.map((s) => s.spec.partitions()));
   const layout = {
     parallelism: resolved.parallelism,
     exchanges: plan.exchanges.length,

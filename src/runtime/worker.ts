@@ -134,7 +134,7 @@ class WorkerRuntime {
     if (options.outputChecksum) this.checksum = new OutputChecksum();
     this.signals = new StreamSignals(plan.exchanges.length, this.n, this.me);
     this.exchanges = new Exchanges(plan, views, this.me, defaultCodec, this.position, this.signals, this.latency);
-    this.metricsLayout = new MetricsLayout(plan.graph.nodes.length, plan.exchanges.length, this.n);
+    this.metricsLayout = new MetricsLayout(plan.graph.nodes.length, plan.exchanges.length, this.n, plan.sources.map((s) => s.spec.partitions()));
     this.keyGroupWorker = keyGroupTable(task.options.keyGroups, this.n);
   }
 
@@ -500,6 +500,8 @@ class WorkerRuntime {
       parks: (this.waiting?.parks ?? 0) + this.exchanges.parks,
       epochsCompleted: this.micro ? Atomics.load(this.views.control, epochCompletedSlot(this.me)) : 0,
     });
+    // Each partition's lag, from the worker that owns it (NaN: its source cannot tell).
+    for (const s of this.sources) this.views.metrics[this.metricsLayout.lag(this.plan.sources.indexOf(s.node), s.partition)] = s.reader.lag?.() ?? NaN;
     this.lastMetricsMs = now;
   }
 

@@ -74,7 +74,14 @@ describe('a weir job reading and writing Kafka', () => {
     const handle = await run(jobUrl('kafka-pipeline'), {
       params: { brokers: kafka.bootstrap.join(','), in: 'bp-in', out: 'bp-out', partitions: '2', bufferRecordsMax: '300', slowUs: '100' },
     });
-    const result = await runUntil(handle, () => recordsIn(handle, 'kafka-out') >= n && recordsIn(handle, 'observed') >= n, 30_000);
+    // Behind the slow sink, the job's metrics show each partition's consumer lag (high watermark − position).
+    let peakLag = 0;
+    const result = await runUntil(handle, () => {
+      peakLag = Math.max(peakLag, ...handle.metrics().sources.map((p) => p.lag ?? 0));
+      return recordsIn(handle, 'kafka-out') >= n && recordsIn(handle, 'observed') >= n;
+    }, 30_000);
+    expect(peakLag).toBeGreaterThan(0);
+    expect(result.metrics.sources.map((p) => p.lag)).toEqual([0, 0]);
     const observed = result.results.observed as Observed[];
     for (const o of observed) {
       expect(o.pauses).toBeGreaterThan(0);
