@@ -11,7 +11,7 @@ import { keyGroupOf, keyGroupTable } from './keys.ts';
 import { MetricsLayout, writeWorkerMetrics } from './metrics.ts';
 import { jobCodec, type ResolvedOptions } from './options.ts';
 import { operatorUid, ownedPartitions, planJob, type Plan } from './plan.ts';
-import { epochCompletedSlot, kAbort, kCheckpointCompleted, kCheckpointRequested, kEpochRequested, kStop, kWorkersDone, kWorkersDrained, kWorkersReady, SharedViews, throwIfAborted, type SharedBuffers, type SharedLayout } from './shared.ts';
+import { epochCompletedSlot, kAbort, kEpochRequested, kStop, kWorkersDone, kWorkersDrained, kWorkersReady, SharedViews, throwIfAborted, type SharedBuffers, type SharedLayout } from './shared.ts';
 import type { MessagePort } from 'node:worker_threads';
 import type { StateStore } from '../state/store.ts';
 import { LmdbStore } from '../state/lmdb-store.ts';
@@ -313,14 +313,8 @@ class WorkerRuntime {
     await this.checkpoints!.whileDrained();
     await this.checkpoints!.commitCompleted();
     if (this.checkpoints!.finalCommitted()) return;
-    const control = this.views.control;
-    const requested = Atomics.load(control, kCheckpointRequested);
-    const completed = Atomics.load(control, kCheckpointCompleted);
-    this.views.doorbells.park(
-      this.me,
-      () => Atomics.load(control, kCheckpointRequested) !== requested || Atomics.load(control, kCheckpointCompleted) !== completed || Atomics.load(control, kAbort) !== 0,
-      this.checkpoints!.writing ? 1 : limits.parkTimeoutMs,
-    );
+    // Nothing comes in any more: wait for the next checkpoint's trigger or completion (or abort).
+    await this.waiting.park(limits.parkTimeoutMs);
   }
 
   async finish(): Promise<WorkerResult> {
