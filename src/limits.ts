@@ -51,6 +51,16 @@ export const limits = {
   throughputSampleIntervalMs: 1000,
   /** Completed checkpoints kept in `<stateDir>/checkpoints/` (older ones are deleted once a newer one completes; savepoints are never). */
   checkpointsRetainedDefault: 3,
+  /** Nice value of the threads that write LMDB snapshots (Linux, best effort): they give way to the workers. */
+  snapshotThreadNice: 10,
+  /**
+   * A worker takes its snapshot thread's replies without turning its event loop; a snapshot with
+   * no reply for this long makes it turn the loop each round, so that the thread's exit or error
+   * (events on that loop) fails the snapshot instead of leaving it pending.
+   */
+  snapshotReplyPatienceMs: 5_000,
+  /** How long a worker waits for its snapshot thread to open the read transaction of a snapshot. */
+  snapshotPinTimeoutMs: 10_000,
   /** The shortest checkpoint interval accepted: a checkpoint costs a state snapshot and an fsync of its files. */
   checkpointIntervalMsMin: 10,
   /** When a job checkpoints and names no restart strategy (Flink restarts without limit; weir gives up after a few tries). */

@@ -47,6 +47,14 @@ const kParkedSlot = 1;
 /** Int32 slots between two threads' doorbells (one cache line each). */
 const kStrideSlots = kCacheLineBytes / 4;
 
+/** Where another thread (one without the SharedViews, e.g. a snapshot thread) finds doorbell `id`. */
+export interface DoorbellAddress {
+  buffer: SharedArrayBuffer;
+  byteOffset: number;
+  count: number;
+  id: number;
+}
+
 export class Doorbells {
   static readonly kSeqSlot = kSeqSlot;
   static readonly kParkedSlot = kParkedSlot;
@@ -65,6 +73,16 @@ export class Doorbells {
     assert(byteOffset + Doorbells.byteLength(count) <= sab.byteLength, 'doorbells do not fit in the SharedArrayBuffer');
     this.count = count;
     this.i32 = new Int32Array(sab, byteOffset, count * kStrideSlots);
+  }
+
+  /** Doorbell `id`, for a thread that rings it from its own Doorbells over the same memory (Doorbells.at). */
+  address(id: number): DoorbellAddress {
+    return { buffer: this.i32.buffer as SharedArrayBuffer, byteOffset: this.i32.byteOffset, count: this.count, id };
+  }
+
+  /** The doorbells at `address`, and the id to ring. */
+  static at(address: DoorbellAddress): { doorbells: Doorbells; id: number } {
+    return { doorbells: new Doorbells(address.buffer, address.byteOffset, address.count), id: address.id };
   }
 
   /** Wakes thread `id` if it is parked; one Atomics.load when it is not. Call it AFTER publishing the data. */

@@ -3,7 +3,7 @@ import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import type { SinkWriter, SourceReader } from '../connectors/types.ts';
 import type { JsonValue, SinkNote, SourcePosition, StateFileRef } from '../checkpoint/metadata.ts';
 import { snapshotWorkerStore } from '../checkpoint/state-snapshot.ts';
-import { LmdbSnapshotter } from '../checkpoint/lmdb-snapshotter.ts';
+import type { LmdbSnapshotter } from '../checkpoint/lmdb-snapshotter.ts';
 import { LmdbStore } from '../state/lmdb-store.ts';
 import { toPlainError, WeirError, type PlainError } from '../errors.ts';
 import type { StateStore } from '../state/store.ts';
@@ -66,10 +66,8 @@ export class WorkerCheckpoints {
   /** The newest checkpoint this worker has snapshotted and committed. */
   private snapshotted = 0;
   private committed = 0;
-  /** State files being written. The worker loop gives the event loop a turn each round meanwhile (see writing). */
-  private writes = 0;
-  /** LMDB snapshots are written on a thread of their own (started with the first checkpoint). */
-  private snapshotter: LmdbSnapshotter | undefined;
+  /** State files being written on this thread's event loop (heap state, or LMDB before its snapshot thread started): see needsEventLoop. */
+  private writesOnThisThread = 0;
   /** Positions per checkpoint, to hand to sources that commit them (Kafka consumer groups) on completion. */
   private readonly pendingPositions = new Map<number, SourcePosition[]>();
 
@@ -79,22 +77,31 @@ export class WorkerCheckpoints {
     private readonly port: MessagePort,
     private readonly parts: CheckpointedParts,
     alignment: BarrierAlignment | undefined,
+    /** Writes LMDB snapshots on a thread of its own; started by the worker before its first record. */
+    private readonly snapshotter: LmdbSnapshotter | undefined,
   ) {
     this.alignment = alignment;
   }
 
   /**
-   * A state file is being written. The worker loop only awaits its own promises, and parks with
-   * Atomics.wait, so the event loop — where file writes complete — would otherwise never run:
+   * A state file is being written on this thread's event loop, or the snapshot thread is overdue
+   * (its exit would be reported there). The worker loop only awaits its own promises, and parks
+   * with Atomics.wait, so the event loop — where file writes complete — would otherwise never run:
    * while this is true the loop yields to it every round and parks for at most a millisecond.
+   * LMDB snapshots on the snapshot thread need none of this: poll() takes their replies.
    */
-  get writing(): boolean {
-    return this.writes > 0;
+  needsEventLoop(): boolean {
+    return this.writesOnThisThread > 0 || (this.snapshotter?.overdue() ?? false);
   }
 
-  /** Prepares for the first checkpoint: the snapshot thread loads while the job starts. */
-  start(hasLmdbState: boolean): void {
-    if (hasLmdbState) this.snapshotter ??= new LmdbSnapshotter();
+  /** The snapshot thread has replied: a parked worker wakes to poll(). */
+  hasReplies(): boolean {
+    return this.snapshotter?.hasReplies() ?? false;
+  }
+
+  /** Takes the snapshot thread's replies (their acknowledgements go out from the promise callbacks). */
+  poll(): void {
+    this.snapshotter?.poll();
   }
 
   /** Ends the snapshot thread once it is idle (waiting at most timeoutMs). */
@@ -199,7 +206,12 @@ export class WorkerCheckpoints {
       const store = this.parts.store();
       const path = `worker-${this.me}.snapshot`;
       const file = join(dir, path);
-      const snapshot = store instanceof LmdbStore ? (this.snapshotter ??= new LmdbSnapshotter()).snapshot(store, file) : store ? snapshotWorkerStore(store, file) : undefined;
+      const onSnapshotThread = store instanceof LmdbStore && this.snapshotter?.ready === true;
+      const snapshot = onSnapshotThread ? this.snapshotter!.snapshot(store, file) : store ? snapshotWorkerStore(store, file) : undefined;
+      if (snapshot && !onSnapshotThread) {
+        this.writesOnThisThread++;
+        snapshot.finally(() => this.writesOnThisThread--).catch(() => {});
+      }
       written = snapshot ? snapshot.then((r) => ({ worker: this.me, path, bytes: r.bytes, sha256: r.sha256 })) : Promise.resolve(undefined);
       written.catch(() => {}); // handled below; never an unhandled rejection while the sinks pre-commit
       sinkNotes = [];
@@ -215,8 +227,6 @@ export class WorkerCheckpoints {
       throw err;
     }
     this.pendingPositions.set(id, positions);
-    this.writes++;
-    written.finally(() => this.writes--).catch(() => {});
     written.then(
       (stateFile) => {
         const ack: CheckpointAck = { type: 'ack', id, worker: this.me, stateFile, sourcePositions: positions, sinkNotes, alignmentMs, snapshotMs: nowMs() - snapshotStartMs };

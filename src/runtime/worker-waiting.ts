@@ -11,8 +11,16 @@ import { kAbort, kCheckpointCompleted, kCheckpointRequested, kEpochRequested, kS
  *  - sources fed by the network on this thread (SourceReader.whenReady, e.g. Kafka): the worker
  *    parks with Atomics.waitAsync and also wakes when a reader has records, and while busy yields
  *    a turn to the event loop every limits.eventLoopYieldIntervalMs;
- *  - a state file being written on this thread (`writing()`): parks last at most 1 ms.
+ *  - a state file being written on this thread (`needsEventLoop()`): parks last at most 1 ms.
+ * Background threads (a snapshot thread) ring the doorbell when they have news (`hasNews()`).
  */
+export interface BackgroundWork {
+  /** Something completes only on this thread's event loop. */
+  needsEventLoop(): boolean;
+  /** A background thread has posted something for the loop to take. */
+  hasNews(): boolean;
+}
+
 export class WorkerWaiting {
   parks = 0;
   private lastYieldMs = 0;
@@ -22,12 +30,12 @@ export class WorkerWaiting {
     private readonly views: SharedViews,
     private readonly exchanges: Exchanges,
     private readonly ioReaders: () => Array<SourceReader<unknown>>,
-    private readonly writing: () => boolean,
+    private readonly background: BackgroundWork,
   ) {}
 
   /** Waits at most timeoutMs for input or a change of the flags. */
   async park(timeoutMs: number): Promise<void> {
-    if (this.writing()) timeoutMs = Math.min(timeoutMs, 1);
+    if (this.background.needsEventLoop()) timeoutMs = Math.min(timeoutMs, 1);
     if (timeoutMs <= 0) return;
     this.parks++;
     const readers = this.ioReaders();
@@ -55,6 +63,7 @@ export class WorkerWaiting {
     const completed = Atomics.load(control, kCheckpointCompleted);
     return () =>
       this.exchanges.hasInput(0) ||
+      this.background.hasNews() ||
       Atomics.load(control, kStop) !== stop ||
       Atomics.load(control, kEpochRequested) !== epoch ||
       Atomics.load(control, kCheckpointRequested) !== checkpoint ||

@@ -14,7 +14,7 @@ import { operatorUid, ownedPartitions, planJob, type Plan } from './plan.ts';
 import { epochCompletedSlot, kAbort, kEpochRequested, kStop, kWorkersDone, kWorkersDrained, kWorkersReady, SharedViews, throwIfAborted, type SharedBuffers, type SharedLayout } from './shared.ts';
 import type { MessagePort } from 'node:worker_threads';
 import type { StateStore } from '../state/store.ts';
-import { LmdbStore } from '../state/lmdb-store.ts';
+import { LmdbSnapshotter } from '../checkpoint/lmdb-snapshotter.ts';
 import { SourceTime } from './source-time.ts';
 import { sourceOutput } from './source-output.ts';
 import { openWorkerStateStore } from './state-store.ts';
@@ -140,12 +140,16 @@ class WorkerRuntime {
 
   async open(): Promise<void> {
     const { options } = this.task;
+    const checkpointing = options.checkpointIntervalMs > 0;
+    const hasKeyedState = this.plan.graph.nodes.some((node) => node.kind === 'process');
+    // Its modules load while this worker opens its parts; awaited before the start gate below.
+    const snapshotter = checkpointing && hasKeyedState && options.stateBackend !== 'heap' ? new LmdbSnapshotter(this.views.doorbells.address(this.me)) : undefined;
     const ctx = { subtask: this.me, parallelism: this.n, workDir: options.workDir, nowMs };
     this.sinks = await openSinkWriters(this.plan, ctx, (sinkUid) => sinkRecovery(this.task.restore, sinkUid));
     ({ name: this.deadLetterSinkName, writer: this.deadLetters } = await openDeadLetterWriter(this.plan, ctx));
     const keyGroups = options.keyGroups;
     // State is restored before the chain is built: keyed operators load their timers when created.
-    if (this.task.restore && this.plan.graph.nodes.some((node) => node.kind === 'process')) {
+    if (this.task.restore && hasKeyedState) {
       this.store = openWorkerStateStore(this.plan, options, this.me);
       await restoreWorkerState(this.task.restore, this.store, this.me, this.n, keyGroups);
     }
@@ -163,7 +167,6 @@ class WorkerRuntime {
       latency: this.latency,
       checksum: this.checksum,
     });
-    const checkpointing = options.checkpointIntervalMs > 0;
     const alignment = checkpointing && !this.micro ? new BarrierAlignment(this.plan.exchanges.length, this.n, this.signals) : undefined;
     this.exchanges.connect(
       this.plan.exchanges.map((id) => this.chain.outputOf[id]),
@@ -171,6 +174,7 @@ class WorkerRuntime {
       alignment,
     );
     this.chain.open();
+    await snapshotter?.started;
     const startMs = this.awaitStart();
     this.latency?.measureFrom(startMs + options.warmupMs);
     for (const node of this.plan.sources) {
@@ -193,15 +197,17 @@ class WorkerRuntime {
       }
     }
     const ioSources = this.sources.filter((s) => typeof s.reader.whenReady === 'function');
-    this.waiting = new WorkerWaiting(this.me, this.views, this.exchanges, () => ioSources.filter((s) => !s.ended).map((s) => s.reader), () => this.checkpoints?.writing ?? false);
+    this.waiting = new WorkerWaiting(this.me, this.views, this.exchanges, () => ioSources.filter((s) => !s.ended).map((s) => s.reader), {
+      needsEventLoop: () => this.checkpoints?.needsEventLoop() ?? false,
+      hasNews: () => this.checkpoints?.hasReplies() ?? false,
+    });
     if (checkpointing) {
       this.checkpoints = new WorkerCheckpoints(this.me, this.views, this.task.checkpointPort!, {
         sources: this.sources.map((s) => ({ operatorUid: operatorUid(s.node), partition: s.partition, reader: s.reader })),
         sinks: [...this.sinks].map(([id, writer]) => ({ sinkUid: operatorUid(this.plan.graph.nodes[id]), writer })),
         deadLetters: this.deadLetters,
         store: () => this.store,
-      }, alignment);
-      this.checkpoints.start(this.store instanceof LmdbStore);
+      }, alignment, snapshotter);
     }
   }
 
@@ -230,7 +236,8 @@ class WorkerRuntime {
     let idleRounds = 0;
     while (!this.done()) {
       throwIfAborted(this.views, this.me);
-      if (this.checkpoints?.writing) await nextTurn();
+      this.checkpoints?.poll();
+      if (this.checkpoints?.needsEventLoop()) await nextTurn();
       if (this.drained) {
         await this.checkpointWhileDrained();
         continue;
