@@ -51,6 +51,18 @@ export const limits = {
   throughputSampleIntervalMs: 1000,
   /** Completed checkpoints kept in `<stateDir>/checkpoints/` (older ones are deleted once a newer one completes; savepoints are never). */
   checkpointsRetainedDefault: 3,
+  /**
+   * Incremental snapshots: the log of keys an LMDB store changed between two checkpoints starts
+   * at the first size and is given up (the next snapshot is full) past the second (~30 bytes a key).
+   */
+  changeLogBytesInitial: 64 * 1024,
+  changeLogBytesMax: 64 * 1024 * 1024,
+  /**
+   * Incremental snapshots: a worker's state is a full snapshot followed by at most this many
+   * deltas; then, or when the keys changed since the full one are more than half of its entries,
+   * the next snapshot is full again. Bounds the files a restore reads and the dead versions they hold.
+   */
+  snapshotDeltasMax: 10,
   /** Nice value of the threads that write LMDB snapshots (Linux, best effort): they give way to the workers. */
   snapshotThreadNice: 10,
   /**

@@ -1,13 +1,19 @@
+import { join } from 'node:path';
 import { MessageChannel, receiveMessageOnPort, type MessagePort, type Worker } from 'node:worker_threads';
 import type { DoorbellAddress } from '../channel/doorbell.ts';
 import { fromPlainError, WeirError } from '../errors.ts';
 import { limits } from '../limits.ts';
 import type { LmdbStore } from '../state/lmdb-store.ts';
 import { startTsWorker } from '../util/ts-worker.ts';
-import type { SnapshotReply, SnapshotRequest, SnapshotThreadData } from './snapshot-thread.ts';
+import type { SnapshotFile, SnapshotReply, SnapshotRequest, SnapshotThreadData } from './snapshot-thread.ts';
 import { snapshotLmdbStore } from './state-snapshot.ts';
 
-type Written = { bytes: number; sha256: string };
+/** A worker's state in a checkpoint: its files in restore order (a full snapshot, then deltas), and the bytes this snapshot wrote. */
+export interface WrittenState {
+  files: SnapshotFile[];
+  writtenBytes: number;
+  delta: boolean;
+}
 
 /**
  * Writes a worker's LMDB snapshots on a thread of their own, so that copying a large state out
@@ -38,7 +44,7 @@ export class LmdbSnapshotter {
   private taken = 0;
   private threadReady = false;
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve(r: Written): void; reject(e: unknown): void; sinceMs: number }>();
+  private readonly pending = new Map<number, { resolve(r: WrittenState): void; reject(e: unknown): void; sinceMs: number }>();
   /** Settles once the thread can take snapshots, or has failed to start (then snapshots fall back). */
   readonly started: Promise<void>;
   private markStarted!: () => void;
@@ -64,15 +70,24 @@ export class LmdbSnapshotter {
     return this.threadReady;
   }
 
-  /** Snapshots `store` to `file` as of the call; the returned promise settles in a later poll() once the file is written. */
-  snapshot(store: LmdbStore, file: string): Promise<Written> {
-    if (!this.threadReady) return snapshotLmdbStore(store, file); // on this thread's event loop
+  /**
+   * Snapshots `store` as of the call into checkpoint directory `dir`, writing file `name` (a full
+   * snapshot, or a delta with the earlier files linked in); the returned promise settles in a
+   * later poll() once the files are written.
+   */
+  snapshot(store: LmdbStore, dir: string, name: string): Promise<WrittenState> {
     store.flush();
+    // Taken at the cut, whichever way the snapshot is written, so the next delta starts here.
+    const changes = store.takeChanges();
+    if (!this.threadReady) {
+      // On this thread's event loop, and always full.
+      return snapshotLmdbStore(store, join(dir, name)).then((r) => ({ files: [{ name, bytes: r.bytes, sha256: r.sha256 }], writtenBytes: r.bytes, delta: false }));
+    }
     const id = this.nextId++;
     const pinned = new SharedArrayBuffer(4);
     const flag = new Int32Array(pinned);
-    const done = new Promise<Written>((resolve, reject) => this.pending.set(id, { resolve, reject, sinceMs: performance.now() }));
-    this.thread.postMessage({ id, path: store.path, file, pinned } satisfies SnapshotRequest);
+    const done = new Promise<WrittenState>((resolve, reject) => this.pending.set(id, { resolve, reject, sinceMs: performance.now() }));
+    this.thread.postMessage({ id, path: store.path, dir, name, changes, pinned } satisfies SnapshotRequest, changes ? [changes.bytes.buffer as ArrayBuffer] : []);
     // Nothing may reach LMDB before the thread's read transaction is open: wait for it here.
     if (Atomics.wait(flag, 0, 0, limits.snapshotPinTimeoutMs) === 'timed-out') {
       this.pending.delete(id);

@@ -1,11 +1,14 @@
 // The thread that writes a worker's LMDB snapshots (lmdb-snapshotter.ts is the worker's side).
 import { readlinkSync } from 'node:fs';
+import { copyFile, link } from 'node:fs/promises';
+import { join } from 'node:path';
 import { setPriority } from 'node:os';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { Doorbells, type DoorbellAddress } from '../channel/doorbell.ts';
 import { toPlainError } from '../errors.ts';
 import { limits } from '../limits.ts';
-import { pinLmdbView, writePinnedView, type PinnedLmdbView } from './state-snapshot.ts';
+import { changedKeys, type ChangedKey, type TakenChanges } from '../state/change-log.ts';
+import { pinLmdbView, writePinnedDelta, writePinnedView, type PinnedLmdbView } from './state-snapshot.ts';
 
 export interface SnapshotThreadData {
   /** Replies go here; the worker reads them with receiveMessageOnPort, without an event-loop turn. */
@@ -18,13 +21,27 @@ export interface SnapshotThreadData {
 
 export interface SnapshotRequest {
   id: number;
+  /** The LMDB environment. */
   path: string;
-  file: string;
+  /** The checkpoint directory, and the name of the file this snapshot writes into it. */
+  dir: string;
+  name: string;
+  /** Keys changed since the previous request (undefined: unknown, take a full snapshot). */
+  changes: TakenChanges | undefined;
   /** Int32 [0]: 0 while pinning, 1 once the read transaction is open, 2 if it could not be. */
   pinned: SharedArrayBuffer;
 }
 
-export type SnapshotReply = { id: number; ok: true; bytes: number; sha256: string; entries: number } | { id: number; ok: false; error: ReturnType<typeof toPlainError> };
+/** One file of a worker's state in a checkpoint directory. */
+export interface SnapshotFile {
+  name: string;
+  bytes: number;
+  sha256: string;
+}
+
+export type SnapshotReply =
+  | { id: number; ok: true; files: SnapshotFile[]; writtenBytes: number; entries: number; delta: boolean }
+  | { id: number; ok: false; error: ReturnType<typeof toPlainError> };
 
 const { replies, posted, worker } = workerData as SnapshotThreadData;
 const postedCount = new Int32Array(posted);
@@ -50,6 +67,22 @@ function reply(message: SnapshotReply): void {
   Atomics.add(postedCount, 0, 1);
   doorbells.ring(workerId);
 }
+
+/**
+ * Incremental snapshots. The state as of the last snapshot is `chain`: a full snapshot, then the
+ * deltas after it, each with where it is now (the directory of the last checkpoint). A delta
+ * writes only the changed keys and hard-links the chain's files into the new checkpoint
+ * directory, so every checkpoint directory stays whole on its own: retention deletes old ones as
+ * before, a savepoint copies one directory, and a link keeps a file's data alive as long as any
+ * checkpoint names it. Any failure forgets the chain: the next snapshot is full.
+ */
+interface ChainFile extends SnapshotFile {
+  absolutePath: string;
+}
+let chain: ChainFile[] = [];
+/** Entries of the chain's full snapshot, and keys its deltas wrote. */
+let fullEntries = 0;
+let deltaKeys = 0;
 
 let inFlight = 0;
 let closing = false;
@@ -80,16 +113,52 @@ parentPort!.on('message', (request: SnapshotRequest | 'close') => {
   // The view is fixed: the worker may write to LMDB again.
   Atomics.store(flag, 0, 1);
   Atomics.notify(flag, 0);
+  // A snapshot still being written has not joined the chain yet: a delta now would miss its keys.
+  const keys = request.changes && inFlight === 0 && chain.length > 0 && chain.length <= limits.snapshotDeltasMax ? changedKeys(request.changes) : undefined;
+  const asDelta = keys !== undefined && deltaKeys + keys.length <= fullEntries / 2;
   inFlight++;
-  writePinnedView(view, request.file, { yieldBetweenChunks: false })
+  (asDelta ? writeDelta(view, keys, request) : writeFull(view, request))
     .then(
-      (r) => reply({ id: request.id, ok: true, bytes: r.bytes, sha256: r.sha256, entries: r.entries }),
-      (err: unknown) => reply({ id: request.id, ok: false, error: toPlainError(err) }),
+      (r) => reply({ id: request.id, ok: true, ...r }),
+      (err: unknown) => {
+        chain = [];
+        reply({ id: request.id, ok: false, error: toPlainError(err) });
+      },
     )
     .finally(() => {
       inFlight--;
       exitWhenIdle();
     });
 });
+
+async function writeFull(view: PinnedLmdbView, request: SnapshotRequest) {
+  chain = [];
+  const r = await writePinnedView(view, join(request.dir, request.name), { yieldBetweenChunks: false });
+  const file = { name: request.name, bytes: r.bytes, sha256: r.sha256 };
+  chain = [{ ...file, absolutePath: join(request.dir, request.name) }];
+  fullEntries = r.entries;
+  deltaKeys = 0;
+  return { files: [file], writtenBytes: r.bytes, entries: r.entries, delta: false };
+}
+
+async function writeDelta(view: PinnedLmdbView, keys: ChangedKey[], request: SnapshotRequest) {
+  const linked: ChainFile[] = [];
+  try {
+    for (const file of chain) {
+      const to = join(request.dir, file.name);
+      await link(file.absolutePath, to).catch(() => copyFile(file.absolutePath, to)); // a file system without hard links
+      linked.push({ ...file, absolutePath: to });
+    }
+  } catch (err) {
+    view.txn.done();
+    await view.db.close();
+    throw err;
+  }
+  const r = await writePinnedDelta(view, keys, join(request.dir, request.name));
+  const file = { name: request.name, bytes: r.bytes, sha256: r.sha256 };
+  chain = [...linked, { ...file, absolutePath: join(request.dir, request.name) }];
+  deltaKeys += keys.length;
+  return { files: chain.map(({ name, bytes, sha256 }) => ({ name, bytes, sha256 })), writtenBytes: r.bytes, entries: r.entries + r.deletes, delta: true };
+}
 lowerOwnPriority();
 parentPort!.postMessage('ready');

@@ -1,9 +1,14 @@
 /**
  * Snapshot and restore of a worker's keyed state, as a file of entries (snapshot-file.ts frames):
  *
- *   { t: 'header', format: 'weir-state-snapshot', backend, createdAtMs }
- *   { t: 'entries', entries: [[state, keyGroup, key, namespace, value], …] }   (up to 1024 per frame)
- *   { t: 'end', entries: <count>, states: { [state]: <count> } }
+ *   { t: 'header', format: 'weir-state-snapshot', backend, createdAtMs, delta? }
+ *   { t: 'entries', entries: [[state, keyGroup, key, namespace, value], …] }   (up to 8192 per frame)
+ *   { t: 'deletes', keys: [[state, keyGroup, key, namespace], …] }               (deltas only)
+ *   { t: 'end', entries: <count>, deletes?: <count>, states: { [state]: <count> } }
+ *
+ * A full snapshot holds every entry. A delta (LMDB, incremental checkpoints) holds only the keys
+ * changed since the previous snapshot of the same store: their value at the cut, or a delete. A
+ * worker's state is then a full snapshot and the deltas after it, restored in that order.
  *
  * One format for both backends, so a job can move between LMDB and the heap, and one entry at a
  * time, so a restore can keep only the key groups a worker owns (parallelism changed). The end
@@ -33,6 +38,7 @@ import { Packr } from 'msgpackr';
 import { WeirError } from '../errors.ts';
 import { HeapStore } from '../state/heap-store.ts';
 import { LmdbStore, type LmdbStoreOptions } from '../state/lmdb-store.ts';
+import type { ChangedKey } from '../state/change-log.ts';
 import type { StateStore, StoredKey } from '../state/store.ts';
 import { keyGroupPredicate, type KeyGroupFilter } from './key-groups.ts';
 import { encodeFrame, readSnapshotFrames, SnapshotFileWriter, type WrittenFile } from './snapshot-file.ts';
@@ -44,6 +50,8 @@ const entriesPerFrame = 8192;
 export type SnapshotBackend = 'lmdb' | 'heap' | 'store';
 
 type EntryTuple = [state: string, keyGroup: number, key: StoredKey, namespace: string, value: unknown];
+/** A key a delta deletes. */
+type DeletedKey = [state: string, keyGroup: number, key: StoredKey, namespace: string];
 
 export interface SnapshotResult extends WrittenFile {
   path: string;
@@ -67,6 +75,8 @@ export interface RestoreOptions {
 export interface RestoreResult {
   /** Entries put into the store. */
   restored: number;
+  /** Keys deleted by deltas. */
+  deleted: number;
   /** Entries left out by the key-group filter. */
   filteredOut: number;
   /** Entries restored per state id. */
@@ -162,6 +172,55 @@ export async function writePinnedView(view: PinnedLmdbView, file: string, opts: 
 }
 
 /**
+ * Writes a delta into `file`: each of `keys` as it is in a pinned view — an entry, or a delete
+ * when the key is gone — then releases the view. Reads are point lookups in the view, so the
+ * cost follows the keys changed, not the size of the state.
+ */
+export async function writePinnedDelta(view: PinnedLmdbView, keys: ChangedKey[], file: string): Promise<SnapshotResult & { deletes: number }> {
+  const { path, db: env, txn } = view;
+  let writer: SnapshotFileWriter | undefined;
+  try {
+    writer = await SnapshotFileWriter.create(file);
+    await writer.writeFrame({ t: 'header', format, backend: 'lmdb', createdAtMs: Date.now(), delta: true });
+    const states: Record<string, number> = {};
+    let count = 0;
+    let deletes: DeletedKey[] = [];
+    let deleted = 0;
+    for (let at = 0; at < keys.length; at += entriesPerFrame) {
+      const entries: EntryTuple[] = [];
+      for (const key of keys.slice(at, at + entriesPerFrame)) {
+        const value = env.get(key, { transaction: txn });
+        if (value === undefined) {
+          deletes.push(key);
+          continue;
+        }
+        entries.push([key[0], key[1], key[2], key[3], value]);
+        states[key[0]] = (states[key[0]] ?? 0) + 1;
+      }
+      count += entries.length;
+      if (entries.length > 0) await writer.writeFrame({ t: 'entries', entries });
+      if (deletes.length >= entriesPerFrame) {
+        deleted += deletes.length;
+        await writer.writeFrame({ t: 'deletes', keys: deletes });
+        deletes = [];
+      }
+    }
+    if (deletes.length > 0) await writer.writeFrame({ t: 'deletes', keys: deletes });
+    deleted += deletes.length;
+    await writer.writeFrame({ t: 'end', entries: count, deletes: deleted, states });
+    const written = await writer.finish();
+    writer = undefined;
+    return { path: file, entries: count, deletes: deleted, states, ...written };
+  } catch (err) {
+    await failed(writer, file);
+    throw err instanceof WeirError ? err : new WeirError('WEIR_STATE', `cannot write a delta snapshot of the state store at ${path}: ${(err as Error).message}`, { cause: err });
+  } finally {
+    txn.done();
+    await env.close();
+  }
+}
+
+/**
  * Snapshots the named states of any StateStore (the heap backend's way: it cannot list its state
  * ids) to `file`. A state id left out is not in the snapshot: pass every declared state and the
  * timer states (`${operatorUid}/__timers/event-time`, `…/processing-time`). The store is flushed
@@ -215,14 +274,20 @@ export function snapshotStoreStates(store: StateStore, stateIds: Iterable<string
  */
 export async function restoreIntoStore(store: StateStore, files: string | string[], opts: RestoreOptions = {}): Promise<RestoreResult> {
   const keep = keyGroupPredicate(opts.keyGroups);
-  const result: RestoreResult = { restored: 0, filteredOut: 0, states: {} };
+  const result: RestoreResult = { restored: 0, deleted: 0, filteredOut: 0, states: {} };
   for (const file of typeof files === 'string' ? [files] : files) {
-    for await (const [state, keyGroup, key, namespace, value] of readEntries(file)) {
+    for await (const entry of readEntries(file)) {
+      const [state, keyGroup, key, namespace] = entry;
       if (!keep(keyGroup)) {
-        result.filteredOut++;
+        if (entry.length === 5) result.filteredOut++;
         continue;
       }
-      store.put(state, keyGroup, key, namespace, value);
+      if (entry.length === 4) {
+        store.delete(state, keyGroup, key, namespace);
+        result.deleted++;
+        continue;
+      }
+      store.put(state, keyGroup, key, namespace, entry[4]);
       result.states[state] = (result.states[state] ?? 0) + 1;
       result.restored++;
     }
@@ -271,7 +336,7 @@ export async function readSnapshotSummary(file: string): Promise<SnapshotSummary
     // The end frame lists states without entries too.
     onEnd: (states) => (summary.states = { ...states }),
   };
-  for await (const _entry of readEntries(file, hooks)) summary.entries++;
+  for await (const entry of readEntries(file, hooks)) if (entry.length === 5) summary.entries++;
   return summary;
 }
 
@@ -281,13 +346,14 @@ interface FrameHooks {
   onEnd?(states: Record<string, number>): void;
 }
 
-async function* readEntries(file: string, hooks: FrameHooks = {}): AsyncGenerator<EntryTuple> {
+async function* readEntries(file: string, hooks: FrameHooks = {}): AsyncGenerator<EntryTuple | DeletedKey> {
   const damaged = (what: string) => new WeirError('WEIR_STATE', `state snapshot ${file}: ${what}`);
   let seenHeader = false;
   let count = 0;
+  let deletes = 0;
   const states: Record<string, number> = {};
   for await (const frame of readSnapshotFrames(file)) {
-    const f = frame as { t?: unknown; format?: unknown; backend?: unknown; createdAtMs?: unknown; entries?: unknown; states?: unknown };
+    const f = frame as { t?: unknown; format?: unknown; backend?: unknown; createdAtMs?: unknown; entries?: unknown; keys?: unknown; deletes?: unknown; states?: unknown };
     if (!seenHeader) {
       if (f?.t !== 'header' || f.format !== format) throw damaged('the first frame is not a state snapshot header');
       seenHeader = true;
@@ -303,8 +369,17 @@ async function* readEntries(file: string, hooks: FrameHooks = {}): AsyncGenerato
       }
       continue;
     }
+    if (f?.t === 'deletes' && Array.isArray(f.keys)) {
+      for (const key of f.keys) {
+        checkKey(key, damaged);
+        deletes++;
+        yield key;
+      }
+      continue;
+    }
     if (f?.t === 'end') {
       if (f.entries !== count || !sameCounts(f.states, states)) throw damaged(`the end frame counts ${String(f.entries)} entries, the file holds ${count}`);
+      if ((f.deletes ?? 0) !== deletes) throw damaged(`the end frame counts ${String(f.deletes)} deletes, the file holds ${deletes}`);
       hooks.onEnd?.(f.states as Record<string, number>);
       return;
     }
@@ -313,18 +388,18 @@ async function* readEntries(file: string, hooks: FrameHooks = {}): AsyncGenerato
   throw damaged(seenHeader ? `the file ends after ${count} entries without its end frame (truncated)` : 'the file holds no frames (truncated)');
 }
 
+function isKey(e: unknown[]): boolean {
+  return typeof e[0] === 'string' && Number.isInteger(e[1]) && (e[1] as number) >= 0 && (typeof e[2] === 'string' || typeof e[2] === 'number') && typeof e[3] === 'string';
+}
+
 function checkEntry(entry: unknown, damaged: (what: string) => WeirError): asserts entry is EntryTuple {
   const e = entry as unknown[];
-  const ok =
-    Array.isArray(e) &&
-    e.length === 5 &&
-    typeof e[0] === 'string' &&
-    Number.isInteger(e[1]) &&
-    (e[1] as number) >= 0 &&
-    (typeof e[2] === 'string' || typeof e[2] === 'number') &&
-    typeof e[3] === 'string' &&
-    e[4] !== undefined;
-  if (!ok) throw damaged('an entry is not [state, keyGroup, key, namespace, value]');
+  if (!(Array.isArray(e) && e.length === 5 && isKey(e) && e[4] !== undefined)) throw damaged('an entry is not [state, keyGroup, key, namespace, value]');
+}
+
+function checkKey(key: unknown, damaged: (what: string) => WeirError): asserts key is DeletedKey {
+  const k = key as unknown[];
+  if (!(Array.isArray(k) && k.length === 4 && isKey(k))) throw damaged('a deleted key is not [state, keyGroup, key, namespace]');
 }
 
 function sameCounts(expected: unknown, actual: Record<string, number>): boolean {

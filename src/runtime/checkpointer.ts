@@ -18,8 +18,10 @@ export interface CheckpointStats {
   lastDurationMs: number;
   /** The longest barrier alignment (continuous mode) among the workers. */
   lastAlignmentMs: number;
-  /** Bytes of state files the last checkpoint wrote. */
+  /** Bytes of state files the last checkpoint wrote (with incremental snapshots: its deltas and full snapshots). */
   lastBytes: number;
+  /** Bytes of every state file the last checkpoint names: the whole state, earlier files linked in included. */
+  lastStateBytes: number;
   totalDurationMs: number;
 }
 
@@ -42,7 +44,7 @@ interface InFlight {
  * A worker that declines fails the job with the reason (the restart strategy decides what next).
  */
 export class Checkpointer {
-  readonly stats: CheckpointStats = { completed: 0, lastCompletedId: 0, lastDurationMs: 0, lastAlignmentMs: 0, lastBytes: 0, totalDurationMs: 0 };
+  readonly stats: CheckpointStats = { completed: 0, lastCompletedId: 0, lastDurationMs: 0, lastAlignmentMs: 0, lastBytes: 0, lastStateBytes: 0, totalDurationMs: 0 };
   private inFlight: InFlight | undefined;
   private readonly savepoints: Array<{ name: string; resolve(c: VerifiedCheckpoint): void; reject(e: unknown): void }> = [];
   private failure: ((err: Error) => void) | undefined;
@@ -126,7 +128,7 @@ export class Checkpointer {
       parallelism: this.options.parallelism,
       keyGroups: this.options.keyGroups,
       sourcePositions: acks.flatMap((a): SourcePosition[] => a.sourcePositions),
-      stateFiles: acks.flatMap((a): StateFileRef[] => (a.stateFile ? [a.stateFile] : [])),
+      stateFiles: acks.flatMap((a): StateFileRef[] => a.stateFiles),
       sinkNotes: acks.flatMap((a): SinkNote[] => a.sinkNotes),
     };
     const verified = await this.store.complete(draft);
@@ -137,7 +139,8 @@ export class Checkpointer {
       lastCompletedId: checkpoint.id,
       lastDurationMs: durationMs,
       lastAlignmentMs: Math.max(0, ...acks.map((a) => a.alignmentMs)),
-      lastBytes: draft.stateFiles.reduce((sum, f) => sum + f.bytes, 0),
+      lastBytes: acks.reduce((sum, a) => sum + a.writtenBytes, 0),
+      lastStateBytes: draft.stateFiles.reduce((sum, f) => sum + f.bytes, 0),
       totalDurationMs: this.stats.totalDurationMs + durationMs,
     });
     this.views.raise(kCheckpointCompleted, checkpoint.id);

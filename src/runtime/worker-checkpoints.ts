@@ -23,7 +23,10 @@ export interface CheckpointAck {
   type: 'ack';
   id: number;
   worker: number;
-  stateFile?: StateFileRef;
+  /** This worker's state: a full snapshot, then the deltas after it (restored in this order). */
+  stateFiles: StateFileRef[];
+  /** Bytes of state this checkpoint wrote (the rest of stateFiles were linked from earlier ones). */
+  writtenBytes: number;
   sourcePositions: SourcePosition[];
   sinkNotes: SinkNote[];
   /** From injecting the checkpoint to the snapshot (continuous mode: barrier alignment). */
@@ -198,21 +201,27 @@ export class WorkerCheckpoints {
   private async snapshot(id: number, positions: SourcePosition[], startedMs: number, release: () => number): Promise<void> {
     this.snapshotted = id;
     const snapshotStartMs = nowMs();
-    let written: Promise<StateFileRef | undefined>;
+    let written: Promise<{ files: StateFileRef[]; writtenBytes: number } | undefined>;
     let sinkNotes: SinkNote[];
     let alignmentMs: number;
     try {
       const dir = this.dirOf(id);
       const store = this.parts.store();
-      const path = `worker-${this.me}.snapshot`;
-      const file = join(dir, path);
+      // Named by checkpoint: an incremental snapshot links earlier checkpoints' files in beside it.
+      const name = `worker-${this.me}.chk-${id}.snapshot`;
       const onSnapshotThread = store instanceof LmdbStore && this.snapshotter?.ready === true;
-      const snapshot = onSnapshotThread ? this.snapshotter!.snapshot(store, file) : store ? snapshotWorkerStore(store, file) : undefined;
+      const snapshot = onSnapshotThread
+        ? this.snapshotter!.snapshot(store, dir, name)
+        : store
+          ? snapshotWorkerStore(store, join(dir, name)).then((r) => ({ files: [{ name, bytes: r.bytes, sha256: r.sha256 }], writtenBytes: r.bytes }))
+          : undefined;
       if (snapshot && !onSnapshotThread) {
         this.writesOnThisThread++;
         snapshot.finally(() => this.writesOnThisThread--).catch(() => {});
       }
-      written = snapshot ? snapshot.then((r) => ({ worker: this.me, path, bytes: r.bytes, sha256: r.sha256 })) : Promise.resolve(undefined);
+      written = snapshot
+        ? snapshot.then((r) => ({ files: r.files.map(({ name: path, bytes, sha256 }) => ({ worker: this.me, path, bytes, sha256 })), writtenBytes: r.writtenBytes }))
+        : Promise.resolve(undefined);
       written.catch(() => {}); // handled below; never an unhandled rejection while the sinks pre-commit
       sinkNotes = [];
       for (const { sinkUid, writer } of this.parts.sinks) {
@@ -228,8 +237,18 @@ export class WorkerCheckpoints {
     }
     this.pendingPositions.set(id, positions);
     written.then(
-      (stateFile) => {
-        const ack: CheckpointAck = { type: 'ack', id, worker: this.me, stateFile, sourcePositions: positions, sinkNotes, alignmentMs, snapshotMs: nowMs() - snapshotStartMs };
+      (state) => {
+        const ack: CheckpointAck = {
+          type: 'ack',
+          id,
+          worker: this.me,
+          stateFiles: state?.files ?? [],
+          writtenBytes: state?.writtenBytes ?? 0,
+          sourcePositions: positions,
+          sinkNotes,
+          alignmentMs,
+          snapshotMs: nowMs() - snapshotStartMs,
+        };
         this.port.postMessage(ack);
       },
       (err: unknown) => this.decline(id, err),

@@ -28,6 +28,7 @@ import { WeirError } from '../errors.ts';
 import { limits } from '../limits.ts';
 import { checkStorable, describeKey, stateLabel } from './storable.ts';
 import type { StateEntry, StateStore, StoredKey } from './store.ts';
+import { ChangeLog, type TakenChanges } from './change-log.ts';
 import { WriteBackCache, type CachedEntry } from './write-back-cache.ts';
 
 export interface LmdbStoreOptions {
@@ -79,6 +80,8 @@ export class LmdbStore implements StateStore {
   /** Bumped by every transaction that changes LMDB. */
   private writeBackSeq = 0;
   private closed = false;
+  /** Keys written to LMDB since the last takeChanges(): what an incremental snapshot copies. */
+  private readonly changes = new ChangeLog();
   private readonly flushListeners: Array<() => void> = [];
 
   constructor(opts: LmdbStoreOptions) {
@@ -262,6 +265,14 @@ export class LmdbStore implements StateStore {
     return some.length;
   }
 
+  /**
+   * The keys written to LMDB since the last call (undefined when too many to log: snapshot
+   * everything). Call it right after flush(), at the same cut as the snapshot's read transaction.
+   */
+  takeChanges(): TakenChanges | undefined {
+    return this.changes.take();
+  }
+
   /** Dirty entries held by the write-back cache (not yet in LMDB). */
   dirtyEntries(): number {
     return this.cache?.dirtyCount ?? 0;
@@ -328,6 +339,7 @@ export class LmdbStore implements StateStore {
       const err = this.error(permanent && entries.length > 1 ? `${what} (the update is discarded; the other ${entries.length - 1} are kept)` : what, cause, failed.state);
       throw Object.assign(err, { entry: failed, permanent });
     }
+    if (result !== ABORT) for (const e of entries) this.changes.append(e.state, e.keyGroup, e.key, e.namespace);
     if (result === ABORT) {
       const first = entries[0];
       throw new WeirError(

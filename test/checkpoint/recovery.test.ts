@@ -19,13 +19,13 @@ function newDir(): string {
 }
 
 /** The failure-free output, from a run without checkpoints into collect(). */
-let expected: string[] | undefined;
-async function expectedOutput(): Promise<string[]> {
-  if (!expected) {
-    const result = await (await run(jobUrl('checkpointed-counts'), { workDir: newDir(), params: { count: String(count) } })).done;
-    expected = (result.results.out as string[]).slice().sort();
+const expected = new Map<string, string[]>();
+async function expectedOutput(keys = '50'): Promise<string[]> {
+  if (!expected.has(keys)) {
+    const result = await (await run(jobUrl('checkpointed-counts'), { workDir: newDir(), params: { count: String(count), keys } })).done;
+    expected.set(keys, (result.results.out as string[]).slice().sort());
   }
-  return expected;
+  return expected.get(keys)!;
 }
 
 async function runExactlyOnce(options: RunOptions & { params?: Record<string, string> }, workDir = newDir()) {
@@ -53,6 +53,19 @@ describe('checkpoints', () => {
     const { result, committed } = await runExactlyOnce({ mode: 'micro-batch', microBatchIntervalMs: 20, params: { rate: '40000' } });
     expect(committed).toEqual(await expectedOutput());
     expect(result.metrics.checkpoints!.completed).toBeGreaterThanOrEqual(2); // at least one on the way and the final one
+  }, 60_000);
+
+  test('LMDB checkpoints are incremental when few keys change: deltas link the earlier files in, and recovery through them is exact', async () => {
+    // 20 K keys, so only part of the state changes between two checkpoints; a throw and a dying
+    // thread make the job restore from checkpoints made of a full snapshot and deltas.
+    const { result, committed, workDir } = await runExactlyOnce({ checkpointsRetained: 1000, params: { rate: '20000', keys: '20000', faults: 'throw@4000,exit@8000' } });
+    expect(committed).toEqual(await expectedOutput('20000'));
+    expect(result.metrics.restarts).toHaveLength(2);
+    const root = join(workDir, 'checkpoints');
+    const linked = readdirSync(root)
+      .filter((d) => d.startsWith('chk-'))
+      .flatMap((d) => readdirSync(join(root, d)).filter((f) => f.endsWith('.snapshot') && !f.endsWith(`.chk-${Number(d.slice(4))}.snapshot`)));
+    expect(linked.length).toBeGreaterThan(0); // files of earlier checkpoints, linked into later ones
   }, 60_000);
 
   test('on the heap backend too', async () => {
@@ -122,13 +135,18 @@ describe('recovery', () => {
     await (await run(jobUrl('checkpointed-counts'), { workDir: newDir(), stateDir, checkpointIntervalMs: 20, checkpointsRetained: 2, params: { count: String(count), rate: '40000' } })).done;
     const checkpoints = readdirSync(join(stateDir, 'checkpoints')).filter((d) => d.startsWith('chk-')).sort();
     expect(checkpoints).toHaveLength(2);
-    // Truncate the newest checkpoint's state file: its checksum no longer matches.
+    // Overwrite the state files the newest checkpoint wrote: their checksums no longer match. (Not
+    // the files it shares with the one before — hard links to the same data: damage to those would
+    // damage both, and the fallback would go further back.)
     const newest = join(stateDir, 'checkpoints', checkpoints[1]);
-    for (const file of readdirSync(newest).filter((f) => f.endsWith('.snapshot'))) writeFileSync(join(newest, file), 'garbage');
+    const newestId = Number(checkpoints[1].slice('chk-'.length));
+    const written = readdirSync(newest).filter((f) => f.endsWith(`.chk-${newestId}.snapshot`));
+    expect(written.length).toBeGreaterThan(0);
+    for (const file of written) writeFileSync(join(newest, file), 'garbage');
     const resumed = await (await run(jobUrl('checkpointed-counts'), { workDir: newDir(), stateDir, checkpointIntervalMs: 20, params: { count: String(count) } })).done;
     expect(resumed.restoredFrom!.dir).toBe(join(stateDir, 'checkpoints', checkpoints[0]));
     expect(resumed.restoredFrom!.skipped).toHaveLength(1);
-    expect(resumed.restoredFrom!.skipped[0].reason).toMatch(/worker-\d\.snapshot/);
+    expect(resumed.restoredFrom!.skipped[0].reason).toMatch(/worker-\d\.chk-\d+\.snapshot/);
 
     // Now damage every checkpoint there is: half-written metadata in the oldest, garbage state in the others.
     const all = readdirSync(join(stateDir, 'checkpoints')).filter((d) => d.startsWith('chk-')).sort();

@@ -14,6 +14,8 @@ import {
   snapshotLmdbStore,
   snapshotStoreStates,
 } from '../../src/checkpoint/index.ts';
+import { pinLmdbView, writePinnedDelta } from '../../src/checkpoint/state-snapshot.ts';
+import { changedKeys } from '../../src/state/change-log.ts';
 import { WeirError } from '../../src/errors.ts';
 import { workerOfKeyGroup } from '../../src/runtime/keys.ts';
 import { HeapStore } from '../../src/state/heap-store.ts';
@@ -102,7 +104,7 @@ describe('LMDB state snapshots', () => {
 
     const { store: restored, result: restoredCounts } = await restoreLmdbStore(file, { path: join(dir.path, 'restored') });
     opened.push(restored);
-    expect(restoredCounts).toEqual({ restored: 20_000, filteredOut: 0, states: result.states });
+    expect(restoredCounts).toEqual({ restored: 20_000, deleted: 0, filteredOut: 0, states: result.states });
     expect(dump(restored)).toEqual(expected);
     // The restored store is durable: it reopens with the same data.
     restored.close();
@@ -167,7 +169,7 @@ describe('LMDB state snapshots', () => {
     const empty = lmdbStore('empty');
     const none = await snapshotLmdbStore(empty, join(dir.path, 'empty.snapshot'));
     expect(none.entries).toBe(0);
-    expect((await restoreHeapStore(none.path)).result).toEqual({ restored: 0, filteredOut: 0, states: {} });
+    expect((await restoreHeapStore(none.path)).result).toEqual({ restored: 0, deleted: 0, filteredOut: 0, states: {} });
   });
 
   it('refuses to overwrite an existing snapshot file or restore into a non-empty directory', async () => {
@@ -359,3 +361,37 @@ function toHeap(entries: StateEntry[]): HeapStore {
   for (const e of entries) heap.put(e.state, e.keyGroup, e.key, e.namespace, e.value);
   return heap;
 }
+
+describe('delta snapshots (incremental checkpoints)', () => {
+  it('a full snapshot and the deltas after it restore the state at the last delta: changes, new keys and deletes', async () => {
+    const store = lmdbStore('live', 500);
+    for (let k = 0; k < 2000; k++) store.put('sum/count', k % keyGroups, k, '', k);
+    const full = await snapshotLmdbStore(store, join(dir.path, 'full.snapshot'));
+    store.takeChanges(); // the cut of the full snapshot
+    const deltas: string[] = [];
+    for (let round = 1; round <= 3; round++) {
+      for (let k = round; k < 2000; k += 97) store.put('sum/count', k % keyGroups, k, '', k * 10 + round); // changed
+      store.put('sessions/open', round, `new-${round}`, 'w', { round }); // new
+      store.delete('sum/count', (round * 5) % keyGroups, round * 5, ''); // deleted
+      store.flush();
+      const keys = changedKeys(store.takeChanges()!);
+      const file = join(dir.path, `delta-${round}.snapshot`);
+      const written = await writePinnedDelta(pinLmdbView(store.path), keys, file);
+      expect(written.entries + written.deletes).toBe(keys.length);
+      expect(written.deletes).toBe(1);
+      deltas.push(file);
+    }
+    // Changed after the last delta: not in the restored state.
+    store.put('sum/count', 1, 1, '', -1);
+    const { store: restored, result } = await restoreLmdbStore([full.path, ...deltas], { path: join(dir.path, 'restored') });
+    opened.push(restored);
+    expect(result.deleted).toBe(3);
+    for (let k = 0; k < 2000; k++) {
+      const deleted = k === 5 || k === 10 || k === 15;
+      const last = [3, 2, 1].find((round) => k >= round && (k - round) % 97 === 0);
+      const expected = deleted ? undefined : last !== undefined ? k * 10 + last : k;
+      expect(restored.get('sum/count', k % keyGroups, k, '')).toBe(expected);
+    }
+    for (let round = 1; round <= 3; round++) expect(restored.get('sessions/open', round, `new-${round}`, 'w')).toEqual({ round });
+  });
+});

@@ -39,12 +39,14 @@ export interface CampaignOptions {
   log?: (line: string) => void;
 }
 
-let expected: string[] | undefined;
-async function expectedOutput(): Promise<string[]> {
+const expected = new Map<number, string[]>();
+async function expectedOutput(keys = 50): Promise<string[]> {
+  if (expected.has(keys)) return expected.get(keys)!;
   const workDir = mkdtempSync(join(tmpdir(), 'weir-faults-'));
   try {
-    expected ??= ((await (await run(job, { workDir, params: { count: String(recordCount) } })).done).results.out as string[]).slice().sort();
-    return expected;
+    const result = await (await run(job, { workDir, params: { count: String(recordCount), keys: String(keys) } })).done;
+    expected.set(keys, (result.results.out as string[]).slice().sort());
+    return expected.get(keys)!;
   } finally {
     rmSync(workDir, { recursive: true, force: true });
   }
@@ -53,7 +55,6 @@ async function expectedOutput(): Promise<string[]> {
 export async function runFaultCampaign(o: CampaignOptions): Promise<FaultRunResult[]> {
   const log = o.log ?? (() => {});
   log(`fault campaign: seed ${o.seed}, ${o.runs} in-process runs, ${o.killRuns} SIGKILL runs (replay with --seed ${o.seed})`);
-  const want = await expectedOutput();
   const random = seededRandom(o.seed);
   const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)];
   const results: FaultRunResult[] = [];
@@ -65,7 +66,9 @@ export async function runFaultCampaign(o: CampaignOptions): Promise<FaultRunResu
     const seqs = new Set<number>();
     while (seqs.size < faultCount) seqs.add(500 + Math.floor(random() * (recordCount / 2 - 1000)));
     const faults = [...seqs].map((seq) => `${pick(['throw', 'exit'])}@${seq}`).join(',');
-    const description = `${mode}, ${stateBackend}, parallelism ${parallelism}, faults ${faults}`;
+    // 50 keys: all change between two checkpoints; 20 K: few do, and LMDB checkpoints are deltas.
+    const keys = pick([50, 20_000]);
+    const description = `${mode}, ${stateBackend}, parallelism ${parallelism}, ${keys} keys, faults ${faults}`;
     const workDir = mkdtempSync(join(tmpdir(), 'weir-faults-'));
     try {
       const out = join(workDir, 'out');
@@ -77,12 +80,12 @@ export async function runFaultCampaign(o: CampaignOptions): Promise<FaultRunResu
         microBatchIntervalMs: 20,
         checkpointIntervalMs: 20,
         restartStrategy: { kind: 'fixed-delay', attempts: faultCount + 2, delayMs: 5 },
-        params: { count: String(recordCount), rate: String(rate), out, markers: workDir, faults },
+        params: { count: String(recordCount), rate: String(rate), keys: String(keys), out, markers: workDir, faults },
       });
       await handle.done;
       // A fault counts once it has happened: its marker file exists.
       const fired = readdirSync(workDir).filter((f) => f.startsWith('fault-')).length;
-      results.push(compare(i, `${description} (${fired} fired)`, fired, want, readCommittedLines(out)));
+      results.push(compare(i, `${description} (${fired} fired)`, fired, await expectedOutput(keys), readCommittedLines(out)));
     } finally {
       rmSync(workDir, { recursive: true, force: true });
     }
@@ -92,13 +95,14 @@ export async function runFaultCampaign(o: CampaignOptions): Promise<FaultRunResu
     const kills = o.killsPerRun ?? 2;
     const delays = Array.from({ length: kills }, () => 800 + Math.floor(random() * 1700));
     const mode = pick(['continuous', 'micro-batch'] as const);
-    const description = `${mode}, SIGKILL after ${delays.join(', ')} ms, then resumed from the state dir`;
+    const keys = pick([50, 20_000]);
+    const description = `${mode}, ${keys} keys, SIGKILL after ${delays.join(', ')} ms, then resumed from the state dir`;
     const workDir = mkdtempSync(join(tmpdir(), 'weir-faults-'));
     try {
       let killed = 0;
-      for (const delayMs of delays) if (await runWeir(workDir, mode, delayMs)) killed++;
-      await runWeir(workDir, mode, undefined);
-      results.push(compare(o.runs + i, `${description} (${killed} killed while running)`, killed, want, readCommittedLines(join(workDir, 'out'))));
+      for (const delayMs of delays) if (await runWeir(workDir, mode, keys, delayMs)) killed++;
+      await runWeir(workDir, mode, keys, undefined);
+      results.push(compare(o.runs + i, `${description} (${killed} killed while running)`, killed, await expectedOutput(keys), readCommittedLines(join(workDir, 'out'))));
     } finally {
       rmSync(workDir, { recursive: true, force: true });
     }
@@ -108,9 +112,9 @@ export async function runFaultCampaign(o: CampaignOptions): Promise<FaultRunResu
 }
 
 /** `weir run` of the job in a child process, killed with SIGKILL after killAfterMs or awaited to the end; true when it was killed. */
-function runWeir(workDir: string, mode: string, killAfterMs: number | undefined): Promise<boolean> {
+function runWeir(workDir: string, mode: string, keys: number, killAfterMs: number | undefined): Promise<boolean> {
   const args = [weirBin, 'run', fileURLToPath(job), '--quiet', '--mode', mode, '--interval', '20', '--checkpoint-interval', '20', '--work-dir', workDir];
-  for (const [k, v] of Object.entries({ count: recordCount, rate: killRunRate, out: join(workDir, 'out'), markers: workDir })) args.push('--param', `${k}=${v}`);
+  for (const [k, v] of Object.entries({ count: recordCount, rate: killRunRate, keys, out: join(workDir, 'out'), markers: workDir })) args.push('--param', `${k}=${v}`);
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';

@@ -3,7 +3,8 @@
 // window counting records per key, through two exchanges. Whatever the interleaving of partitions,
 // the multiset of outputs is fixed by the seed, so a recovered run must produce exactly it.
 //
-// Parameters: count, rate (events/s per partition; 0 = as fast as possible), out (a directory for
+// Parameters: count, rate (events/s per partition; 0 = as fast as possible), keys (default 50: every
+// key changes between two checkpoints; thousands: few do, and LMDB checkpoints are deltas), out (a directory for
 // the exactly-once file sink; without it, collect('out')), faults ("throw@1200,exit@5000": the job
 // fails once at each record seq, by throwing in a user function or by ending its worker thread),
 // markers (a directory where each fault records that it happened, so a restart does not repeat it),
@@ -40,7 +41,7 @@ export default defineJob((env) => {
   const faults = parseFaults(env.params.faults);
   const alwaysFailAt = env.numberParam('alwaysFailAt', -1);
   const events = env.source(
-    generator({ partitions: 2, count, keys: 50, seed: 5, ratePerSec: rate > 0 ? rate : undefined, eventTimeStartMs: 1_700_000_000_000, eventTimeStepMs: 1 }),
+    generator({ partitions: 2, count, keys: env.numberParam('keys', 50), seed: 5, ratePerSec: rate > 0 ? rate : undefined, eventTimeStartMs: 1_700_000_000_000, eventTimeStepMs: 1 }),
     { name: 'events', watermarks: WatermarkStrategy.monotonousTimestamps<GeneratedEvent>().withTimestampAssigner((e) => e.ts) },
   );
   const checked = events.map((e) => {
