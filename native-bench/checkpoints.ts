@@ -115,7 +115,11 @@ export async function checkpointBench(o: CheckpointBenchOptions): Promise<void> 
     const throughputNone = o.records / none.seconds;
     const throughputEvery = o.records / every.seconds;
     o.log(`throughput: none ${(throughputNone / 1e3).toFixed(0)} K/s, every 1 s ${(throughputEvery / 1e3).toFixed(0)} K/s, ratio ${(throughputEvery / throughputNone).toFixed(2)} (target ≥ 0.9)`);
-    o.log(`checkpoints: ${stats.completed}, last (${o.keys} keys) ${stats.lastDurationMs.toFixed(0)} ms and ${(stats.lastBytes / 2 ** 20).toFixed(1)} MiB, mean ${(stats.totalDurationMs / stats.completed).toFixed(0)} ms, alignment ${stats.lastAlignmentMs.toFixed(2)} ms`);
+    const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+    o.log(
+      `checkpoints: ${stats.completed} (${stats.incremental} incremental), mean ${(stats.totalDurationMs / stats.completed).toFixed(0)} ms; last full one ${stats.lastFullDurationMs.toFixed(0)} ms; ` +
+        `the last wrote ${mib(stats.lastBytes)} of ${mib(stats.lastStateBytes)} of state in ${stats.lastDurationMs.toFixed(0)} ms, alignment ${stats.lastAlignmentMs.toFixed(2)} ms`,
+    );
 
     // Both latency runs start from the throughput run's last checkpoint; "without" checkpoints
     // means an interval longer than the run (restoring needs checkpointing on): the only one is
@@ -126,6 +130,8 @@ export async function checkpointBench(o: CheckpointBenchOptions): Promise<void> 
         { checkpointIntervalMs, restoreFrom: from, measureLatency: true, warmupMs: 1000 },
         { ...params, source: 'load', count: String(o.rate * o.seconds), rate: String(o.rate), emitEvery: '1' },
       );
+      const c = result.metrics.checkpoints!;
+      if (checkpointIntervalMs === 1000) o.log(`latency run: ${c.completed} checkpoints (${c.incremental} incremental), mean ${(c.totalDurationMs / c.completed).toFixed(0)} ms, the last wrote ${mib(c.lastBytes)} of ${mib(c.lastStateBytes)}`);
       return summarize(result.latency!.latency.endToEnd);
     };
     const quiet = await latency(3_600_000);

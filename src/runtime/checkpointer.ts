@@ -22,6 +22,10 @@ export interface CheckpointStats {
   lastBytes: number;
   /** Bytes of every state file the last checkpoint names: the whole state, earlier files linked in included. */
   lastStateBytes: number;
+  /** Checkpoints in which some worker wrote a delta rather than a full snapshot (incremental, LMDB). */
+  incremental: number;
+  /** The duration of the last checkpoint in which every worker wrote a full snapshot. */
+  lastFullDurationMs: number;
   totalDurationMs: number;
 }
 
@@ -44,7 +48,7 @@ interface InFlight {
  * A worker that declines fails the job with the reason (the restart strategy decides what next).
  */
 export class Checkpointer {
-  readonly stats: CheckpointStats = { completed: 0, lastCompletedId: 0, lastDurationMs: 0, lastAlignmentMs: 0, lastBytes: 0, lastStateBytes: 0, totalDurationMs: 0 };
+  readonly stats: CheckpointStats = { completed: 0, lastCompletedId: 0, lastDurationMs: 0, lastAlignmentMs: 0, lastBytes: 0, lastStateBytes: 0, incremental: 0, lastFullDurationMs: 0, totalDurationMs: 0 };
   private inFlight: InFlight | undefined;
   private readonly savepoints: Array<{ name: string; resolve(c: VerifiedCheckpoint): void; reject(e: unknown): void }> = [];
   private failure: ((err: Error) => void) | undefined;
@@ -141,6 +145,8 @@ export class Checkpointer {
       lastAlignmentMs: Math.max(0, ...acks.map((a) => a.alignmentMs)),
       lastBytes: acks.reduce((sum, a) => sum + a.writtenBytes, 0),
       lastStateBytes: draft.stateFiles.reduce((sum, f) => sum + f.bytes, 0),
+      incremental: this.stats.incremental + (acks.some((a) => a.delta) ? 1 : 0),
+      lastFullDurationMs: acks.some((a) => a.delta) ? this.stats.lastFullDurationMs : durationMs,
       totalDurationMs: this.stats.totalDurationMs + durationMs,
     });
     this.views.raise(kCheckpointCompleted, checkpoint.id);

@@ -27,6 +27,8 @@ export interface CheckpointAck {
   stateFiles: StateFileRef[];
   /** Bytes of state this checkpoint wrote (the rest of stateFiles were linked from earlier ones). */
   writtenBytes: number;
+  /** The state written is a delta (incremental), not a full snapshot. */
+  delta: boolean;
   sourcePositions: SourcePosition[];
   sinkNotes: SinkNote[];
   /** From injecting the checkpoint to the snapshot (continuous mode: barrier alignment). */
@@ -201,7 +203,7 @@ export class WorkerCheckpoints {
   private async snapshot(id: number, positions: SourcePosition[], startedMs: number, release: () => number): Promise<void> {
     this.snapshotted = id;
     const snapshotStartMs = nowMs();
-    let written: Promise<{ files: StateFileRef[]; writtenBytes: number } | undefined>;
+    let written: Promise<{ files: StateFileRef[]; writtenBytes: number; delta: boolean } | undefined>;
     let sinkNotes: SinkNote[];
     let alignmentMs: number;
     try {
@@ -213,14 +215,14 @@ export class WorkerCheckpoints {
       const snapshot = onSnapshotThread
         ? this.snapshotter!.snapshot(store, dir, name)
         : store
-          ? snapshotWorkerStore(store, join(dir, name)).then((r) => ({ files: [{ name, bytes: r.bytes, sha256: r.sha256 }], writtenBytes: r.bytes }))
+          ? snapshotWorkerStore(store, join(dir, name)).then((r) => ({ files: [{ name, bytes: r.bytes, sha256: r.sha256 }], writtenBytes: r.bytes, delta: false }))
           : undefined;
       if (snapshot && !onSnapshotThread) {
         this.writesOnThisThread++;
         snapshot.finally(() => this.writesOnThisThread--).catch(() => {});
       }
       written = snapshot
-        ? snapshot.then((r) => ({ files: r.files.map(({ name: path, bytes, sha256 }) => ({ worker: this.me, path, bytes, sha256 })), writtenBytes: r.writtenBytes }))
+        ? snapshot.then((r) => ({ files: r.files.map(({ name: path, bytes, sha256 }) => ({ worker: this.me, path, bytes, sha256 })), writtenBytes: r.writtenBytes, delta: r.delta }))
         : Promise.resolve(undefined);
       written.catch(() => {}); // handled below; never an unhandled rejection while the sinks pre-commit
       sinkNotes = [];
@@ -244,6 +246,7 @@ export class WorkerCheckpoints {
           worker: this.me,
           stateFiles: state?.files ?? [],
           writtenBytes: state?.writtenBytes ?? 0,
+          delta: state?.delta ?? false,
           sourcePositions: positions,
           sinkNotes,
           alignmentMs,
