@@ -14,7 +14,7 @@ import type { CheckpointAck, CheckpointDeclined, CheckpointPrepared } from './wo
 export interface CheckpointStats {
   completed: number;
   lastCompletedId: number;
-  /** From the trigger's preparation to the metadata being durable. */
+  /** From the trigger (as the first worker saw it) to the metadata being durable. */
   lastDurationMs: number;
   /** The longest barrier alignment (continuous mode) among the workers. */
   lastAlignmentMs: number;
@@ -32,7 +32,6 @@ export interface CheckpointStats {
 interface InFlight {
   id: number;
   dir: string;
-  preparedMs: number;
   acks: Map<number, CheckpointAck>;
 }
 
@@ -102,7 +101,7 @@ export class Checkpointer {
     // Ids continue after every earlier run's; 0 is "none" in shared memory.
     const id = Math.max(1, await this.store.nextId());
     const dir = await this.store.begin(id);
-    this.inFlight = { id, dir, preparedMs: nowMs(), acks: new Map() };
+    this.inFlight = { id, dir, acks: new Map() };
     const message: CheckpointPrepared = { type: 'prepared', id, dir };
     for (const port of this.ports) port.postMessage(message);
     // The message is queued on every port before the id is published: a worker that sees the
@@ -137,7 +136,9 @@ export class Checkpointer {
     };
     const verified = await this.store.complete(draft);
     this.inFlight = undefined;
-    const durationMs = nowMs() - checkpoint.preparedMs;
+    // From the trigger (the first worker to see it), not from the directory's preparation, which
+    // happens right after the previous checkpoint completes, ahead of the next trigger.
+    const durationMs = nowMs() - Math.min(...acks.map((a) => a.startedMs));
     Object.assign(this.stats, {
       completed: this.stats.completed + 1,
       lastCompletedId: checkpoint.id,

@@ -31,6 +31,8 @@ export interface CheckpointAck {
   delta: boolean;
   sourcePositions: SourcePosition[];
   sinkNotes: SinkNote[];
+  /** When this worker saw the checkpoint triggered (epoch ms, nowMs; micro-batch: the epoch end). */
+  startedMs: number;
   /** From injecting the checkpoint to the snapshot (continuous mode: barrier alignment). */
   alignmentMs: number;
   /** From the snapshot's start to its file being written. */
@@ -250,6 +252,7 @@ export class WorkerCheckpoints {
           sourcePositions: positions,
           sinkNotes,
           alignmentMs,
+          startedMs,
           snapshotMs: nowMs() - snapshotStartMs,
         };
         this.port.postMessage(ack);
