@@ -160,5 +160,6 @@ async function writeDelta(view: PinnedLmdbView, keys: ChangedKey[], request: Sna
   deltaKeys += keys.length;
   return { files: chain.map(({ name, bytes, sha256 }) => ({ name, bytes, sha256 })), writtenBytes: r.bytes, entries: r.entries + r.deletes, delta: true };
 }
+
 lowerOwnPriority();
 parentPort!.postMessage('ready');
