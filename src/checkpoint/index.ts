@@ -21,16 +21,18 @@ export {
 } from './checkpoint-store.ts';
 export { keyGroupRangeOfWorker, type KeyGroupFilter, type KeyGroupRange } from './key-groups.ts';
 export {
-  readSnapshotSummary,
-  restoreHeapStore,
-  restoreIntoStore,
-  restoreLmdbStore,
   snapshotLmdbEnvironment,
   snapshotLmdbStore,
   snapshotStoreStates,
   snapshotWorkerStore,
+  type SnapshotResult,
+} from './state-snapshot.ts';
+export {
+  readSnapshotSummary,
+  restoreHeapStore,
+  restoreIntoStore,
+  restoreLmdbStore,
   type RestoreOptions,
   type RestoreResult,
-  type SnapshotResult,
   type SnapshotSummary,
-} from './state-snapshot.ts';
+} from './state-restore.ts';

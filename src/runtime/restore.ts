@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { LogicalNode } from '../api/graph.ts';
 import type { CheckpointMetadata } from '../checkpoint/metadata.ts';
 import { keyGroupRangeOfWorker } from '../checkpoint/key-groups.ts';
-import { restoreIntoStore } from '../checkpoint/state-snapshot.ts';
+import { restoreIntoStore } from '../checkpoint/state-restore.ts';
 import type { SinkRecovery } from '../connectors/types.ts';
 import { WeirError } from '../errors.ts';
 import type { StateStore } from '../state/store.ts';
