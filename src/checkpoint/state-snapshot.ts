@@ -1,5 +1,5 @@
 /**
- * Snapshot and restore of a worker's keyed state, as a file of entries (snapshot-file.ts frames):
+ * Snapshots of a worker's keyed state, as a file of entries (snapshot-file.ts frames; state-restore.ts reads them):
  *
  *   { t: 'header', format: 'weir-state-snapshot', backend, createdAtMs, delta? }
  *   { t: 'entries', entries: [[state, keyGroup, key, namespace, value], …] }   (up to 8192 per frame)
