@@ -63,8 +63,6 @@ export const limits = {
    * the next snapshot is full again. Bounds the files a restore reads and the dead versions they hold.
    */
   snapshotDeltasMax: 10,
-  /** Nice value of the threads that write LMDB snapshots (Linux, best effort): they give way to the workers. */
-  snapshotThreadNice: 10,
   /**
    * A worker takes its snapshot thread's replies without turning its event loop; a snapshot with
    * no reply for this long makes it turn the loop each round, so that the thread's exit or error

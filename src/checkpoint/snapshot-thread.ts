@@ -1,8 +1,6 @@
 // The thread that writes a worker's LMDB snapshots (lmdb-snapshotter.ts is the worker's side).
-import { readlinkSync } from 'node:fs';
 import { copyFile, link } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setPriority } from 'node:os';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { Doorbells, type DoorbellAddress } from '../channel/doorbell.ts';
 import { toPlainError } from '../errors.ts';
@@ -46,20 +44,6 @@ export type SnapshotReply =
 const { replies, posted, worker } = workerData as SnapshotThreadData;
 const postedCount = new Int32Array(posted);
 const { doorbells, id: workerId } = Doorbells.at(worker);
-
-/**
- * Copying a snapshot is background work: on a machine with as many busy threads as cores it would
- * take CPU time from the worker mid-record. A lower priority (Linux: nice applies per thread; the
- * thread's id is the last part of /proc/thread-self) lets the worker run whenever it is runnable.
- * Best effort: elsewhere, or without permission, the thread keeps the process's priority.
- */
-function lowerOwnPriority(): void {
-  try {
-    setPriority(Number(readlinkSync('/proc/thread-self').split('/').pop()), limits.snapshotThreadNice);
-  } catch {
-    // not Linux, or not allowed: same priority as the worker
-  }
-}
 
 function reply(message: SnapshotReply): void {
   replies.postMessage(message);
@@ -161,5 +145,4 @@ async function writeDelta(view: PinnedLmdbView, keys: ChangedKey[], request: Sna
   return { files: chain.map(({ name, bytes, sha256 }) => ({ name, bytes, sha256 })), writtenBytes: r.bytes, entries: r.entries + r.deletes, delta: true };
 }
 
-lowerOwnPriority();
 parentPort!.postMessage('ready');
