@@ -5,7 +5,8 @@ import { fromPlainError, WeirError } from '../errors.ts';
 import { limits } from '../limits.ts';
 import type { LmdbStore } from '../state/lmdb-store.ts';
 import { startTsWorker } from '../util/ts-worker.ts';
-import type { SnapshotFile, SnapshotReply, SnapshotRequest, SnapshotThreadData } from './snapshot-thread.ts';
+import type { BuildOn, SnapshotFile, SnapshotReply, SnapshotRequest, SnapshotThreadData } from './snapshot-thread.ts';
+import type { RestoredFiles } from '../runtime/restore.ts';
 import { snapshotLmdbStore } from './state-snapshot.ts';
 
 /** A worker's state in a checkpoint: its files in restore order (a full snapshot, then deltas), and the bytes this snapshot wrote. */
@@ -94,6 +95,14 @@ export class LmdbSnapshotter {
       return Promise.reject(new WeirError('WEIR_STATE', `the snapshot thread did not open its read transaction on ${store.path} within ${limits.snapshotPinTimeoutMs} ms`));
     }
     return done;
+  }
+
+  /**
+   * The store was just restored from these files (exactly its state): the first snapshot may be a
+   * delta on them instead of a full one. Posted ahead of every snapshot request.
+   */
+  buildOn(restored: RestoredFiles): void {
+    this.thread.postMessage({ type: 'build-on', ...restored } satisfies BuildOn);
   }
 
   /** A reply is waiting to be taken by poll() (a worker's wake condition). */

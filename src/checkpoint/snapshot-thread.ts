@@ -30,6 +30,13 @@ export interface SnapshotRequest {
   pinned: SharedArrayBuffer;
 }
 
+/** The worker's store was restored from exactly these files: they start the chain. */
+export interface BuildOn {
+  type: 'build-on';
+  files: Array<SnapshotFile & { absolutePath: string }>;
+  entries: number;
+}
+
 /** One file of a worker's state in a checkpoint directory. */
 export interface SnapshotFile {
   name: string;
@@ -78,10 +85,16 @@ const exitWhenIdle = () => {
   }
 };
 
-parentPort!.on('message', (request: SnapshotRequest | 'close') => {
+parentPort!.on('message', (request: SnapshotRequest | BuildOn | 'close') => {
   if (request === 'close') {
     closing = true;
     exitWhenIdle();
+    return;
+  }
+  if ('type' in request) {
+    chain = request.files;
+    fullEntries = request.entries;
+    deltaKeys = 0;
     return;
   }
   const flag = new Int32Array(request.pinned);
@@ -99,7 +112,8 @@ parentPort!.on('message', (request: SnapshotRequest | 'close') => {
   Atomics.notify(flag, 0);
   // A snapshot still being written has not joined the chain yet: a delta now would miss its keys.
   const keys = request.changes && inFlight === 0 && chain.length > 0 && chain.length <= limits.snapshotDeltasMax ? changedKeys(request.changes) : undefined;
-  const asDelta = keys !== undefined && deltaKeys + keys.length <= fullEntries / 2;
+  // A chain restored from another state directory may hold a file of this very name (ids start anew there).
+  const asDelta = keys !== undefined && deltaKeys + keys.length <= fullEntries / 2 && !chain.some((f) => f.name === request.name);
   inFlight++;
   (asDelta ? writeDelta(view, keys, request) : writeFull(view, request))
     .then(

@@ -14,19 +14,35 @@ export interface RestorePoint {
   metadata: CheckpointMetadata;
 }
 
+/** A worker's state files in a checkpoint, in restore order, when they hold exactly its state. */
+export interface RestoredFiles {
+  files: Array<{ absolutePath: string; name: string; bytes: number; sha256: string }>;
+  /** Entries the restored state holds. */
+  entries: number;
+}
+
 /**
  * Puts this worker's key groups of every snapshot into its (empty) store. Every file is read, not
  * only the worker's own, so a job can resume with another parallelism: the key groups a worker
  * owns may have been spread over several old workers.
+ *
+ * Returns this worker's own files when they hold exactly the state restored — its files had no
+ * entry of another worker, the others none of its — so that its next incremental checkpoint can
+ * build on them instead of starting with a full snapshot.
  */
-export async function restoreWorkerState(point: RestorePoint, store: StateStore, worker: number, parallelism: number, keyGroups: number): Promise<void> {
+export async function restoreWorkerState(point: RestorePoint, store: StateStore, worker: number, parallelism: number, keyGroups: number): Promise<RestoredFiles | undefined> {
   const { metadata, dir } = point;
   if (metadata.keyGroups !== keyGroups) {
     throw new WeirError('WEIR_CONFIG', `the checkpoint at ${dir} has ${metadata.keyGroups} key groups and this run ${keyGroups}: the number of key groups cannot change (set keyGroups to ${metadata.keyGroups})`);
   }
-  const files = metadata.stateFiles.map((f) => join(dir, f.path));
-  if (files.length === 0) return;
-  await restoreIntoStore(store, files, { keyGroups: keyGroupRangeOfWorker(worker, keyGroups, parallelism) });
+  if (metadata.stateFiles.length === 0) return undefined;
+  const mine = keyGroupRangeOfWorker(worker, keyGroups, parallelism);
+  const own = metadata.stateFiles.filter((f) => metadata.parallelism === parallelism && f.worker === worker);
+  const others = metadata.stateFiles.filter((f) => !own.includes(f));
+  const fromOwn = await restoreIntoStore(store, own.map((f) => join(dir, f.path)), { keyGroups: mine });
+  const fromOthers = await restoreIntoStore(store, others.map((f) => join(dir, f.path)), { keyGroups: mine });
+  if (own.length === 0 || fromOwn.filteredOut > 0 || fromOthers.restored > 0 || fromOthers.deleted > 0) return undefined;
+  return { files: own.map((f) => ({ absolutePath: join(dir, f.path), name: f.path, bytes: f.bytes, sha256: f.sha256 })), entries: fromOwn.restored - fromOwn.deleted };
 }
 
 /** Where partition `partition` of source `node` resumes: its position in the checkpoint, or undefined (from the start). */

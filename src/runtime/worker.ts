@@ -15,6 +15,7 @@ import { epochCompletedSlot, kAbort, kEpochRequested, kStop, kWorkersDone, kWork
 import type { MessagePort } from 'node:worker_threads';
 import type { StateStore } from '../state/store.ts';
 import { LmdbSnapshotter } from '../checkpoint/lmdb-snapshotter.ts';
+import { LmdbStore } from '../state/lmdb-store.ts';
 import { SourceTime } from './source-time.ts';
 import { sourceOutput } from './source-output.ts';
 import { openWorkerStateStore } from './state-store.ts';
@@ -151,7 +152,10 @@ class WorkerRuntime {
     // State is restored before the chain is built: keyed operators load their timers when created.
     if (this.task.restore && hasKeyedState) {
       this.store = openWorkerStateStore(this.plan, options, this.me);
-      await restoreWorkerState(this.task.restore, this.store, this.me, this.n, keyGroups);
+      const restored = await restoreWorkerState(this.task.restore, this.store, this.me, this.n, keyGroups);
+      // The next incremental checkpoint builds on the restored files: what the restore wrote is not a change.
+      if (this.store instanceof LmdbStore) this.store.takeChanges();
+      if (restored) snapshotter?.buildOn(restored);
     }
     this.chain = compileChain(this.plan, this.position, {
       subtask: this.me,

@@ -69,6 +69,25 @@ describe('checkpoints', () => {
     expect(linked.length).toBeGreaterThan(0); // files of earlier checkpoints, linked into later ones
   }, 60_000);
 
+  test('a job resumed from its state directory builds its first checkpoint on the restored files, and its output goes on exactly', async () => {
+    const workDir = newDir();
+    const out = join(workDir, 'out');
+    const options = { workDir, checkpointIntervalMs: 20, checkpointsRetained: 1000, restartStrategy: { kind: 'none' as const } };
+    const params = { rate: '5000', keys: '20000', out, markers: workDir };
+    await (await run(jobUrl('checkpointed-counts'), { ...options, params: { ...params, count: String(count / 2) } })).done;
+    const root = join(workDir, 'checkpoints');
+    const before = new Set(readdirSync(root).filter((d) => d.startsWith('chk-')));
+    // The same job with more input: it resumes from the last checkpoint (positions and counts).
+    const resumed = await (await run(jobUrl('checkpointed-counts'), { ...options, params: { ...params, count: String(count) } })).done;
+    expect(resumed.restoredFrom!.id).toBeDefined();
+    expect(readCommittedLines(out).sort()).toEqual(await expectedOutput('20000'));
+    const restoredId = resumed.restoredFrom!.id!;
+    const first = readdirSync(root).filter((d) => d.startsWith('chk-') && !before.has(d)).sort()[0];
+    // Its files: the restored checkpoint's own, linked in, and the delta it wrote.
+    expect(readdirSync(join(root, first)).filter((f) => f.endsWith(`.chk-${restoredId}.snapshot`)).length).toBeGreaterThan(0);
+    expect(readdirSync(join(root, first)).filter((f) => f.endsWith(`.chk-${Number(first.slice(4))}.snapshot`)).length).toBeGreaterThan(0);
+  }, 60_000);
+
   test('on the heap backend too', async () => {
     const { committed } = await runExactlyOnce({ stateBackend: 'heap', params: { rate: '40000' } });
     expect(committed).toEqual(await expectedOutput());
