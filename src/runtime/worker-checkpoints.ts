@@ -213,8 +213,11 @@ export class WorkerCheckpoints {
       const store = this.parts.store();
       // Named by checkpoint: an incremental snapshot links earlier checkpoints' files in beside it.
       const name = `worker-${this.me}.chk-${id}.snapshot`;
-      const onSnapshotThread = store instanceof LmdbStore && this.snapshotter?.ready === true;
-      const snapshot = onSnapshotThread
+      // The snapshotter writes on its thread once that has started, before then on this one (and
+      // takes the store's change log either way, so the next delta starts at this cut).
+      const viaSnapshotter = store instanceof LmdbStore && this.snapshotter !== undefined;
+      const onSnapshotThread = viaSnapshotter && this.snapshotter!.ready;
+      const snapshot = viaSnapshotter
         ? this.snapshotter!.snapshot(store, dir, name)
         : store
           ? snapshotWorkerStore(store, join(dir, name)).then((r) => ({ files: [{ name, bytes: r.bytes, sha256: r.sha256 }], writtenBytes: r.bytes, delta: false }))
