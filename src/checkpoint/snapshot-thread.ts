@@ -6,7 +6,7 @@ import { Doorbells, type DoorbellAddress } from '../channel/doorbell.ts';
 import { toPlainError } from '../errors.ts';
 import { limits } from '../limits.ts';
 import { changedKeys, type ChangedKey, type TakenChanges } from '../state/change-log.ts';
-import { pinLmdbView, writePinnedDelta, writePinnedView, type PinnedLmdbView } from './state-snapshot.ts';
+import { pinLmdbView, readPinnedDelta, writeDeltaFile, writePinnedView, type PinnedLmdbView } from './state-snapshot.ts';
 
 export interface SnapshotThreadData {
   /** Replies go here; the worker reads them with receiveMessageOnPort, without an event-loop turn. */
@@ -140,19 +140,15 @@ async function writeFull(view: PinnedLmdbView, request: SnapshotRequest) {
 }
 
 async function writeDelta(view: PinnedLmdbView, keys: ChangedKey[], request: SnapshotRequest) {
+  // Read first: the view is released before any file is linked or written (readPinnedDelta says why).
+  const contents = await readPinnedDelta(view, keys);
   const linked: ChainFile[] = [];
-  try {
-    for (const file of chain) {
-      const to = join(request.dir, file.name);
-      await link(file.absolutePath, to).catch(() => copyFile(file.absolutePath, to)); // a file system without hard links
-      linked.push({ ...file, absolutePath: to });
-    }
-  } catch (err) {
-    view.txn.done();
-    await view.db.close();
-    throw err;
+  for (const file of chain) {
+    const to = join(request.dir, file.name);
+    await link(file.absolutePath, to).catch(() => copyFile(file.absolutePath, to)); // a file system without hard links
+    linked.push({ ...file, absolutePath: to });
   }
-  const r = await writePinnedDelta(view, keys, join(request.dir, request.name));
+  const r = await writeDeltaFile(contents, join(request.dir, request.name));
   const file = { name: request.name, bytes: r.bytes, sha256: r.sha256 };
   chain = [...linked, { ...file, absolutePath: join(request.dir, request.name) }];
   deltaKeys += keys.length;

@@ -14,7 +14,7 @@ import {
   snapshotLmdbStore,
   snapshotStoreStates,
 } from '../../src/checkpoint/index.ts';
-import { pinLmdbView, writePinnedDelta } from '../../src/checkpoint/state-snapshot.ts';
+import { pinLmdbView, readPinnedDelta, writeDeltaFile } from '../../src/checkpoint/state-snapshot.ts';
 import { changedKeys } from '../../src/state/change-log.ts';
 import { WeirError } from '../../src/errors.ts';
 import { workerOfKeyGroup } from '../../src/runtime/keys.ts';
@@ -376,7 +376,7 @@ describe('delta snapshots (incremental checkpoints)', () => {
       store.flush();
       const keys = changedKeys(store.takeChanges()!);
       const file = join(dir.path, `delta-${round}.snapshot`);
-      const written = await writePinnedDelta(pinLmdbView(store.path), keys, file);
+      const written = await writeDeltaFile(await readPinnedDelta(pinLmdbView(store.path), keys), file);
       expect(written.entries + written.deletes).toBe(keys.length);
       expect(written.deletes).toBe(1);
       deltas.push(file);
