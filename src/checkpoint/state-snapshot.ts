@@ -159,11 +159,10 @@ export interface DeltaContents {
  * Reads each of `keys` from a pinned view — an entry, or a delete when the key is gone — and
  * releases the view before anything is written. Reads are point lookups, so the cost follows the
  * keys changed, not the size of the state. Released early because while a read transaction is
- * open LMDB cannot reuse the pages the worker's writes free: every write copies its pages to new
- * ones at the end of the file, and the pages freed meanwhile are reclaimed in a burst afterwards.
- * Measured at 50 K keys/s over 1 M keys: a view held through the file's writing and fsync
- * (~300 ms of every second) made the worker's write-backs up to 5× slower. The contents are at
- * most half the state's entries (snapshot-thread.ts takes a full snapshot beyond that).
+ * open LMDB cannot reuse the pages the worker's writes free, so every page it rewrites meanwhile
+ * grows the file; holding the view through the file's writing and fsync (~300 ms of every second
+ * at 50 K keys/s over 1 M keys) only prolonged that. The contents are at most half the state's
+ * entries (snapshot-thread.ts takes a full snapshot beyond that).
  */
 export async function readPinnedDelta(view: PinnedLmdbView, keys: ChangedKey[]): Promise<DeltaContents> {
   const { path, db: env, txn } = view;
