@@ -34,7 +34,9 @@ export interface SnapshotRequest {
 export interface BuildOn {
   type: 'build-on';
   files: Array<SnapshotFile & { absolutePath: string }>;
-  entries: number;
+  /** Entries of the chain's full snapshot, and keys its deltas wrote or deleted. */
+  fullEntries: number;
+  deltaKeys: number;
 }
 
 /** One file of a worker's state in a checkpoint directory. */
@@ -92,9 +94,7 @@ parentPort!.on('message', (request: SnapshotRequest | BuildOn | 'close') => {
     return;
   }
   if ('type' in request) {
-    chain = request.files;
-    fullEntries = request.entries;
-    deltaKeys = 0;
+    ({ files: chain, fullEntries, deltaKeys } = request);
     return;
   }
   const flag = new Int32Array(request.pinned);

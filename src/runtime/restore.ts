@@ -17,8 +17,10 @@ export interface RestorePoint {
 /** A worker's state files in a checkpoint, in restore order, when they hold exactly its state. */
 export interface RestoredFiles {
   files: Array<{ absolutePath: string; name: string; bytes: number; sha256: string }>;
-  /** Entries the restored state holds. */
-  entries: number;
+  /** Entries of the first file, the full snapshot. */
+  fullEntries: number;
+  /** Keys the deltas after it wrote or deleted. */
+  deltaKeys: number;
 }
 
 /**
@@ -39,10 +41,17 @@ export async function restoreWorkerState(point: RestorePoint, store: StateStore,
   const mine = keyGroupRangeOfWorker(worker, keyGroups, parallelism);
   const own = metadata.stateFiles.filter((f) => metadata.parallelism === parallelism && f.worker === worker);
   const others = metadata.stateFiles.filter((f) => !own.includes(f));
-  const fromOwn = await restoreIntoStore(store, own.map((f) => join(dir, f.path)), { keyGroups: mine });
+  // One file at a time: the chain that continues from them counts the full snapshot's entries
+  // and the deltas' keys apart (snapshot-thread.ts decides from them when the next one is full).
+  const fromOwn = [];
+  for (const f of own) fromOwn.push(await restoreIntoStore(store, join(dir, f.path), { keyGroups: mine }));
   const fromOthers = await restoreIntoStore(store, others.map((f) => join(dir, f.path)), { keyGroups: mine });
-  if (own.length === 0 || fromOwn.filteredOut > 0 || fromOthers.restored > 0 || fromOthers.deleted > 0) return undefined;
-  return { files: own.map((f) => ({ absolutePath: join(dir, f.path), name: f.path, bytes: f.bytes, sha256: f.sha256 })), entries: fromOwn.restored - fromOwn.deleted };
+  if (own.length === 0 || fromOwn.some((r) => r.filteredOut > 0) || fromOthers.restored > 0 || fromOthers.deleted > 0) return undefined;
+  return {
+    files: own.map((f) => ({ absolutePath: join(dir, f.path), name: f.path, bytes: f.bytes, sha256: f.sha256 })),
+    fullEntries: fromOwn[0].restored,
+    deltaKeys: fromOwn.slice(1).reduce((sum, r) => sum + r.restored + r.deleted, 0),
+  };
 }
 
 /** Where partition `partition` of source `node` resumes: its position in the checkpoint, or undefined (from the start). */
