@@ -58,11 +58,24 @@ export const limits = {
   changeLogBytesInitial: 64 * 1024,
   changeLogBytesMax: 64 * 1024 * 1024,
   /**
-   * Incremental snapshots: a worker's state is a full snapshot followed by at most this many
-   * deltas; then, or when the keys changed since the full one are more than half of its entries,
-   * the next snapshot is full again. Bounds the files a restore reads and the dead versions they hold.
+   * Incremental snapshots: a worker's state is a full snapshot followed by deltas. Once there are
+   * this many deltas, or the keys they changed pass this fraction of the full snapshot's entries,
+   * the chain is merged into a new full snapshot in the background (snapshot-merge.ts), while
+   * deltas go on. Bounds the files a restore reads and the dead versions they hold.
    */
-  snapshotDeltasMax: 10,
+  snapshotDeltasBeforeMerge: 10,
+  snapshotDeltaKeysFractionBeforeMerge: 0.5,
+  /**
+   * A chain that grows past either of these (a merge that cannot keep up, or keeps failing) is
+   * given up: the next snapshot is a full one, read from LMDB.
+   */
+  snapshotDeltasMax: 30,
+  snapshotDeltaKeysFractionMax: 1.5,
+  /**
+   * A merge rests this many times as long as each of its steps worked: on two cores, one busy
+   * worker and a merge at full speed left the worker behind (docs/checkpoints.md).
+   */
+  snapshotMergeRestRatio: 2,
   /**
    * A worker takes its snapshot thread's replies without turning its event loop; a snapshot with
    * no reply for this long makes it turn the loop each round, so that the thread's exit or error

@@ -5,6 +5,8 @@
 import { savepointNameProblem, type CheckpointKind } from './metadata.ts';
 
 export const metadataFileName = '_metadata';
+/** A merged full snapshot waiting, in the checkpoints directory, for the next checkpoint to link it in (removed at open). */
+export const mergingSuffix = '.merging';
 const checkpointPrefix = 'chk-';
 const savepointPrefix = 'savepoint-';
 const idDigits = 12;

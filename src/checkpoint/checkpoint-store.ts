@@ -4,6 +4,7 @@
  *   chk-000000000042/            a checkpoint: its state snapshot files, and `_metadata` once complete
  *   savepoint-before-upgrade/    a savepoint: the same, kept until deleted explicitly
  *   chk-000000000039.deleting/   being removed (garbage after a crash; removed at open)
+ *   worker-0.chk-41.merged.snapshot.merging   a merged snapshot waiting for its checkpoint (removed at open)
  *
  * The commit point of a checkpoint is the rename of its `_metadata` file into place. The order of
  * durable steps (durable-fs.ts) is what makes that safe:
@@ -25,11 +26,11 @@
  * One job owns a directory at a time: open() removes what a crashed run left behind, which would
  * break a checkpoint another live process is writing. Use { readOnly: true } to look from outside.
  */
-import { mkdir, readdir } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve as resolvePath } from 'node:path';
 import { WeirError } from '../errors.ts';
 import { limits } from '../limits.ts';
-import { describeCheckpoint, dirNameOf, metadataFileName, parseDirName, type DirName } from './checkpoint-layout.ts';
+import { describeCheckpoint, dirNameOf, mergingSuffix, metadataFileName, parseDirName, type DirName } from './checkpoint-layout.ts';
 import { readMetadata, sizeOf, verifyDirectory, type VerifiedCheckpoint } from './checkpoint-verify.ts';
 import { deletingSuffix, fsyncDirectory, fsyncFile, removeDirectoryCrashSafe, writeFileAtomic } from './durable-fs.ts';
 import { encodeMetadataFile } from './metadata-file.ts';
@@ -294,14 +295,20 @@ export class CheckpointStore {
   }
 
   /**
-   * Removes half-removed directories and checkpoints or savepoints that were begun and never
-   * completed (no `_metadata`: the crash came before the commit point). A directory whose
+   * Removes half-removed directories, checkpoints or savepoints that were begun and never
+   * completed (no `_metadata`: the crash came before the commit point), and merged snapshots that
+   * no checkpoint had linked in yet (snapshot-thread.ts). A directory whose
    * metadata exists but is damaged is kept: it is reported by latestValid() and list().
    */
   private async removeLeftovers(): Promise<void> {
     for (const entry of await readdir(this.dir, { withFileTypes: true })) {
-      if (!entry.isDirectory()) continue;
       const path = join(this.dir, entry.name);
+      if (entry.isFile() && entry.name.endsWith(mergingSuffix)) {
+        await rm(path, { force: true });
+        this.removedAtOpen.push(entry.name);
+        continue;
+      }
+      if (!entry.isDirectory()) continue;
       if (entry.name.endsWith(deletingSuffix) && parseDirName(entry.name.slice(0, -deletingSuffix.length))) {
         await removeDirectoryCrashSafe(path);
         this.removedAtOpen.push(entry.name);

@@ -14,6 +14,8 @@ export interface WrittenState {
   files: SnapshotFile[];
   writtenBytes: number;
   delta: boolean;
+  /** The files start with a full snapshot merged from an earlier chain, new in this snapshot. */
+  merged: boolean;
 }
 
 /**
@@ -82,7 +84,7 @@ export class LmdbSnapshotter {
     const changes = store.takeChanges();
     if (!this.threadReady) {
       // On this thread's event loop, and always full.
-      return snapshotLmdbStore(store, join(dir, name)).then((r) => ({ files: [{ name, bytes: r.bytes, sha256: r.sha256 }], writtenBytes: r.bytes, delta: false }));
+      return snapshotLmdbStore(store, join(dir, name)).then((r) => ({ files: [{ name, bytes: r.bytes, sha256: r.sha256 }], writtenBytes: r.bytes, delta: false, merged: false }));
     }
     const id = this.nextId++;
     const pinned = new SharedArrayBuffer(4);

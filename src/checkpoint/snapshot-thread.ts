@@ -1,11 +1,15 @@
 // The thread that writes a worker's LMDB snapshots (lmdb-snapshotter.ts is the worker's side).
-import { copyFile, link } from 'node:fs/promises';
-import { join } from 'node:path';
+import { copyFile, link, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { Doorbells, type DoorbellAddress } from '../channel/doorbell.ts';
 import { toPlainError } from '../errors.ts';
 import { limits } from '../limits.ts';
 import { changedKeys, type ChangedKey, type TakenChanges } from '../state/change-log.ts';
+import { mergingSuffix } from './checkpoint-layout.ts';
+import { SnapshotChain, type ChainFile } from './snapshot-chain.ts';
+import { mergeSnapshotChain, MergeCancelled } from './snapshot-merge.ts';
 import { pinLmdbView, readPinnedDelta, writeDeltaFile, writePinnedView, type PinnedLmdbView } from './state-snapshot.ts';
 
 export interface SnapshotThreadData {
@@ -33,10 +37,7 @@ export interface SnapshotRequest {
 /** The worker's store was restored from exactly these files: they start the chain. */
 export interface BuildOn {
   type: 'build-on';
-  files: Array<SnapshotFile & { absolutePath: string }>;
-  /** Entries of the chain's full snapshot, and keys its deltas wrote or deleted. */
-  fullEntries: number;
-  deltaKeys: number;
+  files: ChainFile[];
 }
 
 /** One file of a worker's state in a checkpoint directory. */
@@ -47,7 +48,7 @@ export interface SnapshotFile {
 }
 
 export type SnapshotReply =
-  | { id: number; ok: true; files: SnapshotFile[]; writtenBytes: number; entries: number; delta: boolean }
+  | { id: number; ok: true; files: SnapshotFile[]; writtenBytes: number; entries: number; delta: boolean; merged: boolean }
   | { id: number; ok: false; error: ReturnType<typeof toPlainError> };
 
 const { replies, posted, worker } = workerData as SnapshotThreadData;
@@ -62,29 +63,34 @@ function reply(message: SnapshotReply): void {
 }
 
 /**
- * Incremental snapshots. The state as of the last snapshot is `chain`: a full snapshot, then the
- * deltas after it, each with where it is now (the directory of the last checkpoint). A delta
- * writes only the changed keys and hard-links the chain's files into the new checkpoint
- * directory, so every checkpoint directory stays whole on its own: retention deletes old ones as
- * before, a savepoint copies one directory, and a link keeps a file's data alive as long as any
- * checkpoint names it. Any failure forgets the chain: the next snapshot is full.
+ * Incremental snapshots. The state as of the last snapshot is `chain` (snapshot-chain.ts): a full
+ * snapshot, then the deltas after it. A delta writes only the changed keys and hard-links the
+ * chain's files into the new checkpoint directory, so every checkpoint directory stays whole on
+ * its own: retention deletes old ones as before, a savepoint copies one directory, and a link keeps
+ * a file's data alive as long as any checkpoint names it. Any failure forgets the chain: the next
+ * snapshot is full.
+ *
+ * A chain that has grown long is merged into a new full snapshot from its files, in the
+ * background and at a fraction of a core (snapshot-merge.ts), while deltas go on. The merged file
+ * waits in the checkpoints directory under a `.merging` name until the next delta links it into its
+ * checkpoint in place of the files it merged (open() removes one left by a crash).
  */
-interface ChainFile extends SnapshotFile {
-  absolutePath: string;
-}
-let chain: ChainFile[] = [];
-/** Entries of the chain's full snapshot, and keys its deltas wrote. */
-let fullEntries = 0;
-let deltaKeys = 0;
+const chain = new SnapshotChain();
+/** A merge is running; or one has finished and waits for the next delta to take its base. */
+let merging = false;
+let mergedBase: { generation: number; count: number; file: ChainFile } | undefined;
 
 let inFlight = 0;
 let closing = false;
-/** Ends the thread once no snapshot is being written: never torn down inside an LMDB call. */
+let exiting = false;
+/** Ends the thread once no snapshot is being written or merged: never torn down inside an LMDB call. */
 const exitWhenIdle = () => {
-  if (closing && inFlight === 0) {
+  if (!closing || inFlight > 0 || merging || exiting) return;
+  exiting = true;
+  void removeWaitingBases().finally(() => {
     replies.close();
     parentPort!.close();
-  }
+  });
 };
 
 parentPort!.on('message', (request: SnapshotRequest | BuildOn | 'close') => {
@@ -94,7 +100,7 @@ parentPort!.on('message', (request: SnapshotRequest | BuildOn | 'close') => {
     return;
   }
   if ('type' in request) {
-    ({ files: chain, fullEntries, deltaKeys } = request);
+    replaceChain(request.files);
     return;
   }
   const flag = new Int32Array(request.pinned);
@@ -111,48 +117,111 @@ parentPort!.on('message', (request: SnapshotRequest | BuildOn | 'close') => {
   Atomics.store(flag, 0, 1);
   Atomics.notify(flag, 0);
   // A snapshot still being written has not joined the chain yet: a delta now would miss its keys.
-  const keys = request.changes && inFlight === 0 && chain.length > 0 && chain.length <= limits.snapshotDeltasMax ? changedKeys(request.changes) : undefined;
-  // A chain restored from another state directory may hold a file of this very name (ids start anew there).
-  const asDelta = keys !== undefined && deltaKeys + keys.length <= fullEntries / 2 && !chain.some((f) => f.name === request.name);
+  const keys = request.changes && inFlight === 0 ? changedKeys(request.changes) : undefined;
+  // Only here, between snapshots: a delta being written extends the chain it started on.
+  const merged = keys !== undefined && takeMergedBase();
+  const asDelta = keys !== undefined && chain.canTakeDelta(keys.length, request.name);
   inFlight++;
-  (asDelta ? writeDelta(view, keys, request) : writeFull(view, request))
+  (asDelta ? writeDelta(view, keys, request, merged) : writeFull(view, request))
     .then(
       (r) => reply({ id: request.id, ok: true, ...r }),
       (err: unknown) => {
-        chain = [];
+        replaceChain([]);
         reply({ id: request.id, ok: false, error: toPlainError(err) });
       },
     )
     .finally(() => {
       inFlight--;
+      if (!closing && !merging && !mergedBase && chain.wantsMerge()) startMerge(request);
       exitWhenIdle();
     });
 });
 
 async function writeFull(view: PinnedLmdbView, request: SnapshotRequest) {
-  chain = [];
+  replaceChain([]);
+  const generation = chain.generation;
   const r = await writePinnedView(view, join(request.dir, request.name), { yieldBetweenChunks: false });
   const file = { name: request.name, bytes: r.bytes, sha256: r.sha256 };
-  chain = [{ ...file, absolutePath: join(request.dir, request.name) }];
-  fullEntries = r.entries;
-  deltaKeys = 0;
-  return { files: [file], writtenBytes: r.bytes, entries: r.entries, delta: false };
+  if (chain.generation === generation) replaceChain([{ ...file, absolutePath: join(request.dir, request.name), keys: r.entries }]);
+  return { files: [file], writtenBytes: r.bytes, entries: r.entries, delta: false, merged: false };
 }
 
-async function writeDelta(view: PinnedLmdbView, keys: ChangedKey[], request: SnapshotRequest) {
+async function writeDelta(view: PinnedLmdbView, keys: ChangedKey[], request: SnapshotRequest, merged: boolean) {
   // Read first: the view is released before any file is linked or written (readPinnedDelta says why).
   const contents = await readPinnedDelta(view, keys);
+  const generation = chain.generation;
+  const waiting = chain.files[0]?.absolutePath;
   const linked: ChainFile[] = [];
-  for (const file of chain) {
+  for (const file of chain.files) {
     const to = join(request.dir, file.name);
     await link(file.absolutePath, to).catch(() => copyFile(file.absolutePath, to)); // a file system without hard links
     linked.push({ ...file, absolutePath: to });
   }
   const r = await writeDeltaFile(contents, join(request.dir, request.name));
   const file = { name: request.name, bytes: r.bytes, sha256: r.sha256 };
-  chain = [...linked, { ...file, absolutePath: join(request.dir, request.name) }];
-  deltaKeys += keys.length;
-  return { files: chain.map(({ name, bytes, sha256 }) => ({ name, bytes, sha256 })), writtenBytes: r.bytes, entries: r.entries + r.deletes, delta: true };
+  if (chain.generation === generation) {
+    chain.extend(linked, { ...file, absolutePath: join(request.dir, request.name), keys: keys.length });
+    // A merged base now lives in this checkpoint's directory: its waiting name can go.
+    if (waiting?.endsWith(mergingSuffix)) await rm(waiting, { force: true });
+  }
+  return { files: [...linked, file].map(({ name, bytes, sha256 }) => ({ name, bytes, sha256 })), writtenBytes: r.bytes, entries: r.entries + r.deletes, delta: true, merged };
+}
+
+/**
+ * Merges the chain as it is now into `<checkpoints>/<worker>.chk-<id>.merged.snapshot.merging`,
+ * resting between its steps; the next delta takes the result.
+ */
+function startMerge(after: SnapshotRequest): void {
+  const files = chain.files.slice();
+  const generation = chain.generation;
+  const name = `${after.name.replace(/\.snapshot$/, '')}.merged.snapshot`;
+  const path = join(dirname(after.dir), name + mergingSuffix);
+  merging = true;
+  mergeSnapshotChain(
+    files.map((f) => f.absolutePath),
+    path,
+    {
+      rest: (workedMs) => sleep(workedMs * limits.snapshotMergeRestRatio),
+      cancelled: () => closing || chain.generation !== generation,
+    },
+  )
+    .then(
+      async (r) => {
+        const file: ChainFile = { name, bytes: r.bytes, sha256: r.sha256, absolutePath: path, keys: r.entries };
+        if (closing || chain.generation !== generation) await rm(path, { force: true });
+        else mergedBase = { generation, count: files.length, file };
+      },
+      (err: unknown) => {
+        // A chain that could not be merged cannot be kept short: the next snapshot is full.
+        if (!(err instanceof MergeCancelled) && chain.generation === generation) replaceChain([]);
+      },
+    )
+    .finally(() => {
+      merging = false;
+      exitWhenIdle();
+    });
+}
+
+/** A finished merge's base takes the place of the files it merged: true when it did. */
+function takeMergedBase(): boolean {
+  if (!mergedBase) return false;
+  const { generation, count, file } = mergedBase;
+  mergedBase = undefined;
+  if (chain.rebase(generation, count, file)) return true;
+  void rm(file.absolutePath, { force: true });
+  return false;
+}
+
+/** The chain is now `files`; a merged base not linked into any checkpoint yet goes with the old one. */
+function replaceChain(files: ChainFile[]): void {
+  void removeWaitingBases();
+  chain.replace(files);
+}
+
+function removeWaitingBases(): Promise<unknown> {
+  const waiting = [mergedBase?.file.absolutePath, chain.files[0]?.absolutePath].filter((p) => p?.endsWith(mergingSuffix));
+  mergedBase = undefined;
+  return Promise.all(waiting.map((p) => rm(p!, { force: true })));
 }
 
 parentPort!.postMessage('ready');

@@ -108,13 +108,20 @@ export async function readSnapshotSummary(file: string): Promise<SnapshotSummary
   return summary;
 }
 
-/** Every entry of a snapshot, after checking its header; throws WEIR_STATE when the end frame is missing or disagrees. */
-interface FrameHooks {
+/** Called with what a snapshot's header and end frame say. */
+export interface FrameHooks {
   onHeader?(header: { backend: SnapshotBackend; createdAtMs: number }): void;
   onEnd?(states: Record<string, number>): void;
 }
 
-async function* readEntries(file: string, hooks: FrameHooks = {}): AsyncGenerator<EntryTuple | DeletedKey> {
+/** A frame's entries or deleted keys, checked. */
+export type SnapshotBatch = { entries: EntryTuple[]; deletes?: undefined } | { deletes: DeletedKey[]; entries?: undefined };
+
+/**
+ * The entries and deletes of a snapshot a frame at a time (a frame holds up to 8192), after checking
+ * its header; throws WEIR_STATE when an entry is malformed or the end frame is missing or disagrees.
+ */
+export async function* readSnapshotBatches(file: string, hooks: FrameHooks = {}): AsyncGenerator<SnapshotBatch> {
   const damaged = (what: string) => new WeirError('WEIR_STATE', `state snapshot ${file}: ${what}`);
   let seenHeader = false;
   let count = 0;
@@ -132,17 +139,15 @@ async function* readEntries(file: string, hooks: FrameHooks = {}): AsyncGenerato
       for (const entry of f.entries) {
         checkEntry(entry, damaged);
         states[entry[0]] = (states[entry[0]] ?? 0) + 1;
-        count++;
-        yield entry;
       }
+      count += f.entries.length;
+      yield { entries: f.entries as EntryTuple[] };
       continue;
     }
     if (f?.t === 'deletes' && Array.isArray(f.keys)) {
-      for (const key of f.keys) {
-        checkKey(key, damaged);
-        deletes++;
-        yield key;
-      }
+      for (const key of f.keys) checkKey(key, damaged);
+      deletes += f.keys.length;
+      yield { deletes: f.keys as DeletedKey[] };
       continue;
     }
     if (f?.t === 'end') {
@@ -154,6 +159,11 @@ async function* readEntries(file: string, hooks: FrameHooks = {}): AsyncGenerato
     throw damaged(`unknown frame ${JSON.stringify(f?.t)}`);
   }
   throw damaged(seenHeader ? `the file ends after ${count} entries without its end frame (truncated)` : 'the file holds no frames (truncated)');
+}
+
+/** Every entry and deleted key of a snapshot, one at a time (readSnapshotBatches checks them). */
+async function* readEntries(file: string, hooks: FrameHooks = {}): AsyncGenerator<EntryTuple | DeletedKey> {
+  for await (const batch of readSnapshotBatches(file, hooks)) yield* batch.entries ?? batch.deletes;
 }
 
 function isKey(e: unknown[]): boolean {

@@ -45,7 +45,7 @@ import { encodeFrame, SnapshotFileWriter, type WrittenFile } from './snapshot-fi
 export const snapshotFormat = 'weir-state-snapshot';
 const format = snapshotFormat;
 /** Entries per frame: large enough to share a frame's cost, small enough to yield often. */
-const entriesPerFrame = 8192;
+export const entriesPerFrame = 8192;
 
 export type SnapshotBackend = 'lmdb' | 'heap' | 'store';
 

@@ -24,6 +24,8 @@ export interface CheckpointStats {
   lastStateBytes: number;
   /** Checkpoints in which some worker wrote a delta rather than a full snapshot (incremental, LMDB). */
   incremental: number;
+  /** Checkpoints in which some worker's chain started with a full snapshot merged, in the background, from its earlier files. */
+  merged: number;
   /** The duration of the last checkpoint in which every worker wrote a full snapshot. */
   lastFullDurationMs: number;
   totalDurationMs: number;
@@ -47,7 +49,7 @@ interface InFlight {
  * A worker that declines fails the job with the reason (the restart strategy decides what next).
  */
 export class Checkpointer {
-  readonly stats: CheckpointStats = { completed: 0, lastCompletedId: 0, lastDurationMs: 0, lastAlignmentMs: 0, lastBytes: 0, lastStateBytes: 0, incremental: 0, lastFullDurationMs: 0, totalDurationMs: 0 };
+  readonly stats: CheckpointStats = { completed: 0, lastCompletedId: 0, lastDurationMs: 0, lastAlignmentMs: 0, lastBytes: 0, lastStateBytes: 0, incremental: 0, merged: 0, lastFullDurationMs: 0, totalDurationMs: 0 };
   private inFlight: InFlight | undefined;
   private readonly savepoints: Array<{ name: string; resolve(c: VerifiedCheckpoint): void; reject(e: unknown): void }> = [];
   private failure: ((err: Error) => void) | undefined;
@@ -60,6 +62,8 @@ export class Checkpointer {
     private readonly options: ResolvedOptions,
     private readonly views: SharedViews,
     private readonly ports: MessagePort[],
+    /** The id of the checkpoint or savepoint this attempt restored (perhaps another state directory's). */
+    private readonly restoredId = 0,
   ) {
     this.failed = new Promise<never>((_, reject) => (this.failure = reject));
     this.failed.catch(() => {});
@@ -98,8 +102,10 @@ export class Checkpointer {
 
   private async prepare(): Promise<void> {
     if (this.closed) return;
-    // Ids continue after every earlier run's; 0 is "none" in shared memory.
-    const id = Math.max(1, await this.store.nextId());
+    // Ids continue after every earlier run's, and after the restored checkpoint's, as Flink's do: the
+    // files of an incremental chain restored from another state directory are named by their ids,
+    // and a new file must not take the name of one linked in beside it. 0 is "none" in shared memory.
+    const id = Math.max(1, await this.store.nextId(), this.restoredId + 1);
     const dir = await this.store.begin(id);
     this.inFlight = { id, dir, acks: new Map() };
     const message: CheckpointPrepared = { type: 'prepared', id, dir };
@@ -147,6 +153,7 @@ export class Checkpointer {
       lastBytes: acks.reduce((sum, a) => sum + a.writtenBytes, 0),
       lastStateBytes: draft.stateFiles.reduce((sum, f) => sum + f.bytes, 0),
       incremental: this.stats.incremental + (acks.some((a) => a.delta) ? 1 : 0),
+      merged: this.stats.merged + (acks.some((a) => a.merged) ? 1 : 0),
       lastFullDurationMs: acks.some((a) => a.delta) ? this.stats.lastFullDurationMs : durationMs,
       totalDurationMs: this.stats.totalDurationMs + durationMs,
     });

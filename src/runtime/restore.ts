@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { LogicalNode } from '../api/graph.ts';
 import type { CheckpointMetadata } from '../checkpoint/metadata.ts';
 import { keyGroupRangeOfWorker } from '../checkpoint/key-groups.ts';
-import { restoreIntoStore } from '../checkpoint/state-restore.ts';
+import { restoreIntoStore, type RestoreResult } from '../checkpoint/state-restore.ts';
 import type { SinkRecovery } from '../connectors/types.ts';
 import { WeirError } from '../errors.ts';
 import type { StateStore } from '../state/store.ts';
@@ -16,11 +16,8 @@ export interface RestorePoint {
 
 /** A worker's state files in a checkpoint, in restore order, when they hold exactly its state. */
 export interface RestoredFiles {
-  files: Array<{ absolutePath: string; name: string; bytes: number; sha256: string }>;
-  /** Entries of the first file, the full snapshot. */
-  fullEntries: number;
-  /** Keys the deltas after it wrote or deleted. */
-  deltaKeys: number;
+  /** `keys`: the entries a file restored, and the keys it deleted (a delta). */
+  files: Array<{ absolutePath: string; name: string; bytes: number; sha256: string; keys: number }>;
 }
 
 /**
@@ -41,17 +38,13 @@ export async function restoreWorkerState(point: RestorePoint, store: StateStore,
   const mine = keyGroupRangeOfWorker(worker, keyGroups, parallelism);
   const own = metadata.stateFiles.filter((f) => metadata.parallelism === parallelism && f.worker === worker);
   const others = metadata.stateFiles.filter((f) => !own.includes(f));
-  // One file at a time: the chain that continues from them counts the full snapshot's entries
-  // and the deltas' keys apart (snapshot-thread.ts decides from them when the next one is full).
-  const fromOwn = [];
+  // One file at a time: the chain that continues from them counts each file's keys (snapshot-chain.ts
+  // decides from them when to merge, and when the next snapshot must be full).
+  const fromOwn: RestoreResult[] = [];
   for (const f of own) fromOwn.push(await restoreIntoStore(store, join(dir, f.path), { keyGroups: mine }));
   const fromOthers = await restoreIntoStore(store, others.map((f) => join(dir, f.path)), { keyGroups: mine });
   if (own.length === 0 || fromOwn.some((r) => r.filteredOut > 0) || fromOthers.restored > 0 || fromOthers.deleted > 0) return undefined;
-  return {
-    files: own.map((f) => ({ absolutePath: join(dir, f.path), name: f.path, bytes: f.bytes, sha256: f.sha256 })),
-    fullEntries: fromOwn[0].restored,
-    deltaKeys: fromOwn.slice(1).reduce((sum, r) => sum + r.restored + r.deleted, 0),
-  };
+  return { files: own.map((f, i) => ({ absolutePath: join(dir, f.path), name: f.path, bytes: f.bytes, sha256: f.sha256, keys: fromOwn[i].restored + fromOwn[i].deleted })) };
 }
 
 /** Where partition `partition` of source `node` resumes: its position in the checkpoint, or undefined (from the start). */

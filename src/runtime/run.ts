@@ -167,7 +167,7 @@ function startAttempt(
   const workers = Array.from({ length: resolved.parallelism }, (_, w) => w);
   const latencyChannels = resolved.measureLatency ? workers.map(() => new MessageChannel()) : [];
   const checkpointChannels = store ? workers.map(() => new MessageChannel()) : [];
-  const checkpointer = store ? new Checkpointer(store, resolved, views, checkpointChannels.map((c) => c.port1)) : undefined;
+  const checkpointer = store ? new Checkpointer(store, resolved, views, checkpointChannels.map((c) => c.port1), restore?.metadata.id) : undefined;
   const sinkRecordSlots = plan.sinks.flatMap((sink) => workers.map((w) => metricsLayout.recordsIn(w, sink.id)));
   const coordinatorData: CoordinatorData = { buffers, layout, options: resolved, sinkRecordSlots, latencyPorts: latencyChannels.map((c) => c.port1) };
   const coordinator = startTsWorker(coordinatorEntry, { workerData: coordinatorData, transferList: latencyChannels.map((c) => c.port1) });

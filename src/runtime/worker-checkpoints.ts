@@ -29,6 +29,8 @@ export interface CheckpointAck {
   writtenBytes: number;
   /** The state written is a delta (incremental), not a full snapshot. */
   delta: boolean;
+  /** stateFiles start with a full snapshot newly merged from the earlier ones (incremental, LMDB). */
+  merged: boolean;
   sourcePositions: SourcePosition[];
   sinkNotes: SinkNote[];
   /** When this worker saw the checkpoint triggered (epoch ms, nowMs; micro-batch: the epoch end). */
@@ -205,7 +207,7 @@ export class WorkerCheckpoints {
   private async snapshot(id: number, positions: SourcePosition[], startedMs: number, release: () => number): Promise<void> {
     this.snapshotted = id;
     const snapshotStartMs = nowMs();
-    let written: Promise<{ files: StateFileRef[]; writtenBytes: number; delta: boolean } | undefined>;
+    let written: Promise<{ files: StateFileRef[]; writtenBytes: number; delta: boolean; merged: boolean } | undefined>;
     let sinkNotes: SinkNote[];
     let alignmentMs: number;
     try {
@@ -220,14 +222,14 @@ export class WorkerCheckpoints {
       const snapshot = viaSnapshotter
         ? this.snapshotter!.snapshot(store, dir, name)
         : store
-          ? snapshotWorkerStore(store, join(dir, name)).then((r) => ({ files: [{ name, bytes: r.bytes, sha256: r.sha256 }], writtenBytes: r.bytes, delta: false }))
+          ? snapshotWorkerStore(store, join(dir, name)).then((r) => ({ files: [{ name, bytes: r.bytes, sha256: r.sha256 }], writtenBytes: r.bytes, delta: false, merged: false }))
           : undefined;
       if (snapshot && !onSnapshotThread) {
         this.writesOnThisThread++;
         snapshot.finally(() => this.writesOnThisThread--).catch(() => {});
       }
       written = snapshot
-        ? snapshot.then((r) => ({ files: r.files.map(({ name: path, bytes, sha256 }) => ({ worker: this.me, path, bytes, sha256 })), writtenBytes: r.writtenBytes, delta: r.delta }))
+        ? snapshot.then((r) => ({ files: r.files.map(({ name: path, bytes, sha256 }) => ({ worker: this.me, path, bytes, sha256 })), writtenBytes: r.writtenBytes, delta: r.delta, merged: r.merged }))
         : Promise.resolve(undefined);
       written.catch(() => {}); // handled below; never an unhandled rejection while the sinks pre-commit
       sinkNotes = [];
@@ -252,6 +254,7 @@ export class WorkerCheckpoints {
           stateFiles: state?.files ?? [],
           writtenBytes: state?.writtenBytes ?? 0,
           delta: state?.delta ?? false,
+          merged: state?.merged ?? false,
           sourcePositions: positions,
           sinkNotes,
           alignmentMs,

@@ -119,6 +119,15 @@ describe('CheckpointStore', () => {
     expect(readdirSync(checkpointsDir()).sort()).toEqual(['NOTES.txt', 'chk-000000000001']);
   });
 
+  it('removes a merged snapshot that no checkpoint had linked in yet (.merging) at open', async () => {
+    const store = await CheckpointStore.open(dir.path);
+    await writeCheckpoint(store, 1);
+    writeFileSync(join(checkpointsDir(), 'worker-0.chk-1.merged.snapshot.merging'), 'half-merged');
+    const reopened = await CheckpointStore.open(dir.path);
+    expect(reopened.removedAtOpen).toEqual(['worker-0.chk-1.merged.snapshot.merging']);
+    expect(readdirSync(checkpointsDir())).toEqual(['chk-000000000001']);
+  });
+
   it('falls back past metadata with a flipped byte, naming the checksum mismatch', async () => {
     const store = await CheckpointStore.open(dir.path);
     await writeCheckpoint(store, 1);

@@ -67,6 +67,10 @@ describe('checkpoints', () => {
       .filter((d) => d.startsWith('chk-'))
       .flatMap((d) => readdirSync(join(root, d)).filter((f) => f.endsWith('.snapshot') && !f.endsWith(`.chk-${Number(d.slice(4))}.snapshot`)));
     expect(linked.length).toBeGreaterThan(0); // files of earlier checkpoints, linked into later ones
+    // Chains of more than limits.snapshotDeltasBeforeMerge deltas were merged in the background into
+    // a new full snapshot, which later checkpoints start from; none is left waiting at the end.
+    expect(linked.some((f) => f.endsWith('.merged.snapshot'))).toBe(true);
+    expect(readdirSync(root).filter((f) => f.endsWith('.merging'))).toEqual([]);
   }, 60_000);
 
   test('a job resumed from its state directory builds its first checkpoint on the restored files, and its output goes on exactly', async () => {

@@ -14,6 +14,7 @@ import {
   snapshotLmdbStore,
   snapshotStoreStates,
 } from '../../src/checkpoint/index.ts';
+import { mergeSnapshotChain, MergeCancelled } from '../../src/checkpoint/snapshot-merge.ts';
 import { pinLmdbView, readPinnedDelta, writeDeltaFile } from '../../src/checkpoint/state-snapshot.ts';
 import { changedKeys } from '../../src/state/change-log.ts';
 import { WeirError } from '../../src/errors.ts';
@@ -363,7 +364,8 @@ function toHeap(entries: StateEntry[]): HeapStore {
 }
 
 describe('delta snapshots (incremental checkpoints)', () => {
-  it('a full snapshot and the deltas after it restore the state at the last delta: changes, new keys and deletes', async () => {
+  /** A full snapshot of 2000 keys, then three deltas that change, add and delete keys. */
+  async function chainOfSnapshots() {
     const store = lmdbStore('live', 500);
     for (let k = 0; k < 2000; k++) store.put('sum/count', k % keyGroups, k, '', k);
     const full = await snapshotLmdbStore(store, join(dir.path, 'full.snapshot'));
@@ -373,25 +375,61 @@ describe('delta snapshots (incremental checkpoints)', () => {
       for (let k = round; k < 2000; k += 97) store.put('sum/count', k % keyGroups, k, '', k * 10 + round); // changed
       store.put('sessions/open', round, `new-${round}`, 'w', { round }); // new
       store.delete('sum/count', (round * 5) % keyGroups, round * 5, ''); // deleted
+      if (round === 3) store.delete('sessions/open', 1, 'new-1', 'w'); // added by one delta, deleted by a later one
       store.flush();
       const keys = changedKeys(store.takeChanges()!);
       const file = join(dir.path, `delta-${round}.snapshot`);
       const written = await writeDeltaFile(await readPinnedDelta(pinLmdbView(store.path), keys), file);
       expect(written.entries + written.deletes).toBe(keys.length);
-      expect(written.deletes).toBe(1);
+      expect(written.deletes).toBe(round === 3 ? 2 : 1);
       deltas.push(file);
     }
     // Changed after the last delta: not in the restored state.
     store.put('sum/count', 1, 1, '', -1);
-    const { store: restored, result } = await restoreLmdbStore([full.path, ...deltas], { path: join(dir.path, 'restored') });
-    opened.push(restored);
-    expect(result.deleted).toBe(3);
+    return [full.path, ...deltas];
+  }
+
+  function expectStateOfLastDelta(restored: LmdbStore): void {
     for (let k = 0; k < 2000; k++) {
       const deleted = k === 5 || k === 10 || k === 15;
       const last = [3, 2, 1].find((round) => k >= round && (k - round) % 97 === 0);
       const expected = deleted ? undefined : last !== undefined ? k * 10 + last : k;
       expect(restored.get('sum/count', k % keyGroups, k, '')).toBe(expected);
     }
-    for (let round = 1; round <= 3; round++) expect(restored.get('sessions/open', round, `new-${round}`, 'w')).toEqual({ round });
+    expect(restored.get('sessions/open', 1, 'new-1', 'w')).toBeUndefined();
+    for (const round of [2, 3]) expect(restored.get('sessions/open', round, `new-${round}`, 'w')).toEqual({ round });
+  }
+
+  it('a full snapshot and the deltas after it restore the state at the last delta: changes, new keys and deletes', async () => {
+    const { store: restored, result } = await restoreLmdbStore(await chainOfSnapshots(), { path: join(dir.path, 'restored') });
+    opened.push(restored);
+    expect(result.deleted).toBe(4);
+    expectStateOfLastDelta(restored);
+  });
+
+  it('a chain merged into one full snapshot restores to the same state, resting between its steps', async () => {
+    const chain = await chainOfSnapshots();
+    const rests: number[] = [];
+    const merged = await mergeSnapshotChain(chain, join(dir.path, 'merged.snapshot'), { rest: async (ms) => void rests.push(ms), cancelled: () => false });
+    expect(rests.length).toBeGreaterThanOrEqual(chain.length);
+    // 2000 keys, 3 deleted, 2 added and one of them deleted again.
+    expect(merged.entries).toBe(2000 - 3 + 2);
+    expect(merged.states).toEqual({ 'sum/count': 1997, 'sessions/open': 2 });
+    const summary = await readSnapshotSummary(merged.path);
+    expect(summary.entries).toBe(merged.entries);
+    const { store: restored, result } = await restoreLmdbStore(merged.path, { path: join(dir.path, 'restored') });
+    opened.push(restored);
+    expect(result.deleted).toBe(0);
+    expectStateOfLastDelta(restored);
+  });
+
+  it('a cancelled merge, and one over a damaged delta, leave no file behind', async () => {
+    const chain = await chainOfSnapshots();
+    const out = join(dir.path, 'merged.snapshot');
+    await expect(mergeSnapshotChain(chain, out, { rest: async () => {}, cancelled: () => true })).rejects.toBeInstanceOf(MergeCancelled);
+    expect(existsSync(out)).toBe(false);
+    truncateSync(chain[2], 40);
+    await expectWeirError(mergeSnapshotChain(chain, out, { rest: async () => {}, cancelled: () => false }), 'WEIR_STATE', /delta-2\.snapshot/);
+    expect(existsSync(out)).toBe(false);
   });
 });
