@@ -47,15 +47,10 @@ export class SnapshotChain {
     return Math.max(0, this.chainFiles.length - 1);
   }
 
-  /** The chain is now these files: a full snapshot (and the deltas after it, for a restored chain). */
+  /** The chain is now these files: a full snapshot (and the deltas after it, for a restored chain), or none (the next snapshot is full). */
   replace(files: ChainFile[]): void {
     this.chainFiles = files;
     this.chainGeneration++;
-  }
-
-  /** No chain: the next snapshot is full. */
-  reset(): void {
-    this.replace([]);
   }
 
   /**

@@ -176,19 +176,21 @@ function startMerge(after: SnapshotRequest): void {
   const generation = chain.generation;
   const name = `${after.name.replace(/\.snapshot$/, '')}.merged.snapshot`;
   const path = join(dirname(after.dir), name + mergingSuffix);
+  // The chain this merge was begun on is gone, or the thread is ending: the merge is of no use.
+  const stale = () => closing || chain.generation !== generation;
   merging = true;
   mergeSnapshotChain(
     files.map((f) => f.absolutePath),
     path,
     {
       rest: (workedMs) => sleep(workedMs * limits.snapshotMergeRestRatio),
-      cancelled: () => closing || chain.generation !== generation,
+      cancelled: stale,
     },
   )
     .then(
       async (r) => {
         const file: ChainFile = { name, bytes: r.bytes, sha256: r.sha256, absolutePath: path, keys: r.entries };
-        if (closing || chain.generation !== generation) await rm(path, { force: true });
+        if (stale()) await rm(path, { force: true });
         else mergedBase = { generation, count: files.length, file };
       },
       (err: unknown) => {

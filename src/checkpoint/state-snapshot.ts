@@ -140,7 +140,7 @@ export async function writePinnedView(view: PinnedLmdbView, file: string, opts: 
     writer = undefined;
     return { path: file, entries: count, states, ...written };
   } catch (err) {
-    await failed(writer, file);
+    await abandonFile(writer, file);
     throw err instanceof WeirError ? err : new WeirError('WEIR_STATE', `cannot snapshot the state store at ${path}: ${(err as Error).message}`, { cause: err });
   } finally {
     txn.done();
@@ -200,7 +200,7 @@ export async function writeDeltaFile(contents: DeltaContents, file: string): Pro
     writer = undefined;
     return { path: file, entries: entries.length, deletes: deletes.length, states, ...written };
   } catch (err) {
-    await failed(writer, file);
+    await abandonFile(writer, file);
     throw err instanceof WeirError ? err : new WeirError('WEIR_STATE', `cannot write the delta snapshot ${file}: ${(err as Error).message}`, { cause: err });
   }
 }
@@ -247,7 +247,7 @@ export function snapshotStoreStates(store: StateStore, stateIds: Iterable<string
       writer = undefined;
       return { path: file, entries: count, states, ...written };
     } catch (err) {
-      await failed(writer, file);
+      await abandonFile(writer, file);
       throw err;
     }
   })();
@@ -261,7 +261,8 @@ function entryFromLmdb(path: string, key: Key, value: unknown): EntryTuple {
   return [k[0], k[1] as number, k[2], k[3], value];
 }
 
-async function failed(writer: SnapshotFileWriter | undefined, file: string): Promise<void> {
+/** Closes and removes a snapshot file whose writing failed (nothing when it was never created). */
+export async function abandonFile(writer: SnapshotFileWriter | undefined, file: string): Promise<void> {
   if (!writer) return;
   await writer.abandon();
   await rm(file, { force: true });
