@@ -6,7 +6,8 @@ import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { Doorbells, type DoorbellAddress } from '../channel/doorbell.ts';
 import { toPlainError } from '../errors.ts';
 import { limits } from '../limits.ts';
-import { changedKeys, type ChangedKey, type TakenChanges } from '../state/change-log.ts';
+import { uniqueChangedKeys, type TakenChanges } from '../state/change-log.ts';
+import type { ByteKeyIndex } from '../util/byte-key-index.ts';
 import { mergingSuffix } from './checkpoint-layout.ts';
 import { SnapshotChain, type ChainFile } from './snapshot-chain.ts';
 import { mergeSnapshotChain, MergeCancelled } from './snapshot-merge.ts';
@@ -117,10 +118,10 @@ parentPort!.on('message', (request: SnapshotRequest | BuildOn | 'close') => {
   Atomics.store(flag, 0, 1);
   Atomics.notify(flag, 0);
   // A snapshot still being written has not joined the chain yet: a delta now would miss its keys.
-  const keys = request.changes && inFlight === 0 ? changedKeys(request.changes) : undefined;
+  const keys = request.changes && inFlight === 0 ? uniqueChangedKeys(request.changes) : undefined;
   // Only here, between snapshots: a delta being written extends the chain it started on.
   const merged = keys !== undefined && takeMergedBase();
-  const asDelta = keys !== undefined && chain.canTakeDelta(keys.length, request.name);
+  const asDelta = keys !== undefined && chain.canTakeDelta(keys.size, request.name);
   inFlight++;
   (asDelta ? writeDelta(view, keys, request, merged) : writeFull(view, request))
     .then(
@@ -146,7 +147,7 @@ async function writeFull(view: PinnedLmdbView, request: SnapshotRequest) {
   return { files: [file], writtenBytes: r.bytes, entries: r.entries, delta: false, merged: false };
 }
 
-async function writeDelta(view: PinnedLmdbView, keys: ChangedKey[], request: SnapshotRequest, merged: boolean) {
+async function writeDelta(view: PinnedLmdbView, keys: ByteKeyIndex, request: SnapshotRequest, merged: boolean) {
   // Read first: the view is released before any file is linked or written (readPinnedDelta says why).
   const contents = await readPinnedDelta(view, keys);
   const generation = chain.generation;
@@ -160,7 +161,7 @@ async function writeDelta(view: PinnedLmdbView, keys: ChangedKey[], request: Sna
   const r = await writeDeltaFile(contents, join(request.dir, request.name));
   const file = { name: request.name, bytes: r.bytes, sha256: r.sha256 };
   if (chain.generation === generation) {
-    chain.extend(linked, { ...file, absolutePath: join(request.dir, request.name), keys: keys.length });
+    chain.extend(linked, { ...file, absolutePath: join(request.dir, request.name), keys: keys.size });
     // A merged base now lives in this checkpoint's directory: its waiting name can go.
     if (waiting?.endsWith(mergingSuffix)) await rm(waiting, { force: true });
   }

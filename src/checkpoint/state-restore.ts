@@ -5,11 +5,13 @@
  */
 import { rm } from 'node:fs/promises';
 import { readdirSync } from 'node:fs';
+import { Unpackr } from 'msgpackr';
 import { WeirError } from '../errors.ts';
 import { HeapStore } from '../state/heap-store.ts';
 import { LmdbStore, type LmdbStoreOptions } from '../state/lmdb-store.ts';
 import type { StateStore } from '../state/store.ts';
 import { keyGroupPredicate, type KeyGroupFilter } from './key-groups.ts';
+import { decodeDeletedKey, decodePair, PairCursor, StateCounts, type PairBlock } from './pair-block.ts';
 import { readSnapshotFrames } from './snapshot-file.ts';
 import { snapshotFormat as format, type DeletedKey, type EntryTuple, type SnapshotBackend } from './state-snapshot.ts';
 
@@ -118,27 +120,81 @@ export interface FrameHooks {
 export type SnapshotBatch = { entries: EntryTuple[]; deletes?: undefined } | { deletes: DeletedKey[]; entries?: undefined };
 
 /**
- * The entries and deletes of a snapshot a frame at a time (a frame holds up to 8192), after checking
- * its header; throws WEIR_STATE when an entry is malformed or the end frame is missing or disagrees.
+ * A frame's contents as its file holds them: pairs or deleted keys as LMDB's bytes (LMDB
+ * snapshots), or tuples (heap snapshots, and LMDB ones written before snapshots held pairs).
+ */
+export type SnapshotPart =
+  | { pairs: PairBlock; entries?: undefined; deletes?: undefined; deleted?: undefined }
+  | { deleted: PairBlock; entries?: undefined; deletes?: undefined; pairs?: undefined }
+  | { entries: EntryTuple[]; deletes?: undefined; pairs?: undefined; deleted?: undefined }
+  | { deletes: DeletedKey[]; entries?: undefined; pairs?: undefined; deleted?: undefined };
+
+/**
+ * The entries and deletes of a snapshot a frame at a time (a frame holds up to 8192), decoded and
+ * checked; throws WEIR_STATE when an entry is malformed or the end frame is missing or disagrees.
  */
 export async function* readSnapshotBatches(file: string, hooks: FrameHooks = {}): AsyncGenerator<SnapshotBatch> {
+  const damaged = (what: string) => new WeirError('WEIR_STATE', `state snapshot ${file}: ${what}`);
+  // Copies byte-array values out of the frame, as lmdb-js does, so a value never pins a frame.
+  const unpackr = new Unpackr({ copyBuffers: true });
+  for await (const part of readSnapshotParts(file, hooks)) {
+    if (part.entries || part.deletes) {
+      yield part;
+      continue;
+    }
+    try {
+      const cursor = new PairCursor((part.pairs ?? part.deleted).bytes, part.pairs !== undefined);
+      if (part.pairs) {
+        const entries: EntryTuple[] = [];
+        while (cursor.next()) entries.push(checkEntry(decodePair(cursor, unpackr), damaged));
+        yield { entries };
+      } else {
+        const deletes: DeletedKey[] = [];
+        while (cursor.next()) deletes.push(checkKey(decodeDeletedKey(cursor), damaged));
+        yield { deletes };
+      }
+    } catch (err) {
+      throw err instanceof WeirError ? err : damaged(`an entry cannot be decoded: ${(err as Error).message}`);
+    }
+  }
+}
+
+/**
+ * The frames of a snapshot as parts, after checking its header, each frame's layout, and the end
+ * frame's counts (of entries, deletes and entries per state); throws WEIR_STATE when one is wrong.
+ * Pairs are walked but not decoded: a merge copies them as they are.
+ */
+export async function* readSnapshotParts(file: string, hooks: FrameHooks = {}): AsyncGenerator<SnapshotPart> {
   const damaged = (what: string) => new WeirError('WEIR_STATE', `state snapshot ${file}: ${what}`);
   let seenHeader = false;
   let count = 0;
   let deletes = 0;
-  const states: Record<string, number> = {};
+  const states = new StateCounts();
   for await (const frame of readSnapshotFrames(file)) {
-    const f = frame as { t?: unknown; format?: unknown; backend?: unknown; createdAtMs?: unknown; entries?: unknown; keys?: unknown; deletes?: unknown; states?: unknown };
+    const f = frame as { t?: unknown; format?: unknown; backend?: unknown; createdAtMs?: unknown; entries?: unknown; keys?: unknown; deletes?: unknown; states?: unknown; count?: unknown; bytes?: unknown };
     if (!seenHeader) {
       if (f?.t !== 'header' || f.format !== format) throw damaged('the first frame is not a state snapshot header');
       seenHeader = true;
       hooks.onHeader?.({ backend: f.backend as SnapshotBackend, createdAtMs: f.createdAtMs as number });
       continue;
     }
+    if ((f?.t === 'pairs' || f?.t === 'deleted') && f.bytes instanceof Uint8Array && Number.isInteger(f.count)) {
+      const block = { bytes: f.bytes, count: f.count as number };
+      const walked = walkBlock(block, f.t === 'pairs' ? states : undefined, damaged);
+      if (walked !== block.count) throw damaged(`a frame says it holds ${block.count} ${f.t === 'pairs' ? 'entries' : 'deleted keys'}, it holds ${walked}`);
+      if (f.t === 'pairs') {
+        count += walked;
+        yield { pairs: block };
+      } else {
+        deletes += walked;
+        yield { deleted: block };
+      }
+      continue;
+    }
     if (f?.t === 'entries' && Array.isArray(f.entries)) {
       for (const entry of f.entries) {
         checkEntry(entry, damaged);
-        states[entry[0]] = (states[entry[0]] ?? 0) + 1;
+        states.addState(entry[0]);
       }
       count += f.entries.length;
       yield { entries: f.entries as EntryTuple[] };
@@ -151,7 +207,7 @@ export async function* readSnapshotBatches(file: string, hooks: FrameHooks = {})
       continue;
     }
     if (f?.t === 'end') {
-      if (f.entries !== count || !sameCounts(f.states, states)) throw damaged(`the end frame counts ${String(f.entries)} entries, the file holds ${count}`);
+      if (f.entries !== count || !sameCounts(f.states, states.counts)) throw damaged(`the end frame counts ${String(f.entries)} entries, the file holds ${count}`);
       if ((f.deletes ?? 0) !== deletes) throw damaged(`the end frame counts ${String(f.deletes)} deletes, the file holds ${deletes}`);
       hooks.onEnd?.(f.states as Record<string, number>);
       return;
@@ -159,6 +215,21 @@ export async function* readSnapshotBatches(file: string, hooks: FrameHooks = {})
     throw damaged(`unknown frame ${JSON.stringify(f?.t)}`);
   }
   throw damaged(seenHeader ? `the file ends after ${count} entries without its end frame (truncated)` : 'the file holds no frames (truncated)');
+}
+
+/** Walks a block (pairs when `states` is given, deleted keys otherwise), counting; returns how many it holds. */
+function walkBlock(block: PairBlock, states: StateCounts | undefined, damaged: (what: string) => WeirError): number {
+  let walked = 0;
+  try {
+    const cursor = new PairCursor(block.bytes, states !== undefined);
+    while (cursor.next()) {
+      states?.add(cursor.key, 0, cursor.keyBytes);
+      walked++;
+    }
+  } catch (err) {
+    throw damaged((err as Error).message);
+  }
+  return walked;
 }
 
 /** Every entry and deleted key of a snapshot, one at a time (readSnapshotBatches checks them). */
@@ -170,14 +241,16 @@ function isKey(e: unknown[]): boolean {
   return typeof e[0] === 'string' && Number.isInteger(e[1]) && (e[1] as number) >= 0 && (typeof e[2] === 'string' || typeof e[2] === 'number') && typeof e[3] === 'string';
 }
 
-function checkEntry(entry: unknown, damaged: (what: string) => WeirError): asserts entry is EntryTuple {
+function checkEntry(entry: unknown, damaged: (what: string) => WeirError): EntryTuple {
   const e = entry as unknown[];
   if (!(Array.isArray(e) && e.length === 5 && isKey(e) && e[4] !== undefined)) throw damaged('an entry is not [state, keyGroup, key, namespace, value]');
+  return e as EntryTuple;
 }
 
-function checkKey(key: unknown, damaged: (what: string) => WeirError): asserts key is DeletedKey {
+function checkKey(key: unknown, damaged: (what: string) => WeirError): DeletedKey {
   const k = key as unknown[];
   if (!(Array.isArray(k) && k.length === 4 && isKey(k))) throw damaged('a deleted key is not [state, keyGroup, key, namespace]');
+  return k as DeletedKey;
 }
 
 function sameCounts(expected: unknown, actual: Record<string, number>): boolean {

@@ -1,10 +1,16 @@
 /**
- * Snapshots of a worker's keyed state, as a file of entries (snapshot-file.ts frames; state-restore.ts reads them):
+ * Snapshots of a worker's keyed state, as a file of frames (snapshot-file.ts; state-restore.ts
+ * reads them). An LMDB snapshot:
  *
- *   { t: 'header', format: 'weir-state-snapshot', backend, createdAtMs, delta? }
- *   { t: 'entries', entries: [[state, keyGroup, key, namespace, value], …] }   (up to 8192 per frame)
- *   { t: 'deletes', keys: [[state, keyGroup, key, namespace], …] }               (deltas only)
+ *   { t: 'header', format: 'weir-state-snapshot', backend: 'lmdb', createdAtMs, delta? }
+ *   { t: 'pairs', count, bytes }     entries as LMDB holds them (pair-block.ts), up to 8192 a frame
+ *   { t: 'deleted', count, bytes }   keys a delta deletes, as LMDB's key bytes (deltas only)
  *   { t: 'end', entries: <count>, deletes?: <count>, states: { [state]: <count> } }
+ *
+ * A heap snapshot (and an LMDB one written before LMDB snapshots held pairs) holds tuples instead:
+ *
+ *   { t: 'entries', entries: [[state, keyGroup, key, namespace, value], …] }
+ *   { t: 'deletes', keys: [[state, keyGroup, key, namespace], …] }
  *
  * A full snapshot holds every entry. A delta (LMDB, incremental checkpoints) holds only the keys
  * changed since the previous snapshot of the same store: their value at the cut, or a delete. A
@@ -17,10 +23,10 @@
  *
  * LMDB: the store is flushed (its write-back cache holds changes LMDB does not have yet) and a
  * read transaction is opened on the same environment in the same synchronous step, so the view is
- * the state at the call. The entries are then copied out a chunk at a time, giving the event loop
- * a turn between chunks: the worker keeps writing (LMDB readers never block writers) and none of
- * its later writes enter the snapshot. lmdb-js's `backup()` (mdb_env_copy2) is not used: it opens
- * its read transaction later, on a libuv thread, so write-backs the worker commits in between
+ * the state at the call. The entries are then copied out a chunk at a time, as bytes, giving the
+ * event loop a turn between chunks: the worker keeps writing (LMDB readers never block writers) and
+ * none of its later writes enter the snapshot. lmdb-js's `backup()` (mdb_env_copy2) is not used: it
+ * opens its read transaction later, on a libuv thread, so write-backs the worker commits in between
  * could end up in a snapshot that must reflect the barrier; and its page copy cannot be filtered
  * by key group. While the copy runs LMDB cannot reuse pages freed after its start, so the file
  * may grow by what is written meanwhile.
@@ -33,13 +39,14 @@ import { rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { open, type Key, type RootDatabase } from 'lmdb';
+import { open, type RootDatabase } from 'lmdb';
 import { Packr } from 'msgpackr';
 import { WeirError } from '../errors.ts';
 import { HeapStore } from '../state/heap-store.ts';
 import { LmdbStore } from '../state/lmdb-store.ts';
-import type { ChangedKey } from '../state/change-log.ts';
 import type { StateStore, StoredKey } from '../state/store.ts';
+import type { ByteKeyIndex } from '../util/byte-key-index.ts';
+import { PairBlockBuilder, StateCounts, type PairBlock } from './pair-block.ts';
 import { encodeFrame, SnapshotFileWriter, type WrittenFile } from './snapshot-file.ts';
 
 export const snapshotFormat = 'weir-state-snapshot';
@@ -88,7 +95,8 @@ export function snapshotLmdbEnvironment(path: string, file: string): Promise<Sna
 /** A read transaction on an LMDB environment: the state as of the moment it was opened. */
 export interface PinnedLmdbView {
   path: string;
-  db: RootDatabase<unknown, Key>;
+  /** Keys and values as bytes: a snapshot copies them without decoding them. */
+  db: RootDatabase<Buffer, Buffer>;
   txn: ReturnType<RootDatabase['useReadTransaction']>;
 }
 
@@ -96,11 +104,11 @@ export interface PinnedLmdbView {
 export function pinLmdbView(path: string): PinnedLmdbView {
   // Opening a path without an environment would create an empty one and snapshot nothing.
   if (!existsSync(join(path, 'data.mdb'))) throw new WeirError('WEIR_STATE', `no state store (LMDB environment) at ${path} to snapshot`);
-  let db: RootDatabase<unknown, Key> | undefined;
+  let db: RootDatabase<Buffer, Buffer> | undefined;
   try {
     // lmdb-js shares one environment per path within the process: this opens a second handle on
-    // the store's environment (its values decode as the store's do: default msgpack, no compression).
-    db = open<unknown, Key>({ path, compression: false });
+    // the store's environment, one that hands keys and values over as the bytes LMDB holds.
+    db = open<Buffer, Buffer>({ path, compression: false, keyEncoding: 'binary', encoding: 'binary' });
     db.resetReadTxn();
     return { path, db, txn: db.useReadTransaction() };
   } catch (cause) {
@@ -121,24 +129,27 @@ export async function writePinnedView(view: PinnedLmdbView, file: string, opts: 
   try {
     writer = await SnapshotFileWriter.create(file);
     await writer.writeFrame({ t: 'header', format, backend: 'lmdb', createdAtMs });
-    const states: Record<string, number> = {};
+    const states = new StateCounts();
+    const pairs = new PairBlockBuilder();
     let count = 0;
-    let start: Key | undefined;
+    let start: Buffer | undefined;
     for (;;) {
-      const chunk = Array.from(env.getRange({ transaction: txn, start, exclusiveStart: start !== undefined, limit: entriesPerFrame }));
-      if (chunk.length === 0) break;
-      const tuples = chunk.map(({ key, value }) => entryFromLmdb(path, key, value));
-      for (const [state] of tuples) states[state] = (states[state] ?? 0) + 1;
-      count += tuples.length;
-      await writer.writeFrame({ t: 'entries', entries: tuples });
-      if (chunk.length < entriesPerFrame) break;
-      start = chunk[chunk.length - 1].key;
+      for (const { key, value } of env.getRange({ transaction: txn, start, exclusiveStart: start !== undefined, limit: entriesPerFrame })) {
+        states.add(key, 0, key.length);
+        pairs.addPair(key, 0, key.length, value, 0, value.length);
+        // The range may hand out its key in a buffer it reuses.
+        if (pairs.count === entriesPerFrame) start = Buffer.from(key);
+      }
+      const chunk = pairs.take();
+      count += chunk.count;
+      if (chunk.count > 0) await writer.writeFrame({ t: 'pairs', count: chunk.count, bytes: chunk.bytes });
+      if (chunk.count < entriesPerFrame) break;
       if (opts.yieldBetweenChunks) await nextTurn();
     }
-    await writer.writeFrame({ t: 'end', entries: count, states });
+    await writer.writeFrame({ t: 'end', entries: count, states: states.counts });
     const written = await writer.finish();
     writer = undefined;
-    return { path: file, entries: count, states, ...written };
+    return { path: file, entries: count, states: states.counts, ...written };
   } catch (err) {
     await abandonFile(writer, file);
     throw err instanceof WeirError ? err : new WeirError('WEIR_STATE', `cannot snapshot the state store at ${path}: ${(err as Error).message}`, { cause: err });
@@ -148,35 +159,54 @@ export async function writePinnedView(view: PinnedLmdbView, file: string, opts: 
   }
 }
 
-/** A delta's contents: the changed keys' values as of a pinned view, and the keys it no longer has. */
+/** lmdb-js' getBinaryFast takes the read transaction too; its typings leave the options out. */
+interface ReadsInTransaction {
+  getBinaryFast(key: Uint8Array, options: { transaction: PinnedLmdbView['txn'] }): Buffer | undefined;
+}
+
+/** A delta's contents: the changed keys' pairs as of a pinned view, and the keys it no longer has. */
 export interface DeltaContents {
-  entries: EntryTuple[];
-  deletes: DeletedKey[];
+  pairs: PairBlock[];
+  deleted: PairBlock[];
+  entries: number;
+  deletes: number;
   states: Record<string, number>;
 }
 
 /**
- * Reads each of `keys` from a pinned view — an entry, or a delete when the key is gone — and
- * releases the view before anything is written. Reads are point lookups, so the cost follows the
- * keys changed, not the size of the state. Released early because while a read transaction is
- * open LMDB cannot reuse the pages the worker's writes free, so every page it rewrites meanwhile
- * grows the file; holding the view through the file's writing and fsync (~300 ms of every second
- * at 50 K keys/s over 1 M keys) only prolonged that. The contents are at most half the state's
- * entries (snapshot-thread.ts takes a full snapshot beyond that).
+ * Reads each of `keys` (LMDB key bytes) from a pinned view — a pair, or a deleted key when the key
+ * is gone — and releases the view before anything is written. Reads are point lookups, so the cost
+ * follows the keys changed, not the size of the state. Released early because while a read
+ * transaction is open LMDB cannot reuse the pages the worker's writes free, so every page it
+ * rewrites meanwhile grows the file; holding the view through the file's writing and fsync only
+ * prolonged that. The contents are at most half the state's entries (snapshot-thread.ts takes a
+ * full snapshot beyond that).
  */
-export async function readPinnedDelta(view: PinnedLmdbView, keys: ChangedKey[]): Promise<DeltaContents> {
+export async function readPinnedDelta(view: PinnedLmdbView, keys: ByteKeyIndex): Promise<DeltaContents> {
   const { path, db: env, txn } = view;
   try {
-    const contents: DeltaContents = { entries: [], deletes: [], states: {} };
-    for (const key of keys) {
-      const value = env.get(key, { transaction: txn });
+    const contents: DeltaContents = { pairs: [], deleted: [], entries: 0, deletes: 0, states: {} };
+    const states = new StateCounts();
+    const pairs = new PairBlockBuilder();
+    const deleted = new PairBlockBuilder();
+    for (let id = 0; id < keys.size; id++) {
+      const key = keys.key(id);
+      // The value in a buffer lmdb-js reuses at the next read: copied into the block at once.
+      const value = (env as unknown as ReadsInTransaction).getBinaryFast(key, { transaction: txn });
       if (value === undefined) {
-        contents.deletes.push(key);
+        deleted.addKey(key);
+        if (deleted.count === entriesPerFrame) contents.deleted.push(deleted.take());
         continue;
       }
-      contents.entries.push([key[0], key[1], key[2], key[3], value]);
-      contents.states[key[0]] = (contents.states[key[0]] ?? 0) + 1;
+      states.add(key, 0, key.length);
+      pairs.addPair(key, 0, key.length, value, 0, value.length);
+      if (pairs.count === entriesPerFrame) contents.pairs.push(pairs.take());
     }
+    if (pairs.count > 0) contents.pairs.push(pairs.take());
+    if (deleted.count > 0) contents.deleted.push(deleted.take());
+    for (const block of contents.pairs) contents.entries += block.count;
+    for (const block of contents.deleted) contents.deletes += block.count;
+    contents.states = states.counts;
     return contents;
   } catch (err) {
     throw new WeirError('WEIR_STATE', `cannot read a delta of the state store at ${path}: ${(err as Error).message}`, { cause: err });
@@ -193,12 +223,12 @@ export async function writeDeltaFile(contents: DeltaContents, file: string): Pro
   try {
     writer = await SnapshotFileWriter.create(file);
     await writer.writeFrame({ t: 'header', format, backend: 'lmdb', createdAtMs: Date.now(), delta: true });
-    for (let at = 0; at < entries.length; at += entriesPerFrame) await writer.writeFrame({ t: 'entries', entries: entries.slice(at, at + entriesPerFrame) });
-    for (let at = 0; at < deletes.length; at += entriesPerFrame) await writer.writeFrame({ t: 'deletes', keys: deletes.slice(at, at + entriesPerFrame) });
-    await writer.writeFrame({ t: 'end', entries: entries.length, deletes: deletes.length, states });
+    for (const { count, bytes } of contents.pairs) await writer.writeFrame({ t: 'pairs', count, bytes });
+    for (const { count, bytes } of contents.deleted) await writer.writeFrame({ t: 'deleted', count, bytes });
+    await writer.writeFrame({ t: 'end', entries, deletes, states });
     const written = await writer.finish();
     writer = undefined;
-    return { path: file, entries: entries.length, deletes: deletes.length, states, ...written };
+    return { path: file, entries, deletes, states, ...written };
   } catch (err) {
     await abandonFile(writer, file);
     throw err instanceof WeirError ? err : new WeirError('WEIR_STATE', `cannot write the delta snapshot ${file}: ${(err as Error).message}`, { cause: err });
@@ -251,14 +281,6 @@ export function snapshotStoreStates(store: StateStore, stateIds: Iterable<string
       throw err;
     }
   })();
-}
-
-function entryFromLmdb(path: string, key: Key, value: unknown): EntryTuple {
-  const k = key as unknown[];
-  if (!Array.isArray(k) || k.length !== 4 || typeof k[0] !== 'string' || !Number.isInteger(k[1]) || (typeof k[2] !== 'string' && typeof k[2] !== 'number') || typeof k[3] !== 'string') {
-    throw new WeirError('WEIR_STATE', `the state store at ${path} holds a key that is not [state, keyGroup, key, namespace]: ${JSON.stringify(key)}`);
-  }
-  return [k[0], k[1] as number, k[2], k[3], value];
 }
 
 /** Closes and removes a snapshot file whose writing failed (nothing when it was never created). */

@@ -3,7 +3,9 @@
  * snapshot must copy (checkpoint/snapshot-thread.ts reads their values from the pinned view).
  *
  * Keys are appended as they are written back, encoded with ordered-binary (LMDB's own key
- * encoding) into one growing byte buffer, each behind a u16 length. So taking the log at a
+ * encoding) into one growing byte buffer, each behind a u16 length. The snapshot thread looks
+ * them up in LMDB as they are, so they must be the very bytes lmdb-js writes for the key (the
+ * same ordered-binary module; test/state/change-log.test.ts holds them to it). So taking the log at a
  * checkpoint barrier costs the worker nothing but handing over the buffer (transferred, not
  * copied): posting 50 K key tuples to a thread instead took the worker 8 ms at the barrier.
  * The same key may appear several times (written back more than once); readers de-duplicate.
@@ -11,14 +13,13 @@
  * A log that grows past limits.changeLogBytesMax is dropped and marked incomplete: the next
  * snapshot is then a full one, which is cheaper than a delta that large anyway.
  */
-import { readKey, writeKey } from 'ordered-binary';
+import { writeKey } from 'ordered-binary';
 import { limits } from '../limits.ts';
+import { ByteKeyIndex } from '../util/byte-key-index.ts';
 import type { StoredKey } from './store.ts';
 
 /** The largest key the log holds (LMDB's own limit on key size is ~1978 bytes with lmdb-js' defaults). */
-const keyBytesMax = 0xffff;
-
-export type ChangedKey = [state: string, keyGroup: number, key: StoredKey, namespace: string];
+export const keyBytesMax = 0xffff;
 
 /** Keys changed since the last take(), or undefined when the log overflowed (take a full snapshot). */
 export interface TakenChanges {
@@ -80,20 +81,17 @@ export class ChangeLog {
   }
 }
 
-/** The keys of a taken log, each once, in the order first logged. */
-export function changedKeys(changes: TakenChanges): ChangedKey[] {
-  const { bytes } = changes;
-  const seen = new Set<string>();
-  const keys: ChangedKey[] = [];
+/**
+ * The keys of a taken log, each once, as LMDB's key bytes, with ids in the order first logged. No
+ * key is decoded: the snapshot thread looks them up in LMDB as bytes.
+ */
+export function uniqueChangedKeys(changes: TakenChanges): ByteKeyIndex {
+  const { bytes, count } = changes;
+  const keys = new ByteKeyIndex(count);
   for (let at = 0; at < bytes.length; ) {
-    const size = bytes[at] | (bytes[at + 1] << 8);
     const start = at + 2;
-    at = start + size;
-    // The encoded bytes identify the key: de-duplicate on them before decoding.
-    const id = Buffer.from(bytes.buffer, bytes.byteOffset + start, size).toString('latin1');
-    if (seen.has(id)) continue;
-    seen.add(id);
-    keys.push(readKey(bytes, start, at) as unknown as ChangedKey);
+    at = start + (bytes[at] | (bytes[at + 1] << 8));
+    keys.add(bytes, start, at);
   }
   return keys;
 }

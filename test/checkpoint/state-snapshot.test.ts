@@ -14,9 +14,10 @@ import {
   snapshotLmdbStore,
   snapshotStoreStates,
 } from '../../src/checkpoint/index.ts';
+import { readSnapshotFrames, SnapshotFileWriter } from '../../src/checkpoint/snapshot-file.ts';
 import { mergeSnapshotChain, MergeCancelled } from '../../src/checkpoint/snapshot-merge.ts';
 import { pinLmdbView, readPinnedDelta, writeDeltaFile } from '../../src/checkpoint/state-snapshot.ts';
-import { changedKeys } from '../../src/state/change-log.ts';
+import { uniqueChangedKeys } from '../../src/state/change-log.ts';
 import { WeirError } from '../../src/errors.ts';
 import { workerOfKeyGroup } from '../../src/runtime/keys.ts';
 import { HeapStore } from '../../src/state/heap-store.ts';
@@ -316,6 +317,25 @@ describe('damaged snapshot files', () => {
     await expectWeirError(readSnapshotSummary(file), 'WEIR_STATE', /ends after 5000 entries without its end frame \(truncated\)/);
   });
 
+  it('an LMDB snapshot frame whose pairs disagree with its count, or are cut short, is refused', async () => {
+    const store = lmdbStore('worker-0');
+    fill(store, 10);
+    const valid = await snapshotLmdbStore(store, join(dir.path, 'valid'));
+    for (const [name, frame] of [
+      ['miscounted', (bytes: Uint8Array) => ({ t: 'pairs', count: 11, bytes })],
+      ['cut', (bytes: Uint8Array) => ({ t: 'pairs', count: 10, bytes: bytes.subarray(0, bytes.length - 3) })],
+    ] as const) {
+      const file = join(dir.path, name);
+      const writer = await SnapshotFileWriter.create(file);
+      for await (const f of readSnapshotFrames(valid.path)) {
+        const t = (f as { t: string }).t;
+        await writer.writeFrame(t === 'pairs' ? frame((f as { bytes: Uint8Array }).bytes) : f);
+      }
+      await writer.finish();
+      await expectWeirError(restoreHeapStore(file), 'WEIR_STATE', name === 'cut' ? /past the end of its frame/ : /says it holds 11 entries, it holds 10/);
+    }
+  });
+
   it('a flipped byte is a frame checksum mismatch; a foreign file is refused', async () => {
     const file = await snapshotFile();
     const bytes = readFileSync(file);
@@ -377,10 +397,10 @@ describe('delta snapshots (incremental checkpoints)', () => {
       store.delete('sum/count', (round * 5) % keyGroups, round * 5, ''); // deleted
       if (round === 3) store.delete('sessions/open', 1, 'new-1', 'w'); // added by one delta, deleted by a later one
       store.flush();
-      const keys = changedKeys(store.takeChanges()!);
+      const keys = uniqueChangedKeys(store.takeChanges()!);
       const file = join(dir.path, `delta-${round}.snapshot`);
       const written = await writeDeltaFile(await readPinnedDelta(pinLmdbView(store.path), keys), file);
-      expect(written.entries + written.deletes).toBe(keys.length);
+      expect(written.entries + written.deletes).toBe(keys.size);
       expect(written.deletes).toBe(round === 3 ? 2 : 1);
       deltas.push(file);
     }
@@ -420,6 +440,19 @@ describe('delta snapshots (incremental checkpoints)', () => {
     const { store: restored, result } = await restoreLmdbStore(merged.path, { path: join(dir.path, 'restored') });
     opened.push(restored);
     expect(result.deleted).toBe(0);
+    expectStateOfLastDelta(restored);
+  });
+
+  it('a merge takes files that hold tuples (written before LMDB snapshots held pairs) beside ones that hold pairs', async () => {
+    const chain = await chainOfSnapshots();
+    // The same full snapshot, as tuples: what an LMDB snapshot held before.
+    const base = await restoreLmdbStore(chain[0], { path: join(dir.path, 'base') });
+    opened.push(base.store);
+    const tuples = await snapshotStoreStates(base.store, ['sum/count', 'sessions/open'], join(dir.path, 'tuples.snapshot'), 'lmdb');
+    const merged = await mergeSnapshotChain([tuples.path, ...chain.slice(1)], join(dir.path, 'merged.snapshot'), { rest: async () => {}, cancelled: () => false });
+    expect(merged.entries).toBe(2000 - 3 + 2);
+    const { store: restored } = await restoreLmdbStore(merged.path, { path: join(dir.path, 'restored') });
+    opened.push(restored);
     expectStateOfLastDelta(restored);
   });
 
