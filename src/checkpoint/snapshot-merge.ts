@@ -103,13 +103,13 @@ export async function mergeSnapshotChain(files: string[], out: string, pace: Mer
     const states = new StateCounts();
     const merged = new PairBlockBuilder();
     let count = 0;
+    /** Adds a pair to the frame being built; true when that frame is full. */
     const add = (key: Uint8Array, keyStart: number, keyEnd: number, value: Uint8Array, start: number, end: number) => {
       states.add(key, keyStart, keyEnd);
       merged.addPair(key, keyStart, keyEnd, value, start, end);
+      return merged.count === entriesPerFrame;
     };
-    // Writes the frame once it is full (or whatever is left, at the end).
-    const emit = async (final = false) => {
-      if (merged.count < entriesPerFrame && !final) return;
+    const emit = async () => {
       const { bytes, count: n } = merged.take();
       count += n;
       if (n > 0) await writer!.writeFrame({ t: 'pairs', count: n, bytes });
@@ -123,30 +123,25 @@ export async function mergeSnapshotChain(files: string[], out: string, pace: Mer
       for (let i = 1; cursor.next(); i++) {
         const { key, keyBytes } = cursor;
         const id = changed.find(key, 0, keyBytes);
-        if (id === -1) add(key, 0, keyBytes, bytes, cursor.valueStart, cursor.valueEnd);
+        let full = false;
+        if (id === -1) full = add(key, 0, keyBytes, bytes, cursor.valueStart, cursor.valueEnd);
         else {
           met[id] = 1;
-          if (blockOf[id] !== deleted) add(key, 0, keyBytes, deltaBlocks[blockOf[id]], valueStart[id], valueEnd[id]);
+          if (blockOf[id] !== deleted) full = add(key, 0, keyBytes, deltaBlocks[blockOf[id]], valueStart[id], valueEnd[id]);
         }
-        if (i % entriesPerStep === 0) {
-          await emit();
-          await step();
-        }
+        if (full) await emit();
+        if (i % entriesPerStep === 0) await step();
       }
-      await emit();
       await step();
     }
     // The keys the deltas added (or added and deleted).
     for (let id = 0; id < changed.size; id++) {
       if (met[id] === 1 || blockOf[id] === deleted) continue;
       const key = changed.key(id);
-      add(key, 0, key.length, deltaBlocks[blockOf[id]], valueStart[id], valueEnd[id]);
-      if (id % entriesPerStep === entriesPerStep - 1) {
-        await emit();
-        await step();
-      }
+      if (add(key, 0, key.length, deltaBlocks[blockOf[id]], valueStart[id], valueEnd[id])) await emit();
+      if (id % entriesPerStep === entriesPerStep - 1) await step();
     }
-    await emit(true);
+    await emit();
     await writer.writeFrame({ t: 'end', entries: count, states: states.counts });
     const written = await writer.finish();
     writer = undefined;
