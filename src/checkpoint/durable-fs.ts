@@ -7,7 +7,7 @@
  * checkpoint-store.ts rests on.
  */
 import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
+import { closeSync, constants, fsyncSync, openSync, renameSync, writeFileSync } from 'node:fs';
 import { open, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
@@ -60,6 +60,26 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string): 
   }
   await rename(temp, path);
   await fsyncDirectory(dirname(path));
+}
+
+/** writeFileAtomic for a thread that must not turn its event loop while it writes (a worker between two batches). */
+export function writeFileAtomicSync(path: string, data: Uint8Array | string): void {
+  const temp = path + tempSuffix;
+  const fd = openSync(temp, 'w');
+  try {
+    writeFileSync(fd, data);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(temp, path);
+  if (process.platform === 'win32') return;
+  const dir = openSync(dirname(path), constants.O_RDONLY | (constants.O_DIRECTORY ?? 0));
+  try {
+    fsyncSync(dir);
+  } finally {
+    closeSync(dir);
+  }
 }
 
 /**

@@ -57,6 +57,12 @@ export interface CheckpointMetadata {
   sourcePositions: SourcePosition[];
   stateFiles: StateFileRef[];
   sinkNotes: SinkNote[];
+  /**
+   * Micro-batch mode: the last epoch whose results the checkpoint holds. A run resumed from it
+   * numbers its epochs on from there, and replays the epochs after it that the offset log holds
+   * (offset-log.ts). Absent in continuous mode.
+   */
+  epoch?: number;
 }
 
 /** The metadata as the runtime hands it over: the store stamps the format version. */
@@ -131,6 +137,7 @@ function checkMetadata(parsed: unknown): CheckpointMetadata {
     sourcePositions: array(m.sourcePositions, 'sourcePositions').map((p, i) => checkSourcePosition(p, `sourcePositions[${i}]`)),
     stateFiles: array(m.stateFiles, 'stateFiles').map((f, i) => checkStateFile(f, `stateFiles[${i}]`)),
     sinkNotes: array(m.sinkNotes, 'sinkNotes').map((n, i) => checkSinkNote(n, `sinkNotes[${i}]`)),
+    ...(m.epoch === undefined ? {} : { epoch: integer(m.epoch, 'epoch', 0) }),
   };
   const seenPositions = new Set<string>();
   for (const p of metadata.sourcePositions) {

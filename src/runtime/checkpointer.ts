@@ -2,6 +2,7 @@ import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { MessagePort } from 'node:worker_threads';
 import { CheckpointStore } from '../checkpoint/checkpoint-store.ts';
+import { offsetLogDir, pruneOffsetLog } from '../checkpoint/offset-log.ts';
 import type { CheckpointMetadataDraft, SinkNote, SourcePosition, StateFileRef } from '../checkpoint/metadata.ts';
 import type { VerifiedCheckpoint } from '../checkpoint/checkpoint-verify.ts';
 import { fromPlainError, WeirError } from '../errors.ts';
@@ -54,6 +55,8 @@ export class Checkpointer {
   private readonly savepoints: Array<{ name: string; resolve(c: VerifiedCheckpoint): void; reject(e: unknown): void }> = [];
   private failure: ((err: Error) => void) | undefined;
   private closed = false;
+  /** Micro-batch: the epochs of the checkpoints this attempt knows to be retained, oldest first. */
+  private readonly epochs: number[] = [];
   /** Settles with the first failure; the supervisor raises the abort flag on it. */
   readonly failed: Promise<never>;
 
@@ -64,7 +67,10 @@ export class Checkpointer {
     private readonly ports: MessagePort[],
     /** The id of the checkpoint or savepoint this attempt restored (perhaps another state directory's). */
     private readonly restoredId = 0,
+    /** Micro-batch: the epoch of the checkpoint this attempt restored. */
+    restoredEpoch?: number,
   ) {
+    if (restoredEpoch !== undefined) this.epochs.push(restoredEpoch);
     this.failed = new Promise<never>((_, reject) => (this.failure = reject));
     this.failed.catch(() => {});
     ports.forEach((port, worker) => port.on('message', (m: CheckpointAck | CheckpointDeclined) => this.onMessage(worker, m)));
@@ -127,6 +133,17 @@ export class Checkpointer {
     if (current.acks.size === this.ports.length) void this.guard(() => this.complete(current));
   }
 
+  /**
+   * Micro-batch: the offset log is kept back to the epoch of the oldest checkpoint retention
+   * keeps, so that a fallback to it still replays the epochs after it (offset-log.ts).
+   */
+  private async pruneOffsetLog(epoch: number): Promise<void> {
+    this.epochs.push(epoch);
+    const retained = this.options.checkpointsRetained;
+    if (this.epochs.length > retained) this.epochs.splice(0, this.epochs.length - retained);
+    if (this.epochs.length === retained) await pruneOffsetLog(offsetLogDir(this.options.stateDir), this.epochs[0]);
+  }
+
   private async complete(checkpoint: InFlight): Promise<void> {
     const acks = [...checkpoint.acks.values()].sort((a, b) => a.worker - b.worker);
     const draft: CheckpointMetadataDraft = {
@@ -139,6 +156,8 @@ export class Checkpointer {
       sourcePositions: acks.flatMap((a): SourcePosition[] => a.sourcePositions),
       stateFiles: acks.flatMap((a): StateFileRef[] => a.stateFiles),
       sinkNotes: acks.flatMap((a): SinkNote[] => a.sinkNotes),
+      // Workers that finished early took part at their last epoch: the cut is at the newest.
+      ...(this.options.mode === 'micro-batch' ? { epoch: Math.max(...acks.map((a) => a.epoch)) } : {}),
     };
     const verified = await this.store.complete(draft);
     this.inFlight = undefined;
@@ -158,6 +177,7 @@ export class Checkpointer {
       totalDurationMs: this.stats.totalDurationMs + durationMs,
     });
     this.views.raise(kCheckpointCompleted, checkpoint.id);
+    if (draft.epoch !== undefined) await this.pruneOffsetLog(draft.epoch);
     for (const s of this.savepoints.splice(0)) await this.copyToSavepoint(verified, s);
     if (Atomics.load(this.views.control, kFinalCheckpoint) !== checkpoint.id) await this.prepare();
   }

@@ -136,4 +136,6 @@ export interface RestartRecord {
   cause: string;
   /** The checkpoint the restarted attempt resumed from (undefined: from where the run began, or empty). */
   restoredFromId?: number;
+  /** Micro-batch: the epochs after that checkpoint the attempt replays from the offset log, as they were cut. */
+  replayedEpochs?: number;
 }

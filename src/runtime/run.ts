@@ -15,10 +15,11 @@ import type { JobMetrics, RestartRecord } from './metrics.ts';
 import { MetricsLayout } from './metrics.ts';
 import { resolveOptions, type ResolvedOptions, type RunOptions } from './options.ts';
 import { defaultParallelism, planJob } from './plan.ts';
-import { allocateShared, kAbort, kStop, SharedViews } from './shared.ts';
+import { allocateShared, epochCompletedSlot, kAbort, kEpochRequested, kStop, SharedViews } from './shared.ts';
 import { Checkpointer } from './checkpointer.ts';
 import type { CheckpointStore, SkippedCheckpoint } from '../checkpoint/checkpoint-store.ts';
 import type { VerifiedCheckpoint } from '../checkpoint/checkpoint-verify.ts';
+import { offsetLogDir, replayPlan, type ReplayPlan } from '../checkpoint/offset-log.ts';
 import type { RestorePoint } from './restore.ts';
 import { restartDelayMs } from './restart.ts';
 import type { Plan } from './plan.ts';
@@ -37,9 +38,10 @@ export interface JobResult {
   outputChecksum?: string;
   /**
    * With checkpoints: the checkpoint or savepoint the run started from (id and dir undefined when
-   * it started empty), and every newer checkpoint skipped because it was damaged, with the reason.
+   * it started empty), every newer checkpoint skipped because it was damaged, with the reason, and
+   * in micro-batch mode the epochs after it that the offset log held to replay.
    */
-  restoredFrom?: { id: number | undefined; dir: string | undefined; skipped: SkippedCheckpoint[] };
+  restoredFrom?: { id: number | undefined; dir: string | undefined; skipped: SkippedCheckpoint[]; replayedEpochs?: number };
 }
 
 export interface JobHandle {
@@ -69,11 +71,12 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
   const store = resolved.checkpointIntervalMs > 0 ? await Checkpointer.open(resolved) : undefined;
   const initial = store ? await initialRestorePoint(store, resolved.restoreFrom) : undefined;
   let restore = initial?.point;
-  const restoredFrom = initial && { id: initial.point?.metadata.id, dir: initial.point?.dir, skipped: initial.skipped };
+  const replay = await epochsToReplay(resolved, store, restore);
+  const restoredFrom = initial && { id: initial.point?.metadata.id, dir: initial.point?.dir, skipped: initial.skipped, ...(replay ? { replayedEpochs: replay.length } : {}) };
 
   const restarts: RestartRecord[] = [];
   let stopping = false;
-  let attempt = startAttempt(jobUrl, resolved, plan, store, restore, submittedMs);
+  let attempt = startAttempt(jobUrl, resolved, plan, store, restore, replay, submittedMs);
   const withRecovery = (result: JobResult): JobResult => ({ ...result, restoredFrom, metrics: { ...result.metrics, restarts: [...restarts] } });
   const done = (async () => {
     for (let restart = 1; ; restart++) {
@@ -86,8 +89,9 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
         await sleep(delayMs);
         // From the newest checkpoint this run completed; before the first one, from where it began.
         if (store && attempt.checkpointer && attempt.checkpointer.stats.completed > 0) restore = (await store.latestValid()).checkpoint ?? restore;
-        restarts[restarts.length - 1].restoredFromId = restore?.metadata.id;
-        attempt = startAttempt(jobUrl, resolved, plan, store, restore, nowMs());
+        const replay = await epochsToReplay(resolved, store, restore);
+        Object.assign(restarts[restarts.length - 1], { restoredFromId: restore?.metadata.id, ...(replay ? { replayedEpochs: replay.length } : {}) });
+        attempt = startAttempt(jobUrl, resolved, plan, store, restore, replay, nowMs());
         if (stopping) attempt.stop();
       }
     }
@@ -112,6 +116,12 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
       return attempt.checkpointer.savepoint(name);
     },
   };
+}
+
+/** Micro-batch with checkpoints: the epochs of the offset log an attempt replays (see offset-log.ts). */
+function epochsToReplay(resolved: ResolvedOptions, store: CheckpointStore | undefined, restore: RestorePoint | undefined): Promise<ReplayPlan | undefined> {
+  if (!store || resolved.mode !== 'micro-batch') return Promise.resolve(undefined);
+  return replayPlan(offsetLogDir(resolved.stateDir), restore?.metadata ?? { sourcePositions: [] });
 }
 
 /** Errors a restart cannot cure: the job or its options are wrong. */
@@ -144,6 +154,7 @@ function startAttempt(
   plan: Plan,
   store: CheckpointStore | undefined,
   restore: RestorePoint | undefined,
+  replay: ReplayPlan | undefined,
   submittedMs: number,
 ): Attempt {
   const metricsLayout = new MetricsLayout(plan.graph.nodes.length, plan.exchanges.length, resolved.parallelism, plan.sources.map((s) => s.spec.partitions()));
@@ -155,6 +166,11 @@ function startAttempt(
   };
   const buffers = allocateShared(layout);
   const views = new SharedViews(buffers, layout);
+  // Micro-batch epochs go on from the restored checkpoint's, as Spark's batch ids do: the offset
+  // log's entries are numbered so. Set before any thread starts.
+  const restoredEpoch = restore?.metadata.epoch ?? 0;
+  Atomics.store(views.control, kEpochRequested, restoredEpoch);
+  for (let w = 0; w < resolved.parallelism; w++) Atomics.store(views.control, epochCompletedSlot(w), restoredEpoch);
   // Until every worker is ready (the start gate, see coordinator.ts) time counts from submission.
   const startedMs = () => {
     const started = views.startedAtMs();
@@ -167,7 +183,7 @@ function startAttempt(
   const workers = Array.from({ length: resolved.parallelism }, (_, w) => w);
   const latencyChannels = resolved.measureLatency ? workers.map(() => new MessageChannel()) : [];
   const checkpointChannels = store ? workers.map(() => new MessageChannel()) : [];
-  const checkpointer = store ? new Checkpointer(store, resolved, views, checkpointChannels.map((c) => c.port1), restore?.metadata.id) : undefined;
+  const checkpointer = store ? new Checkpointer(store, resolved, views, checkpointChannels.map((c) => c.port1), restore?.metadata.id, restore?.metadata.epoch) : undefined;
   const sinkRecordSlots = plan.sinks.flatMap((sink) => workers.map((w) => metricsLayout.recordsIn(w, sink.id)));
   const coordinatorData: CoordinatorData = { buffers, layout, options: resolved, sinkRecordSlots, latencyPorts: latencyChannels.map((c) => c.port1) };
   const coordinator = startTsWorker(coordinatorEntry, { workerData: coordinatorData, transferList: latencyChannels.map((c) => c.port1) });
@@ -185,7 +201,7 @@ function startAttempt(
   const tasks = workers.map((worker) => {
     const latencyPort = latencyChannels[worker]?.port2;
     const checkpointPort = checkpointChannels[worker]?.port2;
-    const task: WorkerTask = { worker, jobUrl, options: resolved, buffers, layout, latencyPort, checkpointPort, restore };
+    const task: WorkerTask = { worker, jobUrl, options: resolved, buffers, layout, latencyPort, checkpointPort, restore, replay };
     return pool.run(task, { transferList: [latencyPort, checkpointPort].filter((p) => p !== undefined) }) as Promise<WorkerResult>;
   });
   // The first checkpoint's directory is prepared while the workers start; a failure there fails the run.

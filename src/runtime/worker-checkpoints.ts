@@ -33,6 +33,8 @@ export interface CheckpointAck {
   merged: boolean;
   sourcePositions: SourcePosition[];
   sinkNotes: SinkNote[];
+  /** Micro-batch: the epoch at whose end this worker took its part (0 in continuous mode). */
+  epoch: number;
   /** When this worker saw the checkpoint triggered (epoch ms, nowMs; micro-batch: the epoch end). */
   startedMs: number;
   /** From injecting the checkpoint to the snapshot (continuous mode: barrier alignment). */
@@ -52,6 +54,8 @@ export interface CheckpointDeclined {
 /** What the worker loop lends to checkpointing. */
 export interface CheckpointedParts {
   sources: Array<{ operatorUid: string; partition: number; reader: SourceReader<unknown> }>;
+  /** Micro-batch: the epoch being processed (0 in continuous mode). */
+  epoch(): number;
   sinks: Array<{ sinkUid: string; writer: SinkWriter<unknown> }>;
   deadLetters: SinkWriter<unknown>;
   store(): StateStore | undefined;
@@ -207,6 +211,7 @@ export class WorkerCheckpoints {
   private async snapshot(id: number, positions: SourcePosition[], startedMs: number, release: () => number): Promise<void> {
     this.snapshotted = id;
     const snapshotStartMs = nowMs();
+    const epoch = this.parts.epoch();
     let written: Promise<{ files: StateFileRef[]; writtenBytes: number; delta: boolean; merged: boolean } | undefined>;
     let sinkNotes: SinkNote[];
     let alignmentMs: number;
@@ -257,6 +262,7 @@ export class WorkerCheckpoints {
           merged: state?.merged ?? false,
           sourcePositions: positions,
           sinkNotes,
+          epoch,
           alignmentMs,
           startedMs,
           snapshotMs: nowMs() - snapshotStartMs,
@@ -273,7 +279,8 @@ export class WorkerCheckpoints {
   }
 }
 
-function toJson(position: unknown, operator: string): JsonValue {
+/** A source position as the JSON a checkpoint (or the offset log) stores. */
+export function toJson(position: unknown, operator: string): JsonValue {
   if (position === undefined) return null;
   try {
     return JSON.parse(JSON.stringify(position)) as JsonValue;

@@ -28,6 +28,8 @@ import { deadLetterRecord } from '../connectors/sinks.ts';
 import { BarrierAlignment } from './barriers.ts';
 import { WorkerCheckpoints } from './worker-checkpoints.ts';
 import { WorkerWaiting } from './worker-waiting.ts';
+import { EpochRanges } from './epoch-ranges.ts';
+import { offsetLogDir, type ReplayPlan } from '../checkpoint/offset-log.ts';
 import { restoredPosition, restoreWorkerState, sinkRecovery, type RestorePoint } from './restore.ts';
 
 export interface WorkerTask {
@@ -42,6 +44,8 @@ export interface WorkerTask {
   checkpointPort?: MessagePort;
   /** The checkpoint or savepoint this run resumes from. */
   restore?: RestorePoint;
+  /** Micro-batch with checkpoints: the offset log's epochs to replay (empty: none); undefined: no offset log. */
+  replay?: ReplayPlan;
 }
 
 export interface WorkerResult {
@@ -111,6 +115,8 @@ class WorkerRuntime {
   private epoch = 0; // micro-batch: the epoch being processed (0 = none yet)
   private epochSourcesDone = true;
   private epochRecords = 0;
+  /** Micro-batch with checkpoints: this worker's part of the offset log. */
+  private epochRanges: EpochRanges | undefined;
   private sinkRecordsFlushed = 0;
   private lastFlushMs = 0;
   private lastMetricsMs = 0;
@@ -130,6 +136,8 @@ class WorkerRuntime {
     this.me = task.worker;
     this.n = plan.parallelism;
     this.micro = task.options.mode === 'micro-batch';
+    // Epochs go on from the restored checkpoint's (run.ts sets the shared epoch slots alike).
+    this.epoch = task.restore?.metadata.epoch ?? 0;
     const { options } = task;
     if (options.measureLatency) this.latency = new LatencyRecorder();
     if (options.outputChecksum) this.checksum = new OutputChecksum();
@@ -200,6 +208,8 @@ class WorkerRuntime {
         this.sources.push({ node, partition, reader, output, ended: false, time, timeSlot });
       }
     }
+    const rangedSources = this.sources.map((s) => ({ operatorUid: operatorUid(s.node), partition: s.partition, reader: s.reader }));
+    if (this.micro && this.task.replay) this.epochRanges = new EpochRanges(offsetLogDir(options.stateDir), this.me, rangedSources, this.task.replay);
     const ioSources = this.sources.filter((s) => typeof s.reader.whenReady === 'function');
     this.waiting = new WorkerWaiting(this.me, this.views, this.exchanges, () => ioSources.filter((s) => !s.ended).map((s) => s.reader), {
       needsEventLoop: () => this.checkpoints?.needsEventLoop() ?? false,
@@ -207,7 +217,8 @@ class WorkerRuntime {
     });
     if (checkpointing) {
       this.checkpoints = new WorkerCheckpoints(this.me, this.views, this.task.checkpointPort!, {
-        sources: this.sources.map((s) => ({ operatorUid: operatorUid(s.node), partition: s.partition, reader: s.reader })),
+        sources: rangedSources,
+        epoch: () => this.epoch,
         sinks: [...this.sinks].map(([id, writer]) => ({ sinkUid: operatorUid(this.plan.graph.nodes[id]), writer })),
         deadLetters: this.deadLetters,
         store: () => this.store,
@@ -385,7 +396,7 @@ class WorkerRuntime {
     const stopping = this.views.flag(kStop) !== 0;
     let progress = false;
     let allQuiet = true;
-    for (const s of this.sources) {
+    for (const [i, s] of this.sources.entries()) {
       if (s.ended) continue;
       if (stopping) {
         s.ended = true; // stop(): read nothing more; what was read drains through
@@ -395,7 +406,10 @@ class WorkerRuntime {
       }
       const budget = this.sourceBudget();
       if (budget <= 0) break;
-      let got = s.reader.poll(budget, s.output);
+      // A replayed epoch reads exactly its logged range.
+      const allowed = Math.min(budget, this.epochRanges?.remaining(i) ?? budget);
+      if (allowed <= 0) continue;
+      let got = s.reader.poll(allowed, s.output);
       if (typeof got !== 'number') got = await got;
       if (got === END) {
         s.ended = true;
@@ -405,10 +419,12 @@ class WorkerRuntime {
         progress = true;
         allQuiet = false;
         this.epochRecords += got;
+        this.epochRanges?.read(i, got);
       }
     }
-    if (this.micro && !this.epochSourcesDone && (allQuiet || this.epochRecords >= this.task.options.microBatchRecordsMax)) {
-      // The batch is what was available at the trigger (or the record limit): its end is the epoch.
+    if (this.micro && !this.epochSourcesDone && this.epochReadingOver(allQuiet)) {
+      // Logged before the epoch's end is signalled downstream, so before anything of it is committed.
+      this.epochRanges?.end(stopping);
       this.epochSourcesDone = true;
       progress = true;
     }
@@ -433,6 +449,15 @@ class WorkerRuntime {
 
   // ---------------------------------------------------------------- epochs (micro-batch)
 
+  /**
+   * The batch is what was available at the trigger (or the record limit): its end is the epoch's.
+   * A replayed epoch ends once its logged range is read.
+   */
+  private epochReadingOver(allQuiet: boolean): boolean {
+    if (this.epochRanges?.replaying) return this.epochRanges.replayDone((i) => this.sources[i].ended);
+    return allQuiet || this.epochRecords >= this.task.options.microBatchRecordsMax;
+  }
+
   private maybeStartEpoch(): void {
     if (!this.epochSourcesDone || !this.epochComplete()) return;
     const requested = Atomics.load(this.views.control, kEpochRequested);
@@ -440,6 +465,7 @@ class WorkerRuntime {
       this.epoch = requested;
       this.epochSourcesDone = this.sources.every((s) => s.ended);
       this.epochRecords = 0;
+      this.epochRanges?.begin(requested);
     }
   }
 

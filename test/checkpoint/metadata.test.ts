@@ -38,6 +38,7 @@ describe('checkpoint metadata', () => {
     expect(reasonFor({ formatVersion: 2 })).toBe('formatVersion 2 is newer than this version of weir reads (1)');
     expect(reasonFor({ keyGroups: 2 })).toBe('keyGroups (2) must be at least parallelism (4)');
     expect(reasonFor({ jobName: '' })).toBe('jobName must be a non-empty string');
+    expect(reasonFor({ epoch: 1.5 })).toBe('epoch must be an integer ≥ 0, not 1.5');
     expect(reasonFor({ sourcePositions: {} })).toBe('sourcePositions must be an array');
     expect(reasonFor({ sourcePositions: [{ operatorUid: 's', partition: 0 }] })).toBe('sourcePositions[0].position is missing');
     expect(reasonFor({ sourcePositions: [{ operatorUid: 's', partition: 0, position: Number.NaN }] })).toBe('sourcePositions[0].position must be JSON (a finite number)');

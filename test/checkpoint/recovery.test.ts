@@ -1,7 +1,7 @@
 // Checkpoints and recovery end to end, on real worker threads, LMDB and files: a deterministic
 // keyed job (test/jobs/checkpointed-counts.ts) whose committed output must equal a failure-free
 // run's exactly — nothing lost, nothing duplicated — whatever fails along the way.
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { readCommittedLines } from '../../src/connectors/index.ts';
@@ -116,6 +116,47 @@ describe('recovery', () => {
     const { result, committed } = await runExactlyOnce({ mode: 'micro-batch', microBatchIntervalMs: 20, params: { rate: '40000', faults: 'throw@2000,exit@5000,throw@8000' } });
     expect(committed).toEqual(await expectedOutput());
     expect(result.metrics.restarts).toHaveLength(3);
+  }, 60_000);
+
+  test('micro-batch: a resumed run replays the epochs after its checkpoint as the offset log cut them, and fails clearly where the log and the source disagree', async () => {
+    const workDir = newDir();
+    const out = join(workDir, 'out');
+    const offsets = join(workDir, 'offsets');
+    // Epochs of 10 ms; the one checkpoint is a savepoint taken a quarter of the way, so the log
+    // holds many epochs after it whatever the machine's speed.
+    const options = { workDir, mode: 'micro-batch', microBatchIntervalMs: 10, checkpointIntervalMs: 600_000, restartStrategy: { kind: 'none' } } as const;
+    const params = { count: String(count), rate: '10000', out, markers: workDir };
+    // Fails for good two thirds of the way (seq counts per partition, of two).
+    const failing = await run(jobUrl('checkpointed-counts'), { ...options, params: { ...params, alwaysFailAt: String(Math.floor(count / 3)) } });
+    const sourceRecords = () => failing.metrics().operators.find((o) => o.name === 'events')!.recordsOut;
+    while (sourceRecords() < count / 4) await new Promise((r) => setTimeout(r, 10));
+    const savepoint = await failing.savepoint('quarter');
+    await expectWeirError(failing.done, 'WEIR_USER_FUNCTION', /always fails/);
+    const after = savepoint.metadata.epoch!;
+    const logged = readdirSync(offsets).filter((f) => parseInt(f) > after);
+    expect(logged.length).toBeGreaterThan(2);
+
+    // An entry whose range the source cannot reproduce (one record less than it read): the resumed
+    // run fails, naming the source and the epoch, and commits nothing.
+    const first = logged.filter((f) => parseInt(f) === after + 1).find((f) => (JSON.parse(readFileSync(join(offsets, f), 'utf8')) as { ranges: Array<{ records: number }> }).ranges[0].records > 0)!;
+    const original = readFileSync(join(offsets, first), 'utf8');
+    const entry = JSON.parse(original) as { ranges: Array<{ records: number }> };
+    entry.ranges[0].records -= 1;
+    writeFileSync(join(offsets, first), JSON.stringify(entry));
+    const committedBefore = readCommittedLines(out).length;
+    await expectWeirError(
+      run(jobUrl('checkpointed-counts'), { ...options, restoreFrom: 'quarter', params }).then((h) => h.done),
+      'WEIR_STATE',
+      new RegExp(`source "[^"]+" partition \\d+ cannot replay epoch ${after + 1} of the offset log`),
+    );
+    expect(readCommittedLines(out).length).toBe(committedBefore);
+
+    // As logged: the epochs after the savepoint are replayed, numbered on from it, and the output
+    // is exactly a failure-free run's.
+    writeFileSync(join(offsets, first), original);
+    const resumed = await (await run(jobUrl('checkpointed-counts'), { ...options, restoreFrom: 'quarter', params })).done;
+    expect(resumed.restoredFrom!.replayedEpochs).toBe(new Set(logged.map((f) => parseInt(f))).size);
+    expect(readCommittedLines(out).sort()).toEqual(await expectedOutput());
   }, 60_000);
 
   test('when the restart strategy gives up, the job fails with the last error', async () => {
