@@ -27,6 +27,8 @@ export interface WrittenState {
  * read transaction — the view at the barrier — before it writes to LMDB again. LMDB readers never
  * block writers, so the worker then goes on while the thread copies the pinned view out.
  * lmdb-js shares one environment per path within a process, so both threads see the same data.
+ * An incremental snapshot (a delta) needs no view: it is made from the store's change log, handed
+ * over with the request, and the thread answers at once.
  *
  * Replies: the thread posts them on a port of their own and rings the worker's doorbell; the
  * worker takes them in poll() with receiveMessageOnPort. Waiting for a 'message' event instead

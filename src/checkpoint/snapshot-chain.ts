@@ -56,7 +56,7 @@ export class SnapshotChain {
   /**
    * A delta of `keys` keys named `name` may go next: the chain exists and is not too long, and the
    * delta is not too large — one that changes more than the merge fraction of the state no longer
-   * pays next to a full snapshot (point lookups cost more per key than a scan).
+   * pays next to a full snapshot (the merge it brings on reads as much).
    */
   canTakeDelta(keys: number, name: string): boolean {
     if (this.chainFiles.length === 0 || this.deltas >= limits.snapshotDeltasMax) return false;

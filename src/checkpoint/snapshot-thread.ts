@@ -6,12 +6,11 @@ import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { Doorbells, type DoorbellAddress } from '../channel/doorbell.ts';
 import { toPlainError } from '../errors.ts';
 import { limits } from '../limits.ts';
-import { uniqueChangedKeys, type TakenChanges } from '../state/change-log.ts';
-import type { ByteKeyIndex } from '../util/byte-key-index.ts';
+import { latestChanges, type LatestChanges, type TakenChanges } from '../state/change-log.ts';
 import { mergingSuffix } from './checkpoint-layout.ts';
 import { SnapshotChain, type ChainFile } from './snapshot-chain.ts';
 import { mergeSnapshotChain, MergeCancelled } from './snapshot-merge.ts';
-import { pinLmdbView, readPinnedDelta, writeDeltaFile, writePinnedView, type PinnedLmdbView } from './state-snapshot.ts';
+import { deltaContents, pinLmdbView, writeDeltaFile, writePinnedView, type PinnedLmdbView } from './state-snapshot.ts';
 
 export interface SnapshotThreadData {
   /** Replies go here; the worker reads them with receiveMessageOnPort, without an event-loop turn. */
@@ -29,9 +28,12 @@ export interface SnapshotRequest {
   /** The checkpoint directory, and the name of the file this snapshot writes into it. */
   dir: string;
   name: string;
-  /** Keys changed since the previous request (undefined: unknown, take a full snapshot). */
+  /** What changed since the previous request, values included (undefined: unknown, take a full snapshot). */
   changes: TakenChanges | undefined;
-  /** Int32 [0]: 0 while pinning, 1 once the read transaction is open, 2 if it could not be. */
+  /**
+   * Int32 [0]: 0 while pinning, 1 once the read transaction is open (or the snapshot is a delta,
+   * which needs none), 2 if it could not be opened.
+   */
   pinned: SharedArrayBuffer;
 }
 
@@ -105,25 +107,27 @@ parentPort!.on('message', (request: SnapshotRequest | BuildOn | 'close') => {
     return;
   }
   const flag = new Int32Array(request.pinned);
-  let view: PinnedLmdbView;
+  // Only here, between snapshots: a delta being written extends the chain it started on.
+  const merged = request.changes !== undefined && inFlight === 0 && takeMergedBase();
+  // A snapshot still being written has not joined the chain yet: a delta now would miss its keys.
+  // Decided on the log's length (keys logged twice counted twice), so the worker, waiting for the
+  // answer, is not kept waiting while the log is de-duplicated.
+  const asDelta = request.changes !== undefined && inFlight === 0 && chain.canTakeDelta(request.changes.count, request.name);
+  // A delta is made from the change log alone; a full snapshot reads a view of LMDB at the cut.
+  let view: PinnedLmdbView | undefined;
   try {
-    view = pinLmdbView(request.path);
+    if (!asDelta) view = pinLmdbView(request.path);
   } catch (err) {
     Atomics.store(flag, 0, 2);
     Atomics.notify(flag, 0);
     reply({ id: request.id, ok: false, error: toPlainError(err) });
     return;
   }
-  // The view is fixed: the worker may write to LMDB again.
+  // The view (if any) is fixed: the worker may write to LMDB again.
   Atomics.store(flag, 0, 1);
   Atomics.notify(flag, 0);
-  // A snapshot still being written has not joined the chain yet: a delta now would miss its keys.
-  const keys = request.changes && inFlight === 0 ? uniqueChangedKeys(request.changes) : undefined;
-  // Only here, between snapshots: a delta being written extends the chain it started on.
-  const merged = keys !== undefined && takeMergedBase();
-  const asDelta = keys !== undefined && chain.canTakeDelta(keys.size, request.name);
   inFlight++;
-  (asDelta ? writeDelta(view, keys, request, merged) : writeFull(view, request))
+  (asDelta ? writeDelta(latestChanges(request.changes!), request, merged) : writeFull(view!, request))
     .then(
       (r) => reply({ id: request.id, ok: true, ...r }),
       (err: unknown) => {
@@ -147,9 +151,8 @@ async function writeFull(view: PinnedLmdbView, request: SnapshotRequest) {
   return { files: [file], writtenBytes: r.bytes, entries: r.entries, delta: false, merged: false };
 }
 
-async function writeDelta(view: PinnedLmdbView, keys: ByteKeyIndex, request: SnapshotRequest, merged: boolean) {
-  // Read first: the view is released before any file is linked or written (readPinnedDelta says why).
-  const contents = await readPinnedDelta(view, keys);
+async function writeDelta(changes: LatestChanges, request: SnapshotRequest, merged: boolean) {
+  const contents = deltaContents(changes);
   const generation = chain.generation;
   const waiting = chain.files[0]?.absolutePath;
   const linked: ChainFile[] = [];
@@ -161,7 +164,7 @@ async function writeDelta(view: PinnedLmdbView, keys: ByteKeyIndex, request: Sna
   const r = await writeDeltaFile(contents, join(request.dir, request.name));
   const file = { name: request.name, bytes: r.bytes, sha256: r.sha256 };
   if (chain.generation === generation) {
-    chain.extend(linked, { ...file, absolutePath: join(request.dir, request.name), keys: keys.size });
+    chain.extend(linked, { ...file, absolutePath: join(request.dir, request.name), keys: changes.keys.size });
     // A merged base now lives in this checkpoint's directory: its waiting name can go.
     if (waiting?.endsWith(mergingSuffix)) await rm(waiting, { force: true });
   }

@@ -45,7 +45,7 @@ import { WeirError } from '../errors.ts';
 import { HeapStore } from '../state/heap-store.ts';
 import { LmdbStore } from '../state/lmdb-store.ts';
 import type { StateStore, StoredKey } from '../state/store.ts';
-import type { ByteKeyIndex } from '../util/byte-key-index.ts';
+import type { LatestChanges } from '../state/change-log.ts';
 import { PairBlockBuilder, StateCounts, type PairBlock } from './pair-block.ts';
 import { encodeFrame, SnapshotFileWriter, type WrittenFile } from './snapshot-file.ts';
 
@@ -159,12 +159,7 @@ export async function writePinnedView(view: PinnedLmdbView, file: string, opts: 
   }
 }
 
-/** lmdb-js' getBinaryFast takes the read transaction too; its typings leave the options out. */
-interface ReadsInTransaction {
-  getBinaryFast(key: Uint8Array, options: { transaction: PinnedLmdbView['txn'] }): Buffer | undefined;
-}
-
-/** A delta's contents: the changed keys' pairs as of a pinned view, and the keys it no longer has. */
+/** A delta's contents: the changed keys' pairs at the cut, and the keys deleted. */
 export interface DeltaContents {
   pairs: PairBlock[];
   deleted: PairBlock[];
@@ -174,46 +169,34 @@ export interface DeltaContents {
 }
 
 /**
- * Reads each of `keys` (LMDB key bytes) from a pinned view — a pair, or a deleted key when the key
- * is gone — and releases the view before anything is written. Reads are point lookups, so the cost
- * follows the keys changed, not the size of the state. Released early because while a read
- * transaction is open LMDB cannot reuse the pages the worker's writes free, so every page it
- * rewrites meanwhile grows the file; holding the view through the file's writing and fsync only
- * prolonged that. The contents are at most half the state's entries (snapshot-thread.ts takes a
- * full snapshot beyond that).
+ * A delta of the keys a store changed since its previous snapshot, from its change log alone: each
+ * key's last logged value (the bytes LMDB was given) or a delete. No LMDB read: the log holds
+ * what LMDB holds (state/change-log.ts). The contents are at most half the state's entries
+ * (snapshot-thread.ts takes a full snapshot beyond that).
  */
-export async function readPinnedDelta(view: PinnedLmdbView, keys: ByteKeyIndex): Promise<DeltaContents> {
-  const { path, db: env, txn } = view;
-  try {
-    const contents: DeltaContents = { pairs: [], deleted: [], entries: 0, deletes: 0, states: {} };
-    const states = new StateCounts();
-    const pairs = new PairBlockBuilder();
-    const deleted = new PairBlockBuilder();
-    for (let id = 0; id < keys.size; id++) {
-      const key = keys.key(id);
-      // The value in a buffer lmdb-js reuses at the next read: copied into the block at once.
-      const value = (env as unknown as ReadsInTransaction).getBinaryFast(key, { transaction: txn });
-      if (value === undefined) {
-        deleted.addKey(key);
-        if (deleted.count === entriesPerFrame) contents.deleted.push(deleted.take());
-        continue;
-      }
-      states.add(key, 0, key.length);
-      pairs.addPair(key, 0, key.length, value, 0, value.length);
-      if (pairs.count === entriesPerFrame) contents.pairs.push(pairs.take());
+export function deltaContents(latest: LatestChanges): DeltaContents {
+  const { bytes, keys, valueStart, valueEnd } = latest;
+  const contents: DeltaContents = { pairs: [], deleted: [], entries: 0, deletes: 0, states: {} };
+  const states = new StateCounts();
+  const pairs = new PairBlockBuilder();
+  const deleted = new PairBlockBuilder();
+  for (let id = 0; id < keys.size; id++) {
+    const key = keys.key(id);
+    if (valueStart[id] < 0) {
+      deleted.addKey(key);
+      if (deleted.count === entriesPerFrame) contents.deleted.push(deleted.take());
+      continue;
     }
-    if (pairs.count > 0) contents.pairs.push(pairs.take());
-    if (deleted.count > 0) contents.deleted.push(deleted.take());
-    for (const block of contents.pairs) contents.entries += block.count;
-    for (const block of contents.deleted) contents.deletes += block.count;
-    contents.states = states.counts;
-    return contents;
-  } catch (err) {
-    throw new WeirError('WEIR_STATE', `cannot read a delta of the state store at ${path}: ${(err as Error).message}`, { cause: err });
-  } finally {
-    txn.done();
-    await env.close();
+    states.add(key, 0, key.length);
+    pairs.addPair(key, 0, key.length, bytes, valueStart[id], valueEnd[id]);
+    if (pairs.count === entriesPerFrame) contents.pairs.push(pairs.take());
   }
+  if (pairs.count > 0) contents.pairs.push(pairs.take());
+  if (deleted.count > 0) contents.deleted.push(deleted.take());
+  for (const block of contents.pairs) contents.entries += block.count;
+  for (const block of contents.deleted) contents.deletes += block.count;
+  contents.states = states.counts;
+  return contents;
 }
 
 /** Writes a delta's contents into `file` (which must not exist). */

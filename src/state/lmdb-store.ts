@@ -23,7 +23,7 @@
  */
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ABORT, open, TransactionFlags, type Key, type RootDatabase } from 'lmdb';
+import { ABORT, asBinary, open, TransactionFlags, type Key, type RootDatabase } from 'lmdb';
 import { WeirError } from '../errors.ts';
 import { limits } from '../limits.ts';
 import { checkStorable, describeKey, stateLabel } from './storable.ts';
@@ -83,6 +83,8 @@ export class LmdbStore implements StateStore {
   /** Keys written to LMDB since the last takeChanges(): what an incremental snapshot copies. */
   private readonly changes = new ChangeLog();
   private readonly flushListeners: Array<() => void> = [];
+  /** lmdb-js' value encoder of this database (msgpack, with the options below). */
+  private readonly encoder: { encode(value: unknown): Uint8Array };
 
   constructor(opts: LmdbStoreOptions) {
     this.path = opts.path;
@@ -110,6 +112,7 @@ export class LmdbStore implements StateStore {
     } catch (cause) {
       throw new WeirError('WEIR_STATE', `cannot open the state store at ${opts.path}: ${(cause as Error).message}`, { cause });
     }
+    this.encoder = (this.db as unknown as { encoder: LmdbStore['encoder'] }).encoder;
   }
 
   get(state: string, keyGroup: number, key: StoredKey, namespace: string): unknown {
@@ -322,15 +325,25 @@ export class LmdbStore implements StateStore {
 
   private writeInTransaction(entries: Array<Omit<CachedEntry, 'dirty' | 'referenced' | 'slot'>>, flags: number): void {
     this.writeBackSeq++;
+    // What this transaction logs is taken back if it does not commit.
+    const logged = this.changes.mark();
     let current: (typeof entries)[number] | undefined;
     let usedBytes = 0;
     let result: unknown;
     try {
       result = this.db.transactionSync(() => {
         for (current of entries) {
-          const dbKey = [current.state, current.keyGroup, current.key, current.namespace];
-          if (current.value === undefined) this.db.remove(dbKey);
-          else this.db.put(dbKey, current.value);
+          const { state, keyGroup, key, namespace, value } = current;
+          const dbKey = [state, keyGroup, key, namespace];
+          if (value === undefined) {
+            this.db.remove(dbKey);
+            this.changes.append(state, keyGroup, key, namespace, undefined);
+          } else {
+            // Encoded here rather than by put(), so the change log gets the very bytes LMDB does.
+            const bytes = this.encoder.encode(value);
+            this.db.put(dbKey, asBinary(bytes));
+            this.changes.append(state, keyGroup, key, namespace, bytes);
+          }
         }
         current = undefined;
         usedBytes = this.usedBytes();
@@ -338,14 +351,15 @@ export class LmdbStore implements StateStore {
         return usedBytes > this.mapSizeBytes ? ABORT : undefined;
       }, flags);
     } catch (cause) {
+      this.changes.rollBack(logged);
       const failed = current ?? entries[0];
       const permanent = current !== undefined && !isSpaceError(cause);
       const what = current ? `cannot write ${stateLabel(failed.state, this.operatorNameOf)} key ${describeKey(failed.key)}` : this.batchLabel(entries);
       const err = this.error(permanent && entries.length > 1 ? `${what} (the update is discarded; the other ${entries.length - 1} are kept)` : what, cause, failed.state);
       throw Object.assign(err, { entry: failed, permanent });
     }
-    if (result !== ABORT) for (const e of entries) this.changes.append(e.state, e.keyGroup, e.key, e.namespace);
     if (result === ABORT) {
+      this.changes.rollBack(logged);
       const first = entries[0];
       throw new WeirError(
         'WEIR_STATE',
