@@ -22,13 +22,14 @@ export interface WrittenState {
  * Writes a worker's LMDB snapshots on a thread of their own, so that copying a large state out
  * (1 M keys: about a second) runs on another core instead of between the worker's rounds.
  *
- * Consistency: the worker flushes its write-back cache into LMDB, hands the path to the thread
- * and waits (Atomics.wait, typically well under a millisecond) until the thread has opened its
- * read transaction — the view at the barrier — before it writes to LMDB again. LMDB readers never
- * block writers, so the worker then goes on while the thread copies the pinned view out.
- * lmdb-js shares one environment per path within a process, so both threads see the same data.
- * An incremental snapshot (a delta) needs no view: it is made from the store's change log, handed
- * over with the request, and the thread answers at once.
+ * Consistency: the worker hands the thread the store's change log — what reached LMDB since the
+ * previous snapshot, and the write-back cache's dirty entries as they are at the barrier — and
+ * waits (Atomics.wait, typically well under a millisecond) until the thread says it may write to
+ * LMDB again. An incremental snapshot (a delta) is made from the log alone, so the thread answers
+ * at once. A full one opens a read transaction first — LMDB at the barrier, without the dirty
+ * entries — and writes the log as a delta on top of it. LMDB readers never block writers, so the
+ * worker then goes on while the thread copies the pinned view out. lmdb-js shares one environment
+ * per path within a process, so both threads see the same data.
  *
  * Replies: the thread posts them on a port of their own and rings the worker's doorbell; the
  * worker takes them in poll() with receiveMessageOnPort. Waiting for a 'message' event instead
@@ -81,9 +82,9 @@ export class LmdbSnapshotter {
    * later poll() once the files are written.
    */
   snapshot(store: LmdbStore, dir: string, name: string): Promise<WrittenState> {
-    store.flush();
-    // Taken at the cut, whichever way the snapshot is written, so the next delta starts here.
-    const changes = store.takeChanges();
+    // Taken at the cut, whichever way the snapshot is written, so the next delta starts here. The
+    // cache's dirty entries are in it, not in LMDB (takeSnapshotChanges says why).
+    const changes = store.takeSnapshotChanges();
     if (!this.threadReady) {
       // On this thread's event loop, and always full.
       return snapshotLmdbStore(store, join(dir, name)).then((r) => ({ files: [{ name, bytes: r.bytes, sha256: r.sha256 }], writtenBytes: r.bytes, delta: false, merged: false }));

@@ -127,7 +127,8 @@ parentPort!.on('message', (request: SnapshotRequest | BuildOn | 'close') => {
   Atomics.store(flag, 0, 1);
   Atomics.notify(flag, 0);
   inFlight++;
-  (asDelta ? writeDelta(latestChanges(request.changes!), request, merged) : writeFull(view!, request))
+  const changes = request.changes && latestChanges(request.changes);
+  (asDelta ? writeDelta(changes!, request, merged) : writeFull(view!, changes, request))
     .then(
       (r) => reply({ id: request.id, ok: true, ...r }),
       (err: unknown) => {
@@ -142,13 +143,26 @@ parentPort!.on('message', (request: SnapshotRequest | BuildOn | 'close') => {
     });
 });
 
-async function writeFull(view: PinnedLmdbView, request: SnapshotRequest) {
+/**
+ * A full snapshot: LMDB's view at the cut, and, on top of it, the changes the worker handed over —
+ * its dirty cached entries, which are not in LMDB yet, among them — as a delta in the same
+ * checkpoint (`….cache.snapshot`). Undefined changes: the store was flushed, LMDB holds it all.
+ */
+async function writeFull(view: PinnedLmdbView, changes: LatestChanges | undefined, request: SnapshotRequest) {
   replaceChain([]);
   const generation = chain.generation;
-  const r = await writePinnedView(view, join(request.dir, request.name), { yieldBetweenChunks: false });
-  const file = { name: request.name, bytes: r.bytes, sha256: r.sha256 };
-  if (chain.generation === generation) replaceChain([{ ...file, absolutePath: join(request.dir, request.name), keys: r.entries }]);
-  return { files: [file], writtenBytes: r.bytes, entries: r.entries, delta: false, merged: false };
+  const full = await writePinnedView(view, join(request.dir, request.name), { yieldBetweenChunks: false });
+  const files: ChainFile[] = [{ name: request.name, bytes: full.bytes, sha256: full.sha256, absolutePath: join(request.dir, request.name), keys: full.entries }];
+  let entries = full.entries;
+  if (changes && changes.keys.size > 0) {
+    const name = request.name.replace(/\.snapshot$/, '.cache.snapshot');
+    const cached = await writeDeltaFile(deltaContents(changes), join(request.dir, name));
+    files.push({ name, bytes: cached.bytes, sha256: cached.sha256, absolutePath: join(request.dir, name), keys: changes.keys.size });
+    entries += cached.entries + cached.deletes;
+  }
+  if (chain.generation === generation) replaceChain(files);
+  const written = files.map(({ name, bytes, sha256 }) => ({ name, bytes, sha256 }));
+  return { files: written, writtenBytes: written.reduce((sum, f) => sum + f.bytes, 0), entries, delta: false, merged: false };
 }
 
 async function writeDelta(changes: LatestChanges, request: SnapshotRequest, merged: boolean) {

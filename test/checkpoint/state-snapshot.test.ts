@@ -456,6 +456,27 @@ describe('delta snapshots (incremental checkpoints)', () => {
     expectStateOfLastDelta(restored);
   });
 
+  it('a delta from takeSnapshotChanges holds the cache\'s dirty entries without writing them to LMDB, and restores the state at the cut', async () => {
+    const store = lmdbStore('live', 500);
+    for (let k = 0; k < 2000; k++) store.put('sum/count', k % keyGroups, k, '', k);
+    const full = await snapshotLmdbStore(store, join(dir.path, 'full.snapshot'));
+    store.takeChanges();
+    // Evicted to LMDB (logged), and still dirty in the cache (not in LMDB), and a delete of each kind.
+    for (let k = 0; k < 1000; k++) store.put('sum/count', k % keyGroups, k, '', -k - 1);
+    store.delete('sum/count', 7, 7, '');
+    store.put('sessions/open', 1, 'new', 'w', { open: true });
+    const dirty = store.dirtyEntries();
+    expect(dirty).toBeGreaterThan(0);
+    const delta = await writeDeltaFile(deltaContents(latestChanges(store.takeSnapshotChanges()!)), join(dir.path, 'delta.snapshot'));
+    expect(delta.entries + delta.deletes).toBe(1001);
+    expect(store.dirtyEntries()).toBe(dirty); // still to be written back
+    store.put('sum/count', 1, 1, '', 12345); // after the cut
+    const { store: restored } = await restoreLmdbStore([full.path, delta.path], { path: join(dir.path, 'restored') });
+    opened.push(restored);
+    for (let k = 0; k < 2000; k++) expect(restored.get('sum/count', k % keyGroups, k, '')).toBe(k === 7 ? undefined : k < 1000 ? -k - 1 : k);
+    expect(restored.get('sessions/open', 1, 'new', 'w')).toEqual({ open: true });
+  });
+
   it('a cancelled merge, and one over a damaged delta, leave no file behind', async () => {
     const chain = await chainOfSnapshots();
     const out = join(dir.path, 'merged.snapshot');
