@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { MessageChannel, receiveMessageOnPort, type MessagePort, type Worker } from 'node:worker_threads';
 import type { DoorbellAddress } from '../channel/doorbell.ts';
+import { announce, handshake, waitWhile } from './snapshot-handshake.ts';
 import { fromPlainError, WeirError } from '../errors.ts';
 import { limits } from '../limits.ts';
 import type { LmdbStore } from '../state/lmdb-store.ts';
@@ -23,13 +24,13 @@ export interface WrittenState {
  * (1 M keys: about a second) runs on another core instead of between the worker's rounds.
  *
  * Consistency: the worker hands the thread the store's change log — what reached LMDB since the
- * previous snapshot, and the write-back cache's dirty entries as they are at the barrier — and
- * waits (Atomics.wait, typically well under a millisecond) until the thread says it may write to
- * LMDB again. An incremental snapshot (a delta) is made from the log alone, so the thread answers
- * at once. A full one opens a read transaction first — LMDB at the barrier, without the dirty
- * entries — and writes the log as a delta on top of it. LMDB readers never block writers, so the
- * worker then goes on while the thread copies the pinned view out. lmdb-js shares one environment
- * per path within a process, so both threads see the same data.
+ * previous snapshot, and the write-back cache's entries changed since then, as they are at the
+ * barrier — and waits (Atomics.wait, typically well under a millisecond) until the thread says it
+ * may write to LMDB again (snapshot-handshake.ts). An incremental snapshot (a delta) is made from
+ * the log alone, so the thread answers at once. For a full one the thread first has the worker
+ * flush its cache into LMDB, then opens a read transaction — the view at the barrier. LMDB
+ * readers never block writers, so the worker then goes on while the thread copies the pinned view
+ * out. lmdb-js shares one environment per path within a process, so both threads see the same data.
  *
  * Replies: the thread posts them on a port of their own and rings the worker's doorbell; the
  * worker takes them in poll() with receiveMessageOnPort. Waiting for a 'message' event instead
@@ -94,10 +95,22 @@ export class LmdbSnapshotter {
     const flag = new Int32Array(pinned);
     const done = new Promise<WrittenState>((resolve, reject) => this.pending.set(id, { resolve, reject, sinceMs: performance.now() }));
     this.thread.postMessage({ id, path: store.path, dir, name, changes, pinned } satisfies SnapshotRequest, changes ? [changes.bytes.buffer as ArrayBuffer] : []);
-    // Nothing may reach LMDB before the thread's read transaction is open: wait for it here.
-    if (Atomics.wait(flag, 0, 0, limits.snapshotPinTimeoutMs) === 'timed-out') {
+    // Nothing may reach LMDB before the thread says so (snapshot-handshake.ts): wait for it here.
+    const timedOut = () => {
       this.pending.delete(id);
       return Promise.reject(new WeirError('WEIR_STATE', `the snapshot thread did not open its read transaction on ${store.path} within ${limits.snapshotPinTimeoutMs} ms`));
+    };
+    if (!waitWhile(flag, handshake.waiting, limits.snapshotPinTimeoutMs)) return timedOut();
+    if (Atomics.load(flag, 0) === handshake.flushFirst) {
+      try {
+        store.flush();
+      } catch (err) {
+        announce(flag, handshake.failed);
+        this.pending.delete(id);
+        return Promise.reject(err);
+      }
+      announce(flag, handshake.flushed);
+      if (!waitWhile(flag, handshake.flushed, limits.snapshotPinTimeoutMs)) return timedOut();
     }
     return done;
   }

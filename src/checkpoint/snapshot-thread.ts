@@ -8,6 +8,7 @@ import { toPlainError } from '../errors.ts';
 import { limits } from '../limits.ts';
 import { latestChanges, type LatestChanges, type TakenChanges } from '../state/change-log.ts';
 import { mergingSuffix } from './checkpoint-layout.ts';
+import { announce, handshake, waitWhile } from './snapshot-handshake.ts';
 import { SnapshotChain, type ChainFile } from './snapshot-chain.ts';
 import { mergeSnapshotChain, MergeCancelled } from './snapshot-merge.ts';
 import { deltaContents, pinLmdbView, writeDeltaFile, writePinnedView, type PinnedLmdbView } from './state-snapshot.ts';
@@ -30,10 +31,7 @@ export interface SnapshotRequest {
   name: string;
   /** What changed since the previous request, values included (undefined: unknown, take a full snapshot). */
   changes: TakenChanges | undefined;
-  /**
-   * Int32 [0]: 0 while pinning, 1 once the read transaction is open (or the snapshot is a delta,
-   * which needs none), 2 if it could not be opened.
-   */
+  /** Int32 [0]: the handshake word (snapshot-handshake.ts). */
   pinned: SharedArrayBuffer;
 }
 
@@ -113,22 +111,26 @@ parentPort!.on('message', (request: SnapshotRequest | BuildOn | 'close') => {
   // Decided on the log's length (keys logged twice counted twice), so the worker, waiting for the
   // answer, is not kept waiting while the log is de-duplicated.
   const asDelta = request.changes !== undefined && inFlight === 0 && chain.canTakeDelta(request.changes.count, request.name);
-  // A delta is made from the change log alone; a full snapshot reads a view of LMDB at the cut.
+  // A delta is made from the change log alone; a full snapshot reads a view of LMDB at the cut,
+  // once the worker has written its dirty cache into LMDB (snapshot-handshake.ts).
   let view: PinnedLmdbView | undefined;
-  try {
-    if (!asDelta) view = pinLmdbView(request.path);
-  } catch (err) {
-    Atomics.store(flag, 0, 2);
-    Atomics.notify(flag, 0);
-    reply({ id: request.id, ok: false, error: toPlainError(err) });
-    return;
+  if (!asDelta) {
+    announce(flag, handshake.flushFirst);
+    waitWhile(flag, handshake.flushFirst, limits.snapshotPinTimeoutMs);
+    // The worker's flush failed, or it gave up waiting: it rejected the request itself.
+    if (Atomics.load(flag, 0) !== handshake.flushed) return;
+    try {
+      view = pinLmdbView(request.path);
+    } catch (err) {
+      announce(flag, handshake.failed);
+      reply({ id: request.id, ok: false, error: toPlainError(err) });
+      return;
+    }
   }
   // The view (if any) is fixed: the worker may write to LMDB again.
-  Atomics.store(flag, 0, 1);
-  Atomics.notify(flag, 0);
+  announce(flag, handshake.goOn);
   inFlight++;
-  const changes = request.changes && latestChanges(request.changes);
-  (asDelta ? writeDelta(changes!, request, merged) : writeFull(view!, changes, request))
+  (asDelta ? writeDelta(latestChanges(request.changes!), request, merged) : writeFull(view!, request))
     .then(
       (r) => reply({ id: request.id, ok: true, ...r }),
       (err: unknown) => {
@@ -143,26 +145,13 @@ parentPort!.on('message', (request: SnapshotRequest | BuildOn | 'close') => {
     });
 });
 
-/**
- * A full snapshot: LMDB's view at the cut, and, on top of it, the changes the worker handed over —
- * its dirty cached entries, which are not in LMDB yet, among them — as a delta in the same
- * checkpoint (`….cache.snapshot`). Undefined changes: the store was flushed, LMDB holds it all.
- */
-async function writeFull(view: PinnedLmdbView, changes: LatestChanges | undefined, request: SnapshotRequest) {
+async function writeFull(view: PinnedLmdbView, request: SnapshotRequest) {
   replaceChain([]);
   const generation = chain.generation;
-  const full = await writePinnedView(view, join(request.dir, request.name), { yieldBetweenChunks: false });
-  const files: ChainFile[] = [{ name: request.name, bytes: full.bytes, sha256: full.sha256, absolutePath: join(request.dir, request.name), keys: full.entries }];
-  let entries = full.entries;
-  if (changes && changes.keys.size > 0) {
-    const name = request.name.replace(/\.snapshot$/, '.cache.snapshot');
-    const cached = await writeDeltaFile(deltaContents(changes), join(request.dir, name));
-    files.push({ name, bytes: cached.bytes, sha256: cached.sha256, absolutePath: join(request.dir, name), keys: changes.keys.size });
-    entries += cached.entries + cached.deletes;
-  }
-  if (chain.generation === generation) replaceChain(files);
-  const written = files.map(({ name, bytes, sha256 }) => ({ name, bytes, sha256 }));
-  return { files: written, writtenBytes: written.reduce((sum, f) => sum + f.bytes, 0), entries, delta: false, merged: false };
+  const r = await writePinnedView(view, join(request.dir, request.name), { yieldBetweenChunks: false });
+  const file = { name: request.name, bytes: r.bytes, sha256: r.sha256 };
+  if (chain.generation === generation) replaceChain([{ ...file, absolutePath: join(request.dir, request.name), keys: r.entries }]);
+  return { files: [file], writtenBytes: r.bytes, entries: r.entries, delta: false, merged: false };
 }
 
 async function writeDelta(changes: LatestChanges, request: SnapshotRequest, merged: boolean) {

@@ -217,20 +217,23 @@ export class LmdbStore implements StateStore {
   }
 
   /**
-   * For a snapshot at this moment, without a write to LMDB: the change log — what reached LMDB
-   * since the last take — with every dirty cached entry appended as it is now. With the previous
-   * snapshot that is the state now. The entries stay dirty, to be written back later (and logged
-   * again then). A checkpoint barrier used to flush them into LMDB instead: at LMDB's 6–7 µs a
-   * random key, a worker that had fallen behind (no idle rounds to write back in) met 20–45 K of
-   * them at a barrier and stalled 200–360 ms, which put it further behind; encoding them costs a
-   * fraction of that. Undefined when the log overflowed: the store is then flushed, and its state
-   * is LMDB's (a full snapshot reads it).
+   * For an incremental snapshot at this moment, without a write to LMDB: the change log — what
+   * reached LMDB since the last take — with every dirty cached entry that changed since then
+   * appended as it is now. With the previous snapshot that is the state now. The entries stay
+   * dirty, to be written back later (and logged again then). A checkpoint barrier used to flush
+   * them into LMDB instead: at LMDB's 6–7 µs a random key, a worker that had fallen behind (no idle
+   * rounds to write back in) met 20–45 K of them at a barrier and stalled 200–360 ms, which put it
+   * further behind; encoding them costs a fraction of that. A full snapshot needs every dirty
+   * entry, logged before or not: it flush()es first (lmdb-snapshotter.ts). Undefined when the log
+   * overflowed: the store is then flushed, and its state is LMDB's (a full snapshot reads it).
    */
   takeSnapshotChanges(): TakenChanges | undefined {
     this.checkOpen();
     for (const beforeFlush of this.flushListeners) beforeFlush();
     for (const e of this.cache?.dirtyEntries() ?? []) {
+      if (e.logged) continue;
       this.changes.append(e.state, e.keyGroup, e.key, e.namespace, e.value === undefined ? undefined : this.encoder.encode(e.value));
+      e.logged = true;
     }
     const taken = this.changes.take();
     if (taken === undefined) this.writeBack(this.cache?.dirtyEntries() ?? [], unsyncedCommit);
@@ -323,7 +326,7 @@ export class LmdbStore implements StateStore {
     for (const victim of victims) cache.remove(victim);
   }
 
-  private writeThrough(entry: Omit<CachedEntry, 'dirty' | 'referenced' | 'slot'>): void {
+  private writeThrough(entry: Omit<CachedEntry, 'dirty' | 'logged' | 'referenced' | 'slot'>): void {
     this.writeInTransaction([entry], unsyncedCommit);
     this.unsynced = true;
   }
@@ -344,7 +347,7 @@ export class LmdbStore implements StateStore {
     this.unsynced = true;
   }
 
-  private writeInTransaction(entries: Array<Omit<CachedEntry, 'dirty' | 'referenced' | 'slot'>>, flags: number): void {
+  private writeInTransaction(entries: Array<Omit<CachedEntry, 'dirty' | 'logged' | 'referenced' | 'slot'>>, flags: number): void {
     this.writeBackSeq++;
     // What this transaction logs is taken back if it does not commit.
     const logged = this.changes.mark();

@@ -24,6 +24,11 @@ export interface CachedEntry {
   /** undefined: a tombstone (deleted, not yet written back). */
   value: unknown;
   dirty: boolean;
+  /**
+   * Dirty, and its value is in the change log taken at the last snapshot (LmdbStore.
+   * takeSnapshotChanges): the next delta need not hold it again unless it changes.
+   */
+  logged: boolean;
   /** Used since the eviction scan last passed (CLOCK's reference bit). */
   referenced: boolean;
   /** Its slot on the clock. */
@@ -65,12 +70,15 @@ export class WriteBackCache {
     } else {
       // A freed slot is usually a victim's, just behind the hand: the new entry is looked at last.
       const slot = this.freeSlots.pop() ?? this.slots.length;
-      entry = { state, keyGroup, key, namespace, value, dirty: false, referenced: false, slot };
+      entry = { state, keyGroup, key, namespace, value, dirty: false, logged: false, referenced: false, slot };
       this.slots[slot] = entry;
       this.count++;
       this.entries.set(state, keyGroup, key, namespace, entry);
     }
-    if (dirty) this.markDirty(entry);
+    if (dirty) {
+      entry.logged = false;
+      this.markDirty(entry);
+    }
   }
 
   isOverCapacity(): boolean {
