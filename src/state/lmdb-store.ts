@@ -80,7 +80,7 @@ export class LmdbStore implements StateStore {
   /** Bumped by every transaction that changes LMDB. */
   private writeBackSeq = 0;
   private closed = false;
-  /** Keys written to LMDB since the last takeChanges(): what an incremental snapshot copies. */
+  /** Changes written to LMDB, keys and values, since the last take: what an incremental snapshot is made of. */
   private readonly changes = new ChangeLog();
   private readonly flushListeners: Array<() => void> = [];
   /** lmdb-js' value encoder of this database (msgpack, with the options below). */
@@ -293,8 +293,9 @@ export class LmdbStore implements StateStore {
   }
 
   /**
-   * The keys written to LMDB since the last call (undefined when too many to log: snapshot
-   * everything). Call it right after flush(), at the same cut as the snapshot's read transaction.
+   * The changes written to LMDB since the last take, keys and values (undefined when too many to
+   * log: snapshot everything), without the cache's dirty entries: after a flush() they are all in
+   * it. A restore takes it to start the next delta afresh; a checkpoint takes takeSnapshotChanges().
    */
   takeChanges(): TakenChanges | undefined {
     return this.changes.take();
