@@ -75,7 +75,7 @@ export function pruneOffsetLog(dir: string, epoch: number): Promise<void> {
   return removeEntries(dir, (e) => e <= epoch);
 }
 
-export function sourceKey(p: { operatorUid: string; partition: number }): string {
+function sourceKey(p: { operatorUid: string; partition: number }): string {
   return JSON.stringify([p.operatorUid, p.partition]);
 }
 

@@ -225,7 +225,7 @@ export class LmdbStore implements StateStore {
    * rounds to write back in) met 20–45 K of them at a barrier and stalled 200–360 ms, which put it
    * further behind; encoding them costs a fraction of that. A full snapshot needs every dirty
    * entry, logged before or not: it flush()es first (lmdb-snapshotter.ts). Undefined when the log
-   * overflowed: the store is then flushed, and its state is LMDB's (a full snapshot reads it).
+   * overflowed: the snapshot is then a full one.
    */
   takeSnapshotChanges(): TakenChanges | undefined {
     this.checkOpen();
@@ -235,9 +235,7 @@ export class LmdbStore implements StateStore {
       this.changes.append(e.state, e.keyGroup, e.key, e.namespace, e.value === undefined ? undefined : this.encoder.encode(e.value));
       e.logged = true;
     }
-    const taken = this.changes.take();
-    if (taken === undefined) this.writeBack(this.cache?.dirtyEntries() ?? [], unsyncedCommit);
-    return taken;
+    return this.changes.take();
   }
 
   /** Makes everything written durable on disk (close: a store reopened later finds it). */
