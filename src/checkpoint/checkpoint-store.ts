@@ -295,19 +295,30 @@ export class CheckpointStore {
   }
 
   /**
+   * Removes the merged snapshots no checkpoint had linked in yet (`*.merging`, snapshot-thread.ts);
+   * returns their names. Only while no snapshot thread runs: at open, and between a failed attempt
+   * and the next (a worker that died mid-merge left its file behind).
+   */
+  async removeWaitingMerges(): Promise<string[]> {
+    const removed: string[] = [];
+    for (const entry of await readdir(this.dir, { withFileTypes: true })) {
+      if (!entry.isFile() || !entry.name.endsWith(mergingSuffix)) continue;
+      await rm(join(this.dir, entry.name), { force: true });
+      removed.push(entry.name);
+    }
+    return removed;
+  }
+
+  /**
    * Removes half-removed directories, checkpoints or savepoints that were begun and never
    * completed (no `_metadata`: the crash came before the commit point), and merged snapshots that
    * no checkpoint had linked in yet (snapshot-thread.ts). A directory whose
    * metadata exists but is damaged is kept: it is reported by latestValid() and list().
    */
   private async removeLeftovers(): Promise<void> {
+    this.removedAtOpen.push(...(await this.removeWaitingMerges()));
     for (const entry of await readdir(this.dir, { withFileTypes: true })) {
       const path = join(this.dir, entry.name);
-      if (entry.isFile() && entry.name.endsWith(mergingSuffix)) {
-        await rm(path, { force: true });
-        this.removedAtOpen.push(entry.name);
-        continue;
-      }
       if (!entry.isDirectory()) continue;
       if (entry.name.endsWith(deletingSuffix) && parseDirName(entry.name.slice(0, -deletingSuffix.length))) {
         await removeDirectoryCrashSafe(path);

@@ -74,7 +74,7 @@ function reply(message: SnapshotReply): void {
  * A chain that has grown long is merged into a new full snapshot from its files, in the
  * background and at a fraction of a core (snapshot-merge.ts), while deltas go on. The merged file
  * waits in the checkpoints directory under a `.merging` name until the next delta links it into its
- * checkpoint in place of the files it merged (open() removes one left by a crash).
+ * checkpoint in place of the files it merged (CheckpointStore removes one left by a crash, or by a worker that died, at open and at a restart).
  */
 const chain = new SnapshotChain();
 /** A merge is running; or one has finished and waits for the next delta to take its base. */

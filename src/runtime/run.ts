@@ -89,6 +89,8 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
         await sleep(delayMs);
         // From the newest checkpoint this run completed; before the first one, from where it began.
         if (store && attempt.checkpointer && attempt.checkpointer.stats.completed > 0) restore = (await store.latestValid()).checkpoint ?? restore;
+        // The failed attempt's threads are gone; a merge one of them left unfinished is of no use.
+        await store?.removeWaitingMerges();
         const replay = await epochsToReplay(resolved, store, restore);
         Object.assign(restarts[restarts.length - 1], { restoredFromId: restore?.metadata.id, ...(replay ? { replayedEpochs: replay.length } : {}) });
         attempt = startAttempt(jobUrl, resolved, plan, store, restore, replay, nowMs());
