@@ -28,6 +28,14 @@ export function tempDir(prefix = 'weir-test-'): { path: string; remove(): void }
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
 }
 
+/**
+ * How long a test waits for something that must happen before it calls it a hang. Tests assert
+ * what happens, never how fast: on a 2-core machine whose cores are busy with other work a job can
+ * run ten times slower than on an idle one, so the limit is generous (and matches vitest's test
+ * timeout, vitest.config.ts).
+ */
+export const waitLimitMs = 300_000;
+
 export const jobUrl = (name: string) => new URL(`./jobs/${name}.ts`, import.meta.url);
 
 /** Awaits a promise that must reject with a WeirError (of `code`, with a message matching `message`, when given) and returns the error. */

@@ -47,13 +47,13 @@ describe('checkpoints', () => {
     expect(committed).toEqual(await expectedOutput());
     expect(result.metrics.checkpoints!.completed).toBeGreaterThan(2);
     expect(result.metrics.restarts).toEqual([]);
-  }, 60_000);
+  });
 
   test('in micro-batch mode too (a checkpoint at the end of an epoch)', async () => {
     const { result, committed } = await runExactlyOnce({ mode: 'micro-batch', microBatchIntervalMs: 20, params: { rate: '40000' } });
     expect(committed).toEqual(await expectedOutput());
     expect(result.metrics.checkpoints!.completed).toBeGreaterThanOrEqual(2); // at least one on the way and the final one
-  }, 60_000);
+  });
 
   test('LMDB checkpoints are incremental when few keys change: deltas link the earlier files in, and recovery through them is exact', async () => {
     // 20 K keys at a modest rate, so only part of the state changes between two checkpoints, even
@@ -71,7 +71,7 @@ describe('checkpoints', () => {
     // a new full snapshot, which later checkpoints start from; none is left waiting at the end.
     expect(linked.some((f) => f.endsWith('.merged.snapshot'))).toBe(true);
     expect(readdirSync(root).filter((f) => f.endsWith('.merging'))).toEqual([]);
-  }, 60_000);
+  });
 
   test('a job resumed from its state directory builds its first checkpoint on the restored files, and its output goes on exactly', async () => {
     const workDir = newDir();
@@ -90,12 +90,12 @@ describe('checkpoints', () => {
     // Its files: the restored checkpoint's own, linked in, and the delta it wrote.
     expect(readdirSync(join(root, first)).filter((f) => f.endsWith(`.chk-${restoredId}.snapshot`)).length).toBeGreaterThan(0);
     expect(readdirSync(join(root, first)).filter((f) => f.endsWith(`.chk-${Number(first.slice(4))}.snapshot`)).length).toBeGreaterThan(0);
-  }, 60_000);
+  });
 
   test('on the heap backend too', async () => {
     const { committed } = await runExactlyOnce({ stateBackend: 'heap', params: { rate: '40000' } });
     expect(committed).toEqual(await expectedOutput());
-  }, 60_000);
+  });
 });
 
 describe('recovery', () => {
@@ -104,19 +104,19 @@ describe('recovery', () => {
     expect(committed).toEqual(await expectedOutput());
     expect(result.metrics.restarts).toHaveLength(1);
     expect(result.metrics.restarts![0].cause).toMatch(/injected failure \(throw/);
-  }, 60_000);
+  });
 
   test('a worker thread that dies: the same', async () => {
     const { result, committed } = await runExactlyOnce({ params: { rate: '40000', faults: 'exit@4000' } });
     expect(committed).toEqual(await expectedOutput());
     expect(result.metrics.restarts![0].code).toBe('WEIR_WORKER_DIED');
-  }, 60_000);
+  });
 
   test('several failures in one run, in micro-batch mode', async () => {
     const { result, committed } = await runExactlyOnce({ mode: 'micro-batch', microBatchIntervalMs: 20, params: { rate: '40000', faults: 'throw@2000,exit@5000,throw@8000' } });
     expect(committed).toEqual(await expectedOutput());
     expect(result.metrics.restarts).toHaveLength(3);
-  }, 60_000);
+  });
 
   test('micro-batch: a resumed run replays the epochs after its checkpoint as the offset log cut them, and fails clearly where the log and the source disagree', async () => {
     const workDir = newDir();
@@ -157,7 +157,7 @@ describe('recovery', () => {
     const resumed = await (await run(jobUrl('checkpointed-counts'), { ...options, restoreFrom: 'quarter', params })).done;
     expect(resumed.restoredFrom!.replayedEpochs).toBe(new Set(logged.map((f) => parseInt(f))).size);
     expect(readCommittedLines(out).sort()).toEqual(await expectedOutput());
-  }, 60_000);
+  });
 
   test('when the restart strategy gives up, the job fails with the last error', async () => {
     const err = await expectWeirError(
@@ -166,7 +166,7 @@ describe('recovery', () => {
       /record 3000 always fails/,
     );
     expect(err.message).toMatch(/inject/);
-  }, 60_000);
+  });
 
   test('a job resumes from its state directory: the latest checkpoint, or a savepoint', async () => {
     const workDir = newDir();
@@ -193,7 +193,7 @@ describe('recovery', () => {
     expect(tail.length).toBeLessThan((await expectedOutput()).length);
     const expectedSet = new Set(await expectedOutput());
     for (const line of tail) expect(expectedSet.has(line)).toBe(true); // counts go on from the restored state
-  }, 60_000);
+  });
 
   test('a damaged latest checkpoint is skipped for the previous one; when none is usable, the job fails with the reasons', async () => {
     const stateDir = newDir();
@@ -220,5 +220,5 @@ describe('recovery', () => {
       for (const file of readdirSync(join(stateDir, 'checkpoints', dir)).filter((f) => f.endsWith('.snapshot'))) writeFileSync(join(stateDir, 'checkpoints', dir, file), 'garbage');
     }
     await expectWeirError(run(jobUrl('checkpointed-counts'), { workDir: newDir(), stateDir, checkpointIntervalMs: 20, params: { count: String(count) } }), 'WEIR_STATE', /no usable checkpoint/);
-  }, 60_000);
+  });
 });

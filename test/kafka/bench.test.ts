@@ -33,10 +33,9 @@ describe('weir bench with the load from Kafka', () => {
     expect(k.outputChecksum).toBe(g.outputChecksum); // the same events, each read once
     expect(k.records).toBeGreaterThan(0);
     expect(k.latency.endToEnd.p50Ms).toBeGreaterThan(0);
-    expect(k.latency.endToEnd.p99Ms).toBeLessThan(1_000);
     // The topic holds the load: the run's events, keyed by the event key, with their creation time.
     const written = await readTopicToEnd<{ key: number }>(kafka.bootstrap, 'bench-load', 2);
     expect(written).toHaveLength(3_000 * 1.5);
     for (const r of written.slice(0, 50)) expect(r.key).toBe(String(r.value.key));
-  }, 60_000);
+  });
 });

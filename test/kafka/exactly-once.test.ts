@@ -128,6 +128,5 @@ describe.each(variants)('Kafka exactly-once, end to end: $title', ({ offsets }) 
       const notedAfter = new Set(all.filter((c) => c.id > restored.id).flatMap((c) => c.sinkNotes.map((s) => (s.note as { producerId?: string } | null)?.producerId)));
       for (const r of out.filter((x) => x.value.a === 2)) expect(notedAfter.has(r.producerId)).toBe(true);
     },
-    60_000,
   );
 });

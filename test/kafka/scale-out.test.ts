@@ -111,6 +111,5 @@ describe('scale-out over a Kafka consumer group', () => {
       expect(counts.size).toBe(keys);
       for (const [k, n] of total) expect([...counts.get(k)!].sort((x, y) => x - y)).toEqual(Array.from({ length: n }, (_, i) => i + 1));
     },
-    60_000,
   );
 });

@@ -188,7 +188,7 @@ describe('kafkaSource failures', () => {
   it('a position outside the partition fails the next poll with WEIR_SOURCE', async () => {
     const reader = await source().open(0, sourceCtx(0), 10_000);
     const c = collector<{ i: number }>();
-    const err = await pollUntil(reader, c, 1, 5_000).then(() => undefined, (e: unknown) => e);
+    const err = await pollUntil(reader, c, 1).then(() => undefined, (e: unknown) => e);
     expect(err).toBeInstanceOf(WeirError);
     expect((err as WeirError).code).toBe('WEIR_SOURCE');
     expect((err as WeirError).message).toMatch(/offset 10000.*OFFSET_OUT_OF_RANGE|OFFSET_OUT_OF_RANGE/s);

@@ -6,6 +6,7 @@ import type { SinkContext, SourceOutput, SourceReader, SourceSpec } from '../../
 import { kafkaSource } from '../../src/connectors/kafka/source.ts';
 import { kafkaCluster } from '../../src/connectors/kafka/connection.ts';
 import type { KafkaRecord } from '../../src/connectors/kafka/reader.ts';
+import { waitLimitMs } from '../helpers.ts';
 
 export const nowMs = () => performance.timeOrigin + performance.now();
 
@@ -53,7 +54,7 @@ export function collector<T>(): Collected<T> {
 }
 
 /** Polls `reader` (waiting on whenReady between polls) until `count` records/dead letters arrived or the deadline. */
-export async function pollUntil<T>(reader: SourceReader<T>, c: Collected<T>, count: number, timeoutMs = 10_000, max = 512): Promise<void> {
+export async function pollUntil<T>(reader: SourceReader<T>, c: Collected<T>, count: number, timeoutMs = waitLimitMs, max = 512): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (c.values.length + c.dead.length < count) {
     if (Date.now() > deadline) throw new Error(`timed out with ${c.values.length + c.dead.length} of ${count} records`);
@@ -63,7 +64,7 @@ export async function pollUntil<T>(reader: SourceReader<T>, c: Collected<T>, cou
 }
 
 /** Every record of `topic` (all partitions, from the earliest offset) until `count` arrived. */
-export async function readTopic<T = unknown>(bootstrap: string[], topic: string, partitions: number, count: number, timeoutMs = 10_000): Promise<Array<KafkaRecord<T>>> {
+export async function readTopic<T = unknown>(bootstrap: string[], topic: string, partitions: number, count: number, timeoutMs = waitLimitMs): Promise<Array<KafkaRecord<T>>> {
   const spec = kafkaSource<T>({ brokers: bootstrap, topic, partitions, envelope: true, isolation: 'read_uncommitted' }) as SourceSpec<KafkaRecord<T>>;
   const readers = await Promise.all(Array.from({ length: partitions }, (_, p) => spec.open(p, sourceCtx(p))));
   const c = collector<KafkaRecord<T>>();
@@ -85,7 +86,7 @@ export async function readTopic<T = unknown>(bootstrap: string[], topic: string,
 }
 
 /** Waits until `done(handle)` holds (checked every 50 ms), then stops the job and returns its result. */
-export async function runUntil(handle: JobHandle, done: () => boolean, timeoutMs = 20_000) {
+export async function runUntil(handle: JobHandle, done: () => boolean, timeoutMs = waitLimitMs) {
   const deadline = Date.now() + timeoutMs;
   while (!done()) {
     if (Date.now() > deadline) {
@@ -109,7 +110,7 @@ export function sleep(ms: number): Promise<void> {
  * Every record of `topic` up to its current end, read raw (read_uncommitted, as the mock serves
  * read_committed anyway), with the producer id of its record batch.
  */
-export async function readTopicToEnd<T = unknown>(bootstrap: string[], topic: string, partitions: number, timeoutMs = 10_000): Promise<Array<KafkaRecord<T> & { producerId: string }>> {
+export async function readTopicToEnd<T = unknown>(bootstrap: string[], topic: string, partitions: number, timeoutMs = waitLimitMs): Promise<Array<KafkaRecord<T> & { producerId: string }>> {
   const cluster = kafkaCluster({ brokers: bootstrap, logLevel: 'nothing' }, 0);
   await cluster.connect();
   await cluster.addTargetTopic(topic);
@@ -160,7 +161,7 @@ export async function groupOffsets(bootstrap: string[], groupId: string, topic: 
 }
 
 /** Polls `done` every 50 ms; fails naming `what` after timeoutMs. */
-export async function until(what: string, done: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+export async function until(what: string, done: () => boolean | Promise<boolean>, timeoutMs = waitLimitMs): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await done())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

@@ -8,7 +8,10 @@ describe('backpressure and stop', () => {
     const heapBefore = process.memoryUsage().heapUsed;
     let rssPeak = 0;
     const samples: number[] = [];
-    for (let i = 0; i < 15; i++) {
+    const blockedMs = () => handle.metrics().channels.reduce((a, c) => a + c.blockedMs, 0);
+    // At least 1.5 s of running, and on until a producer has been seen blocked (however long a
+    // busy machine takes to get there).
+    for (let i = 0; i < 15 || (blockedMs() === 0 && i < 600); i++) {
       await new Promise((r) => setTimeout(r, 100));
       rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
       const m = handle.metrics();

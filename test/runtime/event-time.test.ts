@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { run } from '../../src/runtime/index.ts';
 import { generatedEvent } from '../../src/connectors/index.ts';
-import { expectWeirError, jobUrl, tempDir } from '../helpers.ts';
+import { expectWeirError, jobUrl, tempDir, waitLimitMs } from '../helpers.ts';
 import { bucketMs, sourceOptions, type Output } from '../jobs/event-buckets.ts';
 import { records as badRecords } from '../jobs/bad-timestamps.ts';
 
@@ -81,7 +81,7 @@ describe('event time on real worker threads', () => {
         // With idleness, all but the last bucket per key fire while running: wait for those (however
         // long a loaded machine takes to start the job). Without, give it 3 s to fire nothing.
         const firedWhileRunning = idlenessMs > 0 ? 57 : 60;
-        const deadlineMs = Date.now() + (idlenessMs > 0 ? 20_000 : 3_000);
+        const deadlineMs = Date.now() + (idlenessMs > 0 ? waitLimitMs : 3_000);
         while (lines().length < firedWhileRunning && Date.now() < deadlineMs) await new Promise((r) => setTimeout(r, 50));
         const whileRunning = lines().length;
         await handle.stop();

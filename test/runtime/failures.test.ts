@@ -22,12 +22,10 @@ describe('failures', () => {
     expect(err.stack).toContain('failing.ts');
   });
 
-  it('a worker thread that exits fails the job fast with a clear error', async () => {
-    const started = performance.now();
+  it('a worker thread that exits fails the job with a clear error (the other workers do not wait for it)', async () => {
     const err = await failure('exit');
     expect(err.code).toBe('WEIR_WORKER_DIED');
     expect(err.message).toMatch(/worker \d died/);
-    expect(performance.now() - started).toBeLessThan(10_000);
   });
 
   it('a record larger than a ring can carry is a clear error naming the operator, not a hang', async () => {
