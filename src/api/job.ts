@@ -148,9 +148,17 @@ function onlyPartitions<T>(spec: SourceSpec<T>, keep: Set<number>): SourceSpec<T
 }
 
 /** Imports a job module (any thread) and builds its graph. */
+/**
+ * Job files may be TypeScript: the loader is registered once per thread before the first job is
+ * imported, so a service that embeds weir from plain JavaScript needs no loader of its own.
+ */
+let jobLoaders: Promise<void> | undefined;
+const registerJobLoaders = () => (jobLoaders ??= import('tsx/esm/api').then(({ register }) => void register()));
+
 export async function loadJob(jobUrl: string, params: Record<string, string>): Promise<{ definition: JobDefinition; env: StreamEnv }> {
   let mod: { default?: unknown };
   try {
+    await registerJobLoaders();
     mod = await import(jobUrl);
   } catch (cause) {
     throw new WeirError('WEIR_JOB_DEFINITION', `cannot import job module ${jobUrl}: ${(cause as Error).message}`, { cause });

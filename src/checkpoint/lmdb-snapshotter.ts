@@ -6,6 +6,7 @@ import { fromPlainError, WeirError } from '../errors.ts';
 import { limits } from '../limits.ts';
 import type { LmdbStore } from '../state/lmdb-store.ts';
 import { startTsWorker } from '../util/ts-worker.ts';
+import { siblingModule } from '../util/module-url.ts';
 import type { BuildOn, SnapshotFile, SnapshotReply, SnapshotRequest, SnapshotThreadData } from './snapshot-thread.ts';
 import type { RestoredFiles } from '../runtime/restore.ts';
 import { snapshotLmdbStore } from './state-snapshot.ts';
@@ -61,7 +62,7 @@ export class LmdbSnapshotter {
     const { port1, port2 } = new MessageChannel();
     this.replies = port1;
     const workerData: SnapshotThreadData = { replies: port2, posted: this.posted.buffer as SharedArrayBuffer, worker };
-    this.thread = startTsWorker(new URL('./snapshot-thread.ts', import.meta.url), { workerData, transferList: [port2] });
+    this.thread = startTsWorker(siblingModule('./snapshot-thread', import.meta.url), { workerData, transferList: [port2] });
     this.thread.unref();
     this.thread.on('message', (m: 'ready') => {
       if (m !== 'ready') return;

@@ -16,6 +16,7 @@ import { loadJob } from '../api/job.ts';
 import { isLoadSource, kafkaLoadParam, type KafkaLoad } from '../connectors/load-source.ts';
 import type { GeneratorOptions } from '../connectors/generator.ts';
 import { WeirError } from '../errors.ts';
+import { siblingModule } from '../util/module-url.ts';
 import { run, toJobUrl, type JobHandle, type JobResult } from '../runtime/run.ts';
 
 export interface KafkaLoadTarget {
@@ -23,7 +24,7 @@ export interface KafkaLoadTarget {
   topic: string;
 }
 
-const loaderJob = new URL('./kafka-load-job.ts', import.meta.url);
+const loaderJob = siblingModule('./kafka-load-job', import.meta.url);
 /** How long after the producer finished the job may take to read the rest before the run fails. */
 const drainTimeoutMs = 60_000;
 

@@ -8,6 +8,7 @@ import { loadJob } from '../api/job.ts';
 import { fromPlainError, toPlainError, WeirError, type PlainError } from '../errors.ts';
 import { nowMs } from '../util/clock.ts';
 import { startTsWorker } from '../util/ts-worker.ts';
+import { siblingModule } from '../util/module-url.ts';
 import { OutputChecksum } from '../harness/checksum.ts';
 import type { CoordinatorData, CoordinatorReport } from './coordinator.ts';
 import { readMetrics, type MetricsReader } from './metrics-reader.ts';
@@ -56,7 +57,7 @@ export interface JobHandle {
 }
 
 const workerEntry = new URL('./worker-entry.mjs', import.meta.url);
-const coordinatorEntry = new URL('./coordinator.ts', import.meta.url);
+const coordinatorEntry = siblingModule('./coordinator', import.meta.url);
 /** After a failure, how long the other workers get to notice the abort flag before being terminated. */
 const abortGraceMs = 2_000;
 
