@@ -1,7 +1,6 @@
 #!/usr/bin/env node
-// The `weir` command. Job files may be TypeScript: the loader is registered before anything is imported.
-import { register } from 'tsx/esm/api';
+// The `weir` command. Job files may be TypeScript: the loaders are registered before anything is imported.
+import '../src/loader/register.mjs';
 
-register();
 const { main } = await import('../src/cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));
