@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { WeirError } from '../errors.ts';
 import { benchCommand, benchUsage } from './bench-command.ts';
 import { helpHint, UsageError } from './flags.ts';
+import { userStack } from './outcome.ts';
 import { reportCommand, reportUsage } from './report-command.ts';
 import { runCommand, runUsage } from './run-command.ts';
 import { checkpointsCommand, checkpointsUsage, savepointCommand, savepointUsage } from './savepoint-command.ts';
@@ -89,6 +90,7 @@ function reportError(err: unknown): void {
   if (err instanceof WeirError) {
     console.error(`weir: ${err.code}: ${err.message}`);
     if (process.env.WEIR_DEBUG && err.stack) console.error(err.stack);
+    else for (const line of userStack(err)) console.error(`  ${line}`);
   } else {
     // Not one of weir's errors: a bug, or something the runtime let through. The message, and the
     // stack only when asked for (WEIR_DEBUG=1), so the user's terminal is not flooded.

@@ -1,9 +1,10 @@
 import type { RestartStrategy } from '../api/job.ts';
 import type { RunOptions } from '../runtime/options.ts';
-import { run } from '../runtime/run.ts';
+import { run, type JobHandle } from '../runtime/run.ts';
 import { existingFile } from './args.ts';
 import { choiceFlag, commandHelp, keyValueFlag, numberFlag, pairsToRecord, parseCommand, switchFlag, textFlag, type FlagValues } from './flags.ts';
 import { formatProgress, formatSummary } from './format.ts';
+import { describeStart, errorJson, restoredFromJson, saveCollected } from './outcome.ts';
 import { watchSavepointRequests } from './savepoint-command.ts';
 
 export const runCommandSpec = {
@@ -66,29 +67,46 @@ export async function runCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const [job] = positionals;
-  const options = runOptionsFromFlags(flags);
-  const handle = await run(job, options);
+  let handle: JobHandle | undefined;
+  try {
+    handle = await run(job, runOptionsFromFlags(flags));
+    return await superviseRun(job, handle, flags);
+  } catch (err) {
+    // With --json the failure is a JSON document on stdout too; main() prints the one-line error.
+    if (flags.json) console.log(JSON.stringify({ ...(handle ? { options: handle.options, restoredFrom: restoredFromJson(handle.restoredFrom) } : {}), error: errorJson(err) }, null, 2));
+    throw err;
+  }
+}
+
+/** Runs the started job to its end: progress, --duration, Ctrl-C, savepoint requests, then the summary or JSON. */
+async function superviseRun(job: string, handle: JobHandle, flags: RunFlags): Promise<number> {
   const { mode, parallelism, workDir } = handle.options;
-  if (!flags.quiet && !flags.json) console.error(`weir: running ${job} — ${mode}, ${parallelism} worker(s), work dir ${workDir}`);
+  const talk = !flags.quiet && !flags.json;
+  if (talk) console.error(`weir: running ${job} — ${mode}, ${parallelism} worker(s), work dir ${workDir}\nweir: ${describeStart(handle.restoredFrom, handle.options)}`);
 
   let stopping = false;
   const stop = () => {
     if (stopping) return;
     stopping = true;
-    if (!flags.quiet && !flags.json) console.error('weir: stopping — draining and flushing sinks…');
+    if (talk) console.error('weir: stopping — draining and flushing sinks…');
     void handle.stop();
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   const durationS = flags.duration;
   const timer = durationS === undefined ? undefined : setTimeout(stop, durationS * 1000);
-  const progress = flags.quiet || flags.json ? undefined : setInterval(() => console.error(formatProgress(handle.metrics())), 1000);
+  const progress = talk ? setInterval(() => console.error(formatProgress(handle.metrics())), 1000) : undefined;
   const savepoints = handle.options.checkpointIntervalMs > 0 ? watchSavepointRequests(handle, flags.quiet ?? false) : undefined;
 
   try {
     const result = await handle.done;
-    if (flags.json) console.log(JSON.stringify({ options: handle.options, metrics: result.metrics, durationMs: result.durationMs }, null, 2));
-    else console.error(formatSummary(result));
+    const collected = saveCollected(handle, result.results);
+    if (flags.json) {
+      const { metrics, durationMs } = result;
+      console.log(JSON.stringify({ options: handle.options, restoredFrom: restoredFromJson(result.restoredFrom), durationMs, metrics, collected }, null, 2));
+    } else {
+      console.error(formatSummary(result, { start: describeStart(result.restoredFrom, handle.options), collected }));
+    }
     return 0;
   } finally {
     clearTimeout(timer);

@@ -41,11 +41,26 @@ export interface JobResult {
    * it started empty), every newer checkpoint skipped because it was damaged, with the reason, and
    * in micro-batch mode the epochs after it that the offset log held to replay.
    */
-  restoredFrom?: { id: number | undefined; dir: string | undefined; skipped: SkippedCheckpoint[]; replayedEpochs?: number };
+  restoredFrom?: RestoredFrom;
+}
+
+/** Where a checkpointing run started: see JobResult.restoredFrom. */
+export interface RestoredFrom {
+  /** Undefined when the run started empty. */
+  id: number | undefined;
+  dir: string | undefined;
+  /** Set when the run started from a savepoint. */
+  savepointName?: string;
+  skipped: SkippedCheckpoint[];
+  replayedEpochs?: number;
 }
 
 export interface JobHandle {
   readonly options: ResolvedOptions;
+  /** The job's sinks: each one's name (its key in JobResult.results) and kind ('collect', 'file', …). */
+  readonly sinks: ReadonlyArray<{ name: string; kind: string }>;
+  /** With checkpoints: where the run started (as JobResult.restoredFrom), known before it starts. */
+  readonly restoredFrom: RestoredFrom | undefined;
   /** Settles when the job completes (bounded sources) or fails (after the restart strategy gave up). */
   readonly done: Promise<JobResult>;
   /** Stops reading sources; what was read drains through every operator and sink (with checkpoints: and a final checkpoint commits it). */
@@ -72,7 +87,13 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
   const initial = store ? await initialRestorePoint(store, resolved.restoreFrom) : undefined;
   let restore = initial?.point;
   const replay = await epochsToReplay(resolved, store, restore);
-  const restoredFrom = initial && { id: initial.point?.metadata.id, dir: initial.point?.dir, skipped: initial.skipped, ...(replay ? { replayedEpochs: replay.length } : {}) };
+  const restoredFrom: RestoredFrom | undefined = initial && {
+    id: initial.point?.metadata.id,
+    dir: initial.point?.dir,
+    ...(initial.point?.metadata.savepointName ? { savepointName: initial.point.metadata.savepointName } : {}),
+    skipped: initial.skipped,
+    ...(replay ? { replayedEpochs: replay.length } : {}),
+  };
 
   const restarts: RestartRecord[] = [];
   let stopping = false;
@@ -106,6 +127,8 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
 
   return {
     options: resolved,
+    sinks: plan.sinks.map((node) => ({ name: node.spec.name, kind: node.spec.kind })),
+    restoredFrom,
     done,
     stop() {
       stopping = true;
