@@ -93,8 +93,10 @@ async function superviseRun(job: string, handle: JobHandle, flags: RunFlags): Pr
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  // --duration counts from readiness: start-up (loading, threads, restore) can take long on a loaded machine.
+  let timer: NodeJS.Timeout | undefined;
   const durationS = flags.duration;
-  const timer = durationS === undefined ? undefined : setTimeout(stop, durationS * 1000);
+  if (durationS !== undefined) handle.ready.then(() => (timer = stopping ? undefined : setTimeout(stop, durationS * 1000)), () => {});
   const progress = talk ? setInterval(() => console.error(formatProgress(handle.metrics())), 1000) : undefined;
   const savepoints = handle.options.checkpointIntervalMs > 0 ? watchSavepointRequests(handle, flags.quiet ?? false) : undefined;
 
@@ -102,8 +104,8 @@ async function superviseRun(job: string, handle: JobHandle, flags: RunFlags): Pr
     const result = await handle.done;
     const collected = saveCollected(handle, result.results);
     if (flags.json) {
-      const { metrics, durationMs } = result;
-      console.log(JSON.stringify({ options: handle.options, restoredFrom: restoredFromJson(result.restoredFrom), durationMs, metrics, collected }, null, 2));
+      const { metrics, startupMs, runMs, durationMs } = result;
+      console.log(JSON.stringify({ options: handle.options, restoredFrom: restoredFromJson(result.restoredFrom), startupMs, runMs, durationMs, metrics, collected }, null, 2));
     } else {
       console.error(formatSummary(result, { start: describeStart(result.restoredFrom, handle.options), collected }));
     }

@@ -83,4 +83,18 @@ describe('weir run says what happened', () => {
     const text = await cli(['run', countsJob, '--param', 'count=40', '--param', 'rate=0', '--quiet', '--work-dir', 'w2']);
     expect(text.stderr).toContain(`collect sink "counts": 40 record(s) saved to ${join(dir.path, 'w2', 'collected', 'counts.jsonl')}`);
   });
+
+  it('--duration counts from readiness; start-up and run time are reported apart', async () => {
+    const out = await cli(['run', countsJob, '--param', 'rate=1000', '--duration', '1', '--json']);
+    expect(out.code).toBe(0);
+    const json = JSON.parse(out.stdout) as RunJson & { startupMs: number; runMs: number; metrics: { state: string; sources: Array<{ records: number }> } };
+    expect(json.metrics.state).toBe('finished');
+    expect(json.startupMs).toBeGreaterThan(0);
+    // stopped one second after every worker was ready, whatever the start-up took: it ran, and read
+    expect(json.runMs).toBeGreaterThanOrEqual(1000);
+    expect(json.metrics.sources.reduce((a, s) => a + s.records, 0)).toBeGreaterThan(0);
+
+    const text = await cli(['run', countsJob, '--param', 'count=50', '--quiet']);
+    expect(text.stderr).toMatch(/^weir: finished — ran \d+\.\d+ s after a start-up of \d+\.\d+ s \(work dir /m);
+  });
 });
