@@ -1,11 +1,10 @@
 #!/usr/bin/env node
-// Runs a TypeScript entry point as it is: registers the TypeScript loader (tsx) for this thread
-// and, through execArgv, for every worker thread it starts.
-import { register } from 'tsx/esm/api';
+// Runs a TypeScript entry point as it is: registers the module loaders (TypeScript, and job files
+// as ES modules wherever they are saved) for this thread; worker threads register their own.
+import '../src/loader/register.mjs';
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 
-register();
 const [entry, ...args] = process.argv.slice(2);
 if (!entry) {
   console.error('usage: run-ts.mjs <file.ts> [args…]');

@@ -149,11 +149,11 @@ function onlyPartitions<T>(spec: SourceSpec<T>, keep: Set<number>): SourceSpec<T
 
 /** Imports a job module (any thread) and builds its graph. */
 /**
- * Job files may be TypeScript: the loader is registered once per thread before the first job is
+ * Job files may be TypeScript, and saved anywhere: the loaders are registered once per thread
+ * (loader/register.mjs; a module runs once, however often imported) before the first job is
  * imported, so a service that embeds weir from plain JavaScript needs no loader of its own.
  */
-let jobLoaders: Promise<void> | undefined;
-const registerJobLoaders = () => (jobLoaders ??= import('tsx/esm/api').then(({ register }) => void register()));
+const registerJobLoaders = () => import('../loader/register.mjs');
 
 export async function loadJob(jobUrl: string, params: Record<string, string>): Promise<{ definition: JobDefinition; env: StreamEnv }> {
   let mod: { default?: unknown };

@@ -1,105 +1,114 @@
-import { parseArgs } from 'node:util';
-import { WeirError } from '../errors.ts';
-import type { RunOptions } from '../runtime/options.ts';
-import { run } from '../runtime/run.ts';
-import { optionalNumber, parseParams } from './args.ts';
 import type { RestartStrategy } from '../api/job.ts';
+import type { RunOptions } from '../runtime/options.ts';
+import { run, type JobHandle } from '../runtime/run.ts';
+import { existingFile } from './args.ts';
+import { choiceFlag, commandHelp, keyValueFlag, numberFlag, pairsToRecord, parseCommand, switchFlag, textFlag, type FlagValues } from './flags.ts';
+import { formatProgress, formatSummary } from './format.ts';
+import { describeStart, errorJson, restoredFromJson, saveCollected } from './outcome.ts';
 import { watchSavepointRequests } from './savepoint-command.ts';
 
-function restartStrategyFromFlags(attempts: string | undefined, delay: string | undefined): RestartStrategy | undefined {
-  if (attempts === undefined && delay === undefined) return undefined;
-  return { kind: 'fixed-delay', attempts: optionalNumber('--restart-attempts', attempts) ?? 3, delayMs: optionalNumber('--restart-delay', delay) ?? 200 };
-}
-import { formatProgress, formatSummary } from './format.ts';
-
-export const runUsage = `weir run <job.ts|job.js> [options]     run a job module (TypeScript runs as it is)
-
-  --mode continuous|micro-batch          execution mode (default: the job's, else continuous)
-  --parallelism N                        worker threads (default: the sources' partition count)
-  --interval MS                          micro-batch trigger interval (default 100)
-  --batch-records N                      records per partition per micro-batch at most
-  --state-backend lmdb|heap              where keyed state lives (default lmdb)
-  --param key=value                      job parameter (repeatable); the job reads env.params
-  --work-dir DIR                         where the run's files go (default: a new temp dir)
-  --checkpoint-interval MS               take a checkpoint this often (default: none)
-  --state-dir DIR                        where checkpoints go and are resumed from (default: the work dir)
-  --from latest|none|ID|NAME|PATH        start from the latest checkpoint (default), empty, a checkpoint id,
-                                         a savepoint name, or a checkpoint/savepoint directory
-  --restart-attempts N                   restarts after a failure before the job fails (default 3 with
-  --restart-delay MS                     checkpoints, else 0), and the delay before each (default 200)
-  --duration S                           stop after S seconds (drains and flushes; unbounded jobs)
-  --json                                 print the final result as JSON
-  --quiet                                no progress lines
-
-Ctrl-C stops the job the same way as --duration: sources stop, everything read drains through
+export const runCommandSpec = {
+  name: 'run',
+  summary: 'run a job module (TypeScript runs as it is)',
+  positionals: [{ name: 'job.ts|job.js', check: existingFile('job file') }],
+  flags: {
+    mode: choiceFlag(['continuous', 'micro-batch'], "execution mode (default: the job's, else continuous)"),
+    parallelism: numberFlag('N', "worker threads (default: the sources' partition count)", { integer: true, min: 1 }),
+    interval: numberFlag('MS', 'micro-batch trigger interval (default 100)', { above: 0, unit: 'ms' }),
+    'batch-records': numberFlag('N', 'records per partition per micro-batch at most', { integer: true, min: 1 }),
+    'state-backend': choiceFlag(['lmdb', 'heap'], 'where keyed state lives (default lmdb)'),
+    param: keyValueFlag('job parameter; the job reads env.params'),
+    'work-dir': textFlag('DIR', "where the run's files go (default: a new temp dir)"),
+    'checkpoint-interval': numberFlag('MS', 'take a checkpoint this often (default 0: none)', { min: 0, unit: 'ms' }),
+    'state-dir': textFlag('DIR', 'where checkpoints go and are resumed from (default: the work dir)'),
+    from: textFlag('latest|none|ID|NAME|PATH', 'start from the latest checkpoint (default), empty, a checkpoint id,\na savepoint name, or a checkpoint/savepoint directory'),
+    'restart-attempts': numberFlag('N', 'restarts after a failure before the job fails (default 3 with\ncheckpoints, else 0)', { integer: true, min: 0 }),
+    'restart-delay': numberFlag('MS', 'the delay before each restart (default 200)', { min: 0, unit: 'ms' }),
+    duration: numberFlag('S', 'stop S seconds after every worker is ready (drains and flushes;\nfor unbounded jobs)', { above: 0, unit: 'seconds' }),
+    json: switchFlag('print the result as JSON on stdout (also on failure)'),
+    quiet: switchFlag('no progress lines'),
+  },
+  notes: `Ctrl-C stops the job the same way as --duration: sources stop, everything read drains through
 every operator, sinks flush (with checkpoints: a final checkpoint commits the output), then weir
-exits. While a checkpointing job runs, \`weir savepoint\` takes a savepoint of it.`;
+exits. While a checkpointing job runs, \`weir savepoint\` takes a savepoint of it.
+Exit codes: 0 the job finished or was stopped; 1 it failed or could not start; 2 a usage error.`,
+};
+
+export const runUsage = commandHelp(runCommandSpec);
+
+type RunFlags = FlagValues<typeof runCommandSpec.flags>;
+
+function restartStrategyFromFlags(flags: RunFlags): RestartStrategy | undefined {
+  if (flags['restart-attempts'] === undefined && flags['restart-delay'] === undefined) return undefined;
+  return { kind: 'fixed-delay', attempts: flags['restart-attempts'] ?? 3, delayMs: flags['restart-delay'] ?? 200 };
+}
+
+/** The run() options the flags ask for; every flag was checked when it was parsed. */
+export function runOptionsFromFlags(flags: RunFlags): RunOptions {
+  return {
+    mode: flags.mode,
+    parallelism: flags.parallelism,
+    microBatchIntervalMs: flags.interval,
+    microBatchRecordsMax: flags['batch-records'],
+    stateBackend: flags['state-backend'],
+    params: pairsToRecord('--param', flags.param),
+    workDir: flags['work-dir'],
+    checkpointIntervalMs: flags['checkpoint-interval'],
+    stateDir: flags['state-dir'],
+    restoreFrom: flags.from,
+    restartStrategy: restartStrategyFromFlags(flags),
+  };
+}
 
 export async function runCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      mode: { type: 'string' },
-      parallelism: { type: 'string' },
-      interval: { type: 'string' },
-      'batch-records': { type: 'string' },
-      'state-backend': { type: 'string' },
-      param: { type: 'string', multiple: true },
-      'work-dir': { type: 'string' },
-      'checkpoint-interval': { type: 'string' },
-      'state-dir': { type: 'string' },
-      from: { type: 'string' },
-      'restart-attempts': { type: 'string' },
-      'restart-delay': { type: 'string' },
-      duration: { type: 'string' },
-      json: { type: 'boolean' },
-      quiet: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (values.help) {
+  const { help, flags, positionals } = parseCommand(runCommandSpec, argv);
+  if (help) {
     console.log(runUsage);
     return 0;
   }
-  const job = positionals[0];
-  if (!job) throw new WeirError('WEIR_CONFIG', 'weir run: name a job module, e.g. weir run examples/clicks.ts');
+  const [job] = positionals;
+  let handle: JobHandle | undefined;
+  try {
+    handle = await run(job, runOptionsFromFlags(flags));
+    return await superviseRun(job, handle, flags);
+  } catch (err) {
+    // With --json the failure is a JSON document on stdout too; main() prints the one-line error.
+    if (flags.json) console.log(JSON.stringify({ ...(handle ? { options: handle.options, restoredFrom: restoredFromJson(handle.restoredFrom) } : {}), error: errorJson(err) }, null, 2));
+    throw err;
+  }
+}
 
-  const options: RunOptions = {
-    mode: values.mode as RunOptions['mode'],
-    parallelism: optionalNumber('--parallelism', values.parallelism),
-    microBatchIntervalMs: optionalNumber('--interval', values.interval),
-    microBatchRecordsMax: optionalNumber('--batch-records', values['batch-records']),
-    stateBackend: values['state-backend'] as RunOptions['stateBackend'],
-    params: parseParams(values.param ?? []),
-    workDir: values['work-dir'],
-    checkpointIntervalMs: optionalNumber('--checkpoint-interval', values['checkpoint-interval']),
-    stateDir: values['state-dir'],
-    restoreFrom: values.from,
-    restartStrategy: restartStrategyFromFlags(values['restart-attempts'], values['restart-delay']),
-  };
-  const handle = await run(job, options);
+/** Runs the started job to its end: progress, --duration, Ctrl-C, savepoint requests, then the summary or JSON. */
+async function superviseRun(job: string, handle: JobHandle, flags: RunFlags): Promise<number> {
   const { mode, parallelism, workDir } = handle.options;
-  if (!values.quiet && !values.json) console.error(`weir: running ${job} — ${mode}, ${parallelism} worker(s), work dir ${workDir}`);
+  const talk = !flags.quiet && !flags.json;
+  if (talk) console.error(`weir: running ${job} — ${mode}, ${parallelism} worker(s), work dir ${workDir}\nweir: ${describeStart(handle.restoredFrom, handle.options)}`);
 
   let stopping = false;
   const stop = () => {
     if (stopping) return;
     stopping = true;
-    if (!values.quiet) console.error('weir: stopping — draining and flushing sinks…');
+    if (talk) console.error('weir: stopping — draining and flushing sinks…');
     void handle.stop();
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  const durationS = optionalNumber('--duration', values.duration);
-  const timer = durationS === undefined ? undefined : setTimeout(stop, durationS * 1000);
-  const progress = values.quiet || values.json ? undefined : setInterval(() => console.error(formatProgress(handle.metrics())), 1000);
-  const savepoints = handle.options.checkpointIntervalMs > 0 ? watchSavepointRequests(handle, values.quiet ?? false) : undefined;
+  // --duration counts from readiness: start-up (loading, threads, restore) can take long on a loaded machine.
+  let timer: NodeJS.Timeout | undefined;
+  const durationS = flags.duration;
+  if (durationS !== undefined) handle.ready.then(() => (timer = stopping ? undefined : setTimeout(stop, durationS * 1000)), () => {});
+  const progress = talk ? setInterval(() => console.error(formatProgress(handle.metrics())), 1000) : undefined;
+  const savepoints = handle.options.checkpointIntervalMs > 0 ? watchSavepointRequests(handle, flags.quiet ?? false) : undefined;
 
   try {
     const result = await handle.done;
-    if (values.json) console.log(JSON.stringify({ options: handle.options, metrics: result.metrics, durationMs: result.durationMs }, null, 2));
-    else console.error(formatSummary(result));
+    const collected = saveCollected(handle, result.results);
+    if (flags.json) {
+      const { metrics, startupMs, runMs, durationMs } = result;
+      console.log(JSON.stringify({ options: handle.options, restoredFrom: restoredFromJson(result.restoredFrom), startupMs, runMs, durationMs, metrics, collected }, null, 2));
+    } else {
+      console.error(formatSummary(result, { start: describeStart(result.restoredFrom, handle.options), collected }));
+    }
     return 0;
   } finally {
     clearTimeout(timer);

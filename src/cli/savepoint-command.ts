@@ -1,14 +1,29 @@
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { CheckpointStore } from '../checkpoint/checkpoint-store.ts';
 import { savepointNameProblem } from '../checkpoint/metadata.ts';
 import { WeirError } from '../errors.ts';
 import type { JobHandle } from '../runtime/run.ts';
+import { commandHelp, numberFlag, parseCommand, UsageError } from './flags.ts';
 
-export const savepointUsage = `weir savepoint <state-dir> <name> [--timeout S]
-                                         take a savepoint of the checkpointing job running on <state-dir>
-weir checkpoints <state-dir>             list its checkpoints and savepoints`;
+export const savepointCommandSpec = {
+  name: 'savepoint',
+  summary: 'take a savepoint of the checkpointing job running on <state-dir>',
+  positionals: [{ name: 'state-dir' }, { name: 'name' }],
+  flags: { timeout: numberFlag('S', 'how long to wait for the savepoint (default 30)', { above: 0, unit: 'seconds' }) },
+  notes: 'Exit codes: 0 the savepoint was taken (its path is printed); 1 it was not; 2 a usage error.',
+};
+
+export const checkpointsCommandSpec = {
+  name: 'checkpoints',
+  summary: 'list the checkpoints and savepoints in <state-dir>',
+  positionals: [{ name: 'state-dir' }],
+  flags: {},
+  notes: 'Exit codes: 0 listed; 1 the state dir could not be read; 2 a usage error.',
+};
+
+export const savepointUsage = commandHelp(savepointCommandSpec);
+export const checkpointsUsage = commandHelp(checkpointsCommandSpec);
 
 /**
  * A running job and \`weir savepoint\` meet in the state directory: the command drops a request
@@ -20,12 +35,12 @@ const requestsDir = (stateDir: string) => join(stateDir, 'savepoint-requests');
 const pollMs = 200;
 
 export async function savepointCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { timeout: { type: 'string' } } });
+  const { help, flags, positionals } = parseCommand(savepointCommandSpec, argv);
+  if (help) return printHelp(savepointUsage);
   const [stateDir, name] = positionals;
-  if (!stateDir || !name) throw new WeirError('WEIR_CONFIG', `usage: ${savepointUsage}`);
   const problem = savepointNameProblem(name);
-  if (problem) throw new WeirError('WEIR_CONFIG', problem);
-  const timeoutMs = Number(values.timeout ?? 30) * 1000;
+  if (problem) throw new UsageError(problem);
+  const timeoutMs = (flags.timeout ?? 30) * 1000;
   mkdirSync(requestsDir(stateDir), { recursive: true });
   writeFileSync(join(requestsDir(stateDir), name), '');
   const metadata = join(resolve(stateDir), 'checkpoints', `savepoint-${name}`, '_metadata');
@@ -42,8 +57,9 @@ export async function savepointCommand(argv: string[]): Promise<number> {
 }
 
 export async function checkpointsCommand(argv: string[]): Promise<number> {
-  const [stateDir] = argv;
-  if (!stateDir) throw new WeirError('WEIR_CONFIG', `usage: ${savepointUsage}`);
+  const { help, positionals } = parseCommand(checkpointsCommandSpec, argv);
+  if (help) return printHelp(checkpointsUsage);
+  const [stateDir] = positionals;
   const store = await CheckpointStore.open(stateDir, { readOnly: true });
   for (const c of await store.list()) {
     const what = c.kind === 'savepoint' ? `savepoint ${c.savepointName} (id ${c.id ?? '?'})` : `checkpoint ${c.id}`;
@@ -75,6 +91,11 @@ export function watchSavepointRequests(handle: JobHandle, quiet: boolean): { sto
   }, pollMs);
   timer.unref();
   return { stop: () => clearInterval(timer) };
+}
+
+function printHelp(usage: string): number {
+  console.log(usage);
+  return 0;
 }
 
 function sleep(ms: number): Promise<void> {

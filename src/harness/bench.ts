@@ -34,6 +34,7 @@ export function lateFinishAllowanceMs(microBatchIntervalMs: number): number {
 
 export async function runBench(opts: BenchOptions): Promise<BenchReport> {
   if (opts.modes.length === 0 || opts.ratesPerSec.length === 0) throw new WeirError('WEIR_CONFIG', 'bench: at least one mode and one rate');
+  if (!(opts.durationS > 0) || !(opts.warmupS >= 0)) throw new WeirError('WEIR_CONFIG', `bench: the measured duration must be > 0 s and the warm-up ≥ 0 s (got ${opts.durationS} s and ${opts.warmupS} s)`);
   const rates = [...opts.ratesPerSec].sort((a, b) => a - b);
   const runs: BenchRun[] = [];
   let parallelism = opts.parallelism ?? 0;
@@ -65,6 +66,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
       }
       const report = result.latency!;
       const endToEnd = summarize(report.latency.endToEnd);
+      if (endToEnd.count === 0) throw nothingMeasured(mode, ratePerSec, opts, result.metrics.sources.reduce((a, s) => a + s.records, 0));
       const lateMs = result.durationMs - totalS * 1000;
       const measuredS = Math.max(opts.durationS, result.durationMs / 1000 - opts.warmupS);
       const achievedRatePerSec = endToEnd.count / measuredS;
@@ -109,6 +111,23 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
   };
 }
 
+/**
+ * A run whose sinks received no record created after the warm-up: the report would be empty and
+ * every comparison vacuous, so the bench fails instead. Usually the job ignores the `rate` and
+ * `seconds` parameters and finishes (or never starts emitting) within the warm-up.
+ */
+function nothingMeasured(mode: BenchMode, ratePerSec: number, opts: BenchOptions, recordsRead: number): WeirError {
+  const run = `the ${mode} run at ${ratePerSec.toLocaleString('en')} events/s`;
+  const why =
+    recordsRead === 0
+      ? 'its sources read no record'
+      : `its sources read ${recordsRead.toLocaleString('en')} records, all created within the ${opts.warmupS} s warm-up, so none was measured`;
+  return new WeirError(
+    'WEIR_CONFIG',
+    `bench: ${run} measured no record: ${why}. A bench job must generate its load from the parameters rate (events/s), seconds and seed, as examples/clicks.ts does`,
+  );
+}
+
 /** Per mode, the highest offered rate that kept up with p99 within the bound. */
 export function maxSustainable(runs: BenchRun[], modes: BenchMode[], p99BoundMs: number): BenchReport['maxSustainable'] {
   const result: BenchReport['maxSustainable'] = {};
@@ -147,9 +166,18 @@ function notes(runs: BenchRun[], intervalMs: number): string[] {
       out.push(`at ${mb.offeredRatePerSec} events/s continuous p99 is ${(ratio * 100).toFixed(1)} % of micro-batch p99 (${c.latency.endToEnd.p99Ms.toFixed(2)} ms against ${mb.latency.endToEnd.p99Ms.toFixed(1)} ms).`);
     }
   }
-  const checksums = new Set(runs.map((r) => `${r.offeredRatePerSec}:${r.outputChecksum}`));
-  const rates = new Set(runs.map((r) => r.offeredRatePerSec));
-  if (checksums.size === rates.size) out.push('Both modes produced the same output (checksums equal at every rate).');
-  else out.push('WARNING: the modes produced different output at some rate (checksums differ): the job is not deterministic, or a mode lost or duplicated records.');
+  out.push(outputComparison(runs));
   return out;
+}
+
+/** Compares the output of the modes at each rate where more than one mode ran; never claims agreement for runs that were not compared. */
+export function outputComparison(runs: BenchRun[]): string {
+  const byRate = new Map<number, BenchRun[]>();
+  for (const r of runs) byRate.set(r.offeredRatePerSec, [...(byRate.get(r.offeredRatePerSec) ?? []), r]);
+  const compared = [...byRate.entries()].filter(([, rs]) => new Set(rs.map((r) => r.mode)).size > 1);
+  if (compared.length === 0) return 'Output not compared: only one mode ran at each rate.';
+  const differing = compared.filter(([, rs]) => new Set(rs.map((r) => r.outputChecksum)).size > 1).map(([rate]) => rate);
+  const rates = compared.map(([rate]) => rate.toLocaleString('en')).join(', ');
+  if (differing.length === 0) return `Both modes produced the same output (checksums equal at ${compared.length === byRate.size ? 'every rate' : `${rates} events/s, the rates where both ran`}).`;
+  return `WARNING: the modes produced different output at ${differing.map((r) => r.toLocaleString('en')).join(', ')} events/s (checksums differ): the job is not deterministic, or a mode lost or duplicated records.`;
 }

@@ -117,8 +117,23 @@ export interface SourcePartitionMetrics {
   lag?: number;
 }
 
+/**
+ * Where a job is: 'starting' until every worker of the first attempt has passed the start gate
+ * (job.ready), 'running', 'stopping' once stop() was called (sources stop, what was read drains),
+ * 'restarting' from a failure the restart strategy retries until the new attempt is ready, then
+ * 'finished' or 'failed'.
+ */
+export type JobState = 'starting' | 'running' | 'stopping' | 'finished' | 'failed' | 'restarting';
+
 export interface JobMetrics {
+  /** Since the current attempt's start gate opened (before that: since it was submitted). */
   elapsedMs: number;
+  /** The job's state (set by run()'s handle; absent from a bare reading of the shared counters). */
+  state?: JobState;
+  /** From run() to the first attempt's readiness; while starting, so far. */
+  startupMs?: number;
+  /** From the first readiness on, restarts included; 0 while starting. */
+  runMs?: number;
   operators: OperatorMetrics[];
   channels: ChannelMetrics[];
   sources: SourcePartitionMetrics[];

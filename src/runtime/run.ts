@@ -12,7 +12,7 @@ import { siblingModule } from '../util/module-url.ts';
 import { OutputChecksum } from '../harness/checksum.ts';
 import type { CoordinatorData, CoordinatorReport } from './coordinator.ts';
 import { readMetrics, type MetricsReader } from './metrics-reader.ts';
-import type { JobMetrics, RestartRecord } from './metrics.ts';
+import type { JobMetrics, JobState, RestartRecord } from './metrics.ts';
 import { MetricsLayout } from './metrics.ts';
 import { resolveOptions, type ResolvedOptions, type RunOptions } from './options.ts';
 import { defaultParallelism, planJob } from './plan.ts';
@@ -31,8 +31,12 @@ export interface JobResult {
   results: Record<string, unknown>;
   metrics: JobMetrics;
   workDir: string;
-  /** From the start (every worker ready: thread start-up is not counted) to the end. */
+  /** From the start of the last attempt (every worker ready: thread start-up is not counted) to the end. */
   durationMs: number;
+  /** From the run() call to the moment every worker of the first attempt was ready (job.ready): loading, thread start-up, restore. */
+  startupMs: number;
+  /** From that moment to the end, restarts included. */
+  runMs: number;
   /** With measureLatency: the merged latency histograms and sink throughput over time. */
   latency?: CoordinatorReport;
   /** With outputChecksum: order-insensitive checksum of everything the sinks received. */
@@ -42,11 +46,32 @@ export interface JobResult {
    * it started empty), every newer checkpoint skipped because it was damaged, with the reason, and
    * in micro-batch mode the epochs after it that the offset log held to replay.
    */
-  restoredFrom?: { id: number | undefined; dir: string | undefined; skipped: SkippedCheckpoint[]; replayedEpochs?: number };
+  restoredFrom?: RestoredFrom;
+}
+
+/** Where a checkpointing run started: see JobResult.restoredFrom. */
+export interface RestoredFrom {
+  /** Undefined when the run started empty. */
+  id: number | undefined;
+  dir: string | undefined;
+  /** Set when the run started from a savepoint. */
+  savepointName?: string;
+  skipped: SkippedCheckpoint[];
+  replayedEpochs?: number;
 }
 
 export interface JobHandle {
   readonly options: ResolvedOptions;
+  /** The job's sinks: each one's name (its key in JobResult.results) and kind ('collect', 'file', …). */
+  readonly sinks: ReadonlyArray<{ name: string; kind: string }>;
+  /** With checkpoints: where the run started (as JobResult.restoredFrom), known before it starts. */
+  readonly restoredFrom: RestoredFrom | undefined;
+  /**
+   * Resolves when every worker has loaded the job, opened its parts and passed the start gate
+   * (sources read from then on; after a restart, when an attempt first got there). Rejects with
+   * the job's error when the job fails before that.
+   */
+  readonly ready: Promise<void>;
   /** Settles when the job completes (bounded sources) or fails (after the restart strategy gave up). */
   readonly done: Promise<JobResult>;
   /** Stops reading sources; what was read drains through every operator and sink (with checkpoints: and a final checkpoint commits it). */
@@ -60,9 +85,12 @@ const workerEntry = new URL('./worker-entry.mjs', import.meta.url);
 const coordinatorEntry = siblingModule('./coordinator', import.meta.url);
 /** After a failure, how long the other workers get to notice the abort flag before being terminated. */
 const abortGraceMs = 2_000;
+/** How often the main thread looks whether an attempt has passed its start gate (job.ready). */
+const startGatePollMs = 5;
 
 /** Runs a job module (path or URL) on worker threads of this process. */
 export async function run(job: string | URL, options: RunOptions = {}): Promise<JobHandle> {
+  const calledMs = nowMs();
   const jobUrl = toJobUrl(job);
   const { definition, env } = await loadJob(jobUrl, options.params ?? {});
   const workDir = prepareWorkDir(options.workDir);
@@ -73,19 +101,60 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
   const initial = store ? await initialRestorePoint(store, resolved.restoreFrom) : undefined;
   let restore = initial?.point;
   const replay = await epochsToReplay(resolved, store, restore);
-  const restoredFrom = initial && { id: initial.point?.metadata.id, dir: initial.point?.dir, skipped: initial.skipped, ...(replay ? { replayedEpochs: replay.length } : {}) };
+  const restoredFrom: RestoredFrom | undefined = initial && {
+    id: initial.point?.metadata.id,
+    dir: initial.point?.dir,
+    ...(initial.point?.metadata.savepointName ? { savepointName: initial.point.metadata.savepointName } : {}),
+    skipped: initial.skipped,
+    ...(replay ? { replayedEpochs: replay.length } : {}),
+  };
 
   const restarts: RestartRecord[] = [];
   let stopping = false;
+  // The job's state (metrics().state): set here as attempts start, pass their start gate, fail, restart and end.
+  let state: JobState = 'starting';
+  let firstReadyMs: number | undefined;
+  let endedMs: number | undefined;
+  let markReady!: () => void;
+  let failReady!: (err: unknown) => void;
+  const ready = new Promise<void>((resolve, reject) => {
+    markReady = resolve;
+    failReady = reject;
+  });
+  ready.catch(() => {}); // the caller may await only `done`
+  const watchReady = (current: Attempt) =>
+    void current.ready.then((startedMs) => {
+      if (current !== attempt) return;
+      firstReadyMs ??= startedMs;
+      if (state === 'starting' || state === 'restarting') state = 'running';
+      markReady();
+    });
+  const timing = () => {
+    const now = endedMs ?? nowMs();
+    return { startupMs: (firstReadyMs ?? now) - calledMs, runMs: firstReadyMs === undefined ? 0 : now - firstReadyMs };
+  };
+
   let attempt = startAttempt(jobUrl, resolved, plan, store, restore, replay, submittedMs);
-  const withRecovery = (result: JobResult): JobResult => ({ ...result, restoredFrom, metrics: { ...result.metrics, restarts: [...restarts] } });
+  watchReady(attempt);
+  const withRecovery = (result: JobResult): JobResult => {
+    endedMs = nowMs();
+    state = 'finished';
+    const { startupMs, runMs } = timing();
+    return { ...result, restoredFrom, startupMs, runMs, metrics: { ...result.metrics, state, startupMs, runMs, restarts: [...restarts] } };
+  };
   const done = (async () => {
     for (let restart = 1; ; restart++) {
       try {
         return withRecovery(await attempt.done);
       } catch (err) {
         const delayMs = stopping || !restartable(err) ? undefined : restartDelayMs(resolved.restartStrategy, restart);
-        if (delayMs === undefined) throw err;
+        if (delayMs === undefined) {
+          endedMs = nowMs();
+          state = 'failed';
+          failReady(err);
+          throw err;
+        }
+        state = 'restarting';
         restarts.push({ atMs: Date.now(), code: (err as WeirError).code ?? 'WEIR_ABORTED', cause: (err as Error).message });
         await sleep(delayMs);
         // From the newest checkpoint this run completed; before the first one, from where it began.
@@ -95,6 +164,7 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
         const replay = await epochsToReplay(resolved, store, restore);
         Object.assign(restarts[restarts.length - 1], { restoredFromId: restore?.metadata.id, ...(replay ? { replayedEpochs: replay.length } : {}) });
         attempt = startAttempt(jobUrl, resolved, plan, store, restore, replay, nowMs());
+        watchReady(attempt);
         if (stopping) attempt.stop();
       }
     }
@@ -107,13 +177,17 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
 
   return {
     options: resolved,
+    sinks: plan.sinks.map((node) => ({ name: node.spec.name, kind: node.spec.kind })),
+    restoredFrom,
+    ready,
     done,
     stop() {
       stopping = true;
+      if (state !== 'finished' && state !== 'failed') state = 'stopping';
       attempt.stop();
       return done;
     },
-    metrics: () => ({ ...readMetrics(attempt.reader), checkpoints: attempt.checkpointer?.stats, restarts: [...restarts] }),
+    metrics: () => ({ ...readMetrics(attempt.reader), state, ...timing(), checkpoints: attempt.checkpointer?.stats, restarts: [...restarts] }),
     savepoint(name: string) {
       if (!attempt.checkpointer) return Promise.reject(new WeirError('WEIR_CONFIG', 'savepoint: the job does not checkpoint (set checkpointIntervalMs)'));
       return attempt.checkpointer.savepoint(name);
@@ -145,6 +219,8 @@ async function initialRestorePoint(store: CheckpointStore, from: ResolvedOptions
 
 interface Attempt {
   done: Promise<JobResult>;
+  /** Resolves with the start time (epoch ms) when every worker has passed the start gate; never, if the attempt ends first. */
+  ready: Promise<number>;
   reader: MetricsReader;
   checkpointer: Checkpointer | undefined;
   stop(): void;
@@ -216,10 +292,16 @@ function startAttempt(
       const durationMs = nowMs() - startedMs();
       const outputChecksum = resolved.outputChecksum ? OutputChecksum.combine(outcomes.map((o) => o.checksum!)) : undefined;
       const metrics = { ...readMetrics(reader), checkpoints: checkpointer?.stats };
-      return { results, metrics, workDir: resolved.workDir, durationMs, latency: report, outputChecksum };
+      // startupMs and runMs span attempts: run() fills them in (withRecovery).
+      return { results, metrics, workDir: resolved.workDir, durationMs, startupMs: 0, runMs: 0, latency: report, outputChecksum };
     });
   done.catch(() => {});
-  return { done, reader, checkpointer, stop: () => views.raise(kStop) };
+  let settled = false;
+  done.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  return { done, ready: startGatePassed(views, () => settled), reader, checkpointer, stop: () => views.raise(kStop) };
 }
 
 /**
@@ -260,6 +342,20 @@ async function supervise(
   if (firstError) throw fromPlainError(firstError);
   if (!outcomes || outcomes.some((o) => o === undefined)) throw new WeirError('WEIR_ABORTED', 'the job was aborted');
   return { outcomes: outcomes as WorkerResult[], report };
+}
+
+/**
+ * Resolves with the start time once the coordinator has opened the start gate (every worker ready).
+ * The coordinator's flag wakes the threads' doorbells, not this thread, which has none: it is
+ * polled, briefly. Never resolves once the attempt has settled without passing the gate.
+ */
+async function startGatePassed(views: SharedViews, settled: () => boolean): Promise<number> {
+  for (;;) {
+    const startedMs = views.startedAtMs();
+    if (!Number.isNaN(startedMs)) return startedMs;
+    if (settled()) return new Promise<number>(() => {});
+    await sleep(startGatePollMs);
+  }
 }
 
 /** Resolves (with undefined) once the abort flag has been up for the grace period; never once the job has settled. */

@@ -1,8 +1,7 @@
 // piscina loads this file in each worker thread. Worker threads do not inherit loader hooks, so
-// the TypeScript loader is registered here before the runtime (and the user's job) is imported.
-import { register } from 'tsx/esm/api';
+// the module loaders are registered here before the runtime (and the user's job) is imported.
+import '../loader/register.mjs';
 
-register();
 const { runWorker } = await import('./worker.ts');
 
 export default function partitionTask(task) {

@@ -1,7 +1,6 @@
-// Worker threads do not inherit the parent's module loader hooks: register the TypeScript loader
+// Worker threads do not inherit the parent's module loader hooks: register the module loaders
 // here, then load the real entry module named in workerData.
-import { register } from 'tsx/esm/api';
+import '../loader/register.mjs';
 import { workerData } from 'node:worker_threads';
 
-register();
 await import(workerData.__entry);

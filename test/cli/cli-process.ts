@@ -1,0 +1,33 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const weirBin = fileURLToPath(new URL('../../bin/weir.mjs', import.meta.url));
+/** weir's public entry point as a file URL: a job saved outside the repository imports it so. */
+export const weirIndexUrl = new URL('../../src/index.ts', import.meta.url).href;
+
+export interface CliOutcome {
+  /** The exit code; null when the process was killed (it outlived `killAfterMs`). */
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `weir <args>` as a child process in `cwd`. A process still alive after `killAfterMs` is
+ * killed and reported with code null, so a hang fails the test instead of stalling it.
+ */
+export function runCli(args: string[], options: { cwd: string; killAfterMs?: number; env?: NodeJS.ProcessEnv }): Promise<CliOutcome> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [weirBin, ...args], { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.killAfterMs ?? 60_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code: signal ? null : code, stdout, stderr });
+    });
+  });
+}
