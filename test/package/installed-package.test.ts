@@ -134,7 +134,7 @@ export async function serve(): Promise<JobResult> {
   it.each(['ts', 'js'] as const)('npx weir run runs a .%s job of the project', async (extension) => {
     writeFileSync(join(project, `job-${extension}.${extension}`), job(extension));
     const out = await exec(npm, ['exec', '--offline', '--', 'weir', 'run', `job-${extension}.${extension}`, '--work-dir', `out-${extension}`], project);
-    expect(out.stderr).toBe('');
+    expect(out.stderr).not.toMatch(/error/i); // stderr carries the progress lines
     expect(out.status).toBe(0);
     expect(linesOf(join(project, `out-${extension}`), `totals-${extension}`)).toHaveLength(1000);
   });
