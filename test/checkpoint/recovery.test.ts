@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { readCommittedLines } from '../../src/connectors/index.ts';
 import { run, type RunOptions } from '../../src/runtime/index.ts';
-import { expectWeirError, jobUrl, tempDir } from '../helpers.ts';
+import { expectWeirError, jobUrl, tempDir, waitLimitMs } from '../helpers.ts';
 
 const count = 20_000;
 const dirs: Array<{ remove(): void }> = [];
@@ -50,7 +50,9 @@ describe('checkpoints', () => {
   });
 
   test('in micro-batch mode too (a checkpoint at the end of an epoch)', async () => {
-    const { result, committed } = await runExactlyOnce({ mode: 'micro-batch', microBatchIntervalMs: 20, params: { rate: '40000' } });
+    // Epochs of at most 1 000 records: many epochs, and so checkpoints on the way, however slowly
+    // (and so in however few triggers) a busy machine runs the job.
+    const { result, committed } = await runExactlyOnce({ mode: 'micro-batch', microBatchIntervalMs: 20, microBatchRecordsMax: 1_000, params: { rate: '40000' } });
     expect(committed).toEqual(await expectedOutput());
     expect(result.metrics.checkpoints!.completed).toBeGreaterThanOrEqual(2); // at least one on the way and the final one
   });
@@ -67,9 +69,29 @@ describe('checkpoints', () => {
       .filter((d) => d.startsWith('chk-'))
       .flatMap((d) => readdirSync(join(root, d)).filter((f) => f.endsWith('.snapshot') && !f.endsWith(`.chk-${Number(d.slice(4))}.snapshot`)));
     expect(linked.length).toBeGreaterThan(0); // files of earlier checkpoints, linked into later ones
-    // Chains of more than limits.snapshotDeltasBeforeMerge deltas were merged in the background into
-    // a new full snapshot, which later checkpoints start from; none is left waiting at the end.
-    expect(linked.some((f) => f.endsWith('.merged.snapshot'))).toBe(true);
+    expect(readdirSync(root).filter((f) => f.endsWith('.merging'))).toEqual([]); // no merge left waiting
+  });
+
+  test('a long chain of deltas is merged in the background, and later checkpoints build on the merged file', async () => {
+    // An input longer than the test waits for: it runs until a checkpoint has started from a
+    // merged base (however long a busy machine takes to get there), then stops.
+    const workDir = newDir();
+    const handle = await run(jobUrl('checkpointed-counts'), {
+      workDir,
+      checkpointIntervalMs: 20,
+      checkpointsRetained: 1000,
+      params: { count: '100000000', rate: '5000', keys: '20000', out: join(workDir, 'out'), markers: workDir },
+    });
+    await handle.ready;
+    const merged = () => handle.metrics().checkpoints?.merged ?? 0;
+    for (let waitedMs = 0; merged() === 0 && waitedMs < waitLimitMs; waitedMs += 50) await new Promise((r) => setTimeout(r, 50));
+    const result = await handle.stop();
+    expect(result.metrics.checkpoints!.merged).toBeGreaterThan(0);
+    const root = join(workDir, 'checkpoints');
+    const linked = readdirSync(root)
+      .filter((d) => d.startsWith('chk-'))
+      .flatMap((d) => readdirSync(join(root, d)).filter((f) => f.endsWith('.merged.snapshot')));
+    expect(linked.length).toBeGreaterThan(0);
     expect(readdirSync(root).filter((f) => f.endsWith('.merging'))).toEqual([]);
   });
 
@@ -125,14 +147,19 @@ describe('recovery', () => {
     // Epochs of 10 ms; the one checkpoint is a savepoint taken a quarter of the way, so the log
     // holds many epochs after it whatever the machine's speed.
     const options = { workDir, mode: 'micro-batch', microBatchIntervalMs: 10, checkpointIntervalMs: 600_000, restartStrategy: { kind: 'none' } } as const;
-    const params = { count: String(count), rate: '10000', out, markers: workDir };
-    // Fails for good two thirds of the way (seq counts per partition, of two).
-    const failing = await run(jobUrl('checkpointed-counts'), { ...options, params: { ...params, alwaysFailAt: String(Math.floor(count / 3)) } });
+    const params = { count: String(count), rate: '1000', out, markers: workDir };
+    // Fails for good once the test says so: after the savepoint and three more logged epochs
+    // (10 s of input at 1 000 events/s per partition: the input does not run out before that).
+    const failWhen = join(workDir, 'fail-now');
+    const failing = await run(jobUrl('checkpointed-counts'), { ...options, params: { ...params, failWhen } });
     const sourceRecords = () => failing.metrics().operators.find((o) => o.name === 'events')!.recordsOut;
     while (sourceRecords() < count / 4) await new Promise((r) => setTimeout(r, 10));
     const savepoint = await failing.savepoint('quarter');
-    await expectWeirError(failing.done, 'WEIR_USER_FUNCTION', /always fails/);
     const after = savepoint.metadata.epoch!;
+    const loggedAfter = () => new Set(readdirSync(offsets).map((f) => parseInt(f)).filter((epoch) => epoch > after)).size;
+    while (loggedAfter() < 3) await new Promise((r) => setTimeout(r, 10));
+    writeFileSync(failWhen, '');
+    await expectWeirError(failing.done, 'WEIR_USER_FUNCTION', /always fails/);
     const logged = readdirSync(offsets).filter((f) => parseInt(f) > after);
     expect(logged.length).toBeGreaterThan(2);
 

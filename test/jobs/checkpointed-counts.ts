@@ -8,8 +8,9 @@
 // the exactly-once file sink; without it, collect('out')), faults ("throw@1200,exit@5000": the job
 // fails once at each record seq, by throwing in a user function or by ending its worker thread),
 // markers (a directory where each fault records that it happened, so a restart does not repeat it),
-// alwaysFailAt (a seq at which it fails every time).
-import { closeSync, openSync } from 'node:fs';
+// alwaysFailAt (a seq at which it fails every time), failWhen (a file: once the test creates it, the
+// job fails at one of the next 64 records, every time — a failure the test times, not the clock).
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { defineJob, WatermarkStrategy } from '../../src/api/index.ts';
 import { TumblingEventTimeWindows } from '../../src/time/index.ts';
@@ -40,6 +41,7 @@ export default defineJob((env) => {
   const rate = env.numberParam('rate', 0);
   const faults = parseFaults(env.params.faults);
   const alwaysFailAt = env.numberParam('alwaysFailAt', -1);
+  const failWhen = env.params.failWhen;
   const events = env.source(
     generator({ partitions: 2, count, keys: env.numberParam('keys', 50), seed: 5, ratePerSec: rate > 0 ? rate : undefined, eventTimeStartMs: 1_700_000_000_000, eventTimeStepMs: 1 }),
     { name: 'events', watermarks: WatermarkStrategy.monotonousTimestamps<GeneratedEvent>().withTimestampAssigner((e) => e.ts) },
@@ -48,6 +50,7 @@ export default defineJob((env) => {
     const fault = faults.get(e.seq);
     if (fault) failOnce(join(env.params.markers, `fault-${fault.index}`), fault.how);
     if (e.seq === alwaysFailAt) throw new Error(`record ${e.seq} always fails`);
+    if (failWhen !== undefined && e.seq % 64 === 0 && existsSync(failWhen)) throw new Error(`record ${e.seq} always fails once ${failWhen} exists`);
     return e;
   }, { name: 'inject' });
   const counts = checked.keyBy((e) => e.key, { name: 'by-key' }).process<string>((e, ctx) => {

@@ -78,8 +78,11 @@ describe('event time on real worker threads', () => {
         const handle = await run(jobUrl('idle-partition'), { parallelism: 2, stateBackend: 'heap', workDir: dir.path, params: { idlenessMs: String(idlenessMs) } });
         const files = [0, 1].map((w) => join(dir.path, `buckets-${w}.jsonl`));
         const lines = () => files.flatMap((f) => (existsSync(f) ? readFileSync(f, 'utf8').split('\n').filter(Boolean) : []));
-        // With idleness, all but the last bucket per key fire while running: wait for those (however
-        // long a loaded machine takes to start the job). Without, give it 3 s to fire nothing.
+        // Every record read first (however long a loaded machine takes to start the job and read
+        // them); then, with idleness, all but the last bucket per key fire while running: wait for
+        // those. Without, give it 3 s to fire nothing.
+        const read = () => handle.metrics().operators.find((o) => o.name === 'events')!.recordsOut;
+        for (let waitedMs = 0; read() < 2_000 && waitedMs < waitLimitMs; waitedMs += 50) await new Promise((r) => setTimeout(r, 50));
         const firedWhileRunning = idlenessMs > 0 ? 57 : 60;
         const deadlineMs = Date.now() + (idlenessMs > 0 ? waitLimitMs : 3_000);
         while (lines().length < firedWhileRunning && Date.now() < deadlineMs) await new Promise((r) => setTimeout(r, 50));
