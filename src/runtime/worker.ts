@@ -2,7 +2,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Codec } from '../channel/codec.ts';
 import { loadJob } from '../api/job.ts';
 import type { LogicalNode } from '../api/graph.ts';
-import { END, type SinkWriter, type SourceOutput, type SourceReader } from '../connectors/types.ts';
+import { END, type SourceContext, type SourceOutput, type SourceReader } from '../connectors/types.ts';
 import { toPlainError } from '../errors.ts';
 import { limits } from '../limits.ts';
 import { nowMs } from '../util/clock.ts';
@@ -23,7 +23,8 @@ import { OutputChecksum } from '../harness/checksum.ts';
 import { LatencyRecorder } from '../harness/latency-recorder.ts';
 import { Exchanges } from './exchanges.ts';
 import { StreamSignals } from './signals.ts';
-import { openDeadLetterWriter, openSinkWriters } from './sinks.ts';
+import { WorkerSinks } from './sinks.ts';
+import { openError, quietly } from './open-errors.ts';
 import { deadLetterRecord } from '../connectors/sinks.ts';
 import { BarrierAlignment } from './barriers.ts';
 import { WorkerCheckpoints } from './worker-checkpoints.ts';
@@ -102,11 +103,10 @@ class WorkerRuntime {
   private readonly sources: SourceSlot[] = [];
   private readonly sourceTimes: SourceTime[] = [];
   private store: StateStore | undefined;
-  private sinks = new Map<number, SinkWriter<unknown>>();
-  private deadLetters!: SinkWriter<unknown>;
-  private deadLetterSinkName = '';
+  private readonly sinks = new WorkerSinks();
   private readonly metricsLayout: MetricsLayout;
-  private deadLetterCount = 0;
+  /** With checkpoints of LMDB state: the thread writing snapshots (closed by whoever ends the worker). */
+  private snapshotter: LmdbSnapshotter | undefined;
   private waiting!: WorkerWaiting;
 
   private readonly signals: StreamSignals;
@@ -153,9 +153,9 @@ class WorkerRuntime {
     const hasKeyedState = this.plan.graph.nodes.some((node) => node.kind === 'process');
     // Its modules load while this worker opens its parts; awaited before the start gate below.
     const snapshotter = checkpointing && hasKeyedState && options.stateBackend !== 'heap' ? new LmdbSnapshotter(this.views.doorbells.address(this.me)) : undefined;
+    this.snapshotter = snapshotter;
     const ctx = { subtask: this.me, parallelism: this.n, workDir: options.workDir, nowMs };
-    this.sinks = await openSinkWriters(this.plan, ctx, (sinkUid) => sinkRecovery(this.task.restore, sinkUid));
-    ({ name: this.deadLetterSinkName, writer: this.deadLetters } = await openDeadLetterWriter(this.plan, ctx));
+    await this.sinks.openAll(this.plan, ctx, (sinkUid) => sinkRecovery(this.task.restore, sinkUid));
     const keyGroups = options.keyGroups;
     // State is restored before the chain is built: keyed operators load their timers when created.
     if (this.task.restore && hasKeyedState) {
@@ -170,7 +170,7 @@ class WorkerRuntime {
       send: (e, target, v, ts, cr) => this.exchanges.send(e, target, v, ts, cr),
       sendWatermark: (e, wm, idle) => this.exchanges.sendWatermark(e, wm, idle),
       workerOfKey: (key) => this.keyGroupWorker[keyGroupOf(key, keyGroups, options.keyGroupAssigner)],
-      sinkWriter: (node) => this.sinks.get(node.id)!,
+      sinkWriter: (node) => this.sinks.writer(node),
       deadLetter: (operator, reason, value) => this.deadLetter(operator, this.position.partition, this.position.offset, reason, value),
       stateStore: () => (this.store ??= openWorkerStateStore(this.plan, options, this.me)),
       keyGroups,
@@ -195,7 +195,7 @@ class WorkerRuntime {
       this.sourceTimes.push(time);
       for (const [timeSlot, partition] of owned.entries()) {
         const sourceCtx = { partition, parallelism: this.n, workDir: options.workDir, startMs, nowMs };
-        const reader = await node.spec.open(partition, sourceCtx, restoredPosition(this.task.restore, node, partition));
+        const reader = await openSource(node, partition, sourceCtx, restoredPosition(this.task.restore, node, partition));
         const output = sourceOutput({
           deliver: this.chain.outputOf[node.id],
           position: this.position,
@@ -219,8 +219,8 @@ class WorkerRuntime {
       this.checkpoints = new WorkerCheckpoints(this.me, this.views, this.task.checkpointPort!, {
         sources: rangedSources,
         epoch: () => this.epoch,
-        sinks: [...this.sinks].map(([id, writer]) => ({ sinkUid: operatorUid(this.plan.graph.nodes[id]), writer })),
-        deadLetters: this.deadLetters,
+        sinks: this.sinks.checkpointed().filter((s) => s.writer !== this.sinks.deadLetterWriter),
+        deadLetters: this.sinks.deadLetterWriter,
         store: () => this.store,
       }, alignment, snapshotter);
     }
@@ -241,8 +241,7 @@ class WorkerRuntime {
 
   /** A record that cannot go on, with the reason: to the dead-letter output, counted. */
   private deadLetter(operator: string, partition: number, offset: number, reason: string, raw: unknown): void {
-    this.deadLetterCount++;
-    this.deadLetters.write(deadLetterRecord(typeof raw === 'string' ? raw : safeJson(raw), reason, partition, offset, operator), NaN, nowMs());
+    this.sinks.deadLetter(deadLetterRecord(typeof raw === 'string' ? raw : safeJson(raw), reason, partition, offset, operator));
   }
 
   // ---------------------------------------------------------------- the loop
@@ -345,18 +344,9 @@ class WorkerRuntime {
     await this.flushSinks(nowMs());
     this.store?.close();
     this.store = undefined;
-    const results: Record<string, unknown> = {};
-    for (const [id, writer] of this.sinks) {
-      await writer.close();
-      // By the sink's own name (collect('x') → results.x), even when its operator had to be
-      // renamed because another operator has that name; sinks sharing a name are concatenated.
-      const spec = (this.plan.graph.nodes[id] as LogicalNode & { kind: 'sink' }).spec;
-      const result = writer.result?.();
-      const previous = results[spec.name];
-      results[spec.name] = Array.isArray(previous) && Array.isArray(result) ? previous.concat(result) : (result ?? previous);
-    }
-    await this.deadLetters.close();
-    results[this.deadLetterSinkName] = this.deadLetters.result?.();
+    // By the sink's own name (collect('x') → results.x), even when its operator had to be renamed
+    // because another operator has that name.
+    const results = await this.sinks.closeAfterRun();
     for (const s of this.sources) await s.reader.close();
     this.publishMetrics(nowMs());
     // The latency snapshot goes out once, at the end: nothing needs it during the run, and the
@@ -370,16 +360,18 @@ class WorkerRuntime {
     return { worker: this.me, results, checksum: this.checksum?.lanes() };
   }
 
+  /**
+   * After a failure, at whatever point of open() or the loop it came: closes what was opened (no
+   * step may throw: the job's error is the one that counts), after flushing what the at-least-once
+   * sinks and the dead-letter output accepted (sinks.ts).
+   */
   async closeQuietly(): Promise<void> {
-    await this.checkpoints?.close(1_000); // within the supervisor's grace period (run.ts)
-    for (const s of this.sources) await Promise.resolve().then(() => s.reader.close()).catch(() => {});
-    for (const writer of this.sinks.values()) await Promise.resolve().then(() => writer.close()).catch(() => {});
-    try {
-      this.store?.close();
-    } catch {
-      // closing after a failure: the job's error is the one that counts
-    }
-    this.publishMetrics(nowMs());
+    await quietly(() => this.snapshotter?.close(1_000)); // within the supervisor's grace period (run.ts)
+    for (const s of this.sources) await quietly(() => s.reader.close());
+    await this.sinks.closeAfterFailure();
+    await quietly(() => this.store?.close());
+    // Before the chain is compiled there are no operator counters to publish.
+    if (this.chain) await quietly(() => this.publishMetrics(nowMs()));
   }
 
   // ---------------------------------------------------------------- sources
@@ -501,8 +493,8 @@ class WorkerRuntime {
   // ---------------------------------------------------------------- waiting, sinks, metrics
 
   private sinkRecords(): number {
-    let total = this.deadLetterCount;
-    for (const id of this.sinks.keys()) total += this.chain.counters[id].recordsIn;
+    let total = this.sinks.deadLetterCount;
+    for (const id of this.sinks.ids()) total += this.chain.counters[id].recordsIn;
     return total;
   }
 
@@ -516,8 +508,7 @@ class WorkerRuntime {
 
   private async flushSinks(now: number): Promise<void> {
     const written = this.sinkRecords();
-    for (const writer of this.sinks.values()) await writer.flush();
-    await this.deadLetters.flush();
+    await this.sinks.flush();
     this.latency?.atFlush();
     this.sinkRecordsFlushed = written;
     this.lastFlushMs = now;
@@ -527,7 +518,7 @@ class WorkerRuntime {
     writeWorkerMetrics(this.views.metrics, this.metricsLayout, this.me, now, {
       operators: this.chain.counters,
       blockedMs: this.exchanges.blockedMs,
-      deadLetters: this.deadLetterCount,
+      deadLetters: this.sinks.deadLetterCount,
       parks: (this.waiting?.parks ?? 0) + this.exchanges.parks,
       epochsCompleted: this.micro ? Atomics.load(this.views.control, epochCompletedSlot(this.me)) : 0,
     });
@@ -544,5 +535,14 @@ function safeJson(value: unknown): string {
     return JSON.stringify(value) ?? String(value);
   } catch {
     return String(value);
+  }
+}
+
+/** Opens one partition of a source; an error that is not weir's names the source and the partition. */
+async function openSource(node: LogicalNode & { kind: 'source' }, partition: number, ctx: SourceContext, from: unknown): Promise<SourceReader<unknown>> {
+  try {
+    return await node.spec.open(partition, ctx, from);
+  } catch (err) {
+    throw openError(err, 'WEIR_SOURCE', `source "${node.name}" partition ${partition}`, node.name);
   }
 }
