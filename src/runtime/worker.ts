@@ -366,9 +366,10 @@ class WorkerRuntime {
    * sinks and the dead-letter output accepted (sinks.ts).
    */
   async closeQuietly(): Promise<void> {
-    await quietly(() => this.snapshotter?.close(1_000)); // within the supervisor's grace period (run.ts)
-    for (const s of this.sources) await quietly(() => s.reader.close());
+    // Output first: everything else may take the rest of the supervisor's grace period (run.ts).
     await this.sinks.closeAfterFailure();
+    await quietly(() => this.snapshotter?.close(1_000));
+    for (const s of this.sources) await quietly(() => s.reader.close());
     await quietly(() => this.store?.close());
     // Before the chain is compiled there are no operator counters to publish.
     if (this.chain) await quietly(() => this.publishMetrics(nowMs()));
