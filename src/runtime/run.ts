@@ -77,7 +77,13 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
   const restarts: RestartRecord[] = [];
   let stopping = false;
   let attempt = startAttempt(jobUrl, resolved, plan, store, restore, replay, submittedMs);
-  const withRecovery = (result: JobResult): JobResult => ({ ...result, restoredFrom, metrics: { ...result.metrics, restarts: [...restarts] } });
+  // Dead letters are counted over the run: those of failed attempts stay in the dead-letter output.
+  let earlierDeadLetters = 0;
+  const withRecovery = (result: JobResult): JobResult => ({
+    ...result,
+    restoredFrom,
+    metrics: { ...result.metrics, deadLetters: earlierDeadLetters + result.metrics.deadLetters, restarts: [...restarts] },
+  });
   const done = (async () => {
     for (let restart = 1; ; restart++) {
       try {
@@ -85,6 +91,7 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
       } catch (err) {
         const delayMs = stopping || !restartable(err) ? undefined : restartDelayMs(resolved.restartStrategy, restart);
         if (delayMs === undefined) throw err;
+        const failedDeadLetters = readMetrics(attempt.reader).deadLetters;
         restarts.push({ atMs: Date.now(), code: (err as WeirError).code ?? 'WEIR_ABORTED', cause: (err as Error).message });
         await sleep(delayMs);
         // From the newest checkpoint this run completed; before the first one, from where it began.
@@ -94,6 +101,7 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
         const replay = await epochsToReplay(resolved, store, restore);
         Object.assign(restarts[restarts.length - 1], { restoredFromId: restore?.metadata.id, ...(replay ? { replayedEpochs: replay.length } : {}) });
         attempt = startAttempt(jobUrl, resolved, plan, store, restore, replay, nowMs());
+        earlierDeadLetters += failedDeadLetters; // together with the switch: metrics() never counts an attempt twice
         if (stopping) attempt.stop();
       }
     }
@@ -112,7 +120,10 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
       attempt.stop();
       return done;
     },
-    metrics: () => ({ ...readMetrics(attempt.reader), checkpoints: attempt.checkpointer?.stats, restarts: [...restarts] }),
+    metrics: () => {
+      const current = readMetrics(attempt.reader);
+      return { ...current, deadLetters: earlierDeadLetters + current.deadLetters, checkpoints: attempt.checkpointer?.stats, restarts: [...restarts] };
+    },
     savepoint(name: string) {
       if (!attempt.checkpointer) return Promise.reject(new WeirError('WEIR_CONFIG', 'savepoint: the job does not checkpoint (set checkpointIntervalMs)'));
       return attempt.checkpointer.savepoint(name);

@@ -6,8 +6,11 @@ import { nowMs } from '../util/clock.ts';
 import { openError, quietly } from './open-errors.ts';
 import { operatorUid, type Plan } from './plan.ts';
 
-/** The sink uid of the dead-letter output (its transactions and recovery notes go by it). */
-export const deadLetterSinkUid = 'dead-letters';
+/**
+ * The sink uid of the dead-letter output: its pre-commit notes in checkpoints and a transactional
+ * sink's file names go by it. No operator has it (an operator's uid from its name has no "/").
+ */
+export const deadLetterSinkUid = 'weir/dead-letters';
 
 interface OpenSink {
   /** The sink's operator id; undefined for the dead-letter output. */
@@ -39,7 +42,8 @@ export class WorkerSinks {
       this.add({ id: node.id, sinkUid, name: node.spec.name, writer, atLeastOnce: node.spec.guarantee !== 'exactly-once' });
       this.byId.set(node.id, writer);
     }
-    const spec = plan.graph.deadLetterSink ?? fileSink({ path: defaultDeadLetterPath(ctx.workDir), name: 'dead-letters' });
+    // Appended to, never truncated: dead letters of earlier attempts and runs stay (at-least-once).
+    const spec = plan.graph.deadLetterSink ?? fileSink({ path: defaultDeadLetterPath(ctx.workDir), name: 'dead-letters', append: true });
     const writer = await openSink(spec, spec.name, { ...ctx, sinkUid: deadLetterSinkUid, recovery: recoveryOf(deadLetterSinkUid) });
     this.deadLetters = this.add({ id: undefined, sinkUid: deadLetterSinkUid, name: spec.name, writer, atLeastOnce: spec.guarantee !== 'exactly-once' });
   }
@@ -62,10 +66,6 @@ export class WorkerSinks {
   /** The sinks' writers, the dead-letter output's included, as checkpoints see them. */
   checkpointed(): Array<{ sinkUid: string; writer: SinkWriter<unknown> }> {
     return this.opened.map(({ sinkUid, writer }) => ({ sinkUid, writer }));
-  }
-
-  get deadLetterWriter(): SinkWriter<unknown> {
-    return this.deadLetters!.writer;
   }
 
   /** A record that cannot go on, to the dead-letter output, counted. */

@@ -219,8 +219,8 @@ class WorkerRuntime {
       this.checkpoints = new WorkerCheckpoints(this.me, this.views, this.task.checkpointPort!, {
         sources: rangedSources,
         epoch: () => this.epoch,
-        sinks: this.sinks.checkpointed().filter((s) => s.writer !== this.sinks.deadLetterWriter),
-        deadLetters: this.sinks.deadLetterWriter,
+        // The dead-letter output too: a transactional one pre-commits and commits with the checkpoint.
+        sinks: this.sinks.checkpointed(),
         store: () => this.store,
       }, alignment, snapshotter);
     }

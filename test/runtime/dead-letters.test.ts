@@ -1,9 +1,10 @@
 // Dead letters and at-least-once output are never dropped: not when the job fails, not across
 // restarts or reruns; with a transactional dead-letter sink, each dead letter is committed once.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import { run } from '../../src/runtime/index.ts';
+import { readCommittedLines } from '../../src/connectors/index.ts';
+import { run, type RunOptions } from '../../src/runtime/index.ts';
 import { expectWeirError, jobUrl, tempDir } from '../helpers.ts';
 
 const dirs: Array<{ remove(): void }> = [];
@@ -56,4 +57,65 @@ describe('output accepted before a failure', () => {
     expect(badLines).toBe(94);
     expect(written.has(failAt)).toBe(false);
   }, 60_000);
+});
+
+describe('dead letters across restarts and reruns', () => {
+  const perFile = 40_000;
+  const bad = (n: number) => n % 97 === 0;
+  /** Two input files (a partition each): ids 1..40000 and 40001..80000, line n of a file = its n-th id. */
+  function inputs(workDir: string): { files: string; expected: string[] } {
+    const a = join(workDir, 'a.jsonl');
+    const b = join(workDir, 'b.jsonl');
+    writeInput(a, 1, perFile, bad);
+    writeInput(b, perFile + 1, perFile, bad);
+    const expected: string[] = [];
+    for (let id = 1; id <= 2 * perFile; id++) if (bad(id)) expected.push(id <= perFile ? `0:${id}` : `1:${id - perFile}`);
+    return { files: `${a},${b}`, expected: expected.sort() };
+  }
+  const where = (line: string) => {
+    const d = JSON.parse(line) as { partition: number; offset: number };
+    return `${d.partition}:${d.offset}`;
+  };
+  // Two failures, each after checkpoints completed: the attempts after them resume from a checkpoint.
+  const options = (workDir: string, files: string, params: Record<string, string> = {}): RunOptions => ({
+    workDir,
+    parallelism: 2,
+    checkpointIntervalMs: 20,
+    restartStrategy: { kind: 'fixed-delay', attempts: 5, delayMs: 10 },
+    params: { files, faults: `10000,${perFile + 35_000}`, markers: workDir, ...params },
+  });
+
+  test('the default dead-letter file keeps every attempt\'s dead letters and the previous run\'s; the count is over every attempt', async () => {
+    const workDir = newDir();
+    const { files, expected } = inputs(workDir);
+    const deadLetterLines = () =>
+      readdirSync(workDir)
+        .filter((f) => /^dead-letters-\d\.jsonl$/.test(f))
+        .flatMap((f) => readLines(join(workDir, f)));
+    const result = await (await run(jobUrl('dead-letters'), options(workDir, files))).done;
+    expect(result.metrics.restarts).toHaveLength(2);
+    expect(result.metrics.restarts!.every((r) => r.restoredFromId !== undefined)).toBe(true);
+    const lines = deadLetterLines();
+    expect([...new Set(lines.map(where))].sort()).toEqual(expected); // every one at least once
+    expect(result.metrics.deadLetters).toBe(lines.length); // counted over every attempt, as written
+
+    // A rerun on the same work dir (it resumes at the end: nothing more to read) keeps them all.
+    const rerun = await (await run(jobUrl('dead-letters'), options(workDir, files))).done;
+    expect(rerun.metrics.deadLetters).toBe(0);
+    expect(deadLetterLines()).toEqual(lines);
+  }, 120_000);
+
+  test('a transactional dead-letter sink commits each dead letter exactly once, with the checkpoints', async () => {
+    const workDir = newDir();
+    const { files, expected } = inputs(workDir);
+    const dlq = join(workDir, 'dlq');
+    const result = await (await run(jobUrl('dead-letters'), options(workDir, files, { dlq }))).done;
+    expect(result.metrics.restarts).toHaveLength(2);
+    const committed = readCommittedLines(dlq);
+    expect(committed.map(where).sort()).toEqual(expected); // each exactly once
+    expect(result.metrics.deadLetters).toBeGreaterThanOrEqual(expected.length); // replayed ones counted again
+    const rerun = await (await run(jobUrl('dead-letters'), options(workDir, files, { dlq }))).done;
+    expect(rerun.metrics.deadLetters).toBe(0);
+    expect(readCommittedLines(dlq)).toEqual(committed);
+  }, 120_000);
 });
