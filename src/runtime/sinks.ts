@@ -3,7 +3,7 @@ import type { LogicalNode } from '../api/graph.ts';
 import type { SinkContext, SinkRecovery, SinkSpec, SinkWriter } from '../connectors/types.ts';
 import { fileSink, type DeadLetter } from '../connectors/sinks.ts';
 import { nowMs } from '../util/clock.ts';
-import { openError, quietly } from './open-errors.ts';
+import { connectorError, quietly } from './worker-errors.ts';
 import { operatorUid, type Plan } from './plan.ts';
 
 /**
@@ -75,7 +75,13 @@ export class WorkerSinks {
   }
 
   async flush(): Promise<void> {
-    for (const { writer } of this.opened) await writer.flush();
+    for (const { name, writer } of this.opened) {
+      try {
+        await writer.flush();
+      } catch (err) {
+        throw connectorError(err, 'WEIR_SINK', `sink "${name}" could not flush`, name);
+      }
+    }
   }
 
   /** The run is over: closes every writer and returns their results by sink name (sinks sharing a name are concatenated). */
@@ -107,7 +113,7 @@ async function openSink(spec: SinkSpec<unknown>, operator: string, ctx: SinkCont
   try {
     return await spec.open(ctx);
   } catch (err) {
-    throw openError(err, 'WEIR_SINK', `sink "${operator}"`, operator);
+    throw connectorError(err, 'WEIR_SINK', `sink "${operator}" could not open`, operator);
   }
 }
 

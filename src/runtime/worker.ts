@@ -3,7 +3,6 @@ import type { Codec } from '../channel/codec.ts';
 import { loadJob } from '../api/job.ts';
 import type { LogicalNode } from '../api/graph.ts';
 import { END, type SourceContext, type SourceOutput, type SourceReader } from '../connectors/types.ts';
-import { toPlainError } from '../errors.ts';
 import { limits } from '../limits.ts';
 import { nowMs } from '../util/clock.ts';
 import { compileChain, type CompiledChain, type RecordPosition } from './chain.ts';
@@ -24,7 +23,8 @@ import { LatencyRecorder } from '../harness/latency-recorder.ts';
 import { Exchanges } from './exchanges.ts';
 import { StreamSignals } from './signals.ts';
 import { WorkerSinks } from './sinks.ts';
-import { openError, quietly } from './open-errors.ts';
+import { connectorError, quietly, workerFailure } from './worker-errors.ts';
+import type { WeirError } from '../errors.ts';
 import { deadLetterRecord } from '../connectors/sinks.ts';
 import { BarrierAlignment } from './barriers.ts';
 import { WorkerCheckpoints } from './worker-checkpoints.ts';
@@ -69,8 +69,7 @@ export async function runWorker(task: WorkerTask): Promise<WorkerResult> {
     await runtime.loop();
     return await runtime.finish();
   } catch (err) {
-    const plain = toPlainError(err);
-    plain.worker ??= task.worker;
+    const plain = workerFailure(err, task.worker);
     // Tell every other thread at once; they stop rather than wait for records that will not come.
     if (plain.code !== 'WEIR_ABORTED') views.raise(kAbort);
     await runtime?.closeQuietly();
@@ -366,9 +365,11 @@ class WorkerRuntime {
    * sinks and the dead-letter output accepted (sinks.ts).
    */
   async closeQuietly(): Promise<void> {
-    // Output first: everything else may take the rest of the supervisor's grace period (run.ts).
-    await this.sinks.closeAfterFailure();
+    // The snapshot being written finishes first (its acknowledgement may still complete a
+    // checkpoint), within a second: the output's flush then still fits in the supervisor's grace
+    // period (run.ts).
     await quietly(() => this.snapshotter?.close(1_000));
+    await this.sinks.closeAfterFailure();
     for (const s of this.sources) await quietly(() => s.reader.close());
     await quietly(() => this.store?.close());
     // Before the chain is compiled there are no operator counters to publish.
@@ -402,7 +403,7 @@ class WorkerRuntime {
       // A replayed epoch reads exactly its logged range.
       const allowed = Math.min(budget, this.epochRanges?.remaining(i) ?? budget);
       if (allowed <= 0) continue;
-      let got = s.reader.poll(allowed, s.output);
+      let got = this.poll(s, allowed);
       if (typeof got !== 'number') got = await got;
       if (got === END) {
         s.ended = true;
@@ -422,6 +423,16 @@ class WorkerRuntime {
       progress = true;
     }
     return progress;
+  }
+
+  /** A source's poll (synchronous when the source is); what it throws that is not weir's names the source and the partition. */
+  private poll(s: SourceSlot, max: number): number | Promise<number> {
+    try {
+      const got = s.reader.poll(max, s.output);
+      return typeof got === 'number' ? got : got.catch((err: unknown) => Promise.reject(sourceFailed(s, err)));
+    } catch (err) {
+      throw sourceFailed(s, err);
+    }
   }
 
   /**
@@ -544,6 +555,10 @@ async function openSource(node: LogicalNode & { kind: 'source' }, partition: num
   try {
     return await node.spec.open(partition, ctx, from);
   } catch (err) {
-    throw openError(err, 'WEIR_SOURCE', `source "${node.name}" partition ${partition}`, node.name);
+    throw connectorError(err, 'WEIR_SOURCE', `source "${node.name}" partition ${partition} could not open`, node.name);
   }
+}
+
+function sourceFailed(s: SourceSlot, err: unknown): WeirError {
+  return connectorError(err, 'WEIR_SOURCE', `source "${s.node.name}" partition ${s.partition} failed`, s.node.name);
 }
