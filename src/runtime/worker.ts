@@ -10,7 +10,7 @@ import { keyGroupOf, keyGroupTable } from './keys.ts';
 import { MetricsLayout, writeWorkerMetrics } from './metrics.ts';
 import { jobCodec, type ResolvedOptions } from './options.ts';
 import { operatorUid, ownedPartitions, planJob, type Plan } from './plan.ts';
-import { epochCompletedSlot, kAbort, kEpochRequested, kStop, kWorkersDone, kWorkersDrained, kWorkersReady, SharedViews, throwIfAborted, type SharedBuffers, type SharedLayout } from './shared.ts';
+import { epochCompletedSlot, kAbort, kStop, kWorkersDone, kWorkersDrained, kWorkersReady, SharedViews, throwIfAborted, type SharedBuffers, type SharedLayout } from './shared.ts';
 import type { MessagePort } from 'node:worker_threads';
 import type { StateStore } from '../state/store.ts';
 import { LmdbSnapshotter } from '../checkpoint/lmdb-snapshotter.ts';
@@ -30,6 +30,7 @@ import { BarrierAlignment } from './barriers.ts';
 import { WorkerCheckpoints } from './worker-checkpoints.ts';
 import { WorkerWaiting } from './worker-waiting.ts';
 import { EpochRanges } from './epoch-ranges.ts';
+import { WorkerEpochs } from './worker-epochs.ts';
 import { offsetLogDir, type ReplayPlan } from '../checkpoint/offset-log.ts';
 import { restoredPosition, restoreWorkerState, sinkRecovery, type RestorePoint } from './restore.ts';
 
@@ -111,11 +112,10 @@ class WorkerRuntime {
   private readonly signals: StreamSignals;
 
   private readonly micro: boolean;
-  private epoch = 0; // micro-batch: the epoch being processed (0 = none yet)
-  private epochSourcesDone = true;
-  private epochRecords = 0;
-  /** Micro-batch with checkpoints: this worker's part of the offset log. */
-  private epochRanges: EpochRanges | undefined;
+  /** Micro-batch only. */
+  private readonly epochs: WorkerEpochs | undefined;
+  private readonly allSourcesEnded = (): boolean => this.sources.every((s) => s.ended);
+  private readonly sourceEnded = (i: number): boolean => this.sources[i].ended;
   private sinkRecordsFlushed = 0;
   private lastFlushMs = 0;
   private lastMetricsMs = 0;
@@ -135,12 +135,11 @@ class WorkerRuntime {
     this.me = task.worker;
     this.n = plan.parallelism;
     this.micro = task.options.mode === 'micro-batch';
-    // Epochs go on from the restored checkpoint's (run.ts sets the shared epoch slots alike).
-    this.epoch = task.restore?.metadata.epoch ?? 0;
     const { options } = task;
     if (options.measureLatency) this.latency = new LatencyRecorder();
     if (options.outputChecksum) this.checksum = new OutputChecksum();
     this.signals = new StreamSignals(plan.exchanges.length, this.n, this.me);
+    if (this.micro) this.epochs = new WorkerEpochs(this.me, views, this.signals, options.microBatchRecordsMax, task.restore?.metadata.epoch ?? 0);
     this.exchanges = new Exchanges(plan, views, this.me, defaultCodec, this.position, this.signals, this.latency);
     this.metricsLayout = new MetricsLayout(plan.graph.nodes.length, plan.exchanges.length, this.n, plan.sources.map((s) => s.spec.partitions()));
     this.keyGroupWorker = keyGroupTable(task.options.keyGroups, this.n);
@@ -208,7 +207,7 @@ class WorkerRuntime {
       }
     }
     const rangedSources = this.sources.map((s) => ({ operatorUid: operatorUid(s.node), partition: s.partition, reader: s.reader }));
-    if (this.micro && this.task.replay) this.epochRanges = new EpochRanges(offsetLogDir(options.stateDir), this.me, rangedSources, this.task.replay);
+    if (this.epochs && this.task.replay) this.epochs.ranges = new EpochRanges(offsetLogDir(options.stateDir), this.me, rangedSources, this.task.replay);
     const ioSources = this.sources.filter((s) => typeof s.reader.whenReady === 'function');
     this.waiting = new WorkerWaiting(this.me, this.views, this.exchanges, () => ioSources.filter((s) => !s.ended).map((s) => s.reader), {
       needsEventLoop: () => this.checkpoints?.needsEventLoop() ?? false,
@@ -217,7 +216,7 @@ class WorkerRuntime {
     if (checkpointing) {
       this.checkpoints = new WorkerCheckpoints(this.me, this.views, this.task.checkpointPort!, {
         sources: rangedSources,
-        epoch: () => this.epoch,
+        epoch: () => this.epochs?.epoch ?? 0,
         // The dead-letter output too: a transactional one pre-commits and commits with the checkpoint.
         sinks: this.sinks.checkpointed(),
         store: () => this.store,
@@ -268,7 +267,7 @@ class WorkerRuntime {
         progress = (await this.checkpoints.maybeSnapshotAligned()) || progress;
       }
       this.exchanges.publishAll();
-      if (this.micro) await this.maybeCompleteEpoch();
+      await this.epochs?.maybeComplete(this.endEpoch);
       await this.checkpoints?.commitCompleted();
       if (now - this.lastMetricsMs >= limits.metricsIntervalMs) {
         for (const operator of this.chain.keyed) operator.cleanupExpired(limits.ttlCleanupEntriesPerStep);
@@ -307,7 +306,7 @@ class WorkerRuntime {
   }
 
   private finished(): boolean {
-    return this.sources.every((s) => s.ended) && this.signals.allExchangesEnded() && (!this.micro || this.epochSourcesDone);
+    return this.sources.every((s) => s.ended) && this.signals.allExchangesEnded() && (!this.epochs || this.epochs.sourcesDone);
   }
 
   /**
@@ -380,13 +379,11 @@ class WorkerRuntime {
 
   private sourceBudget(): number {
     if (this.checkpoints?.alignment?.sourcesPaused) return 0; // between a checkpoint's injection and its snapshot
-    if (!this.micro) return limits.sourceBatchRecordsMax;
-    if (this.epochSourcesDone) return 0;
-    return Math.min(limits.sourceBatchRecordsMax, this.task.options.microBatchRecordsMax - this.epochRecords);
+    return this.epochs ? this.epochs.budget() : limits.sourceBatchRecordsMax;
   }
 
   private async pollSources(): Promise<boolean> {
-    if (this.micro) this.maybeStartEpoch();
+    this.epochs?.maybeStart(this.allSourcesEnded);
     const stopping = this.views.flag(kStop) !== 0;
     let progress = false;
     let allQuiet = true;
@@ -400,8 +397,7 @@ class WorkerRuntime {
       }
       const budget = this.sourceBudget();
       if (budget <= 0) break;
-      // A replayed epoch reads exactly its logged range.
-      const allowed = Math.min(budget, this.epochRanges?.remaining(i) ?? budget);
+      const allowed = this.epochs ? this.epochs.allowed(i, budget) : budget;
       if (allowed <= 0) continue;
       let got = this.poll(s, allowed);
       if (typeof got !== 'number') got = await got;
@@ -412,16 +408,10 @@ class WorkerRuntime {
       } else if (got > 0) {
         progress = true;
         allQuiet = false;
-        this.epochRecords += got;
-        this.epochRanges?.read(i, got);
+        this.epochs?.read(i, got);
       }
     }
-    if (this.micro && !this.epochSourcesDone && this.epochReadingOver(allQuiet)) {
-      // Logged before the epoch's end is signalled downstream, so before anything of it is committed.
-      this.epochRanges?.end(stopping);
-      this.epochSourcesDone = true;
-      progress = true;
-    }
+    if (this.epochs?.maybeEndReading(allQuiet, stopping, this.sourceEnded)) progress = true;
     return progress;
   }
 
@@ -440,7 +430,7 @@ class WorkerRuntime {
    * between micro-batches only the trigger matters. Undefined when nobody knows.
    */
   private sourceDueMs(): number | undefined {
-    if (this.micro && this.epochSourcesDone && this.sources.some((s) => !s.ended)) return limits.parkTimeoutMs;
+    if (this.epochs?.sourcesDone && this.sources.some((s) => !s.ended)) return limits.parkTimeoutMs;
     let due: number | undefined;
     for (const s of this.sources) {
       if (s.ended) continue;
@@ -451,52 +441,22 @@ class WorkerRuntime {
     return due;
   }
 
-  // ---------------------------------------------------------------- epochs (micro-batch)
+  // ---------------------------------------------------------------- epochs (micro-batch: worker-epochs.ts)
 
-  /**
-   * The batch is what was available at the trigger (or the record limit): its end is the epoch's.
-   * A replayed epoch ends once its logged range is read.
-   */
-  private epochReadingOver(allQuiet: boolean): boolean {
-    if (this.epochRanges?.replaying) return this.epochRanges.replayDone((i) => this.sources[i].ended);
-    return allQuiet || this.epochRecords >= this.task.options.microBatchRecordsMax;
-  }
-
-  private maybeStartEpoch(): void {
-    if (!this.epochSourcesDone || !this.epochComplete()) return;
-    const requested = Atomics.load(this.views.control, kEpochRequested);
-    if (requested > this.epoch) {
-      this.epoch = requested;
-      this.epochSourcesDone = this.sources.every((s) => s.ended);
-      this.epochRecords = 0;
-      this.epochRanges?.begin(requested);
-    }
-  }
-
-  /** This worker's part of the current epoch is done: sources, every exchange, every sink. */
-  private epochComplete(): boolean {
-    return this.epochSourcesDone && this.signals.epochPassedEverywhere(this.epoch);
-  }
-
-  private async maybeCompleteEpoch(): Promise<void> {
-    const slot = epochCompletedSlot(this.me);
-    if (this.epoch === 0 || Atomics.load(this.views.control, slot) >= this.epoch || !this.epochComplete()) return;
-    // Epoch end: the batch's state is made durable and its output visible, then the coordinator may start the next.
-    await this.checkpoints?.atEpochEnd(this.epoch);
+  /** Epoch end: the batch's state is made durable and its output visible, then the coordinator may start the next. */
+  private readonly endEpoch = async (epoch: number): Promise<void> => {
+    await this.checkpoints?.atEpochEnd(epoch);
     this.store?.flush();
     await this.flushSinks(nowMs());
-    Atomics.store(this.views.control, slot, this.epoch);
-    this.views.doorbells.ring(this.views.coordinatorId);
-  }
+  };
 
   // ---------------------------------------------------------------- signals
 
   private propagateSignals(): void {
-    const sourcesEpoch = !this.micro ? 0 : this.epochSourcesDone ? this.epoch : this.epoch - 1;
     this.signals.propagate(
       this.sources.every((s) => s.ended),
-      Math.max(0, sourcesEpoch),
-      this.epoch,
+      this.epochs?.sourcesEpoch() ?? 0,
+      this.epochs?.epoch ?? 0,
       (e, frame) => this.exchanges.broadcast(e, frame),
     );
   }
