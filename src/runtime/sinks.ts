@@ -87,8 +87,14 @@ export class WorkerSinks {
   /** The run is over: closes every writer and returns their results by sink name (sinks sharing a name are concatenated). */
   async closeAfterRun(): Promise<Record<string, unknown>> {
     const results: Record<string, unknown> = {};
-    for (const { name, writer } of this.opened.splice(0)) {
-      await writer.close();
+    // One at a time off the list: if a close fails, closeAfterFailure still closes the others.
+    for (let sink = this.opened.shift(); sink !== undefined; sink = this.opened.shift()) {
+      const { name, writer } = sink;
+      try {
+        await writer.close();
+      } catch (err) {
+        throw connectorError(err, 'WEIR_SINK', `sink "${name}" could not close`, name);
+      }
       const result = writer.result?.();
       const previous = results[name];
       results[name] = Array.isArray(previous) && Array.isArray(result) ? previous.concat(result) : (result ?? previous);
