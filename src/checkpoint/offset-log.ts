@@ -13,6 +13,11 @@
  * read the batch, before it signals the epoch's end downstream — and so before any worker can
  * commit anything of that epoch. An epoch no entry was written for has nothing committed and is
  * cut afresh. Entries are kept back to the oldest retained checkpoint's epoch.
+ *
+ * A worker writes an entry as `<name>.tmp` and renames it into place. Only replayPlan, which runs
+ * before an attempt's workers exist, removes temporary files (those a dead writer left): pruning
+ * runs while workers write, and a temporary file then may be a live writer's, between its write
+ * and its rename.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
@@ -66,13 +71,17 @@ export async function replayPlan(dir: string, from: { epoch?: number; sourcePosi
     plan.push({ epoch, ranges });
   }
   const replayedThrough = after + plan.length;
-  await removeEntries(dir, (epoch) => epoch > replayedThrough);
+  // No worker of this state dir runs now: every temporary file is a dead writer's.
+  await removeEntries(dir, (epoch) => epoch > replayedThrough, { temporaries: true });
   return plan;
 }
 
-/** Removes the entries of epochs up to `epoch` (no checkpoint that is kept resumes before it). */
+/**
+ * Removes the entries of epochs up to `epoch` (no checkpoint that is kept resumes before it).
+ * Called while workers write later epochs' entries: their temporary files are left alone.
+ */
 export function pruneOffsetLog(dir: string, epoch: number): Promise<void> {
-  return removeEntries(dir, (e) => e <= epoch);
+  return removeEntries(dir, (e) => e <= epoch, { temporaries: false });
 }
 
 function sourceKey(p: { operatorUid: string; partition: number }): string {
@@ -108,7 +117,7 @@ function damaged(path: string, why: string): WeirError {
   return new WeirError('WEIR_STATE', `the offset log entry ${path} is damaged (${why}); remove it, and the entries of later epochs, to let the job cut those batches afresh`);
 }
 
-async function removeEntries(dir: string, doomed: (epoch: number) => boolean): Promise<void> {
+async function removeEntries(dir: string, doomed: (epoch: number) => boolean, { temporaries }: { temporaries: boolean }): Promise<void> {
   let names: string[];
   try {
     names = await readdir(dir);
@@ -118,8 +127,8 @@ async function removeEntries(dir: string, doomed: (epoch: number) => boolean): P
   await Promise.all(
     names.map((name) => {
       const m = entryName.exec(name);
-      // A temporary file is an entry whose writer died before renaming it: never an entry.
-      return (m && doomed(Number(m[1]))) || name.endsWith(tempSuffix) ? rm(join(dir, name), { force: true }) : undefined;
+      // With no writer alive, a temporary file is an entry whose writer died before renaming it.
+      return (m && doomed(Number(m[1]))) || (temporaries && name.endsWith(tempSuffix)) ? rm(join(dir, name), { force: true }) : undefined;
     }),
   );
 }

@@ -136,11 +136,14 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
 
   let attempt = startAttempt(jobUrl, resolved, plan, store, restore, replay, submittedMs);
   watchReady(attempt);
+  // Dead letters are counted over the run: those of failed attempts stay in the dead-letter output.
+  let earlierDeadLetters = 0;
   const withRecovery = (result: JobResult): JobResult => {
     endedMs = nowMs();
     state = 'finished';
     const { startupMs, runMs } = timing();
-    return { ...result, restoredFrom, startupMs, runMs, metrics: { ...result.metrics, state, startupMs, runMs, restarts: [...restarts] } };
+    const deadLetters = earlierDeadLetters + result.metrics.deadLetters;
+    return { ...result, restoredFrom, startupMs, runMs, metrics: { ...result.metrics, deadLetters, state, startupMs, runMs, restarts: [...restarts] } };
   };
   const done = (async () => {
     for (let restart = 1; ; restart++) {
@@ -155,6 +158,7 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
           throw err;
         }
         state = 'restarting';
+        const failedDeadLetters = readMetrics(attempt.reader).deadLetters;
         restarts.push({ atMs: Date.now(), code: (err as WeirError).code ?? 'WEIR_ABORTED', cause: (err as Error).message });
         await sleep(delayMs);
         // From the newest checkpoint this run completed; before the first one, from where it began.
@@ -164,6 +168,7 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
         const replay = await epochsToReplay(resolved, store, restore);
         Object.assign(restarts[restarts.length - 1], { restoredFromId: restore?.metadata.id, ...(replay ? { replayedEpochs: replay.length } : {}) });
         attempt = startAttempt(jobUrl, resolved, plan, store, restore, replay, nowMs());
+        earlierDeadLetters += failedDeadLetters; // together with the switch: metrics() never counts an attempt twice
         watchReady(attempt);
         if (stopping) attempt.stop();
       }
@@ -187,7 +192,10 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
       attempt.stop();
       return done;
     },
-    metrics: () => ({ ...readMetrics(attempt.reader), state, ...timing(), checkpoints: attempt.checkpointer?.stats, restarts: [...restarts] }),
+    metrics: () => {
+      const current = readMetrics(attempt.reader);
+      return { ...current, deadLetters: earlierDeadLetters + current.deadLetters, state, ...timing(), checkpoints: attempt.checkpointer?.stats, restarts: [...restarts] };
+    },
     savepoint(name: string) {
       if (!attempt.checkpointer) return Promise.reject(new WeirError('WEIR_CONFIG', 'savepoint: the job does not checkpoint (set checkpointIntervalMs)'));
       return attempt.checkpointer.savepoint(name);

@@ -56,8 +56,8 @@ export interface CheckpointedParts {
   sources: Array<{ operatorUid: string; partition: number; reader: SourceReader<unknown> }>;
   /** Micro-batch: the epoch being processed (0 in continuous mode). */
   epoch(): number;
+  /** Every sink's writer, the dead-letter output's included. */
   sinks: Array<{ sinkUid: string; writer: SinkWriter<unknown> }>;
-  deadLetters: SinkWriter<unknown>;
   store(): StateStore | undefined;
 }
 
@@ -242,7 +242,6 @@ export class WorkerCheckpoints {
         if (writer.preCommit) sinkNotes.push({ sinkUid, subtask: this.me, note: (await writer.preCommit(id, { sourcePositions: positions })) as JsonValue });
         else await writer.flush();
       }
-      await this.parts.deadLetters.flush();
       alignmentMs = snapshotStartMs - startedMs;
       release();
     } catch (err) {

@@ -2,8 +2,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Codec } from '../channel/codec.ts';
 import { loadJob } from '../api/job.ts';
 import type { LogicalNode } from '../api/graph.ts';
-import { END, type SinkWriter, type SourceOutput, type SourceReader } from '../connectors/types.ts';
-import { toPlainError } from '../errors.ts';
+import { END, type SourceContext, type SourceOutput, type SourceReader } from '../connectors/types.ts';
 import { limits } from '../limits.ts';
 import { nowMs } from '../util/clock.ts';
 import { compileChain, type CompiledChain, type RecordPosition } from './chain.ts';
@@ -11,7 +10,7 @@ import { keyGroupOf, keyGroupTable } from './keys.ts';
 import { MetricsLayout, writeWorkerMetrics } from './metrics.ts';
 import { jobCodec, type ResolvedOptions } from './options.ts';
 import { operatorUid, ownedPartitions, planJob, type Plan } from './plan.ts';
-import { epochCompletedSlot, kAbort, kEpochRequested, kStop, kWorkersDone, kWorkersDrained, kWorkersReady, SharedViews, throwIfAborted, type SharedBuffers, type SharedLayout } from './shared.ts';
+import { epochCompletedSlot, kAbort, kStop, kWorkersDone, kWorkersDrained, kWorkersReady, SharedViews, throwIfAborted, type SharedBuffers, type SharedLayout } from './shared.ts';
 import type { MessagePort } from 'node:worker_threads';
 import type { StateStore } from '../state/store.ts';
 import { LmdbSnapshotter } from '../checkpoint/lmdb-snapshotter.ts';
@@ -23,12 +22,15 @@ import { OutputChecksum } from '../harness/checksum.ts';
 import { LatencyRecorder } from '../harness/latency-recorder.ts';
 import { Exchanges } from './exchanges.ts';
 import { StreamSignals } from './signals.ts';
-import { openDeadLetterWriter, openSinkWriters } from './sinks.ts';
+import { WorkerSinks } from './sinks.ts';
+import { connectorError, quietly, workerFailure } from './worker-errors.ts';
+import type { WeirError } from '../errors.ts';
 import { deadLetterRecord } from '../connectors/sinks.ts';
 import { BarrierAlignment } from './barriers.ts';
 import { WorkerCheckpoints } from './worker-checkpoints.ts';
 import { WorkerWaiting } from './worker-waiting.ts';
 import { EpochRanges } from './epoch-ranges.ts';
+import { WorkerEpochs } from './worker-epochs.ts';
 import { offsetLogDir, type ReplayPlan } from '../checkpoint/offset-log.ts';
 import { restoredPosition, restoreWorkerState, sinkRecovery, type RestorePoint } from './restore.ts';
 
@@ -68,8 +70,7 @@ export async function runWorker(task: WorkerTask): Promise<WorkerResult> {
     await runtime.loop();
     return await runtime.finish();
   } catch (err) {
-    const plain = toPlainError(err);
-    plain.worker ??= task.worker;
+    const plain = workerFailure(err, task.worker);
     // Tell every other thread at once; they stop rather than wait for records that will not come.
     if (plain.code !== 'WEIR_ABORTED') views.raise(kAbort);
     await runtime?.closeQuietly();
@@ -102,21 +103,19 @@ class WorkerRuntime {
   private readonly sources: SourceSlot[] = [];
   private readonly sourceTimes: SourceTime[] = [];
   private store: StateStore | undefined;
-  private sinks = new Map<number, SinkWriter<unknown>>();
-  private deadLetters!: SinkWriter<unknown>;
-  private deadLetterSinkName = '';
+  private readonly sinks = new WorkerSinks();
   private readonly metricsLayout: MetricsLayout;
-  private deadLetterCount = 0;
+  /** With checkpoints of LMDB state: the thread writing snapshots (closed by whoever ends the worker). */
+  private snapshotter: LmdbSnapshotter | undefined;
   private waiting!: WorkerWaiting;
 
   private readonly signals: StreamSignals;
 
   private readonly micro: boolean;
-  private epoch = 0; // micro-batch: the epoch being processed (0 = none yet)
-  private epochSourcesDone = true;
-  private epochRecords = 0;
-  /** Micro-batch with checkpoints: this worker's part of the offset log. */
-  private epochRanges: EpochRanges | undefined;
+  /** Micro-batch only. */
+  private readonly epochs: WorkerEpochs | undefined;
+  private readonly allSourcesEnded = (): boolean => this.sources.every((s) => s.ended);
+  private readonly sourceEnded = (i: number): boolean => this.sources[i].ended;
   private sinkRecordsFlushed = 0;
   private lastFlushMs = 0;
   private lastMetricsMs = 0;
@@ -136,12 +135,11 @@ class WorkerRuntime {
     this.me = task.worker;
     this.n = plan.parallelism;
     this.micro = task.options.mode === 'micro-batch';
-    // Epochs go on from the restored checkpoint's (run.ts sets the shared epoch slots alike).
-    this.epoch = task.restore?.metadata.epoch ?? 0;
     const { options } = task;
     if (options.measureLatency) this.latency = new LatencyRecorder();
     if (options.outputChecksum) this.checksum = new OutputChecksum();
     this.signals = new StreamSignals(plan.exchanges.length, this.n, this.me);
+    if (this.micro) this.epochs = new WorkerEpochs(this.me, views, this.signals, options.microBatchRecordsMax, task.restore?.metadata.epoch ?? 0);
     this.exchanges = new Exchanges(plan, views, this.me, defaultCodec, this.position, this.signals, this.latency);
     this.metricsLayout = new MetricsLayout(plan.graph.nodes.length, plan.exchanges.length, this.n, plan.sources.map((s) => s.spec.partitions()));
     this.keyGroupWorker = keyGroupTable(task.options.keyGroups, this.n);
@@ -153,9 +151,9 @@ class WorkerRuntime {
     const hasKeyedState = this.plan.graph.nodes.some((node) => node.kind === 'process');
     // Its modules load while this worker opens its parts; awaited before the start gate below.
     const snapshotter = checkpointing && hasKeyedState && options.stateBackend !== 'heap' ? new LmdbSnapshotter(this.views.doorbells.address(this.me)) : undefined;
+    this.snapshotter = snapshotter;
     const ctx = { subtask: this.me, parallelism: this.n, workDir: options.workDir, nowMs };
-    this.sinks = await openSinkWriters(this.plan, ctx, (sinkUid) => sinkRecovery(this.task.restore, sinkUid));
-    ({ name: this.deadLetterSinkName, writer: this.deadLetters } = await openDeadLetterWriter(this.plan, ctx));
+    await this.sinks.openAll(this.plan, ctx, (sinkUid) => sinkRecovery(this.task.restore, sinkUid));
     const keyGroups = options.keyGroups;
     // State is restored before the chain is built: keyed operators load their timers when created.
     if (this.task.restore && hasKeyedState) {
@@ -170,7 +168,7 @@ class WorkerRuntime {
       send: (e, target, v, ts, cr) => this.exchanges.send(e, target, v, ts, cr),
       sendWatermark: (e, wm, idle) => this.exchanges.sendWatermark(e, wm, idle),
       workerOfKey: (key) => this.keyGroupWorker[keyGroupOf(key, keyGroups, options.keyGroupAssigner)],
-      sinkWriter: (node) => this.sinks.get(node.id)!,
+      sinkWriter: (node) => this.sinks.writer(node),
       deadLetter: (operator, reason, value) => this.deadLetter(operator, this.position.partition, this.position.offset, reason, value),
       stateStore: () => (this.store ??= openWorkerStateStore(this.plan, options, this.me)),
       keyGroups,
@@ -195,7 +193,7 @@ class WorkerRuntime {
       this.sourceTimes.push(time);
       for (const [timeSlot, partition] of owned.entries()) {
         const sourceCtx = { partition, parallelism: this.n, workDir: options.workDir, startMs, nowMs };
-        const reader = await node.spec.open(partition, sourceCtx, restoredPosition(this.task.restore, node, partition));
+        const reader = await openSource(node, partition, sourceCtx, restoredPosition(this.task.restore, node, partition));
         const output = sourceOutput({
           deliver: this.chain.outputOf[node.id],
           position: this.position,
@@ -209,7 +207,7 @@ class WorkerRuntime {
       }
     }
     const rangedSources = this.sources.map((s) => ({ operatorUid: operatorUid(s.node), partition: s.partition, reader: s.reader }));
-    if (this.micro && this.task.replay) this.epochRanges = new EpochRanges(offsetLogDir(options.stateDir), this.me, rangedSources, this.task.replay);
+    if (this.epochs && this.task.replay) this.epochs.ranges = new EpochRanges(offsetLogDir(options.stateDir), this.me, rangedSources, this.task.replay);
     const ioSources = this.sources.filter((s) => typeof s.reader.whenReady === 'function');
     this.waiting = new WorkerWaiting(this.me, this.views, this.exchanges, () => ioSources.filter((s) => !s.ended).map((s) => s.reader), {
       needsEventLoop: () => this.checkpoints?.needsEventLoop() ?? false,
@@ -218,9 +216,9 @@ class WorkerRuntime {
     if (checkpointing) {
       this.checkpoints = new WorkerCheckpoints(this.me, this.views, this.task.checkpointPort!, {
         sources: rangedSources,
-        epoch: () => this.epoch,
-        sinks: [...this.sinks].map(([id, writer]) => ({ sinkUid: operatorUid(this.plan.graph.nodes[id]), writer })),
-        deadLetters: this.deadLetters,
+        epoch: () => this.epochs?.epoch ?? 0,
+        // The dead-letter output too: a transactional one pre-commits and commits with the checkpoint.
+        sinks: this.sinks.checkpointed(),
         store: () => this.store,
       }, alignment, snapshotter);
     }
@@ -241,8 +239,7 @@ class WorkerRuntime {
 
   /** A record that cannot go on, with the reason: to the dead-letter output, counted. */
   private deadLetter(operator: string, partition: number, offset: number, reason: string, raw: unknown): void {
-    this.deadLetterCount++;
-    this.deadLetters.write(deadLetterRecord(typeof raw === 'string' ? raw : safeJson(raw), reason, partition, offset, operator), NaN, nowMs());
+    this.sinks.deadLetter(deadLetterRecord(typeof raw === 'string' ? raw : safeJson(raw), reason, partition, offset, operator));
   }
 
   // ---------------------------------------------------------------- the loop
@@ -270,7 +267,7 @@ class WorkerRuntime {
         progress = (await this.checkpoints.maybeSnapshotAligned()) || progress;
       }
       this.exchanges.publishAll();
-      if (this.micro) await this.maybeCompleteEpoch();
+      await this.epochs?.maybeComplete(this.endEpoch);
       await this.checkpoints?.commitCompleted();
       if (now - this.lastMetricsMs >= limits.metricsIntervalMs) {
         for (const operator of this.chain.keyed) operator.cleanupExpired(limits.ttlCleanupEntriesPerStep);
@@ -309,7 +306,7 @@ class WorkerRuntime {
   }
 
   private finished(): boolean {
-    return this.sources.every((s) => s.ended) && this.signals.allExchangesEnded() && (!this.micro || this.epochSourcesDone);
+    return this.sources.every((s) => s.ended) && this.signals.allExchangesEnded() && (!this.epochs || this.epochs.sourcesDone);
   }
 
   /**
@@ -345,18 +342,9 @@ class WorkerRuntime {
     await this.flushSinks(nowMs());
     this.store?.close();
     this.store = undefined;
-    const results: Record<string, unknown> = {};
-    for (const [id, writer] of this.sinks) {
-      await writer.close();
-      // By the sink's own name (collect('x') → results.x), even when its operator had to be
-      // renamed because another operator has that name; sinks sharing a name are concatenated.
-      const spec = (this.plan.graph.nodes[id] as LogicalNode & { kind: 'sink' }).spec;
-      const result = writer.result?.();
-      const previous = results[spec.name];
-      results[spec.name] = Array.isArray(previous) && Array.isArray(result) ? previous.concat(result) : (result ?? previous);
-    }
-    await this.deadLetters.close();
-    results[this.deadLetterSinkName] = this.deadLetters.result?.();
+    // By the sink's own name (collect('x') → results.x), even when its operator had to be renamed
+    // because another operator has that name.
+    const results = await this.sinks.closeAfterRun();
     for (const s of this.sources) await s.reader.close();
     this.publishMetrics(nowMs());
     // The latency snapshot goes out once, at the end: nothing needs it during the run, and the
@@ -370,29 +358,32 @@ class WorkerRuntime {
     return { worker: this.me, results, checksum: this.checksum?.lanes() };
   }
 
+  /**
+   * After a failure, at whatever point of open() or the loop it came: closes what was opened (no
+   * step may throw: the job's error is the one that counts), after flushing what the at-least-once
+   * sinks and the dead-letter output accepted (sinks.ts).
+   */
   async closeQuietly(): Promise<void> {
-    await this.checkpoints?.close(1_000); // within the supervisor's grace period (run.ts)
-    for (const s of this.sources) await Promise.resolve().then(() => s.reader.close()).catch(() => {});
-    for (const writer of this.sinks.values()) await Promise.resolve().then(() => writer.close()).catch(() => {});
-    try {
-      this.store?.close();
-    } catch {
-      // closing after a failure: the job's error is the one that counts
-    }
-    this.publishMetrics(nowMs());
+    // The snapshot being written finishes first (its acknowledgement may still complete a
+    // checkpoint), within a second: the output's flush then still fits in the supervisor's grace
+    // period (run.ts).
+    await quietly(() => this.snapshotter?.close(1_000));
+    await this.sinks.closeAfterFailure();
+    for (const s of this.sources) await quietly(() => s.reader.close());
+    await quietly(() => this.store?.close());
+    // Before the chain is compiled there are no operator counters to publish.
+    if (this.chain) await quietly(() => this.publishMetrics(nowMs()));
   }
 
   // ---------------------------------------------------------------- sources
 
   private sourceBudget(): number {
     if (this.checkpoints?.alignment?.sourcesPaused) return 0; // between a checkpoint's injection and its snapshot
-    if (!this.micro) return limits.sourceBatchRecordsMax;
-    if (this.epochSourcesDone) return 0;
-    return Math.min(limits.sourceBatchRecordsMax, this.task.options.microBatchRecordsMax - this.epochRecords);
+    return this.epochs ? this.epochs.budget() : limits.sourceBatchRecordsMax;
   }
 
   private async pollSources(): Promise<boolean> {
-    if (this.micro) this.maybeStartEpoch();
+    this.epochs?.maybeStart(this.allSourcesEnded);
     const stopping = this.views.flag(kStop) !== 0;
     let progress = false;
     let allQuiet = true;
@@ -406,10 +397,9 @@ class WorkerRuntime {
       }
       const budget = this.sourceBudget();
       if (budget <= 0) break;
-      // A replayed epoch reads exactly its logged range.
-      const allowed = Math.min(budget, this.epochRanges?.remaining(i) ?? budget);
+      const allowed = this.epochs ? this.epochs.allowed(i, budget) : budget;
       if (allowed <= 0) continue;
-      let got = s.reader.poll(allowed, s.output);
+      let got = this.poll(s, allowed);
       if (typeof got !== 'number') got = await got;
       if (got === END) {
         s.ended = true;
@@ -418,17 +408,21 @@ class WorkerRuntime {
       } else if (got > 0) {
         progress = true;
         allQuiet = false;
-        this.epochRecords += got;
-        this.epochRanges?.read(i, got);
+        this.epochs?.read(i, got);
       }
     }
-    if (this.micro && !this.epochSourcesDone && this.epochReadingOver(allQuiet)) {
-      // Logged before the epoch's end is signalled downstream, so before anything of it is committed.
-      this.epochRanges?.end(stopping);
-      this.epochSourcesDone = true;
-      progress = true;
-    }
+    if (this.epochs?.maybeEndReading(allQuiet, stopping, this.sourceEnded)) progress = true;
     return progress;
+  }
+
+  /** A source's poll (synchronous when the source is); what it throws that is not weir's names the source and the partition. */
+  private poll(s: SourceSlot, max: number): number | Promise<number> {
+    try {
+      const got = s.reader.poll(max, s.output);
+      return typeof got === 'number' ? got : got.catch((err: unknown) => Promise.reject(sourceFailed(s, err)));
+    } catch (err) {
+      throw sourceFailed(s, err);
+    }
   }
 
   /**
@@ -436,7 +430,7 @@ class WorkerRuntime {
    * between micro-batches only the trigger matters. Undefined when nobody knows.
    */
   private sourceDueMs(): number | undefined {
-    if (this.micro && this.epochSourcesDone && this.sources.some((s) => !s.ended)) return limits.parkTimeoutMs;
+    if (this.epochs?.sourcesDone && this.sources.some((s) => !s.ended)) return limits.parkTimeoutMs;
     let due: number | undefined;
     for (const s of this.sources) {
       if (s.ended) continue;
@@ -447,52 +441,22 @@ class WorkerRuntime {
     return due;
   }
 
-  // ---------------------------------------------------------------- epochs (micro-batch)
+  // ---------------------------------------------------------------- epochs (micro-batch: worker-epochs.ts)
 
-  /**
-   * The batch is what was available at the trigger (or the record limit): its end is the epoch's.
-   * A replayed epoch ends once its logged range is read.
-   */
-  private epochReadingOver(allQuiet: boolean): boolean {
-    if (this.epochRanges?.replaying) return this.epochRanges.replayDone((i) => this.sources[i].ended);
-    return allQuiet || this.epochRecords >= this.task.options.microBatchRecordsMax;
-  }
-
-  private maybeStartEpoch(): void {
-    if (!this.epochSourcesDone || !this.epochComplete()) return;
-    const requested = Atomics.load(this.views.control, kEpochRequested);
-    if (requested > this.epoch) {
-      this.epoch = requested;
-      this.epochSourcesDone = this.sources.every((s) => s.ended);
-      this.epochRecords = 0;
-      this.epochRanges?.begin(requested);
-    }
-  }
-
-  /** This worker's part of the current epoch is done: sources, every exchange, every sink. */
-  private epochComplete(): boolean {
-    return this.epochSourcesDone && this.signals.epochPassedEverywhere(this.epoch);
-  }
-
-  private async maybeCompleteEpoch(): Promise<void> {
-    const slot = epochCompletedSlot(this.me);
-    if (this.epoch === 0 || Atomics.load(this.views.control, slot) >= this.epoch || !this.epochComplete()) return;
-    // Epoch end: the batch's state is made durable and its output visible, then the coordinator may start the next.
-    await this.checkpoints?.atEpochEnd(this.epoch);
+  /** Epoch end: the batch's state is made durable and its output visible, then the coordinator may start the next. */
+  private readonly endEpoch = async (epoch: number): Promise<void> => {
+    await this.checkpoints?.atEpochEnd(epoch);
     this.store?.flush();
     await this.flushSinks(nowMs());
-    Atomics.store(this.views.control, slot, this.epoch);
-    this.views.doorbells.ring(this.views.coordinatorId);
-  }
+  };
 
   // ---------------------------------------------------------------- signals
 
   private propagateSignals(): void {
-    const sourcesEpoch = !this.micro ? 0 : this.epochSourcesDone ? this.epoch : this.epoch - 1;
     this.signals.propagate(
       this.sources.every((s) => s.ended),
-      Math.max(0, sourcesEpoch),
-      this.epoch,
+      this.epochs?.sourcesEpoch() ?? 0,
+      this.epochs?.epoch ?? 0,
       (e, frame) => this.exchanges.broadcast(e, frame),
     );
   }
@@ -501,8 +465,8 @@ class WorkerRuntime {
   // ---------------------------------------------------------------- waiting, sinks, metrics
 
   private sinkRecords(): number {
-    let total = this.deadLetterCount;
-    for (const id of this.sinks.keys()) total += this.chain.counters[id].recordsIn;
+    let total = this.sinks.deadLetterCount;
+    for (const id of this.sinks.ids()) total += this.chain.counters[id].recordsIn;
     return total;
   }
 
@@ -516,8 +480,7 @@ class WorkerRuntime {
 
   private async flushSinks(now: number): Promise<void> {
     const written = this.sinkRecords();
-    for (const writer of this.sinks.values()) await writer.flush();
-    await this.deadLetters.flush();
+    await this.sinks.flush();
     this.latency?.atFlush();
     this.sinkRecordsFlushed = written;
     this.lastFlushMs = now;
@@ -527,7 +490,7 @@ class WorkerRuntime {
     writeWorkerMetrics(this.views.metrics, this.metricsLayout, this.me, now, {
       operators: this.chain.counters,
       blockedMs: this.exchanges.blockedMs,
-      deadLetters: this.deadLetterCount,
+      deadLetters: this.sinks.deadLetterCount,
       parks: (this.waiting?.parks ?? 0) + this.exchanges.parks,
       epochsCompleted: this.micro ? Atomics.load(this.views.control, epochCompletedSlot(this.me)) : 0,
     });
@@ -545,4 +508,17 @@ function safeJson(value: unknown): string {
   } catch {
     return String(value);
   }
+}
+
+/** Opens one partition of a source; an error that is not weir's names the source and the partition. */
+async function openSource(node: LogicalNode & { kind: 'source' }, partition: number, ctx: SourceContext, from: unknown): Promise<SourceReader<unknown>> {
+  try {
+    return await node.spec.open(partition, ctx, from);
+  } catch (err) {
+    throw connectorError(err, 'WEIR_SOURCE', `source "${node.name}" partition ${partition} could not open`, node.name);
+  }
+}
+
+function sourceFailed(s: SourceSlot, err: unknown): WeirError {
+  return connectorError(err, 'WEIR_SOURCE', `source "${s.node.name}" partition ${s.partition} failed`, s.node.name);
 }

@@ -49,4 +49,18 @@ describe('offset log', () => {
     await expectWeirError(replayPlan(dir.path, { epoch: 3, sourcePositions: at(30, 30) }), 'WEIR_STATE', /4\.worker-1\.json is damaged/);
     expect(existsSync(join(dir.path, '4.worker-1.json'))).toBe(true);
   });
+
+  it('a prune leaves temporary files alone (a live worker may be between write and rename); the start of an attempt removes them', async () => {
+    logFiveEpochs();
+    const live = join(dir.path, '6.worker-0.json.tmp');
+    const old = join(dir.path, '2.worker-1.json.tmp');
+    writeFileSync(live, '{}');
+    writeFileSync(old, '{}');
+    await pruneOffsetLog(dir.path, 3);
+    expect(existsSync(live)).toBe(true);
+    expect(existsSync(old)).toBe(true);
+    await replayPlan(dir.path, { epoch: 3, sourcePositions: at(30, 30) });
+    expect(existsSync(live)).toBe(false);
+    expect(existsSync(old)).toBe(false);
+  });
 });
