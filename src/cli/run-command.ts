@@ -25,6 +25,8 @@ export const runUsage = `weir run <job.ts|job.js> [options]     run a job module
   --state-dir DIR                        where checkpoints go and are resumed from (default: the work dir)
   --from latest|none|ID|NAME|PATH        start from the latest checkpoint (default), empty, a checkpoint id,
                                          a savepoint name, or a checkpoint/savepoint directory
+  --allow-non-restored-state             resume from a checkpoint of another job name, or one holding state of
+                                         operators (by uid) this job lacks: that state is dropped and listed
   --restart-attempts N                   restarts after a failure before the job fails (default 3 with
   --restart-delay MS                     checkpoints, else 0), and the delay before each (default 200)
   --duration S                           stop after S seconds (drains and flushes; unbounded jobs)
@@ -50,6 +52,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       'checkpoint-interval': { type: 'string' },
       'state-dir': { type: 'string' },
       from: { type: 'string' },
+      'allow-non-restored-state': { type: 'boolean' },
       'restart-attempts': { type: 'string' },
       'restart-delay': { type: 'string' },
       duration: { type: 'string' },
@@ -76,6 +79,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     checkpointIntervalMs: optionalNumber('--checkpoint-interval', values['checkpoint-interval']),
     stateDir: values['state-dir'],
     restoreFrom: values.from,
+    allowNonRestoredState: values['allow-non-restored-state'],
     restartStrategy: restartStrategyFromFlags(values['restart-attempts'], values['restart-delay']),
   };
   const handle = await run(job, options);

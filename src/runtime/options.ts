@@ -28,6 +28,12 @@ export interface RunOptions extends Omit<JobSettings, 'codec'> {
   restoreFrom?: 'latest' | 'none' | number | string;
   /** Completed checkpoints to keep (default limits.checkpointsRetainedDefault). */
   checkpointsRetained?: number;
+  /**
+   * Resume from a checkpoint even when it was written by a job of another name, or holds state of
+   * operators (by uid) this job does not have: that state is dropped and reported in
+   * JobResult.restoredFrom.dropped (Flink's --allowNonRestoredState). Default false: refused.
+   */
+  allowNonRestoredState?: boolean;
 }
 
 /** Options after defaults, validated; identical on every thread. */
@@ -51,6 +57,7 @@ export interface ResolvedOptions {
   stateDir: string;
   restoreFrom: 'latest' | 'none' | number | string;
   checkpointsRetained: number;
+  allowNonRestoredState: boolean;
   restartStrategy: RestartStrategy;
 }
 
@@ -80,6 +87,7 @@ export function resolveOptions(
     stateDir: resolvePath(workDir, options.stateDir ?? '.'),
     restoreFrom: options.restoreFrom ?? 'latest',
     checkpointsRetained: options.checkpointsRetained ?? limits.checkpointsRetainedDefault,
+    allowNonRestoredState: options.allowNonRestoredState ?? false,
     restartStrategy: merged.restartStrategy ?? (merged.checkpointIntervalMs ? limits.restartStrategyDefault : { kind: 'none' }),
   };
   validate(resolved);
@@ -110,6 +118,7 @@ function validate(o: ResolvedOptions): void {
     fail(`checkpointIntervalMs must be 0 (off) or at least ${limits.checkpointIntervalMsMin}, not ${o.checkpointIntervalMs}`);
   }
   if (!Number.isInteger(o.checkpointsRetained) || o.checkpointsRetained < 1) fail(`checkpointsRetained must be an integer ≥ 1, not ${o.checkpointsRetained}`);
+  if (typeof o.allowNonRestoredState !== 'boolean') fail(`allowNonRestoredState must be true or false, not ${JSON.stringify(o.allowNonRestoredState)}`);
   const problem = restartStrategyProblem(o.restartStrategy);
   if (problem) fail(`restartStrategy: ${problem}`);
   const cap = o.ringCapacityBytes;

@@ -21,6 +21,7 @@ import type { CheckpointStore, SkippedCheckpoint } from '../checkpoint/checkpoin
 import type { VerifiedCheckpoint } from '../checkpoint/checkpoint-verify.ts';
 import { offsetLogDir, replayPlan, type ReplayPlan } from '../checkpoint/offset-log.ts';
 import type { RestorePoint } from './restore.ts';
+import { matchCheckpointToJob, operatorUidsOf, type DroppedState } from './job-identity.ts';
 import { restartDelayMs } from './restart.ts';
 import type { Plan } from './plan.ts';
 import type { WorkerResult, WorkerTask } from './worker.ts';
@@ -39,9 +40,11 @@ export interface JobResult {
   /**
    * With checkpoints: the checkpoint or savepoint the run started from (id and dir undefined when
    * it started empty), every newer checkpoint skipped because it was damaged, with the reason, and
-   * in micro-batch mode the epochs after it that the offset log held to replay.
+   * in micro-batch mode the epochs after it that the offset log held to replay. When it started
+   * from a checkpoint: the name of the job that wrote it, and the state in it that no operator of
+   * this job took over (only with allowNonRestoredState; see job-identity.ts).
    */
-  restoredFrom?: { id: number | undefined; dir: string | undefined; skipped: SkippedCheckpoint[]; replayedEpochs?: number };
+  restoredFrom?: { id: number | undefined; dir: string | undefined; skipped: SkippedCheckpoint[]; replayedEpochs?: number; job?: string; dropped?: DroppedState[] };
 }
 
 export interface JobHandle {
@@ -70,9 +73,17 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
   const plan = planJob(env.graph, resolved.parallelism);
   const store = resolved.checkpointIntervalMs > 0 ? await Checkpointer.open(resolved) : undefined;
   const initial = store ? await initialRestorePoint(store, resolved.restoreFrom) : undefined;
-  let restore = initial?.point;
+  // Another job's checkpoint is refused before anything starts, unless allowNonRestoredState.
+  const identity = initial?.point && matchCheckpointToJob(initial.point.dir, initial.point.metadata, resolved.jobName, plan, resolved.allowNonRestoredState);
+  let restore = initial?.point && identity && identity.dropped.length > 0 ? { ...initial.point, dropped: identity.dropped } : initial?.point;
   const replay = await epochsToReplay(resolved, store, restore);
-  const restoredFrom = initial && { id: initial.point?.metadata.id, dir: initial.point?.dir, skipped: initial.skipped, ...(replay ? { replayedEpochs: replay.length } : {}) };
+  const restoredFrom = initial && {
+    id: initial.point?.metadata.id,
+    dir: initial.point?.dir,
+    skipped: initial.skipped,
+    ...(replay ? { replayedEpochs: replay.length } : {}),
+    ...(identity ? { job: identity.checkpointJob, dropped: identity.dropped } : {}),
+  };
 
   const restarts: RestartRecord[] = [];
   let stopping = false;
@@ -185,7 +196,7 @@ function startAttempt(
   const workers = Array.from({ length: resolved.parallelism }, (_, w) => w);
   const latencyChannels = resolved.measureLatency ? workers.map(() => new MessageChannel()) : [];
   const checkpointChannels = store ? workers.map(() => new MessageChannel()) : [];
-  const checkpointer = store ? new Checkpointer(store, resolved, views, checkpointChannels.map((c) => c.port1), restore?.metadata.id, restore?.metadata.epoch) : undefined;
+  const checkpointer = store ? new Checkpointer(store, resolved, views, checkpointChannels.map((c) => c.port1), restore?.metadata.id, restore?.metadata.epoch, operatorUidsOf(plan)) : undefined;
   const sinkRecordSlots = plan.sinks.flatMap((sink) => workers.map((w) => metricsLayout.recordsIn(w, sink.id)));
   const coordinatorData: CoordinatorData = { buffers, layout, options: resolved, sinkRecordSlots, latencyPorts: latencyChannels.map((c) => c.port1) };
   const coordinator = startTsWorker(coordinatorEntry, { workerData: coordinatorData, transferList: latencyChannels.map((c) => c.port1) });
