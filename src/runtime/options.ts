@@ -17,7 +17,7 @@ export interface RunOptions extends Omit<JobSettings, 'codec'> {
   warmupMs?: number;
   /** Compute an order-insensitive checksum of everything the sinks receive. */
   outputChecksum?: boolean;
-  /** Where checkpoints go (`<stateDir>/checkpoints/`) and are resumed from. Default: the work dir. */
+  /** Where checkpoints go (`<stateDir>/checkpoints/`) and are resumed from; relative to the current directory. Default: the work dir. */
   stateDir?: string;
   /**
    * Where a checkpointing job starts: 'latest' (default: the newest usable checkpoint in the
@@ -84,7 +84,9 @@ export function resolveOptions(
     warmupMs: options.warmupMs ?? 0,
     outputChecksum: options.outputChecksum ?? false,
     checkpointIntervalMs: merged.checkpointIntervalMs ?? 0,
-    stateDir: resolvePath(workDir, options.stateDir ?? '.'),
+    // Relative to the current directory, as workDir is (not to the work dir: `--work-dir w
+    // --state-dir s` means ./s, as a shell user reads it).
+    stateDir: options.stateDir === undefined ? workDir : resolvePath(options.stateDir),
     restoreFrom: options.restoreFrom ?? 'latest',
     checkpointsRetained: options.checkpointsRetained ?? limits.checkpointsRetainedDefault,
     allowNonRestoredState: options.allowNonRestoredState ?? false,

@@ -87,7 +87,8 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
 
   const restarts: RestartRecord[] = [];
   let stopping = false;
-  let attempt = startAttempt(jobUrl, resolved, plan, store, restore, replay, submittedMs);
+  const firstEpoch = restore?.metadata.epoch ?? 0;
+  let attempt = startAttempt(jobUrl, resolved, plan, store, restore, replay, submittedMs, firstEpoch);
   const withRecovery = (result: JobResult): JobResult => ({ ...result, restoredFrom, metrics: { ...result.metrics, restarts: [...restarts] } });
   const done = (async () => {
     for (let restart = 1; ; restart++) {
@@ -104,7 +105,7 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
         await store?.removeWaitingMerges();
         const replay = await epochsToReplay(resolved, store, restore);
         Object.assign(restarts[restarts.length - 1], { restoredFromId: restore?.metadata.id, ...(replay ? { replayedEpochs: replay.length } : {}) });
-        attempt = startAttempt(jobUrl, resolved, plan, store, restore, replay, nowMs());
+        attempt = startAttempt(jobUrl, resolved, plan, store, restore, replay, nowMs(), firstEpoch);
         if (stopping) attempt.stop();
       }
     }
@@ -169,6 +170,8 @@ function startAttempt(
   restore: RestorePoint | undefined,
   replay: ReplayPlan | undefined,
   submittedMs: number,
+  /** Micro-batch: the epoch the run (not this attempt) started from, for its metrics. */
+  firstEpoch: number,
 ): Attempt {
   const metricsLayout = new MetricsLayout(plan.graph.nodes.length, plan.exchanges.length, resolved.parallelism, plan.sources.map((s) => s.spec.partitions()));
   const layout = {
@@ -189,7 +192,7 @@ function startAttempt(
     const started = views.startedAtMs();
     return Number.isNaN(started) ? submittedMs : started;
   };
-  const reader: MetricsReader = { plan, views, layout: metricsLayout, startedMs, previous: undefined };
+  const reader: MetricsReader = { plan, views, layout: metricsLayout, startedMs, firstEpoch, previous: undefined };
 
   // Under the harness each worker gets a port to the coordinator for its latency histograms;
   // with checkpoints, one to the main thread's checkpointer.

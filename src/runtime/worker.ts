@@ -113,6 +113,9 @@ class WorkerRuntime {
 
   private readonly micro: boolean;
   private epoch = 0; // micro-batch: the epoch being processed (0 = none yet)
+  /** Micro-batch: the id of the last epoch this worker completed (its metrics: the shared slot holds a sentinel once it takes part in none). */
+  private lastEpochCompleted = 0;
+  private takesPartInEpochs = true;
   private epochSourcesDone = true;
   private epochRecords = 0;
   /** Micro-batch with checkpoints: this worker's part of the offset log. */
@@ -138,6 +141,7 @@ class WorkerRuntime {
     this.micro = task.options.mode === 'micro-batch';
     // Epochs go on from the restored checkpoint's (run.ts sets the shared epoch slots alike).
     this.epoch = task.restore?.metadata.epoch ?? 0;
+    this.lastEpochCompleted = this.epoch;
     const { options } = task;
     if (options.measureLatency) this.latency = new LatencyRecorder();
     if (options.outputChecksum) this.checksum = new OutputChecksum();
@@ -323,6 +327,7 @@ class WorkerRuntime {
     if (!this.drained) {
       this.drained = true;
       // It takes part in no further epoch (its end-of-stream counts for every later one).
+      this.takesPartInEpochs = false;
       Atomics.store(this.views.control, epochCompletedSlot(this.me), 0x7fffffff);
       Atomics.add(this.views.control, kWorkersDrained, 1);
       this.views.doorbells.ring(this.views.coordinatorId);
@@ -358,6 +363,7 @@ class WorkerRuntime {
     await this.deadLetters.close();
     results[this.deadLetterSinkName] = this.deadLetters.result?.();
     for (const s of this.sources) await s.reader.close();
+    this.takesPartInEpochs = false;
     this.publishMetrics(nowMs());
     // The latency snapshot goes out once, at the end: nothing needs it during the run, and the
     // loop being measured then does no encoding at all. It is sent before the worker counts itself
@@ -482,6 +488,7 @@ class WorkerRuntime {
     this.store?.flush();
     await this.flushSinks(nowMs());
     Atomics.store(this.views.control, slot, this.epoch);
+    this.lastEpochCompleted = this.epoch;
     this.views.doorbells.ring(this.views.coordinatorId);
   }
 
@@ -529,7 +536,8 @@ class WorkerRuntime {
       blockedMs: this.exchanges.blockedMs,
       deadLetters: this.deadLetterCount,
       parks: (this.waiting?.parks ?? 0) + this.exchanges.parks,
-      epochsCompleted: this.micro ? Atomics.load(this.views.control, epochCompletedSlot(this.me)) : 0,
+      lastEpochCompleted: this.micro ? this.lastEpochCompleted : 0,
+      epochsOver: !this.takesPartInEpochs,
     });
     // Each partition's lag, from the worker that owns it (NaN: its source cannot tell).
     for (const s of this.sources) this.views.metrics[this.metricsLayout.lag(this.plan.sources.indexOf(s.node), s.partition)] = s.reader.lag?.() ?? NaN;
