@@ -37,6 +37,12 @@ export const limits = {
    * changed and written again.
    */
   stateIdleWriteBackEntries: 500,
+  /**
+   * Keyed state: free bytes an LMDB store keeps on its filesystem. It does not open, and refuses a
+   * write, below this (WEIR_STATE naming the directory): lmdb-js kills the process (SIGBUS) when
+   * its memory-mapped file meets a full disk (src/state/disk-space.ts).
+   */
+  stateFreeBytesMin: 64 * 1024 * 1024,
   /** Keyed state: the LMDB map size per worker (virtual; the file grows as needed up to it). */
   lmdbMapSizeBytesDefault: 4 * 1024 * 1024 * 1024,
   /** Keyed state: entries one background TTL cleanup step looks at (per flush / idle round). */

@@ -23,6 +23,7 @@ import { offsetLogDir, replayPlan, type ReplayPlan } from '../checkpoint/offset-
 import type { RestorePoint } from './restore.ts';
 import { matchCheckpointToJob, operatorUidsOf, type DroppedState } from './job-identity.ts';
 import { restartDelayMs } from './restart.ts';
+import { checkStateDiskSpace } from './state-store.ts';
 import type { Plan } from './plan.ts';
 import type { WorkerResult, WorkerTask } from './worker.ts';
 
@@ -71,6 +72,7 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
   const submittedMs = nowMs();
   const resolved = resolveOptions(definition.settings, options, defaultParallelism(env.graph), workDir);
   const plan = planJob(env.graph, resolved.parallelism);
+  checkStateDiskSpace(plan, resolved);
   const store = resolved.checkpointIntervalMs > 0 ? await Checkpointer.open(resolved) : undefined;
   const initial = store ? await initialRestorePoint(store, resolved.restoreFrom) : undefined;
   // Another job's checkpoint is refused before anything starts, unless allowNonRestoredState.
