@@ -103,6 +103,14 @@ export const limits = {
   /** Kafka: TCP connect and per-request timeouts (defaults; per connector configurable). */
   kafkaConnectionTimeoutMs: 3_000,
   kafkaRequestTimeoutMs: 30_000,
+  /**
+   * How long a Kafka source or sink retries a broker it cannot reach (connecting at open, a
+   * fetch, a send) before it fails (default of the connectors' retryTimeoutMs): minutes, so a
+   * broker restart does not spend the job's restart budget (connection-retry.ts).
+   */
+  kafkaRetryTimeoutMsDefault: 5 * 60_000,
+  /** A connector in an outage logs a retry at most this often (and its first and its recovery). */
+  connectionRetryLogIntervalMs: 10_000,
   /** Kafka source: records buffered per partition between the network and poll(); at this many the partition stops fetching (paused). */
   kafkaSourceBufferRecordsMax: 50_000,
   /** Kafka source: bytes of record values buffered per partition before it stops fetching. */

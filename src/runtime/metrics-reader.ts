@@ -1,5 +1,5 @@
 import { nowMs } from '../util/clock.ts';
-import { kMiscDeadLetters, kMiscEpochs, kMiscEpochsOver, type JobMetrics, type MetricsLayout } from './metrics.ts';
+import { kMiscDeadLetters, kMiscConnectionRetries, kMiscEpochs, kMiscEpochsOver, type JobMetrics, type MetricsLayout } from './metrics.ts';
 import { ownedPartitions, type Plan } from './plan.ts';
 import type { SharedViews } from './shared.ts';
 
@@ -83,13 +83,15 @@ export function readMetrics(reader: MetricsReader): JobMetrics {
   // ended takes part in no further epoch, so once all have ended the count is the largest.
   let epochsOfActive = Number.POSITIVE_INFINITY;
   let epochsOfAny = 0;
+  let connectionRetries = 0;
   for (const w of workers) {
     deadLetters += m[layout.misc(w, kMiscDeadLetters)];
+    connectionRetries += m[layout.misc(w, kMiscConnectionRetries)];
     const epochs = m[layout.misc(w, kMiscEpochs)];
     epochsOfAny = Math.max(epochsOfAny, epochs);
     if (m[layout.misc(w, kMiscEpochsOver)] === 0) epochsOfActive = Math.min(epochsOfActive, epochs);
   }
   const lastEpoch = Number.isFinite(epochsOfActive) ? epochsOfActive : epochsOfAny;
   const epochsCompleted = Math.max(0, lastEpoch - reader.firstEpoch);
-  return { elapsedMs: now - reader.startedMs(), operators, channels, sources, deadLetters, epochsCompleted };
+  return { elapsedMs: now - reader.startedMs(), operators, channels, sources, deadLetters, epochsCompleted, connectionRetries };
 }

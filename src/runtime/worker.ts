@@ -1,3 +1,4 @@
+import { connectionRetries } from '../connectors/connection-retry.ts';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Codec } from '../channel/codec.ts';
 import { loadJob } from '../api/job.ts';
@@ -538,6 +539,7 @@ class WorkerRuntime {
       parks: (this.waiting?.parks ?? 0) + this.exchanges.parks,
       lastEpochCompleted: this.micro ? this.lastEpochCompleted : 0,
       epochsOver: !this.takesPartInEpochs,
+      connectionRetries: connectionRetries(),
     });
     // Each partition's lag, from the worker that owns it (NaN: its source cannot tell).
     for (const s of this.sources) this.views.metrics[this.metricsLayout.lag(this.plan.sources.indexOf(s.node), s.partition)] = s.reader.lag?.() ?? NaN;
