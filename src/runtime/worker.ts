@@ -1,8 +1,8 @@
-import { connectionRetries } from '../connectors/connection-retry.ts';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Codec } from '../channel/codec.ts';
 import { loadJob } from '../api/job.ts';
 import type { LogicalNode } from '../api/graph.ts';
+import { connectionRetries } from '../connectors/connection-retry.ts';
 import { END, type SinkWriter, type SourceOutput, type SourceReader } from '../connectors/types.ts';
 import { toPlainError } from '../errors.ts';
 import { limits } from '../limits.ts';
