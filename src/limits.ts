@@ -37,6 +37,12 @@ export const limits = {
    * changed and written again.
    */
   stateIdleWriteBackEntries: 500,
+  /**
+   * Keyed state: free bytes an LMDB store keeps on its filesystem. It does not open, and refuses a
+   * write, below this (WEIR_STATE naming the directory): lmdb-js kills the process (SIGBUS) when
+   * its memory-mapped file meets a full disk (src/state/disk-space.ts).
+   */
+  stateFreeBytesMin: 64 * 1024 * 1024,
   /** Keyed state: the LMDB map size per worker (virtual; the file grows as needed up to it). */
   lmdbMapSizeBytesDefault: 4 * 1024 * 1024 * 1024,
   /** Keyed state: entries one background TTL cleanup step looks at (per flush / idle round). */
@@ -97,6 +103,14 @@ export const limits = {
   /** Kafka: TCP connect and per-request timeouts (defaults; per connector configurable). */
   kafkaConnectionTimeoutMs: 3_000,
   kafkaRequestTimeoutMs: 30_000,
+  /**
+   * How long a Kafka source or sink retries a broker it cannot reach (connecting at open, a
+   * fetch, a send) before it fails (default of the connectors' retryTimeoutMs): minutes, so a
+   * broker restart does not spend the job's restart budget (connection-retry.ts).
+   */
+  kafkaRetryTimeoutMsDefault: 5 * 60_000,
+  /** A connector in an outage logs a retry at most this often (and its first and its recovery). */
+  connectionRetryLogIntervalMs: 10_000,
   /** Kafka source: records buffered per partition between the network and poll(); at this many the partition stops fetching (paused). */
   kafkaSourceBufferRecordsMax: 50_000,
   /** Kafka source: bytes of record values buffered per partition before it stops fetching. */

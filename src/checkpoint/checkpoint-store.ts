@@ -34,7 +34,7 @@ import { describeCheckpoint, dirNameOf, mergingSuffix, metadataFileName, parseDi
 import { readMetadata, sizeOf, verifyDirectory, type VerifiedCheckpoint } from './checkpoint-verify.ts';
 import { deletingSuffix, fsyncDirectory, fsyncFile, removeDirectoryCrashSafe, writeFileAtomic } from './durable-fs.ts';
 import { encodeMetadataFile } from './metadata-file.ts';
-import { metadataFormatVersion, savepointNameProblem, validateMetadata, type CheckpointKind, type CheckpointMetadataDraft } from './metadata.ts';
+import { metadataFormatVersion, relativePathProblem, savepointNameProblem, validateMetadata, type CheckpointKind, type CheckpointMetadataDraft, type StateFileRef } from './metadata.ts';
 
 export { metadataFileName } from './checkpoint-layout.ts';
 export type { VerifiedCheckpoint } from './checkpoint-verify.ts';
@@ -42,7 +42,7 @@ export type { VerifiedCheckpoint } from './checkpoint-verify.ts';
 export interface CheckpointStoreOptions {
   /** Completed checkpoints kept (default limits.checkpointsRetainedDefault); savepoints do not count. */
   retained?: number;
-  /** Look without changing anything: no clean-up at open; begin/complete/delete are refused. */
+  /** Look without changing anything: no clean-up at open; begin/complete/delete are refused; the state dir must exist. */
   readOnly?: boolean;
 }
 
@@ -65,10 +65,23 @@ export interface CheckpointListing {
   id?: number;
   savepointName?: string;
   dir: string;
+  /** 'in-progress': begun and not completed (no metadata yet; if no job is writing it, it was abandoned and goes at the next open). */
   status: 'complete' | 'in-progress' | 'damaged';
   createdAtMs?: number;
-  /** Why the metadata cannot be used (status 'damaged'). State files are not checked by list(). */
+  /** The job that wrote it (from the metadata). */
+  jobName?: string;
+  /** Why it cannot be used (status 'damaged'): its metadata, or a state file missing or of another size (checksums are not read by list()). */
   problem?: string;
+}
+
+/** Why the state files a checkpoint names are not all there with their recorded sizes (cheap: no checksums), or undefined. */
+async function stateFilesProblem(dir: string, files: StateFileRef[]): Promise<string | undefined> {
+  for (const file of files) {
+    const size = relativePathProblem(file.path) ? undefined : await sizeOf(join(dir, file.path));
+    if (size === undefined) return `state file ${file.path} (worker ${file.worker}) is missing`;
+    if (size !== file.bytes) return `state file ${file.path} (worker ${file.worker}) has ${size} bytes, the metadata says ${file.bytes}`;
+  }
+  return undefined;
 }
 
 export class CheckpointStore {
@@ -94,7 +107,10 @@ export class CheckpointStore {
   /** Opens `<stateDir>/checkpoints/` (created when missing) and removes what a crashed run left behind. */
   static async open(stateDir: string, opts: CheckpointStoreOptions = {}): Promise<CheckpointStore> {
     const store = new CheckpointStore(join(resolvePath(stateDir), 'checkpoints'), opts);
-    if (store.readOnly) return store;
+    if (store.readOnly) {
+      if ((await sizeOf(resolvePath(stateDir), true)) === undefined) throw new WeirError('WEIR_CONFIG', `no state dir at ${resolvePath(stateDir)}`);
+      return store;
+    }
     await mkdir(store.dir, { recursive: true });
     await store.removeLeftovers();
     return store;
@@ -202,7 +218,7 @@ export class CheckpointStore {
     return { checkpoint: undefined, skipped };
   }
 
-  /** Every checkpoint and savepoint here, oldest first; metadata is checked, state files are not. */
+  /** Every checkpoint and savepoint here, oldest first; the metadata is checked, and that its state files are there with their sizes. */
   async list(): Promise<CheckpointListing[]> {
     const listings: CheckpointListing[] = [];
     for (const { name, parsed } of await this.scan()) {
@@ -213,8 +229,13 @@ export class CheckpointStore {
         continue;
       }
       const read = await readMetadata(dir, parsed);
-      if (read.ok) listings.push({ ...base, id: read.value.id, status: 'complete', createdAtMs: read.value.createdAtMs });
-      else listings.push({ ...base, status: read.neverCompleted ? 'in-progress' : 'damaged', problem: read.reason });
+      if (!read.ok) {
+        listings.push({ ...base, status: read.neverCompleted ? 'in-progress' : 'damaged', ...(read.neverCompleted ? {} : { problem: read.reason }) });
+        continue;
+      }
+      const { id, createdAtMs, jobName } = read.value;
+      const problem = await stateFilesProblem(dir, read.value.stateFiles);
+      listings.push({ ...base, id, status: problem ? 'damaged' : 'complete', createdAtMs, jobName, ...(problem ? { problem } : {}) });
     }
     return listings.sort((a, b) => (a.id ?? Infinity) - (b.id ?? Infinity) || a.dir.localeCompare(b.dir));
   }

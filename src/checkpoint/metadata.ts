@@ -43,6 +43,18 @@ export interface SinkNote {
   note: JsonValue;
 }
 
+/**
+ * Which operators of the job held what a checkpoint records, by uid (plan.ts operatorUid): a
+ * restore compares them with the job it starts (runtime/job-identity.ts), so that a state dir
+ * holding another job's checkpoints is not resumed from by mistake.
+ */
+export interface OperatorUids {
+  /** Every source operator, whether or not it had positions to record. */
+  sources: string[];
+  /** Every keyed (stateful) operator: process functions, windows, joins. */
+  stateful: string[];
+}
+
 export interface CheckpointMetadata {
   formatVersion: number;
   /** Monotonic per job: a later checkpoint has a larger id. Savepoints take ids from the same sequence. */
@@ -63,6 +75,11 @@ export interface CheckpointMetadata {
    * (offset-log.ts). Absent in continuous mode.
    */
   epoch?: number;
+  /**
+   * The job's sources and stateful operators. Absent in checkpoints written before weir recorded
+   * it: a restore from those compares the job name and the sources that have positions only.
+   */
+  operators?: OperatorUids;
 }
 
 /** The metadata as the runtime hands it over: the store stamps the format version. */
@@ -138,6 +155,7 @@ function checkMetadata(parsed: unknown): CheckpointMetadata {
     stateFiles: array(m.stateFiles, 'stateFiles').map((f, i) => checkStateFile(f, `stateFiles[${i}]`)),
     sinkNotes: array(m.sinkNotes, 'sinkNotes').map((n, i) => checkSinkNote(n, `sinkNotes[${i}]`)),
     ...(m.epoch === undefined ? {} : { epoch: integer(m.epoch, 'epoch', 0) }),
+    ...(m.operators === undefined ? {} : { operators: checkOperatorUids(m.operators) }),
   };
   const seenPositions = new Set<string>();
   for (const p of metadata.sourcePositions) {
@@ -151,6 +169,12 @@ function checkMetadata(parsed: unknown): CheckpointMetadata {
     seenPaths.add(f.path);
   }
   return metadata;
+}
+
+function checkOperatorUids(value: unknown): OperatorUids {
+  const o = record(value, 'operators');
+  const uids = (list: unknown, where: string) => array(list, where).map((uid, i) => nonEmptyString(uid, `${where}[${i}]`));
+  return { sources: uids(o.sources, 'operators.sources'), stateful: uids(o.stateful, 'operators.stateful') };
 }
 
 function checkSourcePosition(value: unknown, where: string): SourcePosition {

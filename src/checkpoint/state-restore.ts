@@ -25,6 +25,8 @@ export interface SnapshotSummary {
 export interface RestoreOptions {
   /** Keep only these key groups (default: all). */
   keyGroups?: KeyGroupFilter;
+  /** Keep only the states this accepts, by state id (default: all); the others count as filtered out. */
+  states?: (stateId: string) => boolean;
 }
 
 export interface RestoreResult {
@@ -48,7 +50,7 @@ export async function restoreIntoStore(store: StateStore, files: string | string
   for (const file of typeof files === 'string' ? [files] : files) {
     for await (const entry of readEntries(file)) {
       const [state, keyGroup, key, namespace] = entry;
-      if (!keep(keyGroup)) {
+      if (!keep(keyGroup) || (opts.states && !opts.states(state))) {
         if (entry.length === 5) result.filteredOut++;
         continue;
       }

@@ -1,5 +1,6 @@
 import type { JobResult } from '../runtime/run.ts';
 import type { JobMetrics } from '../runtime/metrics.ts';
+import { describeDropped } from '../runtime/job-identity.ts';
 import type { CollectedOutput } from './outcome.ts';
 
 const rate = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} K` : n.toFixed(0));
@@ -27,6 +28,10 @@ export function formatSummary(result: JobResult, told: { start: string; collecte
   for (const s of m.sources) lines.push(`  source ${s.source} partition ${s.partition} (worker ${s.worker}): ${s.records} records`);
   const blocked = m.channels.reduce((a, c) => a + c.blockedMs, 0);
   lines.push(`  time blocked on full rings: ${blocked.toFixed(1)} ms; dead letters: ${m.deadLetters}`);
+  const restored = result.restoredFrom;
+  if (restored?.dropped?.length) {
+    lines.push(`  resumed from checkpoint ${restored.id} of job "${restored.job}" (${restored.dir}), dropping the state of: ${describeDropped(restored.dropped)}`);
+  }
   if (m.epochsCompleted > 0) lines.push(`  micro-batch epochs completed: ${m.epochsCompleted}`);
   for (const c of told.collected) lines.push(`  collect sink "${c.sink}": ${c.records} record(s) saved to ${c.path}`);
   return lines.join('\n');

@@ -22,6 +22,7 @@ export const runCommandSpec = {
     'checkpoint-interval': numberFlag('MS', 'take a checkpoint this often (default 0: none)', { min: 0, unit: 'ms' }),
     'state-dir': textFlag('DIR', 'where checkpoints go and are resumed from (default: the work dir)'),
     from: textFlag('latest|none|ID|NAME|PATH', 'start from the latest checkpoint (default), empty, a checkpoint id,\na savepoint name, or a checkpoint/savepoint directory'),
+    'allow-non-restored-state': switchFlag('resume from a checkpoint of another job name, or one holding state of\noperators (by uid) this job lacks: that state is dropped and listed'),
     'restart-attempts': numberFlag('N', 'restarts after a failure before the job fails (default 3 with\ncheckpoints, else 0)', { integer: true, min: 0 }),
     'restart-delay': numberFlag('MS', 'the delay before each restart (default 200)', { min: 0, unit: 'ms' }),
     duration: numberFlag('S', 'stop S seconds after every worker is ready (drains and flushes;\nfor unbounded jobs)', { above: 0, unit: 'seconds' }),
@@ -56,6 +57,7 @@ export function runOptionsFromFlags(flags: RunFlags): RunOptions {
     checkpointIntervalMs: flags['checkpoint-interval'],
     stateDir: flags['state-dir'],
     restoreFrom: flags.from,
+    allowNonRestoredState: flags['allow-non-restored-state'],
     restartStrategy: restartStrategyFromFlags(flags),
   };
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { MessagePort } from 'node:worker_threads';
 import { CheckpointStore } from '../checkpoint/checkpoint-store.ts';
 import { offsetLogDir, pruneOffsetLog } from '../checkpoint/offset-log.ts';
-import type { CheckpointMetadataDraft, SinkNote, SourcePosition, StateFileRef } from '../checkpoint/metadata.ts';
+import type { CheckpointMetadataDraft, OperatorUids, SinkNote, SourcePosition, StateFileRef } from '../checkpoint/metadata.ts';
 import type { VerifiedCheckpoint } from '../checkpoint/checkpoint-verify.ts';
 import { fromPlainError, WeirError } from '../errors.ts';
 import { nowMs } from '../util/clock.ts';
@@ -69,6 +69,8 @@ export class Checkpointer {
     private readonly restoredId = 0,
     /** Micro-batch: the epoch of the checkpoint this attempt restored. */
     restoredEpoch?: number,
+    /** The job's sources and stateful operators, recorded in every checkpoint (job-identity.ts). */
+    private readonly operators?: OperatorUids,
   ) {
     if (restoredEpoch !== undefined) this.epochs.push(restoredEpoch);
     this.failed = new Promise<never>((_, reject) => (this.failure = reject));
@@ -158,6 +160,7 @@ export class Checkpointer {
       sinkNotes: acks.flatMap((a): SinkNote[] => a.sinkNotes),
       // Workers that finished early took part at their last epoch: the cut is at the newest.
       ...(this.options.mode === 'micro-batch' ? { epoch: Math.max(...acks.map((a) => a.epoch)) } : {}),
+      ...(this.operators ? { operators: this.operators } : {}),
     };
     const verified = await this.store.complete(draft);
     this.inFlight = undefined;

@@ -1,5 +1,5 @@
 import { nowMs } from '../util/clock.ts';
-import { kMiscDeadLetters, kMiscEpochs, type JobMetrics, type MetricsLayout } from './metrics.ts';
+import { kMiscDeadLetters, kMiscConnectionRetries, kMiscEpochs, kMiscEpochsOver, type JobMetrics, type MetricsLayout } from './metrics.ts';
 import { ownedPartitions, type Plan } from './plan.ts';
 import type { SharedViews } from './shared.ts';
 
@@ -9,6 +9,8 @@ export interface MetricsReader {
   layout: MetricsLayout;
   /** When the job started (the start gate), in epoch ms. */
   startedMs(): number;
+  /** Micro-batch: the epoch id the run started from (its restored checkpoint's); epochs are counted from there. */
+  firstEpoch: number;
   /** The previous reading, for rates. */
   previous: { atMs: number; sourceRecords: number[] } | undefined;
 }
@@ -77,10 +79,19 @@ export function readMetrics(reader: MetricsReader): JobMetrics {
   reader.previous = { atMs: now, sourceRecords: records };
 
   let deadLetters = 0;
-  let epochsCompleted = Number.POSITIVE_INFINITY;
+  // An epoch is complete once every worker still taking part completed it; a worker whose input
+  // ended takes part in no further epoch, so once all have ended the count is the largest.
+  let epochsOfActive = Number.POSITIVE_INFINITY;
+  let epochsOfAny = 0;
+  let connectionRetries = 0;
   for (const w of workers) {
     deadLetters += m[layout.misc(w, kMiscDeadLetters)];
-    epochsCompleted = Math.min(epochsCompleted, m[layout.misc(w, kMiscEpochs)]);
+    connectionRetries += m[layout.misc(w, kMiscConnectionRetries)];
+    const epochs = m[layout.misc(w, kMiscEpochs)];
+    epochsOfAny = Math.max(epochsOfAny, epochs);
+    if (m[layout.misc(w, kMiscEpochsOver)] === 0) epochsOfActive = Math.min(epochsOfActive, epochs);
   }
-  return { elapsedMs: now - reader.startedMs(), operators, channels, sources, deadLetters, epochsCompleted: Number.isFinite(epochsCompleted) ? epochsCompleted : 0 };
+  const lastEpoch = Number.isFinite(epochsOfActive) ? epochsOfActive : epochsOfAny;
+  const epochsCompleted = Math.max(0, lastEpoch - reader.firstEpoch);
+  return { elapsedMs: now - reader.startedMs(), operators, channels, sources, deadLetters, epochsCompleted, connectionRetries };
 }

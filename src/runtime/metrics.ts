@@ -11,7 +11,10 @@ export const kMiscDeadLetters = 0;
 export const kMiscParks = 1;
 export const kMiscEpochs = 2;
 export const kMiscUpdatedAtMs = 3;
-const kMiscSlots = 4;
+/** 1 once the worker takes part in no further epoch (its input ended): its count no longer bounds the job's. */
+export const kMiscEpochsOver = 4;
+export const kMiscConnectionRetries = 5;
+const kMiscSlots = 6;
 
 export class MetricsLayout {
   readonly perWorker: number;
@@ -68,7 +71,11 @@ export interface WorkerCounters {
   blockedMs: Float64Array;
   deadLetters: number;
   parks: number;
-  epochsCompleted: number;
+  /** Micro-batch: the id of the last epoch this worker completed (ids go on from a restored checkpoint's). */
+  lastEpochCompleted: number;
+  epochsOver: boolean;
+  /** Retries of this thread's connectors while an outside system (a Kafka broker) could not be reached. */
+  connectionRetries: number;
 }
 
 /** Copies a worker's counters into its block of shared slots (only that worker writes them). */
@@ -82,7 +89,9 @@ export function writeWorkerMetrics(m: Float64Array, layout: MetricsLayout, worke
   }
   m[layout.misc(worker, kMiscDeadLetters)] = c.deadLetters;
   m[layout.misc(worker, kMiscParks)] = c.parks;
-  m[layout.misc(worker, kMiscEpochs)] = c.epochsCompleted;
+  m[layout.misc(worker, kMiscEpochs)] = c.lastEpochCompleted;
+  m[layout.misc(worker, kMiscEpochsOver)] = c.epochsOver ? 1 : 0;
+  m[layout.misc(worker, kMiscConnectionRetries)] = c.connectionRetries;
   m[layout.misc(worker, kMiscUpdatedAtMs)] = nowMs;
 }
 
@@ -138,7 +147,10 @@ export interface JobMetrics {
   channels: ChannelMetrics[];
   sources: SourcePartitionMetrics[];
   deadLetters: number;
+  /** Micro-batch: epochs this run completed, restarts included (0 in continuous mode): those completed by every worker still taking part. */
   epochsCompleted: number;
+  /** Retries of sources and sinks (Kafka) while their broker could not be reached (this attempt; see connection-retry.ts). */
+  connectionRetries: number;
   /** With checkpoints: completed count, the last one's id, duration, alignment and bytes (of the current attempt). */
   checkpoints?: CheckpointStats;
   /** Every restart of the job so far, with its cause. */

@@ -17,7 +17,7 @@ export interface RunOptions extends Omit<JobSettings, 'codec'> {
   warmupMs?: number;
   /** Compute an order-insensitive checksum of everything the sinks receive. */
   outputChecksum?: boolean;
-  /** Where checkpoints go (`<stateDir>/checkpoints/`) and are resumed from. Default: the work dir. */
+  /** Where checkpoints go (`<stateDir>/checkpoints/`) and are resumed from; relative to the current directory. Default: the work dir. */
   stateDir?: string;
   /**
    * Where a checkpointing job starts: 'latest' (default: the newest usable checkpoint in the
@@ -28,6 +28,12 @@ export interface RunOptions extends Omit<JobSettings, 'codec'> {
   restoreFrom?: 'latest' | 'none' | number | string;
   /** Completed checkpoints to keep (default limits.checkpointsRetainedDefault). */
   checkpointsRetained?: number;
+  /**
+   * Resume from a checkpoint even when it was written by a job of another name, or holds state of
+   * operators (by uid) this job does not have: that state is dropped and reported in
+   * JobResult.restoredFrom.dropped (Flink's --allowNonRestoredState). Default false: refused.
+   */
+  allowNonRestoredState?: boolean;
 }
 
 /** Options after defaults, validated; identical on every thread. */
@@ -51,6 +57,7 @@ export interface ResolvedOptions {
   stateDir: string;
   restoreFrom: 'latest' | 'none' | number | string;
   checkpointsRetained: number;
+  allowNonRestoredState: boolean;
   restartStrategy: RestartStrategy;
 }
 
@@ -77,9 +84,12 @@ export function resolveOptions(
     warmupMs: options.warmupMs ?? 0,
     outputChecksum: options.outputChecksum ?? false,
     checkpointIntervalMs: merged.checkpointIntervalMs ?? 0,
-    stateDir: resolvePath(workDir, options.stateDir ?? '.'),
+    // Relative to the current directory, as workDir is (not to the work dir: `--work-dir w
+    // --state-dir s` means ./s, as a shell user reads it).
+    stateDir: options.stateDir === undefined ? workDir : resolvePath(options.stateDir),
     restoreFrom: options.restoreFrom ?? 'latest',
     checkpointsRetained: options.checkpointsRetained ?? limits.checkpointsRetainedDefault,
+    allowNonRestoredState: options.allowNonRestoredState ?? false,
     restartStrategy: merged.restartStrategy ?? (merged.checkpointIntervalMs ? limits.restartStrategyDefault : { kind: 'none' }),
   };
   validate(resolved);
@@ -110,6 +120,7 @@ function validate(o: ResolvedOptions): void {
     fail(`checkpointIntervalMs must be 0 (off) or at least ${limits.checkpointIntervalMsMin}, not ${o.checkpointIntervalMs}`);
   }
   if (!Number.isInteger(o.checkpointsRetained) || o.checkpointsRetained < 1) fail(`checkpointsRetained must be an integer ≥ 1, not ${o.checkpointsRetained}`);
+  if (typeof o.allowNonRestoredState !== 'boolean') fail(`allowNonRestoredState must be true or false, not ${JSON.stringify(o.allowNonRestoredState)}`);
   const problem = restartStrategyProblem(o.restartStrategy);
   if (problem) fail(`restartStrategy: ${problem}`);
   const cap = o.ringCapacityBytes;

@@ -6,12 +6,15 @@ import { restoreIntoStore, type RestoreResult } from '../checkpoint/state-restor
 import type { SinkRecovery } from '../connectors/types.ts';
 import { WeirError } from '../errors.ts';
 import type { StateStore } from '../state/store.ts';
+import type { DroppedState } from './job-identity.ts';
 import { operatorUid } from './plan.ts';
 
 /** A verified checkpoint or savepoint a run resumes from (checked by CheckpointStore.resolve on the main thread). */
 export interface RestorePoint {
   dir: string;
   metadata: CheckpointMetadata;
+  /** With allowNonRestoredState: the checkpoint's state no operator of this job takes over (job-identity.ts), left out. */
+  dropped?: DroppedState[];
 }
 
 /** A worker's state files in a checkpoint, in restore order, when they hold exactly its state. */
@@ -36,13 +39,17 @@ export async function restoreWorkerState(point: RestorePoint, store: StateStore,
   }
   if (metadata.stateFiles.length === 0) return undefined;
   const mine = keyGroupRangeOfWorker(worker, keyGroups, parallelism);
+  // State ids are `${operatorUid}/${name}`: a dropped operator's entries are left out, and count as
+  // filtered out, so no incremental chain builds on files that hold them.
+  const droppedOperators = new Set(point.dropped?.filter((d) => d.kind === 'stateful operator').map((d) => d.uid));
+  const states = droppedOperators.size === 0 ? undefined : (state: string) => !droppedOperators.has(state.slice(0, state.indexOf('/')));
   const own = metadata.stateFiles.filter((f) => metadata.parallelism === parallelism && f.worker === worker);
   const others = metadata.stateFiles.filter((f) => !own.includes(f));
   // One file at a time: the chain that continues from them counts each file's keys (snapshot-chain.ts
   // decides from them when to merge, and when the next snapshot must be full).
   const fromOwn: RestoreResult[] = [];
-  for (const f of own) fromOwn.push(await restoreIntoStore(store, join(dir, f.path), { keyGroups: mine }));
-  const fromOthers = await restoreIntoStore(store, others.map((f) => join(dir, f.path)), { keyGroups: mine });
+  for (const f of own) fromOwn.push(await restoreIntoStore(store, join(dir, f.path), { keyGroups: mine, states }));
+  const fromOthers = await restoreIntoStore(store, others.map((f) => join(dir, f.path)), { keyGroups: mine, states });
   if (own.length === 0 || fromOwn.some((r) => r.filteredOut > 0) || fromOthers.restored > 0 || fromOthers.deleted > 0) return undefined;
   return { files: own.map((f, i) => ({ absolutePath: join(dir, f.path), name: f.path, bytes: f.bytes, sha256: f.sha256, keys: fromOwn[i].restored + fromOwn[i].deleted })) };
 }

@@ -22,7 +22,9 @@ import type { CheckpointStore, SkippedCheckpoint } from '../checkpoint/checkpoin
 import type { VerifiedCheckpoint } from '../checkpoint/checkpoint-verify.ts';
 import { offsetLogDir, replayPlan, type ReplayPlan } from '../checkpoint/offset-log.ts';
 import type { RestorePoint } from './restore.ts';
+import { matchCheckpointToJob, operatorUidsOf, type DroppedState } from './job-identity.ts';
 import { restartDelayMs } from './restart.ts';
+import { checkStateDiskSpace } from './state-store.ts';
 import type { Plan } from './plan.ts';
 import type { WorkerResult, WorkerTask } from './worker.ts';
 
@@ -44,7 +46,9 @@ export interface JobResult {
   /**
    * With checkpoints: the checkpoint or savepoint the run started from (id and dir undefined when
    * it started empty), every newer checkpoint skipped because it was damaged, with the reason, and
-   * in micro-batch mode the epochs after it that the offset log held to replay.
+   * in micro-batch mode the epochs after it that the offset log held to replay. When it started
+   * from a checkpoint: the name of the job that wrote it, and the state in it that no operator of
+   * this job took over (only with allowNonRestoredState; see job-identity.ts).
    */
   restoredFrom?: RestoredFrom;
 }
@@ -58,6 +62,10 @@ export interface RestoredFrom {
   savepointName?: string;
   skipped: SkippedCheckpoint[];
   replayedEpochs?: number;
+  /** The job that wrote the checkpoint (when it recorded its identity). */
+  job?: string;
+  /** With allowNonRestoredState: the state of the checkpoint that no operator of this job took. */
+  dropped?: DroppedState[];
 }
 
 export interface JobHandle {
@@ -97,9 +105,12 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
   const submittedMs = nowMs();
   const resolved = resolveOptions(definition.settings, options, defaultParallelism(env.graph), workDir);
   const plan = planJob(env.graph, resolved.parallelism);
+  checkStateDiskSpace(plan, resolved);
   const store = resolved.checkpointIntervalMs > 0 ? await Checkpointer.open(resolved) : undefined;
   const initial = store ? await initialRestorePoint(store, resolved.restoreFrom) : undefined;
-  let restore = initial?.point;
+  // Another job's checkpoint is refused before anything starts, unless allowNonRestoredState.
+  const identity = initial?.point && matchCheckpointToJob(initial.point.dir, initial.point.metadata, resolved.jobName, plan, resolved.allowNonRestoredState);
+  let restore = initial?.point && identity && identity.dropped.length > 0 ? { ...initial.point, dropped: identity.dropped } : initial?.point;
   const replay = await epochsToReplay(resolved, store, restore);
   const restoredFrom: RestoredFrom | undefined = initial && {
     id: initial.point?.metadata.id,
@@ -107,6 +118,7 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
     ...(initial.point?.metadata.savepointName ? { savepointName: initial.point.metadata.savepointName } : {}),
     skipped: initial.skipped,
     ...(replay ? { replayedEpochs: replay.length } : {}),
+    ...(identity ? { job: identity.checkpointJob, dropped: identity.dropped } : {}),
   };
 
   const restarts: RestartRecord[] = [];
@@ -134,7 +146,8 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
     return { startupMs: (firstReadyMs ?? now) - calledMs, runMs: firstReadyMs === undefined ? 0 : now - firstReadyMs };
   };
 
-  let attempt = startAttempt(jobUrl, resolved, plan, store, restore, replay, submittedMs);
+  const firstEpoch = restore?.metadata.epoch ?? 0;
+  let attempt = startAttempt(jobUrl, resolved, plan, store, restore, replay, submittedMs, firstEpoch);
   watchReady(attempt);
   // Dead letters are counted over the run: those of failed attempts stay in the dead-letter output.
   let earlierDeadLetters = 0;
@@ -167,7 +180,7 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
         await store?.removeWaitingMerges();
         const replay = await epochsToReplay(resolved, store, restore);
         Object.assign(restarts[restarts.length - 1], { restoredFromId: restore?.metadata.id, ...(replay ? { replayedEpochs: replay.length } : {}) });
-        attempt = startAttempt(jobUrl, resolved, plan, store, restore, replay, nowMs());
+        attempt = startAttempt(jobUrl, resolved, plan, store, restore, replay, nowMs(), firstEpoch);
         earlierDeadLetters += failedDeadLetters; // together with the switch: metrics() never counts an attempt twice
         watchReady(attempt);
         if (stopping) attempt.stop();
@@ -243,6 +256,8 @@ function startAttempt(
   restore: RestorePoint | undefined,
   replay: ReplayPlan | undefined,
   submittedMs: number,
+  /** Micro-batch: the epoch the run (not this attempt) started from, for its metrics. */
+  firstEpoch: number,
 ): Attempt {
   const metricsLayout = new MetricsLayout(plan.graph.nodes.length, plan.exchanges.length, resolved.parallelism, plan.sources.map((s) => s.spec.partitions()));
   const layout = {
@@ -263,14 +278,14 @@ function startAttempt(
     const started = views.startedAtMs();
     return Number.isNaN(started) ? submittedMs : started;
   };
-  const reader: MetricsReader = { plan, views, layout: metricsLayout, startedMs, previous: undefined };
+  const reader: MetricsReader = { plan, views, layout: metricsLayout, startedMs, firstEpoch, previous: undefined };
 
   // Under the harness each worker gets a port to the coordinator for its latency histograms;
   // with checkpoints, one to the main thread's checkpointer.
   const workers = Array.from({ length: resolved.parallelism }, (_, w) => w);
   const latencyChannels = resolved.measureLatency ? workers.map(() => new MessageChannel()) : [];
   const checkpointChannels = store ? workers.map(() => new MessageChannel()) : [];
-  const checkpointer = store ? new Checkpointer(store, resolved, views, checkpointChannels.map((c) => c.port1), restore?.metadata.id, restore?.metadata.epoch) : undefined;
+  const checkpointer = store ? new Checkpointer(store, resolved, views, checkpointChannels.map((c) => c.port1), restore?.metadata.id, restore?.metadata.epoch, operatorUidsOf(plan)) : undefined;
   const sinkRecordSlots = plan.sinks.flatMap((sink) => workers.map((w) => metricsLayout.recordsIn(w, sink.id)));
   const coordinatorData: CoordinatorData = { buffers, layout, options: resolved, sinkRecordSlots, latencyPorts: latencyChannels.map((c) => c.port1) };
   const coordinator = startTsWorker(coordinatorEntry, { workerData: coordinatorData, transferList: latencyChannels.map((c) => c.port1) });

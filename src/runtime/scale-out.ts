@@ -233,6 +233,7 @@ async function prepareAssignment(
     stateFiles: [{ worker: 0, path, bytes: written.bytes, sha256: written.sha256 }],
     // Sinks' pending transactions are not carried over: see docs/kafka.md (exactly-once sinks are not supported in scale-out).
     sinkNotes: [],
+    ...(first.checkpoint.metadata.operators ? { operators: first.checkpoint.metadata.operators } : {}),
   });
   return { dir, restoredFrom };
 }

@@ -1,6 +1,8 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { HeapStore } from '../state/heap-store.ts';
+import { limits } from '../limits.ts';
+import { DiskSpaceGuard } from '../state/disk-space.ts';
 import { openLmdbStore } from '../state/lmdb-store.ts';
 import type { StateStore } from '../state/store.ts';
 import type { ResolvedOptions } from './options.ts';
@@ -20,4 +22,14 @@ export function openWorkerStateStore(plan: Plan, options: ResolvedOptions, worke
   const path = join(options.workDir, 'state', `worker-${worker}`);
   rmSync(path, { recursive: true, force: true });
   return openLmdbStore({ path, operatorNameOf });
+}
+
+/**
+ * On the main thread, before any worker starts: a work dir whose filesystem lacks the free space
+ * an LMDB store keeps (limits.stateFreeBytesMin) fails the run at once with WEIR_STATE. Each store
+ * checks again when it opens, and before every write (disk-space.ts).
+ */
+export function checkStateDiskSpace(plan: Plan, options: ResolvedOptions): void {
+  if (options.stateBackend !== 'lmdb' || !plan.graph.nodes.some((node) => node.kind === 'process')) return;
+  new DiskSpaceGuard(join(options.workDir, 'state'), limits.stateFreeBytesMin);
 }

@@ -17,6 +17,12 @@ export class WorkerEpochs {
   private records = 0;
   /** With checkpoints: this worker's part of the offset log (epoch-ranges.ts). */
   ranges: EpochRanges | undefined;
+  /**
+   * The id of the last epoch this worker completed, for its metrics (ids go on from a restored
+   * checkpoint's). The shared completion slot cannot tell: it holds a sentinel once the worker
+   * takes part in no further epoch.
+   */
+  lastCompleted: number;
 
   constructor(
     private readonly me: number,
@@ -27,6 +33,7 @@ export class WorkerEpochs {
     restoredEpoch: number,
   ) {
     this.epoch = restoredEpoch;
+    this.lastCompleted = restoredEpoch;
   }
 
   /** How many records the sources may still read in this epoch (0 between epochs). */
@@ -91,6 +98,7 @@ export class WorkerEpochs {
     if (this.epoch === 0 || Atomics.load(this.views.control, slot) >= this.epoch || !this.complete()) return;
     await atEnd(this.epoch);
     Atomics.store(this.views.control, slot, this.epoch);
+    this.lastCompleted = this.epoch;
     this.views.doorbells.ring(this.views.coordinatorId);
   }
 }

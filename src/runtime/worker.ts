@@ -2,6 +2,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Codec } from '../channel/codec.ts';
 import { loadJob } from '../api/job.ts';
 import type { LogicalNode } from '../api/graph.ts';
+import { connectionRetries } from '../connectors/connection-retry.ts';
 import { END, type SourceContext, type SourceOutput, type SourceReader } from '../connectors/types.ts';
 import { limits } from '../limits.ts';
 import { nowMs } from '../util/clock.ts';
@@ -114,6 +115,8 @@ class WorkerRuntime {
   private readonly micro: boolean;
   /** Micro-batch only. */
   private readonly epochs: WorkerEpochs | undefined;
+  /** False once this worker takes part in no further epoch (its input ended): its metrics say so. */
+  private takesPartInEpochs = true;
   private readonly allSourcesEnded = (): boolean => this.sources.every((s) => s.ended);
   private readonly sourceEnded = (i: number): boolean => this.sources[i].ended;
   private sinkRecordsFlushed = 0;
@@ -320,6 +323,7 @@ class WorkerRuntime {
     if (!this.drained) {
       this.drained = true;
       // It takes part in no further epoch (its end-of-stream counts for every later one).
+      this.takesPartInEpochs = false;
       Atomics.store(this.views.control, epochCompletedSlot(this.me), 0x7fffffff);
       Atomics.add(this.views.control, kWorkersDrained, 1);
       this.views.doorbells.ring(this.views.coordinatorId);
@@ -346,6 +350,7 @@ class WorkerRuntime {
     // because another operator has that name.
     const results = await this.sinks.closeAfterRun();
     for (const s of this.sources) await s.reader.close();
+    this.takesPartInEpochs = false;
     this.publishMetrics(nowMs());
     // The latency snapshot goes out once, at the end: nothing needs it during the run, and the
     // loop being measured then does no encoding at all. It is sent before the worker counts itself
@@ -492,7 +497,9 @@ class WorkerRuntime {
       blockedMs: this.exchanges.blockedMs,
       deadLetters: this.sinks.deadLetterCount,
       parks: (this.waiting?.parks ?? 0) + this.exchanges.parks,
-      epochsCompleted: this.micro ? Atomics.load(this.views.control, epochCompletedSlot(this.me)) : 0,
+      lastEpochCompleted: this.epochs?.lastCompleted ?? 0,
+      epochsOver: !this.takesPartInEpochs,
+      connectionRetries: connectionRetries(),
     });
     // Each partition's lag, from the worker that owns it (NaN: its source cannot tell).
     for (const s of this.sources) this.views.metrics[this.metricsLayout.lag(this.plan.sources.indexOf(s.node), s.partition)] = s.reader.lag?.() ?? NaN;

@@ -29,6 +29,7 @@ import { limits } from '../limits.ts';
 import { checkStorable, describeKey, stateLabel } from './storable.ts';
 import type { StateEntry, StateStore, StoredKey } from './store.ts';
 import { ChangeLog, type TakenChanges } from './change-log.ts';
+import { DiskSpaceGuard } from './disk-space.ts';
 import { WriteBackCache, type CachedEntry } from './write-back-cache.ts';
 
 export interface LmdbStoreOptions {
@@ -40,6 +41,8 @@ export interface LmdbStoreOptions {
   cacheEntriesMax?: number;
   /** Names the operator a state id belongs to, for error messages. */
   operatorNameOf?: (state: string) => string;
+  /** Free bytes kept on the store's filesystem (default limits.stateFreeBytesMin; see disk-space.ts). */
+  freeBytesMin?: number;
 }
 
 /** The share of the cache written back and evicted at once when it is over capacity. */
@@ -85,6 +88,7 @@ export class LmdbStore implements StateStore {
   private readonly flushListeners: Array<() => void> = [];
   /** lmdb-js' value encoder of this database (msgpack, with the options below). */
   private readonly encoder: { encode(value: unknown): Uint8Array };
+  private readonly space: DiskSpaceGuard;
 
   constructor(opts: LmdbStoreOptions) {
     this.path = opts.path;
@@ -95,6 +99,8 @@ export class LmdbStore implements StateStore {
       throw new WeirError('WEIR_CONFIG', `state store at ${opts.path}: mapSizeBytes must be > 0 and cacheEntriesMax an integer ≥ 0`);
     }
     this.cache = cacheEntriesMax > 0 ? new WriteBackCache(cacheEntriesMax) : undefined;
+    // Before LMDB maps a file on a full disk (a SIGBUS, not an error).
+    this.space = new DiskSpaceGuard(opts.path, opts.freeBytesMin ?? limits.stateFreeBytesMin);
     try {
       this.db = open<unknown, Key>({
         path: opts.path,
@@ -364,6 +370,8 @@ export class LmdbStore implements StateStore {
           } else {
             // Encoded here rather than by put(), so the change log gets the very bytes LMDB does.
             const bytes = this.encoder.encode(value);
+            // Twice the value, for its key and page overhead: LMDB must never meet a full disk.
+            this.space.beforeWrite(2 * bytes.length + 64);
             this.db.put(dbKey, asBinary(bytes));
             this.changes.append(state, keyGroup, key, namespace, bytes);
           }
@@ -375,6 +383,8 @@ export class LmdbStore implements StateStore {
       }, flags);
     } catch (cause) {
       this.changes.rollBack(logged);
+      // Not written for want of disk space (disk-space.ts): nothing was lost, the entries stay pending.
+      if (cause instanceof WeirError) throw Object.assign(cause, { operator: this.operatorNameOf?.((current ?? entries[0]).state) });
       const failed = current ?? entries[0];
       const permanent = current !== undefined && !isSpaceError(cause);
       const what = current ? `cannot write ${stateLabel(failed.state, this.operatorNameOf)} key ${describeKey(failed.key)}` : this.batchLabel(entries);
@@ -407,7 +417,7 @@ export class LmdbStore implements StateStore {
   }
 
   private error(message: string, cause: unknown, state?: string): WeirError {
-    const reason = describeLmdbError(cause);
+    const reason = isSpaceError(cause) ? `${describeLmdbError(cause)} in the state store at ${this.path}` : describeLmdbError(cause);
     return new WeirError('WEIR_STATE', `${message}: ${reason}`, { operator: state === undefined ? undefined : this.operatorNameOf?.(state), cause });
   }
 

@@ -39,6 +39,8 @@ describe('checkpoint metadata', () => {
     expect(reasonFor({ keyGroups: 2 })).toBe('keyGroups (2) must be at least parallelism (4)');
     expect(reasonFor({ jobName: '' })).toBe('jobName must be a non-empty string');
     expect(reasonFor({ epoch: 1.5 })).toBe('epoch must be an integer ≥ 0, not 1.5');
+    expect(reasonFor({ operators: { sources: ['a'], stateful: [''] } })).toBe('operators.stateful[0] must be a non-empty string');
+    expect(reasonFor({ operators: { sources: 'a', stateful: [] } })).toBe('operators.sources must be an array');
     expect(reasonFor({ sourcePositions: {} })).toBe('sourcePositions must be an array');
     expect(reasonFor({ sourcePositions: [{ operatorUid: 's', partition: 0 }] })).toBe('sourcePositions[0].position is missing');
     expect(reasonFor({ sourcePositions: [{ operatorUid: 's', partition: 0, position: Number.NaN }] })).toBe('sourcePositions[0].position must be JSON (a finite number)');

@@ -1,6 +1,6 @@
 // Kafka → map → Kafka, plus a sink that records which worker saw which Kafka partition (pinning)
 // and, with --param slowUs=N, spends N µs per record; its result reports the source buffers' peaks and pauses (backpressure).
-// Params: brokers (comma-separated), in, out, partitions, bufferRecordsMax, slowUs.
+// Params: brokers (comma-separated), in, out (without it: no Kafka sink), partitions, bufferRecordsMax, slowUs.
 import { defineJob } from '../../src/api/index.ts';
 import { kafkaSink, kafkaSource, type KafkaRecord } from '../../src/connectors/index.ts';
 import type { KafkaPartitionReader } from '../../src/connectors/kafka/reader.ts';
@@ -61,6 +61,7 @@ export default defineJob((env) => {
     { name: 'kafka-in' },
   );
   records.sinkTo(observer(env.numberParam('slowUs', 0)));
+  if (env.params.out === undefined) return;
   records
     .map((r) => ({ i: r.value.i, from: r.partition }), { name: 'tag' })
     .sinkTo(kafkaSink({ brokers, logLevel: 'nothing', topic: env.params.out, key: (v) => String(v.i), name: 'kafka-out' }));

@@ -3,7 +3,8 @@ import { Kafka, logLevel, type SASLOptions } from 'kafkajs';
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import { WeirError } from '../../errors.ts';
 import { limits } from '../../limits.ts';
-import { createCluster, type Cluster } from './kafkajs-internals.ts';
+import { Outage, withRetries } from '../connection-retry.ts';
+import { createCluster, requestRetry, type Cluster } from './kafkajs-internals.ts';
 
 export interface KafkaConnectionOptions {
   /** Bootstrap brokers, `host:port`. */
@@ -20,6 +21,12 @@ export interface KafkaConnectionOptions {
   requestTimeoutMs?: number;
   /** kafkajs's own log output (to stderr). Default 'error'. */
   logLevel?: 'nothing' | 'error' | 'warn' | 'info' | 'debug';
+  /**
+   * How long the connector retries, with back-off, a broker it cannot reach — connecting at open,
+   * a fetch, a send — before it fails the job (default limits.kafkaRetryTimeoutMsDefault, 5 min).
+   * Retrying does not restart the job, so it spends none of its restart budget.
+   */
+  retryTimeoutMs?: number;
 }
 
 const levels = { nothing: logLevel.NOTHING, error: logLevel.ERROR, warn: logLevel.WARN, info: logLevel.INFO, debug: logLevel.DEBUG } as const;
@@ -29,6 +36,42 @@ export function checkConnection(o: KafkaConnectionOptions, who: string): void {
     throw new WeirError('WEIR_CONFIG', `${who}: brokers must be a non-empty array of "host:port" strings`);
   }
   if (o.logLevel !== undefined && !(o.logLevel in levels)) throw new WeirError('WEIR_CONFIG', `${who}: logLevel must be one of ${Object.keys(levels).join(', ')}`);
+  const r = o.retryTimeoutMs;
+  if (r !== undefined && !(typeof r === 'number' && Number.isFinite(r) && r >= 0)) throw new WeirError('WEIR_CONFIG', `${who}: retryTimeoutMs must be a number of ms ≥ 0, not ${JSON.stringify(r)}`);
+}
+
+/** Errors after which a connector waits and tries again: the broker or its metadata will come back. */
+const transientNames = new Set([
+  'KafkaJSConnectionError',
+  'KafkaJSConnectionClosedError',
+  'KafkaJSRequestTimeoutError',
+  'KafkaJSBrokerNotFound',
+  'KafkaJSMetadataNotLoaded',
+  'KafkaJSTopicMetadataNotLoaded',
+  'KafkaJSNumberOfRetriesExceeded',
+  'KafkaJSLockTimeout',
+]);
+
+/** A broker that cannot be reached (or has no leader, or timed out), as opposed to a refusal; looks through a WeirError to its cause. */
+export function isTransientKafkaError(err: unknown): boolean {
+  if (err instanceof WeirError) return err.cause !== undefined && isTransientKafkaError(err.cause);
+  const e = err as { name?: string; retriable?: boolean; code?: string; type?: string; cause?: unknown; originalError?: unknown };
+  if (e?.type === 'OFFSET_OUT_OF_RANGE') return false;
+  if (e?.retriable === true || transientNames.has(e?.name ?? '') || e?.code === 'ECONNREFUSED' || e?.code === 'ECONNRESET') return true;
+  // kafkajs's retrier wraps the last error when it gives up (KafkaJSNumberOfRetriesExceeded, or
+  // KafkaJSNonRetriableError — "not retriable" by kafkajs itself — with it as `cause`).
+  const inner = e?.cause ?? e?.originalError;
+  return inner !== undefined && inner !== err && isTransientKafkaError(inner);
+}
+
+/** The outage tracker of one connector's connection (connection-retry.ts), with its retryTimeoutMs. */
+export function kafkaOutage(o: KafkaConnectionOptions, what: string): Outage {
+  return new Outage(what, o.retryTimeoutMs ?? limits.kafkaRetryTimeoutMsDefault, limits.kafkaRetryBackoffMs, limits.kafkaRetryBackoffMsMax);
+}
+
+/** Runs a connecting step of a Kafka connector, retrying while the broker cannot be reached (see KafkaConnectionOptions.retryTimeoutMs). */
+export function withKafkaRetries<T>(o: KafkaConnectionOptions, what: string, attempt: () => Promise<T>, toError: (err: unknown) => WeirError): Promise<T> {
+  return withRetries(kafkaOutage(o, what), attempt, isTransientKafkaError, toError);
 }
 
 function settings(o: KafkaConnectionOptions) {
@@ -54,6 +97,9 @@ export function kafkaClient(o: KafkaConnectionOptions): Kafka {
     connectionTimeout: s.connectionTimeoutMs,
     requestTimeout: s.requestTimeoutMs,
     logLevel: s.logLevel,
+    // The same few seconds of request retries as the Cluster's: a longer outage is retried, logged
+    // and counted by the connector itself (connection-retry.ts), not silently inside kafkajs.
+    retry: requestRetry,
   });
 }
 

@@ -108,7 +108,7 @@ const createEosManager = require('kafkajs/src/producer/eosManager') as (options:
 const createMessageProducer = require('kafkajs/src/producer/messageProducer') as (options: object) => MessageProducer;
 
 /** Retries of one request before an operation gives up (kafkajs's defaults, exponential back-off). */
-const retry = { retries: 5, initialRetryTime: 100, maxRetryTime: 5_000 };
+export const requestRetry = { retries: 5, initialRetryTime: 100, maxRetryTime: 5_000 };
 
 /** A kafkajs Cluster: connections to the brokers, metadata, retries — without consumer or producer on top. */
 export function createCluster(o: ClusterOptions): Cluster {
@@ -123,7 +123,7 @@ export function createCluster(o: ClusterOptions): Cluster {
     requestTimeout: o.requestTimeoutMs,
     enforceRequestTimeout: true,
     metadataMaxAge: 300_000,
-    retry,
+    retry: requestRetry,
     allowAutoTopicCreation: false,
     isolationLevel: o.isolationLevel,
   });
@@ -176,7 +176,7 @@ export function createTransactionalProducer(
     partitioner,
     eosManager: eos,
     idempotent: true,
-    retrier: createRetry(retry),
+    retrier: createRetry(requestRetry),
     getConnectionStatus: () => 'connected',
   });
   return { transactionalId, eos, messages };

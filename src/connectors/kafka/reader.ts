@@ -12,14 +12,16 @@
  * Positions are Kafka offsets: position() is the offset of the next record poll() will emit (the
  * first buffered one, or the next to fetch), so open(p, ctx, position) resumes exactly there.
  * Broker failures that Kafka calls retriable (a broker down, a leader moving, a timeout) stall the
- * partition: the loop refreshes metadata and retries with back-off for as long as it takes, and
- * resumes at the same offset — nothing is skipped. Anything else (offset out of range, no access)
+ * partition: the loop refreshes metadata and retries with back-off, for up to the source's
+ * retryTimeoutMs (connection-retry.ts: counted in the job's metrics, and logged), and resumes at
+ * the same offset — nothing is skipped; past that it fails with WEIR_SOURCE. Anything else (offset out of range, no access)
  * fails the job with WEIR_SOURCE at the next poll().
  */
 import { WeirError } from '../../errors.ts';
 import { limits } from '../../limits.ts';
 import type { SourceOutput, SourceReader } from '../types.ts';
-import { kafkaError } from './connection.ts';
+import { isTransientKafkaError as isTransient, kafkaError, kafkaOutage } from './connection.ts';
+import type { Outage } from '../connection-retry.ts';
 import type { Decoder } from './format.ts';
 import { coordinatorType, type Broker, type Cluster, type FetchedMessage, type FetchedPartition } from './kafkajs-internals.ts';
 
@@ -49,24 +51,8 @@ export interface ReaderSettings<T> {
   /** Buffer bounds (limits.kafkaSourceBuffer*Max unless a test makes them small). */
   bufferRecordsMax: number;
   bufferBytesMax: number;
-}
-
-/** Errors after which the loop waits and fetches again (the broker or its metadata will come back). */
-const transientNames = new Set([
-  'KafkaJSConnectionError',
-  'KafkaJSConnectionClosedError',
-  'KafkaJSRequestTimeoutError',
-  'KafkaJSBrokerNotFound',
-  'KafkaJSMetadataNotLoaded',
-  'KafkaJSTopicMetadataNotLoaded',
-  'KafkaJSNumberOfRetriesExceeded',
-  'KafkaJSLockTimeout',
-]);
-
-function isTransient(err: unknown): boolean {
-  const e = err as { name?: string; retriable?: boolean; code?: string; type?: string };
-  if (e?.type === 'OFFSET_OUT_OF_RANGE') return false;
-  return e?.retriable === true || transientNames.has(e?.name ?? '') || e?.code === 'ECONNREFUSED' || e?.code === 'ECONNRESET';
+  /** Retries while the broker cannot be reached (the source's retryTimeoutMs). */
+  outage: Outage;
 }
 
 export class KafkaPartitionReader<T> implements SourceReader<T> {
@@ -223,7 +209,6 @@ export class KafkaPartitionReader<T> implements SourceReader<T> {
   }
 
   private async fetchLoop(): Promise<void> {
-    let backoffMs: number = limits.kafkaRetryBackoffMs;
     while (!this.closed) {
       if (!this.hasRoom(1)) {
         this.pausedNow = true;
@@ -244,7 +229,7 @@ export class KafkaPartitionReader<T> implements SourceReader<T> {
         if (this.closed) break;
         const data = response.responses[0]?.partitions.find((p) => p.partition === this.s.partition);
         if (data !== undefined) this.take(data);
-        backoffMs = limits.kafkaRetryBackoffMs;
+        this.s.outage.recovered();
       } catch (err) {
         if (this.closed) break;
         if (!isTransient(err)) {
@@ -255,8 +240,11 @@ export class KafkaPartitionReader<T> implements SourceReader<T> {
         }
         // A broker down or a leader moved: find the leader again after a pause, and fetch the same offset.
         this.broker = undefined;
-        await sleep(backoffMs);
-        backoffMs = Math.min(backoffMs * 2, limits.kafkaRetryBackoffMsMax);
+        const failure = await this.s.outage.retryAfter(err, (e) => kafkaError('WEIR_SOURCE', `${this.where}: fetch at offset ${this.fetchOffset} failed`, e, this.s.partition));
+        if (failure) {
+          this.fail(failure);
+          return;
+        }
         await this.cluster.refreshMetadata().catch(() => {});
       }
     }
@@ -337,8 +325,4 @@ function headersAsText(headers: FetchedMessage['headers']): Record<string, strin
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(headers)) if (v !== undefined) out[k] = Array.isArray(v) ? v.map(String).join(',') : String(v);
   return out;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

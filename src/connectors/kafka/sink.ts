@@ -8,7 +8,8 @@ import { Partitioners, type Producer } from 'kafkajs';
 import { WeirError } from '../../errors.ts';
 import { limits } from '../../limits.ts';
 import type { SinkContext, SinkSpec, SinkWriter } from '../types.ts';
-import { checkConnection, kafkaClient, kafkaError, type KafkaConnectionOptions } from './connection.ts';
+import { checkConnection, isTransientKafkaError, kafkaClient, kafkaError, kafkaOutage, withKafkaRetries, type KafkaConnectionOptions } from './connection.ts';
+import type { Outage } from '../connection-retry.ts';
 import { encoder, type Encoder, type KafkaFormat } from './format.ts';
 import type { ProducerMessage } from './kafkajs-internals.ts';
 import { kafkaPartitionForKey } from './murmur2.ts';
@@ -217,16 +218,14 @@ class AtLeastOnceWriter<T> implements SinkWriter<T> {
 
   static async open<T>(opts: KafkaSinkOptions<T>, who: string, maker: RecordMaker<T>, dedupe: ((v: T) => string) | undefined): Promise<AtLeastOnceWriter<T>> {
     const client = kafkaClient(opts);
-    maker.numPartitions = await partitionsOf(client, opts.topic, who);
+    // A broker that cannot be reached yet is retried here (retryTimeoutMs), not by restarting the job.
+    const toError = (err: unknown) => (err instanceof WeirError ? err : kafkaError('WEIR_SINK', `${who}: cannot connect`, err));
+    maker.numPartitions = await withKafkaRetries(opts, `${who}: open`, () => partitionsOf(client, opts.topic, who), toError);
     // idempotent: false — with the mock broker (and brokers without idempotence) an idempotent
     // producer cannot start; duplicates after a retry are within at-least-once anyway.
     const producer = client.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false, idempotent: false });
-    try {
-      await producer.connect();
-    } catch (err) {
-      throw kafkaError('WEIR_SINK', `${who}: cannot connect`, err);
-    }
-    return new AtLeastOnceWriter(producer, who, maker, dedupe);
+    await withKafkaRetries(opts, `${who}: connect`, () => producer.connect(), toError);
+    return new AtLeastOnceWriter(producer, who, maker, dedupe, kafkaOutage(opts, `${who}: send`));
   }
 
   private constructor(
@@ -234,10 +233,12 @@ class AtLeastOnceWriter<T> implements SinkWriter<T> {
     private readonly who: string,
     private readonly maker: RecordMaker<T>,
     private readonly dedupe: ((v: T) => string) | undefined,
+    /** Retries a send while the broker cannot be reached (retryTimeoutMs); past it the send fails. */
+    private readonly outage: Outage,
   ) {}
 
   write(value: T, timestampMs: number, createdMs: number): void {
-    if (this.failure !== undefined) throw kafkaError('WEIR_SINK', `${this.who}: a send failed`, this.failure);
+    if (this.failure !== undefined) throw this.failureError();
     const message = this.maker.make(value, timestampMs, createdMs);
     this.records++;
     if (this.dedupe !== undefined) {
@@ -261,14 +262,29 @@ class AtLeastOnceWriter<T> implements SinkWriter<T> {
     this.sent += messages.length;
     // One send at a time, in order: concurrent sends could land out of order in a partition.
     const previous = this.inFlight[this.inFlight.length - 1] ?? Promise.resolve();
-    const send = previous.then(() =>
-      this.failure !== undefined
-        ? undefined
-        : this.producer.send({ topic: this.maker.topic, messages, acks: -1 }).catch((err: unknown) => {
-            this.failure ??= err;
-          }),
-    );
+    const send = previous.then(() => (this.failure !== undefined ? undefined : this.sendRetrying(messages)));
     this.inFlight.push(send);
+  }
+
+  private failureError(): WeirError {
+    return this.failure instanceof WeirError ? this.failure : kafkaError('WEIR_SINK', `${this.who}: a send failed`, this.failure);
+  }
+
+  /** Sends `messages`, again while the broker cannot be reached (a retried send may repeat records: at-least-once). */
+  private async sendRetrying(messages: ProducerMessage[]): Promise<void> {
+    for (;;) {
+      try {
+        await this.producer.send({ topic: this.maker.topic, messages, acks: -1 });
+        this.outage.recovered();
+        return;
+      } catch (err) {
+        const failure = isTransientKafkaError(err) ? await this.outage.retryAfter(err, (e) => kafkaError('WEIR_SINK', `${this.who}: a send failed`, e)) : err;
+        if (failure !== undefined) {
+          this.failure ??= failure;
+          return;
+        }
+      }
+    }
   }
 
   async flush(): Promise<void> {
@@ -276,7 +292,7 @@ class AtLeastOnceWriter<T> implements SinkWriter<T> {
     const inFlight = this.inFlight;
     this.inFlight = [];
     await Promise.all(inFlight);
-    if (this.failure !== undefined) throw kafkaError('WEIR_SINK', `${this.who}: a send failed`, this.failure);
+    if (this.failure !== undefined) throw this.failureError();
   }
 
   async close(): Promise<void> {

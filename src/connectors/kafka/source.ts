@@ -5,7 +5,7 @@
 import { WeirError } from '../../errors.ts';
 import { limits } from '../../limits.ts';
 import type { SourceContext, SourceSpec } from '../types.ts';
-import { checkConnection, kafkaCluster, kafkaError, type KafkaConnectionOptions } from './connection.ts';
+import { checkConnection, kafkaCluster, kafkaError, kafkaOutage, withKafkaRetries, type KafkaConnectionOptions } from './connection.ts';
 import { decoder, type KafkaFormat } from './format.ts';
 import { coordinatorType, type Cluster } from './kafkajs-internals.ts';
 import { KafkaPartitionReader, type KafkaRecord } from './reader.ts';
@@ -92,11 +92,19 @@ export function kafkaSource<T = unknown>(opts: KafkaSourceOptions<T>): SourceSpe
     open: async (partition: number, _ctx: SourceContext, from?: unknown) => {
       const cluster = kafkaCluster(opts, opts.isolation === 'read_uncommitted' ? 0 : 1);
       try {
-        const actual = await topicPartitions(cluster, opts.topic, who);
-        if (partitions !== undefined && actual !== partitions) {
-          throw new WeirError('WEIR_CONFIG', `${who}: the topic has ${actual} partitions but the source declares ${partitions}`, { partition });
-        }
-        const start = await startOffset(cluster, opts, partition, from, who);
+        // A broker that cannot be reached yet is retried here (retryTimeoutMs), not by restarting the job.
+        const start = await withKafkaRetries(
+          opts,
+          `${who}: open partition ${partition}`,
+          async () => {
+            const actual = await topicPartitions(cluster, opts.topic, who);
+            if (partitions !== undefined && actual !== partitions) {
+              throw new WeirError('WEIR_CONFIG', `${who}: the topic has ${actual} partitions but the source declares ${partitions}`, { partition });
+            }
+            return startOffset(cluster, opts, partition, from, who);
+          },
+          (err) => (err instanceof WeirError ? err : kafkaError('WEIR_SOURCE', `${who}: cannot open partition ${partition}`, err, partition)),
+        );
         return new KafkaPartitionReader<T>(cluster, {
           topic: opts.topic,
           partition,
@@ -108,6 +116,7 @@ export function kafkaSource<T = unknown>(opts: KafkaSourceOptions<T>): SourceSpe
           createdMs: opts.createdMs,
           bufferRecordsMax: opts.bufferRecordsMax ?? limits.kafkaSourceBufferRecordsMax,
           bufferBytesMax: opts.bufferBytesMax ?? limits.kafkaSourceBufferBytesMax,
+          outage: kafkaOutage(opts, `${who}: partition ${partition}`),
         }, start);
       } catch (err) {
         await cluster.disconnect().catch(() => {});

@@ -36,7 +36,7 @@ import { Partitioners } from 'kafkajs';
 import { WeirError } from '../../errors.ts';
 import { limits } from '../../limits.ts';
 import type { JsonValue, PreCommitContext, SinkContext, SinkWriter } from '../types.ts';
-import { kafkaCluster, kafkaError, kafkaLogLevel } from './connection.ts';
+import { kafkaCluster, kafkaError, kafkaLogLevel, withKafkaRetries } from './connection.ts';
 import { coordinatorType, createTransactionalProducer, type Cluster, type ProducerMessage, type TransactionalProducer } from './kafkajs-internals.ts';
 import type { KafkaSinkOptions, RecordMaker } from './sink.ts';
 
@@ -73,9 +73,17 @@ export class TransactionalWriter<T> implements SinkWriter<T> {
     const make = (id: string) => createTransactionalProducer(cluster, kafkaLogLevel(opts), id, timeoutMs, Partitioners.DefaultPartitioner());
     const writer = new TransactionalWriter<T>(cluster, who, maker, [], opts.offsetsInTransaction);
     try {
-      await cluster.connect();
-      await cluster.addTargetTopic(maker.topic);
-      maker.numPartitions = cluster.findTopicPartitionMetadata(maker.topic).length;
+      // A broker that cannot be reached yet is retried here (retryTimeoutMs), not by restarting the job.
+      maker.numPartitions = await withKafkaRetries(
+        opts,
+        `${who}: open`,
+        async () => {
+          await cluster.connect();
+          await cluster.addTargetTopic(maker.topic);
+          return cluster.findTopicPartitionMetadata(maker.topic).length;
+        },
+        (err) => kafkaError('WEIR_SINK', `${who}: cannot connect`, err),
+      );
       if (maker.numPartitions === 0) throw new WeirError('WEIR_CONFIG', `${who}: topic ${maker.topic} has no partitions (does it exist?)`);
       const mine = (ctx.recovery?.notes ?? []).filter((n) => n.subtask % ctx.parallelism === ctx.subtask);
       for (const { note } of mine) if (note !== null) await writer.commitNoted(note as unknown as KafkaTransactionNote);
