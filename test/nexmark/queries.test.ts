@@ -9,6 +9,7 @@ import { writeNexmarkJsonLines, writeNexmarkLog } from '../../src/connectors/nex
 import { run } from '../../src/runtime/index.ts';
 import type { BidderCountRow, CategoryPriceRow } from '../../src/nexmark/rows.ts';
 import { baselines } from '../../native-bench/nexmark/index.ts';
+import { writeFileSync } from 'node:fs';
 import { tempDir } from '../helpers.ts';
 import * as brute from './brute-force.ts';
 
@@ -116,6 +117,75 @@ describe('nexmark queries', () => {
         const expected = rowSet(exact[query](input));
         expect(rowSet(await weirRows(query, 'continuous', { source: 'jsonl', files: files.join(',') }))).toEqual(expected);
         expect(rowSet(await weirRows(query, 'micro-batch', { source: 'log', logDir: `${dir.path}/log` }))).toEqual(expected);
+      }
+    } finally {
+      dir.remove();
+    }
+  });
+
+  it('q7: a bid exactly at a window\'s end matches that window\'s highest price too (BETWEEN is inclusive), in both modes and by hand', async () => {
+    const t0 = 1_700_000_000_000;
+    const bid = (offsetMs: number, price: number, bidder: number): NexmarkEvent => ({
+      event_type: 2,
+      person: null,
+      auction: null,
+      bid: { auction: 1000, bidder, price, channel: 'Apple', url: 'u', dateTime: t0 + offsetMs, extra: '' },
+    });
+    // Window [0, 10 s): highest 900 (bidder 1), and bidder 2's 900 at exactly 10 s matches it too.
+    // Window [10 s, 20 s): highest 950 (bidder 3); bidder 4's 950 at exactly 20 s matches it and,
+    // alone in [20 s, 30 s), is that window's highest as well: two rows.
+    const events = [bid(1_000, 500, 0), bid(5_000, 900, 1), bid(10_000, 900, 2), bid(12_000, 950, 3), bid(15_000, 100, 5), bid(20_000, 950, 4)];
+    const expected = ['1@5000', '2@10000', '3@12000', '4@20000', '4@20000'];
+    const ids = (rows: unknown[]) => (rows as Array<{ bidder: number; dateTime: number }>).map((r) => `${r.bidder}@${r.dateTime - t0}`).sort();
+    expect(ids(brute.q7(events))).toEqual(expected);
+    const byHand: unknown[] = [];
+    baselines.q7(events, (row) => byHand.push(row), { watermarkMs: 4000 });
+    expect(ids(byHand)).toEqual(expected);
+    const dir = tempDir('weir-nexmark-q7-');
+    try {
+      const file = `${dir.path}/bids.jsonl`;
+      writeFileSync(file, events.map((e) => JSON.stringify(e)).join('\n') + '\n');
+      for (const mode of ['continuous', 'micro-batch'] as const) expect(ids(await weirRows('q7', mode, { source: 'jsonl', files: file }))).toEqual(expected);
+    } finally {
+      dir.remove();
+    }
+  });
+
+  it('q9 and q4: a bid that comes before its auction counts; bids outside [dateTime, expires] do not; ties go to the earlier bid', async () => {
+    const t0 = 1_700_000_000_000;
+    const bid = (auction: number, offsetMs: number, price: number, bidder: number): NexmarkEvent => ({
+      event_type: 2,
+      person: null,
+      auction: null,
+      bid: { auction, bidder, price, channel: 'Apple', url: 'u', dateTime: t0 + offsetMs, extra: '' },
+    });
+    const auction: NexmarkEvent = {
+      event_type: 1,
+      person: null,
+      auction: { id: 1000, itemName: 'i', description: 'd', initialBid: 1, reserve: 2, dateTime: t0 + 1_000, expires: t0 + 5_000, seller: 1000, category: 12, extra: '' },
+      bid: null,
+    };
+    const events = [
+      bid(1000, 2_000, 700, 1), // before its auction, inside it: the winner
+      auction,
+      bid(1000, 500, 9_999, 2), // before the auction opened
+      bid(1000, 5_000, 700, 3), // at its expiry (inside), same price, later: loses the tie
+      bid(1000, 6_000, 9_999, 4), // after it expired
+      bid(1001, 3_000, 800, 5), // an auction that never comes
+    ];
+    const expectedQ9 = ['1000:1@2000/700'];
+    const q9Ids = (rows: unknown[]) => (rows as Array<{ id: number; bidder: number; bid_dateTime: number; price: number }>).map((r) => `${r.id}:${r.bidder}@${r.bid_dateTime - t0}/${r.price}`);
+    expect(q9Ids(brute.q9(events))).toEqual(expectedQ9);
+    const byHand: unknown[] = [];
+    baselines.q9(events, (row) => byHand.push(row), { watermarkMs: 4000 });
+    expect(q9Ids(byHand)).toEqual(expectedQ9);
+    const dir = tempDir('weir-nexmark-q9-');
+    try {
+      const file = `${dir.path}/events.jsonl`;
+      writeFileSync(file, events.map((e) => JSON.stringify(e)).join('\n') + '\n');
+      for (const mode of ['continuous', 'micro-batch'] as const) {
+        expect(q9Ids(await weirRows('q9', mode, { source: 'jsonl', files: file }))).toEqual(expectedQ9);
+        expect(await weirRows('q4', mode, { source: 'jsonl', files: file })).toEqual([{ id: 12, final: 700, auctions: 1 }]);
       }
     } finally {
       dir.remove();
