@@ -20,7 +20,7 @@ import { jsonLinesSource } from '../connectors/jsonl-file.ts';
 import { logSource } from '../connectors/embedded-log/source.ts';
 import { collect, fileSink } from '../connectors/sinks.ts';
 import { nexmarkSource } from '../connectors/nexmark/source.ts';
-import { AUCTION, BID, PERSON, nexmarkEventTime, type Auction, type Bid, type NexmarkEvent, type Person } from '../connectors/nexmark/model.ts';
+import { AUCTION, BID, PERSON, type Auction, type Bid, type NexmarkEvent, type Person } from '../connectors/nexmark/model.ts';
 import type { SinkSpec, SourceSpec } from '../connectors/types.ts';
 import { WeirError } from '../errors.ts';
 import { WatermarkStrategy } from '../time/watermarks.ts';
@@ -53,12 +53,29 @@ export function nexmarkSourceSpec(env: StreamEnv): SourceSpec<NexmarkEvent> {
   }
 }
 
+const rowOfType = ['person', 'auction', 'bid'] as const;
+
+/**
+ * The event time of a record read as a Nexmark event, or undefined when it is not one (no valid
+ * event_type, or its row missing): such a record goes to the dead letters ("missing timestamp",
+ * with its partition and offset) instead of failing the job or vanishing in the queries' filters.
+ */
+export function nexmarkTimestampOrMissing(value: unknown): number | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const type = (value as { event_type?: unknown }).event_type;
+  if (type !== 0 && type !== 1 && type !== 2) return undefined;
+  const row = (value as Record<string, unknown>)[rowOfType[type]];
+  if (typeof row !== 'object' || row === null) return undefined;
+  return (row as { dateTime?: unknown }).dateTime as number | undefined;
+}
+
 /** All events, with event time on `dateTime` and watermarks `watermarkMs` behind the largest seen. */
 export function nexmarkInput(env: StreamEnv): DataStream<NexmarkEvent> {
   const boundMs = env.numberParam('watermarkMs', nexmarkWatermarkMsDefault);
   return env.source(nexmarkSourceSpec(env), {
     name: 'nexmark',
-    watermarks: WatermarkStrategy.boundedOutOfOrderness<NexmarkEvent>(boundMs).withTimestampAssigner(nexmarkEventTime),
+    // Typed as number for the strategy; an undefined (not an event) is a bad timestamp, dead-lettered.
+    watermarks: WatermarkStrategy.boundedOutOfOrderness<NexmarkEvent>(boundMs).withTimestampAssigner((e) => nexmarkTimestampOrMissing(e) as number),
   });
 }
 

@@ -9,7 +9,7 @@ import { writeNexmarkJsonLines, writeNexmarkLog } from '../../src/connectors/nex
 import { run } from '../../src/runtime/index.ts';
 import type { BidderCountRow, CategoryPriceRow } from '../../src/nexmark/rows.ts';
 import { baselines } from '../../native-bench/nexmark/index.ts';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { tempDir } from '../helpers.ts';
 import * as brute from './brute-force.ts';
 
@@ -187,6 +187,26 @@ describe('nexmark queries', () => {
         expect(q9Ids(await weirRows('q9', mode, { source: 'jsonl', files: file }))).toEqual(expectedQ9);
         expect(await weirRows('q4', mode, { source: 'jsonl', files: file })).toEqual([{ id: 12, final: 700, auctions: 1 }]);
       }
+    } finally {
+      dir.remove();
+    }
+  });
+
+  it('a line that is not a Nexmark event goes to the dead letters with its place; the other events are processed', async () => {
+    const dir = tempDir('weir-nexmark-bad-');
+    try {
+      const good = input.slice(0, 200);
+      const file = `${dir.path}/events.jsonl`;
+      const lines = good.map((e) => JSON.stringify(e));
+      lines.splice(10, 0, '{"event_type":2,"person":null,"auction":null,"bid":null}', '{"event_type":7}', '[1,2]');
+      writeFileSync(file, lines.join('\n') + '\n');
+      const job = new URL('../../src/nexmark/queries/q0.ts', import.meta.url);
+      const result = await (await run(job, { parallelism: 1, params: { source: 'jsonl', files: file }, workDir: `${dir.path}/work` })).done;
+      expect(result.metrics.deadLetters).toBe(3);
+      expect(rowSet(result.results.q0 as unknown[])).toEqual(rowSet(brute.q0(good)));
+      const deadLetters = readFileSync(`${dir.path}/work/dead-letters.jsonl`, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { reason: string; offset: number });
+      expect(deadLetters.map((d) => d.offset).sort()).toEqual([11, 12, 13]);
+      for (const d of deadLetters) expect(d.reason).toMatch(/timestamp/);
     } finally {
       dir.remove();
     }
