@@ -59,3 +59,18 @@ export { type KafkaFormat } from './kafka/format.ts';
 export { murmur2, kafkaPartitionForKey } from './kafka/murmur2.ts';
 export { KafkaGroupMember, rangeAssignment, type GroupAssignment, type GroupMemberOptions } from './kafka/group-member.ts';
 export { loadSource, kafkaLoadParam, isLoadSource, type KafkaLoad, type LoadSourceSpec } from './load-source.ts';
+export {
+  nexmarkSource,
+  nexmarkEvents,
+  nexmarkEvent,
+  nexmarkPartitionCount,
+  nexmarkEventTime,
+  writeNexmarkJsonLines,
+  writeNexmarkLog,
+  nexmarkJsonLinesFile,
+  type NexmarkEvent,
+  type NexmarkOptions,
+  type Person as NexmarkPerson,
+  type Auction as NexmarkAuction,
+  type Bid as NexmarkBid,
+} from './nexmark/index.ts';

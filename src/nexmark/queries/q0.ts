@@ -1,0 +1,15 @@
+// Nexmark q0, pass-through: every bid, projected to the sink's columns. Measures the cost of
+// reading, parsing and writing and nothing else.
+//   SELECT auction, bidder, price, dateTime, extra FROM bid
+import { defineJob } from '../../api/job.ts';
+import { bidsOf, nexmarkInput, nexmarkSink } from '../job-input.ts';
+import type { BidRow } from '../rows.ts';
+
+export default defineJob(
+  (env) => {
+    bidsOf(nexmarkInput(env))
+      .map((b): BidRow => ({ auction: b.auction, bidder: b.bidder, price: b.price, dateTime: b.dateTime, extra: b.extra }), { name: 'q0-project' })
+      .sinkTo(nexmarkSink<BidRow>(env, 'q0'));
+  },
+  { name: 'nexmark-q0' },
+);

@@ -1,0 +1,67 @@
+/**
+ * The output rows of the Nexmark queries, named after the columns of the suite's SQL sinks. Where
+ * weir's row carries more than the SQL sink (a window's bounds, a count), the comment says so: the
+ * extra columns make rows checkable and are computed by the SQL anyway.
+ */
+import type { Auction } from '../connectors/nexmark/model.ts';
+
+/** q0, q1 (price converted), q7. */
+export interface BidRow {
+  auction: number;
+  bidder: number;
+  price: number;
+  dateTime: number;
+  extra: string;
+}
+
+/** q2. */
+export interface AuctionPriceRow {
+  auction: number;
+  price: number;
+}
+
+/** q3. */
+export interface LocalItemRow {
+  name: string;
+  city: string;
+  state: string;
+  id: number;
+}
+
+/** q4: a category's average winning price so far (`final`, truncated as SQL's AVG of BIGINT), after `auctions` closed auctions (extra). */
+export interface CategoryPriceRow {
+  id: number;
+  final: number;
+  auctions: number;
+}
+
+/** q5: an auction with the most bids of a sliding window; the window's bounds are extra. */
+export interface HotItemRow {
+  auction: number;
+  num: number;
+  starttime: number;
+  endtime: number;
+}
+
+/** q8: a person who opened an account and an auction in the same 10 s window. */
+export interface NewUserRow {
+  id: number;
+  name: string;
+  stime: number;
+}
+
+/** q9: an auction with its winning bid. */
+export interface WinningBidRow extends Auction {
+  bidder: number;
+  price: number;
+  bid_dateTime: number;
+  bid_extra: string;
+}
+
+/** q11 and q12: bids of a bidder in a window (a session for q11, 10 s of processing time for q12). */
+export interface BidderCountRow {
+  bidder: number;
+  bid_count: number;
+  starttime: number;
+  endtime: number;
+}

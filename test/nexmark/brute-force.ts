@@ -1,0 +1,127 @@
+// The Nexmark queries computed by their definitions over the whole (bounded) event list: the
+// other side of the query tests. No watermarks, no incremental state, nothing shared with
+// src/nexmark or native-bench/nexmark. Valid when no record is late (the tests' watermark bound is
+// larger than the generator's disorder).
+import type { Auction, Bid, NexmarkEvent, Person } from '../../src/connectors/nexmark/model.ts';
+
+const bidsOf = (events: NexmarkEvent[]) => events.flatMap((e) => (e.bid ? [e.bid] : []));
+const auctionsOf = (events: NexmarkEvent[]) => events.flatMap((e) => (e.auction ? [e.auction] : []));
+const personsOf = (events: NexmarkEvent[]) => events.flatMap((e) => (e.person ? [e.person] : []));
+const floorTo = (t: number, size: number) => Math.floor(t / size) * size;
+
+function groupBy<T, K>(items: T[], key: (item: T) => K): Map<K, T[]> {
+  const groups = new Map<K, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const group = groups.get(k);
+    if (group === undefined) groups.set(k, [item]);
+    else group.push(item);
+  }
+  return groups;
+}
+
+const bidRow = (b: Bid) => ({ auction: b.auction, bidder: b.bidder, price: b.price, dateTime: b.dateTime, extra: b.extra });
+
+export const q0 = (events: NexmarkEvent[]) => bidsOf(events).map(bidRow);
+
+export const q1 = (events: NexmarkEvent[]) => bidsOf(events).map((b) => ({ ...bidRow(b), price: Number((0.908 * b.price).toFixed(3)) }));
+
+export const q2 = (events: NexmarkEvent[]) => bidsOf(events).filter((b) => b.auction % 123 === 0).map((b) => ({ auction: b.auction, price: b.price }));
+
+export function q3(events: NexmarkEvent[]) {
+  const persons = new Map<number, Person>(personsOf(events).map((p) => [p.id, p]));
+  const rows = [];
+  for (const a of auctionsOf(events)) {
+    const p = persons.get(a.seller);
+    if (a.category === 10 && p && ['OR', 'ID', 'CA'].includes(p.state)) rows.push({ name: p.name, city: p.city, state: p.state, id: a.id });
+  }
+  return rows;
+}
+
+/** Per auction: its bids placed while it was open, best first (price ↓, time ↑, bidder ↑, extra ↑). */
+function rankedBids(events: NexmarkEvent[]): Array<{ auction: Auction; bids: Bid[] }> {
+  const bidsByAuction = groupBy(bidsOf(events), (b) => b.auction);
+  return auctionsOf(events).map((auction) => ({
+    auction,
+    bids: (bidsByAuction.get(auction.id) ?? [])
+      .filter((b) => b.dateTime >= auction.dateTime && b.dateTime <= auction.expires)
+      .sort((x, y) => y.price - x.price || x.dateTime - y.dateTime || x.bidder - y.bidder || (x.extra < y.extra ? -1 : x.extra > y.extra ? 1 : 0)),
+  }));
+}
+
+/** q4's final rows: one per category. */
+export function q4Final(events: NexmarkEvent[]) {
+  const finals = rankedBids(events).filter((r) => r.bids.length > 0);
+  return [...groupBy(finals, (r) => r.auction.category)].map(([id, rs]) => ({
+    id,
+    final: Math.trunc(rs.reduce((s, r) => s + r.bids[0].price, 0) / rs.length),
+    auctions: rs.length,
+  }));
+}
+
+export function q5(events: NexmarkEvent[]) {
+  const counts = new Map<number, Map<number, number>>();
+  for (const b of bidsOf(events)) {
+    for (let start = floorTo(b.dateTime, 2000); start > b.dateTime - 10_000; start -= 2000) {
+      const perAuction = counts.get(start) ?? new Map<number, number>();
+      perAuction.set(b.auction, (perAuction.get(b.auction) ?? 0) + 1);
+      counts.set(start, perAuction);
+    }
+  }
+  const rows = [];
+  for (const [start, perAuction] of counts) {
+    const max = Math.max(...perAuction.values());
+    for (const [auction, num] of perAuction) if (num >= max) rows.push({ auction, num, starttime: start, endtime: start + 10_000 });
+  }
+  return rows;
+}
+
+export function q7(events: NexmarkEvent[]) {
+  const bids = bidsOf(events);
+  const rows = [];
+  for (const [start, inWindow] of groupBy(bids, (b) => floorTo(b.dateTime, 10_000))) {
+    const max = Math.max(...inWindow.map((b) => b.price));
+    const end = start + 10_000;
+    for (const b of bids) if (b.price === max && b.dateTime >= end - 10_000 && b.dateTime <= end) rows.push(bidRow(b));
+  }
+  return rows;
+}
+
+export function q8(events: NexmarkEvent[]) {
+  const sellers = new Set(auctionsOf(events).map((a) => `${a.seller}@${floorTo(a.dateTime, 10_000)}`));
+  return personsOf(events)
+    .filter((p) => sellers.has(`${p.id}@${floorTo(p.dateTime, 10_000)}`))
+    .map((p) => ({ id: p.id, name: p.name, stime: floorTo(p.dateTime, 10_000) }));
+}
+
+export function q9(events: NexmarkEvent[]) {
+  return rankedBids(events)
+    .filter((r) => r.bids.length > 0)
+    .map(({ auction, bids: [b] }) => ({ ...auction, bidder: b.bidder, price: b.price, bid_dateTime: b.dateTime, bid_extra: b.extra }));
+}
+
+export function q11(events: NexmarkEvent[]) {
+  const rows = [];
+  for (const [bidder, bids] of groupBy(bidsOf(events), (b) => b.bidder)) {
+    const times = bids.map((b) => b.dateTime).sort((x, y) => x - y);
+    let first = times[0];
+    let count = 0;
+    for (let i = 0; i < times.length; i++) {
+      if (i > 0 && times[i] - times[i - 1] > 10_000) {
+        rows.push({ bidder, bid_count: count, starttime: first, endtime: times[i - 1] + 10_000 });
+        first = times[i];
+        count = 0;
+      }
+      count++;
+    }
+    rows.push({ bidder, bid_count: count, starttime: first, endtime: times[times.length - 1] + 10_000 });
+  }
+  return rows;
+}
+
+/** Bids per bidder: what q12's windows of one bidder add up to, however the clock cut them. */
+export function bidsPerBidder(events: NexmarkEvent[]): Map<number, number> {
+  const counts = new Map<number, number>();
+  for (const b of bidsOf(events)) counts.set(b.bidder, (counts.get(b.bidder) ?? 0) + 1);
+  return counts;
+}

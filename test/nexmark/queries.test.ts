@@ -1,0 +1,214 @@
+// Every Nexmark query on real worker threads, in both execution modes, against the query computed
+// by its definition over the whole input (brute-force.ts), and the plain single-thread program of
+// native-bench/nexmark against the same. The input is small and out of order (up to 3 s), its
+// event time slow enough (100 events/s) to span many windows; the watermark bound (4 s) is larger
+// than the disorder, so no record is late anywhere and the definition is the exact answer.
+import { describe, expect, it } from 'vitest';
+import { nexmarkEvents, type NexmarkEvent } from '../../src/connectors/nexmark/index.ts';
+import { writeNexmarkJsonLines, writeNexmarkLog } from '../../src/connectors/nexmark/write.ts';
+import { run } from '../../src/runtime/index.ts';
+import type { BidderCountRow, CategoryPriceRow } from '../../src/nexmark/rows.ts';
+import { baselines } from '../../native-bench/nexmark/index.ts';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { tempDir } from '../helpers.ts';
+import * as brute from './brute-force.ts';
+
+const events = 6000;
+const generatorOptions = { count: events, seed: 11, outOfOrderMaxMs: 3000, eventsPerSec: 100 };
+const params = { events: String(events), partitions: '2', seed: '11', disorderMs: '3000', eventsPerSec: '100', watermarkMs: '4000' };
+const input: NexmarkEvent[] = [...nexmarkEvents(generatorOptions)];
+
+/** Rows as sorted canonical strings (keys sorted), so row sets compare whatever the key order. */
+function rowSet(rows: unknown[]): string[] {
+  const canonical = (row: unknown) => JSON.stringify(row, Object.keys(row as object).sort());
+  return rows.map(canonical).sort();
+}
+
+function baselineRows(query: string): unknown[] {
+  const rows: unknown[] = [];
+  baselines[query](input, (row) => rows.push(row), { watermarkMs: 4000 });
+  return rows;
+}
+
+async function weirRows(query: string, mode: 'continuous' | 'micro-batch', extra: Record<string, string> = {}): Promise<unknown[]> {
+  const job = new URL(`../../src/nexmark/queries/${query}.ts`, import.meta.url);
+  const result = await (await run(job, { mode, parallelism: 2, params: { ...params, ...extra }, microBatchIntervalMs: 20 })).done;
+  expect(result.metrics.deadLetters).toBe(0);
+  return result.results[query] as unknown[];
+}
+
+/** q4's rows are updates; what is comparable is each category's last one (the most auctions). */
+function q4Finals(rows: unknown[]): CategoryPriceRow[] {
+  const last = new Map<number, CategoryPriceRow>();
+  for (const r of rows as CategoryPriceRow[]) if ((last.get(r.id)?.auctions ?? 0) < r.auctions) last.set(r.id, r);
+  return [...last.values()];
+}
+
+const exact: Record<string, (events: NexmarkEvent[]) => unknown[]> = {
+  q0: brute.q0,
+  q1: brute.q1,
+  q2: brute.q2,
+  q3: brute.q3,
+  q5: brute.q5,
+  q7: brute.q7,
+  q8: brute.q8,
+  q9: brute.q9,
+  q11: brute.q11,
+};
+
+describe('nexmark queries', () => {
+  it('has an input that exercises the queries', () => {
+    expect(brute.q2(input).length).toBeGreaterThan(0);
+    expect(brute.q3(input).length).toBeGreaterThan(0);
+    expect(brute.q7(input).length).toBeGreaterThan(5);
+    expect(brute.q8(input).length).toBeGreaterThan(0);
+    expect(brute.q9(input).length).toBeGreaterThan(100);
+    expect(new Set(brute.q5(input).map((r) => r.starttime)).size).toBeGreaterThan(20);
+  });
+
+  for (const [query, definition] of Object.entries(exact)) {
+    it(`${query}: the single-thread baseline = the definition`, () => {
+      expect(rowSet(baselineRows(query))).toEqual(rowSet(definition(input)));
+    });
+    for (const mode of ['continuous', 'micro-batch'] as const) {
+      it(`${query} (${mode}) = the definition`, async () => {
+        expect(rowSet(await weirRows(query, mode))).toEqual(rowSet(definition(input)));
+      });
+    }
+  }
+
+  it('q4: the baseline\'s last row per category = the definition', () => {
+    expect(rowSet(q4Finals(baselineRows('q4')))).toEqual(rowSet(brute.q4Final(input)));
+  });
+  for (const mode of ['continuous', 'micro-batch'] as const) {
+    it(`q4 (${mode}): the last row per category = the definition; one row per decided auction`, async () => {
+      const rows = await weirRows('q4', mode);
+      expect(rowSet(q4Finals(rows))).toEqual(rowSet(brute.q4Final(input)));
+      expect(rows.length).toBe(brute.q9(input).length);
+    });
+  }
+
+  const checkQ12 = (rows: BidderCountRow[], windowMs: number) => {
+    const perBidder = new Map<number, number>();
+    const windows = new Set<string>();
+    for (const r of rows) {
+      expect(r.starttime % windowMs).toBe(0);
+      expect(r.endtime - r.starttime).toBe(windowMs);
+      const id = `${r.bidder}@${r.starttime}`;
+      expect(windows.has(id)).toBe(false); // one row per bidder and window
+      windows.add(id);
+      perBidder.set(r.bidder, (perBidder.get(r.bidder) ?? 0) + r.bid_count);
+    }
+    expect(perBidder).toEqual(brute.bidsPerBidder(input)); // every bid counted exactly once
+  };
+  it('q12: the baseline counts every bid once, in windows aligned to 10 s', () => checkQ12(baselineRows('q12') as BidderCountRow[], 10_000));
+  for (const mode of ['continuous', 'micro-batch'] as const) {
+    it(`q12 (${mode}): every bid counted once in 50 ms processing-time windows, the open ones closed at the end`, async () => {
+      checkQ12((await weirRows('q12', mode, { windowMs: '50' })) as BidderCountRow[], 50);
+    });
+  }
+
+  it('q5 and q9 read from JSON-lines files and from the embedded log give the same rows as from the generator', async () => {
+    const dir = tempDir('weir-nexmark-q-');
+    try {
+      const files = writeNexmarkJsonLines(dir.path, { ...generatorOptions, partitions: 2 });
+      writeNexmarkLog(`${dir.path}/log`, { ...generatorOptions, partitions: 2 });
+      for (const query of ['q5', 'q9']) {
+        const expected = rowSet(exact[query](input));
+        expect(rowSet(await weirRows(query, 'continuous', { source: 'jsonl', files: files.join(',') }))).toEqual(expected);
+        expect(rowSet(await weirRows(query, 'micro-batch', { source: 'log', logDir: `${dir.path}/log` }))).toEqual(expected);
+      }
+    } finally {
+      dir.remove();
+    }
+  });
+
+  it('q7: a bid exactly at a window\'s end matches that window\'s highest price too (BETWEEN is inclusive), in both modes and by hand', async () => {
+    const t0 = 1_700_000_000_000;
+    const bid = (offsetMs: number, price: number, bidder: number): NexmarkEvent => ({
+      event_type: 2,
+      person: null,
+      auction: null,
+      bid: { auction: 1000, bidder, price, channel: 'Apple', url: 'u', dateTime: t0 + offsetMs, extra: '' },
+    });
+    // Window [0, 10 s): highest 900 (bidder 1), and bidder 2's 900 at exactly 10 s matches it too.
+    // Window [10 s, 20 s): highest 950 (bidder 3); bidder 4's 950 at exactly 20 s matches it and,
+    // alone in [20 s, 30 s), is that window's highest as well: two rows.
+    const events = [bid(1_000, 500, 0), bid(5_000, 900, 1), bid(10_000, 900, 2), bid(12_000, 950, 3), bid(15_000, 100, 5), bid(20_000, 950, 4)];
+    const expected = ['1@5000', '2@10000', '3@12000', '4@20000', '4@20000'];
+    const ids = (rows: unknown[]) => (rows as Array<{ bidder: number; dateTime: number }>).map((r) => `${r.bidder}@${r.dateTime - t0}`).sort();
+    expect(ids(brute.q7(events))).toEqual(expected);
+    const byHand: unknown[] = [];
+    baselines.q7(events, (row) => byHand.push(row), { watermarkMs: 4000 });
+    expect(ids(byHand)).toEqual(expected);
+    const dir = tempDir('weir-nexmark-q7-');
+    try {
+      const file = `${dir.path}/bids.jsonl`;
+      writeFileSync(file, events.map((e) => JSON.stringify(e)).join('\n') + '\n');
+      for (const mode of ['continuous', 'micro-batch'] as const) expect(ids(await weirRows('q7', mode, { source: 'jsonl', files: file }))).toEqual(expected);
+    } finally {
+      dir.remove();
+    }
+  });
+
+  it('q9 and q4: a bid that comes before its auction counts; bids outside [dateTime, expires] do not; ties go to the earlier bid', async () => {
+    const t0 = 1_700_000_000_000;
+    const bid = (auction: number, offsetMs: number, price: number, bidder: number): NexmarkEvent => ({
+      event_type: 2,
+      person: null,
+      auction: null,
+      bid: { auction, bidder, price, channel: 'Apple', url: 'u', dateTime: t0 + offsetMs, extra: '' },
+    });
+    const auction: NexmarkEvent = {
+      event_type: 1,
+      person: null,
+      auction: { id: 1000, itemName: 'i', description: 'd', initialBid: 1, reserve: 2, dateTime: t0 + 1_000, expires: t0 + 5_000, seller: 1000, category: 12, extra: '' },
+      bid: null,
+    };
+    const events = [
+      bid(1000, 2_000, 700, 1), // before its auction, inside it: the winner
+      auction,
+      bid(1000, 500, 9_999, 2), // before the auction opened
+      bid(1000, 5_000, 700, 3), // at its expiry (inside), same price, later: loses the tie
+      bid(1000, 6_000, 9_999, 4), // after it expired
+      bid(1001, 3_000, 800, 5), // an auction that never comes
+    ];
+    const expectedQ9 = ['1000:1@2000/700'];
+    const q9Ids = (rows: unknown[]) => (rows as Array<{ id: number; bidder: number; bid_dateTime: number; price: number }>).map((r) => `${r.id}:${r.bidder}@${r.bid_dateTime - t0}/${r.price}`);
+    expect(q9Ids(brute.q9(events))).toEqual(expectedQ9);
+    const byHand: unknown[] = [];
+    baselines.q9(events, (row) => byHand.push(row), { watermarkMs: 4000 });
+    expect(q9Ids(byHand)).toEqual(expectedQ9);
+    const dir = tempDir('weir-nexmark-q9-');
+    try {
+      const file = `${dir.path}/events.jsonl`;
+      writeFileSync(file, events.map((e) => JSON.stringify(e)).join('\n') + '\n');
+      for (const mode of ['continuous', 'micro-batch'] as const) {
+        expect(q9Ids(await weirRows('q9', mode, { source: 'jsonl', files: file }))).toEqual(expectedQ9);
+        expect(await weirRows('q4', mode, { source: 'jsonl', files: file })).toEqual([{ id: 12, final: 700, auctions: 1 }]);
+      }
+    } finally {
+      dir.remove();
+    }
+  });
+
+  it('a line that is not a Nexmark event goes to the dead letters with its place; the other events are processed', async () => {
+    const dir = tempDir('weir-nexmark-bad-');
+    try {
+      const good = input.slice(0, 200);
+      const file = `${dir.path}/events.jsonl`;
+      const lines = good.map((e) => JSON.stringify(e));
+      lines.splice(10, 0, '{"event_type":2,"person":null,"auction":null,"bid":null}', '{"event_type":7}', '[1,2]');
+      writeFileSync(file, lines.join('\n') + '\n');
+      const job = new URL('../../src/nexmark/queries/q0.ts', import.meta.url);
+      const result = await (await run(job, { parallelism: 1, params: { source: 'jsonl', files: file }, workDir: `${dir.path}/work` })).done;
+      expect(result.metrics.deadLetters).toBe(3);
+      expect(rowSet(result.results.q0 as unknown[])).toEqual(rowSet(brute.q0(good)));
+      const deadLetters = readFileSync(`${dir.path}/work/dead-letters.jsonl`, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { reason: string; offset: number });
+      expect(deadLetters.map((d) => d.offset).sort()).toEqual([11, 12, 13]);
+      for (const d of deadLetters) expect(d.reason).toMatch(/timestamp/);
+    } finally {
+      dir.remove();
+    }
+  });
+});
