@@ -4,6 +4,7 @@
  */
 export type ErrorCode =
   | 'WEIR_USER_FUNCTION' // a user function threw
+  | 'WEIR_ASYNC_FUNCTION' // a user function is async or returned a Promise (weir does not await user functions)
   | 'WEIR_RECORD_TOO_LARGE' // an encoded record does not fit in a ring frame
   | 'WEIR_WORKER_DIED' // a worker thread exited or crashed
   | 'WEIR_ENCODE' // a record could not be encoded by its codec

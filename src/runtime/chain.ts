@@ -1,6 +1,7 @@
 import type { Collector, LogicalNode } from '../api/graph.ts';
 import type { SinkWriter } from '../connectors/types.ts';
 import { userFunctionError, WeirError } from '../errors.ts';
+import { asyncResultError, isThenable, PromiseReturned, promiseReturned } from '../api/sync-functions.ts';
 import type { StateStore } from '../state/store.ts';
 import type { OutputChecksum } from '../harness/checksum.ts';
 import type { LatencyRecorder } from '../harness/latency-recorder.ts';
@@ -77,6 +78,7 @@ export function compileChain(plan: Plan, position: RecordPosition, hooks: ChainH
 
   const fail = (cause: unknown, node: LogicalNode): WeirError => {
     if (cause instanceof WeirError) return cause;
+    if (cause instanceof PromiseReturned) return asyncResultError(cause.role, node.name, position.partition, position.offset);
     return userFunctionError(cause, node.name, position.partition, position.offset);
   };
 
@@ -122,6 +124,7 @@ export function compileChain(plan: Plan, position: RecordPosition, hooks: ChainH
           let out: unknown;
           try {
             out = fn(v);
+            if (isThenable(out)) throw promiseReturned(out, 'map function');
           } catch (e) {
             throw fail(e, node);
           }
@@ -137,6 +140,7 @@ export function compileChain(plan: Plan, position: RecordPosition, hooks: ChainH
           let keep: boolean;
           try {
             keep = fn(v);
+            if (keep !== true && keep !== false && isThenable(keep)) throw promiseReturned(keep, 'filter function');
           } catch (e) {
             throw fail(e, node);
           }
@@ -164,7 +168,8 @@ export function compileChain(plan: Plan, position: RecordPosition, hooks: ChainH
           curTs = ts;
           curCreated = cr;
           try {
-            fn(v, collector);
+            const result = fn(v, collector) as unknown;
+            if (result !== undefined && isThenable(result)) throw promiseReturned(result, 'flatMap function');
           } catch (e) {
             throw fail(e, node);
           } finally {
@@ -190,6 +195,7 @@ export function compileChain(plan: Plan, position: RecordPosition, hooks: ChainH
           let key: unknown;
           try {
             key = keyOf(v);
+            if (isThenable(key)) throw promiseReturned(key, 'key selector');
           } catch (e) {
             throw fail(e, node);
           }

@@ -7,6 +7,7 @@ import { Timers } from '../state/timers.ts';
 import type { Deliver, RecordPosition } from './chain.ts';
 import { keyGroupOf, type KeyGroupAssigner } from './keys.ts';
 import { operatorUid } from './plan.ts';
+import { asyncResultError, isThenable, PromiseReturned, promiseReturned } from '../api/sync-functions.ts';
 
 export interface KeyedOperatorHooks {
   /** How keys map to key groups (runtime/keys.ts); default 'hash'. */
@@ -105,7 +106,8 @@ export class KeyedOperator {
       this.setKey(key);
       this.ctx.timestampMs = timestampMs;
       this.ctx.createdMs = createdMs;
-      this.fn.processElement(value, this.ctx);
+      const result = this.fn.processElement(value, this.ctx) as unknown;
+      if (result !== undefined && isThenable(result)) throw promiseReturned(result, 'process function');
     } catch (e) {
       throw this.fail(e);
     }
@@ -162,11 +164,13 @@ export class KeyedOperator {
         ctx.timeDomain = domain;
         ctx.createdMs = NaN;
         this.firing = true;
-        onTimer.call(this.fn, timestampMs, ctx);
+        const result = onTimer.call(this.fn, timestampMs, ctx) as unknown;
         this.firing = false;
+        if (result !== undefined && isThenable(result)) throw promiseReturned(result, 'onTimer function');
       } catch (e) {
         this.firing = false;
         if (e instanceof WeirError) throw e;
+        if (e instanceof PromiseReturned) throw asyncResultError(e.role, this.node.name, undefined, `${domain} timer ${timestampMs}`);
         throw timerFunctionError(e, this.node.name, timestampMs, domain, key);
       }
     });
@@ -182,6 +186,7 @@ export class KeyedOperator {
 
   private fail(cause: unknown): WeirError {
     if (cause instanceof WeirError) return cause;
+    if (cause instanceof PromiseReturned) return asyncResultError(cause.role, this.node.name, this.position.partition, this.position.offset);
     return userFunctionError(cause, this.node.name, this.position.partition, this.position.offset);
   }
 }
