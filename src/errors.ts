@@ -83,6 +83,15 @@ export function fromPlainError(plain: PlainError): WeirError {
   return err;
 }
 
+/**
+ * A failure of one record at operator `operator` — its function threw on it, its key was missing,
+ * it cannot be encoded or is too large for the exchange — which onError 'dead-letter' sends to the
+ * dead letters. Never a WEIR_ASYNC_FUNCTION (every record would fail), nor another operator's error.
+ */
+export function isRecordFailure(err: WeirError, operator: string): boolean {
+  return err.operator === operator && (err.code === 'WEIR_USER_FUNCTION' || err.code === 'WEIR_RECORD_TOO_LARGE' || err.code === 'WEIR_ENCODE');
+}
+
 /** Wraps an exception thrown by user code, keeping its stack and naming where it happened. */
 export function userFunctionError(cause: unknown, operator: string, partition: number, offset: number | string): WeirError {
   const inner = cause instanceof Error ? cause : new Error(String(cause));

@@ -1,8 +1,8 @@
 import type { Codec } from '../channel/codec.ts';
 import type { SinkSpec } from '../connectors/types.ts';
 import { WeirError } from '../errors.ts';
-import { toProcessFunction, type KeyedProcessFn } from './functions.ts';
-import type { Collector, JobGraph, NewNode, NodeId } from './graph.ts';
+import { toProcessFunction, toStatelessProcessFunction, type KeyedProcessFn, type ProcessFn } from './functions.ts';
+import { errorPolicies, type Collector, type ErrorPolicy, type JobGraph, type NewNode, type NodeId } from './graph.ts';
 import { windowKeyedStream, type WindowedStream } from './windowed-stream.ts';
 import { intervalJoin } from './joins.ts';
 import type { Window, WindowAssigner } from '../time/windows.ts';
@@ -13,6 +13,12 @@ export interface OperatorOptions {
   name?: string;
   /** Stable id for state across job changes. */
   uid?: string;
+  /**
+   * What a record this operator fails on does (its function throws, its key is missing, it is too
+   * large for the exchange): 'fail' fails the job, 'dead-letter' sends it to the dead letters and
+   * goes on. Default: the job's onError (run option, defineJob setting, --on-error), else 'fail'.
+   */
+  onError?: ErrorPolicy;
 }
 
 export interface KeyByOptions extends OperatorOptions {
@@ -53,8 +59,23 @@ export class DataStream<T> {
     return this.derive<U>({ kind: 'flatMap', input: this.nodeId, fn: fn as (v: unknown, o: Collector<unknown>) => void, ...options }, fn, 'flatMap function');
   }
 
+  /**
+   * A process function (Flink's ProcessFunction) on a stream that is not keyed: `(value, ctx) => …`
+   * or `{ open, processElement, close }`, where ctx can `emit(value)` any number of records,
+   * `output(tag, value)` to a side output and `deadLetter(value, reason)`. No state, no timers:
+   * those need `keyBy(…).process(…)`.
+   */
+  process<U>(fn: ProcessFn<T, U>, options: OperatorOptions = {}): DataStream<U> {
+    checkOptions(options);
+    const node = this.graph.add({ kind: 'statelessProcess', input: this.nodeId, fn: toStatelessProcessFunction(fn) as never, ...options });
+    if (typeof fn === 'function') rejectAsyncFunction(fn, node.name, 'process function');
+    else rejectAsyncMethods(fn, node.name, 'process function');
+    return new DataStream<U>(this.graph, node.id);
+  }
+
   /** Partitions the stream by key: every record of a key goes to the same worker, always the same one. */
   keyBy<K>(key: (value: T) => K, options: KeyByOptions = {}): KeyedStream<T, K> {
+    checkOptions(options);
     const { codec, ...rest } = options;
     const node = this.graph.add({ kind: 'keyBy', input: this.nodeId, key: key as (v: unknown) => unknown, codec, ...rest });
     rejectAsyncFunction(key, node.name, 'key selector');
@@ -85,6 +106,7 @@ export class DataStream<T> {
 
   /** Adds `node`; its user function `fn` (the operator's `role`) must not be async. */
   protected derive<U>(node: NewNode, fn?: unknown, role?: string): DataStream<U> {
+    checkOptions(node);
     const added = this.graph.add(node);
     if (role !== undefined) rejectAsyncFunction(fn, added.name, role);
     return new DataStream<U>(this.graph, added.id);
@@ -98,7 +120,8 @@ export class DataStream<T> {
 export class KeyedStream<T, K> extends DataStream<T> {
 
   /** A keyed process function: per-record logic with keyed state (Flink's KeyedProcessFunction). */
-  process<U>(fn: KeyedProcessFn<T, K, U>, options: OperatorOptions = {}): DataStream<U> {
+  override process<U>(fn: KeyedProcessFn<T, K, U>, options: OperatorOptions = {}): DataStream<U> {
+    checkOptions(options);
     const node = this.graph.add({ kind: 'process', input: this.nodeId, fn: toProcessFunction(fn) as never, ...options });
     if (typeof fn === 'function') rejectAsyncFunction(fn, node.name, 'process function');
     else rejectAsyncMethods(fn, node.name, 'process function');
@@ -126,7 +149,13 @@ export class KeyedStream<T, K> extends DataStream<T> {
         state.update(next);
         ctx.emit(next);
       },
-      { name: options.name ?? 'reduce', uid: options.uid },
+      { ...options, name: options.name ?? 'reduce' },
     );
+  }
+}
+
+function checkOptions(options: { onError?: unknown }): void {
+  if (options.onError !== undefined && !errorPolicies.includes(options.onError as ErrorPolicy)) {
+    throw new WeirError('WEIR_JOB_DEFINITION', `onError must be 'fail' or 'dead-letter', not ${JSON.stringify(options.onError)}`);
   }
 }

@@ -87,7 +87,7 @@ export class WindowedStream<T, K, W extends Window> {
       contents,
       windowFunction,
     });
-    return this.keyed.process<OUT>(fn, { name, uid: options.uid });
+    return this.keyed.process<OUT>(fn, { ...options, name });
   }
 }
 

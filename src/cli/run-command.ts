@@ -27,6 +27,8 @@ export const runUsage = `weir run <job.ts|job.js> [options]     run a job module
                                          a savepoint name, or a checkpoint/savepoint directory
   --restart-attempts N                   restarts after a failure before the job fails (default 3 with
   --restart-delay MS                     checkpoints, else 0), and the delay before each (default 200)
+  --on-error fail|dead-letter            what a record an operator fails on does: fail the job (default),
+                                         or go to the dead letters while the job goes on
   --duration S                           stop after S seconds (drains and flushes; unbounded jobs)
   --json                                 print the final result as JSON
   --quiet                                no progress lines
@@ -52,6 +54,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       from: { type: 'string' },
       'restart-attempts': { type: 'string' },
       'restart-delay': { type: 'string' },
+      'on-error': { type: 'string' },
       duration: { type: 'string' },
       json: { type: 'boolean' },
       quiet: { type: 'boolean' },
@@ -77,6 +80,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     stateDir: values['state-dir'],
     restoreFrom: values.from,
     restartStrategy: restartStrategyFromFlags(values['restart-attempts'], values['restart-delay']),
+    onError: values['on-error'] as RunOptions['onError'],
   };
   const handle = await run(job, options);
   const { mode, parallelism, workDir } = handle.options;

@@ -13,7 +13,8 @@
  *
  * Every line is accounted for: lines = emitted + deadLettered + blank (see JsonLinesReader.stats()).
  *   - a blank (empty or whitespace-only) line is skipped and counted as blank: it is not an
- *     error, is not emitted, and is not in poll()'s return value;
+ *     error, is not emitted, and is not in poll()'s return value; out.skip() counts it in the
+ *     source's `skipped` metric;
  *   - a line that is not valid JSON goes to deadLetter(rawLine, "malformed JSON at path:line: …", line);
  *   - a line longer than maxLineBytes goes to deadLetter (its first 1 KiB + "…") without ever
  *     being held in memory whole.
@@ -233,6 +234,7 @@ export class JsonLinesReader<T> implements SourceReader<T> {
     } catch (err) {
       if (text.trim() === '') {
         this.counts.blank++;
+        out.skip?.(lineNo);
         return 0;
       }
       this.counts.deadLettered++;

@@ -16,6 +16,11 @@ export interface SourceOutput<T> {
   emit(value: T, offset: Offset, timestampMs: number, createdMs: number): void;
   /** A record that could not be read goes here with the reason; it is counted, never dropped silently. */
   deadLetter(raw: string, reason: string, offset: Offset): void;
+  /**
+   * Input read that carries no record (a blank line): counted as the source's `skipped`, so that
+   * what was read = emitted + dead-lettered + skipped. Not counted in poll()'s return value.
+   */
+  skip?(offset: Offset): void;
 }
 
 export interface SourceContext {

@@ -4,7 +4,7 @@ import { timerFunctionError, userFunctionError, WeirError } from '../errors.ts';
 import { KeyedState } from '../state/keyed-state.ts';
 import type { StateStore } from '../state/store.ts';
 import { Timers } from '../state/timers.ts';
-import type { Deliver, RecordPosition } from './chain.ts';
+import type { DeadLetterPosition, Deliver, RecordPosition } from './chain.ts';
 import { keyGroupOf, type KeyGroupAssigner } from './keys.ts';
 import { operatorUid } from './plan.ts';
 import { asyncResultError, isThenable, PromiseReturned, promiseReturned } from '../api/sync-functions.ts';
@@ -16,6 +16,10 @@ export interface KeyedOperatorHooks {
   emit: Deliver;
   /** Side output `tag` (dead letters when nobody reads it). */
   output(tag: string, value: unknown, timestampMs: number, createdMs: number): void;
+  /** ctx.deadLetter: user code sends a record to the dead letters (from onTimer: at the timer's position). */
+  deadLetter(value: unknown, reason: string, at?: DeadLetterPosition): void;
+  /** The function failed on a record (or a timer, at `at`): dead-letter it or throw, as the error policy says. */
+  reject(err: WeirError, value: unknown, at?: DeadLetterPosition): void;
   nowMs(): number;
   /** Counts a record out (metrics). */
   countOut(): void;
@@ -44,6 +48,8 @@ export class KeyedOperator {
   private keyGroup = 0;
   /** onTimer is running: what it emits starts a new latency segment. */
   private firing = false;
+  /** The timer being fired, as dead letters name it. */
+  private readonly timerAt: DeadLetterPosition = { partition: -1, offset: '' };
   private readonly ctx: OnTimerContext<unknown, unknown> & { key: unknown; timestampMs: number; createdMs: number; timeDomain: TimeDomain };
 
   constructor(
@@ -75,6 +81,9 @@ export class KeyedOperator {
       },
       output(tag, value) {
         hooks.output(tag, value, self.ctx.timestampMs, self.ctx.createdMs);
+      },
+      deadLetter(value, reason) {
+        hooks.deadLetter(value, reason, self.firing ? self.timerAt : undefined);
       },
       valueState: (name, options) => state.valueState(name, options),
       listState: (name, options) => state.listState(name, options),
@@ -109,7 +118,7 @@ export class KeyedOperator {
       const result = this.fn.processElement(value, this.ctx) as unknown;
       if (result !== undefined && isThenable(result)) throw promiseReturned(result, 'process function');
     } catch (e) {
-      throw this.fail(e);
+      this.hooks.reject(this.fail(e), value);
     }
   }
 
@@ -163,15 +172,16 @@ export class KeyedOperator {
         ctx.timestampMs = timestampMs;
         ctx.timeDomain = domain;
         ctx.createdMs = NaN;
+        this.timerAt.offset = `${domain} timer ${timestampMs}`;
         this.firing = true;
         const result = onTimer.call(this.fn, timestampMs, ctx) as unknown;
         this.firing = false;
         if (result !== undefined && isThenable(result)) throw promiseReturned(result, 'onTimer function');
       } catch (e) {
         this.firing = false;
-        if (e instanceof WeirError) throw e;
         if (e instanceof PromiseReturned) throw asyncResultError(e.role, this.node.name, undefined, `${domain} timer ${timestampMs}`);
-        throw timerFunctionError(e, this.node.name, timestampMs, domain, key);
+        const err = e instanceof WeirError ? e : timerFunctionError(e, this.node.name, timestampMs, domain, key);
+        this.hooks.reject(err, { key, timestampMs, timeDomain: domain }, { partition: -1, offset: `${domain} timer ${timestampMs}` });
       }
     });
   }

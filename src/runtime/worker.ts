@@ -171,7 +171,8 @@ class WorkerRuntime {
       sendWatermark: (e, wm, idle) => this.exchanges.sendWatermark(e, wm, idle),
       workerOfKey: (key) => this.keyGroupWorker[keyGroupOf(key, keyGroups, options.keyGroupAssigner)],
       sinkWriter: (node) => this.sinks.get(node.id)!,
-      deadLetter: (operator, reason, value) => this.deadLetter(operator, this.position.partition, this.position.offset, reason, value),
+      deadLetter: (operator, reason, value, stack, at) => this.deadLetter(operator, at?.partition ?? this.position.partition, at?.offset ?? this.position.offset, reason, value, stack),
+      onError: options.onError,
       stateStore: () => (this.store ??= openWorkerStateStore(this.plan, options, this.me)),
       keyGroups,
       keyGroupAssigner: options.keyGroupAssigner,
@@ -204,6 +205,7 @@ class WorkerRuntime {
           timeSlot,
           partition,
           deadLetter: (raw, reason, offset) => this.deadLetter(node.name, partition, offset, reason, raw),
+          counters: this.chain.counters[node.id],
         });
         this.sources.push({ node, partition, reader, output, ended: false, time, timeSlot });
       }
@@ -240,9 +242,9 @@ class WorkerRuntime {
   }
 
   /** A record that cannot go on, with the reason: to the dead-letter output, counted. */
-  private deadLetter(operator: string, partition: number, offset: number, reason: string, raw: unknown): void {
+  private deadLetter(operator: string, partition: number, offset: number | string, reason: string, raw: unknown, stack?: string): void {
     this.deadLetterCount++;
-    this.deadLetters.write(deadLetterRecord(typeof raw === 'string' ? raw : safeJson(raw), reason, partition, offset, operator), NaN, nowMs());
+    this.deadLetters.write(deadLetterRecord(typeof raw === 'string' ? raw : safeJson(raw), reason, partition, offset, operator, stack), NaN, nowMs());
   }
 
   // ---------------------------------------------------------------- the loop
