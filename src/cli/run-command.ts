@@ -27,6 +27,8 @@ export const runUsage = `weir run <job.ts|job.js> [options]     run a job module
                                          a savepoint name, or a checkpoint/savepoint directory
   --restart-attempts N                   restarts after a failure before the job fails (default 3 with
   --restart-delay MS                     checkpoints, else 0), and the delay before each (default 200)
+  --ring-capacity-bytes N                bytes per exchange ring, a power of two (default 1048576); a record
+                                         crossing a keyBy is at most a quarter of it, less 40 bytes
   --on-error fail|dead-letter            what a record an operator fails on does: fail the job (default),
                                          or go to the dead letters while the job goes on
   --duration S                           stop after S seconds (drains and flushes; unbounded jobs)
@@ -55,6 +57,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       'restart-attempts': { type: 'string' },
       'restart-delay': { type: 'string' },
       'on-error': { type: 'string' },
+      'ring-capacity-bytes': { type: 'string' },
       duration: { type: 'string' },
       json: { type: 'boolean' },
       quiet: { type: 'boolean' },
@@ -81,6 +84,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     restoreFrom: values.from,
     restartStrategy: restartStrategyFromFlags(values['restart-attempts'], values['restart-delay']),
     onError: values['on-error'] as RunOptions['onError'],
+    ringCapacityBytes: optionalNumber('--ring-capacity-bytes', values['ring-capacity-bytes']),
   };
   const handle = await run(job, options);
   const { mode, parallelism, workDir } = handle.options;

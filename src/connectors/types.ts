@@ -32,6 +32,11 @@ export interface SourceContext {
   startMs: number;
   /** High-resolution epoch time in ms; use this rather than Date.now() so every thread agrees. */
   nowMs(): number;
+  /**
+   * The largest encoded record this job's exchanges carry (limits.exchangeRecordBytesMax of its
+   * ringCapacityBytes): a source refuses larger records where they enter. Absent: the default ring's.
+   */
+  recordBytesMax?: number;
 }
 
 /** The end of a bounded partition. */

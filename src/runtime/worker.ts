@@ -4,7 +4,7 @@ import { loadJob } from '../api/job.ts';
 import type { LogicalNode } from '../api/graph.ts';
 import { END, type SinkWriter, type SourceOutput, type SourceReader } from '../connectors/types.ts';
 import { toPlainError } from '../errors.ts';
-import { limits } from '../limits.ts';
+import { exchangeRecordBytesMax, limits } from '../limits.ts';
 import { nowMs } from '../util/clock.ts';
 import { compileChain, type CompiledChain, type RecordPosition } from './chain.ts';
 import { keyGroupOf, keyGroupTable } from './keys.ts';
@@ -195,7 +195,7 @@ class WorkerRuntime {
       const time = new SourceTime(node, owned, this.chain.watermarkOutputOf[node.id], nowMs());
       this.sourceTimes.push(time);
       for (const [timeSlot, partition] of owned.entries()) {
-        const sourceCtx = { partition, parallelism: this.n, workDir: options.workDir, startMs, nowMs };
+        const sourceCtx = { partition, parallelism: this.n, workDir: options.workDir, startMs, nowMs, recordBytesMax: exchangeRecordBytesMax(options.ringCapacityBytes) };
         const reader = await node.spec.open(partition, sourceCtx, restoredPosition(this.task.restore, node, partition));
         const output = sourceOutput({
           deliver: this.chain.outputOf[node.id],
