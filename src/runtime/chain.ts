@@ -281,9 +281,9 @@ export function compileChain(plan: Plan, position: RecordPosition, hooks: ChainH
           nowMs: hooks.nowMs,
           atTimerEmit: hooks.latency === undefined ? undefined : (arrivedMs, cr) => hooks.latency!.atTimerEmit(arrivedMs, cr),
           output,
-          deadLetter(value, reason) {
+          deadLetter(value, reason, at) {
             c.deadLetters++;
-            hooks.deadLetter(node.name, reason, value);
+            hooks.deadLetter(node.name, reason, value, undefined, at);
           },
           reject: (err, value, at) => reject(err, node, c, value, at),
         });

@@ -1,6 +1,7 @@
 // A JSON-lines file with bad lines: parse → keyBy → keyed check → sink, dead letters collected.
 // `parse`, `key`, `check` set those operators' onError (unset: the job's). With route=1 a
-// non-keyed process sends records to a side output and to the dead letters itself.
+// non-keyed process sends records to a side output and to the dead letters itself; with timers=1
+// a keyed function's onTimer throws for key "b" and dead-letters key "c" itself.
 import { defineJob } from '../../src/api/index.ts';
 import type { ErrorPolicy } from '../../src/api/graph.ts';
 import { collect, jsonLinesSource } from '../../src/connectors/index.ts';
@@ -24,6 +25,20 @@ export default defineJob((env) => {
     }, { name: 'route' });
     routed.sideOutput<Row>('audit').map((r) => r.id, { name: 'audit-id' }).sinkTo(collect('audit'));
     routed.map((r) => r.id, { name: 'id' }).sinkTo(collect('ids'));
+    return;
+  }
+  if (env.params.timers === '1') {
+    rows
+      .keyBy((r) => r.user, { name: 'by-user' })
+      .process<number>({
+        processElement: (_r, ctx) => ctx.timerService.registerEventTimeTimer(1000),
+        onTimer: (timestampMs, ctx) => {
+          if (ctx.key === 'b') throw new Error('no timer for b');
+          if (ctx.key === 'c') ctx.deadLetter({ key: ctx.key }, 'c is retired');
+          else ctx.emit(timestampMs);
+        },
+      }, { name: 'timers' })
+      .sinkTo(collect('ids'));
     return;
   }
   rows

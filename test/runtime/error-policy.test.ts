@@ -120,6 +120,25 @@ describe('onError: dead-letter', () => {
     }
   });
 
+  it("a timer that fails is dead-lettered as the timer's (partition -1, the timer as offset), and onTimer can dead-letter itself", async () => {
+    const dir = tempDir();
+    try {
+      const file = join(dir.path, 'rows.jsonl');
+      writeFileSync(file, ['{"id":1,"user":"a"}', '{"id":2,"user":"b"}', '{"id":3,"user":"c"}'].join('\n'));
+      const result = await (await run(jobUrl('bad-lines'), { params: { files: file, timers: '1' }, parallelism: 2, onError: 'dead-letter' })).done;
+      expect(result.results.ids).toEqual([1000]);
+      const dlq = (result.results.dlq as DeadLetter[]).sort((x, y) => x.raw.localeCompare(y.raw));
+      expect(dlq).toHaveLength(2);
+      expect(dlq[0]).toMatchObject({ source: 'timers', partition: -1, offset: 'event-time timer 1000', raw: '{"key":"b","timestampMs":1000,"timeDomain":"event-time"}' });
+      expect(dlq[0].reason).toBe('operator "timers" threw in onTimer for the event-time timer 1000 of key "b": no timer for b');
+      expect(dlq[0].stack).toContain('Error: no timer for b');
+      expect(dlq[1]).toEqual({ source: 'timers', partition: -1, offset: 'event-time timer 1000', reason: 'c is retired', raw: '{"key":"c"}' });
+      expect(result.metrics.operators.find((o) => o.name === 'timers')!.deadLetters).toBe(2);
+    } finally {
+      dir.remove();
+    }
+  });
+
   it('weir run --on-error dead-letter sets the job-wide policy', async () => {
     await withFile(async (file) => {
       const weir = fileURLToPath(new URL('../../bin/weir.mjs', import.meta.url));
