@@ -68,7 +68,7 @@ export class ConnectedKeyedStreams<A, B, K> {
         onTimer: (timestampMs, ctx) => fn.onTimer?.(timestampMs, ctx),
         close: () => fn.close?.(),
       },
-      { name: options.name ?? 'co-process', uid: options.uid },
+      { name: options.name ?? 'co-process', uid: options.uid, onError: options.onError },
     );
   }
 }
@@ -140,7 +140,7 @@ export class WindowedCoGroup<A, B, K, W extends Window> {
         }
         expectSync(fn(firsts, seconds, out), `${what} function`);
       },
-      { name: options.name ?? `${what}(${this.assigner.description})`, uid: options.uid },
+      { name: options.name ?? `${what}(${this.assigner.description})`, uid: options.uid, onError: options.onError },
     );
   }
 }
@@ -269,6 +269,7 @@ export class IntervalJoined<A, B, K> {
     return keyed.process<OUT>(intervalJoinOperator<A, B, K, OUT>({ lowerMs, upperMs, fn, lateFirstTag: this.lateFirstTag, lateSecondTag: this.lateSecondTag }), {
       name: options.name ?? `interval-join[${lowerMs}, ${upperMs}]`,
       uid: options.uid,
+      onError: options.onError,
     });
   }
 }
