@@ -109,7 +109,7 @@ export function compileChain(plan: Plan, position: RecordPosition, hooks: ChainH
     const err = fail(cause, node);
     if ((node.onError ?? hooks.onError ?? 'fail') !== 'dead-letter' || !isRecordFailure(err, node.name)) throw err;
     c.deadLetters++;
-    hooks.deadLetter(node.name, err.message, value, err.stack, at);
+    hooks.deadLetter(node.name, err.message, value, err.stack, at ?? (err.partition === undefined ? undefined : { partition: err.partition, offset: err.offset ?? -1 }));
   };
 
   /** Where `node`'s records to side output `tag` go: its readers, or the dead letters when it has none. */
