@@ -48,8 +48,6 @@ export class KeyedOperator {
   private keyGroup = 0;
   /** onTimer is running: what it emits starts a new latency segment. */
   private firing = false;
-  /** The timer being fired, as dead letters name it. */
-  private readonly timerAt: DeadLetterPosition = { partition: -1, offset: '' };
   private readonly ctx: OnTimerContext<unknown, unknown> & { key: unknown; timestampMs: number; createdMs: number; timeDomain: TimeDomain };
 
   constructor(
@@ -83,7 +81,8 @@ export class KeyedOperator {
         hooks.output(tag, value, self.ctx.timestampMs, self.ctx.createdMs);
       },
       deadLetter(value, reason) {
-        hooks.deadLetter(value, reason, self.firing ? self.timerAt : undefined);
+        // From onTimer the dead letter is the timer's (ctx holds its domain and time while it fires).
+        hooks.deadLetter(value, reason, self.firing ? { partition: -1, offset: `${self.ctx.timeDomain} timer ${self.ctx.timestampMs}` } : undefined);
       },
       valueState: (name, options) => state.valueState(name, options),
       listState: (name, options) => state.listState(name, options),
@@ -172,7 +171,6 @@ export class KeyedOperator {
         ctx.timestampMs = timestampMs;
         ctx.timeDomain = domain;
         ctx.createdMs = NaN;
-        this.timerAt.offset = `${domain} timer ${timestampMs}`;
         this.firing = true;
         const result = onTimer.call(this.fn, timestampMs, ctx) as unknown;
         this.firing = false;
