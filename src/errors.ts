@@ -4,6 +4,7 @@
  */
 export type ErrorCode =
   | 'WEIR_USER_FUNCTION' // a user function threw
+  | 'WEIR_ASYNC_FUNCTION' // a user function is async or returned a Promise (weir does not await user functions)
   | 'WEIR_RECORD_TOO_LARGE' // an encoded record does not fit in a ring frame
   | 'WEIR_WORKER_DIED' // a worker thread exited or crashed
   | 'WEIR_ENCODE' // a record could not be encoded by its codec
@@ -80,6 +81,15 @@ export function fromPlainError(plain: PlainError): WeirError {
   const err = new WeirError(plain.code, plain.message, plain);
   if (plain.stack) err.stack = plain.stack;
   return err;
+}
+
+/**
+ * A failure of one record at operator `operator` — its function threw on it, its key was missing,
+ * it cannot be encoded or is too large for the exchange — which onError 'dead-letter' sends to the
+ * dead letters. Never a WEIR_ASYNC_FUNCTION (every record would fail), nor another operator's error.
+ */
+export function isRecordFailure(err: WeirError, operator: string): boolean {
+  return err.operator === operator && (err.code === 'WEIR_USER_FUNCTION' || err.code === 'WEIR_RECORD_TOO_LARGE' || err.code === 'WEIR_ENCODE');
 }
 
 /** Wraps an exception thrown by user code, keeping its stack and naming where it happened. */

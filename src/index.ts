@@ -5,4 +5,4 @@ export * from './connectors/index.ts';
 export * from './time/index.ts';
 export { jsonCodec, bytesCodec, stringCodec, structCodec, flatbuffersCodec, type Codec } from './channel/codec.ts';
 export { WeirError, type ErrorCode, type PlainError } from './errors.ts';
-export { limits } from './limits.ts';
+export { limits, exchangeRecordBytesMax } from './limits.ts';

@@ -10,6 +10,10 @@ export const limits = {
   ringCapacityBytesMax: 1 << 28,
   /** A frame may take at most this fraction of a ring (1/4): a larger record is rejected with WEIR_RECORD_TOO_LARGE. */
   frameFractionOfRingMax: 4,
+  /** Bytes of a data frame that are not the record: the frame header (8) and the record's metadata (32). */
+  frameRecordOverheadBytes: 40,
+  /** A frame's payload length field is 24 bits: no frame is larger than this, whatever the ring. */
+  frameBytesMax: 1 << 24,
   /** Records a source is asked for per poll; also the most frames published at once. */
   sourceBatchRecordsMax: 512,
   /** Spin iterations before a waiting thread parks on its doorbell. */
@@ -129,6 +133,17 @@ export const limits = {
   /** Kafka exactly-once sink: default transaction timeout; must exceed the checkpoint interval plus a recovery. */
   kafkaTransactionTimeoutMsDefault: 15 * 60_000,
 } as const;
+
+/**
+ * The largest encoded record an exchange (keyBy) carries with rings of `ringCapacityBytes`: one
+ * frame, at most 1/frameFractionOfRingMax of the ring, less the frame's overhead (262 104 bytes
+ * with the default 1 MiB ring). Larger records are refused where they enter: a jsonLinesSource
+ * line longer than this (its default maxLineBytes) is dead-lettered by the source; a larger record
+ * reaching a keyBy is WEIR_RECORD_TOO_LARGE there, under that operator's error policy.
+ */
+export function exchangeRecordBytesMax(ringCapacityBytes: number): number {
+  return Math.min(ringCapacityBytes / limits.frameFractionOfRingMax, limits.frameBytesMax) - limits.frameRecordOverheadBytes;
+}
 
 export function assert(condition: unknown, message: string): asserts condition {
   if (!condition) throw new Error(`assertion failed: ${message}`);

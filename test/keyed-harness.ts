@@ -60,6 +60,14 @@ export class KeyedOperatorHarness<T, K, U> {
       },
       nowMs: () => this.processingTimeMs,
       countOut: () => {},
+      deadLetter: (value, reason) => {
+        if (!this.side.has('dead-letters')) this.side.set('dead-letters', []);
+        this.side.get('dead-letters')!.push({ value, reason });
+      },
+      // The error policy 'fail': every failure is thrown, as a job would fail.
+      reject: (err) => {
+        throw err;
+      },
     });
     this.operator.open({ subtask: 0, parallelism: 1 });
     onTestFinished(() => this.close());

@@ -89,7 +89,36 @@ export interface TimerService {
 
 export type TimeDomain = 'event-time' | 'processing-time';
 
-export interface KeyedContext<K, U> extends KeyedStateAccess {
+/** What a process function (keyed or not) can do with the record at hand. */
+export interface ProcessContext<U> {
+  /** Event time of the record (epoch ms), NaN when it has none. */
+  readonly timestampMs: number;
+  /** Sends a record downstream, with the input's timestamp unless one is given. */
+  emit(value: U, timestampMs?: number): void;
+  /** Sends a record to the side output `tag` (`stream.sideOutput(tag)`). */
+  output<X>(tag: string, value: X): void;
+  /**
+   * Sends `value` (the record being processed, or anything else) to the job's dead letters with
+   * `reason`, the operator and the record's source position (from onTimer: the timer); the job
+   * goes on. Counted in the operator's `deadLetters`.
+   */
+  deadLetter(value: unknown, reason: string): void;
+}
+
+/** Flink's ProcessFunction, on a stream that is not keyed: per-record logic without state or timers. */
+export interface ProcessFunction<T, U> {
+  open?(info: { subtask: number; parallelism: number }): void;
+  processElement(value: T, ctx: ProcessContext<U>): void;
+  close?(): void;
+}
+
+export type ProcessFn<T, U> = ((value: T, ctx: ProcessContext<U>) => void) | ProcessFunction<T, U>;
+
+export function toStatelessProcessFunction<T, U>(fn: ProcessFn<T, U>): ProcessFunction<T, U> {
+  return typeof fn === 'function' ? { processElement: fn } : fn;
+}
+
+export interface KeyedContext<K, U> extends KeyedStateAccess, ProcessContext<U> {
   /** Key of the record (or timer) being processed. */
   readonly key: K;
   /** Event time of the record (epoch ms), NaN when it has none; in onTimer, the timer's time. */

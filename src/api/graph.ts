@@ -1,6 +1,6 @@
 import type { SinkSpec, SourceSpec } from '../connectors/types.ts';
 import type { Codec } from '../channel/codec.ts';
-import type { KeyedProcessFunction } from './functions.ts';
+import type { KeyedProcessFunction, ProcessFunction } from './functions.ts';
 import type { WatermarkStrategy } from '../time/watermarks.ts';
 
 /**
@@ -15,7 +15,19 @@ interface NodeBase {
   name: string;
   /** Optional user-assigned stable id (for state across job changes). */
   uid?: string;
+  /** What a record this operator fails on does (default: the job's onError, else 'fail'). */
+  onError?: ErrorPolicy;
 }
+
+/**
+ * What a record an operator fails on does (Kafka Streams' exception handlers): 'fail' fails the
+ * job (restarts, if any, follow the restart strategy); 'dead-letter' sends the record to the
+ * dead letters with the operator, its source position, the reason and the error's stack, and the
+ * job goes on.
+ */
+export type ErrorPolicy = 'fail' | 'dead-letter';
+
+export const errorPolicies: readonly ErrorPolicy[] = ['fail', 'dead-letter'];
 
 export type LogicalNode =
   | (NodeBase & { kind: 'source'; spec: SourceSpec<unknown>; watermarks: WatermarkStrategy<unknown> | undefined })
@@ -25,6 +37,8 @@ export type LogicalNode =
   | (NodeBase & { kind: 'union'; inputs: NodeId[] })
   | (NodeBase & { kind: 'keyBy'; input: NodeId; key: (value: unknown) => unknown; codec: Codec<unknown> | undefined })
   | (NodeBase & { kind: 'process'; input: NodeId; fn: KeyedProcessFunction<unknown, unknown, unknown> })
+  /** A process function on a stream that is not keyed (Flink's ProcessFunction): no state, no timers. */
+  | (NodeBase & { kind: 'statelessProcess'; input: NodeId; fn: ProcessFunction<unknown, unknown> })
   | (NodeBase & { kind: 'sink'; input: NodeId; spec: SinkSpec<unknown> })
   /** The records an operator sent to side output `tag` (ctx.output(tag, v)). */
   | (NodeBase & { kind: 'sideOutput'; input: NodeId; tag: string });

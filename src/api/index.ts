@@ -9,6 +9,9 @@ export type {
   ListState,
   MapState,
   OnTimerContext,
+  ProcessContext,
+  ProcessFunction,
+  ProcessFn,
   ReducingState,
   StateOptions,
   StateTtl,
@@ -17,7 +20,7 @@ export type {
   ValueState,
 } from './functions.ts';
 export { WatermarkStrategy, type WatermarkGenerator, type TimestampAssigner } from '../time/watermarks.ts';
-export type { Collector } from './graph.ts';
+export type { Collector, ErrorPolicy } from './graph.ts';
 export { WindowedStream, windowKeyedStream } from './windowed-stream.ts';
 export {
   connect,

@@ -1,7 +1,7 @@
 import type { Codec } from '../channel/codec.ts';
 import type { SinkSpec, SourceSpec } from '../connectors/types.ts';
 import { WeirError } from '../errors.ts';
-import { JobGraph } from './graph.ts';
+import { JobGraph, type ErrorPolicy } from './graph.ts';
 import { DataStream, type OperatorOptions } from './stream.ts';
 import type { WatermarkStrategy } from '../time/watermarks.ts';
 
@@ -43,6 +43,11 @@ export interface JobSettings {
   checkpointIntervalMs?: number;
   /** What to do when a worker or a user function fails (default: fixed delay, 3 attempts, when checkpointing; else none). */
   restartStrategy?: RestartStrategy;
+  /**
+   * What a record an operator fails on does, for every operator that sets no onError of its own:
+   * 'fail' (default) fails the job; 'dead-letter' sends the record to the dead letters and goes on.
+   */
+  onError?: ErrorPolicy;
 }
 
 export type StateBackendKind = 'lmdb' | 'heap';

@@ -14,6 +14,7 @@ import type { KeyedContext, OnTimerContext } from './functions.ts';
 import type { Collector } from './graph.ts';
 import { DataStream, type KeyByOptions, type KeyedStream, type OperatorOptions } from './stream.ts';
 import { WindowedStream } from './windowed-stream.ts';
+import { expectSync, rejectAsyncFunction, rejectAsyncMethods } from './sync-functions.ts';
 import { intervalJoinOperator, type IntervalJoinFn } from '../time/interval-join.ts';
 import type { Trigger } from '../time/triggers.ts';
 import type { Window, WindowAssigner } from '../time/windows.ts';
@@ -59,6 +60,7 @@ export class ConnectedKeyedStreams<A, B, K> {
   constructor(readonly tagged: KeyedStream<Tagged<A, B>, K>) {}
 
   process<U>(fn: KeyedCoProcessFunction<A, B, K, U>, options: OperatorOptions = {}): DataStream<U> {
+    rejectAsyncMethods(fn, options.name ?? 'co-process', 'co-process function');
     return this.tagged.process<U>(
       {
         open: (info) => fn.open?.(info),
@@ -66,7 +68,7 @@ export class ConnectedKeyedStreams<A, B, K> {
         onTimer: (timestampMs, ctx) => fn.onTimer?.(timestampMs, ctx),
         close: () => fn.close?.(),
       },
-      { name: options.name ?? 'co-process', uid: options.uid },
+      { name: options.name ?? 'co-process', uid: options.uid, onError: options.onError },
     );
   }
 }
@@ -123,6 +125,7 @@ export class WindowedCoGroup<A, B, K, W extends Window> {
 
   apply<OUT>(fn: CoGroupFn<A, B, OUT>, options: OperatorOptions & { what?: string } = {}): DataStream<OUT> {
     const what = options.what ?? 'coGroup';
+    rejectAsyncFunction(fn, options.name ?? what, `${what} function`);
     const keyed = keyTagged(tagAndUnion(this.first, this.second, what), this.keyFirst, this.keySecond, { name: `${what}-key` });
     const windowed = new WindowedStream<Tagged<A, B>, K, W>(keyed, this.assigner).allowedLateness(this.allowedLatenessMs);
     if (this.windowTrigger) windowed.trigger(this.windowTrigger);
@@ -135,9 +138,9 @@ export class WindowedCoGroup<A, B, K, W extends Window> {
           if (t.side === 0) firsts.push(t.value);
           else seconds.push(t.value);
         }
-        fn(firsts, seconds, out);
+        expectSync(fn(firsts, seconds, out), `${what} function`);
       },
-      { name: options.name ?? `${what}(${this.assigner.description})`, uid: options.uid },
+      { name: options.name ?? `${what}(${this.assigner.description})`, uid: options.uid, onError: options.onError },
     );
   }
 }
@@ -177,9 +180,10 @@ export class WindowedJoin<A, B, K, W extends Window> {
 
   /** One output per pair. */
   apply<OUT>(fn: (first: A, second: B) => OUT, options: OperatorOptions = {}): DataStream<OUT> {
+    rejectAsyncFunction(fn, options.name ?? 'join', 'join function');
     return this.coGrouped.apply<OUT>(
       (firsts, seconds, out) => {
-        for (const a of firsts) for (const b of seconds) out.collect(fn(a, b));
+        for (const a of firsts) for (const b of seconds) out.collect(expectSync(fn(a, b), 'join function'));
       },
       { ...options, what: 'join' },
     );
@@ -187,9 +191,10 @@ export class WindowedJoin<A, B, K, W extends Window> {
 
   /** Zero or more outputs per pair. */
   flatApply<OUT>(fn: (first: A, second: B, out: Collector<OUT>) => void, options: OperatorOptions = {}): DataStream<OUT> {
+    rejectAsyncFunction(fn, options.name ?? 'join', 'join function');
     return this.coGrouped.apply<OUT>(
       (firsts, seconds, out) => {
-        for (const a of firsts) for (const b of seconds) fn(a, b, out);
+        for (const a of firsts) for (const b of seconds) expectSync(fn(a, b, out), 'join function');
       },
       { ...options, what: 'join' },
     );
@@ -254,6 +259,7 @@ export class IntervalJoined<A, B, K> {
   }
 
   process<OUT>(fn: IntervalJoinFn<A, B, K, OUT>, options: OperatorOptions = {}): DataStream<OUT> {
+    rejectAsyncFunction(fn, options.name ?? 'interval-join', 'interval join function');
     const a = keyByParts(this.first);
     const b = keyByParts(this.second);
     const keyed = keyTagged(tagAndUnion(a.input, b.input, 'interval-join'), a.key, b.key, { name: 'interval-join-key' });
@@ -263,6 +269,7 @@ export class IntervalJoined<A, B, K> {
     return keyed.process<OUT>(intervalJoinOperator<A, B, K, OUT>({ lowerMs, upperMs, fn, lateFirstTag: this.lateFirstTag, lateSecondTag: this.lateSecondTag }), {
       name: options.name ?? `interval-join[${lowerMs}, ${upperMs}]`,
       uid: options.uid,
+      onError: options.onError,
     });
   }
 }

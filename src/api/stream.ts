@@ -1,17 +1,24 @@
 import type { Codec } from '../channel/codec.ts';
 import type { SinkSpec } from '../connectors/types.ts';
 import { WeirError } from '../errors.ts';
-import { toProcessFunction, type KeyedProcessFn } from './functions.ts';
-import type { Collector, JobGraph, NewNode, NodeId } from './graph.ts';
+import { toProcessFunction, toStatelessProcessFunction, type KeyedProcessFn, type ProcessFn } from './functions.ts';
+import { errorPolicies, type Collector, type ErrorPolicy, type JobGraph, type NewNode, type NodeId } from './graph.ts';
 import { windowKeyedStream, type WindowedStream } from './windowed-stream.ts';
 import { intervalJoin } from './joins.ts';
 import type { Window, WindowAssigner } from '../time/windows.ts';
+import { expectSync, rejectAsyncFunction, rejectAsyncMethods } from './sync-functions.ts';
 
 export interface OperatorOptions {
   /** Name in metrics and errors (unique; a suffix is added on collision). */
   name?: string;
   /** Stable id for state across job changes. */
   uid?: string;
+  /**
+   * What a record this operator fails on does (its function throws, its key is missing, it is too
+   * large for the exchange): 'fail' fails the job, 'dead-letter' sends it to the dead letters and
+   * goes on. Default: the job's onError (run option, defineJob setting, --on-error), else 'fail'.
+   */
+  onError?: ErrorPolicy;
 }
 
 export interface KeyByOptions extends OperatorOptions {
@@ -40,22 +47,38 @@ export class DataStream<T> {
   }
 
   map<U>(fn: (value: T) => U, options: OperatorOptions = {}): DataStream<U> {
-    return this.derive<U>({ kind: 'map', input: this.nodeId, fn: fn as (v: unknown) => unknown, ...options });
+    return this.derive<U>({ kind: 'map', input: this.nodeId, fn: fn as (v: unknown) => unknown, ...options }, fn, 'map function');
   }
 
   filter(fn: (value: T) => boolean, options: OperatorOptions = {}): DataStream<T> {
-    return this.derive<T>({ kind: 'filter', input: this.nodeId, fn: fn as (v: unknown) => boolean, ...options });
+    return this.derive<T>({ kind: 'filter', input: this.nodeId, fn: fn as (v: unknown) => boolean, ...options }, fn, 'filter function');
   }
 
   /** Zero or more outputs per record, through `out.collect`. */
   flatMap<U>(fn: (value: T, out: Collector<U>) => void, options: OperatorOptions = {}): DataStream<U> {
-    return this.derive<U>({ kind: 'flatMap', input: this.nodeId, fn: fn as (v: unknown, o: Collector<unknown>) => void, ...options });
+    return this.derive<U>({ kind: 'flatMap', input: this.nodeId, fn: fn as (v: unknown, o: Collector<unknown>) => void, ...options }, fn, 'flatMap function');
+  }
+
+  /**
+   * A process function (Flink's ProcessFunction) on a stream that is not keyed: `(value, ctx) => …`
+   * or `{ open, processElement, close }`, where ctx can `emit(value)` any number of records,
+   * `output(tag, value)` to a side output and `deadLetter(value, reason)`. No state, no timers:
+   * those need `keyBy(…).process(…)`.
+   */
+  process<U>(fn: ProcessFn<T, U>, options: OperatorOptions = {}): DataStream<U> {
+    checkOptions(options);
+    const node = this.graph.add({ kind: 'statelessProcess', input: this.nodeId, fn: toStatelessProcessFunction(fn) as never, ...options });
+    if (typeof fn === 'function') rejectAsyncFunction(fn, node.name, 'process function');
+    else rejectAsyncMethods(fn, node.name, 'process function');
+    return new DataStream<U>(this.graph, node.id);
   }
 
   /** Partitions the stream by key: every record of a key goes to the same worker, always the same one. */
   keyBy<K>(key: (value: T) => K, options: KeyByOptions = {}): KeyedStream<T, K> {
+    checkOptions(options);
     const { codec, ...rest } = options;
     const node = this.graph.add({ kind: 'keyBy', input: this.nodeId, key: key as (v: unknown) => unknown, codec, ...rest });
+    rejectAsyncFunction(key, node.name, 'key selector');
     return new KeyedStream<T, K>(this.graph, node.id);
   }
 
@@ -81,8 +104,11 @@ export class DataStream<T> {
     this.graph.add({ kind: 'sink', input: this.nodeId, spec: sink as SinkSpec<unknown>, name: options.name ?? sink.name, uid: options.uid });
   }
 
-  protected derive<U>(node: NewNode): DataStream<U> {
+  /** Adds `node`; its user function `fn` (the operator's `role`) must not be async. */
+  protected derive<U>(node: NewNode, fn?: unknown, role?: string): DataStream<U> {
+    checkOptions(node);
     const added = this.graph.add(node);
+    if (role !== undefined) rejectAsyncFunction(fn, added.name, role);
     return new DataStream<U>(this.graph, added.id);
   }
 }
@@ -94,8 +120,11 @@ export class DataStream<T> {
 export class KeyedStream<T, K> extends DataStream<T> {
 
   /** A keyed process function: per-record logic with keyed state (Flink's KeyedProcessFunction). */
-  process<U>(fn: KeyedProcessFn<T, K, U>, options: OperatorOptions = {}): DataStream<U> {
+  override process<U>(fn: KeyedProcessFn<T, K, U>, options: OperatorOptions = {}): DataStream<U> {
+    checkOptions(options);
     const node = this.graph.add({ kind: 'process', input: this.nodeId, fn: toProcessFunction(fn) as never, ...options });
+    if (typeof fn === 'function') rejectAsyncFunction(fn, node.name, 'process function');
+    else rejectAsyncMethods(fn, node.name, 'process function');
     return new DataStream<U>(this.graph, node.id);
   }
 
@@ -111,15 +140,22 @@ export class KeyedStream<T, K> extends DataStream<T> {
 
   /** Rolling reduce per key: emits the updated aggregate after every record (as Flink's KeyedStream.reduce). */
   reduce(fn: (accumulator: T, value: T) => T, options: OperatorOptions = {}): DataStream<T> {
+    rejectAsyncFunction(fn, options.name ?? 'reduce', 'reduce function');
     return this.process<T>(
       (value, ctx) => {
         const state = ctx.valueState<T>('reduce');
         const previous = state.value();
-        const next = previous === undefined ? value : fn(previous, value);
+        const next = previous === undefined ? value : expectSync(fn(previous, value), 'reduce function');
         state.update(next);
         ctx.emit(next);
       },
-      { name: options.name ?? 'reduce', uid: options.uid },
+      { ...options, name: options.name ?? 'reduce' },
     );
+  }
+}
+
+function checkOptions(options: { onError?: unknown }): void {
+  if (options.onError !== undefined && !errorPolicies.includes(options.onError as ErrorPolicy)) {
+    throw new WeirError('WEIR_JOB_DEFINITION', `onError must be 'fail' or 'dead-letter', not ${JSON.stringify(options.onError)}`);
   }
 }

@@ -12,6 +12,7 @@ import { LATE_RECORDS_TAG, windowOperator } from '../time/window-operator.ts';
 import { aggregateContents, listContents, reduceContents, toProcessWindowFunction, type ProcessWindowFn, type ProcessWindowFunction, type WindowContents } from '../time/window-functions.ts';
 import type { Trigger } from '../time/triggers.ts';
 import { isMergingAssigner, type Window, type WindowAssigner } from '../time/windows.ts';
+import { rejectAsyncFunction, rejectAsyncMethods } from './sync-functions.ts';
 
 export class WindowedStream<T, K, W extends Window> {
   private windowTrigger: Trigger<T, W>;
@@ -56,7 +57,7 @@ export class WindowedStream<T, K, W extends Window> {
   reduce(fn: (a: T, b: T) => T, windowFn?: undefined, options?: OperatorOptions): DataStream<T>;
   reduce<OUT>(fn: (a: T, b: T) => T, windowFn: ProcessWindowFn<T, OUT, K, W>, options?: OperatorOptions): DataStream<OUT>;
   reduce<OUT>(fn: (a: T, b: T) => T, windowFn?: ProcessWindowFn<T, OUT, K, W>, options: OperatorOptions = {}): DataStream<OUT | T> {
-    return this.build<T, T, OUT | T>(reduceContents(fn), windowFn ? toProcessWindowFunction(windowFn) : passThrough<T, K, W>(), 'reduce', options);
+    return this.build<T, T, OUT | T>(reduceContents(fn), windowFn ? toProcessWindowFunction(windowFn) : passThrough<T, K, W>(), 'reduce', options, [fn, windowFn]);
   }
 
   /** Incremental aggregation per window (Flink's AggregateFunction); session windows need `merge`. */
@@ -64,15 +65,20 @@ export class WindowedStream<T, K, W extends Window> {
   aggregate<ACC, R, OUT>(aggregate: AggregateFunction<T, ACC, R>, windowFn: ProcessWindowFn<R, OUT, K, W>, options?: OperatorOptions): DataStream<OUT>;
   aggregate<ACC, R, OUT>(aggregate: AggregateFunction<T, ACC, R>, windowFn?: ProcessWindowFn<R, OUT, K, W>, options: OperatorOptions = {}): DataStream<OUT | R> {
     const contents = aggregateContents(aggregate, isMergingAssigner(this.assigner));
-    return this.build<ACC, R, OUT | R>(contents, windowFn ? toProcessWindowFunction(windowFn) : passThrough<R, K, W>(), 'aggregate', options);
+    return this.build<ACC, R, OUT | R>(contents, windowFn ? toProcessWindowFunction(windowFn) : passThrough<R, K, W>(), 'aggregate', options, [aggregate, windowFn]);
   }
 
   /** Full-window function: keeps every record of the window and hands them all over when it fires. */
   process<OUT>(fn: ProcessWindowFn<T, OUT, K, W>, options: OperatorOptions = {}): DataStream<OUT> {
-    return this.build<T[], T, OUT>(listContents<T>(), toProcessWindowFunction(fn), 'process', options);
+    return this.build<T[], T, OUT>(listContents<T>(), toProcessWindowFunction(fn), 'process', options, [fn]);
   }
 
-  private build<C, R, OUT>(contents: WindowContents<T, C, R>, windowFunction: ProcessWindowFunction<R, OUT, K, W>, what: string, options: OperatorOptions): DataStream<OUT> {
+  private build<C, R, OUT>(contents: WindowContents<T, C, R>, windowFunction: ProcessWindowFunction<R, OUT, K, W>, what: string, options: OperatorOptions, userFunctions: unknown[]): DataStream<OUT> {
+    const name = options.name ?? `${this.assigner.description}.${what}`;
+    for (const fn of userFunctions) {
+      if (typeof fn === 'function') rejectAsyncFunction(fn, name, `window ${what} function`);
+      else if (typeof fn === 'object' && fn !== null) rejectAsyncMethods(fn, name, `window ${what} function`);
+    }
     const fn = windowOperator<T, K, W, C, R, OUT>({
       assigner: this.assigner,
       trigger: this.windowTrigger,
@@ -81,7 +87,7 @@ export class WindowedStream<T, K, W extends Window> {
       contents,
       windowFunction,
     });
-    return this.keyed.process<OUT>(fn, { name: options.name ?? `${this.assigner.description}.${what}`, uid: options.uid });
+    return this.keyed.process<OUT>(fn, { ...options, name });
   }
 }
 

@@ -6,7 +6,8 @@ import { EndOfStream } from './generated/end-of-stream.ts';
 import { EpochEnd } from './generated/epoch-end.ts';
 import { LatencyMarker } from './generated/latency-marker.ts';
 import { Watermark } from './generated/watermark.ts';
-import { FrameKind } from './layout.ts';
+import { FrameKind, kFrameHeaderBytes, kFramePayloadBytesMask } from './layout.ts';
+import { assert, limits } from '../limits.ts';
 import type { RingReader, RingWriter } from './ring.ts';
 
 /**
@@ -22,6 +23,9 @@ import type { RingReader, RingWriter } from './ring.ts';
 
 /** Bytes of the RecordMeta prefix of every Data frame. */
 export const kRecordMetaBytes = 32;
+// limits.exchangeRecordBytesMax (what sources check records against) counts on these sizes.
+assert(kFrameHeaderBytes + kRecordMetaBytes === limits.frameRecordOverheadBytes, 'limits.frameRecordOverheadBytes is the frame header plus the record metadata');
+assert((kFramePayloadBytesMask + 1) === limits.frameBytesMax, 'limits.frameBytesMax is what the payload length field holds');
 
 const kData = FrameKind.Data;
 

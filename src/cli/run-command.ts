@@ -25,6 +25,8 @@ export const runCommandSpec = {
     'allow-non-restored-state': switchFlag('resume from a checkpoint of another job name, or one holding state of\noperators (by uid) this job lacks: that state is dropped and listed'),
     'restart-attempts': numberFlag('N', 'restarts after a failure before the job fails (default 3 with\ncheckpoints, else 0)', { integer: true, min: 0 }),
     'restart-delay': numberFlag('MS', 'the delay before each restart (default 200)', { min: 0, unit: 'ms' }),
+    'ring-capacity-bytes': numberFlag('N', 'bytes per exchange ring, a power of two (default 1048576); a record\ncrossing a keyBy is at most a quarter of it, less 40 bytes', { integer: true, min: 1 }),
+    'on-error': choiceFlag(['fail', 'dead-letter'], 'what a record an operator fails on does: fail the job (default),\nor go to the dead letters while the job goes on'),
     duration: numberFlag('S', 'stop S seconds after every worker is ready (drains and flushes;\nfor unbounded jobs)', { above: 0, unit: 'seconds' }),
     json: switchFlag('print the result as JSON on stdout (also on failure)'),
     quiet: switchFlag('no progress lines'),
@@ -58,6 +60,8 @@ export function runOptionsFromFlags(flags: RunFlags): RunOptions {
     stateDir: flags['state-dir'],
     restoreFrom: flags.from,
     allowNonRestoredState: flags['allow-non-restored-state'],
+    onError: flags['on-error'],
+    ringCapacityBytes: flags['ring-capacity-bytes'],
     restartStrategy: restartStrategyFromFlags(flags),
   };
 }

@@ -13,7 +13,8 @@
  *
  * Every line is accounted for: lines = emitted + deadLettered + blank (see JsonLinesReader.stats()).
  *   - a blank (empty or whitespace-only) line is skipped and counted as blank: it is not an
- *     error, is not emitted, and is not in poll()'s return value;
+ *     error, is not emitted, and is not in poll()'s return value; out.skip() counts it in the
+ *     source's `skipped` metric;
  *   - a line that is not valid JSON goes to deadLetter(rawLine, "malformed JSON at path:line: …", line);
  *   - a line longer than maxLineBytes goes to deadLetter (its first 1 KiB + "…") without ever
  *     being held in memory whole.
@@ -22,6 +23,7 @@
  */
 import * as fs from 'node:fs';
 import { WeirError, userFunctionError } from '../errors.ts';
+import { exchangeRecordBytesMax, limits } from '../limits.ts';
 import { END, type SourceContext, type SourceOutput, type SourceReader, type SourceSpec } from './types.ts';
 
 export interface JsonLinesSourceOptions<T> {
@@ -29,7 +31,12 @@ export interface JsonLinesSourceOptions<T> {
   path: string | string[];
   /** Event time of a value (epoch ms); without it records have none (NaN). */
   timestamp?: (value: T) => number;
-  /** Longest line accepted, bytes (default 64 MiB); longer lines are dead-lettered. */
+  /**
+   * Longest line accepted, bytes; longer lines are dead-lettered. Default: the largest record an
+   * exchange of the job carries (limits.exchangeRecordBytesMax: 262 104 bytes with the default
+   * 1 MiB ring; raise ringCapacityBytes / --ring-capacity-bytes for longer lines). A job without a
+   * keyBy may set more.
+   */
   maxLineBytes?: number;
 }
 
@@ -48,7 +55,6 @@ export interface JsonLinesStats {
 }
 
 const chunkBytes = 64 << 10;
-const maxLineBytesDefault = 64 << 20;
 const rawPreviewBytes = 1024;
 /** A poll looks at no more than max × this many lines (bounds the work of a poll that meets a long run of blank lines). */
 const linesPerPollFactor = 8;
@@ -58,18 +64,23 @@ export function jsonLinesSource<T = unknown>(opts: JsonLinesSourceOptions<T>): S
   if (paths.length === 0 || paths.some((p) => typeof p !== 'string' || p === '')) {
     throw new WeirError('WEIR_CONFIG', `jsonLinesSource: path must be a file name or a non-empty list of file names`);
   }
-  const maxLineBytes = opts.maxLineBytes ?? maxLineBytesDefault;
-  if (!Number.isInteger(maxLineBytes) || maxLineBytes < 1) {
+  const maxLineBytes = opts.maxLineBytes;
+  if (maxLineBytes !== undefined && (!Number.isInteger(maxLineBytes) || maxLineBytes < 1)) {
     throw new WeirError('WEIR_CONFIG', `jsonLinesSource: maxLineBytes must be a positive integer, got ${maxLineBytes}`);
   }
   return {
     kind: 'jsonl-file',
     partitions: () => paths.length,
-    open: (partition: number, _ctx: SourceContext, from?: unknown) => {
+    open: (partition: number, ctx: SourceContext, from?: unknown) => {
       if (!Number.isInteger(partition) || partition < 0 || partition >= paths.length) {
         throw new WeirError('WEIR_CONFIG', `jsonLinesSource: no partition ${partition} (${paths.length} files)`);
       }
-      return new JsonLinesReader<T>(paths[partition], partition, from, opts.timestamp, maxLineBytes);
+      const lineBytesMax = maxLineBytes ?? ctx.recordBytesMax ?? exchangeRecordBytesMax(limits.ringCapacityBytes);
+      const why =
+        maxLineBytes === undefined
+          ? 'the largest record an exchange carries (a quarter of ringCapacityBytes, less 40 bytes); raise ringCapacityBytes (--ring-capacity-bytes) or set maxLineBytes'
+          : "the source's maxLineBytes";
+      return new JsonLinesReader<T>(paths[partition], partition, from, opts.timestamp, lineBytesMax, why);
     },
   };
 }
@@ -109,6 +120,8 @@ export class JsonLinesReader<T> implements SourceReader<T> {
     from: unknown,
     private readonly timestamp: ((value: T) => number) | undefined,
     private readonly maxLineBytes: number,
+    /** What the limit is, for the dead letter's reason. */
+    private readonly limitIs = "the source's maxLineBytes",
   ) {
     const start = checkPosition(from, path, partition);
     this.line = start.line;
@@ -211,7 +224,7 @@ export class JsonLinesReader<T> implements SourceReader<T> {
       this.carryBytes = 0;
       this.byteOffset = end;
       this.counts.deadLettered++;
-      out.deadLetter(raw, `line too long at ${this.path}:${lineNo} (${bytes} bytes > ${this.maxLineBytes})`, lineNo);
+      out.deadLetter(raw, `line too long at ${this.path}:${lineNo} (${bytes} bytes > ${this.maxLineBytes}): the limit is ${this.limitIs}`, lineNo);
       return 1;
     }
     const text = (this.carry.length === 1 ? this.carry[0] : Buffer.concat(this.carry, this.carryBytes)).toString('utf8');
@@ -233,6 +246,7 @@ export class JsonLinesReader<T> implements SourceReader<T> {
     } catch (err) {
       if (text.trim() === '') {
         this.counts.blank++;
+        out.skip?.(lineNo);
         return 0;
       }
       this.counts.deadLettered++;

@@ -179,19 +179,24 @@ export function collect<T>(name: string): SinkSpec<T> {
 
 // ---------------------------------------------------------------------------------------------
 
-/** A record a source could not read, as dead-letter sinks receive it. */
+/** A record that could not go on, as dead-letter sinks receive it. */
 export interface DeadLetter {
-  /** The source (or operator) it came from. */
+  /** The source or operator that sent it to the dead letters. */
   source: string;
+  /** The source partition of the record (-1 for a timer's dead letter). */
   partition: number;
-  /** Where in its partition (a source's offset: record offset, line number, …). */
+  /** Where in its partition (a source's offset: record offset, line number, …; a timer: "event-time timer <ms>"). */
   offset: number | string;
   reason: string;
-  /** The raw record as text. */
+  /** The raw record as text (JSON for a value). */
   raw: string;
+  /** The error's stack, with the user function's original stack, when an error sent it here. */
+  stack?: string;
 }
 
 /** Builds a DeadLetter; `operator` names the source or operator (default 'source'). */
-export function deadLetterRecord(raw: string, reason: string, partition: number, offset: number | string, operator?: string): DeadLetter {
-  return { source: operator ?? 'source', partition, offset, reason, raw };
+export function deadLetterRecord(raw: string, reason: string, partition: number, offset: number | string, operator?: string, stack?: string): DeadLetter {
+  const letter: DeadLetter = { source: operator ?? 'source', partition, offset, reason, raw };
+  if (stack !== undefined) letter.stack = stack;
+  return letter;
 }

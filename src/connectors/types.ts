@@ -16,6 +16,11 @@ export interface SourceOutput<T> {
   emit(value: T, offset: Offset, timestampMs: number, createdMs: number): void;
   /** A record that could not be read goes here with the reason; it is counted, never dropped silently. */
   deadLetter(raw: string, reason: string, offset: Offset): void;
+  /**
+   * Input read that carries no record (a blank line): counted as the source's `skipped`, so that
+   * what was read = emitted + dead-lettered + skipped. Not counted in poll()'s return value.
+   */
+  skip?(offset: Offset): void;
 }
 
 export interface SourceContext {
@@ -27,6 +32,11 @@ export interface SourceContext {
   startMs: number;
   /** High-resolution epoch time in ms; use this rather than Date.now() so every thread agrees. */
   nowMs(): number;
+  /**
+   * The largest encoded record this job's exchanges carry (limits.exchangeRecordBytesMax of its
+   * ringCapacityBytes): a source refuses larger records where they enter. Absent: the default ring's.
+   */
+  recordBytesMax?: number;
 }
 
 /** The end of a bounded partition. */

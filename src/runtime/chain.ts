@@ -1,6 +1,7 @@
-import type { Collector, LogicalNode } from '../api/graph.ts';
+import type { Collector, ErrorPolicy, LogicalNode } from '../api/graph.ts';
 import type { SinkWriter } from '../connectors/types.ts';
-import { userFunctionError, WeirError } from '../errors.ts';
+import { isRecordFailure, userFunctionError, WeirError } from '../errors.ts';
+import { asyncResultError, isThenable, PromiseReturned, promiseReturned } from '../api/sync-functions.ts';
 import type { StateStore } from '../state/store.ts';
 import type { OutputChecksum } from '../harness/checksum.ts';
 import type { LatencyRecorder } from '../harness/latency-recorder.ts';
@@ -8,6 +9,7 @@ import { KeyedOperator } from './keyed-operator.ts';
 import type { KeyGroupAssigner } from './keys.ts';
 import type { Plan } from './plan.ts';
 import { WatermarkCombiner, type WatermarkDeliver } from './watermarks.ts';
+import { statelessProcess } from './stateless-process.ts';
 
 /**
  * Operator chaining: inside a worker, operators are plain closures calling each other (no
@@ -25,6 +27,16 @@ export interface RecordPosition {
 export interface OperatorCounters {
   recordsIn: number;
   recordsOut: number;
+  /** Records this operator sent to the dead letters. */
+  deadLetters: number;
+  /** A source's input that carried no record (blank lines). */
+  skipped: number;
+}
+
+/** A position that is not a source record's (a timer's), for a dead letter. */
+export interface DeadLetterPosition {
+  partition: number;
+  offset: number | string;
 }
 
 export interface ChainHooks {
@@ -35,8 +47,14 @@ export interface ChainHooks {
   /** Routes a key to its worker. */
   workerOfKey(key: unknown): number;
   sinkWriter(node: LogicalNode & { kind: 'sink' }): SinkWriter<unknown>;
-  /** Where an operator's records to an unread side output go, with the reason. */
-  deadLetter(operator: string, reason: string, value: unknown): void;
+  /**
+   * To the dead letters, with the reason (and the error's stack): records sent to an unread side
+   * output, records an operator failed on under onError 'dead-letter', records user code sent
+   * there. The position is the record's being processed unless `at` says otherwise.
+   */
+  deadLetter(operator: string, reason: string, value: unknown, stack?: string, at?: DeadLetterPosition): void;
+  /** The job-wide error policy (an operator's own onError wins); default 'fail'. */
+  onError?: ErrorPolicy;
   /** This worker's keyed-state store (created on first use). */
   stateStore(): StateStore;
   keyGroups: number;
@@ -64,7 +82,7 @@ export interface CompiledChain {
 
 export function compileChain(plan: Plan, position: RecordPosition, hooks: ChainHooks): CompiledChain {
   const { graph } = plan;
-  const counters: OperatorCounters[] = graph.nodes.map(() => ({ recordsIn: 0, recordsOut: 0 }));
+  const counters: OperatorCounters[] = graph.nodes.map(() => ({ recordsIn: 0, recordsOut: 0, deadLetters: 0, skipped: 0 }));
   const inputOf: Deliver[] = new Array(graph.nodes.length);
   const outputOf: Deliver[] = new Array(graph.nodes.length);
   // Watermark inputs per (node, input position): a union combines its inputs, others forward.
@@ -77,7 +95,41 @@ export function compileChain(plan: Plan, position: RecordPosition, hooks: ChainH
 
   const fail = (cause: unknown, node: LogicalNode): WeirError => {
     if (cause instanceof WeirError) return cause;
+    if (cause instanceof PromiseReturned) return asyncResultError(cause.role, node.name, position.partition, position.offset);
     return userFunctionError(cause, node.name, position.partition, position.offset);
+  };
+
+  /**
+   * `node` failed on the record `value`: under onError 'dead-letter' a failure of the record itself
+   * (the operator's function threw, its key was missing, it was too large for the exchange) sends
+   * it to the dead letters and the job goes on; anything else is thrown. A failure downstream
+   * (another operator's, passed up through emit) is that operator's to handle, never this one's.
+   */
+  const reject = (cause: unknown, node: LogicalNode, c: OperatorCounters, value: unknown, at?: DeadLetterPosition): void => {
+    const err = fail(cause, node);
+    if ((node.onError ?? hooks.onError ?? 'fail') !== 'dead-letter' || !isRecordFailure(err, node.name)) throw err;
+    c.deadLetters++;
+    hooks.deadLetter(node.name, err.message, value, err.stack, at ?? (err.partition === undefined ? undefined : { partition: err.partition, offset: err.offset ?? -1 }));
+  };
+
+  /** Where `node`'s records to side output `tag` go: its readers, or the dead letters when it has none. */
+  const sideOutputOf = (node: LogicalNode, c: OperatorCounters): ((tag: string, value: unknown, ts: number, cr: number) => void) => {
+    const deliverOf = new Map<string, Deliver>();
+    return (tag, value, ts, cr) => {
+      let deliver = deliverOf.get(tag);
+      if (deliver === undefined) {
+        const readers = graph.sideOutputsOf(node.id, tag).map((reader) => inputOf[reader.id]);
+        deliver =
+          readers.length > 0
+            ? fanOut(readers)
+            : (v) => {
+                c.deadLetters++;
+                hooks.deadLetter(node.name, `side output "${tag}" has no reader`, v);
+              };
+        deliverOf.set(tag, deliver);
+      }
+      deliver(value, ts, cr);
+    };
   };
 
   // Compile from the last node to the first, so every node's consumers exist when it is built.
@@ -122,8 +174,9 @@ export function compileChain(plan: Plan, position: RecordPosition, hooks: ChainH
           let out: unknown;
           try {
             out = fn(v);
+            if (isThenable(out)) throw promiseReturned(out, 'map function');
           } catch (e) {
-            throw fail(e, node);
+            return reject(e, node, c, v);
           }
           c.recordsOut++;
           next(out, ts, cr);
@@ -137,8 +190,9 @@ export function compileChain(plan: Plan, position: RecordPosition, hooks: ChainH
           let keep: boolean;
           try {
             keep = fn(v);
+            if (keep !== true && keep !== false && isThenable(keep)) throw promiseReturned(keep, 'filter function');
           } catch (e) {
-            throw fail(e, node);
+            return reject(e, node, c, v);
           }
           if (keep) {
             c.recordsOut++;
@@ -164,9 +218,10 @@ export function compileChain(plan: Plan, position: RecordPosition, hooks: ChainH
           curTs = ts;
           curCreated = cr;
           try {
-            fn(v, collector);
+            const result = fn(v, collector) as unknown;
+            if (result !== undefined && isThenable(result)) throw promiseReturned(result, 'flatMap function');
           } catch (e) {
-            throw fail(e, node);
+            reject(e, node, c, v);
           } finally {
             curTs = savedTs;
             curCreated = savedCreated;
@@ -190,17 +245,24 @@ export function compileChain(plan: Plan, position: RecordPosition, hooks: ChainH
           let key: unknown;
           try {
             key = keyOf(v);
+            if (isThenable(key)) throw promiseReturned(key, 'key selector');
           } catch (e) {
-            throw fail(e, node);
+            return reject(e, node, c, v);
           }
           if (key === undefined || key === null || (typeof key === 'number' && Number.isNaN(key))) {
-            throw new WeirError('WEIR_USER_FUNCTION', `operator "${node.name}": the key selector returned ${String(key)} for the record from source partition ${position.partition} at offset ${position.offset}`, {
+            const err = new WeirError('WEIR_USER_FUNCTION', `operator "${node.name}": the key selector returned ${String(key)} for the record from source partition ${position.partition} at offset ${position.offset}`, {
               operator: node.name,
               partition: position.partition,
               offset: position.offset,
             });
+            return reject(err, node, c, v);
           }
-          hooks.send(exchange, hooks.workerOfKey(key), v, ts, cr);
+          try {
+            hooks.send(exchange, hooks.workerOfKey(key), v, ts, cr);
+          } catch (e) {
+            // Too large for a frame, or not encodable: nothing of it was written.
+            reject(e, node, c, v);
+          }
         };
         watermarkInputsOf[id] = [(wm, idle) => hooks.sendWatermark(exchange, wm, idle)];
         outputOf[id] = (v, ts, cr) => {
@@ -211,22 +273,19 @@ export function compileChain(plan: Plan, position: RecordPosition, hooks: ChainH
       }
       case 'process': {
         const keyBy = graph.nodes[node.input] as LogicalNode & { kind: 'keyBy' };
-        const sideOutputs = new Map<string, Deliver>();
+        const output = sideOutputOf(node, c);
         const operator = new KeyedOperator(node, keyBy.key, node.fn, hooks.stateStore(), hooks.keyGroups, position, {
           keyGroupAssigner: hooks.keyGroupAssigner,
           emit: next,
           countOut: () => c.recordsOut++,
           nowMs: hooks.nowMs,
           atTimerEmit: hooks.latency === undefined ? undefined : (arrivedMs, cr) => hooks.latency!.atTimerEmit(arrivedMs, cr),
-          output(tag, value, ts, cr) {
-            let deliver = sideOutputs.get(tag);
-            if (deliver === undefined) {
-              const readers = graph.sideOutputsOf(id, tag).map((reader) => inputOf[reader.id]);
-              deliver = readers.length > 0 ? fanOut(readers) : (v) => hooks.deadLetter(node.name, `side output "${tag}" has no reader`, v);
-              sideOutputs.set(tag, deliver);
-            }
-            deliver(value, ts, cr);
+          output,
+          deadLetter(value, reason, at) {
+            c.deadLetters++;
+            hooks.deadLetter(node.name, reason, value, undefined, at);
           },
+          reject: (err, value, at) => reject(err, node, c, value, at),
         });
         keyed.push(operator);
         opens.push(() => operator.open({ subtask: hooks.subtask, parallelism: plan.parallelism }));
@@ -242,6 +301,22 @@ export function compileChain(plan: Plan, position: RecordPosition, hooks: ChainH
             watermarkNext(wm, idle);
           },
         ];
+        break;
+      }
+      case 'statelessProcess': {
+        const compiled = statelessProcess(node, {
+          next,
+          counters: c,
+          output: sideOutputOf(node, c),
+          deadLetter: (value, reason) => {
+            c.deadLetters++;
+            hooks.deadLetter(node.name, reason, value);
+          },
+          reject: (err, value) => reject(err, node, c, value),
+        });
+        inputOf[id] = compiled.deliver;
+        opens.push(() => node.fn.open?.({ subtask: hooks.subtask, parallelism: plan.parallelism }));
+        closes.push(() => node.fn.close?.());
         break;
       }
       case 'sink': {

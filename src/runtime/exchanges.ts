@@ -126,11 +126,15 @@ export class Exchanges {
     const { partition, offset } = this.position;
     const segment = this.latency?.saveSegment();
     w.publish();
-    while (!writeData(w, this.codecs[e], value, partition, offset, timestampMs, createdMs, this.names[e], sentMs)) {
-      this.waitForRoom(e, w);
+    try {
+      while (!writeData(w, this.codecs[e], value, partition, offset, timestampMs, createdMs, this.names[e], sentMs)) {
+        this.waitForRoom(e, w);
+      }
+    } finally {
+      // Also when the record turns out too large: its operator may dead-letter it and go on.
+      this.position.partition = partition;
+      this.position.offset = offset;
     }
-    this.position.partition = partition;
-    this.position.offset = offset;
     if (segment) this.latency!.restoreSegment(segment);
     this.blockedMs[e * this.n + target] += performance.now() - started;
   }

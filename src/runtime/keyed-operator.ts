@@ -4,9 +4,10 @@ import { timerFunctionError, userFunctionError, WeirError } from '../errors.ts';
 import { KeyedState } from '../state/keyed-state.ts';
 import type { StateStore } from '../state/store.ts';
 import { Timers } from '../state/timers.ts';
-import type { Deliver, RecordPosition } from './chain.ts';
+import type { DeadLetterPosition, Deliver, RecordPosition } from './chain.ts';
 import { keyGroupOf, type KeyGroupAssigner } from './keys.ts';
 import { operatorUid } from './plan.ts';
+import { asyncResultError, isThenable, PromiseReturned, promiseReturned } from '../api/sync-functions.ts';
 
 export interface KeyedOperatorHooks {
   /** How keys map to key groups (runtime/keys.ts); default 'hash'. */
@@ -15,6 +16,10 @@ export interface KeyedOperatorHooks {
   emit: Deliver;
   /** Side output `tag` (dead letters when nobody reads it). */
   output(tag: string, value: unknown, timestampMs: number, createdMs: number): void;
+  /** ctx.deadLetter: user code sends a record to the dead letters (from onTimer: at the timer's position). */
+  deadLetter(value: unknown, reason: string, at?: DeadLetterPosition): void;
+  /** The function failed on a record (or a timer, at `at`): dead-letter it or throw, as the error policy says. */
+  reject(err: WeirError, value: unknown, at?: DeadLetterPosition): void;
   nowMs(): number;
   /** Counts a record out (metrics). */
   countOut(): void;
@@ -75,6 +80,10 @@ export class KeyedOperator {
       output(tag, value) {
         hooks.output(tag, value, self.ctx.timestampMs, self.ctx.createdMs);
       },
+      deadLetter(value, reason) {
+        // From onTimer the dead letter is the timer's (ctx holds its domain and time while it fires).
+        hooks.deadLetter(value, reason, self.firing ? { partition: -1, offset: `${self.ctx.timeDomain} timer ${self.ctx.timestampMs}` } : undefined);
+      },
       valueState: (name, options) => state.valueState(name, options),
       listState: (name, options) => state.listState(name, options),
       mapState: (name, options) => state.mapState(name, options),
@@ -105,9 +114,10 @@ export class KeyedOperator {
       this.setKey(key);
       this.ctx.timestampMs = timestampMs;
       this.ctx.createdMs = createdMs;
-      this.fn.processElement(value, this.ctx);
+      const result = this.fn.processElement(value, this.ctx) as unknown;
+      if (result !== undefined && isThenable(result)) throw promiseReturned(result, 'process function');
     } catch (e) {
-      throw this.fail(e);
+      this.hooks.reject(this.fail(e), value);
     }
   }
 
@@ -162,12 +172,14 @@ export class KeyedOperator {
         ctx.timeDomain = domain;
         ctx.createdMs = NaN;
         this.firing = true;
-        onTimer.call(this.fn, timestampMs, ctx);
+        const result = onTimer.call(this.fn, timestampMs, ctx) as unknown;
         this.firing = false;
+        if (result !== undefined && isThenable(result)) throw promiseReturned(result, 'onTimer function');
       } catch (e) {
         this.firing = false;
-        if (e instanceof WeirError) throw e;
-        throw timerFunctionError(e, this.node.name, timestampMs, domain, key);
+        if (e instanceof PromiseReturned) throw asyncResultError(e.role, this.node.name, undefined, `${domain} timer ${timestampMs}`);
+        const err = e instanceof WeirError ? e : timerFunctionError(e, this.node.name, timestampMs, domain, key);
+        this.hooks.reject(err, { key, timestampMs, timeDomain: domain }, { partition: -1, offset: `${domain} timer ${timestampMs}` });
       }
     });
   }
@@ -182,6 +194,7 @@ export class KeyedOperator {
 
   private fail(cause: unknown): WeirError {
     if (cause instanceof WeirError) return cause;
+    if (cause instanceof PromiseReturned) return asyncResultError(cause.role, this.node.name, this.position.partition, this.position.offset);
     return userFunctionError(cause, this.node.name, this.position.partition, this.position.offset);
   }
 }

@@ -30,6 +30,8 @@ export function readMetrics(reader: MetricsReader): JobMetrics {
       kind: node.kind,
       recordsIn: perWorker.reduce((a, x) => a + x.recordsIn, 0),
       recordsOut: perWorker.reduce((a, x) => a + x.recordsOut, 0),
+      deadLetters: workers.reduce((a, w) => a + m[layout.deadLetters(w, node.id)], 0),
+      skipped: workers.reduce((a, w) => a + m[layout.skipped(w, node.id)], 0),
       perWorker,
     };
   });

@@ -2,7 +2,7 @@
  * Metrics live in shared memory: each worker owns a block of Float64 slots that it refreshes from
  * its local counters every limits.metricsIntervalMs (and at the end); the main thread reads them
  * whenever it is asked, without messages. Per worker:
- *   [nodes × (recordsIn, recordsOut)] [exchanges × parallelism × blockedMs] [misc]
+ *   [nodes × (recordsIn, recordsOut, deadLetters, skipped)] [exchanges × parallelism × blockedMs] [misc]
  */
 import type { OperatorCounters } from './chain.ts';
 import type { CheckpointStats } from './checkpointer.ts';
@@ -15,6 +15,8 @@ export const kMiscUpdatedAtMs = 3;
 export const kMiscEpochsOver = 4;
 export const kMiscConnectionRetries = 5;
 const kMiscSlots = 6;
+/** Slots per node: recordsIn, recordsOut, deadLetters, skipped. */
+const kNodeSlots = 4;
 
 export class MetricsLayout {
   readonly perWorker: number;
@@ -29,7 +31,7 @@ export class MetricsLayout {
     /** Partitions of each source of the plan, in plan.sources order. */
     sourcePartitions: number[] = [],
   ) {
-    this.perWorker = nodes * 2 + exchanges * parallelism + kMiscSlots;
+    this.perWorker = nodes * kNodeSlots + exchanges * parallelism + kMiscSlots;
     this.lagBase = this.perWorker * parallelism;
     let next = 0;
     this.partitionBase = sourcePartitions.map((n) => ((next += n), next - n));
@@ -48,19 +50,29 @@ export class MetricsLayout {
   }
 
   recordsIn(worker: number, node: number): number {
-    return worker * this.perWorker + node * 2;
+    return worker * this.perWorker + node * kNodeSlots;
   }
 
   recordsOut(worker: number, node: number): number {
-    return worker * this.perWorker + node * 2 + 1;
+    return worker * this.perWorker + node * kNodeSlots + 1;
+  }
+
+  /** Records the operator sent to the dead letters (a source: those it could not read). */
+  deadLetters(worker: number, node: number): number {
+    return worker * this.perWorker + node * kNodeSlots + 2;
+  }
+
+  /** Input a source read that carries no record (a blank line). */
+  skipped(worker: number, node: number): number {
+    return worker * this.perWorker + node * kNodeSlots + 3;
   }
 
   blockedMs(worker: number, exchange: number, target: number): number {
-    return worker * this.perWorker + this.nodes * 2 + exchange * this.parallelism + target;
+    return worker * this.perWorker + this.nodes * kNodeSlots + exchange * this.parallelism + target;
   }
 
   misc(worker: number, slot: number): number {
-    return worker * this.perWorker + this.nodes * 2 + this.exchanges * this.parallelism + slot;
+    return worker * this.perWorker + this.nodes * kNodeSlots + this.exchanges * this.parallelism + slot;
   }
 }
 
@@ -83,6 +95,8 @@ export function writeWorkerMetrics(m: Float64Array, layout: MetricsLayout, worke
   for (let id = 0; id < c.operators.length; id++) {
     m[layout.recordsIn(worker, id)] = c.operators[id].recordsIn;
     m[layout.recordsOut(worker, id)] = c.operators[id].recordsOut;
+    m[layout.deadLetters(worker, id)] = c.operators[id].deadLetters;
+    m[layout.skipped(worker, id)] = c.operators[id].skipped;
   }
   for (let e = 0; e < layout.exchanges; e++) {
     for (let t = 0; t < layout.parallelism; t++) m[layout.blockedMs(worker, e, t)] = c.blockedMs[e * layout.parallelism + t];
@@ -100,6 +114,14 @@ export interface OperatorMetrics {
   kind: string;
   recordsIn: number;
   recordsOut: number;
+  /**
+   * Records this operator sent to the dead letters: that a source could not read, that a function
+   * failed on under onError 'dead-letter', that user code dead-lettered, that went to a side output
+   * nobody reads.
+   */
+  deadLetters: number;
+  /** A source's input that carries no record (a blank line of a JSON-lines file); 0 for others. */
+  skipped: number;
   /** Per worker (subtask), same order as workers. */
   perWorker: Array<{ recordsIn: number; recordsOut: number }>;
 }

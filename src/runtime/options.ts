@@ -2,6 +2,7 @@ import type { Codec } from '../channel/codec.ts';
 import { jsonCodec } from '../channel/codec.ts';
 import type { ExecutionMode, JobSettings, RestartStrategy, StateBackendKind } from '../api/job.ts';
 import { WeirError } from '../errors.ts';
+import { errorPolicies, type ErrorPolicy } from '../api/graph.ts';
 import { resolve as resolvePath } from 'node:path';
 import { limits } from '../limits.ts';
 import { restartStrategyProblem } from './restart.ts';
@@ -59,6 +60,8 @@ export interface ResolvedOptions {
   checkpointsRetained: number;
   allowNonRestoredState: boolean;
   restartStrategy: RestartStrategy;
+  /** The job-wide error policy (an operator's own onError wins). */
+  onError: ErrorPolicy;
 }
 
 export function resolveOptions(
@@ -91,6 +94,7 @@ export function resolveOptions(
     checkpointsRetained: options.checkpointsRetained ?? limits.checkpointsRetainedDefault,
     allowNonRestoredState: options.allowNonRestoredState ?? false,
     restartStrategy: merged.restartStrategy ?? (merged.checkpointIntervalMs ? limits.restartStrategyDefault : { kind: 'none' }),
+    onError: merged.onError ?? 'fail',
   };
   validate(resolved);
   return resolved;
@@ -123,6 +127,7 @@ function validate(o: ResolvedOptions): void {
   if (typeof o.allowNonRestoredState !== 'boolean') fail(`allowNonRestoredState must be true or false, not ${JSON.stringify(o.allowNonRestoredState)}`);
   const problem = restartStrategyProblem(o.restartStrategy);
   if (problem) fail(`restartStrategy: ${problem}`);
+  if (!errorPolicies.includes(o.onError)) fail(`onError must be fail or dead-letter, not ${String(o.onError)}`);
   const cap = o.ringCapacityBytes;
   if (cap < limits.ringCapacityBytesMin || cap > limits.ringCapacityBytesMax || (cap & (cap - 1)) !== 0) {
     fail(`ringCapacityBytes must be a power of two from ${limits.ringCapacityBytesMin} to ${limits.ringCapacityBytesMax}, not ${cap}`);

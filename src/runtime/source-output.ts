@@ -1,7 +1,7 @@
 import type { SourceOutput } from '../connectors/types.ts';
 import type { LatencyRecorder } from '../harness/latency-recorder.ts';
 import { nowMs } from '../util/clock.ts';
-import type { Deliver, RecordPosition } from './chain.ts';
+import type { Deliver, OperatorCounters, RecordPosition } from './chain.ts';
 import type { SourceTime } from './source-time.ts';
 
 export interface SourceOutputParts {
@@ -15,6 +15,8 @@ export interface SourceOutputParts {
   timeSlot: number;
   partition: number;
   deadLetter(raw: unknown, reason: string, offset: number): void;
+  /** The source node's counters: its dead letters and skipped input are counted there. */
+  counters: OperatorCounters;
 }
 
 /**
@@ -23,7 +25,12 @@ export interface SourceOutputParts {
  * to the dead letters with the reason (never silently dropped). Two closures rather than a branch
  * per record: the common case without event time stays as short as it was.
  */
-export function sourceOutput({ deliver, position, latency, time, timeSlot, partition, deadLetter }: SourceOutputParts): SourceOutput<unknown> {
+export function sourceOutput({ deliver, position, latency, time, timeSlot, partition, deadLetter: toDeadLetters, counters }: SourceOutputParts): SourceOutput<unknown> {
+  const deadLetter = (raw: unknown, reason: string, offset: number): void => {
+    counters.deadLetters++;
+    toDeadLetters(raw, reason, offset);
+  };
+  const skip = (): void => void counters.skipped++;
   if (!time.hasStrategy) {
     return {
       emit(value, offset, timestampMs, createdMs) {
@@ -33,6 +40,7 @@ export function sourceOutput({ deliver, position, latency, time, timeSlot, parti
         deliver(value, timestampMs, createdMs);
       },
       deadLetter,
+      skip,
     };
   }
   return {
@@ -48,5 +56,6 @@ export function sourceOutput({ deliver, position, latency, time, timeSlot, parti
       deliver(value, timestampMs, createdMs);
     },
     deadLetter,
+    skip,
   };
 }

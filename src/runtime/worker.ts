@@ -4,7 +4,7 @@ import { loadJob } from '../api/job.ts';
 import type { LogicalNode } from '../api/graph.ts';
 import { connectionRetries } from '../connectors/connection-retry.ts';
 import { END, type SourceContext, type SourceOutput, type SourceReader } from '../connectors/types.ts';
-import { limits } from '../limits.ts';
+import { exchangeRecordBytesMax, limits } from '../limits.ts';
 import { nowMs } from '../util/clock.ts';
 import { compileChain, type CompiledChain, type RecordPosition } from './chain.ts';
 import { keyGroupOf, keyGroupTable } from './keys.ts';
@@ -172,7 +172,8 @@ class WorkerRuntime {
       sendWatermark: (e, wm, idle) => this.exchanges.sendWatermark(e, wm, idle),
       workerOfKey: (key) => this.keyGroupWorker[keyGroupOf(key, keyGroups, options.keyGroupAssigner)],
       sinkWriter: (node) => this.sinks.writer(node),
-      deadLetter: (operator, reason, value) => this.deadLetter(operator, this.position.partition, this.position.offset, reason, value),
+      deadLetter: (operator, reason, value, stack, at) => this.deadLetter(operator, at?.partition ?? this.position.partition, at?.offset ?? this.position.offset, reason, value, stack),
+      onError: options.onError,
       stateStore: () => (this.store ??= openWorkerStateStore(this.plan, options, this.me)),
       keyGroups,
       keyGroupAssigner: options.keyGroupAssigner,
@@ -195,7 +196,7 @@ class WorkerRuntime {
       const time = new SourceTime(node, owned, this.chain.watermarkOutputOf[node.id], nowMs());
       this.sourceTimes.push(time);
       for (const [timeSlot, partition] of owned.entries()) {
-        const sourceCtx = { partition, parallelism: this.n, workDir: options.workDir, startMs, nowMs };
+        const sourceCtx = { partition, parallelism: this.n, workDir: options.workDir, startMs, nowMs, recordBytesMax: exchangeRecordBytesMax(options.ringCapacityBytes) };
         const reader = await openSource(node, partition, sourceCtx, restoredPosition(this.task.restore, node, partition));
         const output = sourceOutput({
           deliver: this.chain.outputOf[node.id],
@@ -205,6 +206,7 @@ class WorkerRuntime {
           timeSlot,
           partition,
           deadLetter: (raw, reason, offset) => this.deadLetter(node.name, partition, offset, reason, raw),
+          counters: this.chain.counters[node.id],
         });
         this.sources.push({ node, partition, reader, output, ended: false, time, timeSlot });
       }
@@ -241,8 +243,8 @@ class WorkerRuntime {
   }
 
   /** A record that cannot go on, with the reason: to the dead-letter output, counted. */
-  private deadLetter(operator: string, partition: number, offset: number, reason: string, raw: unknown): void {
-    this.sinks.deadLetter(deadLetterRecord(typeof raw === 'string' ? raw : safeJson(raw), reason, partition, offset, operator));
+  private deadLetter(operator: string, partition: number, offset: number | string, reason: string, raw: unknown, stack?: string): void {
+    this.sinks.deadLetter(deadLetterRecord(typeof raw === 'string' ? raw : safeJson(raw), reason, partition, offset, operator, stack));
   }
 
   // ---------------------------------------------------------------- the loop

@@ -23,6 +23,7 @@
 import type { KeyedContext, KeyedProcessFunction, MapState, OnTimerContext } from '../api/functions.ts';
 import type { Tagged } from '../api/joins.ts';
 import { LATE_RECORDS_TAG } from './window-operator.ts';
+import { expectSync } from '../api/sync-functions.ts';
 
 export interface IntervalJoinContext<K, OUT> {
   readonly key: K;
@@ -71,7 +72,7 @@ export function intervalJoinOperator<A, B, K, OUT>(spec: IntervalJoinSpec<A, B, 
     pair.leftTimestampMs = aTs;
     pair.rightTimestampMs = bTs;
     pair.timestampMs = Math.max(aTs, bTs);
-    fn(a, b, pair);
+    expectSync(fn(a, b, pair), 'interval join function');
   };
 
   return {

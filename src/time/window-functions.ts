@@ -9,6 +9,7 @@ import { WeirError } from '../errors.ts';
 import type { AggregateFunction } from '../api/functions.ts';
 import type { Collector } from '../api/graph.ts';
 import type { Window } from './windows.ts';
+import { expectSync } from '../api/sync-functions.ts';
 
 /** What a process-window function can see besides the records. */
 export interface ProcessWindowContext<K, W extends Window> {
@@ -31,8 +32,8 @@ export type ProcessWindowFn<IN, OUT, K, W extends Window> =
   | ProcessWindowFunction<IN, OUT, K, W>;
 
 export function toProcessWindowFunction<IN, OUT, K, W extends Window>(fn: ProcessWindowFn<IN, OUT, K, W>): ProcessWindowFunction<IN, OUT, K, W> {
-  if (typeof fn === 'function') return { process: (key, context, elements, out) => fn(key, context.window, elements, out) };
-  return fn;
+  if (typeof fn === 'function') return { process: (key, context, elements, out) => expectSync(fn(key, context.window, elements, out), 'window function') };
+  return { process: (key, context, elements, out) => expectSync(fn.process(key, context, elements, out), 'window function') };
 }
 
 /** How a window's contents grow, merge and are handed to the window function. */
@@ -48,8 +49,8 @@ export interface WindowContents<T, C, R> {
 /** Incremental: the reduced value (Flink's ReducingState). */
 export function reduceContents<T>(reduce: (a: T, b: T) => T): WindowContents<T, T, T> {
   return {
-    add: (contents, value) => (contents === undefined ? value : reduce(contents, value)),
-    merge: reduce,
+    add: (contents, value) => (contents === undefined ? value : expectSync(reduce(contents, value), 'reduce function')),
+    merge: (a, b) => expectSync(reduce(a, b), 'reduce function'),
     elements: (contents) => [contents],
   };
 }
@@ -60,9 +61,9 @@ export function aggregateContents<T, ACC, R>(aggregate: AggregateFunction<T, ACC
     throw new WeirError('WEIR_JOB_DEFINITION', 'aggregate on merging (session) windows needs AggregateFunction.merge');
   }
   return {
-    add: (contents, value) => aggregate.add(value, contents === undefined ? aggregate.createAccumulator() : contents),
-    merge: (a, b) => aggregate.merge!(a, b),
-    elements: (contents) => [aggregate.getResult(contents)],
+    add: (contents, value) => expectSync(aggregate.add(value, contents === undefined ? expectSync(aggregate.createAccumulator(), 'createAccumulator function') : contents), 'aggregate add function'),
+    merge: (a, b) => expectSync(aggregate.merge!(a, b), 'aggregate merge function'),
+    elements: (contents) => [expectSync(aggregate.getResult(contents), 'getResult function')],
   };
 }
 

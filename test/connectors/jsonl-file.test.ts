@@ -62,7 +62,8 @@ describe('jsonLinesSource', () => {
     lines.push(JSON.stringify({ s: 'x'.repeat(200_000) }));
     const p = file('c.jsonl', lines.join('\n'));
     for (const max of [1, 7, 512]) {
-      const { out, stats } = readFile<{ i?: number; s: string }>(p, { max });
+      // Lines past the default limit (what an exchange carries, 262 104 bytes): this is about reading them.
+      const { out, stats } = readFile<{ i?: number; s: string }>(p, { max, maxLineBytes: 1 << 20 });
       expect(stats).toEqual({ lines: 3002, emitted: 3002, deadLettered: 0, blank: 0 });
       expect(out.values[0].s).toBe(long);
       for (let i = 0; i < 3000; i++) expect(out.values[i + 1]).toEqual({ i, s: '😀é'.repeat(i % 13) });
