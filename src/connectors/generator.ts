@@ -18,6 +18,7 @@
  * time, not the emission time. A consumer that stalls therefore shows the stall in its latency
  * (coordinated-omission correction) instead of silently slowing the load down.
  */
+import { lowbias32 } from '../util/random.ts';
 import { WeirError } from '../errors.ts';
 import { limits } from '../limits.ts';
 import { END, type SourceContext, type SourceOutput, type SourceReader, type SourceSpec } from './types.ts';
@@ -70,15 +71,7 @@ const inv32 = 1 / two32;
 const golden = 0x9e3779b9;
 const valueScale = 1000 * inv32;
 
-/** Wellons' lowbias32: a cheap, well-avalanched 32-bit integer mixer. Returns an unsigned 32-bit integer. */
-function mix32(x: number): number {
-  x ^= x >>> 16;
-  x = Math.imul(x, 0x7feb352d);
-  x ^= x >>> 15;
-  x = Math.imul(x, 0x846ca68b);
-  x ^= x >>> 16;
-  return x >>> 0;
-}
+const mix32 = lowbias32;
 
 interface Resolved {
   partitions: number;

@@ -4,17 +4,12 @@
  * comes out the same. The stream is a counter run through Wellons' lowbias32 mixer: a cheap,
  * well-avalanched 32-bit function, good enough for a workload generator (not for anything secret).
  */
+import { lowbias32 } from '../../util/random.ts';
+
 const golden = 0x9e3779b9;
 const inv32 = 1 / 4294967296;
 
-export function mix32(x: number): number {
-  x ^= x >>> 16;
-  x = Math.imul(x, 0x7feb352d);
-  x ^= x >>> 15;
-  x = Math.imul(x, 0x846ca68b);
-  x ^= x >>> 16;
-  return x >>> 0;
-}
+const mix32 = lowbias32;
 
 export class EventRandom {
   private state = 0;
