@@ -63,7 +63,9 @@ function coordinate({ buffers, layout, options, latencyPorts = [], sinkRecordSlo
     views.doorbells.park(views.coordinatorId, () => Atomics.load(control, kWorkersReady) >= n || Atomics.load(control, kAbort) !== 0, limits.parkTimeoutMs);
   }
   const startMs = nowMs();
-  views.markStarted(startMs);
+  // An attempt that failed before every worker was ready never passes its start gate (job.ready
+  // waits for the gate; the workers see the abort flag instead).
+  if (Atomics.load(control, kAbort) === 0) views.markStarted(startMs);
   let nextTriggerMs = startMs;
   const latency = options.measureLatency ? new LatencyAccumulator() : undefined;
   const throughput: CoordinatorReport['throughputOverTime'] = [];
