@@ -11,7 +11,7 @@ export const savepointCommandSpec = {
   summary: 'take a savepoint of the checkpointing job running on <state-dir>',
   positionals: [{ name: 'state-dir' }, { name: 'name' }],
   flags: { timeout: numberFlag('S', 'how long to wait for the savepoint (default 30)', { above: 0, unit: 'seconds' }) },
-  notes: 'Exit codes: 0 the savepoint was taken (its path is printed); 1 it was not (no state dir, the name\nis taken, no checkpointing job runs there, or the job could not take it: its reason is printed);\n2 a usage error.',
+  notes: 'It fails at once when the state dir is missing, the name is taken or no checkpointing job runs\nthere; otherwise it waits for the savepoint, or prints why the job could not take it.\nExit codes: 0 the savepoint was taken (its path is printed); 1 it was not (the reason is printed); 2 a usage error.',
 };
 
 export const checkpointsCommandSpec = {

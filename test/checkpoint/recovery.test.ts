@@ -41,6 +41,17 @@ async function runExactlyOnce(options: RunOptions & { params?: Record<string, st
   return { result, committed: readCommittedLines(out).sort(), workDir };
 }
 
+/**
+ * Every injected fault fired (its marker is there) and each failure restarted the job. Two faults
+ * can fire in one attempt (a partition running ahead reaches its seq before the other worker's
+ * failure stops it), so an attempt's restart may count more than one.
+ */
+function expectFaultsFired(markers: string, faults: number, restarts: number): void {
+  expect(readdirSync(markers).filter((f) => f.startsWith('fault-')).sort()).toEqual(Array.from({ length: faults }, (_, i) => `fault-${i}`));
+  expect(restarts).toBeGreaterThanOrEqual(1);
+  expect(restarts).toBeLessThanOrEqual(faults);
+}
+
 describe('checkpoints', () => {
   test('a failure-free run commits exactly the output of a run without checkpoints, and takes checkpoints', async () => {
     const { result, committed } = await runExactlyOnce({ params: { rate: '40000' } });
@@ -63,7 +74,7 @@ describe('checkpoints', () => {
     // thread make the job restore from checkpoints made of a full snapshot and deltas.
     const { result, committed, workDir } = await runExactlyOnce({ checkpointsRetained: 1000, params: { rate: '5000', keys: '20000', faults: 'throw@4000,exit@8000' } });
     expect(committed).toEqual(await expectedOutput('20000'));
-    expect(result.metrics.restarts).toHaveLength(2);
+    expectFaultsFired(workDir, 2, result.metrics.restarts!.length);
     const root = join(workDir, 'checkpoints');
     const linked = readdirSync(root)
       .filter((d) => d.startsWith('chk-'))
@@ -135,9 +146,9 @@ describe('recovery', () => {
   });
 
   test('several failures in one run, in micro-batch mode', async () => {
-    const { result, committed } = await runExactlyOnce({ mode: 'micro-batch', microBatchIntervalMs: 20, params: { rate: '40000', faults: 'throw@2000,exit@5000,throw@8000' } });
+    const { result, committed, workDir } = await runExactlyOnce({ mode: 'micro-batch', microBatchIntervalMs: 20, params: { rate: '40000', faults: 'throw@2000,exit@5000,throw@8000' } });
     expect(committed).toEqual(await expectedOutput());
-    expect(result.metrics.restarts).toHaveLength(3);
+    expectFaultsFired(workDir, 3, result.metrics.restarts!.length);
   });
 
   test('micro-batch: a resumed run replays the epochs after its checkpoint as the offset log cut them, and fails clearly where the log and the source disagree', async () => {

@@ -35,4 +35,4 @@ test('tiny micro-batches with frequent checkpoints complete with exact output', 
   ).done;
   expect(result.metrics.checkpoints!.completed).toBeGreaterThan(5); // the log was pruned many times
   expect(readCommittedLines(out).sort()).toEqual(expected);
-}, 120_000);
+});

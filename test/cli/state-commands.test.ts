@@ -66,7 +66,7 @@ describe('weir savepoint', () => {
     expect(out.stderr).toContain(`weir: WEIR_CONFIG: no state dir at ${missing}`);
     expect(out.stdout).toBe('');
     expect(existsSync(join(cwd, 'no'))).toBe(false);
-  }, 60_000);
+  });
 
   test('a state dir no job runs on: an error at once, and nothing is written there', async () => {
     const cwd = newDir();
@@ -75,7 +75,7 @@ describe('weir savepoint', () => {
     expect(out.code).toBe(1);
     expect(out.stderr).toContain(`WEIR_CHECKPOINT: no checkpointing job is running on ${join(cwd, 'state')}`);
     expect(readdirSync(join(cwd, 'state'))).toEqual([]);
-  }, 60_000);
+  });
 
   test('of a running job: the path is printed; the same name again is refused; the list names the job; a relative --state-dir is the shell\'s', async () => {
     const cwd = newDir();
@@ -108,7 +108,7 @@ describe('weir savepoint', () => {
     const late = await weir(['savepoint', 'state', 'sp2'], cwd);
     expect(late.code).toBe(1);
     expect(late.stderr).toContain('no checkpointing job is running on');
-  }, 120_000);
+  });
 });
 
 describe('weir checkpoints', () => {
@@ -120,7 +120,7 @@ describe('weir checkpoints', () => {
     const empty = await weir(['checkpoints', '.'], cwd);
     expect(empty.code).toBe(0);
     expect(empty.stdout.trim()).toBe(`no checkpoints or savepoints in ${join(cwd, 'checkpoints')}`);
-  }, 60_000);
+  });
 
   test('a checkpoint whose state files are gone is damaged; one never completed is not called damaged', async () => {
     const cwd = newDir();
@@ -139,7 +139,7 @@ describe('weir checkpoints', () => {
     expect(lines.find((l) => l.startsWith(`checkpoint ${id} `))).toMatch(/damaged\s+job "keyed-totals".*state file worker-\d\.chk-\d+\.snapshot \(worker \d\) is missing/);
     for (const other of rest) expect(lines.find((l) => l.startsWith(`checkpoint ${Number(other.slice('chk-'.length))} `))).toMatch(/ complete +job "keyed-totals"/);
     expect(lines.find((l) => l.startsWith('checkpoint 99999 '))).toMatch(/incomplete \(never completed: removed when a job next starts on this state dir\)$/);
-  }, 60_000);
+  });
 });
 
 describe('weir run', () => {
@@ -154,7 +154,7 @@ describe('weir run', () => {
     if (!metadata.ok) throw new Error(metadata.reason);
     expect(epochs).toBe(metadata.value.epoch);
     expect(epochs).toBeGreaterThanOrEqual(20); // 10 000 records per partition, at most 500 per epoch
-  }, 60_000);
+  });
 
   test('another job\'s checkpoint is refused, naming both; --allow-non-restored-state drops its state and says so', async () => {
     const cwd = newDir();
@@ -165,5 +165,5 @@ describe('weir run', () => {
     const allowed = await weir(['run', totalsJob, '--work-dir', 'w', '--checkpoint-interval', '50', '--param', 'op=sums', '--allow-non-restored-state'], cwd);
     expect(allowed.code).toBe(0);
     expect(allowed.stderr).toMatch(/resumed from checkpoint \d+ of job "keyed-totals" \(.*\), dropping the state of: stateful operator "totals"/);
-  }, 60_000);
+  });
 });

@@ -54,14 +54,14 @@ describe('failures while a worker opens', () => {
     for (const d of checkpoints.filter((d) => idOf(d) >= newestWithOutput)) writeFileSync(join(stateDir, 'checkpoints', d, '_metadata'), '{"half": ');
     const handle = await run(jobUrl('checkpointed-counts'), { workDir, stateDir, checkpointIntervalMs: 20, restartStrategy: none, params: { count: '20000', out, markers: workDir } });
     await expectWeirError(handle.done, 'WEIR_SINK', /holds committed output of checkpoint \d+ but the job resumes from checkpoint \d+/);
-  }, 60_000);
+  });
 
   test('a state restore that fails in the worker: its own error', async () => {
     const workDir = newDir();
     await (await run(jobUrl('checkpointed-counts'), { workDir, checkpointIntervalMs: 20, keyGroups: 64, params: { count: '2000', markers: workDir } })).done;
     const handle = await run(jobUrl('checkpointed-counts'), { workDir, checkpointIntervalMs: 20, keyGroups: 128, restartStrategy: none, params: { count: '2000', markers: workDir } });
     await expectWeirError(handle.done, 'WEIR_CONFIG', /has 64 key groups and this run 128/);
-  }, 60_000);
+  });
 });
 
 describe('failures of connectors while the job runs', () => {
