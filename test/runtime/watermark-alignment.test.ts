@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { run, type JobHandle } from '../../src/runtime/index.ts';
 import { alignmentDecision, type PartitionState } from '../../src/runtime/watermark-alignment.ts';
 import { limits } from '../../src/limits.ts';
+import { WatermarkStrategy } from '../../src/time/watermarks.ts';
+import { WeirError } from '../../src/errors.ts';
 import { jobUrl, waitLimitMs } from '../helpers.ts';
 import { partitionEvents, stepMs, windowMs } from '../jobs/skewed-partitions.ts';
 
@@ -36,6 +38,28 @@ describe('the alignment decision', () => {
   it('nobody is paused when no partition counts, or with an unbounded drift', () => {
     expect(alignmentDecision([{ watermarkMs: 5, idle: true, ended: false }, { watermarkMs: 9e9, idle: false, ended: true }], 1).mayRead).toEqual([true, true]);
     expect(alignmentDecision([active(0), active(1e12)], Number.POSITIVE_INFINITY).mayRead).toEqual([true, true]);
+  });
+});
+
+function errorCodeOf(f: () => unknown): string {
+  try {
+    f();
+  } catch (e) {
+    return e instanceof WeirError ? e.code : String(e);
+  }
+  return 'no error';
+}
+
+describe('withWatermarkAlignment', () => {
+  it('checks its arguments; an unbounded drift turns alignment off as withoutWatermarkAlignment() does', () => {
+    const strategy = WatermarkStrategy.monotonousTimestamps();
+    expect(errorCodeOf(() => strategy.withWatermarkAlignment('', 1_000))).toBe('WEIR_CONFIG');
+    expect(errorCodeOf(() => strategy.withWatermarkAlignment('g', 0))).toBe('WEIR_CONFIG');
+    expect(errorCodeOf(() => strategy.withWatermarkAlignment('g', 1_000, 0))).toBe('WEIR_CONFIG');
+    expect(strategy.options.alignment).toBeUndefined(); // the default
+    expect(strategy.withWatermarkAlignment('g', 5_000).options.alignment).toEqual({ group: 'g', maxDriftMs: 5_000, updateIntervalMs: limits.watermarkAlignmentUpdateIntervalMs });
+    expect(strategy.withWatermarkAlignment('g', Number.POSITIVE_INFINITY).options.alignment).toBeNull();
+    expect(strategy.withoutWatermarkAlignment().options.alignment).toBeNull();
   });
 });
 
