@@ -220,7 +220,9 @@ class WorkerRuntime {
     const rangedSources = this.sources.map((s) => ({ operatorUid: operatorUid(s.node), partition: s.partition, reader: s.reader }));
     if (this.epochs && this.task.replay) this.epochs.ranges = new EpochRanges(offsetLogDir(options.stateDir), this.me, rangedSources, this.task.replay);
     const ioSources = this.sources.filter((s) => typeof s.reader.whenReady === 'function');
-    this.waiting = new WorkerWaiting(this.me, this.views, this.exchanges, () => ioSources.filter((s) => !s.ended).map((s) => s.reader), {
+    // A reader paused by alignment is left out: its records being ready must not end every park.
+    const waitsFor = (s: SourceSlot) => !s.ended && !this.alignment.paused(this.sources.indexOf(s));
+    this.waiting = new WorkerWaiting(this.me, this.views, this.exchanges, () => ioSources.filter(waitsFor).map((s) => s.reader), {
       needsEventLoop: () => this.checkpoints?.needsEventLoop() ?? false,
       hasNews: () => this.checkpoints?.hasReplies() ?? false,
     });
