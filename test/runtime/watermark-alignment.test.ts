@@ -110,6 +110,11 @@ describe('watermark alignment on real worker threads', () => {
     });
   }
 
+  it('is on by default for a source with watermarks: its own partitions, the default drift', async () => {
+    const result = await (await run(jobUrl('bad-timestamps'), { parallelism: 1 })).done;
+    expect(result.metrics.watermarkAlignment).toEqual([{ group: 'events', maxDriftMs: limits.watermarkAlignmentDriftMsDefault, driftMs: 0, pausedPartitions: [] }]);
+  });
+
   it('turned off, the same partitions drift further apart than the bound (and the windows are as exact)', async () => {
     const handle = await run(jobUrl('skewed-partitions'), { parallelism: 2, stateBackend: 'heap', params: { count: String(count), maxDriftMs: '0' } });
     const stopSampling = sampleAlignment(handle);
