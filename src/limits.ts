@@ -57,6 +57,16 @@ export const limits = {
   timestampFutureMsMax: 365 * 24 * 3600 * 1000,
   /** Event time: a partition with no record for this long stops holding the watermark back (default when a strategy sets idleness without a value). */
   idlenessMsDefault: 1_000,
+  /**
+   * Event time: watermark alignment's default drift — a partition more than this ahead of the
+   * slowest of its source pauses. A fixed event-time span rather than a multiple of the
+   * out-of-orderness bound (which is 0 for monotonous timestamps): wide enough that partitions
+   * read in step (a generator's, a replayed log's) never pause, narrow enough that a partition
+   * racing ahead cannot pile up minutes of open windows and timers (docs/event-time.md).
+   */
+  watermarkAlignmentDriftMsDefault: 30_000,
+  /** Event time: how often a worker whose partitions are all paused by alignment looks again (default). */
+  watermarkAlignmentUpdateIntervalMs: 10,
   /** The coordinator samples sink throughput this often (the report's throughput over time). */
   throughputSampleIntervalMs: 1000,
   /** Completed checkpoints kept in `<stateDir>/checkpoints/` (older ones are deleted once a newer one completes; savepoints are never). */

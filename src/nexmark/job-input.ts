@@ -12,6 +12,7 @@
  *   files         comma-separated JSON-lines files, one per partition (source=jsonl)
  *   logDir        an embedded log's directory (source=log)
  *   watermarkMs   bound of the bounded-out-of-orderness watermarks (default 4000, the suite's DDL)
+ *   maxDriftMs    watermark alignment between the partitions (default: weir's, 30 000; 0: off)
  *   sink          collect (default: rows come back in the job's result) | discard (count only) | file
  */
 import type { StreamEnv } from '../api/job.ts';
@@ -24,6 +25,7 @@ import { AUCTION, BID, PERSON, type Auction, type Bid, type NexmarkEvent, type P
 import type { SinkSpec, SourceSpec } from '../connectors/types.ts';
 import { WeirError } from '../errors.ts';
 import { WatermarkStrategy } from '../time/watermarks.ts';
+import { limits } from '../limits.ts';
 
 export const nexmarkWatermarkMsDefault = 4_000;
 
@@ -72,10 +74,12 @@ export function nexmarkTimestampOrMissing(value: unknown): number | undefined {
 /** All events, with event time on `dateTime` and watermarks `watermarkMs` behind the largest seen. */
 export function nexmarkInput(env: StreamEnv): DataStream<NexmarkEvent> {
   const boundMs = env.numberParam('watermarkMs', nexmarkWatermarkMsDefault);
+  const maxDriftMs = env.numberParam('maxDriftMs', limits.watermarkAlignmentDriftMsDefault);
+  // Typed as number for the strategy; an undefined (not an event) is a bad timestamp, dead-lettered.
+  const strategy = WatermarkStrategy.boundedOutOfOrderness<NexmarkEvent>(boundMs).withTimestampAssigner((e) => nexmarkTimestampOrMissing(e) as number);
   return env.source(nexmarkSourceSpec(env), {
     name: 'nexmark',
-    // Typed as number for the strategy; an undefined (not an event) is a bad timestamp, dead-lettered.
-    watermarks: WatermarkStrategy.boundedOutOfOrderness<NexmarkEvent>(boundMs).withTimestampAssigner((e) => nexmarkTimestampOrMissing(e) as number),
+    watermarks: maxDriftMs > 0 ? strategy.withWatermarkAlignment('nexmark', maxDriftMs) : strategy.withoutWatermarkAlignment(),
   });
 }
 

@@ -2,6 +2,7 @@ import { nowMs } from '../util/clock.ts';
 import { kMiscDeadLetters, kMiscConnectionRetries, kMiscEpochs, kMiscEpochsOver, type JobMetrics, type MetricsLayout } from './metrics.ts';
 import { ownedPartitions, type Plan } from './plan.ts';
 import type { SharedViews } from './shared.ts';
+import { readAlignmentMetrics } from './watermark-alignment.ts';
 
 export interface MetricsReader {
   plan: Plan;
@@ -95,5 +96,6 @@ export function readMetrics(reader: MetricsReader): JobMetrics {
   }
   const lastEpoch = Number.isFinite(epochsOfActive) ? epochsOfActive : epochsOfAny;
   const epochsCompleted = Math.max(0, lastEpoch - reader.firstEpoch);
-  return { elapsedMs: now - reader.startedMs(), operators, channels, sources, deadLetters, epochsCompleted, connectionRetries };
+  const watermarkAlignment = readAlignmentMetrics(plan, views);
+  return { elapsedMs: now - reader.startedMs(), operators, channels, sources, deadLetters, epochsCompleted, connectionRetries, watermarkAlignment };
 }

@@ -173,10 +173,23 @@ export interface JobMetrics {
   epochsCompleted: number;
   /** Retries of sources and sinks (Kafka) while their broker could not be reached (this attempt; see connection-retry.ts). */
   connectionRetries: number;
+  /**
+   * Watermark alignment, per group (a source's own partitions by default): how far apart in event
+   * time its counted partitions' watermarks are now (max − min, idle and ended ones excluded), and
+   * which partitions are paused because they are more than maxDriftMs ahead of the slowest.
+   */
+  watermarkAlignment: WatermarkAlignmentMetrics[];
   /** With checkpoints: completed count, the last one's id, duration, alignment and bytes (of the current attempt). */
   checkpoints?: CheckpointStats;
   /** Every restart of the job so far, with its cause. */
   restarts?: RestartRecord[];
+}
+
+export interface WatermarkAlignmentMetrics {
+  group: string;
+  maxDriftMs: number;
+  driftMs: number;
+  pausedPartitions: Array<{ source: string; partition: number }>;
 }
 
 export interface RestartRecord {

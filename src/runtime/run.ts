@@ -265,6 +265,7 @@ function startAttempt(
     exchanges: plan.exchanges.length,
     ringCapacityBytes: resolved.ringCapacityBytes,
     metricsSlots: metricsLayout.totalSlots,
+    partitions: plan.sources.reduce((a, s) => a + s.spec.partitions(), 0),
   };
   const buffers = allocateShared(layout);
   const views = new SharedViews(buffers, layout);

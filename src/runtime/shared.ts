@@ -4,7 +4,8 @@ import { initRing, ringByteLength, RingReader, ringUsedBytes, RingWriter } from 
 
 /**
  * Shared memory of one run, allocated by the main thread and handed to every thread:
- *  - control: Int32 flags and counters, plus one doorbell per thread (workers 0…N−1, coordinator N);
+ *  - control: Int32 flags and counters, plus one doorbell per thread (workers 0…N−1, coordinator N),
+ *    the start time, and each source partition's watermark and status (watermark alignment);
  *  - rings: one SPSC ring per (exchange, sender, receiver);
  *  - metrics: Float64 counters each worker refreshes (see metrics.ts).
  */
@@ -28,6 +29,18 @@ export const kControlFixedSlots = 16;
 /** Then one slot per worker: the newest epoch that worker has completed (micro-batch). */
 export const epochCompletedSlot = (worker: number) => kControlFixedSlots + worker;
 
+/**
+ * Per source partition (every partition of every source, in plan order: watermark-alignment.ts
+ * numbers them), two Float64 slots after the start time, written only by the worker that owns the
+ * partition: its watermark (−∞ before its first record) and its status below.
+ */
+export const kPartitionWatermark = 0;
+export const kPartitionStatus = 1;
+export const kPartitionSlots = 2;
+export const kPartitionActive = 0;
+export const kPartitionIdle = 1; // no record for a while (watermark-alignment.ts): holds nobody back
+export const kPartitionEnded = 2; // read to its end (or stop()): holds nobody back
+
 export interface SharedBuffers {
   control: SharedArrayBuffer;
   rings: SharedArrayBuffer;
@@ -39,6 +52,8 @@ export interface SharedLayout {
   exchanges: number;
   ringCapacityBytes: number;
   metricsSlots: number;
+  /** Partitions of all sources together (one watermark slot pair each). */
+  partitions: number;
 }
 
 function controlSlots(parallelism: number): number {
@@ -56,7 +71,9 @@ function startTimeOffset(parallelism: number): number {
 
 export function allocateShared(layout: SharedLayout): SharedBuffers {
   const { parallelism, exchanges, ringCapacityBytes } = layout;
-  const control = new SharedArrayBuffer(startTimeOffset(parallelism) + 8);
+  const control = new SharedArrayBuffer(startTimeOffset(parallelism) + 8 + layout.partitions * kPartitionSlots * 8);
+  const watermarks = new Float64Array(control, startTimeOffset(parallelism) + 8, layout.partitions * kPartitionSlots);
+  for (let i = 0; i < layout.partitions; i++) watermarks[i * kPartitionSlots + kPartitionWatermark] = Number.NEGATIVE_INFINITY;
   const ringBytes = ringByteLength(ringCapacityBytes);
   const rings = new SharedArrayBuffer(Math.max(8, exchanges * parallelism * parallelism * ringBytes));
   for (let i = 0; i < exchanges * parallelism * parallelism; i++) initRing(rings, i * ringBytes, ringCapacityBytes);
@@ -70,6 +87,16 @@ export class SharedViews {
   readonly doorbells: Doorbells;
   readonly metrics: Float64Array;
   private readonly startTime: Float64Array;
+  /**
+   * Each source partition's watermark and status (kPartition…), for watermark alignment and its
+   * metric. Plain (non-atomic) Float64 loads and stores: one writer per pair, and the values are
+   * advisory — a reader that sees a slightly old watermark or status pauses or resumes a partition
+   * one check later, never wrongly for long, because the watermark only grows and the owner
+   * rewrites both every loop round. A torn pair (new watermark, old status) is as harmless.
+   * (A Float64 store is not guaranteed single-copy atomic in JS; V8 on x64/arm64 does it with one
+   * 8-byte move, and a torn value would again only delay a decision by one round.)
+   */
+  readonly partitionWatermarks: Float64Array;
   /** The doorbell id of the coordinator thread. */
   readonly coordinatorId: number;
   private readonly ringBytes: number;
@@ -82,6 +109,7 @@ export class SharedViews {
     this.doorbells = new Doorbells(buffers.control, doorbellOffset(layout.parallelism), layout.parallelism + 1);
     this.metrics = new Float64Array(buffers.metrics);
     this.startTime = new Float64Array(buffers.control, startTimeOffset(layout.parallelism), 1);
+    this.partitionWatermarks = new Float64Array(buffers.control, startTimeOffset(layout.parallelism) + 8, layout.partitions * kPartitionSlots);
     this.coordinatorId = layout.parallelism;
     this.ringBytes = ringByteLength(layout.ringCapacityBytes);
   }

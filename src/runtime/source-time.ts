@@ -1,5 +1,6 @@
 import type { LogicalNode } from '../api/graph.ts';
 import { userFunctionError } from '../errors.ts';
+import { limits } from '../limits.ts';
 import { badTimestampReason, type WatermarkGenerator, type WatermarkStrategyOptions } from '../time/watermarks.ts';
 import { WatermarkCombiner, type WatermarkDeliver } from './watermarks.ts';
 
@@ -10,6 +11,15 @@ class PartitionTime {
   sawRecords = false;
   lastRecordMs: number;
   ended = false;
+  /** As of the last advance(): the partition's watermark (never decreasing) and idleness. */
+  watermarkMs = Number.NEGATIVE_INFINITY;
+  idle = false;
+  /**
+   * No record for the strategy's idleness timeout, or limits.idlenessMsDefault without one: such
+   * a partition holds no other back under watermark alignment, even where it still holds the
+   * job's watermark (a partition with nothing to read must not stop the others from reading).
+   */
+  silent = false;
 
   constructor(
     readonly partition: number,
@@ -80,6 +90,19 @@ export class SourceTime {
     this.partitions[slot].ended = true;
   }
 
+  /** Partition slot `slot` as of the last advance(), for watermark alignment. */
+  partition(slot: number): { readonly watermarkMs: number; readonly silent: boolean; readonly ended: boolean } {
+    return this.partitions[slot];
+  }
+
+  /**
+   * Slot `slot` reads nothing because watermark alignment paused it: that silence is not
+   * idleness (a paused partition is ahead, not quiet), so its idleness clock restarts.
+   */
+  paused(slot: number, nowMs: number): void {
+    this.partitions[slot].lastRecordMs = nowMs;
+  }
+
   /** Recomputes the source's watermark (once per loop round); emits downstream when it changes. */
   advance(nowMs: number): void {
     const idlenessMs = this.strategy?.idlenessMs;
@@ -93,8 +116,11 @@ export class SourceTime {
         p.sawRecords = false;
         p.lastRecordMs = nowMs;
       }
-      const idle = idlenessMs !== undefined && nowMs - p.lastRecordMs >= idlenessMs;
-      this.combiner.update(slot, this.watermarkOf(p), idle);
+      p.idle = idlenessMs !== undefined && nowMs - p.lastRecordMs >= idlenessMs;
+      p.silent = nowMs - p.lastRecordMs >= (idlenessMs ?? limits.idlenessMsDefault);
+      const watermarkMs = this.watermarkOf(p);
+      if (watermarkMs > p.watermarkMs) p.watermarkMs = watermarkMs;
+      this.combiner.update(slot, p.watermarkMs, p.idle);
     }
   }
 

@@ -17,6 +17,7 @@ import type { StateStore } from '../state/store.ts';
 import { LmdbSnapshotter } from '../checkpoint/lmdb-snapshotter.ts';
 import { LmdbStore } from '../state/lmdb-store.ts';
 import { SourceTime } from './source-time.ts';
+import { WorkerAlignment } from './watermark-alignment.ts';
 import { sourceOutput } from './source-output.ts';
 import { openWorkerStateStore } from './state-store.ts';
 import { OutputChecksum } from '../harness/checksum.ts';
@@ -109,6 +110,8 @@ class WorkerRuntime {
   /** With checkpoints of LMDB state: the thread writing snapshots (closed by whoever ends the worker). */
   private snapshotter: LmdbSnapshotter | undefined;
   private waiting!: WorkerWaiting;
+  /** Watermark alignment: which owned partitions are too far ahead in event time to read (watermark-alignment.ts). */
+  private alignment!: WorkerAlignment;
 
   private readonly signals: StreamSignals;
 
@@ -211,10 +214,17 @@ class WorkerRuntime {
         this.sources.push({ node, partition, reader, output, ended: false, time, timeSlot });
       }
     }
+    this.alignment = new WorkerAlignment(
+      this.plan,
+      this.views,
+      this.sources.map((s) => ({ sourceIndex: this.plan.sources.indexOf(s.node), partition: s.partition, time: s.time, timeSlot: s.timeSlot })),
+    );
     const rangedSources = this.sources.map((s) => ({ operatorUid: operatorUid(s.node), partition: s.partition, reader: s.reader }));
     if (this.epochs && this.task.replay) this.epochs.ranges = new EpochRanges(offsetLogDir(options.stateDir), this.me, rangedSources, this.task.replay);
     const ioSources = this.sources.filter((s) => typeof s.reader.whenReady === 'function');
-    this.waiting = new WorkerWaiting(this.me, this.views, this.exchanges, () => ioSources.filter((s) => !s.ended).map((s) => s.reader), {
+    // A reader paused by alignment is left out: its records being ready must not end every park.
+    const waitsFor = (s: SourceSlot) => !s.ended && !this.alignment.paused(this.sources.indexOf(s));
+    this.waiting = new WorkerWaiting(this.me, this.views, this.exchanges, () => ioSources.filter(waitsFor).map((s) => s.reader), {
       needsEventLoop: () => this.checkpoints?.needsEventLoop() ?? false,
       hasNews: () => this.checkpoints?.hasReplies() ?? false,
     });
@@ -264,6 +274,7 @@ class WorkerRuntime {
       progress = (await this.pollSources()) || progress;
       const now = nowMs();
       for (const time of this.sourceTimes) time.advance(now);
+      this.alignment.update(this.epochs?.ranges?.replaying ?? false);
       for (const operator of this.chain.keyed) operator.onProcessingTime(now);
       // End-of-stream and epoch ends go only after every pending watermark (the last one is +∞).
       if (this.exchanges.flushWatermarks()) this.propagateSignals();
@@ -402,6 +413,10 @@ class WorkerRuntime {
         progress = true;
         continue;
       }
+      if (this.alignment.paused(i)) {
+        s.time.paused(s.timeSlot, nowMs()); // too far ahead of its group's slowest partition
+        continue;
+      }
       const budget = this.sourceBudget();
       if (budget <= 0) break;
       const allowed = this.epochs ? this.epochs.allowed(i, budget) : budget;
@@ -439,8 +454,14 @@ class WorkerRuntime {
   private sourceDueMs(): number | undefined {
     if (this.epochs?.sourcesDone && this.sources.some((s) => !s.ended)) return limits.parkTimeoutMs;
     let due: number | undefined;
-    for (const s of this.sources) {
+    for (const [i, s] of this.sources.entries()) {
       if (s.ended) continue;
+      // Paused by alignment: nothing rings when the slowest partition (maybe on another worker)
+      // catches up, so look again after the group's update interval instead of spinning.
+      if (this.alignment.paused(i)) {
+        due = Math.min(due ?? limits.parkTimeoutMs, this.alignment.recheckMs);
+        continue;
+      }
       const idle = s.reader.idleMs?.();
       if (idle === undefined) return undefined;
       due = Math.min(due ?? limits.parkTimeoutMs, Math.max(0, idle));

@@ -24,6 +24,23 @@ export interface WatermarkStrategyOptions<T> {
   idlenessMs?: number;
   /** A timestamp further ahead of the wall clock than this is bad (dead-lettered). */
   futureMsMax: number;
+  /**
+   * Watermark alignment (Flink's withWatermarkAlignment): undefined means the default (the
+   * source's own partitions form the group, limits.watermarkAlignmentDriftMsDefault); null: off.
+   */
+  alignment?: WatermarkAlignmentOptions | null;
+}
+
+/**
+ * A partition whose watermark is more than `maxDriftMs` ahead of the slowest partition of its
+ * group (on any worker; idle and ended partitions excluded) pauses reading until that one catches up.
+ */
+export interface WatermarkAlignmentOptions {
+  /** Partitions of every source with the same group align together; undefined: the source's own name. */
+  group: string | undefined;
+  maxDriftMs: number;
+  /** How often a worker whose partitions are all paused looks again whether one may read. */
+  updateIntervalMs: number;
 }
 
 export class WatermarkStrategy<T> {
@@ -57,6 +74,27 @@ export class WatermarkStrategy<T> {
   withIdleness(idlenessMs: number = limits.idlenessMsDefault): WatermarkStrategy<T> {
     if (!(idlenessMs > 0)) throw new WeirError('WEIR_CONFIG', `withIdleness: idlenessMs must be > 0, not ${idlenessMs}`);
     return new WatermarkStrategy<T>({ ...this.options, idlenessMs });
+  }
+
+  /**
+   * Bounded event-time skew (Flink's withWatermarkAlignment): a partition whose watermark runs more
+   * than `maxDriftMs` ahead of the slowest non-idle partition of `group` — on any worker, of any
+   * source with the same group — stops reading until the others catch up. On by default (see
+   * limits.watermarkAlignmentDriftMsDefault); `maxDriftMs: Infinity` turns it off.
+   */
+  withWatermarkAlignment(group: string, maxDriftMs: number, updateIntervalMs: number = limits.watermarkAlignmentUpdateIntervalMs): WatermarkStrategy<T> {
+    if (typeof group !== 'string' || group === '') throw new WeirError('WEIR_CONFIG', 'withWatermarkAlignment: group must be a non-empty string');
+    if (!(maxDriftMs > 0)) throw new WeirError('WEIR_CONFIG', `withWatermarkAlignment: maxDriftMs must be > 0 (Infinity: off), not ${maxDriftMs}`);
+    if (!(updateIntervalMs > 0) || !Number.isFinite(updateIntervalMs)) {
+      throw new WeirError('WEIR_CONFIG', `withWatermarkAlignment: updateIntervalMs must be a finite number > 0, not ${updateIntervalMs}`);
+    }
+    const alignment = maxDriftMs === Number.POSITIVE_INFINITY ? null : { group, maxDriftMs, updateIntervalMs };
+    return new WatermarkStrategy<T>({ ...this.options, alignment });
+  }
+
+  /** Partitions of this source read as fast as they can, however far apart their event times drift. */
+  withoutWatermarkAlignment(): WatermarkStrategy<T> {
+    return new WatermarkStrategy<T>({ ...this.options, alignment: null });
   }
 
   /** Records with a timestamp more than `futureMsMax` ahead of the wall clock are dead-lettered. */
