@@ -2,7 +2,7 @@ import type { RestartStrategy } from '../api/job.ts';
 import type { RunOptions } from '../runtime/options.ts';
 import { run, type JobHandle } from '../runtime/run.ts';
 import { existingFile } from './args.ts';
-import { choiceFlag, commandHelp, keyValueFlag, numberFlag, pairsToRecord, parseCommand, switchFlag, textFlag, type FlagValues } from './flags.ts';
+import { UsageError, choiceFlag, commandHelp, keyValueFlag, numberFlag, pairsToRecord, parseCommand, switchFlag, textFlag, type FlagValues } from './flags.ts';
 import { formatProgress, formatSummary } from './format.ts';
 import { describeStart, errorJson, restoredFromJson, saveCollected } from './outcome.ts';
 import { watchSavepointRequests } from './savepoint-command.ts';
@@ -25,11 +25,13 @@ export const runCommandSpec = {
     'allow-non-restored-state': switchFlag('resume from a checkpoint of another job name, or one holding state of\noperators (by uid) this job lacks: that state is dropped and listed'),
     'restart-attempts': numberFlag('N', 'restarts after a failure before the job fails (default 3 with\ncheckpoints, else 0)', { integer: true, min: 0 }),
     'restart-delay': numberFlag('MS', 'the delay before each restart (default 200)', { min: 0, unit: 'ms' }),
+    http: numberFlag('PORT', 'serve /metrics (Prometheus), /healthz and /readyz on this port while the\njob runs (0: a free port, printed at start; default: no endpoint)', { integer: true, min: 0, max: 65_535 }),
+    'http-host': textFlag('HOST', 'the address --http listens on (default 127.0.0.1: this machine only)'),
     duration: numberFlag('S', 'stop S seconds after every worker is ready (drains and flushes;\nfor unbounded jobs)', { above: 0, unit: 'seconds' }),
     json: switchFlag('print the result as JSON on stdout (also on failure)'),
     quiet: switchFlag('no progress lines'),
   },
-  notes: `Ctrl-C stops the job the same way as --duration: sources stop, everything read drains through
+  notes: `Ctrl-C (SIGINT) and SIGTERM stop the job the same way as --duration: sources stop, everything read drains through
 every operator, sinks flush (with checkpoints: a final checkpoint commits the output), then weir
 exits. While a checkpointing job runs, \`weir savepoint\` takes a savepoint of it.
 Exit codes: 0 the job finished or was stopped; 1 it failed or could not start; 2 a usage error.`,
@@ -42,6 +44,11 @@ type RunFlags = FlagValues<typeof runCommandSpec.flags>;
 function restartStrategyFromFlags(flags: RunFlags): RestartStrategy | undefined {
   if (flags['restart-attempts'] === undefined && flags['restart-delay'] === undefined) return undefined;
   return { kind: 'fixed-delay', attempts: flags['restart-attempts'] ?? 3, delayMs: flags['restart-delay'] ?? 200 };
+}
+
+function httpFromFlags(flags: RunFlags): RunOptions['http'] {
+  if (flags['http-host'] !== undefined && flags.http === undefined) throw new UsageError('--http-host needs --http PORT');
+  return flags.http === undefined ? undefined : { port: flags.http, host: flags['http-host'] };
 }
 
 /** The run() options the flags ask for; every flag was checked when it was parsed. */
@@ -59,6 +66,7 @@ export function runOptionsFromFlags(flags: RunFlags): RunOptions {
     restoreFrom: flags.from,
     allowNonRestoredState: flags['allow-non-restored-state'],
     restartStrategy: restartStrategyFromFlags(flags),
+    http: httpFromFlags(flags),
   };
 }
 
@@ -85,6 +93,8 @@ async function superviseRun(job: string, handle: JobHandle, flags: RunFlags): Pr
   const { mode, parallelism, workDir } = handle.options;
   const talk = !flags.quiet && !flags.json;
   if (talk) console.error(`weir: running ${job} — ${mode}, ${parallelism} worker(s), work dir ${workDir}\nweir: ${describeStart(handle.restoredFrom, handle.options)}`);
+  // Printed even with --quiet: with --http 0 it is the only way to learn the port.
+  if (handle.http && !flags.json) console.error(`weir: serving ${handle.http.url}/metrics, /healthz and /readyz`);
 
   let stopping = false;
   const stop = () => {
