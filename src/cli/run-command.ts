@@ -4,7 +4,7 @@ import { run, type JobHandle } from '../runtime/run.ts';
 import { existingFile } from './args.ts';
 import { UsageError, choiceFlag, commandHelp, keyValueFlag, numberFlag, pairsToRecord, parseCommand, switchFlag, textFlag, type FlagValues } from './flags.ts';
 import { formatProgress, formatSummary } from './format.ts';
-import { describeStart, errorJson, restoredFromJson, saveCollected } from './outcome.ts';
+import { describeStart, drainResults, errorJson, restoredFromJson, saveCollected } from './outcome.ts';
 import { watchSavepointRequests } from './savepoint-command.ts';
 
 export const runCommandSpec = {
@@ -110,11 +110,13 @@ async function superviseRun(job: string, handle: JobHandle, flags: RunFlags): Pr
   const durationS = flags.duration;
   if (durationS !== undefined) handle.ready.then(() => (timer = stopping ? undefined : setTimeout(stop, durationS * 1000)), () => {});
   const progress = talk ? setInterval(() => console.error(formatProgress(handle.metrics())), 1000) : undefined;
+  const streamed = drainResults(handle);
+  streamed.catch(() => {}); // the job's error comes through handle.done
   const savepoints = handle.options.checkpointIntervalMs > 0 ? watchSavepointRequests(handle, flags.quiet ?? false) : undefined;
 
   try {
     const result = await handle.done;
-    const collected = saveCollected(handle, result.results);
+    const collected = [...saveCollected(handle, result.results), ...(await streamed)];
     if (flags.json) {
       const { metrics, startupMs, runMs, durationMs } = result;
       console.log(JSON.stringify({ options: handle.options, restoredFrom: restoredFromJson(result.restoredFrom), startupMs, runMs, durationMs, metrics, collected }, null, 2));

@@ -74,3 +74,4 @@ export {
   type Auction as NexmarkAuction,
   type Bid as NexmarkBid,
 } from './nexmark/index.ts';
+export { resultsSink, type ResultsSinkOptions } from './results-sink.ts';

@@ -28,6 +28,7 @@ import { checkStateDiskSpace } from './state-store.ts';
 import type { Plan } from './plan.ts';
 import type { WorkerResult, WorkerTask } from './worker.ts';
 import { startJobEndpoint, type HttpAddress, type JobEndpoint } from '../http/endpoint.ts';
+import { JobResults } from './results.ts';
 
 export interface JobResult {
   /** Each sink's result by sink name; arrays (collect sinks) are concatenated over workers. */
@@ -88,6 +89,12 @@ export interface JobHandle {
   metrics(): JobMetrics;
   /** With RunOptions.http: where the endpoint listens (it closes once `done` settles). */
   readonly http?: HttpAddress;
+  /**
+   * The records a resultsSink(name) receives, as they come (one consumer per sink). Bounded: the
+   * job waits while the consumer does. Ends when the job ends, throws its error when it fails;
+   * leaving the loop early lets the job go on without it (what follows is dropped).
+   */
+  results<T = unknown>(name: string): AsyncIterableIterator<T>;
   /** Takes a checkpoint now and keeps a copy as savepoint `name` (until deleted); the job must checkpoint. */
   savepoint(name: string): Promise<VerifiedCheckpoint>;
 }
@@ -127,6 +134,8 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
   // and after every other check that can fail run().
   let metricsNow: (() => JobMetrics) | undefined;
   const endpoint = options.http ? await startJobEndpoint(options.http, () => metricsNow?.(), { jobName: resolved.jobName, mode: resolved.mode }) : undefined;
+  // Listening before any thread starts: a results sink announces itself as it opens.
+  const results = new JobResults(plan.sinks.map((node) => node.spec), resolved.workDir, resolved.parallelism);
 
   const restarts: RestartRecord[] = [];
   let stopping = false;
@@ -195,6 +204,7 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
     }
   })();
   done.catch(() => {}); // the caller gets the rejection through `done`; never an unhandled one
+  done.then(() => results.end(), (err: unknown) => results.end(err));
   const ended = endpoint ? closingWith(done, endpoint) : done;
   // Worker threads and the coordinator do not keep the process alive (piscina unrefs them): this
   // does, so a script that only awaits `done` is not ended by Node while the job still runs.
@@ -221,6 +231,7 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
       return ended;
     },
     metrics,
+    results: <T>(name: string) => results.subscribe<T>(name),
     savepoint(name: string) {
       if (!attempt.checkpointer) return Promise.reject(new WeirError('WEIR_CONFIG', 'savepoint: the job does not checkpoint (set checkpointIntervalMs)'));
       return attempt.checkpointer.savepoint(name);
