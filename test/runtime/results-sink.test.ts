@@ -30,6 +30,22 @@ describe('resultsSink and job.results()', () => {
     expect(sorted(received)).toEqual(sorted(all));
   });
 
+  it('at-least-once across a restart: every record arrives, those before the failure perhaps twice', async () => {
+    const job = await run(jobUrl('results'), {
+      params: { count: '20000', batchRecords: '50', failAt: '6000', markers: dir() },
+      workDir: dir(),
+      restartStrategy: { kind: 'fixed-delay', attempts: 1, delayMs: 100 },
+    });
+    const received: Row[] = [];
+    for await (const row of job.results<Row>('out')) received.push(row);
+    const result = await job.done;
+    expect(result.metrics.restarts).toHaveLength(1);
+    const all = result.results.all as Row[]; // the last attempt's, from the start (no checkpoints)
+    expect(all).toHaveLength(20_000);
+    expect(received.length).toBeGreaterThanOrEqual(20_000);
+    expect(new Set(sorted(received))).toEqual(new Set(sorted(all)));
+  });
+
   it('holds the job back while the consumer is slow: the source reads only a bounded amount ahead', async () => {
     const [parallelism, batchRecords, batchesInFlight] = [2, 50, 2];
     const job = await run(jobUrl('results'), { params: { padding: '1000', batchRecords: String(batchRecords), batchesInFlight: String(batchesInFlight) }, workDir: dir(), parallelism });
