@@ -2,8 +2,11 @@
 export {
   END,
   type Offset,
+  type JsonValue,
   type PreCommitContext,
   type SinkContext,
+  type SinkGuarantee,
+  type SinkRecovery,
   type SinkSpec,
   type SinkWriter,
   type SourceContext,
