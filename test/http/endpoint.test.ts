@@ -30,8 +30,8 @@ describe('the HTTP endpoint', () => {
 
   it('/readyz says 503 with the state until every worker passed the start gate, then 200; /healthz 200 all along', async () => {
     const work = dir();
-    const gate = join(work, 'gate');
-    const job = await run(jobUrl('gated-start'), { params: { gate }, workDir: work, http: { port: 0 } });
+    const [gate, closeGate] = [join(work, 'gate'), join(work, 'close-gate')];
+    const job = await run(jobUrl('gated-start'), { params: { gate, closeGate }, workDir: work, http: { port: 0 } });
     expect(job.http!.host).toBe('127.0.0.1');
     expect(job.http!.port).toBeGreaterThan(0);
     // The sources cannot open before the gate file exists: the job is starting, however long we look.
@@ -44,8 +44,13 @@ describe('the HTTP endpoint', () => {
     await job.ready;
     expect(await get(job, '/readyz')).toMatchObject({ status: 200, body: 'running\n' });
     expect((await get(job, '/nope')).status).toBe(404);
+    // The sink does not close before the close gate exists: the job is stopping, and still serves.
     const stopping = job.stop();
-    expect(await get(job, '/readyz')).toMatchObject({ status: 503, body: 'stopping\n' });
+    for (let i = 0; i < 3; i++) {
+      expect(await get(job, '/readyz')).toMatchObject({ status: 503, body: 'stopping\n' });
+      await sleep(50);
+    }
+    writeFileSync(closeGate, '');
     await stopping;
   });
 

@@ -1,6 +1,7 @@
 // A keyed count whose sources open only once the file named by param `gate` exists, so a test
 // sees the job in 'starting' for as long as it wants. Generator events at `rate`/s (default 2 000),
-// bounded by `count` when given; the counts go to a sink that keeps nothing.
+// bounded by `count` when given; the counts go to a sink that keeps nothing and, with param
+// `closeGate`, does not close before that file exists (the job stays in 'stopping' until then).
 import { existsSync } from 'node:fs';
 import { defineJob } from '../../src/api/index.ts';
 import { generator, type GeneratedEvent } from '../../src/connectors/index.ts';
@@ -17,7 +18,19 @@ function gated<T>(inner: SourceSpec<T>, gate: string): SourceSpec<T> {
   };
 }
 
-const discard: SinkSpec<unknown> = { kind: 'discard', name: 'discard', open: () => ({ write() {}, flush() {}, close() {} }) };
+function discard(closeGate: string | undefined): SinkSpec<unknown> {
+  return {
+    kind: 'discard',
+    name: 'discard',
+    open: () => ({
+      write() {},
+      flush() {},
+      async close() {
+        while (closeGate !== undefined && !existsSync(closeGate)) await new Promise((r) => setTimeout(r, 10));
+      },
+    }),
+  };
+}
 
 export default defineJob((env) => {
   const count = env.params.count === undefined ? undefined : env.numberParam('count', 0);
@@ -31,5 +44,5 @@ export default defineJob((env) => {
       seen.update(n);
       ctx.emit({ key: e.key, n });
     }, { name: 'count' })
-    .sinkTo(discard);
+    .sinkTo(discard(env.params.closeGate));
 }, { name: 'gated-start' });
