@@ -118,6 +118,37 @@ describe('the HTTP endpoint', () => {
     await job.stop();
   });
 
+  it('/metrics in micro-batch mode counts the completed epochs', async () => {
+    const work = dir();
+    const gate = join(work, 'gate');
+    writeFileSync(gate, '');
+    const job = await run(jobUrl('gated-start'), { params: { gate }, workDir: work, mode: 'micro-batch', microBatchIntervalMs: 50, http: { port: 0 } });
+    while (job.metrics().epochsCompleted < 2) await sleep(20);
+    const before = job.metrics().epochsCompleted;
+    const samples = parsePrometheusText((await get(job, '/metrics')).body);
+    const after = job.metrics().epochsCompleted;
+    const epochs = sampleValue(samples, 'weir_micro_batch_epochs_total');
+    expect(epochs).toBeGreaterThanOrEqual(before);
+    expect(epochs).toBeLessThanOrEqual(after);
+    expect(sampleValue(samples, 'weir_job_info', { job: 'gated-start', mode: 'micro-batch' })).toBe(1);
+    await job.stop();
+  });
+
+  it('/metrics counts restarts, and /readyz is 200 again once the restarted attempt is ready', async () => {
+    const job = await run(jobUrl('custom-sink-recovery'), {
+      params: { out: dir(), markers: dir(), failAt: '1500', count: '30000', rate: '3000' },
+      workDir: dir(),
+      restartStrategy: { kind: 'fixed-delay', attempts: 1, delayMs: 100 },
+      http: { port: 0 },
+    });
+    while (job.metrics().restarts!.length === 0 || job.metrics().state !== 'running') await sleep(20);
+    const samples = parsePrometheusText((await get(job, '/metrics')).body);
+    expect(sampleValue(samples, 'weir_restarts_total')).toBe(1);
+    expect(sampleValue(samples, 'weir_job_state', { state: 'running' })).toBe(1);
+    expect((await get(job, '/readyz')).status).toBe(200);
+    await job.stop();
+  });
+
   it('closes when a bounded job ends: done settles once the port no longer answers', async () => {
     const work = dir();
     const gate = join(work, 'gate');
