@@ -85,6 +85,25 @@ export async function startJobEndpoint(http: HttpOptions, metrics: () => JobMetr
   };
 }
 
+/**
+ * `done`, settling only once the endpoint is closed: the endpoint serves until the job is over
+ * (/readyz says 503 while it stops), and its port is free when the caller learns so.
+ */
+export function closedWhenSettled<T>(done: Promise<T>, endpoint: JobEndpoint): Promise<T> {
+  const ended = done.then(
+    async (result) => {
+      await endpoint.close();
+      return result;
+    },
+    async (err: unknown) => {
+      await endpoint.close();
+      throw err;
+    },
+  );
+  ended.catch(() => {});
+  return ended;
+}
+
 /** What metrics() would say before the first attempt started. */
 function notStarted(): JobMetrics {
   return { elapsedMs: 0, state: 'starting', operators: [], channels: [], sources: [], deadLetters: 0, epochsCompleted: 0, connectionRetries: 0, restarts: [] };

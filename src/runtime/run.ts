@@ -27,7 +27,7 @@ import { restartDelayMs } from './restart.ts';
 import { checkStateDiskSpace } from './state-store.ts';
 import type { Plan } from './plan.ts';
 import type { WorkerResult, WorkerTask } from './worker.ts';
-import { startJobEndpoint, type HttpAddress, type JobEndpoint } from '../http/endpoint.ts';
+import { closedWhenSettled, startJobEndpoint, type HttpAddress } from '../http/endpoint.ts';
 import { JobResults } from './results.ts';
 
 export interface JobResult {
@@ -205,7 +205,7 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
   })();
   done.catch(() => {}); // the caller gets the rejection through `done`; never an unhandled one
   done.then(() => results.end(), (err: unknown) => results.end(err));
-  const ended = endpoint ? closingWith(done, endpoint) : done;
+  const ended = endpoint ? closedWhenSettled(done, endpoint) : done;
   // Worker threads and the coordinator do not keep the process alive (piscina unrefs them): this
   // does, so a script that only awaits `done` is not ended by Node while the job still runs.
   const keepAlive = setInterval(() => {}, 1 << 30);
@@ -237,25 +237,6 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
       return attempt.checkpointer.savepoint(name);
     },
   };
-}
-
-/**
- * `done`, settling once the endpoint is closed: the endpoint serves until the job is over
- * (/readyz says 503 while it stops), and is gone when the caller learns so.
- */
-function closingWith(done: Promise<JobResult>, endpoint: JobEndpoint): Promise<JobResult> {
-  const ended = done.then(
-    async (result) => {
-      await endpoint.close();
-      return result;
-    },
-    async (err: unknown) => {
-      await endpoint.close();
-      throw err;
-    },
-  );
-  ended.catch(() => {});
-  return ended;
 }
 
 /** Micro-batch with checkpoints: the epochs of the offset log an attempt replays (see offset-log.ts). */
