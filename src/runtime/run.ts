@@ -134,8 +134,9 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
   // and after every other check that can fail run().
   let metricsNow: (() => JobMetrics) | undefined;
   const endpoint = options.http ? await startJobEndpoint(options.http, () => metricsNow?.(), { jobName: resolved.jobName, mode: resolved.mode }) : undefined;
-  // Listening before any thread starts: a results sink announces itself as it opens.
-  const results = new JobResults(plan.sinks.map((node) => node.spec), resolved.workDir, resolved.parallelism);
+  // Listening before any thread starts: a results sink announces itself as it opens (the dead-letter output may be one too).
+  const resultSinks = [...plan.sinks.map((node) => node.spec), ...(plan.graph.deadLetterSink ? [plan.graph.deadLetterSink] : [])];
+  const results = new JobResults(resultSinks, resolved.workDir, resolved.parallelism);
 
   const restarts: RestartRecord[] = [];
   let stopping = false;

@@ -1,4 +1,7 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { DeadLetter } from '../../src/connectors/sinks.ts';
 import { run } from '../../src/runtime/run.ts';
 import { expectWeirError, jobUrl, tempDir } from '../helpers.ts';
 
@@ -86,6 +89,20 @@ describe('resultsSink and job.results()', () => {
     }
     const result = await job.done;
     expect(result.results.all as Row[]).toHaveLength(5000);
+  });
+
+  it('the dead-letter output can be a results sink too', async () => {
+    const input = join(dir(), 'in.jsonl');
+    writeFileSync(input, ['{"id": 1}', 'not json', '{"id": 2}', '{"id": ', '{"id": 3}'].join('\n') + '\n');
+    const job = await run(jobUrl('dead-letters'), { params: { files: input, dlqResults: 'bad' }, workDir: dir() });
+    const bad: DeadLetter[] = [];
+    for await (const letter of job.results<DeadLetter>('bad')) bad.push(letter);
+    const result = await job.done;
+    expect(result.metrics.deadLetters).toBe(2);
+    expect(bad.map((b) => [b.offset, b.raw]).sort()).toEqual([
+      [2, 'not json'],
+      [4, '{"id": '],
+    ]);
   });
 
   it('names an unknown sink and refuses a second consumer', async () => {
