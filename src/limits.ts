@@ -30,6 +30,10 @@ export const limits = {
   microBatchRecordsMaxDefault: 100_000,
   /** Sinks are flushed at least this often in continuous mode when the stream is idle. */
   sinkFlushIntervalMs: 50,
+  /** resultsSink: records per batch a subtask posts to the main thread (default). */
+  resultsBatchRecordsDefault: 256,
+  /** resultsSink: batches of a subtask posted and not yet taken by the consumer before the subtask waits (default). */
+  resultsBatchesInFlightDefault: 4,
   /** Metrics are refreshed in shared memory this often by each worker. */
   metricsIntervalMs: 100,
   /** Keyed state: entries the write-back cache in front of LMDB holds per worker before it evicts (writes back) the coldest. */

@@ -100,6 +100,8 @@ export interface NumberRule {
   min?: number;
   /** The value must be > above. */
   above?: number;
+  /** The value must be ≤ max. */
+  max?: number;
   /** What the number counts, for the error message: 'seconds', 'ms'. */
   unit?: string;
 }
@@ -111,7 +113,7 @@ export function numberFlag(valueName: string, help: string, rule: NumberRule = {
     help,
     parse(raw, name) {
       const value = parseDecimal(raw);
-      const ok = value !== undefined && (!rule.integer || Number.isInteger(value)) && (rule.min === undefined || value >= rule.min) && (rule.above === undefined || value > rule.above);
+      const ok = value !== undefined && (!rule.integer || Number.isInteger(value)) && (rule.min === undefined || value >= rule.min) && (rule.above === undefined || value > rule.above) && (rule.max === undefined || value <= rule.max);
       if (!ok) throw new UsageError(`${name} takes ${describeNumber(rule)}, not "${raw}"`);
       return value;
     },
@@ -256,7 +258,7 @@ function parseDecimal(raw: string): number | undefined {
 }
 
 function describeNumber(rule: NumberRule): string {
-  const bounds = [rule.min !== undefined ? `≥ ${rule.min}` : '', rule.above !== undefined ? `> ${rule.above}` : ''].filter(Boolean).join(' and ');
+  const bounds = [rule.min !== undefined ? `≥ ${rule.min}` : '', rule.above !== undefined ? `> ${rule.above}` : '', rule.max !== undefined ? `≤ ${rule.max}` : ''].filter(Boolean).join(' and ');
   const kind = rule.integer ? 'a whole number' : 'a number';
   return `${kind}${rule.unit ? ` of ${rule.unit}` : ''}${bounds ? ` ${bounds}` : ''}`;
 }

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { toPlainError, type PlainError } from '../errors.ts';
@@ -52,6 +52,40 @@ export function saveCollected(handle: JobHandle, results: Record<string, unknown
     saved.push({ sink: name, records: records.length, path });
   }
   return saved;
+}
+
+/**
+ * Reads every resultsSink of the job as it runs (nobody else would: the job would wait for a
+ * consumer) and writes its records as JSON lines to `<work-dir>/collected/<sink>.jsonl`, as
+ * saveCollected does for collect sinks at the end. Resolves when the job is over; rejects with the
+ * job's error if it fails.
+ */
+export async function drainResults(handle: JobHandle): Promise<CollectedOutput[]> {
+  const sinks = handle.sinks.filter((s) => s.kind === 'results');
+  return Promise.all(
+    sinks.map(async ({ name }) => {
+      const dir = join(handle.options.workDir, 'collected');
+      mkdirSync(dir, { recursive: true });
+      const path = join(dir, `${name.replace(/[^A-Za-z0-9._-]/g, '_')}.jsonl`);
+      const fd = openSync(path, 'w');
+      let records = 0;
+      let pending = '';
+      try {
+        for await (const record of handle.results(name)) {
+          records++;
+          pending += `${JSON.stringify(record) ?? 'null'}\n`;
+          if (pending.length >= 1 << 16) {
+            writeSync(fd, pending);
+            pending = '';
+          }
+        }
+        writeSync(fd, pending);
+      } finally {
+        closeSync(fd);
+      }
+      return { sink: name, records, path };
+    }),
+  );
 }
 
 const weirSourceDir = fileURLToPath(new URL('../', import.meta.url));

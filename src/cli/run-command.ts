@@ -2,9 +2,9 @@ import type { RestartStrategy } from '../api/job.ts';
 import type { RunOptions } from '../runtime/options.ts';
 import { run, type JobHandle } from '../runtime/run.ts';
 import { existingFile } from './args.ts';
-import { choiceFlag, commandHelp, keyValueFlag, numberFlag, pairsToRecord, parseCommand, switchFlag, textFlag, type FlagValues } from './flags.ts';
+import { UsageError, choiceFlag, commandHelp, keyValueFlag, numberFlag, pairsToRecord, parseCommand, switchFlag, textFlag, type FlagValues } from './flags.ts';
 import { formatProgress, formatSummary } from './format.ts';
-import { describeStart, errorJson, restoredFromJson, saveCollected } from './outcome.ts';
+import { describeStart, drainResults, errorJson, restoredFromJson, saveCollected } from './outcome.ts';
 import { watchSavepointRequests } from './savepoint-command.ts';
 
 export const runCommandSpec = {
@@ -27,11 +27,13 @@ export const runCommandSpec = {
     'restart-delay': numberFlag('MS', 'the delay before each restart (default 200)', { min: 0, unit: 'ms' }),
     'ring-capacity-bytes': numberFlag('N', 'bytes per exchange ring, a power of two (default 1048576); a record\ncrossing a keyBy is at most a quarter of it, less 40 bytes', { integer: true, min: 1 }),
     'on-error': choiceFlag(['fail', 'dead-letter'], 'what a record an operator fails on does: fail the job (default),\nor go to the dead letters while the job goes on'),
+    http: numberFlag('PORT', 'serve /metrics (Prometheus), /healthz and /readyz on this port while the\njob runs (0: a free port, printed at start; default: no endpoint)', { integer: true, min: 0, max: 65_535 }),
+    'http-host': textFlag('HOST', 'the address --http listens on (default 127.0.0.1: this machine only)'),
     duration: numberFlag('S', 'stop S seconds after every worker is ready (drains and flushes;\nfor unbounded jobs)', { above: 0, unit: 'seconds' }),
     json: switchFlag('print the result as JSON on stdout (also on failure)'),
     quiet: switchFlag('no progress lines'),
   },
-  notes: `Ctrl-C stops the job the same way as --duration: sources stop, everything read drains through
+  notes: `Ctrl-C (SIGINT) and SIGTERM stop the job the same way as --duration: sources stop, everything read drains through
 every operator, sinks flush (with checkpoints: a final checkpoint commits the output), then weir
 exits. While a checkpointing job runs, \`weir savepoint\` takes a savepoint of it.
 Exit codes: 0 the job finished or was stopped; 1 it failed or could not start; 2 a usage error.`,
@@ -44,6 +46,11 @@ type RunFlags = FlagValues<typeof runCommandSpec.flags>;
 function restartStrategyFromFlags(flags: RunFlags): RestartStrategy | undefined {
   if (flags['restart-attempts'] === undefined && flags['restart-delay'] === undefined) return undefined;
   return { kind: 'fixed-delay', attempts: flags['restart-attempts'] ?? 3, delayMs: flags['restart-delay'] ?? 200 };
+}
+
+function httpFromFlags(flags: RunFlags): RunOptions['http'] {
+  if (flags['http-host'] !== undefined && flags.http === undefined) throw new UsageError('--http-host needs --http PORT');
+  return flags.http === undefined ? undefined : { port: flags.http, host: flags['http-host'] };
 }
 
 /** The run() options the flags ask for; every flag was checked when it was parsed. */
@@ -63,6 +70,7 @@ export function runOptionsFromFlags(flags: RunFlags): RunOptions {
     onError: flags['on-error'],
     ringCapacityBytes: flags['ring-capacity-bytes'],
     restartStrategy: restartStrategyFromFlags(flags),
+    http: httpFromFlags(flags),
   };
 }
 
@@ -89,6 +97,8 @@ async function superviseRun(job: string, handle: JobHandle, flags: RunFlags): Pr
   const { mode, parallelism, workDir } = handle.options;
   const talk = !flags.quiet && !flags.json;
   if (talk) console.error(`weir: running ${job} — ${mode}, ${parallelism} worker(s), work dir ${workDir}\nweir: ${describeStart(handle.restoredFrom, handle.options)}`);
+  // Printed even with --quiet: with --http 0 it is the only way to learn the port.
+  if (handle.http && !flags.json) console.error(`weir: serving ${handle.http.url}/metrics, /healthz and /readyz`);
 
   let stopping = false;
   const stop = () => {
@@ -104,11 +114,13 @@ async function superviseRun(job: string, handle: JobHandle, flags: RunFlags): Pr
   const durationS = flags.duration;
   if (durationS !== undefined) handle.ready.then(() => (timer = stopping ? undefined : setTimeout(stop, durationS * 1000)), () => {});
   const progress = talk ? setInterval(() => console.error(formatProgress(handle.metrics())), 1000) : undefined;
+  const streamed = drainResults(handle);
+  streamed.catch(() => {}); // the job's error comes through handle.done
   const savepoints = handle.options.checkpointIntervalMs > 0 ? watchSavepointRequests(handle, flags.quiet ?? false) : undefined;
 
   try {
     const result = await handle.done;
-    const collected = saveCollected(handle, result.results);
+    const collected = [...saveCollected(handle, result.results), ...(await streamed)];
     if (flags.json) {
       const { metrics, startupMs, runMs, durationMs } = result;
       console.log(JSON.stringify({ options: handle.options, restoredFrom: restoredFromJson(result.restoredFrom), startupMs, runMs, durationMs, metrics, collected }, null, 2));

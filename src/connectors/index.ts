@@ -2,8 +2,11 @@
 export {
   END,
   type Offset,
+  type JsonValue,
   type PreCommitContext,
   type SinkContext,
+  type SinkGuarantee,
+  type SinkRecovery,
   type SinkSpec,
   type SinkWriter,
   type SourceContext,
@@ -74,3 +77,4 @@ export {
   type Auction as NexmarkAuction,
   type Bid as NexmarkBid,
 } from './nexmark/index.ts';
+export { resultsSink, type ResultsSinkOptions } from './results-sink.ts';

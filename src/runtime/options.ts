@@ -6,6 +6,7 @@ import { errorPolicies, type ErrorPolicy } from '../api/graph.ts';
 import { resolve as resolvePath } from 'node:path';
 import { limits } from '../limits.ts';
 import { restartStrategyProblem } from './restart.ts';
+import type { HttpOptions } from '../http/endpoint.ts';
 
 /** What run() and `weir run` accept; anything left out comes from the job's settings, then defaults. */
 export interface RunOptions extends Omit<JobSettings, 'codec'> {
@@ -35,6 +36,11 @@ export interface RunOptions extends Omit<JobSettings, 'codec'> {
    * JobResult.restoredFrom.dropped (Flink's --allowNonRestoredState). Default false: refused.
    */
   allowNonRestoredState?: boolean;
+  /**
+   * Serve /metrics (Prometheus), /healthz and /readyz over HTTP while the job runs (default: off).
+   * Listens on 127.0.0.1 unless `host` says otherwise; port 0 picks a free port (JobHandle.http).
+   */
+  http?: HttpOptions;
 }
 
 /** Options after defaults, validated; identical on every thread. */

@@ -27,6 +27,8 @@ import { restartDelayMs } from './restart.ts';
 import { checkStateDiskSpace } from './state-store.ts';
 import type { Plan } from './plan.ts';
 import type { WorkerResult, WorkerTask } from './worker.ts';
+import { closedWhenSettled, startJobEndpoint, type HttpAddress } from '../http/endpoint.ts';
+import { JobResults } from './results.ts';
 
 export interface JobResult {
   /** Each sink's result by sink name; arrays (collect sinks) are concatenated over workers. */
@@ -85,6 +87,14 @@ export interface JobHandle {
   /** Stops reading sources; what was read drains through every operator and sink (with checkpoints: and a final checkpoint commits it). */
   stop(): Promise<JobResult>;
   metrics(): JobMetrics;
+  /** With RunOptions.http: where the endpoint listens (it closes once `done` settles). */
+  readonly http?: HttpAddress;
+  /**
+   * The records a resultsSink(name) receives, as they come (one consumer per sink). Bounded: the
+   * job waits while the consumer does. Ends when the job ends, throws its error when it fails;
+   * leaving the loop early lets the job go on without it (what follows is dropped).
+   */
+  results<T = unknown>(name: string): AsyncIterableIterator<T>;
   /** Takes a checkpoint now and keeps a copy as savepoint `name` (until deleted); the job must checkpoint. */
   savepoint(name: string): Promise<VerifiedCheckpoint>;
 }
@@ -120,6 +130,13 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
     ...(replay ? { replayedEpochs: replay.length } : {}),
     ...(identity ? { job: identity.checkpointJob, dropped: identity.dropped } : {}),
   };
+  // The endpoint listens before any thread starts (a port in use fails run() with nothing to undo)
+  // and after every other check that can fail run().
+  let metricsNow: (() => JobMetrics) | undefined;
+  const endpoint = options.http ? await startJobEndpoint(options.http, () => metricsNow?.(), { jobName: resolved.jobName, mode: resolved.mode }) : undefined;
+  // Listening before any thread starts: a results sink announces itself as it opens (the dead-letter output may be one too).
+  const resultSinks = [...plan.sinks.map((node) => node.spec), ...(plan.graph.deadLetterSink ? [plan.graph.deadLetterSink] : [])];
+  const results = new JobResults(resultSinks, resolved.workDir, resolved.parallelism);
 
   const restarts: RestartRecord[] = [];
   let stopping = false;
@@ -188,27 +205,34 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
     }
   })();
   done.catch(() => {}); // the caller gets the rejection through `done`; never an unhandled one
+  done.then(() => results.end(), (err: unknown) => results.end(err));
+  const ended = endpoint ? closedWhenSettled(done, endpoint) : done;
   // Worker threads and the coordinator do not keep the process alive (piscina unrefs them): this
   // does, so a script that only awaits `done` is not ended by Node while the job still runs.
   const keepAlive = setInterval(() => {}, 1 << 30);
   done.finally(() => clearInterval(keepAlive)).catch(() => {});
+
+  const metrics = (): JobMetrics => {
+    const current = readMetrics(attempt.reader);
+    return { ...current, deadLetters: earlierDeadLetters + current.deadLetters, state, ...timing(), checkpoints: attempt.checkpointer?.stats, restarts: [...restarts] };
+  };
+  metricsNow = metrics;
 
   return {
     options: resolved,
     sinks: plan.sinks.map((node) => ({ name: node.spec.name, kind: node.spec.kind })),
     restoredFrom,
     ready,
-    done,
+    done: ended,
+    ...(endpoint ? { http: endpoint.address } : {}),
     stop() {
       stopping = true;
       if (state !== 'finished' && state !== 'failed') state = 'stopping';
       attempt.stop();
-      return done;
+      return ended;
     },
-    metrics: () => {
-      const current = readMetrics(attempt.reader);
-      return { ...current, deadLetters: earlierDeadLetters + current.deadLetters, state, ...timing(), checkpoints: attempt.checkpointer?.stats, restarts: [...restarts] };
-    },
+    metrics,
+    results: <T>(name: string) => results.subscribe<T>(name),
     savepoint(name: string) {
       if (!attempt.checkpointer) return Promise.reject(new WeirError('WEIR_CONFIG', 'savepoint: the job does not checkpoint (set checkpointIntervalMs)'));
       return attempt.checkpointer.savepoint(name);

@@ -7,6 +7,7 @@ import { runCli } from './cli-process.ts';
 
 const failingJob = fileURLToPath(new URL('../jobs/failing.ts', import.meta.url));
 const countsJob = fileURLToPath(new URL('../jobs/cli-counts.ts', import.meta.url));
+const resultsJob = fileURLToPath(new URL('../jobs/results.ts', import.meta.url));
 
 interface RunJson {
   restoredFrom: { id: number | null; dir: string | null; skipped: unknown[] } | null;
@@ -22,6 +23,17 @@ describe('weir run says what happened', () => {
     dir = tempDir('weir-outcome-');
   });
   afterEach(() => dir.remove());
+
+  it("reads a results sink as the job runs (the job would wait for a consumer) and saves its records like a collect sink's", async () => {
+    const out = await cli(['run', resultsJob, '--param', 'count=3000', '--param', 'batchRecords=10', '--param', 'batchesInFlight=1', '--json', '--work-dir', 'w']);
+    expect(out.code).toBe(0);
+    const json = JSON.parse(out.stdout) as RunJson;
+    const saved = json.collected.find((c) => c.sink === 'out')!;
+    expect(saved).toMatchObject({ records: 3000, path: join(dir.path, 'w', 'collected', 'out.jsonl') });
+    const lines = readFileSync(saved.path, 'utf8').trimEnd().split('\n').sort();
+    const all = readFileSync(json.collected.find((c) => c.sink === 'all')!.path, 'utf8').trimEnd().split('\n').sort();
+    expect(lines).toEqual(all);
+  });
 
   it("a user function's error shows the job file's own stack frame", async () => {
     const out = await cli(['run', failingJob, '--param', 'what=throw', '--quiet']);

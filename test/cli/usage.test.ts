@@ -120,6 +120,12 @@ describe('flag tables', () => {
     }
   });
 
+  it('a number flag with a maximum refuses what is above it', () => {
+    const bounded = { ...spec, flags: { port: numberFlag('PORT', 'a port', { integer: true, min: 0, max: 65_535 }) } };
+    expect(parseCommand(bounded, ['f', '--port', '65535']).flags.port).toBe(65_535);
+    expect(() => parseCommand(bounded, ['f', '--port', '65536'])).toThrow(/--port takes a whole number ≥ 0 and ≤ 65535, not "65536"/);
+  });
+
   it('generates the help from the table', () => {
     const help = commandHelp(spec);
     expect(help).toMatch(/^weir demo <file> \[options\]\s+a demo command\n/);

@@ -7,11 +7,12 @@
 // source; the sink then takes that operator's output directly, without the keyBy), faults
 // ("12000,30000": the ids at which the job fails once each) with markers (a directory where each
 // fault records that it happened), dlq (a directory: dead letters go to a transactionalFileSink
-// there; without it, the default dead-letter file).
+// there; without it, the default dead-letter file), dlqResults (a name: dead letters go to a
+// resultsSink of that name).
 import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { defineJob } from '../../src/api/index.ts';
-import { collect, fileSink, jsonLinesSource, transactionalFileSink } from '../../src/connectors/index.ts';
+import { collect, fileSink, jsonLinesSource, resultsSink, transactionalFileSink } from '../../src/connectors/index.ts';
 
 function failOnce(marker: string, id: number): void {
   try {
@@ -26,6 +27,7 @@ export default defineJob((env) => {
   const failAt = env.numberParam('failAt', -1);
   const faults = (env.params.faults ?? '').split(',').filter(Boolean).map(Number);
   if (env.params.dlq) env.deadLetterTo(transactionalFileSink({ dir: env.params.dlq }));
+  if (env.params.dlqResults) env.deadLetterTo(resultsSink(env.params.dlqResults));
   const out = env.params.out ? fileSink<{ id: number; n?: number }>({ path: env.params.out }) : collect<{ id: number; n?: number }>('out');
   const checked = env
     .source(jsonLinesSource<{ id: number }>({ path: env.params.files.split(',') }), { name: 'lines' })
