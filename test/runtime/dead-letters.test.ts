@@ -76,6 +76,15 @@ describe('dead letters across restarts and reruns', () => {
     const d = JSON.parse(line) as { partition: number; offset: number };
     return `${d.partition}:${d.offset}`;
   };
+  /**
+   * Both injected faults fired (their markers are there), each restarting the job. They can fire in
+   * one attempt when one partition runs far ahead of the other, so that attempt's restart counts both.
+   */
+  const expectBothFaultsFired = (markers: string, restarts: number) => {
+    expect(readdirSync(markers).filter((f) => f.startsWith('fault-')).sort()).toEqual(['fault-0', 'fault-1']);
+    expect(restarts).toBeGreaterThanOrEqual(1);
+    expect(restarts).toBeLessThanOrEqual(2);
+  };
   // Two failures, each after checkpoints completed: the attempts after them resume from a checkpoint.
   const options = (workDir: string, files: string, params: Record<string, string> = {}): RunOptions => ({
     workDir,
@@ -93,7 +102,7 @@ describe('dead letters across restarts and reruns', () => {
         .filter((f) => /^dead-letters-\d\.jsonl$/.test(f))
         .flatMap((f) => readLines(join(workDir, f)));
     const result = await (await run(jobUrl('dead-letters'), options(workDir, files))).done;
-    expect(result.metrics.restarts).toHaveLength(2);
+    expectBothFaultsFired(workDir, result.metrics.restarts!.length);
     expect(result.metrics.restarts!.every((r) => r.restoredFromId !== undefined)).toBe(true);
     const lines = deadLetterLines();
     expect([...new Set(lines.map(where))].sort()).toEqual(expected); // every one at least once
@@ -110,7 +119,7 @@ describe('dead letters across restarts and reruns', () => {
     const { files, expected } = inputs(workDir);
     const dlq = join(workDir, 'dlq');
     const result = await (await run(jobUrl('dead-letters'), options(workDir, files, { dlq }))).done;
-    expect(result.metrics.restarts).toHaveLength(2);
+    expectBothFaultsFired(workDir, result.metrics.restarts!.length);
     const committed = readCommittedLines(dlq);
     expect(committed.map(where).sort()).toEqual(expected); // each exactly once
     expect(result.metrics.deadLetters).toBeGreaterThanOrEqual(expected.length); // replayed ones counted again
