@@ -12,7 +12,8 @@ import { siblingModule } from '../util/module-url.ts';
 import { OutputChecksum } from '../harness/checksum.ts';
 import type { CoordinatorData, CoordinatorReport } from './coordinator.ts';
 import { readMetrics, type MetricsReader } from './metrics-reader.ts';
-import type { JobMetrics, JobState, RestartRecord } from './metrics.ts';
+import type { JobMetrics, RestartRecord } from './metrics.ts';
+import { JobLifecycle } from './job-lifecycle.ts';
 import { MetricsLayout } from './metrics.ts';
 import { resolveOptions, type ResolvedOptions, type RunOptions } from './options.ts';
 import { defaultParallelism, planJob } from './plan.ts';
@@ -140,28 +141,12 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
 
   const restarts: RestartRecord[] = [];
   let stopping = false;
-  // The job's state (metrics().state): set here as attempts start, pass their start gate, fail, restart and end.
-  let state: JobState = 'starting';
-  let firstReadyMs: number | undefined;
-  let endedMs: number | undefined;
-  let markReady!: () => void;
-  let failReady!: (err: unknown) => void;
-  const ready = new Promise<void>((resolve, reject) => {
-    markReady = resolve;
-    failReady = reject;
-  });
-  ready.catch(() => {}); // the caller may await only `done`
+  const lifecycle = new JobLifecycle(calledMs);
+  // Only the current attempt's start gate counts: a failed attempt's never opens.
   const watchReady = (current: Attempt) =>
     void current.ready.then((startedMs) => {
-      if (current !== attempt) return;
-      firstReadyMs ??= startedMs;
-      if (state === 'starting' || state === 'restarting') state = 'running';
-      markReady();
+      if (current === attempt) lifecycle.attemptReady(startedMs);
     });
-  const timing = () => {
-    const now = endedMs ?? nowMs();
-    return { startupMs: (firstReadyMs ?? now) - calledMs, runMs: firstReadyMs === undefined ? 0 : now - firstReadyMs };
-  };
 
   const firstEpoch = restore?.metadata.epoch ?? 0;
   let attempt = startAttempt(jobUrl, resolved, plan, store, restore, replay, submittedMs, firstEpoch);
@@ -169,11 +154,10 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
   // Dead letters are counted over the run: those of failed attempts stay in the dead-letter output.
   let earlierDeadLetters = 0;
   const withRecovery = (result: JobResult): JobResult => {
-    endedMs = nowMs();
-    state = 'finished';
-    const { startupMs, runMs } = timing();
+    lifecycle.finished();
+    const { startupMs, runMs } = lifecycle.timing();
     const deadLetters = earlierDeadLetters + result.metrics.deadLetters;
-    return { ...result, restoredFrom, startupMs, runMs, metrics: { ...result.metrics, deadLetters, state, startupMs, runMs, restarts: [...restarts] } };
+    return { ...result, restoredFrom, startupMs, runMs, metrics: { ...result.metrics, deadLetters, state: lifecycle.state, startupMs, runMs, restarts: [...restarts] } };
   };
   const done = (async () => {
     for (let restart = 1; ; restart++) {
@@ -182,12 +166,10 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
       } catch (err) {
         const delayMs = stopping || !restartable(err) ? undefined : restartDelayMs(resolved.restartStrategy, restart);
         if (delayMs === undefined) {
-          endedMs = nowMs();
-          state = 'failed';
-          failReady(err);
+          lifecycle.failed(err);
           throw err;
         }
-        state = 'restarting';
+        lifecycle.restarting();
         const failedDeadLetters = readMetrics(attempt.reader).deadLetters;
         restarts.push({ atMs: Date.now(), code: (err as WeirError).code ?? 'WEIR_ABORTED', cause: (err as Error).message });
         await sleep(delayMs);
@@ -214,7 +196,7 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
 
   const metrics = (): JobMetrics => {
     const current = readMetrics(attempt.reader);
-    return { ...current, deadLetters: earlierDeadLetters + current.deadLetters, state, ...timing(), checkpoints: attempt.checkpointer?.stats, restarts: [...restarts] };
+    return { ...current, deadLetters: earlierDeadLetters + current.deadLetters, state: lifecycle.state, ...lifecycle.timing(), checkpoints: attempt.checkpointer?.stats, restarts: [...restarts] };
   };
   metricsNow = metrics;
 
@@ -222,12 +204,12 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
     options: resolved,
     sinks: plan.sinks.map((node) => ({ name: node.spec.name, kind: node.spec.kind })),
     restoredFrom,
-    ready,
+    ready: lifecycle.ready,
     done: ended,
     ...(endpoint ? { http: endpoint.address } : {}),
     stop() {
       stopping = true;
-      if (state !== 'finished' && state !== 'failed') state = 'stopping';
+      lifecycle.stopping();
       attempt.stop();
       return ended;
     },
