@@ -1,20 +1,11 @@
 // examples/custom-sink.ts's two-phase-commit sink under a failure: generator events (rate-limited,
 // so checkpoints complete before it) fail the job once at seq `failAt` (marker in `markers`); the
 // restarted attempt resumes from the last checkpoint. Output in param `out`.
-import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { defineJob } from '../../src/api/index.ts';
+import { failsFirstTime } from './fails-first-time.ts';
 import { generator } from '../../src/connectors/index.ts';
 import { jsonFilePerCheckpoint } from '../../examples/custom-sink.ts';
-
-function failsFirstTime(marker: string): boolean {
-  try {
-    closeSync(openSync(marker, 'wx'));
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export default defineJob(
   (env) => {

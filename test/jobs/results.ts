@@ -2,9 +2,9 @@
 // when bounded (`count`), to a collect sink 'all' as well, to compare with. `padding` characters
 // are added to each record; `batchRecords` and `batchesInFlight` set the results sink's bounds.
 // `failAt`: the job fails once at that record seq (marker file `failed` in param `markers`).
-import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { defineJob } from '../../src/api/index.ts';
+import { failsFirstTime } from './fails-first-time.ts';
 import { collect, generator, resultsSink } from '../../src/connectors/index.ts';
 
 export default defineJob((env) => {
@@ -20,11 +20,3 @@ export default defineJob((env) => {
   if (count !== undefined) events.sinkTo(collect('all'));
 }, { name: 'results' });
 
-function failsFirstTime(marker: string): boolean {
-  try {
-    closeSync(openSync(marker, 'wx'));
-    return true;
-  } catch {
-    return false;
-  }
-}
