@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect } from 'vitest';
+import { afterEach, expect } from 'vitest';
 import { END, type SourceSpec } from '../src/connectors/types.ts';
 import { WeirError } from '../src/errors.ts';
 
@@ -35,6 +35,20 @@ export function tempDir(prefix = 'weir-test-'): { path: string; remove(): void }
  * timeout, vitest.config.ts).
  */
 export const waitLimitMs = 300_000;
+
+/**
+ * A maker of fresh temp dirs, each removed after the test that made it. Call it at the top of a
+ * file or a describe block (it registers the clean-up there).
+ */
+export function tempDirsPerTest(prefix = 'weir-test-'): () => string {
+  const dirs: Array<{ remove(): void }> = [];
+  afterEach(() => dirs.splice(0).forEach((d) => d.remove()));
+  return () => {
+    const dir = tempDir(prefix);
+    dirs.push(dir);
+    return dir.path;
+  };
+}
 
 export const jobUrl = (name: string) => new URL(`./jobs/${name}.ts`, import.meta.url);
 

@@ -3,20 +3,13 @@
 // run's exactly — nothing lost, nothing duplicated — whatever fails along the way.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { readCommittedLines } from '../../src/connectors/index.ts';
 import { run, type RunOptions } from '../../src/runtime/index.ts';
-import { expectWeirError, jobUrl, tempDir, waitLimitMs } from '../helpers.ts';
+import { expectWeirError, jobUrl, tempDirsPerTest, waitLimitMs } from '../helpers.ts';
 
 const count = 20_000;
-const dirs: Array<{ remove(): void }> = [];
-afterEach(() => dirs.splice(0).forEach((d) => d.remove()));
-
-function newDir(): string {
-  const dir = tempDir('weir-recovery-');
-  dirs.push(dir);
-  return dir.path;
-}
+const newDir = tempDirsPerTest('weir-recovery-');
 
 /** The failure-free output, from a run without checkpoints into collect(). */
 const expected = new Map<string, string[]>();

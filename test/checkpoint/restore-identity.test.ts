@@ -3,19 +3,13 @@
 // Real threads, real LMDB, real state dirs.
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { generator } from '../../src/connectors/index.ts';
 import { decodeMetadataFile, encodeMetadataFile } from '../../src/checkpoint/metadata-file.ts';
 import { run, type RunOptions } from '../../src/runtime/index.ts';
-import { expectWeirError, jobUrl, readAll, tempDir } from '../helpers.ts';
+import { expectWeirError, jobUrl, readAll, tempDirsPerTest } from '../helpers.ts';
 
-const dirs: Array<{ remove(): void }> = [];
-afterEach(() => dirs.splice(0).forEach((d) => d.remove()));
-function newDir(): string {
-  const dir = tempDir('weir-identity-');
-  dirs.push(dir);
-  return dir.path;
-}
+const newDir = tempDirsPerTest('weir-identity-');
 
 async function runTotals(stateDir: string, count: number, options: RunOptions & { op?: string } = {}) {
   const { op, ...rest } = options;

@@ -3,18 +3,12 @@
 // workers write its entries. The job must complete with exactly the output of a run without
 // checkpoints (the prune once removed a live worker's temporary entry: ENOENT on its rename).
 import { join } from 'node:path';
-import { afterEach, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { readCommittedLines } from '../../src/connectors/index.ts';
 import { run } from '../../src/runtime/index.ts';
-import { jobUrl, tempDir } from '../helpers.ts';
+import { jobUrl, tempDirsPerTest } from '../helpers.ts';
 
-const dirs: Array<{ remove(): void }> = [];
-afterEach(() => dirs.splice(0).forEach((d) => d.remove()));
-function newDir(): string {
-  const dir = tempDir('weir-tiny-epochs-');
-  dirs.push(dir);
-  return dir.path;
-}
+const newDir = tempDirsPerTest('weir-tiny-epochs-');
 
 test('tiny micro-batches with frequent checkpoints complete with exact output', async () => {
   const params = { count: '60000', keys: '50' };

@@ -1,19 +1,13 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { run } from '../../src/runtime/run.ts';
-import { jobUrl, tempDir } from '../helpers.ts';
+import { jobUrl, tempDirsPerTest } from '../helpers.ts';
 
 const example = (name: string) => new URL(`../../examples/${name}.ts`, import.meta.url);
 
 describe('the custom connector examples', () => {
-  const dirs: Array<{ remove(): void }> = [];
-  const dir = () => {
-    const d = tempDir('weir-examples-');
-    dirs.push(d);
-    return d.path;
-  };
-  afterEach(() => dirs.splice(0).forEach((d) => d.remove()));
+  const dir = tempDirsPerTest('weir-examples-');
 
   it('examples/custom-source.ts: a partition per file, every line read once, a bad line dead-lettered with its line number', async () => {
     const input = dir();

@@ -1,10 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { JobMetrics } from '../../src/runtime/metrics.ts';
 import { run, type JobHandle } from '../../src/runtime/run.ts';
-import { expectWeirError, jobUrl, tempDir } from '../helpers.ts';
+import { expectWeirError, jobUrl, tempDirsPerTest } from '../helpers.ts';
 import { parsePrometheusText, sampleValue, type Sample } from './prometheus-text.ts';
 
 const get = async (handle: JobHandle, path: string) => {
@@ -14,13 +14,7 @@ const get = async (handle: JobHandle, path: string) => {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('the HTTP endpoint', () => {
-  const dirs: Array<{ remove(): void }> = [];
-  const dir = () => {
-    const d = tempDir('weir-http-');
-    dirs.push(d);
-    return d.path;
-  };
-  afterEach(() => dirs.splice(0).forEach((d) => d.remove()));
+  const dir = tempDirsPerTest('weir-http-');
 
   it('is off by default', async () => {
     const job = await run(jobUrl('cli-counts'), { params: { count: '100' }, workDir: dir() });

@@ -3,17 +3,11 @@
 // fail later, and unexpected exceptions in a worker.
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { run } from '../../src/runtime/index.ts';
-import { expectWeirError, jobUrl, tempDir } from '../helpers.ts';
+import { expectWeirError, jobUrl, tempDirsPerTest } from '../helpers.ts';
 
-const dirs: Array<{ remove(): void }> = [];
-afterEach(() => dirs.splice(0).forEach((d) => d.remove()));
-function newDir(): string {
-  const dir = tempDir('weir-open-');
-  dirs.push(dir);
-  return dir.path;
-}
+const newDir = tempDirsPerTest('weir-open-');
 
 const none = { kind: 'none' } as const;
 

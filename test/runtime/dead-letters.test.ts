@@ -2,18 +2,12 @@
 // restarts or reruns; with a transactional dead-letter sink, each dead letter is committed once.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { readCommittedLines } from '../../src/connectors/index.ts';
 import { run, type RunOptions } from '../../src/runtime/index.ts';
-import { expectWeirError, jobUrl, tempDir } from '../helpers.ts';
+import { expectWeirError, jobUrl, tempDirsPerTest } from '../helpers.ts';
 
-const dirs: Array<{ remove(): void }> = [];
-afterEach(() => dirs.splice(0).forEach((d) => d.remove()));
-function newDir(): string {
-  const dir = tempDir('weir-dead-letters-');
-  dirs.push(dir);
-  return dir.path;
-}
+const newDir = tempDirsPerTest('weir-dead-letters-');
 
 /** A JSON-lines file of `lines` lines: line n is {"id": n}, or malformed when bad(n). */
 function writeInput(file: string, first: number, lines: number, bad: (n: number) => boolean): void {

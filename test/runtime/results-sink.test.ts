@@ -1,9 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { DeadLetter } from '../../src/connectors/sinks.ts';
 import { run } from '../../src/runtime/run.ts';
-import { expectWeirError, jobUrl, tempDir } from '../helpers.ts';
+import { expectWeirError, jobUrl, tempDirsPerTest } from '../helpers.ts';
 
 interface Row {
   key: number;
@@ -14,13 +14,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const sorted = (rows: Row[]) => rows.map((r) => JSON.stringify(r)).sort();
 
 describe('resultsSink and job.results()', () => {
-  const dirs: Array<{ remove(): void }> = [];
-  const dir = () => {
-    const d = tempDir('weir-results-');
-    dirs.push(d);
-    return d.path;
-  };
-  afterEach(() => dirs.splice(0).forEach((d) => d.remove()));
+  const dir = tempDirsPerTest('weir-results-');
 
   it('delivers every record of a bounded job exactly once to the main thread, then ends', async () => {
     const job = await run(jobUrl('results'), { params: { count: '20000', batchRecords: '100' }, workDir: dir() });
