@@ -128,13 +128,19 @@ export class KeyedOperator {
     this.fire('event-time', watermarkMs);
   }
 
+  /**
+   * The wall clock reads `nowMs`: fire every processing-time timer whose millisecond has wholly
+   * passed. A timer at T fires only once the clock reads T + 1 or later, as Flink's does: a record
+   * processed later in millisecond T still reads the clock as T, so it must find the window that
+   * ends at T still open rather than open a second window with the same bounds after it fired.
+   */
   onProcessingTime(nowMs: number): void {
-    if (this.timers.nextTimestamp('processing-time') <= nowMs) this.fire('processing-time', nowMs);
+    if (this.timers.nextTimestamp('processing-time') < nowMs) this.fire('processing-time', nowMs - 1);
   }
 
   /** When the next processing-time timer is due (+Infinity when none): the worker parks no longer than that. */
   nextProcessingTimeMs(): number {
-    return this.timers.nextTimestamp('processing-time');
+    return this.timers.nextTimestamp('processing-time') + 1;
   }
 
   /** Entries of every state this operator has declared, over all keys (tests, benchmarks: it scans). */

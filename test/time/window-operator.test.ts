@@ -314,7 +314,10 @@ for (const backend of ['heap', 'lmdb'] as HarnessBackend[]) {
       rt.advanceProcessingTime(1_098);
       expect(rt.emitted).toEqual([]);
       rt.advanceProcessingTime(1_099);
-      expect(rt.values()).toEqual([{ key: 1, start: 1000, end: 1100, count: 2, max: 2, sum: 3 }]);
+      expect(rt.emitted).toEqual([]); // the window's last millisecond has not passed yet
+      rt.element(1, { key: 1, ts: 0, value: 3 }, NaN); // still in [1000, 1100)
+      rt.advanceProcessingTime(1_100);
+      expect(rt.values()).toEqual([{ key: 1, start: 1000, end: 1100, count: 3, max: 3, sum: 6 }]);
       expect(rt.stateEntries()).toBe(0);
     });
 
