@@ -1,3 +1,5 @@
+import { thisThreadName } from './util/thread-name.ts';
+
 /**
  * Errors with stable codes. They cross thread boundaries as plain objects
  * ({ code, message, operator, retriable, stack, … }) because postMessage loses class identity.
@@ -15,6 +17,7 @@ export type ErrorCode =
   | 'WEIR_CONFIG' // bad options
   | 'WEIR_STATE' // keyed state could not be read or written (LMDB map full, disk full, a value that cannot be encoded)
   | 'WEIR_CHECKPOINT' // a checkpoint could not be taken or completed
+  | 'WEIR_INTERNAL' // a bug in weir: one of its own invariants failed (the message names the thread and the invariant)
   | 'WEIR_ABORTED'; // the job was stopped because another part failed
 
 export interface ErrorDetails {
@@ -81,6 +84,14 @@ export function fromPlainError(plain: PlainError): WeirError {
   const err = new WeirError(plain.code, plain.message, plain);
   if (plain.stack) err.stack = plain.stack;
   return err;
+}
+
+/**
+ * One of weir's own invariants failed: a bug in weir, never a problem with the user's job or input.
+ * The message names the thread and the invariant, so a report of it says where to look.
+ */
+export function internalError(invariant: string): WeirError {
+  return new WeirError('WEIR_INTERNAL', `bug in weir (${thisThreadName()}): invariant failed: ${invariant}`);
 }
 
 /**

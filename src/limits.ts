@@ -1,3 +1,5 @@
+import { internalError } from './errors.ts';
+
 /**
  * Every limit weir enforces, in one place. Units are last in the names.
  * Code that depends on one of these asserts it rather than assuming it.
@@ -159,6 +161,10 @@ export function exchangeRecordBytesMax(ringCapacityBytes: number): number {
   return Math.min(ringCapacityBytes / limits.frameFractionOfRingMax, limits.frameBytesMax) - limits.frameRecordOverheadBytes;
 }
 
-export function assert(condition: unknown, message: string): asserts condition {
-  if (!condition) throw new Error(`assertion failed: ${message}`);
+/**
+ * Checks one of weir's own invariants. A failure is a bug in weir (WEIR_INTERNAL, naming the thread
+ * and `invariant`): the worker raises the job's abort flag for it like for any real failure.
+ */
+export function assert(condition: unknown, invariant: string): asserts condition {
+  if (!condition) throw internalError(invariant);
 }

@@ -81,7 +81,7 @@ export function writeData<T>(
       p = w.reserve(need);
       if (p < 0) return false;
       n = codec.encode(value, w.u8, w.dv, p + kRecordMetaBytes, w.reservedBytes - kRecordMetaBytes);
-      if (n < 0) throw new Error(`assertion failed: codec ${codec.name} asked for ${-n} bytes, then did not fit in ${w.reservedBytes - kRecordMetaBytes}`);
+      if (n < 0) throw new Error(`codec ${codec.name} asked for ${-n} bytes, then did not fit in ${w.reservedBytes - kRecordMetaBytes}`);
     }
   } catch (err) {
     if (err instanceof WeirError && err.code === 'WEIR_RECORD_TOO_LARGE') throw err;

@@ -1,4 +1,4 @@
-import { WeirError } from '../errors.ts';
+import { internalError, WeirError } from '../errors.ts';
 import { assert, limits } from '../limits.ts';
 import type { Doorbells } from './doorbell.ts';
 import {
@@ -216,7 +216,7 @@ export class RingWriter extends RingEnd {
   commit(kind: number, aux: number, payloadBytes: number): void {
     const p = this.resPos;
     if (p < 0 || !(payloadBytes >= 0 && payloadBytes <= this.resBytes) || (kind & ~0xff) !== 0) {
-      throw new Error(`assertion failed: commit(kind ${kind}, ${payloadBytes} bytes) without a reservation of that size (reserved ${p < 0 ? 'none' : this.resBytes}) or with a kind outside 0…255`);
+      throw internalError(`commit(kind ${kind}, ${payloadBytes} bytes) without a reservation of that size (reserved ${p < 0 ? 'none' : this.resBytes}) or with a kind outside 0…255`);
     }
     const w = (p - kFrameHeaderBytes) >> 2;
     this.i32[w] = (kind << 24) | payloadBytes;
@@ -281,7 +281,7 @@ export class RingWriter extends RingEnd {
   }
 
   private tooLarge(minPayloadBytes: number): never {
-    if (!(minPayloadBytes >= 0)) throw new Error(`assertion failed: reserve(${minPayloadBytes}): payload size must be ≥ 0`);
+    if (!(minPayloadBytes >= 0)) throw internalError(`reserve(${minPayloadBytes}): payload size must be ≥ 0`);
     throw new WeirError(
       'WEIR_RECORD_TOO_LARGE',
       `a frame of ${minPayloadBytes} payload bytes does not fit in a ring of ${this.capacityBytes} bytes (at most ${this.maxPayloadBytes} payload bytes per frame, 1/${limits.frameFractionOfRingMax} of the ring)`,

@@ -29,7 +29,7 @@
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve as resolvePath } from 'node:path';
 import { WeirError } from '../errors.ts';
-import { limits } from '../limits.ts';
+import { assert, limits } from '../limits.ts';
 import { describeCheckpoint, dirNameOf, mergingSuffix, metadataFileName, parseDirName, type DirName } from './checkpoint-layout.ts';
 import { readMetadata, sizeOf, verifyDirectory, type VerifiedCheckpoint } from './checkpoint-verify.ts';
 import { deletingSuffix, fsyncDirectory, fsyncFile, removeDirectoryCrashSafe, writeFileAtomic } from './durable-fs.ts';
@@ -120,11 +120,10 @@ export class CheckpointStore {
   begin(id: number): Promise<string> {
     return this.serialized(async () => {
       this.checkWritable('begin a checkpoint');
-      if (!Number.isSafeInteger(id) || id < 0) throw new WeirError('WEIR_CONFIG', `checkpoint id must be an integer ≥ 0, not ${id}`);
+      // The checkpointer picks ids after every one here: a smaller one is a bug, not a setting.
+      assert(Number.isSafeInteger(id) && id >= 0, `checkpoint id must be an integer ≥ 0, not ${id}`);
       const highest = await this.highestId();
-      if (highest !== undefined && id <= highest) {
-        throw new WeirError('WEIR_CONFIG', `checkpoint id ${id} is not larger than the latest one here (${highest}): ids must grow`);
-      }
+      assert(highest === undefined || id > highest, `checkpoint id ${id} is not larger than the latest one here (${highest}): ids must grow`);
       return this.createDir({ kind: 'checkpoint', id });
     });
   }

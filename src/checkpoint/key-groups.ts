@@ -4,6 +4,7 @@
  * KeyGroupRangeAssignment) and restores it from every old snapshot that holds part of it.
  */
 import { WeirError } from '../errors.ts';
+import { assert } from '../limits.ts';
 
 /** Key groups `from` … `to`, both included. */
 export interface KeyGroupRange {
@@ -21,9 +22,7 @@ export function keyGroupRangeOfWorker(worker: number, keyGroups: number, paralle
   if (!Number.isInteger(parallelism) || parallelism < 1 || !Number.isInteger(keyGroups) || keyGroups < parallelism) {
     throw new WeirError('WEIR_CONFIG', `key groups: need 1 ≤ parallelism (${parallelism}) ≤ keyGroups (${keyGroups})`);
   }
-  if (!Number.isInteger(worker) || worker < 0 || worker >= parallelism) {
-    throw new WeirError('WEIR_CONFIG', `key groups: worker ${worker} is not in 0 … ${parallelism - 1}`);
-  }
+  assert(Number.isInteger(worker) && worker >= 0 && worker < parallelism, `key groups: worker ${worker} is not in 0 … ${parallelism - 1}`);
   const ceilDiv = (a: number, b: number) => Math.floor((a + b - 1) / b);
   return { from: ceilDiv(worker * keyGroups, parallelism), to: ceilDiv((worker + 1) * keyGroups, parallelism) - 1 };
 }

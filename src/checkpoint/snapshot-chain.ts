@@ -8,7 +8,7 @@
  * reset, a restored chain, a merged base), so work begun on one chain — a merge — can tell that
  * its chain is gone.
  */
-import { limits } from '../limits.ts';
+import { assert, limits } from '../limits.ts';
 
 /** One file of the chain. `keys`: entries of a full snapshot; entries and deletes of a delta. */
 export interface ChainFile {
@@ -68,6 +68,7 @@ export class SnapshotChain {
 
   /** The files the chain holds after a delta: `linked` (the chain, linked into the new directory) and the delta. */
   extend(linked: ChainFile[], delta: ChainFile): void {
+    assert(linked.length === this.chainFiles.length && linked.every((f, i) => f.name === this.chainFiles[i].name), `delta ${delta.name} extends a chain other than this one`);
     this.chainFiles = [...linked, delta];
   }
 

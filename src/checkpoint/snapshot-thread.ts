@@ -12,6 +12,7 @@ import { announce, handshake, waitWhile } from './snapshot-handshake.ts';
 import { SnapshotChain, type ChainFile } from './snapshot-chain.ts';
 import { mergeSnapshotChain, MergeCancelled } from './snapshot-merge.ts';
 import { deltaContents, pinLmdbView, writeDeltaFile, writePinnedView, type PinnedLmdbView } from './state-snapshot.ts';
+import { nameThisThread } from '../util/thread-name.ts';
 
 export interface SnapshotThreadData {
   /** Replies go here; the worker reads them with receiveMessageOnPort, without an event-loop turn. */
@@ -53,6 +54,7 @@ export type SnapshotReply =
   | { id: number; ok: false; error: ReturnType<typeof toPlainError> };
 
 const { replies, posted, worker } = workerData as SnapshotThreadData;
+nameThisThread(`snapshot thread of worker ${worker}`);
 const postedCount = new Int32Array(posted);
 const { doorbells, id: workerId } = Doorbells.at(worker);
 

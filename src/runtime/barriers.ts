@@ -1,6 +1,7 @@
 import { FrameKind } from '../channel/layout.ts';
 import type { ControlFrame } from '../channel/frames.ts';
 import type { StreamSignals } from './signals.ts';
+import { assert } from '../limits.ts';
 
 /**
  * Checkpoint barrier alignment for one worker (continuous mode).
@@ -49,6 +50,9 @@ export class BarrierAlignment {
   }
 
   received(exchange: number, sender: number, checkpointId: number): void {
+    // A sender's barriers come in checkpoint order, one per checkpoint, and none after it ended.
+    assert(checkpointId > this.receivedFrom[exchange][sender], `exchange ${exchange}: barrier ${checkpointId} from sender ${sender} after its barrier ${this.receivedFrom[exchange][sender]}`);
+    assert(!this.signals.ended(exchange, sender), `exchange ${exchange}: barrier ${checkpointId} from sender ${sender} after its end-of-stream`);
     this.receivedFrom[exchange][sender] = checkpointId;
   }
 
@@ -58,6 +62,9 @@ export class BarrierAlignment {
   }
 
   inject(checkpointId: number, nowMs: number): void {
+    // One checkpoint aligns at a time, and ids grow: a newer trigger waits for the last to complete.
+    assert(this.injected === this.completed, `checkpoint ${checkpointId} injected while ${this.injected} is still aligning`);
+    assert(checkpointId > this.completed, `checkpoint ${checkpointId} injected after ${this.completed} completed`);
     this.injected = checkpointId;
     this.alignStartMs = nowMs;
   }
@@ -94,6 +101,7 @@ export class BarrierAlignment {
 
   /** Marks the injected checkpoint snapshotted: held rings and sources go on. Returns the alignment time. */
   complete(nowMs: number): number {
+    assert(this.aligned(), `checkpoint ${this.injected} completed before it aligned`);
     this.completed = this.injected;
     return nowMs - this.alignStartMs;
   }

@@ -10,6 +10,7 @@ import { nowMs } from '../util/clock.ts';
 import type { ResolvedOptions } from './options.ts';
 import { kCheckpointCompleted, kCheckpointNow, kCheckpointPrepared, kFinalCheckpoint, type SharedViews } from './shared.ts';
 import type { CheckpointAck, CheckpointDeclined, CheckpointPrepared } from './worker-checkpoints.ts';
+import { assert } from '../limits.ts';
 
 /** Checkpoint figures for the job's metrics. */
 export interface CheckpointStats {
@@ -114,6 +115,8 @@ export class Checkpointer {
     // files of an incremental chain restored from another state directory are named by their ids,
     // and a new file must not take the name of one linked in beside it. 0 is "none" in shared memory.
     const id = Math.max(1, await this.store.nextId(), this.restoredId + 1);
+    assert(this.inFlight === undefined, `checkpoint ${id} prepared while ${this.inFlight?.id} is in flight`);
+    assert(id > this.stats.lastCompletedId, `checkpoint ${id} prepared after ${this.stats.lastCompletedId} completed: ids must grow`);
     const dir = await this.store.begin(id);
     this.inFlight = { id, dir, acks: new Map() };
     const message: CheckpointPrepared = { type: 'prepared', id, dir };
@@ -131,6 +134,7 @@ export class Checkpointer {
       this.fail(new WeirError('WEIR_CHECKPOINT', `checkpoint ${message.id}: worker ${worker} could not take its part: ${cause.message}`, { worker, cause }));
       return;
     }
+    assert(message.worker === worker && !current.acks.has(worker), `checkpoint ${message.id}: a second acknowledgement from worker ${worker} (or one naming worker ${message.worker})`);
     current.acks.set(worker, message);
     if (current.acks.size === this.ports.length) void this.guard(() => this.complete(current));
   }
@@ -148,6 +152,7 @@ export class Checkpointer {
 
   private async complete(checkpoint: InFlight): Promise<void> {
     const acks = [...checkpoint.acks.values()].sort((a, b) => a.worker - b.worker);
+    assert(acks.length === this.ports.length && acks.every((a) => a.id === checkpoint.id), `checkpoint ${checkpoint.id} completed without every worker's acknowledgement of it`);
     const draft: CheckpointMetadataDraft = {
       id: checkpoint.id,
       kind: 'checkpoint',

@@ -22,6 +22,7 @@ import {
   type SharedBuffers,
   type SharedLayout,
 } from './shared.ts';
+import { nameThisThread } from '../util/thread-name.ts';
 
 export interface CoordinatorData {
   buffers: SharedBuffers;
@@ -147,4 +148,5 @@ function coordinate({ buffers, layout, options, latencyPorts = [], sinkRecordSlo
   }
 }
 
+nameThisThread('coordinator');
 coordinate(workerData as CoordinatorData);

@@ -196,6 +196,8 @@ export interface RestartRecord {
   atMs: number;
   code: string;
   cause: string;
+  /** The failure was an outage that outlasted a connector's retries (transient), not a fault of the job or of weir. */
+  retriable: boolean;
   /** The checkpoint the restarted attempt resumed from (undefined: from where the run began, or empty). */
   restoredFromId?: number;
   /** Micro-batch: the epochs after that checkpoint the attempt replays from the offset log, as they were cut. */

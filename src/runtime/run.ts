@@ -24,7 +24,7 @@ import type { VerifiedCheckpoint } from '../checkpoint/checkpoint-verify.ts';
 import { offsetLogDir, replayPlan, type ReplayPlan } from '../checkpoint/offset-log.ts';
 import type { RestorePoint } from './restore.ts';
 import { matchCheckpointToJob, operatorUidsOf, type DroppedState } from './job-identity.ts';
-import { restartDelayMs } from './restart.ts';
+import { restartable, restartDelayMs } from './restart.ts';
 import { checkStateDiskSpace } from './state-store.ts';
 import type { Plan } from './plan.ts';
 import type { WorkerResult, WorkerTask } from './worker.ts';
@@ -171,7 +171,7 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
         }
         lifecycle.restarting();
         const failedDeadLetters = readMetrics(attempt.reader).deadLetters;
-        restarts.push({ atMs: Date.now(), code: (err as WeirError).code ?? 'WEIR_ABORTED', cause: (err as Error).message });
+        restarts.push({ atMs: Date.now(), code: (err as WeirError).code ?? 'WEIR_ABORTED', cause: (err as Error).message, retriable: (err as WeirError).retriable === true });
         await sleep(delayMs);
         // From the newest checkpoint this run completed; before the first one, from where it began.
         if (store && attempt.checkpointer && attempt.checkpointer.stats.completed > 0) restore = (await store.latestValid()).checkpoint ?? restore;
@@ -229,11 +229,6 @@ function epochsToReplay(resolved: ResolvedOptions, store: CheckpointStore | unde
 }
 
 /** Errors a restart cannot cure: the job or its options are wrong. */
-function restartable(err: unknown): boolean {
-  const code = (err as WeirError)?.code;
-  return code !== 'WEIR_CONFIG' && code !== 'WEIR_JOB_DEFINITION';
-}
-
 /** Where a checkpointing run starts (RunOptions.restoreFrom), and the newer checkpoints skipped as damaged. */
 async function initialRestorePoint(store: CheckpointStore, from: ResolvedOptions['restoreFrom']): Promise<{ point: RestorePoint | undefined; skipped: SkippedCheckpoint[] }> {
   if (from === 'none') return { point: undefined, skipped: [] };

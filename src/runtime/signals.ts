@@ -1,5 +1,6 @@
 import { FrameKind } from '../channel/layout.ts';
 import type { ControlFrame } from '../channel/frames.ts';
+import { assert } from '../limits.ts';
 
 /**
  * End-of-stream and micro-batch epoch ends travel in-band, through every exchange, like
@@ -31,10 +32,14 @@ export class StreamSignals {
   }
 
   receivedEnd(exchange: number, sender: number): void {
+    assert(!this.endedFrom[exchange][sender], `exchange ${exchange}: sender ${sender} ended it twice`);
     this.endedFrom[exchange][sender] = true;
   }
 
   receivedEpochEnd(exchange: number, sender: number, epoch: number): void {
+    // Epoch ends come in order, each once, and never after the sender's end-of-stream.
+    assert(epoch > this.epochFrom[exchange][sender], `exchange ${exchange}: epoch ${epoch} ended by sender ${sender} after epoch ${this.epochFrom[exchange][sender]}`);
+    assert(!this.endedFrom[exchange][sender], `exchange ${exchange}: epoch ${epoch} ended by sender ${sender} after its end-of-stream`);
     this.epochFrom[exchange][sender] = epoch;
   }
 

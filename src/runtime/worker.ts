@@ -35,6 +35,7 @@ import { EpochRanges } from './epoch-ranges.ts';
 import { WorkerEpochs } from './worker-epochs.ts';
 import { offsetLogDir, type ReplayPlan } from '../checkpoint/offset-log.ts';
 import { restoredPosition, restoreWorkerState, sinkRecovery, type RestorePoint } from './restore.ts';
+import { nameThisThread } from '../util/thread-name.ts';
 
 export interface WorkerTask {
   worker: number;
@@ -62,6 +63,7 @@ export interface WorkerResult {
 
 /** Entry point of a worker thread's one long-lived task: the task is the partition loop. */
 export async function runWorker(task: WorkerTask): Promise<WorkerResult> {
+  nameThisThread(`worker ${task.worker}`);
   const views = new SharedViews(task.buffers, task.layout);
   let runtime: WorkerRuntime | undefined;
   try {

@@ -25,7 +25,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ABORT, asBinary, open, TransactionFlags, type Key, type RootDatabase } from 'lmdb';
 import { WeirError } from '../errors.ts';
-import { limits } from '../limits.ts';
+import { assert, limits } from '../limits.ts';
 import { checkStorable, describeKey, stateLabel } from './storable.ts';
 import type { StateEntry, StateStore, StoredKey } from './store.ts';
 import { ChangeLog, type TakenChanges } from './change-log.ts';
@@ -327,6 +327,11 @@ export class LmdbStore implements StateStore {
     this.writeBack(
       victims.filter((e) => e.dirty),
       unsyncedCommit,
+    );
+    // Nothing is dropped unwritten: writeBack marked every dirty victim clean, or threw.
+    assert(
+      victims.every((v) => !v.dirty),
+      'an entry evicted from the write-back cache was written back first',
     );
     for (const victim of victims) cache.remove(victim);
   }

@@ -130,9 +130,9 @@ describe('RingWriter / RingReader (one thread)', () => {
 
   it('commit without a reservation, or bigger than reserved, is an assertion failure', () => {
     const { w } = ring();
-    expect(() => w.commit(FrameKind.Data, 0, 8)).toThrow(/assertion failed/);
+    expect(() => w.commit(FrameKind.Data, 0, 8)).toThrow(/invariant failed/);
     w.reserve(8);
-    expect(() => w.commit(FrameKind.Data, 0, w.reservedBytes + 1)).toThrow(/assertion failed/);
+    expect(() => w.commit(FrameKind.Data, 0, w.reservedBytes + 1)).toThrow(/invariant failed/);
   });
 
   it('oversized frames throw WEIR_RECORD_TOO_LARGE naming both sizes', () => {

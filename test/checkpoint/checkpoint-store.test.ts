@@ -302,8 +302,8 @@ describe('CheckpointStore', () => {
   it('refuses ids that do not grow, duplicate savepoints, and bad metadata at complete', async () => {
     const store = await CheckpointStore.open(dir.path);
     await writeCheckpoint(store, 3);
-    await expectWeirError(store.begin(3), 'WEIR_CONFIG', /not larger than the latest one here \(3\)/);
-    await expectWeirError(store.begin(2), 'WEIR_CONFIG', /ids must grow/);
+    await expectWeirError(store.begin(3), 'WEIR_INTERNAL', /invariant failed: checkpoint id 3 is not larger than the latest one here \(3\)/);
+    await expectWeirError(store.begin(2), 'WEIR_INTERNAL', /ids must grow/);
     await writeCheckpoint(store, 4, { savepointName: 'sp' });
     await expectWeirError(store.beginSavepoint('sp'), 'WEIR_CONFIG', /savepoint "sp" already exists/);
     await expectWeirError(store.beginSavepoint('latest'), 'WEIR_CONFIG', /not "latest"/);

@@ -1,0 +1,74 @@
+import { once } from 'node:events';
+import { describe, expect, it } from 'vitest';
+import type { ErrorCode, PlainError } from '../../src/errors.ts';
+import { WeirError } from '../../src/errors.ts';
+import { FrameKind } from '../../src/channel/layout.ts';
+import { BarrierAlignment } from '../../src/runtime/barriers.ts';
+import { StreamSignals } from '../../src/runtime/signals.ts';
+import { onFailure, restartable } from '../../src/runtime/restart.ts';
+import { run } from '../../src/runtime/index.ts';
+import { startTsWorker } from '../../src/util/ts-worker.ts';
+import { expectWeirError, jobUrl } from '../helpers.ts';
+
+const internal = (fn: () => unknown, invariant: RegExp) => {
+  let thrown: unknown;
+  try {
+    fn();
+  } catch (err) {
+    thrown = err;
+  }
+  expect(thrown).toBeInstanceOf(WeirError);
+  expect((thrown as WeirError).code).toBe('WEIR_INTERNAL');
+  expect((thrown as WeirError).message).toMatch(/^bug in weir \(main thread\): invariant failed: /);
+  expect((thrown as WeirError).message).toMatch(invariant);
+};
+
+describe('invariants of the in-band control state machines fail as bugs, naming the thread', () => {
+  it('stream signals: a sender ends an exchange once, its epoch ends come in order and never after its end', () => {
+    const signals = new StreamSignals(2, 2, 0);
+    signals.receivedEpochEnd(0, 1, 1);
+    internal(() => signals.receivedEpochEnd(0, 1, 1), /exchange 0: epoch 1 ended by sender 1 after epoch 1/);
+    signals.receivedEnd(1, 0);
+    internal(() => signals.receivedEnd(1, 0), /exchange 1: sender 0 ended it twice/);
+    internal(() => signals.receivedEpochEnd(1, 0, 5), /after its end-of-stream/);
+  });
+
+  it('barrier alignment: one checkpoint at a time, barriers in order, none after end-of-stream, no completion before alignment', () => {
+    const signals = new StreamSignals(1, 2, 0);
+    const alignment = new BarrierAlignment(1, 2, signals);
+    alignment.inject(1, 0);
+    internal(() => alignment.inject(2, 0), /checkpoint 2 injected while 1 is still aligning/);
+    internal(() => alignment.complete(0), /checkpoint 1 completed before it aligned/);
+    alignment.propagate(0, (_e, frame) => frame.kind === FrameKind.Barrier);
+    alignment.received(0, 0, 1);
+    internal(() => alignment.received(0, 0, 1), /barrier 1 from sender 0 after its barrier 1/);
+    signals.receivedEnd(0, 1);
+    internal(() => alignment.received(0, 1, 1), /barrier 1 from sender 1 after its end-of-stream/);
+    expect(alignment.aligned()).toBe(true);
+    alignment.complete(5);
+    internal(() => alignment.inject(1, 0), /checkpoint 1 injected after 1 completed/);
+  });
+
+  it("an invariant that fails in another thread names that thread when it crosses to the main thread", async () => {
+    const thread = startTsWorker(new URL('./fixtures/assert-in-thread.ts', import.meta.url));
+    const [plain] = (await once(thread, 'message')) as [PlainError];
+    await thread.terminate();
+    expect(plain.code).toBe('WEIR_INTERNAL');
+    expect(plain.message).toBe('bug in weir (worker 7): invariant failed: arithmetic holds');
+  });
+});
+
+describe('restarts are decided by one table keyed by error code', () => {
+  it('has a row for every code; only failures the job itself decides fail at once', () => {
+    const failAtOnce = Object.entries(onFailure).filter(([, what]) => what === 'fail').map(([code]) => code).sort();
+    expect(failAtOnce).toEqual(['WEIR_ASYNC_FUNCTION', 'WEIR_CONFIG', 'WEIR_JOB_DEFINITION']);
+    for (const code of Object.keys(onFailure) as ErrorCode[]) expect(restartable({ code })).toBe(onFailure[code] === 'restart');
+    expect(restartable(new Error('not one of ours'))).toBe(true);
+  });
+
+  it('a job whose function returns a Promise fails at once under a restart strategy: no restart could help', async () => {
+    const handle = await run(jobUrl('async-functions'), { params: { what: 'map-promise' }, parallelism: 2, restartStrategy: { kind: 'fixed-delay', attempts: 5, delayMs: 0 } });
+    await expectWeirError(handle.done, 'WEIR_ASYNC_FUNCTION', /enrich/);
+    expect(handle.metrics().restarts ?? []).toEqual([]);
+  });
+});
