@@ -21,7 +21,7 @@ import { structCodec } from '../src/channel/codec.ts';
 import { generator, generatorEventFields } from '../src/connectors/index.ts';
 import { CheckpointStore } from '../src/checkpoint/index.ts';
 import { discard } from './discard.ts';
-import { summarize } from '../src/harness/latency-merge.ts';
+import { summarize } from '../src/runtime/instrumentation/latency-merge.ts';
 import { run, type RunOptions } from '../src/runtime/index.ts';
 
 const keys = 1_000_000;

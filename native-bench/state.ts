@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AggregateFunction } from '../src/api/functions.ts';
+import type { AggregateFunction } from '../src/functions/contracts.ts';
 import { limits } from '../src/limits.ts';
 import { HeapStore } from '../src/state/heap-store.ts';
 import { KeyedState } from '../src/state/keyed-state.ts';

@@ -1,6 +1,7 @@
 /** weir's public API. */
 export * from './api/index.ts';
 export * from './runtime/index.ts';
+export { runScaledOut, type ScaleOutOptions, type ScaledOutJob, type ScaledOutRun } from './scale-out/scale-out.ts';
 export * from './connectors/index.ts';
 export * from './time/index.ts';
 export { jsonCodec, bytesCodec, stringCodec, structCodec, flatbuffersCodec, type Codec } from './channel/codec.ts';

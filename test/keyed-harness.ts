@@ -1,4 +1,4 @@
-// Drives one real keyed operator (src/runtime/keyed-operator.ts) on one thread, with a real state
+// Drives one real keyed operator (src/runtime/worker/keyed-operator.ts) on one thread, with a real state
 // store — the heap backend, or LMDB in a temp dir, which serialises every value it writes back —
 // and real timers: like Flink's KeyedOneInputStreamOperatorTestHarness. The test chooses the key
 // of each record and moves the watermark and the processing-time clock itself.
@@ -6,9 +6,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onTestFinished } from 'vitest';
-import type { KeyedProcessFunction, TimeDomain } from '../src/api/functions.ts';
+import type { KeyedProcessFunction, TimeDomain } from '../src/functions/contracts.ts';
 import type { LogicalNode } from '../src/api/graph.ts';
-import { KeyedOperator } from '../src/runtime/keyed-operator.ts';
+import { KeyedOperator } from '../src/runtime/worker/keyed-operator.ts';
 import { HeapStore } from '../src/state/heap-store.ts';
 import { LmdbStore } from '../src/state/lmdb-store.ts';
 import type { StateStore } from '../src/state/store.ts';

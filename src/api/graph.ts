@@ -1,6 +1,6 @@
 import type { SinkSpec, SourceSpec } from '../connectors/types.ts';
 import type { Codec } from '../channel/codec.ts';
-import type { KeyedProcessFunction, ProcessFunction } from './functions.ts';
+import type { Collector, KeyedProcessFunction, ProcessFunction } from '../functions/contracts.ts';
 import type { WatermarkStrategy } from '../time/watermarks.ts';
 
 /**
@@ -48,9 +48,7 @@ export type NodeKind = LogicalNode['kind'];
 /** A node as the API adds it: the graph assigns the id and makes the name unique. */
 export type NewNode = LogicalNode extends infer N ? (N extends LogicalNode ? Omit<N, 'id' | 'name'> & { name?: string } : never) : never;
 
-export interface Collector<T> {
-  collect(value: T): void;
-}
+export type { Collector } from '../functions/contracts.ts';
 
 export class JobGraph {
   readonly nodes: LogicalNode[] = [];

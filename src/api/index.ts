@@ -18,7 +18,7 @@ export type {
   TimeDomain,
   TimerService,
   ValueState,
-} from './functions.ts';
+} from '../functions/contracts.ts';
 export { WatermarkStrategy, type WatermarkGenerator, type TimestampAssigner } from '../time/watermarks.ts';
 export type { Collector, ErrorPolicy } from './graph.ts';
 export { WindowedStream, windowKeyedStream } from './windowed-stream.ts';

@@ -114,7 +114,7 @@ export function isJobDefinition(value: unknown): value is JobDefinition {
 /**
  * A reserved job parameter: JSON `{ "<source name or uid>": [partitions…] }`. Only the listed
  * partitions of those sources are opened; the others are idle — they emit nothing and keep the
- * position they were opened at. The scale-out runner (runtime/scale-out.ts) sets it to the Kafka
+ * position they were opened at. The scale-out runner (scale-out/scale-out.ts) sets it to the Kafka
  * partitions the consumer group assigned to this process. Every thread applies it when it builds
  * the graph, so plans and partition numbers stay the same on all of them.
  */

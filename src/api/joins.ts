@@ -10,17 +10,18 @@
  *   intervalJoin(a.keyBy(ka), b.keyBy(kb)).between(lowerMs, upperMs).process((a, b, ctx) => …)
  */
 import { WeirError } from '../errors.ts';
-import type { KeyedContext, OnTimerContext } from './functions.ts';
+import type { KeyedContext, OnTimerContext } from '../functions/contracts.ts';
 import type { Collector } from './graph.ts';
 import { DataStream, type KeyByOptions, type KeyedStream, type OperatorOptions } from './stream.ts';
 import { WindowedStream } from './windowed-stream.ts';
-import { expectSync, rejectAsyncFunction, rejectAsyncMethods } from './sync-functions.ts';
+import { expectSync, rejectAsyncFunction, rejectAsyncMethods } from '../functions/sync.ts';
 import { intervalJoinOperator, type IntervalJoinFn } from '../time/interval-join.ts';
 import type { Trigger } from '../time/triggers.ts';
 import type { Window, WindowAssigner } from '../time/windows.ts';
 
 /** A record of a two-input operator, tagged with its side (0 = first stream, 1 = second). */
-export type Tagged<A, B> = { side: 0; value: A } | { side: 1; value: B };
+import type { Tagged } from '../functions/contracts.ts';
+export type { Tagged };
 
 function tagAndUnion<A, B>(first: DataStream<A>, second: DataStream<B>, what: string): DataStream<Tagged<A, B>> {
   const left = first.map((value): Tagged<A, B> => ({ side: 0, value }), { name: `${what}-tag-first` });

@@ -1,12 +1,12 @@
 import type { Codec } from '../channel/codec.ts';
 import type { SinkSpec } from '../connectors/types.ts';
 import { WeirError } from '../errors.ts';
-import { toProcessFunction, toStatelessProcessFunction, type KeyedProcessFn, type ProcessFn } from './functions.ts';
+import { toProcessFunction, toStatelessProcessFunction, type KeyedProcessFn, type ProcessFn } from '../functions/contracts.ts';
 import { errorPolicies, type Collector, type ErrorPolicy, type JobGraph, type NewNode, type NodeId } from './graph.ts';
 import { windowKeyedStream, type WindowedStream } from './windowed-stream.ts';
 import { intervalJoin } from './joins.ts';
 import type { Window, WindowAssigner } from '../time/windows.ts';
-import { expectSync, rejectAsyncFunction, rejectAsyncMethods } from './sync-functions.ts';
+import { expectSync, rejectAsyncFunction, rejectAsyncMethods } from '../functions/sync.ts';
 
 export interface OperatorOptions {
   /** Name in metrics and errors (unique; a suffix is added on collision). */

@@ -6,13 +6,13 @@
  * (src/time/window-operator.ts), which is an ordinary keyed process function on the keyed stream.
  */
 import { WeirError } from '../errors.ts';
-import type { AggregateFunction } from './functions.ts';
+import type { AggregateFunction } from '../functions/contracts.ts';
 import type { DataStream, KeyedStream, OperatorOptions } from './stream.ts';
 import { LATE_RECORDS_TAG, windowOperator } from '../time/window-operator.ts';
 import { aggregateContents, listContents, reduceContents, toProcessWindowFunction, type ProcessWindowFn, type ProcessWindowFunction, type WindowContents } from '../time/window-functions.ts';
 import type { Trigger } from '../time/triggers.ts';
 import { isMergingAssigner, type Window, type WindowAssigner } from '../time/windows.ts';
-import { rejectAsyncFunction, rejectAsyncMethods } from './sync-functions.ts';
+import { rejectAsyncFunction, rejectAsyncMethods } from '../functions/sync.ts';
 
 export class WindowedStream<T, K, W extends Window> {
   private windowTrigger: Trigger<T, W>;

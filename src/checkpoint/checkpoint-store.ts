@@ -32,7 +32,7 @@ import { WeirError } from '../errors.ts';
 import { assert, limits } from '../limits.ts';
 import { describeCheckpoint, dirNameOf, mergingSuffix, metadataFileName, parseDirName, type DirName } from './checkpoint-layout.ts';
 import { readMetadata, sizeOf, verifyDirectory, type VerifiedCheckpoint } from './checkpoint-verify.ts';
-import { deletingSuffix, fsyncDirectory, fsyncFile, removeDirectoryCrashSafe, writeFileAtomic } from './durable-fs.ts';
+import { deletingSuffix, fsyncDirectory, fsyncFile, removeDirectoryCrashSafe, writeFileAtomic } from '../util/durable-fs.ts';
 import { encodeMetadataFile } from './metadata-file.ts';
 import { metadataFormatVersion, relativePathProblem, savepointNameProblem, validateMetadata, type CheckpointKind, type CheckpointMetadataDraft, type StateFileRef } from './metadata.ts';
 

@@ -6,7 +6,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { metadataFileName, describeCheckpoint, type DirName } from './checkpoint-layout.ts';
-import { sha256OfFile, tempSuffix } from './durable-fs.ts';
+import { sha256OfFile, tempSuffix } from '../util/durable-fs.ts';
 import { decodeMetadataFile } from './metadata-file.ts';
 import { relativePathProblem, type CheckpointMetadata, type StateFileRef } from './metadata.ts';
 

@@ -1,4 +1,5 @@
-// Checkpoint storage: metadata, the checkpoint directory, and state snapshots.
+// The checkpoint directory: metadata, the store of checkpoints and savepoints, key groups.
+// State snapshot files and the snapshot thread are in ../snapshot/.
 export {
   metadataFormatVersion,
   validateMetadata,
@@ -20,19 +21,3 @@ export {
   type VerifiedCheckpoint,
 } from './checkpoint-store.ts';
 export { keyGroupRangeOfWorker, type KeyGroupFilter, type KeyGroupRange } from './key-groups.ts';
-export {
-  snapshotLmdbEnvironment,
-  snapshotLmdbStore,
-  snapshotStoreStates,
-  snapshotWorkerStore,
-  type SnapshotResult,
-} from './state-snapshot.ts';
-export {
-  readSnapshotSummary,
-  restoreHeapStore,
-  restoreIntoStore,
-  restoreLmdbStore,
-  type RestoreOptions,
-  type RestoreResult,
-  type SnapshotSummary,
-} from './state-restore.ts';

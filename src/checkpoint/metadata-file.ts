@@ -8,7 +8,7 @@
  * re-serialised in a canonical form to check it, and the file stays readable with `cat`. A
  * truncated file fails on its length, a flipped byte on its checksum, a foreign file on its header.
  */
-import { sha256Hex } from './durable-fs.ts';
+import { sha256Hex } from '../util/durable-fs.ts';
 import { validateMetadata, type CheckpointMetadata, type Validation } from './metadata.ts';
 
 const magic = 'weir-checkpoint-metadata';

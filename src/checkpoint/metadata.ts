@@ -13,8 +13,8 @@
 /** Bumped when a field changes meaning or a required field is added; older readers refuse newer files. */
 export const metadataFormatVersion = 1;
 
-export type { JsonValue } from '../connectors/types.ts';
-import type { JsonValue } from '../connectors/types.ts';
+export type { JsonValue } from '../util/json-value.ts';
+import type { JsonValue } from '../util/json-value.ts';
 
 export type CheckpointKind = 'checkpoint' | 'savepoint';
 
@@ -45,7 +45,7 @@ export interface SinkNote {
 
 /**
  * Which operators of the job held what a checkpoint records, by uid (plan.ts operatorUid): a
- * restore compares them with the job it starts (runtime/job-identity.ts), so that a state dir
+ * restore compares them with the job it starts (runtime/job/job-identity.ts), so that a state dir
  * holding another job's checkpoints is not resumed from by mistake.
  */
 export interface OperatorUids {

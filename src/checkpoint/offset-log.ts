@@ -22,9 +22,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { JsonValue } from '../connectors/types.ts';
+import type { JsonValue } from '../util/json-value.ts';
 import { WeirError } from '../errors.ts';
-import { tempSuffix, writeFileAtomicSync } from './durable-fs.ts';
+import { tempSuffix, writeFileAtomicSync } from '../util/durable-fs.ts';
 import type { SourcePosition } from './metadata.ts';
 
 /** What one source partition read in one epoch. */

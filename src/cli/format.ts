@@ -1,6 +1,6 @@
-import type { JobResult } from '../runtime/run.ts';
+import type { JobResult } from '../runtime/job/run.ts';
 import type { JobMetrics } from '../runtime/metrics.ts';
-import { describeDropped } from '../runtime/job-identity.ts';
+import { describeDropped } from '../runtime/job/job-identity.ts';
 import type { CollectedOutput } from './outcome.ts';
 
 const rate = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} K` : n.toFixed(0));

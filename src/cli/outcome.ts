@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { toPlainError, type PlainError } from '../errors.ts';
 import type { ResolvedOptions } from '../runtime/options.ts';
-import type { JobHandle, RestoredFrom } from '../runtime/run.ts';
+import type { JobHandle, RestoredFrom } from '../runtime/job/run.ts';
 
 /** What `weir run` says about how a run began, the results it kept and how it failed. */
 

@@ -1,6 +1,6 @@
 import type { RestartStrategy } from '../api/job.ts';
 import type { RunOptions } from '../runtime/options.ts';
-import { run, type JobHandle } from '../runtime/run.ts';
+import { run, type JobHandle } from '../runtime/job/run.ts';
 import { existingFile } from './args.ts';
 import { UsageError, choiceFlag, commandHelp, keyValueFlag, numberFlag, pairsToRecord, parseCommand, switchFlag, textFlag, type FlagValues } from './flags.ts';
 import { formatProgress, formatSummary } from './format.ts';

@@ -12,7 +12,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { WeirError } from '../errors.ts';
-import type { JobHandle } from '../runtime/run.ts';
+import type { JobHandle } from '../runtime/job/run.ts';
 
 const requestsDir = (stateDir: string) => join(stateDir, 'savepoint-requests');
 const ownerFileName = '.running.json';

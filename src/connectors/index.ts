@@ -59,7 +59,7 @@ export { kafkaSink, kafkaUpsertSink, type KafkaKey, type KafkaPartitioner, type 
 export { type KafkaTransactionNote } from './kafka/transactional-writer.ts';
 export { type KafkaConnectionOptions } from './kafka/connection.ts';
 export { type KafkaFormat } from './kafka/format.ts';
-export { murmur2, kafkaPartitionForKey } from './kafka/murmur2.ts';
+export { murmur2, kafkaPartitionForKey } from '../util/murmur2.ts';
 export { KafkaGroupMember, rangeAssignment, type GroupAssignment, type GroupMemberOptions } from './kafka/group-member.ts';
 export { loadSource, kafkaLoadParam, isLoadSource, type KafkaLoad, type LoadSourceSpec } from './load-source.ts';
 export {

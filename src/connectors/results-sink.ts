@@ -1,6 +1,6 @@
 /**
  * resultsSink(name): the job's records delivered to the process that runs it, as
- * `job.results(name)` (an async iterator, see runtime/results.ts). Bounded: each subtask keeps at
+ * `job.results(name)` (an async iterator, see runtime/job/results.ts). Bounded: each subtask keeps at
  * most one batch of its own and `batchesInFlight` batches waiting for the consumer; then it waits,
  * and with it the operators before it and their sources (backpressure), so a slow consumer slows
  * the job and memory never grows with the backlog.

@@ -107,7 +107,8 @@ export interface SinkRecovery {
   notes: Array<{ subtask: number; note: JsonValue }>;
 }
 
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+import type { JsonValue } from '../util/json-value.ts';
+export type { JsonValue };
 
 export interface SinkWriter<T> {
   write(value: T, timestampMs: number, createdMs: number): void;

@@ -1,8 +1,8 @@
-import { run } from '../runtime/run.ts';
+import { run } from '../runtime/job/run.ts';
 import { prepareKafkaLoad, type KafkaLoadTarget } from './kafka-load.ts';
 import { WeirError } from '../errors.ts';
-import { latencyStages } from './latency-recorder.ts';
-import { summarize } from './latency-merge.ts';
+import { latencyStages } from '../runtime/instrumentation/latency-recorder.ts';
+import { summarize } from '../runtime/instrumentation/latency-merge.ts';
 import { captureEnvironment } from './environment.ts';
 import { reportSchema, type BenchConfig, type BenchMode, type BenchReport, type BenchRun } from './report-types.ts';
 

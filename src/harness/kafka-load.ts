@@ -17,7 +17,7 @@ import { isLoadSource, kafkaLoadParam, type KafkaLoad } from '../connectors/load
 import type { GeneratorOptions } from '../connectors/generator.ts';
 import { WeirError } from '../errors.ts';
 import { siblingModule } from '../util/module-url.ts';
-import { run, toJobUrl, type JobHandle, type JobResult } from '../runtime/run.ts';
+import { run, toJobUrl, type JobHandle, type JobResult } from '../runtime/job/run.ts';
 
 export interface KafkaLoadTarget {
   brokers: string[];

@@ -8,18 +8,8 @@ export const reportSchema = 'weir-bench/1';
 
 export type BenchMode = 'continuous' | 'micro-batch';
 
-export interface LatencySummary {
-  count: number;
-  minMs: number;
-  meanMs: number;
-  p50Ms: number;
-  p90Ms: number;
-  p99Ms: number;
-  p999Ms: number;
-  maxMs: number;
-  /** Compressed base64 HDR histogram of microseconds. */
-  histogram: string;
-}
+import type { LatencySummary } from '../runtime/instrumentation/latency-merge.ts';
+export type { LatencySummary };
 
 export interface BenchRun {
   mode: BenchMode;

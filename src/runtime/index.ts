@@ -1,5 +1,4 @@
-export { run, type JobHandle, type JobResult } from './run.ts';
+export { run, type JobHandle, type JobResult } from './job/run.ts';
 export type { RunOptions, ResolvedOptions } from './options.ts';
 export type { JobMetrics, OperatorMetrics, ChannelMetrics, SourcePartitionMetrics } from './metrics.ts';
-export { runScaledOut, type ScaleOutOptions, type ScaledOutJob, type ScaledOutRun } from './scale-out.ts';
 export type { HttpOptions, HttpAddress } from '../http/endpoint.ts';

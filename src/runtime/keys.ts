@@ -3,7 +3,7 @@
  * contiguous ranges (Flink's KeyGroupRangeAssignment), so a group can later move as a whole.
  * Deterministic across threads and runs: no per-process seed.
  */
-import { kafkaPartitionForKey } from '../connectors/kafka/murmur2.ts';
+import { kafkaPartitionForKey } from '../util/murmur2.ts';
 import { WeirError } from '../errors.ts';
 import { hashString, mix32 } from '../util/hash.ts';
 

@@ -4,8 +4,8 @@
  * whenever it is asked, without messages. Per worker:
  *   [nodes × (recordsIn, recordsOut, deadLetters, skipped)] [exchanges × parallelism × blockedMs] [misc]
  */
-import type { OperatorCounters } from './chain.ts';
-import type { CheckpointStats } from './checkpointer.ts';
+import type { OperatorCounters } from './worker/chain.ts';
+import type { CheckpointStats } from './job/checkpointer.ts';
 
 export const kMiscDeadLetters = 0;
 export const kMiscParks = 1;

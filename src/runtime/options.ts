@@ -5,7 +5,7 @@ import { WeirError } from '../errors.ts';
 import { errorPolicies, type ErrorPolicy } from '../api/graph.ts';
 import { resolve as resolvePath } from 'node:path';
 import { limits } from '../limits.ts';
-import { restartStrategyProblem } from './restart.ts';
+import { restartStrategyProblem } from './job/restart.ts';
 import type { HttpOptions } from '../http/endpoint.ts';
 
 /** What run() and `weir run` accept; anything left out comes from the job's settings, then defaults. */

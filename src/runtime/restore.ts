@@ -2,11 +2,11 @@ import { join } from 'node:path';
 import type { LogicalNode } from '../api/graph.ts';
 import type { CheckpointMetadata } from '../checkpoint/metadata.ts';
 import { keyGroupRangeOfWorker } from '../checkpoint/key-groups.ts';
-import { restoreIntoStore, type RestoreResult } from '../checkpoint/state-restore.ts';
+import { restoreIntoStore, type RestoredFiles, type RestoreResult } from '../snapshot/state-restore.ts';
 import type { SinkRecovery } from '../connectors/types.ts';
 import { WeirError } from '../errors.ts';
 import type { StateStore } from '../state/store.ts';
-import type { DroppedState } from './job-identity.ts';
+import type { DroppedState } from './job/job-identity.ts';
 import { operatorUid } from './plan.ts';
 
 /** A verified checkpoint or savepoint a run resumes from (checked by CheckpointStore.resolve on the main thread). */
@@ -15,12 +15,6 @@ export interface RestorePoint {
   metadata: CheckpointMetadata;
   /** With allowNonRestoredState: the checkpoint's state no operator of this job takes over (job-identity.ts), left out. */
   dropped?: DroppedState[];
-}
-
-/** A worker's state files in a checkpoint, in restore order, when they hold exactly its state. */
-export interface RestoredFiles {
-  /** `keys`: the entries a file restored, and the keys it deleted (a delta). */
-  files: Array<{ absolutePath: string; name: string; bytes: number; sha256: string; keys: number }>;
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * What an LmdbStore changed in LMDB since the log was last taken, value and all: an incremental
- * snapshot is made from it alone (checkpoint/state-snapshot.ts, deltaContents), without reading
+ * snapshot is made from it alone (snapshot/state-snapshot.ts, deltaContents), without reading
  * LMDB.
  *
  * Every write-back appends, in one growing byte buffer:

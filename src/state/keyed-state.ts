@@ -30,7 +30,7 @@ import type {
   StateOptions,
   StateTtl,
   ValueState,
-} from '../api/functions.ts';
+} from '../functions/contracts.ts';
 import { WeirError } from '../errors.ts';
 import { describeKey } from './storable.ts';
 import { storedKey, type StateStore, type StoredKey } from './store.ts';

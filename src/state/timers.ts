@@ -16,7 +16,7 @@
  * and fired between two flushes then costs the store nothing. A snapshot still holds exactly the
  * timers that were live at its flush.
  */
-import type { TimeDomain } from '../api/functions.ts';
+import type { TimeDomain } from '../functions/contracts.ts';
 import { WeirError } from '../errors.ts';
 import { limits } from '../limits.ts';
 import { checkStorable, compareStoredKeys, describeKey, entryId } from './storable.ts';

@@ -20,10 +20,9 @@
  * Records behind the watermark (t < watermark) are late: the other side's matching records may
  * already be gone, so they are sent to the late side output rather than joined partially.
  */
-import type { KeyedContext, KeyedProcessFunction, MapState, OnTimerContext } from '../api/functions.ts';
-import type { Tagged } from '../api/joins.ts';
+import type { KeyedContext, KeyedProcessFunction, MapState, OnTimerContext, Tagged } from '../functions/contracts.ts';
 import { LATE_RECORDS_TAG } from './window-operator.ts';
-import { expectSync } from '../api/sync-functions.ts';
+import { expectSync } from '../functions/sync.ts';
 
 export interface IntervalJoinContext<K, OUT> {
   readonly key: K;

@@ -8,7 +8,7 @@
  * count, a flag), dropped with the window.
  */
 import { WeirError } from '../errors.ts';
-import type { TimerService } from '../api/functions.ts';
+import type { TimerService } from '../functions/contracts.ts';
 import type { Window } from './windows.ts';
 
 export type TriggerResult = 'CONTINUE' | 'FIRE' | 'PURGE' | 'FIRE_AND_PURGE';

@@ -6,10 +6,9 @@
  * (objects, arrays, numbers, strings): class instances lose their prototype in the LMDB backend.
  */
 import { WeirError } from '../errors.ts';
-import type { AggregateFunction } from '../api/functions.ts';
-import type { Collector } from '../api/graph.ts';
+import type { AggregateFunction, Collector } from '../functions/contracts.ts';
 import type { Window } from './windows.ts';
-import { expectSync } from '../api/sync-functions.ts';
+import { expectSync } from '../functions/sync.ts';
 
 /** What a process-window function can see besides the records. */
 export interface ProcessWindowContext<K, W extends Window> {

@@ -21,7 +21,7 @@
  * look-up when it fires.
  */
 import { WeirError } from '../errors.ts';
-import type { KeyedContext, KeyedProcessFunction, OnTimerContext, ValueState } from '../api/functions.ts';
+import type { KeyedContext, KeyedProcessFunction, OnTimerContext, ValueState } from '../functions/contracts.ts';
 import { MergingWindowSet } from './merging-window-set.ts';
 import { isFire, isPurge, type OnMergeContext, type Trigger, type TriggerState } from './triggers.ts';
 import type { ProcessWindowContext, ProcessWindowFunction, WindowContents } from './window-functions.ts';

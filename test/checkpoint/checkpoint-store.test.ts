@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, truncateSync, writeFi
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CheckpointStore, metadataFileName, type CheckpointMetadataDraft } from '../../src/checkpoint/index.ts';
-import { sha256OfFile } from '../../src/checkpoint/durable-fs.ts';
+import { sha256OfFile } from '../../src/util/durable-fs.ts';
 import { WeirError } from '../../src/errors.ts';
 import { expectWeirError, tempDir } from '../helpers.ts';
 

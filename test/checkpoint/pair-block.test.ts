@@ -2,8 +2,8 @@
 import { Unpackr } from 'msgpackr';
 import { writeKey } from 'ordered-binary';
 import { describe, expect, it } from 'vitest';
-import { decodePair, PairBlockBuilder, PairCursor, StateCounts, TupleEncoder } from '../../src/checkpoint/pair-block.ts';
-import type { EntryTuple } from '../../src/checkpoint/state-snapshot.ts';
+import { decodePair, PairBlockBuilder, PairCursor, StateCounts, TupleEncoder } from '../../src/snapshot/pair-block.ts';
+import type { EntryTuple } from '../../src/snapshot/state-snapshot.ts';
 
 function keyBytes(key: Array<string | number>): Buffer {
   const b = Buffer.alloc(4096);

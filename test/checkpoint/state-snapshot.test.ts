@@ -3,9 +3,8 @@
 import { existsSync, mkdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CheckpointStore, keyGroupRangeOfWorker } from '../../src/checkpoint/index.ts';
 import {
-  CheckpointStore,
-  keyGroupRangeOfWorker,
   readSnapshotSummary,
   restoreHeapStore,
   restoreIntoStore,
@@ -13,10 +12,10 @@ import {
   snapshotLmdbEnvironment,
   snapshotLmdbStore,
   snapshotStoreStates,
-} from '../../src/checkpoint/index.ts';
-import { readSnapshotFrames, SnapshotFileWriter } from '../../src/checkpoint/snapshot-file.ts';
-import { mergeSnapshotChain, MergeCancelled } from '../../src/checkpoint/snapshot-merge.ts';
-import { deltaContents, writeDeltaFile } from '../../src/checkpoint/state-snapshot.ts';
+} from '../../src/snapshot/index.ts';
+import { readSnapshotFrames, SnapshotFileWriter } from '../../src/snapshot/snapshot-file.ts';
+import { mergeSnapshotChain, MergeCancelled } from '../../src/snapshot/snapshot-merge.ts';
+import { deltaContents, writeDeltaFile } from '../../src/snapshot/state-snapshot.ts';
 import { latestChanges } from '../../src/state/change-log.ts';
 import { WeirError } from '../../src/errors.ts';
 import { workerOfKeyGroup } from '../../src/runtime/keys.ts';

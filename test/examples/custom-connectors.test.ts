@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { run } from '../../src/runtime/run.ts';
+import { run } from '../../src/runtime/job/run.ts';
 import { jobUrl, tempDirsPerTest } from '../helpers.ts';
 
 const example = (name: string) => new URL(`../../examples/${name}.ts`, import.meta.url);

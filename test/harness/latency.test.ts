@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { run } from '../../src/runtime/index.ts';
-import { summarize } from '../../src/harness/latency-merge.ts';
+import { summarize } from '../../src/runtime/instrumentation/latency-merge.ts';
 import { jobUrl } from '../helpers.ts';
 
 describe('latency measurement', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { summarize } from '../../src/harness/latency-merge.ts';
+import { summarize } from '../../src/runtime/instrumentation/latency-merge.ts';
 import { run } from '../../src/runtime/index.ts';
 import { jobUrl } from '../helpers.ts';
 

@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { JobMetrics } from '../../src/runtime/metrics.ts';
-import { run, type JobHandle } from '../../src/runtime/run.ts';
+import { run, type JobHandle } from '../../src/runtime/job/run.ts';
 import { expectWeirError, jobUrl, tempDirsPerTest } from '../helpers.ts';
 import { parsePrometheusText, sampleValue, type Sample } from './prometheus-text.ts';
 

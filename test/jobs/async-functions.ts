@@ -1,7 +1,7 @@
 // User functions that are async or return a Promise; `what` picks which. Each must fail the job
 // with WEIR_ASYNC_FUNCTION naming the operator (an `async function` already when the job is defined).
 import { defineJob, WatermarkStrategy } from '../../src/api/index.ts';
-import type { AggregateFunction } from '../../src/api/functions.ts';
+import type { AggregateFunction } from '../../src/functions/contracts.ts';
 import { collect, generator, type GeneratedEvent } from '../../src/connectors/index.ts';
 import { TumblingEventTimeWindows } from '../../src/time/index.ts';
 

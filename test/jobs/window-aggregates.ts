@@ -5,7 +5,7 @@
 import { defineJob, WatermarkStrategy } from '../../src/api/index.ts';
 import { collect, generator, type GeneratedEvent, type GeneratorOptions } from '../../src/connectors/index.ts';
 import { EventTimeSessionWindows, SlidingEventTimeWindows, TumblingEventTimeWindows, type Window } from '../../src/time/index.ts';
-import type { AggregateFunction } from '../../src/api/functions.ts';
+import type { AggregateFunction } from '../../src/functions/contracts.ts';
 import type { Timed, WindowResult } from '../time/brute-force.ts';
 
 export const sourceOptions = (count: number): GeneratorOptions => ({

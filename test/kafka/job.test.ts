@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kafkaPartitionForKey } from '../../src/connectors/kafka/murmur2.ts';
+import { kafkaPartitionForKey } from '../../src/util/murmur2.ts';
 import { run } from '../../src/runtime/index.ts';
 import { jobUrl } from '../helpers.ts';
 import { startMockKafka, type MockKafka } from './broker.ts';

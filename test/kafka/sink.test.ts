@@ -2,7 +2,7 @@
 // flushes, upserts and tombstones, and the exactly-once sink's transactions.
 import { Partitioners } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kafkaPartitionForKey, murmur2 } from '../../src/connectors/kafka/murmur2.ts';
+import { kafkaPartitionForKey, murmur2 } from '../../src/util/murmur2.ts';
 import { kafkaSink, kafkaUpsertSink } from '../../src/connectors/kafka/sink.ts';
 import type { KafkaTransactionNote } from '../../src/connectors/kafka/transactional-writer.ts';
 import type { JsonValue } from '../../src/connectors/types.ts';

@@ -1,7 +1,7 @@
 /** Helpers of the Kafka tests: producing input, reading a topic back, opening connectors in-process, waiting on a running job. */
 import { Kafka, logLevel, Partitioners, type Message } from 'kafkajs';
 import { tmpdir } from 'node:os';
-import type { JobHandle } from '../../src/runtime/run.ts';
+import type { JobHandle } from '../../src/runtime/job/run.ts';
 import type { SinkContext, SourceOutput, SourceReader, SourceSpec } from '../../src/connectors/types.ts';
 import { kafkaSource } from '../../src/connectors/kafka/source.ts';
 import { kafkaCluster } from '../../src/connectors/kafka/connection.ts';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { JobState } from '../../src/runtime/metrics.ts';
-import { run, type JobHandle } from '../../src/runtime/run.ts';
+import { run, type JobHandle } from '../../src/runtime/job/run.ts';
 import { jobUrl } from '../helpers.ts';
 
 /** The states metrics() reports while `until` is pending, in the order first seen. */

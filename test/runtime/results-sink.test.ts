@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { DeadLetter } from '../../src/connectors/sinks.ts';
-import { run } from '../../src/runtime/run.ts';
+import { run } from '../../src/runtime/job/run.ts';
 import { expectWeirError, jobUrl, tempDirsPerTest } from '../helpers.ts';
 
 interface Row {

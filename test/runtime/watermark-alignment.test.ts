@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { run, type JobHandle } from '../../src/runtime/index.ts';
-import { alignmentDecision, type PartitionState } from '../../src/runtime/watermark-alignment.ts';
+import { alignmentDecision, type PartitionState } from '../../src/runtime/worker/watermark-alignment.ts';
 import { limits } from '../../src/limits.ts';
 import { WatermarkStrategy } from '../../src/time/watermarks.ts';
 import { WeirError } from '../../src/errors.ts';

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AggregateFunction } from '../../src/api/functions.ts';
+import type { AggregateFunction } from '../../src/functions/contracts.ts';
 import { WeirError } from '../../src/errors.ts';
 import { KeyedState } from '../../src/state/keyed-state.ts';
 import { LmdbStore } from '../../src/state/lmdb-store.ts';

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { TimeDomain } from '../../src/api/functions.ts';
+import type { TimeDomain } from '../../src/functions/contracts.ts';
 import { WeirError } from '../../src/errors.ts';
 import { limits } from '../../src/limits.ts';
 import { HeapStore } from '../../src/state/heap-store.ts';

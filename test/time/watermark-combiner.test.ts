@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { WatermarkCombiner } from '../../src/runtime/watermarks.ts';
+import { WatermarkCombiner } from '../../src/runtime/worker/watermarks.ts';
 import { badTimestampReason, WatermarkStrategy } from '../../src/time/watermarks.ts';
 
 function combiner(inputs: number) {

@@ -4,7 +4,7 @@
 // is moved by the test, so lateness here is exact; the end-to-end tests (window-jobs.test.ts) run
 // the same operators on real worker threads.
 import { describe, expect, it } from 'vitest';
-import type { AggregateFunction, KeyedProcessFunction } from '../../src/api/functions.ts';
+import type { AggregateFunction, KeyedProcessFunction } from '../../src/functions/contracts.ts';
 import { generatedEvent, type GeneratorOptions } from '../../src/connectors/generator.ts';
 import {
   CountTrigger,

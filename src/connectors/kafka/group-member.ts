@@ -1,6 +1,6 @@
 /**
  * Membership of a Kafka consumer group, only to learn which partitions of a topic this process
- * owns (the scale-out runner, runtime/scale-out.ts). It speaks the classic group protocol itself —
+ * owns (the scale-out runner, scale-out/scale-out.ts). It speaks the classic group protocol itself —
  * JoinGroup, SyncGroup, Heartbeat, LeaveGroup through kafkajs's Broker — rather than through a
  * kafkajs consumer, for one reason: a kafkajs consumer rejoins as soon as the coordinator
  * announces a rebalance and has no "partitions revoked" hook, so the process would keep working on

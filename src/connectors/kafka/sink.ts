@@ -12,7 +12,7 @@ import { checkConnection, isTransientKafkaError, kafkaClient, kafkaError, kafkaO
 import type { Outage } from '../connection-retry.ts';
 import { encoder, type Encoder, type KafkaFormat } from './format.ts';
 import type { ProducerMessage } from './kafkajs-internals.ts';
-import { kafkaPartitionForKey } from './murmur2.ts';
+import { kafkaPartitionForKey } from '../../util/murmur2.ts';
 import { createdHeader } from './reader.ts';
 import { TransactionalWriter } from './transactional-writer.ts';
 

@@ -13,7 +13,7 @@
 import { lstat, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WeirError } from '../../errors.ts';
-import { fsyncDirectory } from '../../checkpoint/durable-fs.ts';
+import { fsyncDirectory } from '../../util/durable-fs.ts';
 import { isMissing, sinkFileError } from './fs-error.ts';
 import type { PendingPart } from './note.ts';
 

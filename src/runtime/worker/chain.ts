@@ -1,0 +1,371 @@
+import type { Collector, ErrorPolicy, LogicalNode } from '../../api/graph.ts';
+import type { SinkWriter } from '../../connectors/types.ts';
+import { isRecordFailure, userFunctionError, WeirError } from '../../errors.ts';
+import { asyncResultError, isThenable, PromiseReturned, promiseReturned } from '../../functions/sync.ts';
+import type { StateStore } from '../../state/store.ts';
+import type { OutputChecksum } from '../instrumentation/checksum.ts';
+import type { LatencyRecorder } from '../instrumentation/latency-recorder.ts';
+import { KeyedOperator } from './keyed-operator.ts';
+import type { KeyGroupAssigner } from '../keys.ts';
+import type { Plan } from '../plan.ts';
+import { WatermarkCombiner, type WatermarkDeliver } from './watermarks.ts';
+import { statelessProcess } from './stateless-process.ts';
+
+/**
+ * Operator chaining: inside a worker, operators are plain closures calling each other (no
+ * serialisation, no queue). Each compiled operator is a `Deliver` — "here is a record for you".
+ */
+export type Deliver = (value: unknown, timestampMs: number, createdMs: number) => void;
+
+/** Where the record being processed came from; errors name it. Set by sources and exchange readers. */
+export interface RecordPosition {
+  partition: number;
+  offset: number;
+}
+
+/** Local per-operator counters (flushed to shared metrics by the worker). */
+export interface OperatorCounters {
+  recordsIn: number;
+  recordsOut: number;
+  /** Records this operator sent to the dead letters. */
+  deadLetters: number;
+  /** A source's input that carried no record (blank lines). */
+  skipped: number;
+}
+
+/** A position that is not a source record's (a timer's), for a dead letter. */
+export interface DeadLetterPosition {
+  partition: number;
+  offset: number | string;
+}
+
+export interface ChainHooks {
+  /** Sends a record into exchange `exchange` (the keyBy's index) for worker `target`. */
+  send(exchange: number, target: number, value: unknown, timestampMs: number, createdMs: number): void;
+  /** A new watermark status for exchange `exchange`'s rings (sent to every target, coalesced). */
+  sendWatermark(exchange: number, watermarkMs: number, idle: boolean): void;
+  /** Routes a key to its worker. */
+  workerOfKey(key: unknown): number;
+  sinkWriter(node: LogicalNode & { kind: 'sink' }): SinkWriter<unknown>;
+  /**
+   * To the dead letters, with the reason (and the error's stack): records sent to an unread side
+   * output, records an operator failed on under onError 'dead-letter', records user code sent
+   * there. The position is the record's being processed unless `at` says otherwise.
+   */
+  deadLetter(operator: string, reason: string, value: unknown, stack?: string, at?: DeadLetterPosition): void;
+  /** The job-wide error policy (an operator's own onError wins); default 'fail'. */
+  onError?: ErrorPolicy;
+  /** This worker's keyed-state store (created on first use). */
+  stateStore(): StateStore;
+  keyGroups: number;
+  /** Default 'hash' (runtime/keys.ts). */
+  keyGroupAssigner?: KeyGroupAssigner;
+  nowMs(): number;
+  subtask: number;
+  /** Present when the harness measures latency / checksums the output. */
+  latency?: LatencyRecorder;
+  checksum?: OutputChecksum;
+}
+
+export interface CompiledChain {
+  /** Entry point of each node's consumers: a source's output, or an exchange's receiving side. */
+  outputOf: Deliver[];
+  /** The same for watermarks: a source's combined watermark, or an exchange's (min over senders). */
+  watermarkOutputOf: WatermarkDeliver[];
+  counters: OperatorCounters[];
+  /** The keyed process operators of this worker (timers, TTL cleanup). */
+  keyed: KeyedOperator[];
+  /** Keyed operators' open/close hooks. */
+  open(): void;
+  close(): void;
+}
+
+export function compileChain(plan: Plan, position: RecordPosition, hooks: ChainHooks): CompiledChain {
+  const { graph } = plan;
+  const counters: OperatorCounters[] = graph.nodes.map(() => ({ recordsIn: 0, recordsOut: 0, deadLetters: 0, skipped: 0 }));
+  const inputOf: Deliver[] = new Array(graph.nodes.length);
+  const outputOf: Deliver[] = new Array(graph.nodes.length);
+  // Watermark inputs per (node, input position): a union combines its inputs, others forward.
+  const watermarkInputsOf: WatermarkDeliver[][] = new Array(graph.nodes.length);
+  const watermarkOutputOf: WatermarkDeliver[] = new Array(graph.nodes.length);
+  const keyed: KeyedOperator[] = [];
+  const opens: Array<() => void> = [];
+  const closes: Array<() => void> = [];
+  const exchangeIndex = new Map(plan.exchanges.map((nodeId, index) => [nodeId, index]));
+
+  const fail = (cause: unknown, node: LogicalNode): WeirError => {
+    if (cause instanceof WeirError) return cause;
+    if (cause instanceof PromiseReturned) return asyncResultError(cause.role, node.name, position.partition, position.offset);
+    return userFunctionError(cause, node.name, position.partition, position.offset);
+  };
+
+  /**
+   * `node` failed on the record `value`: under onError 'dead-letter' a failure of the record itself
+   * (the operator's function threw, its key was missing, it was too large for the exchange) sends
+   * it to the dead letters and the job goes on; anything else is thrown. A failure downstream
+   * (another operator's, passed up through emit) is that operator's to handle, never this one's.
+   */
+  const reject = (cause: unknown, node: LogicalNode, c: OperatorCounters, value: unknown, at?: DeadLetterPosition): void => {
+    const err = fail(cause, node);
+    if ((node.onError ?? hooks.onError ?? 'fail') !== 'dead-letter' || !isRecordFailure(err, node.name)) throw err;
+    c.deadLetters++;
+    hooks.deadLetter(node.name, err.message, value, err.stack, at ?? (err.partition === undefined ? undefined : { partition: err.partition, offset: err.offset ?? -1 }));
+  };
+
+  /** Where `node`'s records to side output `tag` go: its readers, or the dead letters when it has none. */
+  const sideOutputOf = (node: LogicalNode, c: OperatorCounters): ((tag: string, value: unknown, ts: number, cr: number) => void) => {
+    const deliverOf = new Map<string, Deliver>();
+    return (tag, value, ts, cr) => {
+      let deliver = deliverOf.get(tag);
+      if (deliver === undefined) {
+        const readers = graph.sideOutputsOf(node.id, tag).map((reader) => inputOf[reader.id]);
+        deliver =
+          readers.length > 0
+            ? fanOut(readers)
+            : (v) => {
+                c.deadLetters++;
+                hooks.deadLetter(node.name, `side output "${tag}" has no reader`, v);
+              };
+        deliverOf.set(tag, deliver);
+      }
+      deliver(value, ts, cr);
+    };
+  };
+
+  // Compile from the last node to the first, so every node's consumers exist when it is built.
+  for (let id = graph.nodes.length - 1; id >= 0; id--) {
+    const node = graph.nodes[id];
+    const c = counters[id];
+    const next = fanOut(graph.consumersOf(id).map((consumer) => inputOf[consumer.id]));
+    // Watermarks go to every reader of the node, side outputs included (they carry event time too).
+    // (One watermark input per input position: a union may read the same stream twice.)
+    const watermarkNext = fanOutWatermark(graph.nodes.flatMap((n) => graph.inputsOf(n).flatMap((input, i) => (input === id ? [watermarkInputsOf[n.id][i]] : []))));
+    watermarkOutputOf[id] = watermarkNext;
+    watermarkInputsOf[id] = [watermarkNext];
+    // A node's output as seen from outside: counted as the node's output.
+    outputOf[id] = (v, ts, cr) => {
+      c.recordsOut++;
+      next(v, ts, cr);
+    };
+
+    switch (node.kind) {
+      case 'source':
+        inputOf[id] = () => {
+          throw new Error('a source has no input');
+        };
+        break;
+      case 'union':
+      case 'sideOutput': {
+        inputOf[id] = (v, ts, cr) => {
+          c.recordsIn++;
+          c.recordsOut++;
+          next(v, ts, cr);
+        };
+        if (node.kind === 'union') {
+          const combiner = new WatermarkCombiner(node.inputs.length, watermarkNext);
+          watermarkInputsOf[id] = node.inputs.map((_, i) => (wm: number, idle: boolean) => combiner.update(i, wm, idle));
+        }
+        break;
+      }
+      case 'map': {
+        const fn = node.fn;
+        inputOf[id] = (v, ts, cr) => {
+          c.recordsIn++;
+          let out: unknown;
+          try {
+            out = fn(v);
+            if (isThenable(out)) throw promiseReturned(out, 'map function');
+          } catch (e) {
+            return reject(e, node, c, v);
+          }
+          c.recordsOut++;
+          next(out, ts, cr);
+        };
+        break;
+      }
+      case 'filter': {
+        const fn = node.fn;
+        inputOf[id] = (v, ts, cr) => {
+          c.recordsIn++;
+          let keep: boolean;
+          try {
+            keep = fn(v);
+            if (keep !== true && keep !== false && isThenable(keep)) throw promiseReturned(keep, 'filter function');
+          } catch (e) {
+            return reject(e, node, c, v);
+          }
+          if (keep) {
+            c.recordsOut++;
+            next(v, ts, cr);
+          }
+        };
+        break;
+      }
+      case 'flatMap': {
+        const fn = node.fn;
+        let curTs = NaN;
+        let curCreated = NaN;
+        const collector: Collector<unknown> = {
+          collect(value) {
+            c.recordsOut++;
+            next(value, curTs, curCreated);
+          },
+        };
+        inputOf[id] = (v, ts, cr) => {
+          c.recordsIn++;
+          const savedTs = curTs;
+          const savedCreated = curCreated;
+          curTs = ts;
+          curCreated = cr;
+          try {
+            const result = fn(v, collector) as unknown;
+            if (result !== undefined && isThenable(result)) throw promiseReturned(result, 'flatMap function');
+          } catch (e) {
+            reject(e, node, c, v);
+          } finally {
+            curTs = savedTs;
+            curCreated = savedCreated;
+          }
+        };
+        break;
+      }
+      case 'keyBy': {
+        // Sending side: route by key into the exchange. The receiving side delivers straight to
+        // the consumers (outputOf[id]), called by the worker when a frame arrives.
+        const keyOf = node.key;
+        const exchange = exchangeIndex.get(id);
+        if (exchange === undefined) {
+          // Nothing reads this keyBy (see plan.ts): records and watermarks end here.
+          inputOf[id] = () => void c.recordsIn++;
+          watermarkInputsOf[id] = [() => {}];
+          break;
+        }
+        inputOf[id] = (v, ts, cr) => {
+          c.recordsIn++;
+          let key: unknown;
+          try {
+            key = keyOf(v);
+            if (isThenable(key)) throw promiseReturned(key, 'key selector');
+          } catch (e) {
+            return reject(e, node, c, v);
+          }
+          if (key === undefined || key === null || (typeof key === 'number' && Number.isNaN(key))) {
+            const err = new WeirError('WEIR_USER_FUNCTION', `operator "${node.name}": the key selector returned ${String(key)} for the record from source partition ${position.partition} at offset ${position.offset}`, {
+              operator: node.name,
+              partition: position.partition,
+              offset: position.offset,
+            });
+            return reject(err, node, c, v);
+          }
+          try {
+            hooks.send(exchange, hooks.workerOfKey(key), v, ts, cr);
+          } catch (e) {
+            // Too large for a frame, or not encodable: nothing of it was written.
+            reject(e, node, c, v);
+          }
+        };
+        watermarkInputsOf[id] = [(wm, idle) => hooks.sendWatermark(exchange, wm, idle)];
+        outputOf[id] = (v, ts, cr) => {
+          c.recordsOut++;
+          next(v, ts, cr);
+        };
+        break;
+      }
+      case 'process': {
+        const keyBy = graph.nodes[node.input] as LogicalNode & { kind: 'keyBy' };
+        const output = sideOutputOf(node, c);
+        const operator = new KeyedOperator(node, keyBy.key, node.fn, hooks.stateStore(), hooks.keyGroups, position, {
+          keyGroupAssigner: hooks.keyGroupAssigner,
+          emit: next,
+          countOut: () => c.recordsOut++,
+          nowMs: hooks.nowMs,
+          atTimerEmit: hooks.latency === undefined ? undefined : (arrivedMs, cr) => hooks.latency!.atTimerEmit(arrivedMs, cr),
+          output,
+          deadLetter(value, reason, at) {
+            c.deadLetters++;
+            hooks.deadLetter(node.name, reason, value, undefined, at);
+          },
+          reject: (err, value, at) => reject(err, node, c, value, at),
+        });
+        keyed.push(operator);
+        opens.push(() => operator.open({ subtask: hooks.subtask, parallelism: plan.parallelism }));
+        closes.push(() => operator.close());
+        inputOf[id] = (v, ts, cr) => {
+          c.recordsIn++;
+          operator.processElement(v, ts, cr);
+        };
+        // Timers fire before the watermark goes on, so what they emit is not late downstream.
+        watermarkInputsOf[id] = [
+          (wm, idle) => {
+            if (!idle) operator.onWatermark(wm);
+            watermarkNext(wm, idle);
+          },
+        ];
+        break;
+      }
+      case 'statelessProcess': {
+        const compiled = statelessProcess(node, {
+          next,
+          counters: c,
+          output: sideOutputOf(node, c),
+          deadLetter: (value, reason) => {
+            c.deadLetters++;
+            hooks.deadLetter(node.name, reason, value);
+          },
+          reject: (err, value) => reject(err, node, c, value),
+        });
+        inputOf[id] = compiled.deliver;
+        opens.push(() => node.fn.open?.({ subtask: hooks.subtask, parallelism: plan.parallelism }));
+        closes.push(() => node.fn.close?.());
+        break;
+      }
+      case 'sink': {
+        const writer = hooks.sinkWriter(node);
+        const { latency, checksum } = hooks;
+        inputOf[id] = (v, ts, cr) => {
+          c.recordsIn++;
+          if (latency !== undefined) latency.atSink(cr);
+          if (checksum !== undefined) checksum.add(v);
+          try {
+            writer.write(v, ts, cr);
+          } catch (e) {
+            if (e instanceof WeirError) throw e;
+            const inner = e instanceof Error ? e : new Error(String(e));
+            throw new WeirError('WEIR_SINK', `sink "${node.name}" failed on the record from source partition ${position.partition} at offset ${position.offset}: ${inner.message}`, {
+              operator: node.name,
+              partition: position.partition,
+              offset: position.offset,
+              cause: inner,
+            });
+          }
+        };
+        break;
+      }
+    }
+  }
+
+  return {
+    outputOf,
+    watermarkOutputOf,
+    keyed,
+    counters,
+    open: () => opens.forEach((f) => f()),
+    close: () => closes.forEach((f) => f()),
+  };
+}
+
+function fanOutWatermark(targets: WatermarkDeliver[]): WatermarkDeliver {
+  if (targets.length === 0) return () => {};
+  if (targets.length === 1) return targets[0];
+  return (wm, idle) => {
+    for (let i = 0; i < targets.length; i++) targets[i](wm, idle);
+  };
+}
+
+function fanOut(targets: Deliver[]): Deliver {
+  if (targets.length === 0) return () => {};
+  if (targets.length === 1) return targets[0];
+  return (v, ts, cr) => {
+    for (let i = 0; i < targets.length; i++) targets[i](v, ts, cr);
+  };
+}

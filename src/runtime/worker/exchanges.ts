@@ -1,0 +1,230 @@
+import type { Codec } from '../../channel/codec.ts';
+import { dataCreated, dataOffset, dataSent, dataTimestamp, readControl, readData, writeControl, writeData, type ControlFrame } from '../../channel/frames.ts';
+import type { LatencyRecorder } from '../instrumentation/latency-recorder.ts';
+import { FrameKind } from '../../channel/layout.ts';
+import type { RingReader, RingWriter } from '../../channel/ring.ts';
+import type { LogicalNode } from '../../api/graph.ts';
+import { WeirError } from '../../errors.ts';
+import { assert, limits } from '../../limits.ts';
+import type { Deliver, RecordPosition } from './chain.ts';
+import type { Plan } from '../plan.ts';
+import { kAbort, throwIfAborted, type SharedViews } from '../protocol.ts';
+import type { StreamSignals } from './signals.ts';
+import type { BarrierAlignment } from './barriers.ts';
+import { WatermarkCombiner, type WatermarkDeliver } from './watermarks.ts';
+
+/** Room a control frame needs at most (flatbuffers body of a few scalars, frame header, padding). */
+const kControlFrameBytesMax = 128;
+
+/**
+ * One worker's side of every exchange (keyBy): it writes one ring per (exchange, target worker)
+ * and reads one ring per (exchange, sender worker), itself included.
+ *
+ * Deadlock freedom: when a ring of exchange e is full, the worker does not just wait — it drains
+ * its own input rings of exchanges ≥ e meanwhile. Processing those can only write into exchanges
+ * > e (exchanges are numbered in topological order and the graph is a DAG), so the nesting is
+ * bounded by the number of exchanges and no operator is re-entered. Two workers blocked on each
+ * other's rings therefore keep emptying each other's rings.
+ */
+export class Exchanges {
+  readonly out: RingWriter[][]; // [exchange][target]
+  private readonly in: RingReader[][]; // [exchange][sender]
+  private readonly codecs: Codec<unknown>[];
+  private readonly names: string[];
+  private readonly n: number;
+  /** Time blocked on full rings, [exchange × parallelism + target]. */
+  readonly blockedMs: Float64Array;
+  parks = 0;
+  /** The receiving side of each exchange: its consumers in the chain (set once the chain is compiled). */
+  private deliver: Deliver[] = [];
+  /** Each exchange's watermark: the minimum over its senders (an ended sender counts as +∞). */
+  private watermarks: WatermarkCombiner[] = [];
+  /** Watermark status to send into each exchange, coalesced until the next flushWatermarks(). */
+  private readonly outWatermarkMs: Float64Array;
+  private readonly outIdle: Uint8Array;
+  private readonly outDirty: Uint8Array;
+
+  constructor(
+    plan: Plan,
+    private readonly views: SharedViews,
+    private readonly me: number,
+    defaultCodec: Codec<unknown>,
+    private readonly position: RecordPosition,
+    private readonly signals: StreamSignals,
+    private readonly latency: LatencyRecorder | undefined,
+  ) {
+    this.n = plan.parallelism;
+    const range = (k: number) => Array.from({ length: k }, (_, i) => i);
+    this.out = plan.exchanges.map((_, e) => range(this.n).map((t) => views.writer(e, me, t)));
+    this.in = plan.exchanges.map((_, e) => range(this.n).map((s) => views.reader(e, s, me)));
+    this.codecs = plan.exchanges.map((id) => (plan.graph.nodes[id] as LogicalNode & { kind: 'keyBy' }).codec ?? defaultCodec);
+    this.names = plan.exchanges.map((id) => plan.graph.nodes[id].name);
+    this.blockedMs = new Float64Array(plan.exchanges.length * this.n);
+    this.outWatermarkMs = new Float64Array(plan.exchanges.length);
+    this.outIdle = new Uint8Array(plan.exchanges.length);
+    this.outDirty = new Uint8Array(plan.exchanges.length);
+  }
+
+  /** Checkpoint barriers, when the job checkpoints in continuous mode: rings that delivered one are held. */
+  private alignment: BarrierAlignment | undefined;
+
+  connect(deliver: Deliver[], deliverWatermark: WatermarkDeliver[], alignment?: BarrierAlignment): void {
+    this.deliver = deliver;
+    this.watermarks = deliverWatermark.map((emit) => new WatermarkCombiner(this.n, emit));
+    this.alignment = alignment;
+  }
+
+  /** Records the watermark status for exchange e; flushWatermarks() sends the newest one. */
+  sendWatermark(e: number, watermarkMs: number, idle: boolean): void {
+    this.outWatermarkMs[e] = watermarkMs;
+    this.outIdle[e] = idle ? 1 : 0;
+    this.outDirty[e] = 1;
+  }
+
+  /**
+   * Sends pending watermark statuses (one control frame per ring, after every record already
+   * written into it: in-band order is what makes a watermark true). Returns true when nothing is
+   * left pending — a full ring keeps it for the next round, and end-of-stream must wait for it.
+   */
+  flushWatermarks(): boolean {
+    let done = true;
+    for (let e = 0; e < this.outDirty.length; e++) {
+      if (this.outDirty[e] === 0) continue;
+      if (this.broadcast(e, { kind: FrameKind.Watermark, timestampMs: this.outWatermarkMs[e], idle: this.outIdle[e] !== 0 })) this.outDirty[e] = 0;
+      else done = false;
+    }
+    return done;
+  }
+
+  /** A control frame to every target of exchange e; all or nothing (retried next round if a ring is full). */
+  broadcast(e: number, frame: ControlFrame): boolean {
+    const writers = this.out[e];
+    if (!writers.every((w) => w.hasRoom(kControlFrameBytesMax))) return false;
+    for (const w of writers) {
+      assert(writeControl(w, frame), 'room was checked before writing a control frame');
+      w.publish();
+    }
+    return true;
+  }
+
+  send(e: number, target: number, value: unknown, timestampMs: number, createdMs: number): void {
+    const w = this.out[e][target];
+    const { partition, offset } = this.position;
+    // The time the record tries to enter the ring: a wait for room counts as time in the ring.
+    const sentMs = this.latency === undefined ? NaN : this.latency.atSend();
+    if (!writeData(w, this.codecs[e], value, partition, offset, timestampMs, createdMs, this.names[e], sentMs)) {
+      this.sendBlocked(e, target, value, timestampMs, createdMs, sentMs);
+    } else if (w.pendingFrames >= limits.sourceBatchRecordsMax) {
+      w.publish();
+    }
+  }
+
+  private sendBlocked(e: number, target: number, value: unknown, timestampMs: number, createdMs: number, sentMs: number): void {
+    const w = this.out[e][target];
+    const started = performance.now();
+    // Waiting drains other records through the chain: keep this record's context to restore.
+    const { partition, offset } = this.position;
+    const segment = this.latency?.saveSegment();
+    w.publish();
+    try {
+      while (!writeData(w, this.codecs[e], value, partition, offset, timestampMs, createdMs, this.names[e], sentMs)) {
+        this.waitForRoom(e, w);
+      }
+    } finally {
+      // Also when the record turns out too large: its operator may dead-letter it and go on.
+      this.position.partition = partition;
+      this.position.offset = offset;
+    }
+    if (segment) this.latency!.restoreSegment(segment);
+    this.blockedMs[e * this.n + target] += performance.now() - started;
+  }
+
+  /**
+   * Waits until half of `w` is free (a frame is at most a quarter of a ring, so it then fits even
+   * after a wrap; the hysteresis also keeps wake-ups rare), doing downstream work meanwhile.
+   */
+  private waitForRoom(e: number, w: RingWriter): void {
+    const enough = () => w.usedBytes() <= w.capacityBytes / 2;
+    let spins = 0;
+    while (!enough()) {
+      throwIfAborted(this.views, this.me);
+      if (this.drain(e)) {
+        this.publishAll();
+        spins = 0;
+        continue;
+      }
+      this.publishAll();
+      if (++spins < limits.spinIterationsBeforePark) continue;
+      spins = 0;
+      this.parks++;
+      this.views.doorbells.park(this.me, () => enough() || this.hasInput(e) || this.views.flag(kAbort) !== 0, limits.parkTimeoutMs);
+    }
+  }
+
+  /** Processes what is waiting in the input rings of exchanges ≥ fromExchange. */
+  drain(fromExchange: number): boolean {
+    let progress = false;
+    for (let e = fromExchange; e < this.in.length; e++) {
+      const deliver = this.deliver[e];
+      const codec = this.codecs[e];
+      for (let s = 0; s < this.n; s++) {
+        if (this.alignment?.held(e, s)) continue;
+        const r = this.in[e][s];
+        let frames = 0;
+        for (let p = r.next(); p >= 0; p = frames < limits.sourceBatchRecordsMax && !this.alignment?.held(e, s) ? r.next() : -1) {
+          frames++;
+          if (r.kind === FrameKind.Data) {
+            this.position.partition = r.aux;
+            this.position.offset = dataOffset(r, p);
+            let value: unknown;
+            try {
+              value = readData(r, p, codec);
+            } catch (cause) {
+              throw new WeirError('WEIR_DECODE', `exchange "${this.names[e]}" could not decode a record from worker ${s} (source partition ${r.aux}, offset ${this.position.offset}) with codec ${codec.name}: ${(cause as Error).message}`, {
+                operator: this.names[e],
+                partition: r.aux,
+                offset: this.position.offset,
+                cause,
+              });
+            }
+            const createdMs = dataCreated(r, p);
+            if (this.latency !== undefined) this.latency.atReceive(dataSent(r, p), createdMs);
+            deliver(value, dataTimestamp(r, p), createdMs);
+          } else if (r.kind === FrameKind.Watermark) {
+            const frame = readControl(r, p);
+            if (frame.kind === FrameKind.Watermark) this.watermarks[e].update(s, frame.timestampMs, frame.idle);
+          } else if (r.kind === FrameKind.EndOfStream) {
+            this.signals.receivedEnd(e, s);
+            this.watermarks[e].update(s, Number.POSITIVE_INFINITY, false);
+          } else if (r.kind === FrameKind.EpochEnd) {
+            const frame = readControl(r, p);
+            if (frame.kind === FrameKind.EpochEnd) this.signals.receivedEpochEnd(e, s, frame.epoch);
+          } else if (r.kind === FrameKind.Barrier) {
+            // Nothing after a barrier is read from this ring until the worker has snapshotted (barriers.ts).
+            const frame = readControl(r, p);
+            if (frame.kind === FrameKind.Barrier) this.alignment?.received(e, s, Number(frame.checkpointId));
+          }
+          // Latency markers are not produced: the harness measures every record instead.
+        }
+        if (frames > 0) {
+          r.release();
+          progress = true;
+        }
+      }
+    }
+    return progress;
+  }
+
+  /** Is there anything to read in the rings of exchanges ≥ fromExchange that are not held? */
+  hasInput(fromExchange: number): boolean {
+    for (let e = fromExchange; e < this.in.length; e++) {
+      for (let s = 0; s < this.n; s++) if (this.in[e][s].hasData() && !this.alignment?.held(e, s)) return true;
+    }
+    return false;
+  }
+
+  publishAll(): void {
+    for (const writers of this.out) for (const w of writers) if (w.pendingFrames > 0) w.publish();
+  }
+
+}

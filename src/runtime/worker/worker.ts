@@ -1,0 +1,531 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import type { Codec } from '../../channel/codec.ts';
+import { loadJob } from '../../api/job.ts';
+import type { LogicalNode } from '../../api/graph.ts';
+import { connectionRetries } from '../../connectors/connection-retry.ts';
+import { END, type SourceContext, type SourceOutput, type SourceReader } from '../../connectors/types.ts';
+import { exchangeRecordBytesMax, limits } from '../../limits.ts';
+import { nowMs } from '../../util/clock.ts';
+import { compileChain, type CompiledChain, type RecordPosition } from './chain.ts';
+import { keyGroupOf, keyGroupTable } from '../keys.ts';
+import { MetricsLayout, writeWorkerMetrics } from '../metrics.ts';
+import { jobCodec } from '../options.ts';
+import { operatorUid, ownedPartitions, planJob, type Plan } from '../plan.ts';
+import { epochCompletedSlot, kAbort, kStop, kWorkersDone, kWorkersDrained, kWorkersReady, SharedViews, throwIfAborted, type WorkerResult, type WorkerTask } from '../protocol.ts';
+import type { StateStore } from '../../state/store.ts';
+import { LmdbSnapshotter } from '../../snapshot/lmdb-snapshotter.ts';
+import { LmdbStore } from '../../state/lmdb-store.ts';
+import { SourceTime } from './source-time.ts';
+import { WorkerAlignment } from './watermark-alignment.ts';
+import { sourceOutput } from './source-output.ts';
+import { openWorkerStateStore } from '../state-store.ts';
+import { OutputChecksum } from '../instrumentation/checksum.ts';
+import { LatencyRecorder } from '../instrumentation/latency-recorder.ts';
+import { Exchanges } from './exchanges.ts';
+import { StreamSignals } from './signals.ts';
+import { WorkerSinks } from './sinks.ts';
+import { connectorError, quietly, workerFailure } from './worker-errors.ts';
+import type { WeirError } from '../../errors.ts';
+import { deadLetterRecord } from '../../connectors/sinks.ts';
+import { BarrierAlignment } from './barriers.ts';
+import { WorkerCheckpoints } from './worker-checkpoints.ts';
+import { WorkerWaiting } from './worker-waiting.ts';
+import { EpochRanges } from './epoch-ranges.ts';
+import { WorkerEpochs } from './worker-epochs.ts';
+import { offsetLogDir } from '../../checkpoint/offset-log.ts';
+import { restoredPosition, restoreWorkerState, sinkRecovery } from '../restore.ts';
+import { nameThisThread } from '../../util/thread-name.ts';
+
+/** Entry point of a worker thread's one long-lived task: the task is the partition loop. */
+export async function runWorker(task: WorkerTask): Promise<WorkerResult> {
+  nameThisThread(`worker ${task.worker}`);
+  const views = new SharedViews(task.buffers, task.layout);
+  let runtime: WorkerRuntime | undefined;
+  try {
+    const { definition, env } = await loadJob(task.jobUrl, task.options.params);
+    const plan = planJob(env.graph, task.options.parallelism);
+    runtime = new WorkerRuntime(task, plan, views, jobCodec(definition.settings));
+    await runtime.open();
+    await runtime.loop();
+    return await runtime.finish();
+  } catch (err) {
+    const plain = workerFailure(err, task.worker);
+    // Tell every other thread at once; they stop rather than wait for records that will not come.
+    if (plain.code !== 'WEIR_ABORTED') views.raise(kAbort);
+    await runtime?.closeQuietly();
+    throw plain;
+  }
+}
+
+interface SourceSlot {
+  node: LogicalNode & { kind: 'source' };
+  partition: number;
+  reader: SourceReader<unknown>;
+  output: SourceOutput<unknown>;
+  ended: boolean;
+  /** The source node's event time on this worker, and this partition's index in it. */
+  time: SourceTime;
+  timeSlot: number;
+}
+
+/**
+ * One worker's loop. The worker owns some source partitions and one chain instance of every
+ * operator; it reads every exchange's ring from each worker (itself included) and writes one ring
+ * per (exchange, target worker) — see exchanges.ts, and signals.ts for end-of-stream and epochs.
+ */
+class WorkerRuntime {
+  private readonly me: number;
+  private readonly n: number;
+  private readonly position: RecordPosition = { partition: -1, offset: -1 };
+  private chain!: CompiledChain;
+  private readonly exchanges: Exchanges;
+  private readonly sources: SourceSlot[] = [];
+  private readonly sourceTimes: SourceTime[] = [];
+  private store: StateStore | undefined;
+  private readonly sinks = new WorkerSinks();
+  private readonly metricsLayout: MetricsLayout;
+  /** With checkpoints of LMDB state: the thread writing snapshots (closed by whoever ends the worker). */
+  private snapshotter: LmdbSnapshotter | undefined;
+  private waiting!: WorkerWaiting;
+  /** Watermark alignment: which owned partitions are too far ahead in event time to read (watermark-alignment.ts). */
+  private alignment!: WorkerAlignment;
+
+  private readonly signals: StreamSignals;
+
+  private readonly micro: boolean;
+  /** Micro-batch only. */
+  private readonly epochs: WorkerEpochs | undefined;
+  /** False once this worker takes part in no further epoch (its input ended): its metrics say so. */
+  private takesPartInEpochs = true;
+  private readonly allSourcesEnded = (): boolean => this.sources.every((s) => s.ended);
+  private readonly sourceEnded = (i: number): boolean => this.sources[i].ended;
+  private sinkRecordsFlushed = 0;
+  private lastFlushMs = 0;
+  private lastMetricsMs = 0;
+  private latency: LatencyRecorder | undefined;
+  private readonly checksum: OutputChecksum | undefined;
+  private readonly keyGroupWorker: Int32Array;
+  /** With checkpoints (options.checkpointIntervalMs > 0). */
+  private checkpoints: WorkerCheckpoints | undefined;
+  private drained = false;
+
+  constructor(
+    private readonly task: WorkerTask,
+    private readonly plan: Plan,
+    private readonly views: SharedViews,
+    defaultCodec: Codec<unknown>,
+  ) {
+    this.me = task.worker;
+    this.n = plan.parallelism;
+    this.micro = task.options.mode === 'micro-batch';
+    const { options } = task;
+    if (options.measureLatency) this.latency = new LatencyRecorder();
+    if (options.outputChecksum) this.checksum = new OutputChecksum();
+    this.signals = new StreamSignals(plan.exchanges.length, this.n, this.me);
+    if (this.micro) this.epochs = new WorkerEpochs(this.me, views, this.signals, options.microBatchRecordsMax, task.restore?.metadata.epoch ?? 0);
+    this.exchanges = new Exchanges(plan, views, this.me, defaultCodec, this.position, this.signals, this.latency);
+    this.metricsLayout = new MetricsLayout(plan.graph.nodes.length, plan.exchanges.length, this.n, plan.sources.map((s) => s.spec.partitions()));
+    this.keyGroupWorker = keyGroupTable(task.options.keyGroups, this.n);
+  }
+
+  async open(): Promise<void> {
+    const { options } = this.task;
+    const checkpointing = options.checkpointIntervalMs > 0;
+    const hasKeyedState = this.plan.graph.nodes.some((node) => node.kind === 'process');
+    // Its modules load while this worker opens its parts; awaited before the start gate below.
+    const snapshotter = checkpointing && hasKeyedState && options.stateBackend !== 'heap' ? new LmdbSnapshotter(this.views.doorbells.address(this.me)) : undefined;
+    this.snapshotter = snapshotter;
+    const ctx = { subtask: this.me, parallelism: this.n, workDir: options.workDir, nowMs };
+    await this.sinks.openAll(this.plan, ctx, (sinkUid) => sinkRecovery(this.task.restore, sinkUid));
+    const keyGroups = options.keyGroups;
+    // State is restored before the chain is built: keyed operators load their timers when created.
+    if (this.task.restore && hasKeyedState) {
+      this.store = openWorkerStateStore(this.plan, options, this.me);
+      const restored = await restoreWorkerState(this.task.restore, this.store, this.me, this.n, keyGroups);
+      // The next incremental checkpoint builds on the restored files: what the restore wrote is not a change.
+      if (this.store instanceof LmdbStore) this.store.takeChanges();
+      if (restored) snapshotter?.buildOn(restored);
+    }
+    this.chain = compileChain(this.plan, this.position, {
+      subtask: this.me,
+      send: (e, target, v, ts, cr) => this.exchanges.send(e, target, v, ts, cr),
+      sendWatermark: (e, wm, idle) => this.exchanges.sendWatermark(e, wm, idle),
+      workerOfKey: (key) => this.keyGroupWorker[keyGroupOf(key, keyGroups, options.keyGroupAssigner)],
+      sinkWriter: (node) => this.sinks.writer(node),
+      deadLetter: (operator, reason, value, stack, at) => this.deadLetter(operator, at?.partition ?? this.position.partition, at?.offset ?? this.position.offset, reason, value, stack),
+      onError: options.onError,
+      stateStore: () => (this.store ??= openWorkerStateStore(this.plan, options, this.me)),
+      keyGroups,
+      keyGroupAssigner: options.keyGroupAssigner,
+      nowMs,
+      latency: this.latency,
+      checksum: this.checksum,
+    });
+    const alignment = checkpointing && !this.micro ? new BarrierAlignment(this.plan.exchanges.length, this.n, this.signals) : undefined;
+    this.exchanges.connect(
+      this.plan.exchanges.map((id) => this.chain.outputOf[id]),
+      this.plan.exchanges.map((id) => this.chain.watermarkOutputOf[id]),
+      alignment,
+    );
+    this.chain.open();
+    await snapshotter?.started;
+    const startMs = this.awaitStart();
+    this.latency?.measureFrom(startMs + options.warmupMs);
+    for (const node of this.plan.sources) {
+      const owned = ownedPartitions(node.spec.partitions(), this.n, this.me);
+      const time = new SourceTime(node, owned, this.chain.watermarkOutputOf[node.id], nowMs());
+      this.sourceTimes.push(time);
+      for (const [timeSlot, partition] of owned.entries()) {
+        const sourceCtx = { partition, parallelism: this.n, workDir: options.workDir, startMs, nowMs, recordBytesMax: exchangeRecordBytesMax(options.ringCapacityBytes) };
+        const reader = await openSource(node, partition, sourceCtx, restoredPosition(this.task.restore, node, partition));
+        const output = sourceOutput({
+          deliver: this.chain.outputOf[node.id],
+          position: this.position,
+          latency: this.latency,
+          time,
+          timeSlot,
+          partition,
+          deadLetter: (raw, reason, offset) => this.deadLetter(node.name, partition, offset, reason, raw),
+          counters: this.chain.counters[node.id],
+        });
+        this.sources.push({ node, partition, reader, output, ended: false, time, timeSlot });
+      }
+    }
+    this.alignment = new WorkerAlignment(
+      this.plan,
+      this.views,
+      this.sources.map((s) => ({ sourceIndex: this.plan.sources.indexOf(s.node), partition: s.partition, time: s.time, timeSlot: s.timeSlot })),
+    );
+    const rangedSources = this.sources.map((s) => ({ operatorUid: operatorUid(s.node), partition: s.partition, reader: s.reader }));
+    if (this.epochs && this.task.replay) this.epochs.ranges = new EpochRanges(offsetLogDir(options.stateDir), this.me, rangedSources, this.task.replay);
+    const ioSources = this.sources.filter((s) => typeof s.reader.whenReady === 'function');
+    // A reader paused by alignment is left out: its records being ready must not end every park.
+    const waitsFor = (s: SourceSlot) => !s.ended && !this.alignment.paused(this.sources.indexOf(s));
+    this.waiting = new WorkerWaiting(this.me, this.views, this.exchanges, () => ioSources.filter(waitsFor).map((s) => s.reader), {
+      needsEventLoop: () => this.checkpoints?.needsEventLoop() ?? false,
+      hasNews: () => this.checkpoints?.hasReplies() ?? false,
+    });
+    if (checkpointing) {
+      this.checkpoints = new WorkerCheckpoints(this.me, this.views, this.task.checkpointPort!, {
+        sources: rangedSources,
+        epoch: () => this.epochs?.epoch ?? 0,
+        // The dead-letter output too: a transactional one pre-commits and commits with the checkpoint.
+        sinks: this.sinks.checkpointed(),
+        store: () => this.store,
+      }, alignment, snapshotter);
+    }
+  }
+
+  /** Counts this worker in at the start gate and waits for the coordinator's start time (see coordinator.ts). */
+  private awaitStart(): number {
+    const views = this.views;
+    Atomics.add(views.control, kWorkersReady, 1);
+    views.doorbells.ring(views.coordinatorId);
+    for (;;) {
+      throwIfAborted(views, this.me);
+      const startMs = views.startedAtMs();
+      if (!Number.isNaN(startMs)) return startMs;
+      views.doorbells.park(this.me, () => !Number.isNaN(views.startedAtMs()) || views.flag(kAbort) !== 0, limits.parkTimeoutMs);
+    }
+  }
+
+  /** A record that cannot go on, with the reason: to the dead-letter output, counted. */
+  private deadLetter(operator: string, partition: number, offset: number | string, reason: string, raw: unknown, stack?: string): void {
+    this.sinks.deadLetter(deadLetterRecord(typeof raw === 'string' ? raw : safeJson(raw), reason, partition, offset, operator, stack));
+  }
+
+  // ---------------------------------------------------------------- the loop
+
+  async loop(): Promise<void> {
+    let idleRounds = 0;
+    while (!this.done()) {
+      throwIfAborted(this.views, this.me);
+      this.checkpoints?.poll();
+      if (this.checkpoints?.needsEventLoop()) await nextTurn();
+      if (this.drained) {
+        await this.checkpointWhileDrained();
+        continue;
+      }
+      if (this.checkpoints?.alignment) this.checkpoints.maybeInject();
+      let progress = this.exchanges.drain(0);
+      progress = (await this.pollSources()) || progress;
+      const now = nowMs();
+      for (const time of this.sourceTimes) time.advance(now);
+      this.alignment.update(this.epochs?.ranges?.replaying ?? false);
+      for (const operator of this.chain.keyed) operator.onProcessingTime(now);
+      // End-of-stream and epoch ends go only after every pending watermark (the last one is +∞).
+      if (this.exchanges.flushWatermarks()) this.propagateSignals();
+      if (this.checkpoints?.alignment) {
+        this.checkpoints.alignment.propagate(now, (e, frame) => this.exchanges.broadcast(e, frame));
+        progress = (await this.checkpoints.maybeSnapshotAligned()) || progress;
+      }
+      this.exchanges.publishAll();
+      await this.epochs?.maybeComplete(this.endEpoch);
+      await this.checkpoints?.commitCompleted();
+      if (now - this.lastMetricsMs >= limits.metricsIntervalMs) {
+        for (const operator of this.chain.keyed) operator.cleanupExpired(limits.ttlCleanupEntriesPerStep);
+        this.publishMetrics(now);
+      }
+      if (progress) {
+        idleRounds = 0;
+        await this.waiting.yieldWhileBusy(now);
+        if (!this.micro && now - this.lastFlushMs >= limits.sinkFlushIntervalMs && this.sinksDirty()) await this.flushSinks(now);
+        continue;
+      }
+      // Idle: make output visible before waiting for more input.
+      if (!this.micro && this.sinksDirty()) await this.flushSinks(now);
+      // Spare time writes state back ahead of the next flush (a checkpoint's would stall otherwise).
+      if (this.writeStateBack()) continue;
+      // Spinning only pays when another thread is about to hand us something. When the sources
+      // know when their next record is due, park until then: peers' records ring the doorbell.
+      const dueMs = this.sourceDueMs();
+      if (dueMs === undefined && ++idleRounds < limits.spinIterationsBeforePark) continue;
+      idleRounds = 0;
+      const timeoutMs = Math.min(dueMs ?? limits.parkTimeoutMs, this.timerDueMs(now));
+      await this.waiting.park(timeoutMs);
+    }
+  }
+
+  /** Writes up to limits.stateIdleWriteBackEntries dirty state entries back to LMDB; true when there were any. */
+  private writeStateBack(): boolean {
+    return (this.store?.writeBackIdle?.(limits.stateIdleWriteBackEntries) ?? 0) > 0;
+  }
+
+  /** Ms until the next processing-time timer of any keyed operator (+Infinity when none). */
+  private timerDueMs(now: number): number {
+    let next = Number.POSITIVE_INFINITY;
+    for (const operator of this.chain.keyed) next = Math.min(next, operator.nextProcessingTimeMs());
+    return Math.max(0, next - now);
+  }
+
+  private finished(): boolean {
+    return this.sources.every((s) => s.ended) && this.signals.allExchangesEnded() && (!this.epochs || this.epochs.sourcesDone);
+  }
+
+  /**
+   * Without checkpoints a worker is done once its input is. With them it stays to take part in
+   * checkpoints until the final one — triggered once every worker has drained — is committed, so
+   * the output of bounded input becomes visible exactly once, at that checkpoint.
+   */
+  private done(): boolean {
+    if (!this.finished()) return false;
+    if (!this.checkpoints) return true;
+    if (!this.drained) {
+      this.drained = true;
+      // It takes part in no further epoch (its end-of-stream counts for every later one).
+      this.takesPartInEpochs = false;
+      Atomics.store(this.views.control, epochCompletedSlot(this.me), 0x7fffffff);
+      Atomics.add(this.views.control, kWorkersDrained, 1);
+      this.views.doorbells.ring(this.views.coordinatorId);
+    }
+    return this.checkpoints.finalCommitted();
+  }
+
+  private async checkpointWhileDrained(): Promise<void> {
+    await this.flushSinksIfDirty();
+    await this.checkpoints!.whileDrained();
+    await this.checkpoints!.commitCompleted();
+    if (this.checkpoints!.finalCommitted()) return;
+    // Nothing comes in any more: wait for the next checkpoint's trigger or completion (or abort).
+    await this.waiting.park(limits.parkTimeoutMs);
+  }
+
+  async finish(): Promise<WorkerResult> {
+    await this.checkpoints?.close();
+    this.chain.close();
+    await this.flushSinks(nowMs());
+    this.store?.close();
+    this.store = undefined;
+    // By the sink's own name (collect('x') → results.x), even when its operator had to be renamed
+    // because another operator has that name.
+    const results = await this.sinks.closeAfterRun();
+    for (const s of this.sources) await s.reader.close();
+    this.takesPartInEpochs = false;
+    this.publishMetrics(nowMs());
+    // The latency snapshot goes out once, at the end: nothing needs it during the run, and the
+    // loop being measured then does no encoding at all. It is sent before the worker counts itself
+    // done, so the coordinator, seeing every worker done, finds every snapshot already queued.
+    if (this.latency) this.task.latencyPort?.postMessage(this.latency.takeSnapshot());
+    // A finished worker takes part in no further epoch: mark every epoch as completed by it.
+    Atomics.store(this.views.control, epochCompletedSlot(this.me), 0x7fffffff);
+    Atomics.add(this.views.control, kWorkersDone, 1);
+    this.views.doorbells.ring(this.views.coordinatorId);
+    return { worker: this.me, results, checksum: this.checksum?.lanes() };
+  }
+
+  /**
+   * After a failure, at whatever point of open() or the loop it came: closes what was opened (no
+   * step may throw: the job's error is the one that counts), after flushing what the at-least-once
+   * sinks and the dead-letter output accepted (sinks.ts).
+   */
+  async closeQuietly(): Promise<void> {
+    // The snapshot being written finishes first (its acknowledgement may still complete a
+    // checkpoint), within a second: the output's flush then still fits in the supervisor's grace
+    // period (run.ts).
+    await quietly(() => this.snapshotter?.close(1_000));
+    await this.sinks.closeAfterFailure();
+    for (const s of this.sources) await quietly(() => s.reader.close());
+    await quietly(() => this.store?.close());
+    // Before the chain is compiled there are no operator counters to publish.
+    if (this.chain) await quietly(() => this.publishMetrics(nowMs()));
+  }
+
+  // ---------------------------------------------------------------- sources
+
+  private sourceBudget(): number {
+    if (this.checkpoints?.alignment?.sourcesPaused) return 0; // between a checkpoint's injection and its snapshot
+    return this.epochs ? this.epochs.budget() : limits.sourceBatchRecordsMax;
+  }
+
+  private async pollSources(): Promise<boolean> {
+    this.epochs?.maybeStart(this.allSourcesEnded);
+    const stopping = this.views.flag(kStop) !== 0;
+    let progress = false;
+    let allQuiet = true;
+    for (const [i, s] of this.sources.entries()) {
+      if (s.ended) continue;
+      if (stopping) {
+        s.ended = true; // stop(): read nothing more; what was read drains through
+        s.time.ended(s.timeSlot);
+        progress = true;
+        continue;
+      }
+      if (this.alignment.paused(i)) {
+        s.time.paused(s.timeSlot, nowMs()); // too far ahead of its group's slowest partition
+        continue;
+      }
+      const budget = this.sourceBudget();
+      if (budget <= 0) break;
+      const allowed = this.epochs ? this.epochs.allowed(i, budget) : budget;
+      if (allowed <= 0) continue;
+      let got = this.poll(s, allowed);
+      if (typeof got !== 'number') got = await got;
+      if (got === END) {
+        s.ended = true;
+        s.time.ended(s.timeSlot);
+        progress = true;
+      } else if (got > 0) {
+        progress = true;
+        allQuiet = false;
+        this.epochs?.read(i, got);
+      }
+    }
+    if (this.epochs?.maybeEndReading(allQuiet, stopping, this.sourceEnded)) progress = true;
+    return progress;
+  }
+
+  /** A source's poll (synchronous when the source is); what it throws that is not weir's names the source and the partition. */
+  private poll(s: SourceSlot, max: number): number | Promise<number> {
+    try {
+      const got = s.reader.poll(max, s.output);
+      return typeof got === 'number' ? got : got.catch((err: unknown) => Promise.reject(sourceFailed(s, err)));
+    } catch (err) {
+      throw sourceFailed(s, err);
+    }
+  }
+
+  /**
+   * How long (ms) the sources expect to have nothing: a rate-limited generator knows exactly;
+   * between micro-batches only the trigger matters. Undefined when nobody knows.
+   */
+  private sourceDueMs(): number | undefined {
+    if (this.epochs?.sourcesDone && this.sources.some((s) => !s.ended)) return limits.parkTimeoutMs;
+    let due: number | undefined;
+    for (const [i, s] of this.sources.entries()) {
+      if (s.ended) continue;
+      // Paused by alignment: nothing rings when the slowest partition (maybe on another worker)
+      // catches up, so look again after the group's update interval instead of spinning.
+      if (this.alignment.paused(i)) {
+        due = Math.min(due ?? limits.parkTimeoutMs, this.alignment.recheckMs);
+        continue;
+      }
+      const idle = s.reader.idleMs?.();
+      if (idle === undefined) return undefined;
+      due = Math.min(due ?? limits.parkTimeoutMs, Math.max(0, idle));
+    }
+    return due;
+  }
+
+  // ---------------------------------------------------------------- epochs (micro-batch: worker-epochs.ts)
+
+  /** Epoch end: the batch's state is made durable and its output visible, then the coordinator may start the next. */
+  private readonly endEpoch = async (epoch: number): Promise<void> => {
+    await this.checkpoints?.atEpochEnd(epoch);
+    this.store?.flush();
+    await this.flushSinks(nowMs());
+  };
+
+  // ---------------------------------------------------------------- signals
+
+  private propagateSignals(): void {
+    this.signals.propagate(
+      this.sources.every((s) => s.ended),
+      this.epochs?.sourcesEpoch() ?? 0,
+      this.epochs?.epoch ?? 0,
+      (e, frame) => this.exchanges.broadcast(e, frame),
+    );
+  }
+
+  /** A control frame to every target of exchange e; all or nothing (retried next round if a ring is full). */
+  // ---------------------------------------------------------------- waiting, sinks, metrics
+
+  private sinkRecords(): number {
+    let total = this.sinks.deadLetterCount;
+    for (const id of this.sinks.ids()) total += this.chain.counters[id].recordsIn;
+    return total;
+  }
+
+  private sinksDirty(): boolean {
+    return this.sinkRecords() !== this.sinkRecordsFlushed;
+  }
+
+  private async flushSinksIfDirty(): Promise<void> {
+    if (this.sinksDirty()) await this.flushSinks(nowMs());
+  }
+
+  private async flushSinks(now: number): Promise<void> {
+    const written = this.sinkRecords();
+    await this.sinks.flush();
+    this.latency?.atFlush();
+    this.sinkRecordsFlushed = written;
+    this.lastFlushMs = now;
+  }
+
+  private publishMetrics(now: number): void {
+    writeWorkerMetrics(this.views.metrics, this.metricsLayout, this.me, now, {
+      operators: this.chain.counters,
+      blockedMs: this.exchanges.blockedMs,
+      deadLetters: this.sinks.deadLetterCount,
+      parks: (this.waiting?.parks ?? 0) + this.exchanges.parks,
+      lastEpochCompleted: this.epochs?.lastCompleted ?? 0,
+      epochsOver: !this.takesPartInEpochs,
+      connectionRetries: connectionRetries(),
+    });
+    // Each partition's lag, from the worker that owns it (NaN: its source cannot tell).
+    for (const s of this.sources) this.views.metrics[this.metricsLayout.lag(this.plan.sources.indexOf(s.node), s.partition)] = s.reader.lag?.() ?? NaN;
+    this.lastMetricsMs = now;
+  }
+
+}
+
+/** JSON for a dead letter's raw field; values JSON cannot hold are described instead. */
+function safeJson(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+/** Opens one partition of a source; an error that is not weir's names the source and the partition. */
+async function openSource(node: LogicalNode & { kind: 'source' }, partition: number, ctx: SourceContext, from: unknown): Promise<SourceReader<unknown>> {
+  try {
+    return await node.spec.open(partition, ctx, from);
+  } catch (err) {
+    throw connectorError(err, 'WEIR_SOURCE', `source "${node.name}" partition ${partition} could not open`, node.name);
+  }
+}
+
+function sourceFailed(s: SourceSlot, err: unknown): WeirError {
+  return connectorError(err, 'WEIR_SOURCE', `source "${s.node.name}" partition ${s.partition} failed`, s.node.name);
+}
