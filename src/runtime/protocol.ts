@@ -31,23 +31,26 @@ import { initRing, ringByteLength, RingReader, ringUsedBytes, RingWriter } from 
  *  - metrics: Float64 counters each worker refreshes (see metrics.ts).
  */
 
-/** Int32 slot indices in the control block. */
-export const kStop = 0; // 1: sources stop reading; the stream drains to end-of-stream and the job completes
-export const kAbort = 1; // 1: something failed; every thread throws out of its loop at once
-export const kEpochRequested = 2; // micro-batch: the newest epoch the coordinator has started
-export const kWorkersDone = 3; // how many workers have finished their loop
-export const kWorkersReady = 4; // how many workers have built their chain and wait at the start gate
-export const kStarted = 5; // 1: the coordinator has set the start time; sources may read
-// Checkpoints (see checkpointer.ts and worker-checkpoints.ts). Ids grow; 0 means none.
-export const kCheckpointPrepared = 6; // the newest checkpoint whose directory the main thread has made ready
-export const kCheckpointRequested = 7; // the newest checkpoint the coordinator has triggered
-export const kCheckpointCompleted = 8; // the newest checkpoint whose metadata is written: sinks may commit it
-export const kCheckpointEpoch = 9; // micro-batch: the epoch at whose end the requested checkpoint is taken
-export const kWorkersDrained = 10; // how many workers have no more input (sources and exchanges ended)
-export const kFinalCheckpoint = 11; // the checkpoint taken once every worker has drained: after committing it, workers finish
-export const kCheckpointNow = 12; // 1: trigger the prepared checkpoint at once (a savepoint was asked for)
+/**
+ * Int32 slot indices in the control block, each with who writes it → who reads it. Every write is
+ * an Atomics.store or add followed by ringing the readers' doorbells; every read an Atomics.load.
+ */
+export const kStop = 0; // main (job.stop()) → workers' sources, coordinator. 1: sources stop reading; the stream drains to end-of-stream and the job completes
+export const kAbort = 1; // any thread → every thread. 1: something failed; every thread throws out of its loop at once
+export const kEpochRequested = 2; // coordinator (main, at a restore) → workers. Micro-batch: the newest epoch the coordinator has started
+export const kWorkersDone = 3; // workers (each adds 1) → coordinator. How many workers have finished their loop
+export const kWorkersReady = 4; // workers (each adds 1) → coordinator, main (job.ready). How many have built their chain and wait at the start gate
+export const kStarted = 5; // coordinator (markStarted) → workers, main (job.ready). 1: the start time is set; sources may read
+// Checkpoints (see job/checkpointer.ts and worker/worker-checkpoints.ts). Ids grow; 0 means none.
+export const kCheckpointPrepared = 6; // main (checkpointer) → coordinator. The newest checkpoint whose directory the main thread has made ready
+export const kCheckpointRequested = 7; // coordinator → workers. The newest checkpoint the coordinator has triggered
+export const kCheckpointCompleted = 8; // main (checkpointer) → workers (commit their sinks), coordinator. The newest checkpoint whose metadata is written
+export const kCheckpointEpoch = 9; // coordinator → workers. Micro-batch: the epoch at whose end the requested checkpoint is taken
+export const kWorkersDrained = 10; // workers (each adds 1) → coordinator. How many workers have no more input (sources and exchanges ended)
+export const kFinalCheckpoint = 11; // coordinator → main (checkpointer), workers. The checkpoint taken once every worker has drained: after committing it, workers finish
+export const kCheckpointNow = 12; // main (a savepoint was asked for) → coordinator. 1: trigger the prepared checkpoint at once
 export const kControlFixedSlots = 16;
-/** Then one slot per worker: the newest epoch that worker has completed (micro-batch). */
+/** Then one slot per worker, worker w → coordinator (main, at a restore): the newest epoch w has completed (micro-batch). */
 export const epochCompletedSlot = (worker: number) => kControlFixedSlots + worker;
 
 /**
