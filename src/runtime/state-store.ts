@@ -1,27 +1,25 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { HeapStore } from '../state/heap-store.ts';
 import { limits } from '../limits.ts';
 import { DiskSpaceGuard } from '../state/disk-space.ts';
-import { openLmdbStore } from '../state/lmdb-store.ts';
+import { stateBackends } from '../snapshot/backends.ts';
 import type { StateStore } from '../state/store.ts';
 import type { ResolvedOptions } from './options.ts';
 import { operatorUid, type Plan } from './plan.ts';
 
 /**
- * Opens one worker's keyed-state store, shared by its keyed operators: LMDB in
- * `<workDir>/state/worker-<w>`, or the heap. State starts empty: until recovery from checkpoints
- * exists, a previous run's files in the same work dir are not state of this run, so they are
- * removed. Errors name operators, not state ids.
+ * Opens one worker's keyed-state store, shared by its keyed operators, with the job's state
+ * backend (snapshot/backends.ts): LMDB in `<workDir>/state/worker-<w>`, or the heap. State starts
+ * empty (a restore fills it afterwards): a previous run's files in the same work dir are not state
+ * of this run, so they are removed. Errors name operators, not state ids.
  */
 export function openWorkerStateStore(plan: Plan, options: ResolvedOptions, worker: number): StateStore {
   const names = new Map(plan.graph.nodes.map((node) => [operatorUid(node), node.name]));
   // State ids are `${uid}/${name}` (timers: `${uid}/__timers/${domain}`): the uid is before the first '/'.
   const operatorNameOf = (state: string) => names.get(state.slice(0, state.indexOf('/'))) ?? state;
-  if (options.stateBackend === 'heap') return new HeapStore({ operatorNameOf });
   const path = join(options.workDir, 'state', `worker-${worker}`);
   rmSync(path, { recursive: true, force: true });
-  return openLmdbStore({ path, operatorNameOf });
+  return stateBackends[options.stateBackend].open({ path, operatorNameOf });
 }
 
 /**

@@ -37,12 +37,11 @@ import { dirNameOf, metadataFileName, parseDirName } from '../checkpoint/checkpo
 import { decodeMetadataFile } from '../checkpoint/metadata-file.ts';
 import type { SourcePosition } from '../checkpoint/metadata.ts';
 import { restoreIntoStore } from '../snapshot/state-restore.ts';
-import { snapshotWorkerStore } from '../snapshot/state-snapshot.ts';
+import { stateBackends } from '../snapshot/backends.ts';
 import { KafkaGroupMember, type GroupAssignment } from '../connectors/kafka/group-member.ts';
 import type { KafkaConnectionOptions } from '../connectors/kafka/connection.ts';
 import { kafkaPartitionCount } from '../connectors/kafka/source.ts';
 import { WeirError } from '../errors.ts';
-import { HeapStore } from '../state/heap-store.ts';
 import type { RunOptions } from '../runtime/options.ts';
 import { run, toJobUrl, type JobHandle, type JobResult } from '../runtime/job/run.ts';
 
@@ -203,7 +202,8 @@ async function prepareAssignment(
   if (from.size === 0) return { dir, restoredFrom };
 
   // Key group p = Kafka partition p: keep exactly the assigned partitions' groups of each source.
-  const state = new HeapStore();
+  const heap = stateBackends.heap;
+  const state = heap.open({ path: '' });
   const sourcePositions: SourcePosition[] = [];
   for (const { checkpoint, partitions: held } of from.values()) {
     const { metadata } = checkpoint;
@@ -220,7 +220,7 @@ async function prepareAssignment(
   const store = await CheckpointStore.open(dir);
   const checkpointDir = await store.begin(1);
   const path = 'worker-0.snapshot';
-  const written = await snapshotWorkerStore(state, join(checkpointDir, path));
+  const written = await heap.snapshot(state, join(checkpointDir, path));
   const [first] = from.values();
   await store.complete({
     id: 1,

@@ -3,7 +3,6 @@ export {
   snapshotLmdbEnvironment,
   snapshotLmdbStore,
   snapshotStoreStates,
-  snapshotWorkerStore,
   type SnapshotResult,
 } from './state-snapshot.ts';
 export {
@@ -15,3 +14,4 @@ export {
   type RestoreResult,
   type SnapshotSummary,
 } from './state-restore.ts';
+export { stateBackends, type StateBackend, type StateBackendKind, type WorkerSnapshots } from './backends.ts';

@@ -273,9 +273,3 @@ export async function abandonFile(writer: SnapshotFileWriter | undefined, file: 
   await rm(file, { force: true });
 }
 
-/** Snapshots a worker's live store, whichever the backend: the state at the call (see above). */
-export function snapshotWorkerStore(store: StateStore, file: string): Promise<SnapshotResult> {
-  if (store instanceof LmdbStore) return snapshotLmdbStore(store, file);
-  if (store instanceof HeapStore) return snapshotStoreStates(store, store.stateIds(), file, 'heap');
-  return Promise.reject(new WeirError('WEIR_STATE', `cannot snapshot a ${store.constructor.name}: only the LMDB and heap stores are supported`));
-}

@@ -1,10 +1,7 @@
-import { join } from 'node:path';
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import type { SinkWriter, SourceReader } from '../../connectors/types.ts';
 import type { JsonValue, SinkNote, SourcePosition, StateFileRef } from '../../checkpoint/metadata.ts';
-import { snapshotWorkerStore } from '../../snapshot/state-snapshot.ts';
-import type { LmdbSnapshotter } from '../../snapshot/lmdb-snapshotter.ts';
-import { LmdbStore } from '../../state/lmdb-store.ts';
+import type { WorkerSnapshots } from '../../snapshot/backends.ts';
 import { toPlainError, WeirError } from '../../errors.ts';
 import type { StateStore } from '../../state/store.ts';
 import { nowMs } from '../../util/clock.ts';
@@ -50,8 +47,8 @@ export class WorkerCheckpoints {
     private readonly port: MessagePort,
     private readonly parts: CheckpointedParts,
     alignment: BarrierAlignment | undefined,
-    /** Writes LMDB snapshots on a thread of its own; started by the worker before its first record. */
-    private readonly snapshotter: LmdbSnapshotter | undefined,
+    /** The state backend's way of snapshotting (LMDB: on a thread of its own); started by the worker before its first record. */
+    private readonly snapshots: WorkerSnapshots | undefined,
   ) {
     this.alignment = alignment;
   }
@@ -61,25 +58,25 @@ export class WorkerCheckpoints {
    * (its exit would be reported there). The worker loop only awaits its own promises, and parks
    * with Atomics.wait, so the event loop — where file writes complete — would otherwise never run:
    * while this is true the loop yields to it every round and parks for at most a millisecond.
-   * LMDB snapshots on the snapshot thread need none of this: poll() takes their replies.
+   * Snapshots written off this thread need none of this: poll() takes their replies.
    */
   needsEventLoop(): boolean {
-    return this.writesOnThisThread > 0 || (this.snapshotter?.overdue() ?? false);
+    return this.writesOnThisThread > 0 || (this.snapshots?.overdue() ?? false);
   }
 
   /** The snapshot thread has replied: a parked worker wakes to poll(). */
   hasReplies(): boolean {
-    return this.snapshotter?.hasReplies() ?? false;
+    return this.snapshots?.hasReplies() ?? false;
   }
 
   /** Takes the snapshot thread's replies (their acknowledgements go out from the promise callbacks). */
   poll(): void {
-    this.snapshotter?.poll();
+    this.snapshots?.poll();
   }
 
   /** Ends the snapshot thread once it is idle (waiting at most timeoutMs). */
   close(timeoutMs?: number): Promise<void> {
-    return this.snapshotter?.close(timeoutMs) ?? Promise.resolve();
+    return this.snapshots?.close(timeoutMs ?? 5_000) ?? Promise.resolve();
   }
 
   private get requested(): number {
@@ -180,16 +177,11 @@ export class WorkerCheckpoints {
       const store = this.parts.store();
       // Named by checkpoint: an incremental snapshot links earlier checkpoints' files in beside it.
       const name = `worker-${this.me}.chk-${id}.snapshot`;
-      // The snapshotter writes on its thread once that has started, before then on this one (and
-      // takes the store's change log either way, so the next delta starts at this cut).
-      const viaSnapshotter = store instanceof LmdbStore && this.snapshotter !== undefined;
-      const onSnapshotThread = viaSnapshotter && this.snapshotter!.ready;
-      const snapshot = viaSnapshotter
-        ? this.snapshotter!.snapshot(store, dir, name)
-        : store
-          ? snapshotWorkerStore(store, join(dir, name)).then((r) => ({ files: [{ name, bytes: r.bytes, sha256: r.sha256 }], writtenBytes: r.bytes, delta: false, merged: false }))
-          : undefined;
-      if (snapshot && !onSnapshotThread) {
+      // The backend decides how (LMDB: on the snapshot thread once it has started, before then on
+      // this one, taking the store's change log either way so the next delta starts at this cut).
+      const offThread = this.snapshots?.offThread ?? false;
+      const snapshot = store && this.snapshots ? this.snapshots.snapshot(store, dir, name) : undefined;
+      if (snapshot && !offThread) {
         this.writesOnThisThread++;
         snapshot.finally(() => this.writesOnThisThread--).catch(() => {});
       }

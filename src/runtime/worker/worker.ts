@@ -13,8 +13,7 @@ import { jobCodec } from '../options.ts';
 import { operatorUid, ownedPartitions, planJob, type Plan } from '../plan.ts';
 import { epochCompletedSlot, kAbort, kStop, kWorkersDone, kWorkersDrained, kWorkersReady, SharedViews, throwIfAborted, type WorkerResult, type WorkerTask } from '../protocol.ts';
 import type { StateStore } from '../../state/store.ts';
-import { LmdbSnapshotter } from '../../snapshot/lmdb-snapshotter.ts';
-import { LmdbStore } from '../../state/lmdb-store.ts';
+import { stateBackends, type WorkerSnapshots } from '../../snapshot/backends.ts';
 import { SourceTime } from './source-time.ts';
 import { WorkerAlignment } from './watermark-alignment.ts';
 import { sourceOutput } from './source-output.ts';
@@ -85,7 +84,7 @@ class WorkerRuntime {
   private readonly sinks = new WorkerSinks();
   private readonly metricsLayout: MetricsLayout;
   /** With checkpoints of LMDB state: the thread writing snapshots (closed by whoever ends the worker). */
-  private snapshotter: LmdbSnapshotter | undefined;
+  private snapshots: WorkerSnapshots | undefined;
   private waiting!: WorkerWaiting;
   /** Watermark alignment: which owned partitions are too far ahead in event time to read (watermark-alignment.ts). */
   private alignment!: WorkerAlignment;
@@ -133,8 +132,9 @@ class WorkerRuntime {
     const checkpointing = options.checkpointIntervalMs > 0;
     const hasKeyedState = this.plan.graph.nodes.some((node) => node.kind === 'process');
     // Its modules load while this worker opens its parts; awaited before the start gate below.
-    const snapshotter = checkpointing && hasKeyedState && options.stateBackend !== 'heap' ? new LmdbSnapshotter(this.views.doorbells.address(this.me)) : undefined;
-    this.snapshotter = snapshotter;
+    const backend = stateBackends[options.stateBackend];
+    const snapshots = checkpointing && hasKeyedState ? backend.workerSnapshots(this.views.doorbells.address(this.me)) : undefined;
+    this.snapshots = snapshots;
     const ctx = { subtask: this.me, parallelism: this.n, workDir: options.workDir, nowMs };
     await this.sinks.openAll(this.plan, ctx, (sinkUid) => sinkRecovery(this.task.restore, sinkUid));
     const keyGroups = options.keyGroups;
@@ -143,8 +143,8 @@ class WorkerRuntime {
       this.store = openWorkerStateStore(this.plan, options, this.me);
       const restored = await restoreWorkerState(this.task.restore, this.store, this.me, this.n, keyGroups);
       // The next incremental checkpoint builds on the restored files: what the restore wrote is not a change.
-      if (this.store instanceof LmdbStore) this.store.takeChanges();
-      if (restored) snapshotter?.buildOn(restored);
+      backend.afterRestore(this.store);
+      if (restored) snapshots?.buildOn(restored);
     }
     this.chain = compileChain(this.plan, this.position, {
       subtask: this.me,
@@ -168,7 +168,7 @@ class WorkerRuntime {
       alignment,
     );
     this.chain.open();
-    await snapshotter?.started;
+    await snapshots?.started;
     const startMs = this.awaitStart();
     this.latency?.measureFrom(startMs + options.warmupMs);
     for (const node of this.plan.sources) {
@@ -212,7 +212,7 @@ class WorkerRuntime {
         // The dead-letter output too: a transactional one pre-commits and commits with the checkpoint.
         sinks: this.sinks.checkpointed(),
         store: () => this.store,
-      }, alignment, snapshotter);
+      }, alignment, snapshots);
     }
   }
 
@@ -362,7 +362,7 @@ class WorkerRuntime {
     // The snapshot being written finishes first (its acknowledgement may still complete a
     // checkpoint), within a second: the output's flush then still fits in the supervisor's grace
     // period (run.ts).
-    await quietly(() => this.snapshotter?.close(1_000));
+    await quietly(() => this.snapshots?.close(1_000));
     await this.sinks.closeAfterFailure();
     for (const s of this.sources) await quietly(() => s.reader.close());
     await quietly(() => this.store?.close());
