@@ -4,7 +4,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seededRandom } from '../../src/util/random.ts';
-import { tempDir } from '../helpers.ts';
+import { tempDir, waitLimitMs } from '../helpers.ts';
 import { commandTable, fuzzCases, type FuzzCase } from './cli-fuzz-cases.ts';
 import { runCli } from './cli-process.ts';
 
@@ -14,7 +14,7 @@ import { runCli } from './cli-process.ts';
 const seed = Number(process.env.WEIR_FUZZ_SEED ?? Math.floor(Math.random() * 1_000_000));
 const invocations = 40;
 /** A hang guard, not a speed bound: a line that outlives it is reported as hanging. */
-const killAfterMs = 60_000;
+const killAfterMs = waitLimitMs;
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const countsJob = fileURLToPath(new URL('../jobs/cli-counts.ts', import.meta.url));

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { waitLimitMs } from '../helpers.ts';
 
 export const weirBin = fileURLToPath(new URL('../../bin/weir.mjs', import.meta.url));
 /** weir's public entry point as a file URL: a job saved outside the repository imports it so. */
@@ -14,7 +15,8 @@ export interface CliOutcome {
 
 /**
  * Runs `weir <args>` as a child process in `cwd`. A process still alive after `killAfterMs` is
- * killed and reported with code null, so a hang fails the test instead of stalling it.
+ * killed and reported with code null, so a hang fails the test instead of stalling it; by default
+ * after waitLimitMs, the watchdog every wait of the suite shares (a busy machine is slow, not hung).
  */
 export function runCli(args: string[], options: { cwd: string; killAfterMs?: number; env?: NodeJS.ProcessEnv }): Promise<CliOutcome> {
   return new Promise((resolve, reject) => {
@@ -23,7 +25,7 @@ export function runCli(args: string[], options: { cwd: string; killAfterMs?: num
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.killAfterMs ?? 60_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.killAfterMs ?? waitLimitMs);
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);

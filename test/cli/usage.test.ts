@@ -14,7 +14,7 @@ const noStackTrace = (text: string) => expect(text).not.toMatch(/\n\s+at |ERR_PA
 describe('the command line is checked before anything starts', () => {
   let dir: ReturnType<typeof tempDir>;
   // TMPDIR inside the test's dir: a run that started would create its work dir (weir-*) there.
-  const cli = (args: string[]) => runCli(args, { cwd: dir.path, env: { TMPDIR: join(dir.path, 'tmp') }, killAfterMs: 30_000 });
+  const cli = (args: string[]) => runCli(args, { cwd: dir.path, env: { TMPDIR: join(dir.path, 'tmp') } });
   const startedNothing = () => expect(readdirSync(dir.path).filter((f) => f !== 'tmp')).toEqual([]);
   beforeEach(() => {
     dir = tempDir('weir-usage-');
