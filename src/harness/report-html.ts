@@ -1,5 +1,5 @@
 import * as hdr from 'hdr-histogram-js';
-import { configLine, environmentLine, highestCommonRate, maxSustainableLines, ratioTable, runsTable, stagesTable, type Table } from './report-format.ts';
+import { configLine, environmentLine, highestCommonRate, maxSustainableLines, ratioTable, pointsTable, stagesTable, type Table } from './report-format.ts';
 import { esc, lineChart, type Series } from './report-svg.ts';
 import type { BenchReport } from './report-types.ts';
 
@@ -10,7 +10,7 @@ export function reportToHtml(report: BenchReport): string {
   body.push(`<h2>Latency percentiles at ${rate.toLocaleString('en')} events/s</h2>`, percentilePlot(report, rate));
   body.push('<h2>Latency against offered load</h2>', latencyVsLoadPlot(report));
   body.push('<h2>Throughput over time</h2>', throughputPlot(report));
-  for (const mode of report.config.modes) body.push(`<h2>${esc(mode)}</h2>`, htmlTable(runsTable(report.runs.filter((r) => r.mode === mode))));
+  for (const mode of report.config.modes) body.push(`<h2>${esc(mode)}</h2>`, htmlTable(pointsTable(report, mode)));
   body.push('<h2>Maximum sustainable throughput</h2>', `<ul>${maxSustainableLines(report).map((l) => `<li>${esc(l)}</li>`).join('')}</ul>`);
   if (highestCommonRate(report) !== undefined) body.push(`<h2>Where the time goes at ${rate.toLocaleString('en')} events/s</h2>`, htmlTable(stagesTable(report, rate)));
   const ratios = ratioTable(report);

@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as hdr from 'hdr-histogram-js';
@@ -40,11 +41,43 @@ describe('bench report', () => {
     expect(report.notes.join('\n')).toContain('same output');
   });
 
+  it('gives each point its input and output rates, its CPU cost and one verdict on keeping up', () => {
+    expect(report.points).toHaveLength(4);
+    for (const point of report.points) {
+      const [run] = report.runs.filter((r) => r.mode === point.mode && r.offeredRatePerSec === point.offeredRatePerSec);
+      expect(point.trials).toBe(1);
+      // One trial: the median is that trial's figure, the spread is nothing.
+      expect(point.figures.p99Ms).toEqual({ median: run.latency.endToEnd.p99Ms, min: run.latency.endToEnd.p99Ms, max: run.latency.endToEnd.p99Ms });
+      // Input: the source records after the warm-up (the generator's rate × the measured seconds);
+      // output: the records that passed the job's filter, fewer.
+      expect(run.inputRecords).toBe(point.offeredRatePerSec * 1);
+      expect(run.inputRatePerSec).toBeCloseTo(run.inputRecords / run.measuredS, 6);
+      expect(run.outputRatePerSec).toBeCloseTo(run.records / run.measuredS, 6);
+      expect(run.records).toBeLessThan(run.inputRecords);
+      expect(run.cpu.userS + run.cpu.systemS).toBeGreaterThan(0);
+      expect(run.cpu.perMillionEventsS).toBeCloseTo(((run.cpu.userS + run.cpu.systemS) * 1e6) / run.inputRecords, 6);
+      expect(run.keptUp).toBe(run.onSchedule && run.latency.endToEnd.p99Ms <= 250);
+      expect(point.keptUp).toBe(run.keptUp);
+    }
+    for (const mode of ['continuous', 'micro-batch'] as const) {
+      const best = report.points.filter((p) => p.mode === mode && p.keptUp).map((p) => p.offeredRatePerSec);
+      expect(report.maxSustainable[mode]?.ratePerSec ?? null).toBe(best.length ? Math.max(...best) : null);
+    }
+    expect(report.config.jobSha256).toBe(createHash('sha256').update(readFileSync(clicks)).digest('hex'));
+    expect(report.environment.weirVersion).toBe(JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version);
+    expect(report.environment.load!.loadAverageBefore).toHaveLength(3);
+  });
+
   it('renders Markdown with the tables and figures', () => {
     const md = reportToMarkdown(report);
-    expect(md).toContain('## continuous — end-to-end latency');
-    expect(md).toContain('## micro-batch — end-to-end latency');
+    expect(md).toContain('## continuous');
+    expect(md).toContain('## micro-batch');
+    expect(md).toContain('| offered /s | input events/s | output records/s | kept up | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | CPU s / M events |');
     expect(md).toContain('| 20,000 |');
+    expect(md).toContain('A run kept up when');
+    expect(md).toContain(`SHA-256 ${report.config.jobSha256!.slice(0, 16)}`);
+    expect(md).toContain(`weir ${report.environment.weirVersion}`);
+    expect(md).toContain('An output checksum reads');
     expect(md).toContain('Where the time goes at 20,000 events/s');
     expect(md).toContain('until-visible');
     // clicks has no windows: the stage is there, empty, and shown as such.
@@ -70,21 +103,40 @@ describe('bench report', () => {
     expect(() => readReport(bogus)).toThrow(/not a weir benchmark report/);
   });
 
-  it('compare flags a clear regression, not a report against itself, and lists config differences', () => {
-    const same = compareReports(report, report);
-    expect(same.figures.some((f) => f.significant)).toBe(false);
-    expect(same.differences).toEqual([]);
-    // b: the same runs with every latency ×3 — the histograms re-encoded accordingly.
-    const slower: BenchReport = JSON.parse(JSON.stringify(report));
+  it('compare judges against the trials: too few trials, within noise, beyond noise', () => {
+    // One trial per point cannot be judged, however different the figures.
+    const single = compareReports(report, report);
+    expect(single.figures.every((f) => f.significant === null)).toBe(true);
+    expect(single.differences).toEqual([]);
+    expect(comparisonToText(single)).toContain('too few trials to judge');
+    // a: four trials, identical to the measured one; b: four trials with every latency ×3, seed changed.
+    const trials = (r: BenchReport, k: number): BenchReport => {
+      const out: BenchReport = JSON.parse(JSON.stringify(r));
+      out.runs = r.runs.flatMap((run) => [1, 2, 3, 4].map((trial) => ({ ...scaledRun(run, k), trial })));
+      out.config.repeat = 4;
+      return out;
+    };
+    const a = trials(report, 1);
+    const same = compareReports(a, a);
+    expect(same.figures.every((f) => f.significant === false)).toBe(true);
+    const slower = trials(report, 3);
     slower.config.seed = 4;
-    for (const run of slower.runs) run.latency.endToEnd.histogram = scaled(run.latency.endToEnd.histogram, 3);
-    const c = compareReports(report, slower);
+    const c = compareReports(a, slower);
     const p50 = c.figures.filter((f) => f.figure === 'p50 ms');
-    expect(p50.every((f) => f.ratio > 2.5 && f.significant)).toBe(true);
+    expect(p50).toHaveLength(4);
+    // 4 against 4 trials, completely separated: p = 2 / C(8, 4) = 2/70.
+    expect(p50.every((f) => f.ratio > 2.5 && f.significant === true && Math.abs(f.pValue! - 2 / 70) < 1e-9)).toBe(true);
     expect(c.differences.join(' ')).toContain('seed');
     expect(comparisonToText(c)).toContain('beyond noise');
   });
 });
+
+function scaledRun(run: BenchReport['runs'][number], k: number): BenchReport['runs'][number] {
+  if (k === 1) return run;
+  const endToEnd = { ...run.latency.endToEnd, histogram: scaled(run.latency.endToEnd.histogram, k) };
+  for (const f of ['minMs', 'meanMs', 'p50Ms', 'p90Ms', 'p99Ms', 'p999Ms', 'maxMs'] as const) endToEnd[f] = run.latency.endToEnd[f] * k;
+  return { ...run, latency: { ...run.latency, endToEnd } };
+}
 
 /** The same histogram with every value multiplied by k. */
 function scaled(encoded: string, k: number): string {
