@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { runBench } from '../harness/bench.ts';
 import { reportToMarkdown } from '../harness/report-markdown.ts';
 import { writeReport } from '../harness/report-io.ts';
@@ -24,7 +24,7 @@ export const benchCommandSpec = {
     param: keyValueFlag('job parameter'),
     'kafka-brokers': textFlag('h:p,h:p', "take the load from Kafka: a producer writes the job's generator"),
     'kafka-topic': textFlag('T', 'events into topic T at the rate, the job reads them back'),
-    out: textFlag('DIR', 'where report.json/.md/.html go (default weir-report)'),
+    out: textFlag('DIR', 'where report.json/.md/.html and hgrm/*.hgrm go (default weir-report)'),
     json: switchFlag('print the report JSON on stdout'),
   },
   notes: `The job must read the parameters rate (events/s), seconds and seed: examples/clicks.ts does. With
@@ -66,6 +66,6 @@ export async function benchCommand(argv: string[]): Promise<number> {
   }).finally(() => bar.done());
   const files = writeReport(flags.out ?? 'weir-report', report);
   if (flags.json) console.log(JSON.stringify(report, null, 2));
-  else console.error(`${reportToMarkdown(report)}\n\nweir: report written to ${files.json}, ${files.markdown}, ${files.html}`);
+  else console.error(`${reportToMarkdown(report)}\n\nweir: report written to ${files.json}, ${files.markdown}, ${files.html} and ${files.hgrm.length} HdrHistogram file(s) in ${join(flags.out ?? 'weir-report', 'hgrm')}`);
   return 0;
 }

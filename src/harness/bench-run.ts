@@ -68,9 +68,11 @@ export async function runTrial(spec: TrialSpec): Promise<{ run: BenchRun; parall
   // When the sources last read a record (to 100 ms): the end of the input's window when the job fell behind.
   let sourceRecordsSeen = 0;
   let sourcesLastReadS = 0;
+  const readSamples: Array<[number, number]> = [[0, 0]];
   const progress = setInterval(() => {
     const metrics = handle.metrics();
     const read = metrics.sources.reduce((a, s) => a + s.records, 0);
+    readSamples.push([metrics.elapsedMs, read]);
     if (read > sourceRecordsSeen) [sourceRecordsSeen, sourcesLastReadS] = [read, metrics.elapsedMs / 1000];
     spec.onProgress?.(metrics.elapsedMs / 1000, totalS);
   }, 100);
@@ -120,9 +122,24 @@ export async function runTrial(spec: TrialSpec): Promise<{ run: BenchRun; parall
         stages: Object.fromEntries(latencyStages.map((s) => [s, summarize(report.latency.stages[s])])),
       },
       throughputOverTime: report.throughputOverTime,
+      inputOverTime: perSecond([...readSamples, [result.durationMs, sourceRecords]]),
       outputChecksum: result.outputChecksum!,
     },
   };
+}
+
+/** Events/s per whole second of the run, from cumulative (elapsed ms, records) samples; tMs is the end of each second. */
+export function perSecond(samples: Array<[number, number]>): Array<{ tMs: number; eventsPerSec: number }> {
+  const out: Array<{ tMs: number; eventsPerSec: number }> = [];
+  const endMs = samples[samples.length - 1][0];
+  let previous = 0;
+  for (let tMs = 1000; tMs <= endMs + 999; tMs += 1000) {
+    const at = samples.filter(([ms]) => ms <= tMs).pop()![1];
+    const spanMs = Math.min(1000, endMs - (tMs - 1000));
+    if (spanMs > 0) out.push({ tMs: Math.min(tMs, Math.round(endMs)), eventsPerSec: ((at - previous) * 1000) / spanMs });
+    previous = at;
+  }
+  return out;
 }
 
 /**

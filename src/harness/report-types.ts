@@ -66,6 +66,8 @@ export interface BenchRun {
   };
   /** Records/s reaching the sinks, per second of the run (warm-up included, marked by tMs < warmupS·1000). */
   throughputOverTime: Array<{ tMs: number; recordsPerSec: number }>;
+  /** Events/s the sources read, per whole second of the run (tMs: the end of the second; sampled every 100 ms). */
+  inputOverTime: Array<{ tMs: number; eventsPerSec: number }>;
   /** Order-insensitive checksum of everything the sinks received (checksum.ts). Same seed + config ⇒ same checksum. */
   outputChecksum: string;
   /** The end-to-end histogram as an HdrHistogram percentile distribution, relative to report.json (written by writeReport). */

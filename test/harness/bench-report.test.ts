@@ -86,18 +86,30 @@ describe('bench report', () => {
     expect(md).toContain(report.runs[0].outputChecksum);
   });
 
-  it('renders one self-contained HTML page with three plots of finite coordinates', () => {
+  it('renders one self-contained HTML page with its plots, of finite coordinates', () => {
     const html = reportToHtml(report);
     expect(html).not.toMatch(/<script|<link|src="http/);
-    for (const name of ['percentiles', 'latency-vs-load', 'throughput']) expect(html).toContain(`class="plot" data-plot="${name}"`);
+    for (const name of ['percentiles', 'latency-vs-load', 'cpu-vs-load', 'throughput']) expect(html).toContain(`class="plot" data-plot="${name}"`);
+    expect(html).toContain('An output checksum reads');
     const coordinates = [...html.matchAll(/points="([^"]*)"/g)].flatMap((m) => m[1].split(/[ ,]/).filter(Boolean).map(Number));
     expect(coordinates.length).toBeGreaterThan(100);
     expect(coordinates.every(Number.isFinite)).toBe(true);
   });
 
-  it('writes and reads the report; rejects a file that is not one', () => {
+  it('writes and reads the report, with an HdrHistogram .hgrm file per run; rejects a file that is not one', () => {
     const files = writeReport(dir, report);
     expect(readReport(files.json)).toEqual(report);
+    expect(files.hgrm).toHaveLength(report.runs.length);
+    for (const run of report.runs) {
+      expect(run.hgrmFile).toBe(`hgrm/${run.mode}-${run.offeredRatePerSec}-trial1.hgrm`);
+      const text = readFileSync(join(dir, run.hgrmFile!), 'utf8');
+      expect(text.split('\n')[0].trim().split(/\s+/)).toEqual(['Value', 'Percentile', 'TotalCount', '1/(1-Percentile)']);
+      expect(text).toContain(`Total count    =`);
+      expect(Number(/Total count\s+=\s+(\d+)/.exec(text)![1])).toBe(run.records);
+      // The row at the 50th percentile holds the median, in ms (within the histogram's 0.1 % resolution).
+      const median = text.split('\n').map((l) => l.trim().split(/\s+/)).find((f) => f.length === 4 && Number(f[1]) === 0.5)!;
+      expect(Math.abs(Number(median[0]) - run.latency.endToEnd.p50Ms)).toBeLessThanOrEqual(0.002 * run.latency.endToEnd.p50Ms + 0.01);
+    }
     const bogus = join(dir, 'bogus.json');
     writeFileSync(bogus, '{"schema":"something-else"}');
     expect(() => readReport(bogus)).toThrow(/not a weir benchmark report/);
