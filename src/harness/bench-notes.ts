@@ -41,7 +41,7 @@ function microBatchModelNotes(report: Omit<BenchReport, 'notes'>): string[] {
     const mb = representativeRun(report as BenchReport, mbPoint);
     const c = representativeRun(report as BenchReport, cPoint);
     const why = !cPoint.keptUp
-      ? 'the continuous run did not keep up, so its median measures a backlog, not the processing cost'
+      ? 'the continuous run did not keep up (its table says why), so its median is no measure of the processing cost alone'
       : c.latency.stages.source.p50Ms >= continuousSourceBacklogMs
         ? `the continuous records waited ${c.latency.stages.source.p50Ms.toFixed(1)} ms (median) at the source, so its median measures a backlog, not the processing cost`
         : !mbPoint.keptUp

@@ -24,7 +24,11 @@ export function readReport(path: string): BenchReport {
   } catch (cause) {
     throw new WeirError('WEIR_CONFIG', `cannot read a report from ${path}: ${(cause as Error).message}`, { cause });
   }
-  if ((parsed as BenchReport)?.schema !== reportSchema) {
+  const schema = (parsed as { schema?: unknown })?.schema;
+  if (typeof schema === 'string' && schema.startsWith('weir-bench/') && schema !== reportSchema) {
+    throw new WeirError('WEIR_CONFIG', `${path} is a weir benchmark report of an older format (${schema}; this weir reads ${reportSchema}, which has trials and CPU cost): run the bench again`);
+  }
+  if (schema !== reportSchema) {
     throw new WeirError('WEIR_CONFIG', `${path} is not a weir benchmark report (schema ${JSON.stringify((parsed as BenchReport)?.schema)}, expected ${reportSchema})`);
   }
   return parsed as BenchReport;
