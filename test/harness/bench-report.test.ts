@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import * as hdr from 'hdr-histogram-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBench } from '../../src/harness/bench.ts';
+import { benchNotes } from '../../src/harness/bench-notes.ts';
 import { compareReports, comparisonToText } from '../../src/harness/report-compare.ts';
 import { readReport, writeReport } from '../../src/harness/report-io.ts';
 import { reportToHtml } from '../../src/harness/report-html.ts';
@@ -96,6 +97,27 @@ describe('bench report', () => {
     expect(coordinates.every(Number.isFinite)).toBe(true);
   });
 
+  it('prints the micro-batch model only where its inputs mean something, and says why not elsewhere', () => {
+    const variant = (edit: (r: BenchReport) => void): string[] => {
+      const r: BenchReport = JSON.parse(JSON.stringify(report));
+      for (const p of r.points) p.keptUp = true;
+      for (const run of r.runs) run.latency.stages.source.p50Ms = run.mode === 'continuous' ? 0.2 : run.latency.stages.source.p50Ms;
+      edit(r);
+      return benchNotes(r).filter((n) => n.startsWith('micro-batch at 20,000'));
+    };
+    const c = report.runs.find((r) => r.mode === 'continuous' && r.offeredRatePerSec === 20_000)!;
+    const mb = report.runs.find((r) => r.mode === 'micro-batch' && r.offeredRatePerSec === 20_000)!;
+    const [shown] = variant(() => {});
+    const predictedMs = 50 / 2 + mb.latency.stages['until-visible'].p50Ms + c.latency.endToEnd.p50Ms;
+    expect(shown).toContain(`predicts ${predictedMs.toFixed(1)} ms`);
+    const [backlog] = variant((r) => (r.runs.find((x) => x.mode === 'continuous' && x.offeredRatePerSec === 20_000)!.latency.stages.source.p50Ms = 40));
+    expect(backlog).toBe('micro-batch at 20,000 events/s: the latency model is not shown: the continuous records waited 40.0 ms (median) at the source, so its median measures a backlog, not the processing cost.');
+    const [behind] = variant((r) => (r.points.find((p) => p.mode === 'continuous' && p.offeredRatePerSec === 20_000)!.keptUp = false));
+    expect(behind).toContain('the latency model is not shown: the continuous run did not keep up');
+    const [mbBehind] = variant((r) => (r.points.find((p) => p.mode === 'micro-batch' && p.offeredRatePerSec === 20_000)!.keptUp = false));
+    expect(mbBehind).toContain('the latency model is not shown: the micro-batch run did not keep up');
+  });
+
   it('writes and reads the report, with an HdrHistogram .hgrm file per run; rejects a file that is not one', () => {
     const files = writeReport(dir, report);
     expect(readReport(files.json)).toEqual(report);
@@ -113,6 +135,8 @@ describe('bench report', () => {
     const bogus = join(dir, 'bogus.json');
     writeFileSync(bogus, '{"schema":"something-else"}');
     expect(() => readReport(bogus)).toThrow(/not a weir benchmark report/);
+    writeFileSync(bogus, '{"schema":"weir-bench/1"}');
+    expect(() => readReport(bogus)).toThrow(/an older format \(weir-bench\/1.*run the bench again/);
   });
 
   it('compare judges against the trials: too few trials, within noise, beyond noise', () => {
