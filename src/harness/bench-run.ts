@@ -61,8 +61,12 @@ export async function runTrial(spec: TrialSpec): Promise<{ run: BenchRun; parall
   });
   // CPU is counted over the measured window only: from the end of the warm-up to the end of the run.
   let atWarmupEnd: CpuSample | undefined;
-  const warmupTimer = handle.ready.then(
-    () => new Promise<void>((resolve) => setTimeout(() => ((atWarmupEnd = sampleCpu()), resolve()), spec.warmupS * 1000)),
+  let warmupTimer: NodeJS.Timeout | undefined;
+  let ended = false;
+  handle.ready.then(
+    () => {
+      if (!ended) warmupTimer = setTimeout(() => (atWarmupEnd = sampleCpu()), spec.warmupS * 1000);
+    },
     () => {},
   );
   // When the sources last read a record (to 100 ms): the end of the input's window when the job fell behind.
@@ -81,9 +85,10 @@ export async function runTrial(spec: TrialSpec): Promise<{ run: BenchRun; parall
     result = kafkaLoad ? await (await kafkaLoad.start(handle)).finish() : await handle.done;
   } finally {
     clearInterval(progress);
+    ended = true;
+    clearTimeout(warmupTimer);
   }
   const atEnd = sampleCpu();
-  await warmupTimer;
   const report = result.latency!;
   const endToEnd = summarize(report.latency.endToEnd);
   const sourceRecords = result.metrics.sources.reduce((a, s) => a + s.records, 0);
@@ -96,6 +101,7 @@ export async function runTrial(spec: TrialSpec): Promise<{ run: BenchRun; parall
   // for a job that kept up, later for one that fell behind (it read the backlog after the schedule).
   const measuredS = Math.max(scheduledEndS, sourcesLastReadS) - spec.warmupS;
   const inputRecords = Math.max(0, sourceRecords - Math.round(spec.ratePerSec * spec.warmupS));
+  // A run that ended within its warm-up measured nothing (nothingMeasured above), so atWarmupEnd is set here.
   const cpu = cpuBetween(atWarmupEnd ?? atEnd, atEnd);
   const onSchedule = lateMs <= lateFinishAllowanceMs(spec.microBatchIntervalMs);
   return {
