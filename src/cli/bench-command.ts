@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { runBench } from '../harness/bench.ts';
 import { reportToMarkdown } from '../harness/report-markdown.ts';
 import { writeReport } from '../harness/report-io.ts';
@@ -19,14 +19,18 @@ export const benchCommandSpec = {
     interval: numberFlag('MS', 'micro-batch trigger interval (default 100)', { above: 0, unit: 'ms' }),
     seed: numberFlag('N', 'generator seed (default 1)', { integer: true, min: 0 }),
     'p99-bound': numberFlag('MS', 'p99 bound for the max sustainable throughput (default 250)', { above: 0, unit: 'ms' }),
+    repeat: numberFlag('N', 'trials per mode and rate, modes interleaved (default 1; 5 to compare reports)', { integer: true, min: 1 }),
+    replay: switchFlag("replay the job's own sources (files, embedded log, Kafka) open-loop at each rate"),
     param: keyValueFlag('job parameter'),
     'kafka-brokers': textFlag('h:p,h:p', "take the load from Kafka: a producer writes the job's generator"),
     'kafka-topic': textFlag('T', 'events into topic T at the rate, the job reads them back'),
-    out: textFlag('DIR', 'where report.json/.md/.html go (default weir-report)'),
+    out: textFlag('DIR', 'where report.json/.md/.html and hgrm/*.hgrm go (default weir-report)'),
     json: switchFlag('print the report JSON on stdout'),
   },
   notes: `The job must read the parameters rate (events/s), seconds and seed: examples/clicks.ts does. With
---kafka-*, it must build its source with loadSource(env.params, generatorOptions), as clicks.ts does.
+--replay, any job: its sources (a recorded JSON-lines file, an embedded log, a Kafka topic) are read
+at each rate, open loop, each record stamped with its scheduled creation time (examples/orders.ts).
+With --kafka-*, it must build its source with loadSource(env.params, generatorOptions), as clicks.ts does.
 A run that measures no record (the job ignores rate or seconds) fails the command with exit code 1.
 Exit codes: 0 the report was written; 1 a run failed or measured nothing; 2 a usage error.`,
 };
@@ -39,6 +43,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
     console.log(benchUsage);
     return 0;
   }
+  if (flags.replay && flags['kafka-brokers'] !== undefined) throw new UsageError('--replay and --kafka-* do not go together: a replay reads the topic the job itself reads');
   if ((flags['kafka-brokers'] === undefined) !== (flags['kafka-topic'] === undefined)) throw new UsageError('--kafka-brokers and --kafka-topic go together');
   const params = pairsToRecord('--param', flags.param);
   const kafka = flags['kafka-brokers'] ? { brokers: flags['kafka-brokers'].split(','), topic: flags['kafka-topic']! } : undefined;
@@ -54,11 +59,13 @@ export async function benchCommand(argv: string[]): Promise<number> {
     seed: flags.seed ?? 1,
     p99BoundMs: flags['p99-bound'] ?? 250,
     params,
+    repeat: flags.repeat ?? 1,
+    replay: flags.replay ?? false,
     kafka,
-    onProgress: (p) => bar.update(`run ${p.runIndex}/${p.runs} ${p.mode} @ ${p.ratePerSec.toLocaleString('en')}/s`, p.elapsedS / p.totalS),
+    onProgress: (p) => bar.update(`run ${p.runIndex}/${p.runs} ${p.mode} @ ${p.ratePerSec.toLocaleString('en')}/s${(flags.repeat ?? 1) > 1 ? ` trial ${p.trial}` : ''}`, p.elapsedS / p.totalS),
   }).finally(() => bar.done());
   const files = writeReport(flags.out ?? 'weir-report', report);
   if (flags.json) console.log(JSON.stringify(report, null, 2));
-  else console.error(`${reportToMarkdown(report)}\n\nweir: report written to ${files.json}, ${files.markdown}, ${files.html}`);
+  else console.error(`${reportToMarkdown(report)}\n\nweir: report written to ${files.json}, ${files.markdown}, ${files.html} and ${files.hgrm.length} HdrHistogram file(s) in ${join(flags.out ?? 'weir-report', 'hgrm')}`);
   return 0;
 }

@@ -5,7 +5,7 @@ import { commandHelp, parseCommand, UsageError } from './flags.ts';
 
 export const reportCompareSpec = {
   name: 'report compare',
-  summary: "ratios per figure (b / a), flagging differences beyond the runs' noise",
+  summary: 'medians per figure and their ratio (b / a), judged against the noise between trials (--repeat)',
   positionals: [
     { name: 'a.json', check: existingFile('report') },
     { name: 'b.json', check: existingFile('report') },

@@ -1,11 +1,15 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
+import { fileURLToPath } from 'node:url';
 import type { BenchEnvironment } from './report-types.ts';
 
 /** What a report needs to be reproduced: the code, the runtime and the machine. */
 export function captureEnvironment(): BenchEnvironment {
   return {
     gitCommit: gitCommit(),
+    weirVersion: weirVersion(),
     node: process.version,
     v8: process.versions.v8,
     cpuModel: os.cpus()[0]?.model ?? 'unknown',
@@ -15,6 +19,24 @@ export function captureEnvironment(): BenchEnvironment {
     platform: process.platform,
     arch: process.arch,
   };
+}
+
+/** SHA-256 of a job file (hex), or null for a job that is not a local file. */
+export function jobFileSha256(jobUrl: string): string | null {
+  try {
+    return createHash('sha256').update(readFileSync(fileURLToPath(jobUrl))).digest('hex');
+  } catch {
+    return null;
+  }
+}
+
+/** weir's own package.json: two levels up in the source tree (src/harness) and in dist/ (dist/harness). */
+function weirVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
 }
 
 function gitCommit(): string | null {

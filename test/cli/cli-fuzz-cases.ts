@@ -72,6 +72,8 @@ export function commandTable(fixtures: { countsJob: string; benchJob: string }):
         interval: { good: ['50'], bad: ['0', ...decimals] },
         seed: { good: ['2', '99'], bad: ['1.5', ...decimals] },
         'p99-bound': { good: ['100'], bad: ['0', ...decimals] },
+        repeat: { good: ['1'], bad: ['0', '1.5', ...decimals] },
+        replay: switchFlag,
         param: { good: ['extra=1'], bad: ['novalue', ''] },
         'kafka-brokers': { bad: [''] },
         'kafka-topic': { bad: [''] },

@@ -46,6 +46,7 @@ describe('the command line is checked before anything starts', () => {
       [['bench', countsJob, '--duration', '0'], /--duration takes a number of seconds > 0, not "0"/],
       [['bench', countsJob, '--modes', 'continuous,batch'], /--modes takes a comma-separated list/],
       [['bench', countsJob, '--kafka-topic', 't'], /--kafka-brokers and --kafka-topic go together/],
+      [['bench', countsJob, '--replay', '--kafka-brokers', 'h:9092', '--kafka-topic', 't'], /--replay and --kafka-\* do not go together/],
       [['savepoint', 'state', 'sp', '--timeout', '-1'], /--timeout takes a number of seconds > 0, not "-1"/],
       [['savepoint', 'state'], /savepoint needs a <name>/],
       [['checkpoints', 'a', 'b'], /checkpoints takes <state-dir>; unexpected "b"/],
