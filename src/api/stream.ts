@@ -5,6 +5,7 @@ import { toProcessFunction, toStatelessProcessFunction, type KeyedProcessFn, typ
 import { errorPolicies, type Collector, type ErrorPolicy, type JobGraph, type NewNode, type NodeId } from './graph.ts';
 import { windowKeyedStream, type WindowedStream } from './windowed-stream.ts';
 import { intervalJoin } from './joins.ts';
+import { AllWindowedStream } from './all-windowed-stream.ts';
 import type { Window, WindowAssigner } from '../time/windows.ts';
 import { expectSync, rejectAsyncFunction, rejectAsyncMethods } from './sync-functions.ts';
 
@@ -80,6 +81,15 @@ export class DataStream<T> {
     const node = this.graph.add({ kind: 'keyBy', input: this.nodeId, key: key as (v: unknown) => unknown, codec, ...rest });
     rejectAsyncFunction(key, node.name, 'key selector');
     return new KeyedStream<T, K>(this.graph, node.id);
+  }
+
+  /**
+   * Windows over the whole stream, not per key (Flink's windowAll), computed in parallel: every
+   * worker pre-aggregates its records per window and one worker merges the partials of each window.
+   * Event-time, non-merging windows: `.windowAll(TumblingEventTimeWindows.of(10_000)).aggregate(count)`.
+   */
+  windowAll<W extends Window>(assigner: WindowAssigner<T, W>): AllWindowedStream<T, W> {
+    return new AllWindowedStream(this, assigner);
   }
 
   /** Merges streams of the same type. */
