@@ -6,6 +6,8 @@ import { errorPolicies, type Collector, type ErrorPolicy, type JobGraph, type Ne
 import { windowKeyedStream, type WindowedStream } from './windowed-stream.ts';
 import { intervalJoin } from './joins.ts';
 import { AllWindowedStream } from './all-windowed-stream.ts';
+import { keyedTopN, type TopNOptions } from './top-n.ts';
+import type { TopNUpsert } from '../time/continuous-top-n.ts';
 import type { Window, WindowAssigner } from '../time/windows.ts';
 import { expectSync, rejectAsyncFunction, rejectAsyncMethods } from './sync-functions.ts';
 
@@ -146,6 +148,16 @@ export class KeyedStream<T, K> extends DataStream<T> {
   /** Interval join with another keyed stream (Flink's KeyedStream.intervalJoin): `.intervalJoin(other).between(lowerMs, upperMs).process(…)`. */
   intervalJoin<B>(other: KeyedStream<B, K>) {
     return intervalJoin(this, other);
+  }
+
+  /**
+   * The continuous top-N of the keys (Flink SQL's Top-N): each key's value is its latest record,
+   * or its running `aggregate`; keys rank by `by(value)`, highest first (equal scores: by the key's
+   * JSON). Emits `{ rank, key, value }` for every rank whose row changes: upserts keyed by rank, so
+   * applying them in order gives the current ranking.
+   */
+  topN<V = T, ACC = unknown>(n: number, by: (value: V) => number, options: TopNOptions<T, ACC, V> = {}): DataStream<TopNUpsert<K, V>> {
+    return keyedTopN<T, K, ACC, V>(this, n, by, options);
   }
 
   /** Rolling reduce per key: emits the updated aggregate after every record (as Flink's KeyedStream.reduce). */
