@@ -15,6 +15,7 @@ import { isMergingAssigner, type Window, type WindowAssigner } from '../time/win
 import { rejectAsyncFunction, rejectAsyncMethods } from './sync-functions.ts';
 import { keyedWindowTopK } from './top-k.ts';
 import type { WindowRanking } from './all-windowed-stream.ts';
+import { distinctRecords, type DistinctRecords } from '../time/distinct.ts';
 
 export class WindowedStream<T, K, W extends Window> {
   private windowTrigger: Trigger<T, W>;
@@ -85,6 +86,17 @@ export class WindowedStream<T, K, W extends Window> {
    */
   topK<ACC, R>(k: number, aggregate: AggregateFunction<T, ACC, R>, by?: (value: R) => number, options: OperatorOptions = {}): DataStream<WindowRanking<{ key: K; value: R }>> {
     return keyedWindowTopK(this, { allowedLatenessMs: this.allowedLatenessMs, triggerReplaced: this.triggerReplaced, assigner: this.assigner }, k, aggregate, by, options);
+  }
+
+  /**
+   * The distinct records of each key and window: when the window fires, one record per distinct
+   * `by(record)` (default: the whole record), the first that arrived, in arrival order (SQL's
+   * SELECT DISTINCT per window). Only the first record of each value is kept.
+   */
+  distinct(by?: (value: T) => unknown, options: OperatorOptions = {}): DataStream<T> {
+    const name = options.name ?? `${this.assigner.description}.distinct`;
+    rejectAsyncFunction(by, name, 'distinct function');
+    return this.aggregate<DistinctRecords<T>, T[], T>(distinctRecords(by), (_key, _window, [values], out) => values.forEach((v) => out.collect(v)), { ...options, name });
   }
 
   private build<C, R, OUT>(contents: WindowContents<T, C, R>, windowFunction: ProcessWindowFunction<R, OUT, K, W>, what: string, options: OperatorOptions, userFunctions: unknown[]): DataStream<OUT> {
