@@ -108,3 +108,21 @@ describe('windowAll and topK per window on worker threads', () => {
     expect(readCommittedLines(out, { prefix: 'late' })).toEqual([]);
   });
 });
+
+describe('windowAll with allowed lateness on worker threads', () => {
+  const dir = tempDirsPerTest();
+  for (const mode of ['continuous', 'micro-batch'] as const) {
+    it(`${mode}: a late record within the lateness fires the window again; later ones go to the side output`, async () => {
+      const result = await (await run(jobUrl('window-all-lateness'), { mode, parallelism: 2, workDir: dir(), microBatchIntervalMs: 20 })).done;
+      const fired = (result.results.fired as Array<{ start: number; ids: string[] }>).map((f) => `${f.start}:${f.ids.join(',')}`);
+      expect(fired).toEqual([
+        '1000:a1000,a1500,b1000,b1500',
+        '1000:a1000,a1200,a1500,b1000,b1500',
+        '1000:a1000,a1200,a1500,b1000,b1200,b1500',
+        '2000:a2500,b2500',
+        '5000:a5000,b5000',
+      ]);
+      expect((result.results.late as Array<{ id: string }>).map((r) => r.id).sort()).toEqual(['a1300', 'a2600', 'b1300', 'b2600']);
+    });
+  }
+});
