@@ -48,6 +48,9 @@ interface MergeSlot<ACC> {
   partials: Record<string, ACC>;
   /** Fired at the window's end; later partials (allowed lateness) fire it again at once. */
   fired?: boolean;
+  /** For latency measurement: the newest creation time among the partials' records, and when that partial arrived. */
+  newestCreatedMs?: number;
+  newestArrivedMs?: number;
 }
 
 export interface FinalMergeSpec<ACC, R, OUT, W extends Window> {
@@ -73,7 +76,10 @@ export function finalWindowMerge<ACC, R, OUT, W extends Window>(spec: FinalMerge
     const result = expectSync(aggregate.getResult(merged), 'getResult function');
     const window = spec.windowOf(slot.start, slot.end);
     const emitAtMs = window.maxTimestamp();
-    const out: Collector<OUT> = { collect: (value) => ctx.emit(value, emitAtMs) };
+    // Measured from the newest record of the window, as a keyed window's result is.
+    const createdMs = slot.newestCreatedMs ?? Number.NaN;
+    const arrivedMs = slot.newestArrivedMs ?? Number.NaN;
+    const out: Collector<OUT> = { collect: (value) => ctx.emit(value, emitAtMs, createdMs, arrivedMs) };
     if (spec.windowFn === undefined) out.collect(result as unknown as OUT);
     else expectSync(spec.windowFn(window, [result], out), 'window function');
   };
@@ -94,6 +100,11 @@ export function finalWindowMerge<ACC, R, OUT, W extends Window>(spec: FinalMerge
         ctx.timerService.registerEventTimeTimer(end - 1);
       }
       slot.partials[String(shard)] = acc;
+      // False for NaN (no creation time).
+      if (ctx.createdMs > (slot.newestCreatedMs ?? Number.NEGATIVE_INFINITY)) {
+        slot.newestCreatedMs = ctx.createdMs;
+        slot.newestArrivedMs = ctx.timerService.currentProcessingTime();
+      }
       // A late firing of a shard (allowed lateness): the window's result changes now.
       if (slot.fired) fire(slot, ctx);
       state.update(slots);
