@@ -3,8 +3,9 @@
 // highest value), and by the fewest records (the 4 keys with the lowest counts: keys of that
 // ranking fall out of it as their counts grow). test/time/top-n.test.ts applies the upserts in order and compares the table
 // with brute force. With param `out` the upserts go to exactly-once transactional file sinks
-// there (prefixes 'top-count', 'top-max', 'bottom-count') and the job checkpoints; with `failAt` it fails once at
-// that seq (marker in `markers`).
+// there (prefixes 'top-count', 'top-max', 'bottom-count') and the job checkpoints; with `markers`
+// it fails once after the test creates the file fail-now there.
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { defineJob } from '../../src/api/index.ts';
 import { collect, generator, transactionalFileSink, type GeneratorOptions } from '../../src/connectors/index.ts';
@@ -18,13 +19,15 @@ export const bottomCount = 4;
 
 export default defineJob(
   (env) => {
-    const failAt = env.numberParam('failAt', -1);
+    const markers = env.params.markers;
+    // Fails once, at the first record (of every 100th) after the test created markers/fail-now.
+    const failNow = (seq: number) => markers !== undefined && seq % 100 === 0 && existsSync(join(markers, 'fail-now')) && failsFirstTime(join(markers, 'failed'));
     const out = env.params.out;
     const sink = <T>(name: string): SinkSpec<T> => (out === undefined ? collect<T>(name) : transactionalFileSink<T>({ dir: out, prefix: name, name }));
     const byKey = env
       .source(generator(sourceOptions(env.numberParam('count', 20_000), env.numberParam('rate', 0))), { name: 'events' })
       .map((e) => {
-        if (e.seq === failAt && failsFirstTime(join(env.params.markers, 'failed'))) throw new Error(`injected failure at ${e.seq}`);
+        if (failNow(e.seq)) throw new Error(`injected failure at ${e.seq}`);
         return { key: e.key, value: Math.floor(e.value) };
       }, { name: 'project' })
       .keyBy((e) => e.key, { name: 'by-key' });

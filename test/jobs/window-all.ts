@@ -3,7 +3,9 @@
 // ever late) in windowAll aggregate, reduce and topK, and a keyed sliding-window topK of keys by
 // count. test/time/window-all.test.ts checks every result against brute force.
 // With param `out` the results go to exactly-once transactional file sinks there (one prefix per
-// result) and the job checkpoints; with `failAt` it fails once at that seq (marker in `markers`).
+// result) and the job checkpoints; with `markers` it fails once after the test creates the file
+// fail-now there.
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { defineJob, WatermarkStrategy } from '../../src/api/index.ts';
 import { collect, generator, transactionalFileSink, type GeneratedEvent, type GeneratorOptions } from '../../src/connectors/index.ts';
@@ -38,7 +40,9 @@ const counting = {
 export default defineJob(
   (env) => {
     const count = env.numberParam('count', 20_000);
-    const failAt = env.numberParam('failAt', -1);
+    const markers = env.params.markers;
+    // Fails once, at the first record (of every 100th) after the test created markers/fail-now.
+    const failNow = (seq: number) => markers !== undefined && seq % 100 === 0 && existsSync(join(markers, 'fail-now')) && failsFirstTime(join(markers, 'failed'));
     const out = env.params.out;
     const sink = <T>(name: string): SinkSpec<T> => (out === undefined ? collect<T>(name) : transactionalFileSink<T>({ dir: out, prefix: name, name }));
     const events = env
@@ -47,7 +51,7 @@ export default defineJob(
         watermarks: WatermarkStrategy.boundedOutOfOrderness<GeneratedEvent>(300).withTimestampAssigner((e) => e.ts),
       })
       .map((e): Timed => {
-        if (e.seq === failAt && failsFirstTime(join(env.params.markers, 'failed'))) throw new Error(`injected failure at ${e.seq}`);
+        if (failNow(e.seq)) throw new Error(`injected failure at ${e.seq}`);
         return { key: e.key, ts: e.ts, value: Math.floor(e.value) };
       }, { name: 'project' });
 

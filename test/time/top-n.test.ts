@@ -5,7 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { run } from '../../src/runtime/index.ts';
 import { generatedEvent, generatorPartitionCount } from '../../src/connectors/generator.ts';
 import { readCommittedLines } from '../../src/connectors/index.ts';
-import { jobUrl, tempDirsPerTest } from '../helpers.ts';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { jobUrl, tempDirsPerTest, waitLimitMs } from '../helpers.ts';
 import * as job from '../jobs/top-n.ts';
 
 type Upsert = { rank: number; key: number; value: number };
@@ -66,13 +68,16 @@ describe('continuous topN on worker threads', () => {
   }
 
   it('through a failure: recovers from a checkpoint; the exactly-once upserts give the brute-force ranking', async () => {
-    const out = dir();
+    const [out, markers] = [dir(), dir()];
     const handle = await run(jobUrl('top-n'), {
       parallelism: 2,
       workDir: dir(),
-      params: { count: String(count), rate: '8000', failAt: '6000', markers: dir(), out },
+      params: { count: String(count), rate: '2000', markers, out },
       restartStrategy: { kind: 'fixed-delay', attempts: 1, delayMs: 100 },
     });
+    // The failure comes once a checkpoint has completed, so that there is one to recover from.
+    await expect.poll(() => handle.metrics().checkpoints?.completed ?? 0, { timeout: waitLimitMs, interval: 50 }).toBeGreaterThan(0);
+    writeFileSync(join(markers, 'fail-now'), '');
     const result = await handle.done;
     expect(result.metrics.restarts).toHaveLength(1);
     expect(result.metrics.restarts![0].restoredFromId).toBeGreaterThan(0);
