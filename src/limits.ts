@@ -57,6 +57,12 @@ export const limits = {
   lmdbMapSizeBytesDefault: 4 * 1024 * 1024 * 1024,
   /** Keyed state: entries one background TTL cleanup step looks at (per flush / idle round). */
   ttlCleanupEntriesPerStep: 1_000,
+  /**
+   * Continuous top-N: the shards a ranking is computed in before its one merge (a key's shard is a
+   * hash of it). Fixed: shards are keys of checkpointed state, so changing it would split a key's
+   * score over two shards of a restored job. The merge holds n entries per shard.
+   */
+  rankingShards: 32,
   /** Timers one keyed operator may hold per worker (a timer per key per timestamp). */
   timersMax: 10_000_000,
   /** Event time: a timestamp further than this ahead of the wall clock is rejected as bad (default; per source configurable). */

@@ -82,7 +82,8 @@ export function connect<A, B>(first: DataStream<A>, second: DataStream<B>): Conn
 // ---------------------------------------------------------------------------------------------
 // windowed coGroup and join
 
-export type CoGroupFn<A, B, OUT> = (first: A[], second: B[], out: Collector<OUT>) => void;
+/** Both sides' records of one key and window, and that window (Flink's CoGroupFunction, with the window it is called for). */
+export type CoGroupFn<A, B, OUT, W extends Window = Window> = (first: A[], second: B[], out: Collector<OUT>, window: W) => void;
 
 /** `coGroup(a, b).where(ka).equalTo(kb).window(assigner).apply(fn)`: per key and window, both sides' records. */
 export function coGroup<A, B>(first: DataStream<A>, second: DataStream<B>): { where<K>(keyFirst: (a: A) => K): { equalTo(keySecond: (b: B) => K): { window<W extends Window>(assigner: WindowAssigner<unknown, W>): WindowedCoGroup<A, B, K, W> } } } {
@@ -124,7 +125,8 @@ export class WindowedCoGroup<A, B, K, W extends Window> {
     return this;
   }
 
-  apply<OUT>(fn: CoGroupFn<A, B, OUT>, options: OperatorOptions & { what?: string } = {}): DataStream<OUT> {
+  /** `fn(firsts, seconds, out, window)` per key and window, when the window fires. */
+  apply<OUT>(fn: CoGroupFn<A, B, OUT, W>, options: OperatorOptions & { what?: string } = {}): DataStream<OUT> {
     const what = options.what ?? 'coGroup';
     rejectAsyncFunction(fn, options.name ?? what, `${what} function`);
     const keyed = keyTagged(tagAndUnion(this.first, this.second, what), this.keyFirst, this.keySecond, { name: `${what}-key` });
@@ -132,14 +134,14 @@ export class WindowedCoGroup<A, B, K, W extends Window> {
     if (this.windowTrigger) windowed.trigger(this.windowTrigger);
     if (this.lateDataTag) windowed.sideOutputLateData(this.lateDataTag);
     return windowed.process<OUT>(
-      (_key, _window, elements, out) => {
+      (_key, window, elements, out) => {
         const firsts: A[] = [];
         const seconds: B[] = [];
         for (const t of elements) {
           if (t.side === 0) firsts.push(t.value);
           else seconds.push(t.value);
         }
-        expectSync(fn(firsts, seconds, out), `${what} function`);
+        expectSync(fn(firsts, seconds, out, window), `${what} function`);
       },
       { name: options.name ?? `${what}(${this.assigner.description})`, uid: options.uid, onError: options.onError },
     );
@@ -179,23 +181,23 @@ export class WindowedJoin<A, B, K, W extends Window> {
     return this;
   }
 
-  /** One output per pair. */
-  apply<OUT>(fn: (first: A, second: B) => OUT, options: OperatorOptions = {}): DataStream<OUT> {
+  /** One output per pair: `fn(first, second, window)`. */
+  apply<OUT>(fn: (first: A, second: B, window: W) => OUT, options: OperatorOptions = {}): DataStream<OUT> {
     rejectAsyncFunction(fn, options.name ?? 'join', 'join function');
     return this.coGrouped.apply<OUT>(
-      (firsts, seconds, out) => {
-        for (const a of firsts) for (const b of seconds) out.collect(expectSync(fn(a, b), 'join function'));
+      (firsts, seconds, out, window) => {
+        for (const a of firsts) for (const b of seconds) out.collect(expectSync(fn(a, b, window), 'join function'));
       },
       { ...options, what: 'join' },
     );
   }
 
-  /** Zero or more outputs per pair. */
-  flatApply<OUT>(fn: (first: A, second: B, out: Collector<OUT>) => void, options: OperatorOptions = {}): DataStream<OUT> {
+  /** Zero or more outputs per pair: `fn(first, second, out, window)`. */
+  flatApply<OUT>(fn: (first: A, second: B, out: Collector<OUT>, window: W) => void, options: OperatorOptions = {}): DataStream<OUT> {
     rejectAsyncFunction(fn, options.name ?? 'join', 'join function');
     return this.coGrouped.apply<OUT>(
-      (firsts, seconds, out) => {
-        for (const a of firsts) for (const b of seconds) expectSync(fn(a, b, out), 'join function');
+      (firsts, seconds, out, window) => {
+        for (const a of firsts) for (const b of seconds) expectSync(fn(a, b, out, window), 'join function');
       },
       { ...options, what: 'join' },
     );

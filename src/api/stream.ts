@@ -5,6 +5,9 @@ import { toProcessFunction, toStatelessProcessFunction, type KeyedProcessFn, typ
 import { errorPolicies, type Collector, type ErrorPolicy, type JobGraph, type NewNode, type NodeId } from './graph.ts';
 import { windowKeyedStream, type WindowedStream } from './windowed-stream.ts';
 import { intervalJoin } from './joins.ts';
+import { AllWindowedStream } from './all-windowed-stream.ts';
+import { keyedTopN, type TopNOptions } from './top-n.ts';
+import type { TopNUpsert } from '../time/continuous-top-n.ts';
 import type { Window, WindowAssigner } from '../time/windows.ts';
 import { expectSync, rejectAsyncFunction, rejectAsyncMethods } from '../functions/sync.ts';
 
@@ -82,6 +85,15 @@ export class DataStream<T> {
     return new KeyedStream<T, K>(this.graph, node.id);
   }
 
+  /**
+   * Windows over the whole stream, not per key (Flink's windowAll), computed in parallel: every
+   * worker pre-aggregates its records per window and one worker merges the partials of each window.
+   * Event-time, non-merging windows: `.windowAll(TumblingEventTimeWindows.of(10_000)).aggregate(count)`.
+   */
+  windowAll<W extends Window>(assigner: WindowAssigner<T, W>): AllWindowedStream<T, W> {
+    return new AllWindowedStream(this, assigner);
+  }
+
   /** Merges streams of the same type. */
   union(...others: DataStream<T>[]): DataStream<T> {
     for (const other of others) {
@@ -136,6 +148,16 @@ export class KeyedStream<T, K> extends DataStream<T> {
   /** Interval join with another keyed stream (Flink's KeyedStream.intervalJoin): `.intervalJoin(other).between(lowerMs, upperMs).process(…)`. */
   intervalJoin<B>(other: KeyedStream<B, K>) {
     return intervalJoin(this, other);
+  }
+
+  /**
+   * The continuous top-N of the keys (Flink SQL's Top-N): each key's value is its latest record,
+   * or its running `aggregate`; keys rank by `by(value)`, highest first (equal scores: by the key's
+   * JSON). Emits `{ rank, key, value }` for every rank whose row changes: upserts keyed by rank, so
+   * applying them in order gives the current ranking.
+   */
+  topN<V = T, ACC = unknown>(n: number, by: (value: V) => number, options: TopNOptions<T, ACC, V> = {}): DataStream<TopNUpsert<K, V>> {
+    return keyedTopN<T, K, ACC, V>(this, n, by, options);
   }
 
   /** Rolling reduce per key: emits the updated aggregate after every record (as Flink's KeyedStream.reduce). */

@@ -13,11 +13,15 @@ import { aggregateContents, listContents, reduceContents, toProcessWindowFunctio
 import type { Trigger } from '../time/triggers.ts';
 import { isMergingAssigner, type Window, type WindowAssigner } from '../time/windows.ts';
 import { rejectAsyncFunction, rejectAsyncMethods } from '../functions/sync.ts';
+import { keyedWindowTopK } from './top-k.ts';
+import type { WindowRanking } from './all-windowed-stream.ts';
+import { distinctRecords, type DistinctRecords } from '../time/distinct.ts';
 
 export class WindowedStream<T, K, W extends Window> {
   private windowTrigger: Trigger<T, W>;
   private allowedLatenessMs = 0;
   private lateDataTag = LATE_RECORDS_TAG;
+  private triggerReplaced = false;
 
   constructor(
     readonly keyed: KeyedStream<T, K>,
@@ -29,6 +33,7 @@ export class WindowedStream<T, K, W extends Window> {
   /** Replaces the assigner's default trigger. */
   trigger(trigger: Trigger<T, W>): this {
     this.windowTrigger = trigger;
+    this.triggerReplaced = true;
     return this;
   }
 
@@ -71,6 +76,27 @@ export class WindowedStream<T, K, W extends Window> {
   /** Full-window function: keeps every record of the window and hands them all over when it fires. */
   process<OUT>(fn: ProcessWindowFn<T, OUT, K, W>, options: OperatorOptions = {}): DataStream<OUT> {
     return this.build<T[], T, OUT>(listContents<T>(), toProcessWindowFunction(fn), 'process', options, [fn]);
+  }
+
+  /**
+   * The `k` keys with the highest aggregate in each window, one record per window:
+   * `{ start, end, ranking: [{ rank: 1, key, value }, …] }`, where value is the key's aggregate and
+   * `by(value)` its score (default: the value itself, a number). Equal scores rank by the key's JSON.
+   * Aggregated per key where the key lives, ranked per worker, merged once per window.
+   */
+  topK<ACC, R>(k: number, aggregate: AggregateFunction<T, ACC, R>, by?: (value: R) => number, options: OperatorOptions = {}): DataStream<WindowRanking<{ key: K; value: R }>> {
+    return keyedWindowTopK(this, { allowedLatenessMs: this.allowedLatenessMs, triggerReplaced: this.triggerReplaced, assigner: this.assigner }, k, aggregate, by, options);
+  }
+
+  /**
+   * The distinct records of each key and window: when the window fires, one record per distinct
+   * `by(record)` (default: the whole record), the first that arrived, in arrival order (SQL's
+   * SELECT DISTINCT per window). Only the first record of each value is kept.
+   */
+  distinct(by?: (value: T) => unknown, options: OperatorOptions = {}): DataStream<T> {
+    const name = options.name ?? `${this.assigner.description}.distinct`;
+    rejectAsyncFunction(by, name, 'distinct function');
+    return this.aggregate<DistinctRecords<T>, T[], T>(distinctRecords(by), (_key, _window, [values], out) => values.forEach((v) => out.collect(v)), { ...options, name });
   }
 
   private build<C, R, OUT>(contents: WindowContents<T, C, R>, windowFunction: ProcessWindowFunction<R, OUT, K, W>, what: string, options: OperatorOptions, userFunctions: unknown[]): DataStream<OUT> {
