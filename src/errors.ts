@@ -5,6 +5,7 @@
 export type ErrorCode =
   | 'WEIR_USER_FUNCTION' // a user function threw
   | 'WEIR_ASYNC_FUNCTION' // a user function is async or returned a Promise (weir does not await user functions)
+  | 'WEIR_ASYNC_TIMEOUT' // a mapAsync request did not settle within its timeout (on every attempt)
   | 'WEIR_RECORD_TOO_LARGE' // an encoded record does not fit in a ring frame
   | 'WEIR_WORKER_DIED' // a worker thread exited or crashed
   | 'WEIR_ENCODE' // a record could not be encoded by its codec
@@ -89,7 +90,7 @@ export function fromPlainError(plain: PlainError): WeirError {
  * dead letters. Never a WEIR_ASYNC_FUNCTION (every record would fail), nor another operator's error.
  */
 export function isRecordFailure(err: WeirError, operator: string): boolean {
-  return err.operator === operator && (err.code === 'WEIR_USER_FUNCTION' || err.code === 'WEIR_RECORD_TOO_LARGE' || err.code === 'WEIR_ENCODE');
+  return err.operator === operator && (err.code === 'WEIR_USER_FUNCTION' || err.code === 'WEIR_ASYNC_TIMEOUT' || err.code === 'WEIR_RECORD_TOO_LARGE' || err.code === 'WEIR_ENCODE');
 }
 
 /** Wraps an exception thrown by user code, keeping its stack and naming where it happened. */

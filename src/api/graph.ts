@@ -40,10 +40,30 @@ export type LogicalNode =
   /** A process function on a stream that is not keyed (Flink's ProcessFunction): no state, no timers. */
   | (NodeBase & { kind: 'statelessProcess'; input: NodeId; fn: ProcessFunction<unknown, unknown> })
   | (NodeBase & { kind: 'sink'; input: NodeId; spec: SinkSpec<unknown> })
+  /** An asynchronous map (Flink's AsyncDataStream): `fn` returns a Promise; at most `capacity` calls in flight per worker. */
+  | (NodeBase & { kind: 'mapAsync'; input: NodeId; fn: (value: unknown) => unknown; async: AsyncSettings })
   /** The records an operator sent to side output `tag` (ctx.output(tag, v)). */
   | (NodeBase & { kind: 'sideOutput'; input: NodeId; tag: string });
 
 export type NodeKind = LogicalNode['kind'];
+
+/** A mapAsync operator's settings, defaults applied (api/async-stream.ts validates them). */
+export interface AsyncSettings {
+  capacity: number;
+  /** Per attempt; +Infinity: none. */
+  timeoutMs: number;
+  ordered: boolean;
+  /** Attempts in all (1: no retry), and the wait before attempt k+1: backoffMs × backoffMultiplier^(k−1), at most backoffMsMax. */
+  attempts: number;
+  backoffMs: number;
+  backoffMultiplier: number;
+  backoffMsMax: number;
+}
+
+/** Operators whose state is in the keyed-state store (and so in checkpoints). */
+export function isStateful(node: LogicalNode): boolean {
+  return node.kind === 'process' || node.kind === 'mapAsync';
+}
 
 /** A node as the API adds it: the graph assigns the id and makes the name unique. */
 export type NewNode = LogicalNode extends infer N ? (N extends LogicalNode ? Omit<N, 'id' | 'name'> & { name?: string } : never) : never;

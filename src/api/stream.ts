@@ -6,6 +6,7 @@ import { errorPolicies, type Collector, type ErrorPolicy, type JobGraph, type Ne
 import { windowKeyedStream, type WindowedStream } from './windowed-stream.ts';
 import { intervalJoin } from './joins.ts';
 import type { Window, WindowAssigner } from '../time/windows.ts';
+import { asyncSettings, type MapAsyncOptions } from './async-options.ts';
 import { expectSync, rejectAsyncFunction, rejectAsyncMethods } from './sync-functions.ts';
 
 export interface OperatorOptions {
@@ -48,6 +49,21 @@ export class DataStream<T> {
 
   map<U>(fn: (value: T) => U, options: OperatorOptions = {}): DataStream<U> {
     return this.derive<U>({ kind: 'map', input: this.nodeId, fn: fn as (v: unknown) => unknown, ...options }, fn, 'map function');
+  }
+
+  /**
+   * An asynchronous map (Flink's AsyncDataStream): `fn` returns a Promise — a lookup in a store, a
+   * request to a service — and its result goes downstream. At most `capacity` requests are in
+   * flight per worker; then the worker stops taking input until one completes. Results come in
+   * input order (`ordered`, the default) or as they complete, never across a watermark. Requests in
+   * flight are part of checkpoints and are issued again on recovery. See MapAsyncOptions.
+   */
+  mapAsync<U>(fn: (value: T) => Promise<U> | U, options: MapAsyncOptions = {}): DataStream<U> {
+    checkOptions(options);
+    const { capacity: _c, timeoutMs: _t, ordered: _o, retry: _r, ...rest } = options;
+    const node = this.graph.add({ kind: 'mapAsync', input: this.nodeId, fn: fn as (v: unknown) => unknown, async: asyncSettings(options, options.name ?? 'mapAsync'), ...rest });
+    if (typeof fn !== 'function') throw new WeirError('WEIR_JOB_DEFINITION', `mapAsync "${node.name}": the function is not a function`, { operator: node.name });
+    return new DataStream<U>(this.graph, node.id);
   }
 
   filter(fn: (value: T) => boolean, options: OperatorOptions = {}): DataStream<T> {

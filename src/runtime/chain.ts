@@ -10,6 +10,7 @@ import type { KeyGroupAssigner } from './keys.ts';
 import type { Plan } from './plan.ts';
 import { WatermarkCombiner, type WatermarkDeliver } from './watermarks.ts';
 import { statelessProcess } from './stateless-process.ts';
+import { AsyncOperator } from './async-operator.ts';
 
 /**
  * Operator chaining: inside a worker, operators are plain closures calling each other (no
@@ -58,6 +59,8 @@ export interface ChainHooks {
   /** This worker's keyed-state store (created on first use). */
   stateStore(): StateStore;
   keyGroups: number;
+  /** A key group this worker owns (its first): where its non-keyed operator state (mapAsync's records in flight) is kept. */
+  ownKeyGroup: number;
   /** Default 'hash' (runtime/keys.ts). */
   keyGroupAssigner?: KeyGroupAssigner;
   nowMs(): number;
@@ -75,6 +78,8 @@ export interface CompiledChain {
   counters: OperatorCounters[];
   /** The keyed process operators of this worker (timers, TTL cleanup). */
   keyed: KeyedOperator[];
+  /** The mapAsync operators of this worker (the loop drains their results: async-operator.ts). */
+  asyncOperators: AsyncOperator[];
   /** Keyed operators' open/close hooks. */
   open(): void;
   close(): void;
@@ -89,6 +94,7 @@ export function compileChain(plan: Plan, position: RecordPosition, hooks: ChainH
   const watermarkInputsOf: WatermarkDeliver[][] = new Array(graph.nodes.length);
   const watermarkOutputOf: WatermarkDeliver[] = new Array(graph.nodes.length);
   const keyed: KeyedOperator[] = [];
+  const asyncOperators: AsyncOperator[] = [];
   const opens: Array<() => void> = [];
   const closes: Array<() => void> = [];
   const exchangeIndex = new Map(plan.exchanges.map((nodeId, index) => [nodeId, index]));
@@ -303,6 +309,24 @@ export function compileChain(plan: Plan, position: RecordPosition, hooks: ChainH
         ];
         break;
       }
+      case 'mapAsync': {
+        const operator = new AsyncOperator(node, {
+          next,
+          watermarkNext,
+          counters: c,
+          position,
+          policy: node.onError ?? hooks.onError ?? 'fail',
+          deadLetter: (reason, value, stack, at) => hooks.deadLetter(node.name, reason, value, stack, at),
+          stateStore: hooks.stateStore,
+          keyGroup: hooks.ownKeyGroup,
+          subtask: hooks.subtask,
+        });
+        asyncOperators.push(operator);
+        closes.push(() => operator.dispose());
+        inputOf[id] = (v, ts, cr) => operator.add(v, ts, cr);
+        watermarkInputsOf[id] = [(wm, idle) => operator.onWatermark(wm, idle)];
+        break;
+      }
       case 'statelessProcess': {
         const compiled = statelessProcess(node, {
           next,
@@ -348,6 +372,7 @@ export function compileChain(plan: Plan, position: RecordPosition, hooks: ChainH
     outputOf,
     watermarkOutputOf,
     keyed,
+    asyncOperators,
     counters,
     open: () => opens.forEach((f) => f()),
     close: () => closes.forEach((f) => f()),

@@ -60,3 +60,21 @@ export function defaultParallelism(graph: JobGraph): number {
 export function operatorUid(node: LogicalNode): string {
   return node.uid ?? node.name.replaceAll('/', '%2F');
 }
+
+/**
+ * The mapAsync operators that records leaving `nodeId` reach in the same worker's chain, without
+ * crossing an exchange (beyond one, a ring holds them back) or another mapAsync (its results are
+ * emitted by the worker loop, not by its input): a full one stops the input that feeds it.
+ */
+export function asyncOperatorsFedBy(graph: JobGraph, nodeId: number): number[] {
+  const found = new Set<number>();
+  const visit = (id: number) => {
+    for (const node of graph.nodes) {
+      if (!graph.inputsOf(node).includes(id)) continue;
+      if (node.kind === 'mapAsync') found.add(node.id);
+      else if (node.kind !== 'keyBy') visit(node.id);
+    }
+  };
+  visit(nodeId);
+  return [...found];
+}

@@ -4,6 +4,7 @@ import { HeapStore } from '../state/heap-store.ts';
 import { limits } from '../limits.ts';
 import { DiskSpaceGuard } from '../state/disk-space.ts';
 import { openLmdbStore } from '../state/lmdb-store.ts';
+import { isStateful } from '../api/graph.ts';
 import type { StateStore } from '../state/store.ts';
 import type { ResolvedOptions } from './options.ts';
 import { operatorUid, type Plan } from './plan.ts';
@@ -30,6 +31,6 @@ export function openWorkerStateStore(plan: Plan, options: ResolvedOptions, worke
  * checks again when it opens, and before every write (disk-space.ts).
  */
 export function checkStateDiskSpace(plan: Plan, options: ResolvedOptions): void {
-  if (options.stateBackend !== 'lmdb' || !plan.graph.nodes.some((node) => node.kind === 'process')) return;
+  if (options.stateBackend !== 'lmdb' || !plan.graph.nodes.some(isStateful)) return;
   new DiskSpaceGuard(join(options.workDir, 'state'), limits.stateFreeBytesMin);
 }
