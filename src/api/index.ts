@@ -1,6 +1,7 @@
 export { defineJob, StreamEnv, type JobDefinition, type JobSettings, type ExecutionMode, type SourceOptions, type StateBackendKind } from './job.ts';
 export { DataStream, KeyedStream, type OperatorOptions, type KeyByOptions } from './stream.ts';
 export type { MapAsyncOptions, AsyncRetry } from './async-options.ts';
+export { RunningStats, Ewma } from './running-stats.ts';
 export type {
   AggregateFunction,
   AggregatingState,
