@@ -7,6 +7,7 @@ import { windowKeyedStream, type WindowedStream } from './windowed-stream.ts';
 import { intervalJoin } from './joins.ts';
 import type { Window, WindowAssigner } from '../time/windows.ts';
 import { asyncSettings, type MapAsyncOptions } from './async-options.ts';
+import type { BroadcastOptions, KeyedBroadcastProcessFunction } from './broadcast.ts';
 import { expectSync, rejectAsyncFunction, rejectAsyncMethods } from './sync-functions.ts';
 
 export interface OperatorOptions {
@@ -98,6 +99,12 @@ export class DataStream<T> {
     return new KeyedStream<T, K>(this.graph, node.id);
   }
 
+  /** Every record of this stream to every worker, for `keyed.connect(broadcast).process(…)` (Flink's broadcast state pattern). */
+  broadcast(options: BroadcastOptions = {}): BroadcastStream<T> {
+    const node = this.graph.add({ kind: 'broadcast', input: this.nodeId, codec: options.codec, name: options.name });
+    return new BroadcastStream<T>(this.graph, node.id);
+  }
+
   /** Merges streams of the same type. */
   union(...others: DataStream<T>[]): DataStream<T> {
     for (const other of others) {
@@ -144,6 +151,12 @@ export class KeyedStream<T, K> extends DataStream<T> {
     return new DataStream<U>(this.graph, node.id);
   }
 
+  /** This keyed stream beside a broadcast stream: `.process({ processElement, processBroadcastElement })` (Flink's KeyedBroadcastProcessFunction). */
+  connect<B>(broadcast: BroadcastStream<B>): BroadcastConnectedStream<T, K, B> {
+    if (broadcast.graph !== this.graph) throw new WeirError('WEIR_JOB_DEFINITION', 'connect: streams belong to different jobs');
+    return new BroadcastConnectedStream<T, K, B>(this, broadcast);
+  }
+
   /** Windows per key (Flink's KeyedStream.window): `.window(TumblingEventTimeWindows.of(10_000)).aggregate(…)`. */
   window<W extends Window>(assigner: WindowAssigner<T, W>): WindowedStream<T, K, W> {
     return windowKeyedStream(this, assigner);
@@ -175,3 +188,32 @@ function checkOptions(options: { onError?: unknown }): void {
     throw new WeirError('WEIR_JOB_DEFINITION', `onError must be 'fail' or 'dead-letter', not ${JSON.stringify(options.onError)}`);
   }
 }
+
+/** A stream whose every record goes to every worker (`stream.broadcast()`). */
+export class BroadcastStream<T> {
+  constructor(
+    readonly graph: JobGraph,
+    readonly nodeId: NodeId,
+  ) {}
+}
+
+/** A keyed stream connected to a broadcast stream. */
+export class BroadcastConnectedStream<T, K, B> {
+  constructor(
+    private readonly keyed: KeyedStream<T, K>,
+    private readonly broadcast: BroadcastStream<B>,
+  ) {}
+
+  process<U>(fn: KeyedBroadcastProcessFunction<T, K, B, U>, options: OperatorOptions = {}): DataStream<U> {
+    checkOptions(options);
+    if (typeof fn !== 'object' || fn === null || typeof fn.processElement !== 'function' || typeof fn.processBroadcastElement !== 'function') {
+      throw new WeirError('WEIR_JOB_DEFINITION', 'connect(broadcast).process: the function must be an object with processElement and processBroadcastElement');
+    }
+    const graph = this.keyed.graph;
+    const node = graph.add({ kind: 'broadcastProcess', input: this.keyed.nodeId, broadcastInput: this.broadcast.nodeId, fn: fn as never, ...options, name: options.name ?? 'broadcast-process' });
+    rejectAsyncMethods(fn, node.name, 'broadcast process function');
+    rejectAsyncFunction(fn.processBroadcastElement, node.name, "broadcast process function's processBroadcastElement");
+    return new DataStream<U>(graph, node.id);
+  }
+}
+

@@ -185,6 +185,7 @@ class WorkerRuntime {
       stateStore: () => (this.store ??= openWorkerStateStore(this.plan, options, this.me)),
       keyGroups,
       ownKeyGroup: keyGroupRangeOfWorker(this.me, keyGroups, this.n).from,
+      ownKeyGroups: keyGroupRangeOfWorker(this.me, keyGroups, this.n),
       keyGroupAssigner: options.keyGroupAssigner,
       nowMs,
       latency: this.latency,
@@ -199,6 +200,7 @@ class WorkerRuntime {
     this.chain.open();
     // Requests that were in flight at the checkpoint are issued again (their results were never emitted).
     if (this.task.restore && this.store) for (const operator of this.chain.asyncOperators) operator.reissueRestored();
+    if (this.task.restore && this.store) for (const states of this.chain.broadcastStates) states.restore();
     await snapshotter?.started;
     const startMs = this.awaitStart();
     this.latency?.measureFrom(startMs + options.warmupMs);
@@ -250,6 +252,7 @@ class WorkerRuntime {
         store: () => this.store,
         beforeSnapshot: () => {
           for (const operator of this.chain.asyncOperators) operator.snapshotInFlight();
+          for (const states of this.chain.broadcastStates) states.snapshot();
         },
       }, alignment, snapshotter);
     }
