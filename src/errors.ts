@@ -7,6 +7,7 @@ import { thisThreadName } from './util/thread-name.ts';
 export type ErrorCode =
   | 'WEIR_USER_FUNCTION' // a user function threw
   | 'WEIR_ASYNC_FUNCTION' // a user function is async or returned a Promise (weir does not await user functions)
+  | 'WEIR_ASYNC_TIMEOUT' // a mapAsync request did not settle within its timeout (on every attempt)
   | 'WEIR_RECORD_TOO_LARGE' // an encoded record does not fit in a ring frame
   | 'WEIR_WORKER_DIED' // a worker thread exited or crashed
   | 'WEIR_ENCODE' // a record could not be encoded by its codec
@@ -100,7 +101,7 @@ export function internalError(invariant: string): WeirError {
  * dead letters. Never a WEIR_ASYNC_FUNCTION (every record would fail), nor another operator's error.
  */
 export function isRecordFailure(err: WeirError, operator: string): boolean {
-  return err.operator === operator && (err.code === 'WEIR_USER_FUNCTION' || err.code === 'WEIR_RECORD_TOO_LARGE' || err.code === 'WEIR_ENCODE');
+  return err.operator === operator && (err.code === 'WEIR_USER_FUNCTION' || err.code === 'WEIR_ASYNC_TIMEOUT' || err.code === 'WEIR_RECORD_TOO_LARGE' || err.code === 'WEIR_ENCODE');
 }
 
 /** Wraps an exception thrown by user code, keeping its stack and naming where it happened. */

@@ -18,6 +18,16 @@ export const limits = {
   frameBytesMax: 1 << 24,
   /** Records a source is asked for per poll; also the most frames published at once. */
   sourceBatchRecordsMax: 512,
+  /** mapAsync: requests in flight per worker by default (Flink's AsyncDataStream capacity), and the most an operator may set. */
+  asyncCapacityDefault: 100,
+  asyncCapacityMax: 100_000,
+  /** mapAsync: the default per-attempt timeout (Flink's is required; ours defaults to this). */
+  asyncTimeoutMsDefault: 10_000,
+  /** mapAsync retry: attempts in all at most, and the default first backoff and its growth per attempt. */
+  asyncAttemptsMax: 100,
+  asyncBackoffMsDefault: 100,
+  asyncBackoffMultiplierDefault: 2,
+  asyncBackoffMsMaxDefault: 10_000,
   /** Spin iterations before a waiting thread parks on its doorbell. */
   spinIterationsBeforePark: 200,
   /** A parked thread wakes at least this often to look at control flags (stop, abort). */

@@ -1,6 +1,7 @@
 import type { SinkSpec, SourceSpec } from '../connectors/types.ts';
 import type { Codec } from '../channel/codec.ts';
 import type { Collector, KeyedProcessFunction, ProcessFunction } from '../functions/contracts.ts';
+import type { KeyedBroadcastProcessFunction } from './broadcast.ts';
 import type { WatermarkStrategy } from '../time/watermarks.ts';
 
 /**
@@ -40,10 +41,34 @@ export type LogicalNode =
   /** A process function on a stream that is not keyed (Flink's ProcessFunction): no state, no timers. */
   | (NodeBase & { kind: 'statelessProcess'; input: NodeId; fn: ProcessFunction<unknown, unknown> })
   | (NodeBase & { kind: 'sink'; input: NodeId; spec: SinkSpec<unknown> })
+  /** Every record to every worker (Flink's broadcast()): an exchange that copies instead of routing by key. */
+  | (NodeBase & { kind: 'broadcast'; input: NodeId; codec: Codec<unknown> | undefined })
+  /** A keyed process function beside broadcast state (Flink's KeyedBroadcastProcessFunction): `input` is a keyBy, `broadcastInput` a broadcast. */
+  | (NodeBase & { kind: 'broadcastProcess'; input: NodeId; broadcastInput: NodeId; fn: KeyedBroadcastProcessFunction<unknown, unknown, unknown, unknown> })
+  /** An asynchronous map (Flink's AsyncDataStream): `fn` returns a Promise; at most `capacity` calls in flight per worker. */
+  | (NodeBase & { kind: 'mapAsync'; input: NodeId; fn: (value: unknown) => unknown; async: AsyncSettings })
   /** The records an operator sent to side output `tag` (ctx.output(tag, v)). */
   | (NodeBase & { kind: 'sideOutput'; input: NodeId; tag: string });
 
 export type NodeKind = LogicalNode['kind'];
+
+/** A mapAsync operator's settings, defaults applied (api/async-stream.ts validates them). */
+export interface AsyncSettings {
+  capacity: number;
+  /** Per attempt; +Infinity: none. */
+  timeoutMs: number;
+  ordered: boolean;
+  /** Attempts in all (1: no retry), and the wait before attempt k+1: backoffMs × backoffMultiplier^(k−1), at most backoffMsMax. */
+  attempts: number;
+  backoffMs: number;
+  backoffMultiplier: number;
+  backoffMsMax: number;
+}
+
+/** Operators whose state is in the keyed-state store (and so in checkpoints). */
+export function isStateful(node: LogicalNode): boolean {
+  return node.kind === 'process' || node.kind === 'mapAsync' || node.kind === 'broadcastProcess';
+}
 
 /** A node as the API adds it: the graph assigns the id and makes the name unique. */
 export type NewNode = LogicalNode extends infer N ? (N extends LogicalNode ? Omit<N, 'id' | 'name'> & { name?: string } : never) : never;
@@ -72,6 +97,7 @@ export class JobGraph {
   inputsOf(node: LogicalNode): NodeId[] {
     if (node.kind === 'source') return [];
     if (node.kind === 'union') return node.inputs;
+    if (node.kind === 'broadcastProcess') return [node.input, node.broadcastInput];
     return [node.input];
   }
 

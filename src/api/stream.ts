@@ -10,6 +10,8 @@ import { keyedTopN, type TopNOptions } from './top-n.ts';
 import type { TopNUpsert } from '../time/continuous-top-n.ts';
 import type { Window, WindowAssigner } from '../time/windows.ts';
 import { expectSync, rejectAsyncFunction, rejectAsyncMethods } from '../functions/sync.ts';
+import { asyncSettings, type MapAsyncOptions } from './async-options.ts';
+import type { BroadcastOptions, KeyedBroadcastProcessFunction } from './broadcast.ts';
 
 export interface OperatorOptions {
   /** Name in metrics and errors (unique; a suffix is added on collision). */
@@ -53,6 +55,21 @@ export class DataStream<T> {
     return this.derive<U>({ kind: 'map', input: this.nodeId, fn: fn as (v: unknown) => unknown, ...options }, fn, 'map function');
   }
 
+  /**
+   * An asynchronous map (Flink's AsyncDataStream): `fn` returns a Promise — a lookup in a store, a
+   * request to a service — and its result goes downstream. At most `capacity` requests are in
+   * flight per worker; then the worker stops taking input until one completes. Results come in
+   * input order (`ordered`, the default) or as they complete, never across a watermark. Requests in
+   * flight are part of checkpoints and are issued again on recovery. See MapAsyncOptions.
+   */
+  mapAsync<U>(fn: (value: T) => Promise<U> | U, options: MapAsyncOptions = {}): DataStream<U> {
+    checkOptions(options);
+    const { capacity: _c, timeoutMs: _t, ordered: _o, retry: _r, ...rest } = options;
+    const node = this.graph.add({ kind: 'mapAsync', input: this.nodeId, fn: fn as (v: unknown) => unknown, async: asyncSettings(options, options.name ?? 'mapAsync'), ...rest });
+    if (typeof fn !== 'function') throw new WeirError('WEIR_JOB_DEFINITION', `mapAsync "${node.name}": the function is not a function`, { operator: node.name });
+    return new DataStream<U>(this.graph, node.id);
+  }
+
   filter(fn: (value: T) => boolean, options: OperatorOptions = {}): DataStream<T> {
     return this.derive<T>({ kind: 'filter', input: this.nodeId, fn: fn as (v: unknown) => boolean, ...options }, fn, 'filter function');
   }
@@ -92,6 +109,12 @@ export class DataStream<T> {
    */
   windowAll<W extends Window>(assigner: WindowAssigner<T, W>): AllWindowedStream<T, W> {
     return new AllWindowedStream(this, assigner);
+  }
+
+  /** Every record of this stream to every worker, for `keyed.connect(broadcast).process(…)` (Flink's broadcast state pattern). */
+  broadcast(options: BroadcastOptions = {}): BroadcastStream<T> {
+    const node = this.graph.add({ kind: 'broadcast', input: this.nodeId, codec: options.codec, name: options.name });
+    return new BroadcastStream<T>(this.graph, node.id);
   }
 
   /** Merges streams of the same type. */
@@ -140,6 +163,12 @@ export class KeyedStream<T, K> extends DataStream<T> {
     return new DataStream<U>(this.graph, node.id);
   }
 
+  /** This keyed stream beside a broadcast stream: `.process({ processElement, processBroadcastElement })` (Flink's KeyedBroadcastProcessFunction). */
+  connect<B>(broadcast: BroadcastStream<B>): BroadcastConnectedStream<T, K, B> {
+    if (broadcast.graph !== this.graph) throw new WeirError('WEIR_JOB_DEFINITION', 'connect: streams belong to different jobs');
+    return new BroadcastConnectedStream<T, K, B>(this, broadcast);
+  }
+
   /** Windows per key (Flink's KeyedStream.window): `.window(TumblingEventTimeWindows.of(10_000)).aggregate(…)`. */
   window<W extends Window>(assigner: WindowAssigner<T, W>): WindowedStream<T, K, W> {
     return windowKeyedStream(this, assigner);
@@ -181,3 +210,32 @@ function checkOptions(options: { onError?: unknown }): void {
     throw new WeirError('WEIR_JOB_DEFINITION', `onError must be 'fail' or 'dead-letter', not ${JSON.stringify(options.onError)}`);
   }
 }
+
+/** A stream whose every record goes to every worker (`stream.broadcast()`). */
+export class BroadcastStream<T> {
+  constructor(
+    readonly graph: JobGraph,
+    readonly nodeId: NodeId,
+  ) {}
+}
+
+/** A keyed stream connected to a broadcast stream. */
+export class BroadcastConnectedStream<T, K, B> {
+  constructor(
+    private readonly keyed: KeyedStream<T, K>,
+    private readonly broadcast: BroadcastStream<B>,
+  ) {}
+
+  process<U>(fn: KeyedBroadcastProcessFunction<T, K, B, U>, options: OperatorOptions = {}): DataStream<U> {
+    checkOptions(options);
+    if (typeof fn !== 'object' || fn === null || typeof fn.processElement !== 'function' || typeof fn.processBroadcastElement !== 'function') {
+      throw new WeirError('WEIR_JOB_DEFINITION', 'connect(broadcast).process: the function must be an object with processElement and processBroadcastElement');
+    }
+    const graph = this.keyed.graph;
+    const node = graph.add({ kind: 'broadcastProcess', input: this.keyed.nodeId, broadcastInput: this.broadcast.nodeId, fn: fn as never, ...options, name: options.name ?? 'broadcast-process' });
+    rejectAsyncMethods(fn, node.name, 'broadcast process function');
+    rejectAsyncFunction(fn.processBroadcastElement, node.name, "broadcast process function's processBroadcastElement");
+    return new DataStream<U>(graph, node.id);
+  }
+}
+

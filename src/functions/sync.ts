@@ -9,7 +9,7 @@ import { WeirError } from '../errors.ts';
 /** What to do instead, said the same way wherever an asynchronous function is refused. */
 const instead =
   'weir calls user functions synchronously and does not await what they return, so the result (and anything emitted after an await) would be lost. ' +
-  'Keep the function synchronous, or do the asynchronous work (a lookup, a request) before the records reach weir; an asynchronous operator (mapAsync) is planned.';
+  'Keep the function synchronous, or do the asynchronous work (a lookup, a request) before the records reach weir, or in stream.mapAsync(fn, { capacity, timeoutMs }), which awaits it with at most capacity requests in flight per worker.';
 
 /** True for an `async function`/`async () =>` (and async generators). */
 export function isAsyncFunction(fn: unknown): boolean {

@@ -26,7 +26,10 @@ export function planJob(graph: JobGraph, parallelism: number): Plan {
     }
     // A keyBy that nothing reads (the inputs of an interval join, whose operator keys its own
     // union) needs no exchange: no rings, and its records go nowhere.
-    if (node.kind === 'keyBy' && graph.consumersOf(node.id).length > 0) exchanges.push(node.id);
+    if ((node.kind === 'keyBy' || node.kind === 'broadcast') && graph.consumersOf(node.id).length > 0) exchanges.push(node.id);
+    if (node.kind === 'broadcastProcess' && (graph.nodes[node.input].kind !== 'keyBy' || graph.nodes[node.broadcastInput].kind !== 'broadcast')) {
+      throw new WeirError('WEIR_JOB_DEFINITION', `operator ${node.name} must read a keyBy and a broadcast stream`);
+    }
     if (node.kind === 'source') sources.push(node);
     if (node.kind === 'sink') sinks.push(node);
     if (node.uid !== undefined && (node.uid === '' || node.uid.includes('/'))) {
@@ -59,4 +62,22 @@ export function defaultParallelism(graph: JobGraph): number {
  */
 export function operatorUid(node: LogicalNode): string {
   return node.uid ?? node.name.replaceAll('/', '%2F');
+}
+
+/**
+ * The mapAsync operators that records leaving `nodeId` reach in the same worker's chain, without
+ * crossing an exchange (beyond one, a ring holds them back) or another mapAsync (its results are
+ * emitted by the worker loop, not by its input): a full one stops the input that feeds it.
+ */
+export function asyncOperatorsFedBy(graph: JobGraph, nodeId: number): number[] {
+  const found = new Set<number>();
+  const visit = (id: number) => {
+    for (const node of graph.nodes) {
+      if (!graph.inputsOf(node).includes(id)) continue;
+      if (node.kind === 'mapAsync') found.add(node.id);
+      else if (node.kind !== 'keyBy' && node.kind !== 'broadcast') visit(node.id);
+    }
+  };
+  visit(nodeId);
+  return [...found];
 }

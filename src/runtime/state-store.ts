@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { limits } from '../limits.ts';
 import { DiskSpaceGuard } from '../state/disk-space.ts';
 import { stateBackends } from '../snapshot/backends.ts';
+import { isStateful } from '../api/graph.ts';
 import type { StateStore } from '../state/store.ts';
 import type { ResolvedOptions } from './options.ts';
 import { operatorUid, type Plan } from './plan.ts';
@@ -28,6 +29,6 @@ export function openWorkerStateStore(plan: Plan, options: ResolvedOptions, worke
  * checks again when it opens, and before every write (disk-space.ts).
  */
 export function checkStateDiskSpace(plan: Plan, options: ResolvedOptions): void {
-  if (options.stateBackend !== 'lmdb' || !plan.graph.nodes.some((node) => node.kind === 'process')) return;
+  if (options.stateBackend !== 'lmdb' || !plan.graph.nodes.some(isStateful)) return;
   new DiskSpaceGuard(join(options.workDir, 'state'), limits.stateFreeBytesMin);
 }

@@ -25,6 +25,7 @@ import { deadLetterSinkUid } from '../worker/sinks.ts';
 import type { CheckpointMetadata, OperatorUids } from '../../checkpoint/metadata.ts';
 import { WeirError } from '../../errors.ts';
 import { operatorUid, type Plan } from '../plan.ts';
+import { isStateful } from '../../api/graph.ts';
 
 /** State in a checkpoint that no operator of the resuming job takes over. */
 export interface DroppedState {
@@ -43,7 +44,7 @@ export interface IdentityMatch {
 export function operatorUidsOf(plan: Plan): OperatorUids {
   return {
     sources: plan.sources.map((node) => operatorUid(node)),
-    stateful: plan.graph.nodes.filter((node) => node.kind === 'process').map((node) => operatorUid(node)),
+    stateful: plan.graph.nodes.filter(isStateful).map((node) => operatorUid(node)),
   };
 }
 

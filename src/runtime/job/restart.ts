@@ -10,6 +10,7 @@ import type { ErrorCode } from '../../errors.ts';
 export const onFailure: Readonly<Record<ErrorCode, 'restart' | 'fail'>> = {
   WEIR_USER_FUNCTION: 'restart', // user code may depend on the world outside (a file, a service)
   WEIR_ASYNC_FUNCTION: 'fail', // every record would return a Promise again
+  WEIR_ASYNC_TIMEOUT: 'restart', // an external service that did not answer may answer after the restore
   WEIR_RECORD_TOO_LARGE: 'restart',
   WEIR_WORKER_DIED: 'restart', // out of memory, a crashed native module: the checkpoint is a known-good point
   WEIR_ENCODE: 'restart',

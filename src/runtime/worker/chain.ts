@@ -10,6 +10,11 @@ import type { KeyGroupAssigner } from '../keys.ts';
 import type { Plan } from '../plan.ts';
 import { WatermarkCombiner, type WatermarkDeliver } from './watermarks.ts';
 import { statelessProcess } from './stateless-process.ts';
+import { AsyncOperator } from './async-operator.ts';
+import { BroadcastStates } from './broadcast-states.ts';
+import type { KeyGroupRange } from '../../checkpoint/key-groups.ts';
+import type { KeyedProcessFunction } from '../../functions/contracts.ts';
+import { operatorUid } from '../plan.ts';
 
 /**
  * Operator chaining: inside a worker, operators are plain closures calling each other (no
@@ -58,6 +63,10 @@ export interface ChainHooks {
   /** This worker's keyed-state store (created on first use). */
   stateStore(): StateStore;
   keyGroups: number;
+  /** A key group this worker owns (its first): where its non-keyed operator state (mapAsync's records in flight) is kept. */
+  ownKeyGroup: number;
+  /** Every key group this worker owns (broadcast state keeps a copy in each, in checkpoints). */
+  ownKeyGroups: KeyGroupRange;
   /** Default 'hash' (runtime/keys.ts). */
   keyGroupAssigner?: KeyGroupAssigner;
   nowMs(): number;
@@ -75,6 +84,10 @@ export interface CompiledChain {
   counters: OperatorCounters[];
   /** The keyed process operators of this worker (timers, TTL cleanup). */
   keyed: KeyedOperator[];
+  /** The mapAsync operators of this worker (the loop drains their results: async-operator.ts). */
+  asyncOperators: AsyncOperator[];
+  /** The broadcast state of each broadcast process operator of this worker (checkpoints: broadcast-states.ts). */
+  broadcastStates: BroadcastStates[];
   /** Keyed operators' open/close hooks. */
   open(): void;
   close(): void;
@@ -89,6 +102,10 @@ export function compileChain(plan: Plan, position: RecordPosition, hooks: ChainH
   const watermarkInputsOf: WatermarkDeliver[][] = new Array(graph.nodes.length);
   const watermarkOutputOf: WatermarkDeliver[] = new Array(graph.nodes.length);
   const keyed: KeyedOperator[] = [];
+  const asyncOperators: AsyncOperator[] = [];
+  const broadcastStates: BroadcastStates[] = [];
+  /** The broadcast input of each broadcast process operator (compiled before the broadcast that feeds it). */
+  const broadcastInputOf = new Map<number, Deliver>();
   const opens: Array<() => void> = [];
   const closes: Array<() => void> = [];
   const exchangeIndex = new Map(plan.exchanges.map((nodeId, index) => [nodeId, index]));
@@ -303,6 +320,116 @@ export function compileChain(plan: Plan, position: RecordPosition, hooks: ChainH
         ];
         break;
       }
+      case 'broadcast': {
+        // Sending side: every record to every worker. Receiving side: to the broadcast input of
+        // each operator reading it (outputOf[id], called by the worker when a frame arrives).
+        const exchange = exchangeIndex.get(id);
+        if (exchange === undefined) {
+          inputOf[id] = () => void c.recordsIn++;
+          watermarkInputsOf[id] = [() => {}];
+          break;
+        }
+        inputOf[id] = (v, ts, cr) => {
+          c.recordsIn++;
+          try {
+            for (let target = 0; target < plan.parallelism; target++) hooks.send(exchange, target, v, ts, cr);
+          } catch (e) {
+            reject(e, node, c, v);
+          }
+        };
+        watermarkInputsOf[id] = [(wm, idle) => hooks.sendWatermark(exchange, wm, idle)];
+        const readers = fanOut(graph.consumersOf(id).map((consumer) => broadcastInputOf.get(consumer.id)!));
+        outputOf[id] = (v, ts, cr) => {
+          c.recordsOut++;
+          readers(v, ts, cr);
+        };
+        break;
+      }
+      case 'broadcastProcess': {
+        const keyBy = graph.nodes[node.input] as LogicalNode & { kind: 'keyBy' };
+        const output = sideOutputOf(node, c);
+        const states = new BroadcastStates(operatorUid(node), hooks.stateStore, hooks.ownKeyGroups);
+        broadcastStates.push(states);
+        const user = node.fn;
+        const readOnly = states.readOnly;
+        const withBroadcastState = <C extends object>(ctx: C): C => Object.assign(ctx, { broadcastState: readOnly });
+        const fn: KeyedProcessFunction<unknown, unknown, unknown> = {
+          processElement: (v, ctx) => user.processElement(v, withBroadcastState(ctx) as never),
+          onTimer: user.onTimer === undefined ? undefined : (t, ctx) => user.onTimer!.call(user, t, withBroadcastState(ctx) as never),
+        };
+        const operator = new KeyedOperator(node as never, keyBy.key, fn, hooks.stateStore(), hooks.keyGroups, position, {
+          keyGroupAssigner: hooks.keyGroupAssigner,
+          emit: next,
+          countOut: () => c.recordsOut++,
+          nowMs: hooks.nowMs,
+          output,
+          deadLetter(value, reason, at) {
+            c.deadLetters++;
+            hooks.deadLetter(node.name, reason, value, undefined, at);
+          },
+          reject: (err, value, at) => reject(err, node, c, value, at),
+        });
+        keyed.push(operator);
+        opens.push(() => user.open?.({ subtask: hooks.subtask, parallelism: plan.parallelism }));
+        closes.push(() => user.close?.());
+        inputOf[id] = (v, ts, cr) => {
+          c.recordsIn++;
+          operator.processElement(v, ts, cr);
+        };
+        let createdMs = NaN;
+        const ctx = {
+          timestampMs: NaN,
+          subtask: hooks.subtask,
+          emit(value: unknown, timestampMs?: number) {
+            c.recordsOut++;
+            next(value, timestampMs === undefined ? ctx.timestampMs : timestampMs, createdMs);
+          },
+          output(tag: string, value: unknown) {
+            output(tag, value, ctx.timestampMs, createdMs);
+          },
+          deadLetter(value: unknown, reason: string) {
+            c.deadLetters++;
+            hooks.deadLetter(node.name, reason, value);
+          },
+          broadcastState: states.writable,
+        };
+        broadcastInputOf.set(id, (v, ts, cr) => {
+          c.recordsIn++;
+          ctx.timestampMs = ts;
+          createdMs = cr;
+          try {
+            const result = user.processBroadcastElement(v, ctx as never) as unknown;
+            if (result !== undefined && isThenable(result)) throw promiseReturned(result, 'processBroadcastElement function');
+          } catch (e) {
+            reject(e, node, c, v);
+          }
+        });
+        // The operator's watermark is the smaller of its two inputs'; timers fire before it goes on.
+        const combiner = new WatermarkCombiner(2, (wm, idle) => {
+          if (!idle) operator.onWatermark(wm);
+          watermarkNext(wm, idle);
+        });
+        watermarkInputsOf[id] = [0, 1].map((i) => (wm: number, idle: boolean) => combiner.update(i, wm, idle));
+        break;
+      }
+      case 'mapAsync': {
+        const operator = new AsyncOperator(node, {
+          next,
+          watermarkNext,
+          counters: c,
+          position,
+          policy: node.onError ?? hooks.onError ?? 'fail',
+          deadLetter: (reason, value, stack, at) => hooks.deadLetter(node.name, reason, value, stack, at),
+          stateStore: hooks.stateStore,
+          keyGroup: hooks.ownKeyGroup,
+          subtask: hooks.subtask,
+        });
+        asyncOperators.push(operator);
+        closes.push(() => operator.dispose());
+        inputOf[id] = (v, ts, cr) => operator.add(v, ts, cr);
+        watermarkInputsOf[id] = [(wm, idle) => operator.onWatermark(wm, idle)];
+        break;
+      }
       case 'statelessProcess': {
         const compiled = statelessProcess(node, {
           next,
@@ -348,6 +475,8 @@ export function compileChain(plan: Plan, position: RecordPosition, hooks: ChainH
     outputOf,
     watermarkOutputOf,
     keyed,
+    asyncOperators,
+    broadcastStates,
     counters,
     open: () => opens.forEach((f) => f()),
     close: () => closes.forEach((f) => f()),

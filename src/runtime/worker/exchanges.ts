@@ -161,10 +161,11 @@ export class Exchanges {
     }
   }
 
-  /** Processes what is waiting in the input rings of exchanges ≥ fromExchange. */
-  drain(fromExchange: number): boolean {
+  /** Processes what is waiting in the input rings of exchanges ≥ fromExchange (but not of those `skip` says: their consumer is full). */
+  drain(fromExchange: number, skip?: (exchange: number) => boolean): boolean {
     let progress = false;
     for (let e = fromExchange; e < this.in.length; e++) {
+      if (skip?.(e)) continue;
       const deliver = this.deliver[e];
       const codec = this.codecs[e];
       for (let s = 0; s < this.n; s++) {
@@ -216,8 +217,9 @@ export class Exchanges {
   }
 
   /** Is there anything to read in the rings of exchanges ≥ fromExchange that are not held? */
-  hasInput(fromExchange: number): boolean {
+  hasInput(fromExchange: number, skip?: (exchange: number) => boolean): boolean {
     for (let e = fromExchange; e < this.in.length; e++) {
+      if (skip?.(e)) continue;
       for (let s = 0; s < this.n; s++) if (this.in[e][s].hasData() && !this.alignment?.held(e, s)) return true;
     }
     return false;

@@ -16,6 +16,8 @@ export interface CheckpointedParts {
   /** Every sink's writer, the dead-letter output's included. */
   sinks: Array<{ sinkUid: string; writer: SinkWriter<unknown> }>;
   store(): StateStore | undefined;
+  /** At the cut, before the store is snapshotted: operators put what they hold outside it (mapAsync's records in flight). */
+  beforeSnapshot?(): void;
 }
 
 /**
@@ -174,6 +176,7 @@ export class WorkerCheckpoints {
     let alignmentMs: number;
     try {
       const dir = this.dirOf(id);
+      this.parts.beforeSnapshot?.();
       const store = this.parts.store();
       // Named by checkpoint: an incremental snapshot links earlier checkpoints' files in beside it.
       const name = `worker-${this.me}.chk-${id}.snapshot`;

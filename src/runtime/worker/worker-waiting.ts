@@ -19,6 +19,10 @@ export interface BackgroundWork {
   needsEventLoop(): boolean;
   /** A background thread has posted something for the loop to take. */
   hasNews(): boolean;
+  /** With mapAsync requests in flight: settles at the next settlement (they settle on this thread's event loop). */
+  asyncNews(): Promise<void> | undefined;
+  /** Exchanges whose input is not taken now (they feed a full mapAsync): their records do not end a park. */
+  exchangeHeld(exchange: number): boolean;
 }
 
 export class WorkerWaiting {
@@ -36,15 +40,22 @@ export class WorkerWaiting {
   /** Waits at most timeoutMs for input or a change of the flags. */
   async park(timeoutMs: number): Promise<void> {
     if (this.background.needsEventLoop()) timeoutMs = Math.min(timeoutMs, 1);
-    if (timeoutMs <= 0) return;
+    const news = this.background.asyncNews();
+    if (timeoutMs <= 0) {
+      // Requests in flight settle only on the event loop: never return without giving it a turn.
+      if (news !== undefined) await new Promise<void>((resolve) => setImmediate(resolve));
+      return;
+    }
     this.parks++;
     const readers = this.ioReaders();
-    if (readers.length === 0) {
+    if (readers.length === 0 && news === undefined) {
       this.views.doorbells.park(this.me, this.wakeCondition(), timeoutMs);
       return;
     }
     this.lastYieldMs = nowMs();
-    await this.views.doorbells.parkAsync(this.me, this.wakeCondition(), timeoutMs, Promise.race(readers.map((r) => r.whenReady!())));
+    const wakes: Array<Promise<unknown>> = readers.map((r) => r.whenReady!());
+    if (news !== undefined) wakes.push(news);
+    await this.views.doorbells.parkAsync(this.me, this.wakeCondition(), timeoutMs, Promise.race(wakes));
   }
 
   /** While busy: a turn for the event loop now and then, when network sources need it. */
@@ -62,7 +73,7 @@ export class WorkerWaiting {
     const checkpoint = Atomics.load(control, kCheckpointRequested);
     const completed = Atomics.load(control, kCheckpointCompleted);
     return () =>
-      this.exchanges.hasInput(0) ||
+      this.exchanges.hasInput(0, this.background.exchangeHeld) ||
       this.background.hasNews() ||
       Atomics.load(control, kStop) !== stop ||
       Atomics.load(control, kEpochRequested) !== epoch ||

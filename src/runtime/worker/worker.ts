@@ -1,7 +1,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Codec } from '../../channel/codec.ts';
 import { loadJob } from '../../api/job.ts';
-import type { LogicalNode } from '../../api/graph.ts';
+import { isStateful, type LogicalNode } from '../../api/graph.ts';
 import { connectionRetries } from '../../connectors/connection-retry.ts';
 import { END, type SourceContext, type SourceOutput, type SourceReader } from '../../connectors/types.ts';
 import { exchangeRecordBytesMax, limits } from '../../limits.ts';
@@ -10,7 +10,8 @@ import { compileChain, type CompiledChain, type RecordPosition } from './chain.t
 import { keyGroupOf, keyGroupTable } from '../keys.ts';
 import { MetricsLayout, writeWorkerMetrics } from '../metrics.ts';
 import { jobCodec } from '../options.ts';
-import { operatorUid, ownedPartitions, planJob, type Plan } from '../plan.ts';
+import type { AsyncOperator } from './async-operator.ts';
+import { asyncOperatorsFedBy, operatorUid, ownedPartitions, planJob, type Plan } from '../plan.ts';
 import { epochCompletedSlot, kAbort, kStop, kWorkersDone, kWorkersDrained, kWorkersReady, SharedViews, throwIfAborted, type WorkerResult, type WorkerTask } from '../protocol.ts';
 import type { StateStore } from '../../state/store.ts';
 import { stateBackends, type WorkerSnapshots } from '../../snapshot/backends.ts';
@@ -34,6 +35,7 @@ import { WorkerEpochs } from './worker-epochs.ts';
 import { offsetLogDir } from '../../checkpoint/offset-log.ts';
 import { restoredPosition, restoreWorkerState, sinkRecovery } from '../restore.ts';
 import { nameThisThread } from '../../util/thread-name.ts';
+import { keyGroupRangeOfWorker } from '../../checkpoint/key-groups.ts';
 
 /** Entry point of a worker thread's one long-lived task: the task is the partition loop. */
 export async function runWorker(task: WorkerTask): Promise<WorkerResult> {
@@ -107,6 +109,9 @@ class WorkerRuntime {
   /** With checkpoints (options.checkpointIntervalMs > 0). */
   private checkpoints: WorkerCheckpoints | undefined;
   private drained = false;
+  /** The mapAsync operators each source slot's and each exchange's records reach in this chain (plan.ts). */
+  private asyncFedBySource: AsyncOperator[][] = [];
+  private asyncFedByExchange: AsyncOperator[][] = [];
 
   constructor(
     private readonly task: WorkerTask,
@@ -130,7 +135,7 @@ class WorkerRuntime {
   async open(): Promise<void> {
     const { options } = this.task;
     const checkpointing = options.checkpointIntervalMs > 0;
-    const hasKeyedState = this.plan.graph.nodes.some((node) => node.kind === 'process');
+    const hasKeyedState = this.plan.graph.nodes.some(isStateful);
     // Its modules load while this worker opens its parts; awaited before the start gate below.
     const backend = stateBackends[options.stateBackend];
     const snapshots = checkpointing && hasKeyedState ? backend.workerSnapshots(this.views.doorbells.address(this.me)) : undefined;
@@ -156,6 +161,8 @@ class WorkerRuntime {
       onError: options.onError,
       stateStore: () => (this.store ??= openWorkerStateStore(this.plan, options, this.me)),
       keyGroups,
+      ownKeyGroup: keyGroupRangeOfWorker(this.me, keyGroups, this.n).from,
+      ownKeyGroups: keyGroupRangeOfWorker(this.me, keyGroups, this.n),
       keyGroupAssigner: options.keyGroupAssigner,
       nowMs,
       latency: this.latency,
@@ -168,6 +175,9 @@ class WorkerRuntime {
       alignment,
     );
     this.chain.open();
+    // Requests that were in flight at the checkpoint are issued again (their results were never emitted).
+    if (this.task.restore && this.store) for (const operator of this.chain.asyncOperators) operator.reissueRestored();
+    if (this.task.restore && this.store) for (const states of this.chain.broadcastStates) states.restore();
     await snapshots?.started;
     const startMs = this.awaitStart();
     this.latency?.measureFrom(startMs + options.warmupMs);
@@ -191,6 +201,9 @@ class WorkerRuntime {
         this.sources.push({ node, partition, reader, output, ended: false, time, timeSlot });
       }
     }
+    const asyncOf = (nodeId: number) => asyncOperatorsFedBy(this.plan.graph, nodeId).map((id) => this.chain.asyncOperators.find((op) => op.nodeId === id)!);
+    this.asyncFedBySource = this.sources.map((s) => asyncOf(s.node.id));
+    this.asyncFedByExchange = this.plan.exchanges.map(asyncOf);
     this.alignment = new WorkerAlignment(
       this.plan,
       this.views,
@@ -203,7 +216,9 @@ class WorkerRuntime {
     const waitsFor = (s: SourceSlot) => !s.ended && !this.alignment.paused(this.sources.indexOf(s));
     this.waiting = new WorkerWaiting(this.me, this.views, this.exchanges, () => ioSources.filter(waitsFor).map((s) => s.reader), {
       needsEventLoop: () => this.checkpoints?.needsEventLoop() ?? false,
-      hasNews: () => this.checkpoints?.hasReplies() ?? false,
+      hasNews: () => (this.checkpoints?.hasReplies() ?? false) || this.chain.asyncOperators.some((op) => op.hasNews()),
+      asyncNews: () => (this.asyncInFlight() ? Promise.race(this.chain.asyncOperators.map((op) => op.whenNews())) : undefined),
+      exchangeHeld: this.exchangeFull,
     });
     if (checkpointing) {
       this.checkpoints = new WorkerCheckpoints(this.me, this.views, this.task.checkpointPort!, {
@@ -212,6 +227,10 @@ class WorkerRuntime {
         // The dead-letter output too: a transactional one pre-commits and commits with the checkpoint.
         sinks: this.sinks.checkpointed(),
         store: () => this.store,
+        beforeSnapshot: () => {
+          for (const operator of this.chain.asyncOperators) operator.snapshotInFlight();
+          for (const states of this.chain.broadcastStates) states.snapshot();
+        },
       }, alignment, snapshots);
     }
   }
@@ -247,20 +266,23 @@ class WorkerRuntime {
         continue;
       }
       if (this.checkpoints?.alignment) this.checkpoints.maybeInject();
-      let progress = this.exchanges.drain(0);
+      // mapAsync results that settled go downstream first; while an async operator is full, no input is taken.
+      let progress = this.drainAsync();
+      progress = this.exchanges.drain(0, this.exchangeFull) || progress;
       progress = (await this.pollSources()) || progress;
       const now = nowMs();
       for (const time of this.sourceTimes) time.advance(now);
       this.alignment.update(this.epochs?.ranges?.replaying ?? false);
       for (const operator of this.chain.keyed) operator.onProcessingTime(now);
       // End-of-stream and epoch ends go only after every pending watermark (the last one is +∞).
-      if (this.exchanges.flushWatermarks()) this.propagateSignals();
+      // (Nor while a mapAsync holds records: an end must not overtake them.)
+      if (this.exchanges.flushWatermarks() && this.asyncIdle()) this.propagateSignals();
       if (this.checkpoints?.alignment) {
         this.checkpoints.alignment.propagate(now, (e, frame) => this.exchanges.broadcast(e, frame));
         progress = (await this.checkpoints.maybeSnapshotAligned()) || progress;
       }
       this.exchanges.publishAll();
-      await this.epochs?.maybeComplete(this.endEpoch);
+      if (this.asyncIdle()) await this.epochs?.maybeComplete(this.endEpoch);
       await this.checkpoints?.commitCompleted();
       if (now - this.lastMetricsMs >= limits.metricsIntervalMs) {
         for (const operator of this.chain.keyed) operator.cleanupExpired(limits.ttlCleanupEntriesPerStep);
@@ -268,7 +290,9 @@ class WorkerRuntime {
       }
       if (progress) {
         idleRounds = 0;
-        await this.waiting.yieldWhileBusy(now);
+        // Requests in flight settle on this thread's event loop: give it a turn every round.
+        if (this.asyncInFlight()) await nextTurn();
+        else await this.waiting.yieldWhileBusy(now);
         if (!this.micro && now - this.lastFlushMs >= limits.sinkFlushIntervalMs && this.sinksDirty()) await this.flushSinks(now);
         continue;
       }
@@ -278,8 +302,9 @@ class WorkerRuntime {
       if (this.writeStateBack()) continue;
       // Spinning only pays when another thread is about to hand us something. When the sources
       // know when their next record is due, park until then: peers' records ring the doorbell.
-      const dueMs = this.sourceDueMs();
-      if (dueMs === undefined && ++idleRounds < limits.spinIterationsBeforePark) continue;
+      // A full mapAsync reads no source: only its results (or the flags) can end the wait.
+      const dueMs = this.sources.some((s, i) => !s.ended && this.sourceRoom(i) <= 0) ? limits.parkTimeoutMs : this.sourceDueMs();
+      if (dueMs === undefined && !this.asyncInFlight() && ++idleRounds < limits.spinIterationsBeforePark) continue;
       idleRounds = 0;
       const timeoutMs = Math.min(dueMs ?? limits.parkTimeoutMs, this.timerDueMs(now));
       await this.waiting.park(timeoutMs);
@@ -299,7 +324,40 @@ class WorkerRuntime {
   }
 
   private finished(): boolean {
-    return this.sources.every((s) => s.ended) && this.signals.allExchangesEnded() && (!this.epochs || this.epochs.sourcesDone);
+    return this.sources.every((s) => s.ended) && this.signals.allExchangesEnded() && (!this.epochs || this.epochs.sourcesDone) && this.asyncIdle();
+  }
+
+  // ---------------------------------------------------------------- mapAsync (async-operator.ts)
+
+  private drainAsync(): boolean {
+    let progress = false;
+    for (const operator of this.chain.asyncOperators) progress = operator.drain() || progress;
+    return progress;
+  }
+
+  /** Records the fullest of these mapAsync operators can still take (Infinity when there is none). */
+  private roomOf(operators: AsyncOperator[]): number {
+    let room = Number.POSITIVE_INFINITY;
+    for (const operator of operators) room = Math.min(room, operator.room());
+    return room;
+  }
+
+  /** The input of exchange e feeds a full mapAsync: it is not read now (its rings hold the records back). */
+  private readonly exchangeFull = (e: number): boolean => this.asyncFedByExchange.length > 0 && this.roomOf(this.asyncFedByExchange[e]) <= 0;
+
+  /** Source slot i feeds a full mapAsync (or the room it has left). */
+  private sourceRoom(i: number): number {
+    return this.roomOf(this.asyncFedBySource[i]);
+  }
+
+  private asyncInFlight(): boolean {
+    for (const operator of this.chain.asyncOperators) if (operator.inFlight() > 0) return true;
+    return false;
+  }
+
+  private asyncIdle(): boolean {
+    for (const operator of this.chain.asyncOperators) if (!operator.idle()) return false;
+    return true;
   }
 
   /**
@@ -366,6 +424,7 @@ class WorkerRuntime {
     await this.sinks.closeAfterFailure();
     for (const s of this.sources) await quietly(() => s.reader.close());
     await quietly(() => this.store?.close());
+    if (this.chain) for (const operator of this.chain.asyncOperators) operator.dispose();
     // Before the chain is compiled there are no operator counters to publish.
     if (this.chain) await quietly(() => this.publishMetrics(nowMs()));
   }
@@ -382,6 +441,8 @@ class WorkerRuntime {
     const stopping = this.views.flag(kStop) !== 0;
     let progress = false;
     let allQuiet = true;
+    // A source that feeds a full mapAsync is not read, and a micro-batch's reading does not end while one is.
+    if (this.sources.some((s, i) => !s.ended && this.sourceRoom(i) <= 0)) allQuiet = false;
     for (const [i, s] of this.sources.entries()) {
       if (s.ended) continue;
       if (stopping) {
@@ -396,7 +457,7 @@ class WorkerRuntime {
       }
       const budget = this.sourceBudget();
       if (budget <= 0) break;
-      const allowed = this.epochs ? this.epochs.allowed(i, budget) : budget;
+      const allowed = Math.min(this.epochs ? this.epochs.allowed(i, budget) : budget, this.sourceRoom(i));
       if (allowed <= 0) continue;
       let got = this.poll(s, allowed);
       if (typeof got !== 'number') got = await got;
