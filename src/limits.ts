@@ -36,6 +36,8 @@ export const limits = {
   resultsBatchesInFlightDefault: 4,
   /** Metrics are refreshed in shared memory this often by each worker. */
   metricsIntervalMs: 100,
+  /** Completed checkpoints metrics().checkpoints.history keeps (the web UI's checkpoint history). */
+  checkpointHistoryMax: 30,
   /** Keyed state: entries the write-back cache in front of LMDB holds per worker before it evicts (writes back) the coldest. */
   stateCacheEntriesMax: 200_000,
   /**

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { WeirError } from '../errors.ts';
 import type { JobMetrics } from '../runtime/metrics.ts';
 import { jobMetricsExposition } from './prometheus.ts';
+import { latencyBucketBoundsMs, latencyHistogram } from '../runtime/sink-latency.ts';
 
 export interface HttpOptions {
   /** The TCP port; 0 picks a free one (read it from JobHandle.http). */
@@ -106,7 +107,7 @@ export function closedWhenSettled<T>(done: Promise<T>, endpoint: JobEndpoint): P
 
 /** What metrics() would say before the first attempt started. */
 function notStarted(): JobMetrics {
-  return { elapsedMs: 0, state: 'starting', operators: [], channels: [], sources: [], deadLetters: 0, epochsCompleted: 0, connectionRetries: 0, watermarkAlignment: [], restarts: [] };
+  return { elapsedMs: 0, state: 'starting', operators: [], channels: [], sources: [], deadLetters: 0, epochsCompleted: 0, connectionRetries: 0, watermarkAlignment: [], restarts: [], latency: latencyHistogram(new Float64Array(latencyBucketBoundsMs.length), 0) };
 }
 
 function reply(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {

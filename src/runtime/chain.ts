@@ -10,6 +10,7 @@ import type { KeyGroupAssigner } from './keys.ts';
 import type { Plan } from './plan.ts';
 import { WatermarkCombiner, type WatermarkDeliver } from './watermarks.ts';
 import { statelessProcess } from './stateless-process.ts';
+import type { SinkLatency } from './sink-latency.ts';
 
 /**
  * Operator chaining: inside a worker, operators are plain closures calling each other (no
@@ -65,6 +66,8 @@ export interface ChainHooks {
   /** Present when the harness measures latency / checksums the output. */
   latency?: LatencyRecorder;
   checksum?: OutputChecksum;
+  /** The end-to-end latency of records reaching the sinks, for the job's metrics. */
+  sinkLatency?: SinkLatency;
 }
 
 export interface CompiledChain {
@@ -73,6 +76,8 @@ export interface CompiledChain {
   /** The same for watermarks: a source's combined watermark, or an exchange's (min over senders). */
   watermarkOutputOf: WatermarkDeliver[];
   counters: OperatorCounters[];
+  /** Per node: the watermark that reached it (a source: that it emitted), for the metrics; −∞ before the first. */
+  watermarks: Float64Array;
   /** The keyed process operators of this worker (timers, TTL cleanup). */
   keyed: KeyedOperator[];
   /** Keyed operators' open/close hooks. */
@@ -89,6 +94,7 @@ export function compileChain(plan: Plan, position: RecordPosition, hooks: ChainH
   const watermarkInputsOf: WatermarkDeliver[][] = new Array(graph.nodes.length);
   const watermarkOutputOf: WatermarkDeliver[] = new Array(graph.nodes.length);
   const keyed: KeyedOperator[] = [];
+  const watermarks = new Float64Array(graph.nodes.length).fill(Number.NEGATIVE_INFINITY);
   const opens: Array<() => void> = [];
   const closes: Array<() => void> = [];
   const exchangeIndex = new Map(plan.exchanges.map((nodeId, index) => [nodeId, index]));
@@ -163,7 +169,10 @@ export function compileChain(plan: Plan, position: RecordPosition, hooks: ChainH
         };
         if (node.kind === 'union') {
           const combiner = new WatermarkCombiner(node.inputs.length, watermarkNext);
-          watermarkInputsOf[id] = node.inputs.map((_, i) => (wm: number, idle: boolean) => combiner.update(i, wm, idle));
+          watermarkInputsOf[id] = node.inputs.map((_, i) => (wm: number, idle: boolean) => {
+            combiner.update(i, wm, idle);
+            watermarks[id] = combiner.currentMs;
+          });
         }
         break;
       }
@@ -321,10 +330,11 @@ export function compileChain(plan: Plan, position: RecordPosition, hooks: ChainH
       }
       case 'sink': {
         const writer = hooks.sinkWriter(node);
-        const { latency, checksum } = hooks;
+        const { latency, checksum, sinkLatency } = hooks;
         inputOf[id] = (v, ts, cr) => {
           c.recordsIn++;
           if (latency !== undefined) latency.atSink(cr);
+          if (sinkLatency !== undefined) sinkLatency.observe(cr);
           if (checksum !== undefined) checksum.add(v);
           try {
             writer.write(v, ts, cr);
@@ -342,11 +352,29 @@ export function compileChain(plan: Plan, position: RecordPosition, hooks: ChainH
         break;
       }
     }
+    // The node's watermark for the metrics: any node but a source or a union (set above) notes
+    // what reaches its one input. Wrapped here, before any upstream node's fan-out captures it.
+    if (node.kind !== 'source' && node.kind !== 'union') {
+      watermarkInputsOf[id] = watermarkInputsOf[id].map((input) => (wm: number, idle: boolean) => {
+        if (wm > watermarks[id]) watermarks[id] = wm;
+        input(wm, idle);
+      });
+    }
   }
 
+  // A source's watermark is the one it emits (its partitions combined, see source-time.ts).
+  for (const source of graph.nodes) {
+    if (source.kind !== 'source') continue;
+    const out = watermarkOutputOf[source.id];
+    watermarkOutputOf[source.id] = (wm, idle) => {
+      if (wm > watermarks[source.id]) watermarks[source.id] = wm;
+      out(wm, idle);
+    };
+  }
   return {
     outputOf,
     watermarkOutputOf,
+    watermarks,
     keyed,
     counters,
     open: () => opens.forEach((f) => f()),

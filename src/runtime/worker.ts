@@ -35,6 +35,7 @@ import { EpochRanges } from './epoch-ranges.ts';
 import { WorkerEpochs } from './worker-epochs.ts';
 import { offsetLogDir, type ReplayPlan } from '../checkpoint/offset-log.ts';
 import { restoredPosition, restoreWorkerState, sinkRecovery, type RestorePoint } from './restore.ts';
+import { SinkLatency } from './sink-latency.ts';
 
 export interface WorkerTask {
   worker: number;
@@ -126,6 +127,7 @@ class WorkerRuntime {
   private lastFlushMs = 0;
   private lastMetricsMs = 0;
   private latency: LatencyRecorder | undefined;
+  private readonly sinkLatency = new SinkLatency();
   private readonly checksum: OutputChecksum | undefined;
   private readonly keyGroupWorker: Int32Array;
   /** With checkpoints (options.checkpointIntervalMs > 0). */
@@ -183,6 +185,7 @@ class WorkerRuntime {
       nowMs,
       latency: this.latency,
       checksum: this.checksum,
+      sinkLatency: this.sinkLatency,
     });
     const alignment = checkpointing && !this.micro ? new BarrierAlignment(this.plan.exchanges.length, this.n, this.signals) : undefined;
     this.exchanges.connect(
@@ -523,6 +526,8 @@ class WorkerRuntime {
       lastEpochCompleted: this.epochs?.lastCompleted ?? 0,
       epochsOver: !this.takesPartInEpochs,
       connectionRetries: connectionRetries(),
+      watermarks: this.chain.watermarks,
+      latency: this.sinkLatency,
     });
     // Each partition's lag, from the worker that owns it (NaN: its source cannot tell).
     for (const s of this.sources) this.views.metrics[this.metricsLayout.lag(this.plan.sources.indexOf(s.node), s.partition)] = s.reader.lag?.() ?? NaN;
