@@ -30,6 +30,7 @@ import type { Plan } from './plan.ts';
 import type { WorkerResult, WorkerTask } from './worker.ts';
 import { closedWhenSettled, startJobEndpoint, type HttpAddress } from '../http/endpoint.ts';
 import { JobResults } from './results.ts';
+import { describeGraph } from '../http/job-view.ts';
 
 export interface JobResult {
   /** Each sink's result by sink name; arrays (collect sinks) are concatenated over workers. */
@@ -134,7 +135,8 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
   // The endpoint listens before any thread starts (a port in use fails run() with nothing to undo)
   // and after every other check that can fail run().
   let metricsNow: (() => JobMetrics) | undefined;
-  const endpoint = options.http ? await startJobEndpoint(options.http, () => metricsNow?.(), { jobName: resolved.jobName, mode: resolved.mode }) : undefined;
+  const endpointInfo = { jobName: resolved.jobName, mode: resolved.mode, parallelism: resolved.parallelism, graph: describeGraph(plan) };
+  const endpoint = options.http ? await startJobEndpoint(options.http, () => metricsNow?.(), endpointInfo) : undefined;
   // Listening before any thread starts: a results sink announces itself as it opens (the dead-letter output may be one too).
   const resultSinks = [...plan.sinks.map((node) => node.spec), ...(plan.graph.deadLetterSink ? [plan.graph.deadLetterSink] : [])];
   const results = new JobResults(resultSinks, resolved.workDir, resolved.parallelism);

@@ -71,3 +71,35 @@ describe('the metrics added for watching a job', () => {
     await job.stop();
   });
 });
+
+describe('GET /api/job', () => {
+  const dir = tempDirsPerTest('weir-api-job-');
+
+  it('answers the job graph and a metrics() reading as JSON', async () => {
+    const job = await run(jobUrl('observed'), { params: { rate: '2000' }, workDir: dir(), http: { port: 0 } });
+    await job.ready;
+    const before = job.metrics();
+    const res = await fetch(`${job.http!.url}/api/job`);
+    const after = job.metrics();
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    const view = await res.json();
+    expect(view).toMatchObject({ name: 'observed', mode: 'continuous', parallelism: 2 });
+    const names = before.operators.map((op) => op.name);
+    expect(view.graph.nodes.map((n: { name: string }) => n.name)).toEqual(names);
+    const byName = (name: string) => view.graph.nodes.find((n: { name: string }) => n.name === name);
+    expect(byName('by-key')).toMatchObject({ kind: 'keyBy', exchange: true, inputs: [byName('parse').id] });
+    expect(byName('events')).toMatchObject({ kind: 'source', inputs: [] });
+    expect(byName('discard')).toMatchObject({ kind: 'sink', sinkKind: 'discard' });
+    expect(view.metrics.state).toBe('running');
+    for (const [i, op] of view.metrics.operators.entries()) {
+      expect(op.recordsOut).toBeGreaterThanOrEqual(before.operators[i].recordsOut);
+      expect(op.recordsOut).toBeLessThanOrEqual(after.operators[i].recordsOut);
+    }
+    // The histogram's +∞ bound is null in JSON.
+    expect(view.metrics.latency.buckets.at(-1).leMs).toBeNull();
+    const page = await fetch(`${job.http!.url}/`);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(await page.text()).toContain('api/job');
+    await job.stop();
+  });
+});
