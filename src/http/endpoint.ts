@@ -11,6 +11,7 @@ import type { JobMetrics } from '../runtime/metrics.ts';
 import { jobMetricsExposition } from './prometheus.ts';
 import { jobViewJson, type JobGraphView } from './job-view.ts';
 import { uiPage } from './ui-page.ts';
+import { answerStateQuery, type StateQueryFn } from './state-route.ts';
 import { latencyBucketBoundsMs, latencyHistogram } from '../runtime/sink-latency.ts';
 
 export interface HttpOptions {
@@ -47,7 +48,12 @@ export function checkHttpOptions(http: HttpOptions): void {
  * handle's metrics(), bound late, since the endpoint listens before the job's threads start (a
  * port that cannot be bound fails run() before anything runs); undefined until then.
  */
-export async function startJobEndpoint(http: HttpOptions, metrics: () => JobMetrics | undefined, info: { jobName: string; mode: string; parallelism: number; graph: JobGraphView }): Promise<JobEndpoint> {
+export async function startJobEndpoint(
+  http: HttpOptions,
+  metrics: () => JobMetrics | undefined,
+  info: { jobName: string; mode: string; parallelism: number; graph: JobGraphView },
+  queryState: StateQueryFn,
+): Promise<JobEndpoint> {
   checkHttpOptions(http);
   const exposition = jobMetricsExposition(() => metrics() ?? notStarted(), info);
   const server = createServer((req, res) => {
@@ -75,7 +81,8 @@ export async function startJobEndpoint(http: HttpOptions, metrics: () => JobMetr
         return reply(res, state === 'running' ? 200 : 503, `${state}\n`);
       }
       default:
-        return reply(res, 404, 'not found: the endpoint serves /, /api/job, /metrics, /healthz and /readyz\n');
+        if (path.startsWith('/state/')) return answerStateQuery(req, res, queryState);
+        return reply(res, 404, 'not found: the endpoint serves /, /api/job, /state/<operator>/<state>/<key>, /metrics, /healthz and /readyz\n');
     }
   }
 
@@ -118,7 +125,7 @@ function notStarted(): JobMetrics {
   return { elapsedMs: 0, state: 'starting', operators: [], channels: [], sources: [], deadLetters: 0, epochsCompleted: 0, connectionRetries: 0, watermarkAlignment: [], restarts: [], latency: latencyHistogram(new Float64Array(latencyBucketBoundsMs.length), 0) };
 }
 
-function reply(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
+export function reply(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
   res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store', ...headers });
   res.end(res.req.method === 'HEAD' ? undefined : body);
 }

@@ -25,6 +25,7 @@ export const kCheckpointEpoch = 9; // micro-batch: the epoch at whose end the re
 export const kWorkersDrained = 10; // how many workers have no more input (sources and exchanges ended)
 export const kFinalCheckpoint = 11; // the checkpoint taken once every worker has drained: after committing it, workers finish
 export const kCheckpointNow = 12; // 1: trigger the prepared checkpoint at once (a savepoint was asked for)
+export const kStateQueriesPosted = 13; // bumped by the main thread after posting each state query: a worker looks at its query port only when this changed (state-queries.ts)
 export const kControlFixedSlots = 16;
 /** Then one slot per worker: the newest epoch that worker has completed (micro-batch). */
 export const epochCompletedSlot = (worker: number) => kControlFixedSlots + worker;

@@ -36,6 +36,7 @@ import { WorkerEpochs } from './worker-epochs.ts';
 import { offsetLogDir, type ReplayPlan } from '../checkpoint/offset-log.ts';
 import { restoredPosition, restoreWorkerState, sinkRecovery, type RestorePoint } from './restore.ts';
 import { SinkLatency } from './sink-latency.ts';
+import { WorkerStateQueries } from './state-queries.ts';
 
 export interface WorkerTask {
   worker: number;
@@ -49,6 +50,8 @@ export interface WorkerTask {
   checkpointPort?: MessagePort;
   /** The checkpoint or savepoint this run resumes from. */
   restore?: RestorePoint;
+  /** Where the main thread asks this worker about its keyed state (state-queries.ts). */
+  queryPort?: MessagePort;
   /** Micro-batch with checkpoints: the offset log's epochs to replay (empty: none); undefined: no offset log. */
   replay?: ReplayPlan;
 }
@@ -133,6 +136,7 @@ class WorkerRuntime {
   /** With checkpoints (options.checkpointIntervalMs > 0). */
   private checkpoints: WorkerCheckpoints | undefined;
   private drained = false;
+  private queries: WorkerStateQueries | undefined;
 
   constructor(
     private readonly task: WorkerTask,
@@ -194,6 +198,7 @@ class WorkerRuntime {
       alignment,
     );
     this.chain.open();
+    if (this.task.queryPort) this.queries = new WorkerStateQueries(this.task.queryPort, this.chain.keyed, this.views.control);
     await snapshotter?.started;
     const startMs = this.awaitStart();
     this.latency?.measureFrom(startMs + options.warmupMs);
@@ -229,7 +234,7 @@ class WorkerRuntime {
     const waitsFor = (s: SourceSlot) => !s.ended && !this.alignment.paused(this.sources.indexOf(s));
     this.waiting = new WorkerWaiting(this.me, this.views, this.exchanges, () => ioSources.filter(waitsFor).map((s) => s.reader), {
       needsEventLoop: () => this.checkpoints?.needsEventLoop() ?? false,
-      hasNews: () => this.checkpoints?.hasReplies() ?? false,
+      hasNews: () => (this.checkpoints?.hasReplies() ?? false) || (this.queries?.hasRequests() ?? false),
     });
     if (checkpointing) {
       this.checkpoints = new WorkerCheckpoints(this.me, this.views, this.task.checkpointPort!, {
@@ -266,6 +271,7 @@ class WorkerRuntime {
     let idleRounds = 0;
     while (!this.done()) {
       throwIfAborted(this.views, this.me);
+      this.queries?.answer();
       this.checkpoints?.poll();
       if (this.checkpoints?.needsEventLoop()) await nextTurn();
       if (this.drained) {

@@ -35,7 +35,7 @@ import { WeirError } from '../errors.ts';
 import { describeKey } from './storable.ts';
 import { storedKey, type StateStore, type StoredKey } from './store.ts';
 
-type StateKind = 'value' | 'list' | 'map' | 'reducing' | 'aggregating';
+export type StateKind = 'value' | 'list' | 'map' | 'reducing' | 'aggregating';
 
 /** A TTL state's stored form. */
 type TtlRecord = [value: unknown, lastAccessMs: number];
@@ -82,6 +82,37 @@ export class KeyedState implements KeyedStateAccess {
   /** The store's state ids of every state declared so far (`${operatorUid}/${name}`). */
   declaredStateIds(): string[] {
     return [...this.declared.keys()].map((name) => `${this.operatorUid}/${name}`);
+  }
+
+  /** The names and kinds of the states declared so far (a state is declared when the function first asks for it). */
+  declaredStates(): Array<{ name: string; kind: StateKind }> {
+    return [...this.declared].map(([name, d]) => ({ name, kind: d.kind }));
+  }
+
+  /**
+   * A state query (runtime/state-queries.ts): state `name`'s value for a key, as stored, without
+   * touching the current key, refreshing a TTL or deleting an expired value (a query changes
+   * nothing). Undefined when the key has none; 'undeclared' when the function never asked for the
+   * state on this worker. A map's value is its pairs.
+   */
+  peek(name: string, keyGroup: number, key: StoredKey): { kind: StateKind; value: unknown } | 'undeclared' {
+    const declared = this.declared.get(name);
+    if (!declared) return 'undeclared';
+    const { cell } = declared;
+    let stored: unknown;
+    try {
+      stored = this.store.get(cell.stateId, keyGroup, key, '');
+    } catch (cause) {
+      throw this.stateError(name, 'query failed', cause);
+    }
+    if (stored !== undefined && cell.ttl) stored = cell.isExpired(stored, this.clock()) || !isTtlRecord(stored) ? undefined : stored[0];
+    return { kind: declared.kind, value: stored };
+  }
+
+  /** The stored form of some key of state `name` on this worker (any one), or undefined when it holds none: tells a query the keys' type. */
+  sampleKey(name: string): StoredKey | undefined {
+    for (const entry of this.store.entries(`${this.operatorUid}/${name}`)) return entry.key;
+    return undefined;
   }
 
   /** For internal users (windows): '' is plain keyed state. */

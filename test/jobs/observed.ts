@@ -1,7 +1,8 @@
 // A job to watch and query: generator events (param `rate`/s, default 2 000; unbounded unless
 // `count`) with event time, one in `badEvery` (default 500) failing its map and going to the dead
 // letters, keyed by key into a count with value and map state and into 1 s tumbling event-time
-// windows. Keys are `k0`…`k19` (strings: a number key is the wrong type for a state query).
+// windows; and keyed by value bucket (a number, 0…9) into a running total. Keys of the first are
+// `k0`…`k19` (strings: a number is the wrong type for their state queries).
 import { defineJob, WatermarkStrategy } from '../../src/api/index.ts';
 import { TumblingEventTimeWindows } from '../../src/time/index.ts';
 import { generator, type GeneratedEvent } from '../../src/connectors/index.ts';
@@ -47,4 +48,11 @@ export default defineJob((env) => {
     .window(TumblingEventTimeWindows.of(1_000))
     .aggregate({ createAccumulator: () => 0, add: (_e: Keyed, acc: number) => acc + 1, getResult: (acc: number) => acc, merge: (a: number, b: number) => a + b }, undefined, { name: 'per-second' })
     .sinkTo({ ...discard, name: 'windows' });
+  events
+    .keyBy((e) => Math.floor(e.value / 100), { name: 'by-bucket' })
+    .process<number>((e, ctx) => {
+      const total = ctx.valueState<number>('total');
+      total.update((total.value() ?? 0) + e.value);
+    }, { name: 'bucket-totals' })
+    .sinkTo({ ...discard, name: 'nothing' });
 }, { name: 'observed' });
