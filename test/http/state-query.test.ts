@@ -125,3 +125,31 @@ describe('queryable state of an idle job', () => {
     }
   });
 });
+
+describe('queryable state across a restart', () => {
+  const dir = tempDirsPerTest('weir-state-query-restart-');
+
+  it('answers from the restarted attempt, whose workers restored the state', async () => {
+    const job = await run(jobUrl('checkpointed-counts'), {
+      params: { count: '200000', rate: '2000', faults: 'throw@6000', markers: dir() },
+      workDir: dir(),
+      checkpointIntervalMs: 200,
+      restartStrategy: { kind: 'fixed-delay', attempts: 1, delayMs: 100 },
+    });
+    try {
+      await job.ready;
+      const before = await job.queryState('running-count', 'seen', 3);
+      expect(before).toMatchObject({ found: true, key: 3 });
+      while (job.metrics().restarts!.length === 0 || job.metrics().state !== 'running') await sleep(20);
+      // Every count of the new attempt's keys is at least what its restored checkpoint held.
+      while (recordsIn(job, 'running-count') < 1_000) await sleep(20);
+      const after = await job.queryState('running-count', 'seen', 3);
+      expect(after).toMatchObject({ found: true, key: 3, kind: 'value' });
+      expect(after.value as number).toBeGreaterThan(0);
+      const all = await Promise.all(Array.from({ length: 50 }, (_, key) => job.queryState('running-count', 'seen', key)));
+      expect(new Set(all.map((a) => a.worker))).toEqual(new Set([0, 1]));
+    } finally {
+      await job.stop();
+    }
+  });
+});
