@@ -19,10 +19,10 @@ export type StateQueryRequest =
   /** What the worker knows of an operator's state: whether it declared it, its kind, the type of its keys. */
   | { id: number; type: 'describe'; operatorUid: string; state: string }
   /** The state's value for one key (already in its stored form and key group). */
-  | { id: number; type: 'get'; operatorUid: string; state: string; key: StoredKey; keyGroup: number };
+  | { id: number; type: 'get'; operatorUid: string; state: string; key: StoredKey; keyGroup: number; known: { kind: StateKind; ttlMs?: number } };
 
 export type StateQueryReply =
-  | { id: number; ok: true; declared: StateKind | undefined; declaredStates: string[]; sampleKeyType: 'string' | 'number' | undefined }
+  | { id: number; ok: true; declared: { kind: StateKind; ttlMs?: number } | undefined; declaredStates: string[]; sampleKeyType: 'string' | 'number' | undefined }
   | { id: number; ok: true; kind: StateKind | undefined; value: unknown }
   | { id: number; ok: false; error: PlainError };
 
@@ -66,12 +66,12 @@ export class WorkerStateQueries {
         return {
           id: request.id,
           ok: true,
-          declared: declared.find((d) => d.name === request.state)?.kind,
+          declared: declared.find((d) => d.name === request.state),
           declaredStates: declared.map((d) => d.name),
           sampleKeyType: sample === undefined ? undefined : typeof sample === 'number' ? 'number' : 'string',
         };
       }
-      const found = state.peek(request.state, request.keyGroup, request.key);
+      const found = state.peek(request.state, request.keyGroup, request.key, request.known);
       return found === 'undeclared' ? { id: request.id, ok: true, kind: undefined, value: undefined } : { id: request.id, ok: true, kind: found.kind, value: found.value };
     } catch (err) {
       return { id: request.id, ok: false, error: toPlainError(err) };

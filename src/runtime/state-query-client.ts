@@ -47,6 +47,7 @@ export interface StateQueryResult {
 
 interface StateDescription {
   kind: StateKind;
+  ttlMs?: number;
   keyType: 'string' | 'number' | undefined;
 }
 
@@ -114,7 +115,8 @@ export class StateQueries {
     }
     const keyGroup = keyGroupOf(typedKey, this.options.keyGroups, this.options.keyGroupAssigner);
     const worker = workerOfKeyGroup(keyGroup, this.options.keyGroups, this.plan.parallelism);
-    const reply = await this.ask(worker, { id: 0, type: 'get', operatorUid: uid, state, key: stored, keyGroup });
+    const known = { kind: description.kind, ...(description.ttlMs === undefined ? {} : { ttlMs: description.ttlMs }) };
+    const reply = await this.ask(worker, { id: 0, type: 'get', operatorUid: uid, state, key: stored, keyGroup, known });
     if (!('value' in reply)) throw new WeirError('WEIR_QUERY_UNAVAILABLE', 'state query: unexpected reply');
     const kind = reply.kind ?? description.kind;
     const result: StateQueryResult = { operator: uid, state, key: typedKey, worker, kind, found: reply.value !== undefined, value: reply.value };
@@ -130,20 +132,24 @@ export class StateQueries {
     const cached = this.described.get(cacheKey);
     if (cached) return cached;
     const replies = await Promise.all(this.ports.map((_, worker) => this.ask(worker, { id: 0, type: 'describe', operatorUid: uid, state })));
-    let kind: StateKind | undefined;
+    let declared: { kind: StateKind; ttlMs?: number } | undefined;
     let keyType: StateDescription['keyType'];
     const known = new Set<string>();
     for (const reply of replies) {
       if (!('declared' in reply)) continue;
-      kind ??= reply.declared;
+      declared ??= reply.declared;
       keyType ??= reply.sampleKeyType;
       for (const name of reply.declaredStates) known.add(name);
     }
-    if (kind === undefined) {
+    if (declared === undefined) {
+      // Restored state that no worker of this attempt has used yet: its kind is not known until one does.
+      if (keyType !== undefined) {
+        throw new WeirError('WEIR_QUERY_UNAVAILABLE', `state query: operator "${operatorName}" state "${state}" was restored, and no worker has used it since: ask again once the operator has processed a record`, { operator: operatorName, retriable: true });
+      }
       const states = [...known].map((n) => `"${n}"`).join(', ');
       throw new WeirError('WEIR_QUERY_NOT_FOUND', `state query: operator "${operatorName}" has no state "${state}" (its states: ${states || 'none yet'}; a state is known once the operator has used it)`, { operator: operatorName });
     }
-    const description = { kind, keyType };
+    const description: StateDescription = { ...declared, keyType };
     if (keyType !== undefined) this.described.set(cacheKey, description);
     return description;
   }

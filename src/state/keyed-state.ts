@@ -85,28 +85,31 @@ export class KeyedState implements KeyedStateAccess {
   }
 
   /** The names and kinds of the states declared so far (a state is declared when the function first asks for it). */
-  declaredStates(): Array<{ name: string; kind: StateKind }> {
-    return [...this.declared].map(([name, d]) => ({ name, kind: d.kind }));
+  declaredStates(): Array<{ name: string; kind: StateKind; ttlMs?: number }> {
+    return [...this.declared].map(([name, d]) => ({ name, kind: d.kind, ...(d.cell.ttl ? { ttlMs: d.cell.ttl.ttlMs } : {}) }));
   }
 
   /**
    * A state query (runtime/state-queries.ts): state `name`'s value for a key, as stored, without
    * touching the current key, refreshing a TTL or deleting an expired value (a query changes
-   * nothing). Undefined when the key has none; 'undeclared' when the function never asked for the
-   * state on this worker. A map's value is its pairs.
+   * nothing). Undefined when the key has none. A map's value is its pairs. A state the function
+   * has not asked for on this worker yet (a restarted attempt before its first record) is read as
+   * `known` describes it (what another worker or an earlier attempt declared); 'undeclared'
+   * without that.
    */
-  peek(name: string, keyGroup: number, key: StoredKey): { kind: StateKind; value: unknown } | 'undeclared' {
+  peek(name: string, keyGroup: number, key: StoredKey, known?: { kind: StateKind; ttlMs?: number }): { kind: StateKind; value: unknown } | 'undeclared' {
     const declared = this.declared.get(name);
-    if (!declared) return 'undeclared';
-    const { cell } = declared;
+    if (!declared && !known) return 'undeclared';
+    const kind = declared?.kind ?? known!.kind;
+    const ttlMs = declared ? declared.cell.ttl?.ttlMs : known!.ttlMs;
     let stored: unknown;
     try {
-      stored = this.store.get(cell.stateId, keyGroup, key, '');
+      stored = this.store.get(`${this.operatorUid}/${name}`, keyGroup, key, '');
     } catch (cause) {
       throw this.stateError(name, 'query failed', cause);
     }
-    if (stored !== undefined && cell.ttl) stored = cell.isExpired(stored, this.clock()) || !isTtlRecord(stored) ? undefined : stored[0];
-    return { kind: declared.kind, value: stored };
+    if (stored !== undefined && ttlMs !== undefined) stored = !isTtlRecord(stored) || this.clock() - stored[1] >= ttlMs ? undefined : stored[0];
+    return { kind, value: stored };
   }
 
   /** The stored form of some key of state `name` on this worker (any one), or undefined when it holds none: tells a query the keys' type. */

@@ -111,7 +111,8 @@ describe('the live web UI', () => {
       expect(shown.sources).toBe(before.sources.length);
 
       // Later readings show more: the page keeps up with the job.
-      while (job.metrics().operators[0].recordsOut < after.operators[0].recordsOut + 1_000) await new Promise((r) => setTimeout(r, 50));
+      const moved = (m = job.metrics()) => m.operators[0].recordsOut >= after.operators[0].recordsOut + 1_000 && m.checkpoints!.lastCompletedId > shown.newestCheckpoint! && m.latency.count > shown.latencyCount;
+      while (!moved()) await new Promise((r) => setTimeout(r, 50));
       const later = await bracketedReading(page, job.metrics);
       const source = before.operators[0].name;
       expect(later.shown.operators[source].recordsOut).toBeGreaterThan(shown.operators[source].recordsOut);
