@@ -19,6 +19,9 @@ export type ErrorCode =
   | 'WEIR_STATE' // keyed state could not be read or written (LMDB map full, disk full, a value that cannot be encoded)
   | 'WEIR_CHECKPOINT' // a checkpoint could not be taken or completed
   | 'WEIR_INTERNAL' // a bug in weir: one of its own invariants failed (the message names the thread and the invariant)
+  | 'WEIR_QUERY_NOT_FOUND' // a state query names an operator without keyed state, or a state the operator does not have (HTTP 404)
+  | 'WEIR_QUERY_BAD_REQUEST' // a state query's key (or range bound) is not of the type of the state's keys, or the request is malformed (HTTP 400)
+  | 'WEIR_QUERY_UNAVAILABLE' // a state query while the job is not running (starting, restarting, over) or its worker did not answer in time (HTTP 503)
   | 'WEIR_ABORTED'; // the job was stopped because another part failed
 
 export interface ErrorDetails {

@@ -48,6 +48,12 @@ export const limits = {
   resultsBatchesInFlightDefault: 4,
   /** Metrics are refreshed in shared memory this often by each worker. */
   metricsIntervalMs: 100,
+  /** A state query the owning worker has not answered within this fails with WEIR_QUERY_UNAVAILABLE (a worker blocked by backpressure answers late). */
+  stateQueryTimeoutMs: 10_000,
+  /** Entries a map-state query answers at most (its `limit` may ask for fewer). */
+  stateQueryEntriesMax: 10_000,
+  /** Completed checkpoints metrics().checkpoints.history keeps (the web UI's checkpoint history). */
+  checkpointHistoryMax: 30,
   /** Keyed state: entries the write-back cache in front of LMDB holds per worker before it evicts (writes back) the coldest. */
   stateCacheEntriesMax: 200_000,
   /**

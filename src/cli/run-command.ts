@@ -98,7 +98,7 @@ async function superviseRun(job: string, handle: JobHandle, flags: RunFlags): Pr
   const talk = !flags.quiet && !flags.json;
   if (talk) console.error(`weir: running ${job} — ${mode}, ${parallelism} worker(s), work dir ${workDir}\nweir: ${describeStart(handle.restoredFrom, handle.options)}`);
   // Printed even with --quiet: with --http 0 it is the only way to learn the port.
-  if (handle.http && !flags.json) console.error(`weir: serving ${handle.http.url}/metrics, /healthz and /readyz`);
+  if (handle.http && !flags.json) console.error(`weir: serving ${handle.http.url}/metrics, /healthz, /readyz, /state/… and the web UI at ${handle.http.url}/`);
 
   let stopping = false;
   const stop = () => {

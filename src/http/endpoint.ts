@@ -1,7 +1,7 @@
 /**
  * The job's HTTP endpoint (RunOptions.http, `weir run --http PORT`): /metrics in the Prometheus
- * text format, /healthz and /readyz. Served by Node's own http module — four fixed GET routes
- * need no framework. Bound to 127.0.0.1 unless a host is given: the endpoint has no
+ * text format, /healthz and /readyz, the live web UI at / with the JSON it polls at /api/job.
+ * Served by Node's own http module — a few fixed GET routes need no framework. Bound to 127.0.0.1 unless a host is given: the endpoint has no
  * authentication, so exposing it beyond the machine is a deliberate choice.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -9,6 +9,10 @@ import type { AddressInfo } from 'node:net';
 import { WeirError } from '../errors.ts';
 import type { JobMetrics } from '../runtime/metrics.ts';
 import { jobMetricsExposition } from './prometheus.ts';
+import { jobViewJson, type JobGraphView } from './job-view.ts';
+import { uiPage } from './ui-page.ts';
+import { answerStateQuery, type StateQueryFn } from './state-route.ts';
+import { latencyBucketBoundsMs, latencyHistogram } from '../runtime/instrumentation/sink-latency.ts';
 
 export interface HttpOptions {
   /** The TCP port; 0 picks a free one (read it from JobHandle.http). */
@@ -44,7 +48,12 @@ export function checkHttpOptions(http: HttpOptions): void {
  * handle's metrics(), bound late, since the endpoint listens before the job's threads start (a
  * port that cannot be bound fails run() before anything runs); undefined until then.
  */
-export async function startJobEndpoint(http: HttpOptions, metrics: () => JobMetrics | undefined, info: { jobName: string; mode: string }): Promise<JobEndpoint> {
+export async function startJobEndpoint(
+  http: HttpOptions,
+  metrics: () => JobMetrics | undefined,
+  info: { jobName: string; mode: string; parallelism: number; graph: JobGraphView },
+  queryState: StateQueryFn,
+): Promise<JobEndpoint> {
   checkHttpOptions(http);
   const exposition = jobMetricsExposition(() => metrics() ?? notStarted(), info);
   const server = createServer((req, res) => {
@@ -57,6 +66,12 @@ export async function startJobEndpoint(http: HttpOptions, metrics: () => JobMetr
     switch (path) {
       case '/metrics':
         return reply(res, 200, await exposition.render(), { 'Content-Type': exposition.contentType });
+      case '/':
+        return reply(res, 200, uiPage, { 'Content-Type': 'text/html; charset=utf-8' });
+      case '/api/job': {
+        const view = { name: info.jobName, mode: info.mode, parallelism: info.parallelism, atMs: Date.now(), graph: info.graph, metrics: metrics() ?? notStarted() };
+        return reply(res, 200, jobViewJson(view), { 'Content-Type': 'application/json; charset=utf-8' });
+      }
       case '/healthz':
         return reply(res, 200, 'ok\n');
       case '/readyz': {
@@ -66,7 +81,8 @@ export async function startJobEndpoint(http: HttpOptions, metrics: () => JobMetr
         return reply(res, state === 'running' ? 200 : 503, `${state}\n`);
       }
       default:
-        return reply(res, 404, 'not found: the endpoint serves /metrics, /healthz and /readyz\n');
+        if (path.startsWith('/state/')) return answerStateQuery(req, res, queryState);
+        return reply(res, 404, 'not found: the endpoint serves /, /api/job, /state/<operator>/<state>/<key>, /metrics, /healthz and /readyz\n');
     }
   }
 
@@ -106,10 +122,10 @@ export function closedWhenSettled<T>(done: Promise<T>, endpoint: JobEndpoint): P
 
 /** What metrics() would say before the first attempt started. */
 function notStarted(): JobMetrics {
-  return { elapsedMs: 0, state: 'starting', operators: [], channels: [], sources: [], deadLetters: 0, epochsCompleted: 0, connectionRetries: 0, watermarkAlignment: [], restarts: [] };
+  return { elapsedMs: 0, state: 'starting', operators: [], channels: [], sources: [], deadLetters: 0, epochsCompleted: 0, connectionRetries: 0, watermarkAlignment: [], restarts: [], latency: latencyHistogram(new Float64Array(latencyBucketBoundsMs.length), 0) };
 }
 
-function reply(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
+export function reply(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
   res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store', ...headers });
   res.end(res.req.method === 'HEAD' ? undefined : body);
 }

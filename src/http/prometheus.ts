@@ -63,6 +63,18 @@ export function jobMetricsExposition(readMetrics: () => JobMetrics, info: { jobN
     m.operators.flatMap((op) => op.perWorker.map((w, worker): Series[number] => [{ operator: op.name, kind: op.kind, worker }, w[pick]]));
   counter({ name: 'weir_operator_records_in_total', help: 'Records an operator subtask received', labelNames: ['operator', 'kind', 'worker'] }, (m) => operatorSeries(m, 'recordsIn'));
   counter({ name: 'weir_operator_records_out_total', help: 'Records an operator subtask emitted', labelNames: ['operator', 'kind', 'worker'] }, (m) => operatorSeries(m, 'recordsOut'));
+  gauge({ name: 'weir_operator_records_in_per_second', help: 'Records an operator received per second over about the last second, all workers (prefer rate(weir_operator_records_in_total))', labelNames: ['operator', 'kind'] }, (m) =>
+    m.operators.map((op) => [{ operator: op.name, kind: op.kind }, op.recordsInPerSec]),
+  );
+  gauge({ name: 'weir_operator_records_out_per_second', help: 'Records an operator emitted per second over about the last second, all workers (prefer rate(weir_operator_records_out_total))', labelNames: ['operator', 'kind'] }, (m) =>
+    m.operators.map((op) => [{ operator: op.name, kind: op.kind }, op.recordsOutPerSec]),
+  );
+  gauge({ name: 'weir_operator_watermark_seconds', help: 'The event-time watermark that reached an operator subtask (a source: that it emitted), in Unix seconds; absent before the first', labelNames: ['operator', 'kind', 'worker'] }, (m) =>
+    m.operators.flatMap((op) => op.perWorker.flatMap((w, worker): Series => (w.watermarkMs === undefined ? [] : [[{ operator: op.name, kind: op.kind, worker }, w.watermarkMs / 1000]]))),
+  );
+  gauge({ name: 'weir_operator_watermark_lag_seconds', help: "Wall clock minus an operator's watermark (its slowest subtask's): how far event time is behind", labelNames: ['operator', 'kind'] }, (m) =>
+    m.operators.flatMap((op): Series => (op.watermarkLagMs === undefined ? [] : [[{ operator: op.name, kind: op.kind }, op.watermarkLagMs / 1000]])),
+  );
 
   const partitionLabels = ['source', 'partition', 'worker'] as const;
   counter({ name: 'weir_source_records_total', help: 'Records read from a source partition', labelNames: partitionLabels }, (m) =>
@@ -104,6 +116,7 @@ export function jobMetricsExposition(readMetrics: () => JobMetrics, info: { jobN
   gauge({ name: 'weir_watermark_paused_partitions', help: 'Source partitions paused because they ran more than the maximum drift ahead of the slowest', labelNames: ['group'] }, (m) =>
     m.watermarkAlignment.map((g) => [{ group: g.group }, g.pausedPartitions.length]),
   );
+  registry.registerMetric(latencyMetric(current) as never);
   return {
     contentType: registry.contentType,
     async render() {
@@ -114,6 +127,36 @@ export function jobMetricsExposition(readMetrics: () => JobMetrics, info: { jobN
         reading = undefined;
       }
     },
+  };
+}
+
+/**
+ * weir_end_to_end_latency_seconds, a histogram whose buckets the workers count themselves
+ * (sink-latency.ts): prom-client's Histogram can only observe values one by one, so this is a
+ * metric of its own that renders the counts read at scrape time in the histogram's form.
+ */
+function latencyMetric(current: () => JobMetrics) {
+  const name = 'weir_end_to_end_latency_seconds';
+  return {
+    name,
+    help: 'From a record\'s creation at its source to a sink taking it (this attempt; records whose source gives no creation time are not counted)',
+    type: 'histogram',
+    aggregator: 'sum',
+    get() {
+      const { latency } = current();
+      return {
+        name,
+        help: this.help,
+        type: 'histogram',
+        aggregator: 'sum',
+        values: [
+          ...latency.buckets.map((b) => ({ metricName: `${name}_bucket`, labels: { le: Number.isFinite(b.leMs) ? b.leMs / 1000 : '+Inf' }, value: b.count })),
+          { metricName: `${name}_sum`, labels: {}, value: latency.sumMs / 1000 },
+          { metricName: `${name}_count`, labels: {}, value: latency.count },
+        ],
+      };
+    },
+    reset() {},
   };
 }
 

@@ -3,9 +3,11 @@
  * its local counters every limits.metricsIntervalMs (and at the end); the main thread reads them
  * whenever it is asked, without messages. Per worker:
  *   [nodes × (recordsIn, recordsOut, deadLetters, skipped)] [exchanges × parallelism × blockedMs] [misc]
+ *   [nodes × watermark] [latency buckets] [latency sum]
  */
 import type { OperatorCounters } from './worker/chain.ts';
 import type { CheckpointStats } from './job/checkpointer.ts';
+import { latencyBucketBoundsMs, type LatencyHistogram, type SinkLatency } from './instrumentation/sink-latency.ts';
 
 export const kMiscDeadLetters = 0;
 export const kMiscParks = 1;
@@ -31,7 +33,7 @@ export class MetricsLayout {
     /** Partitions of each source of the plan, in plan.sources order. */
     sourcePartitions: number[] = [],
   ) {
-    this.perWorker = nodes * kNodeSlots + exchanges * parallelism + kMiscSlots;
+    this.perWorker = nodes * kNodeSlots + exchanges * parallelism + kMiscSlots + nodes + latencyBucketBoundsMs.length + 1;
     this.lagBase = this.perWorker * parallelism;
     let next = 0;
     this.partitionBase = sourcePartitions.map((n) => ((next += n), next - n));
@@ -74,6 +76,20 @@ export class MetricsLayout {
   misc(worker: number, slot: number): number {
     return worker * this.perWorker + this.nodes * kNodeSlots + this.exchanges * this.parallelism + slot;
   }
+
+  /** The event-time watermark that reached the node on this worker (−∞ before the first). */
+  watermark(worker: number, node: number): number {
+    return this.misc(worker, kMiscSlots) + node;
+  }
+
+  /** Records of the end-to-end latency histogram's bucket `bucket` on this worker (sink-latency.ts); not cumulative. */
+  latencyBucket(worker: number, bucket: number): number {
+    return this.misc(worker, kMiscSlots) + this.nodes + bucket;
+  }
+
+  latencySumMs(worker: number): number {
+    return this.latencyBucket(worker, latencyBucketBoundsMs.length);
+  }
 }
 
 /** A worker's local counters, as it keeps them between refreshes. */
@@ -88,6 +104,9 @@ export interface WorkerCounters {
   epochsOver: boolean;
   /** Retries of this thread's connectors while an outside system (a Kafka broker) could not be reached. */
   connectionRetries: number;
+  /** Per node: the watermark that reached it on this worker. */
+  watermarks: Float64Array;
+  latency: SinkLatency;
 }
 
 /** Copies a worker's counters into its block of shared slots (only that worker writes them). */
@@ -106,6 +125,9 @@ export function writeWorkerMetrics(m: Float64Array, layout: MetricsLayout, worke
   m[layout.misc(worker, kMiscEpochs)] = c.lastEpochCompleted;
   m[layout.misc(worker, kMiscEpochsOver)] = c.epochsOver ? 1 : 0;
   m[layout.misc(worker, kMiscConnectionRetries)] = c.connectionRetries;
+  for (let id = 0; id < c.watermarks.length; id++) m[layout.watermark(worker, id)] = c.watermarks[id];
+  for (let b = 0; b < c.latency.counts.length; b++) m[layout.latencyBucket(worker, b)] = c.latency.counts[b];
+  m[layout.latencySumMs(worker)] = c.latency.sumMs;
   m[layout.misc(worker, kMiscUpdatedAtMs)] = nowMs;
 }
 
@@ -122,8 +144,18 @@ export interface OperatorMetrics {
   deadLetters: number;
   /** A source's input that carries no record (a blank line of a JSON-lines file); 0 for others. */
   skipped: number;
+  /** Records out per second over about the last second (see metrics-reader.ts: rates). */
+  recordsOutPerSec: number;
+  recordsInPerSec: number;
+  /**
+   * Event time: the lowest watermark that reached this operator over its workers (a source: the
+   * one it emitted), epoch ms; undefined before every worker had one. Idle inputs hold nobody back.
+   */
+  watermarkMs?: number;
+  /** Wall clock minus watermarkMs: how far event time is behind (undefined with no watermark). */
+  watermarkLagMs?: number;
   /** Per worker (subtask), same order as workers. */
-  perWorker: Array<{ recordsIn: number; recordsOut: number }>;
+  perWorker: Array<{ recordsIn: number; recordsOut: number; watermarkMs?: number }>;
 }
 
 export interface ChannelMetrics {
@@ -183,6 +215,8 @@ export interface JobMetrics {
   checkpoints?: CheckpointStats;
   /** Every restart of the job so far, with its cause. */
   restarts?: RestartRecord[];
+  /** End-to-end latency, source creation → sink write, over the current attempt (sink-latency.ts). */
+  latency: LatencyHistogram;
 }
 
 export interface WatermarkAlignmentMetrics {

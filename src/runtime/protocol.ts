@@ -49,6 +49,7 @@ export const kCheckpointEpoch = 9; // coordinator → workers. Micro-batch: the 
 export const kWorkersDrained = 10; // workers (each adds 1) → coordinator. How many workers have no more input (sources and exchanges ended)
 export const kFinalCheckpoint = 11; // coordinator → main (checkpointer), workers. The checkpoint taken once every worker has drained: after committing it, workers finish
 export const kCheckpointNow = 12; // main (a savepoint was asked for) → coordinator. 1: trigger the prepared checkpoint at once
+export const kStateQueriesPosted = 13; // main (state-query-client.ts, after posting each state query) → workers. A worker looks at its query port only when this changed (state-queries.ts)
 export const kControlFixedSlots = 16;
 /** Then one slot per worker, worker w → coordinator (main, at a restore): the newest epoch w has completed (micro-batch). */
 export const epochCompletedSlot = (worker: number) => kControlFixedSlots + worker;
@@ -201,6 +202,8 @@ export interface WorkerTask {
   checkpointPort?: MessagePort;
   /** The checkpoint or savepoint this run resumes from. */
   restore?: RestorePoint;
+  /** Where the main thread asks this worker about its keyed state (worker/state-queries.ts). */
+  queryPort?: MessagePort;
   /** Micro-batch with checkpoints: the offset log's epochs to replay (empty: none); undefined: no offset log. */
   replay?: ReplayPlan;
 }

@@ -35,7 +35,7 @@ import { WeirError } from '../errors.ts';
 import { describeKey } from './storable.ts';
 import { storedKey, type StateStore, type StoredKey } from './store.ts';
 
-type StateKind = 'value' | 'list' | 'map' | 'reducing' | 'aggregating';
+export type StateKind = 'value' | 'list' | 'map' | 'reducing' | 'aggregating';
 
 /** A TTL state's stored form. */
 type TtlRecord = [value: unknown, lastAccessMs: number];
@@ -82,6 +82,40 @@ export class KeyedState implements KeyedStateAccess {
   /** The store's state ids of every state declared so far (`${operatorUid}/${name}`). */
   declaredStateIds(): string[] {
     return [...this.declared.keys()].map((name) => `${this.operatorUid}/${name}`);
+  }
+
+  /** The names and kinds of the states declared so far (a state is declared when the function first asks for it). */
+  declaredStates(): Array<{ name: string; kind: StateKind; ttlMs?: number }> {
+    return [...this.declared].map(([name, d]) => ({ name, kind: d.kind, ...(d.cell.ttl ? { ttlMs: d.cell.ttl.ttlMs } : {}) }));
+  }
+
+  /**
+   * A state query (runtime/worker/state-queries.ts): state `name`'s value for a key, as stored, without
+   * touching the current key, refreshing a TTL or deleting an expired value (a query changes
+   * nothing). Undefined when the key has none. A map's value is its pairs. A state the function
+   * has not asked for on this worker yet (a restarted attempt before its first record) is read as
+   * `known` describes it (what another worker or an earlier attempt declared); 'undeclared'
+   * without that.
+   */
+  peek(name: string, keyGroup: number, key: StoredKey, known?: { kind: StateKind; ttlMs?: number }): { kind: StateKind; value: unknown } | 'undeclared' {
+    const declared = this.declared.get(name);
+    if (!declared && !known) return 'undeclared';
+    const kind = declared?.kind ?? known!.kind;
+    const ttlMs = declared ? declared.cell.ttl?.ttlMs : known!.ttlMs;
+    let stored: unknown;
+    try {
+      stored = this.store.get(`${this.operatorUid}/${name}`, keyGroup, key, '');
+    } catch (cause) {
+      throw this.stateError(name, 'query failed', cause);
+    }
+    if (stored !== undefined && ttlMs !== undefined) stored = !isTtlRecord(stored) || this.clock() - stored[1] >= ttlMs ? undefined : stored[0];
+    return { kind, value: stored };
+  }
+
+  /** The stored form of some key of state `name` on this worker (any one), or undefined when it holds none: tells a query the keys' type. */
+  sampleKey(name: string): StoredKey | undefined {
+    for (const entry of this.store.entries(`${this.operatorUid}/${name}`)) return entry.key;
+    return undefined;
   }
 
   /** For internal users (windows): '' is plain keyed state. */

@@ -1,3 +1,4 @@
+import { limits } from '../../limits.ts';
 import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { MessagePort } from 'node:worker_threads';
@@ -31,6 +32,18 @@ export interface CheckpointStats {
   /** The duration of the last checkpoint in which every worker wrote a full snapshot. */
   lastFullDurationMs: number;
   totalDurationMs: number;
+  /** The last limits.checkpointHistoryMax completed checkpoints, oldest first (the web UI's history). */
+  history: CompletedCheckpoint[];
+}
+
+export interface CompletedCheckpoint {
+  id: number;
+  completedAtMs: number;
+  durationMs: number;
+  alignmentMs: number;
+  bytes: number;
+  stateBytes: number;
+  incremental: boolean;
 }
 
 interface InFlight {
@@ -51,7 +64,7 @@ interface InFlight {
  * A worker that declines fails the job with the reason (the restart strategy decides what next).
  */
 export class Checkpointer {
-  readonly stats: CheckpointStats = { completed: 0, lastCompletedId: 0, lastDurationMs: 0, lastAlignmentMs: 0, lastBytes: 0, lastStateBytes: 0, incremental: 0, merged: 0, lastFullDurationMs: 0, totalDurationMs: 0 };
+  readonly stats: CheckpointStats = { completed: 0, lastCompletedId: 0, lastDurationMs: 0, lastAlignmentMs: 0, lastBytes: 0, lastStateBytes: 0, incremental: 0, merged: 0, lastFullDurationMs: 0, totalDurationMs: 0, history: [] };
   private inFlight: InFlight | undefined;
   private readonly savepoints: Array<{ name: string; resolve(c: VerifiedCheckpoint): void; reject(e: unknown): void }> = [];
   private failure: ((err: Error) => void) | undefined;
@@ -184,6 +197,8 @@ export class Checkpointer {
       lastFullDurationMs: acks.some((a) => a.delta) ? this.stats.lastFullDurationMs : durationMs,
       totalDurationMs: this.stats.totalDurationMs + durationMs,
     });
+    const { lastAlignmentMs: alignmentMs, lastBytes: bytes, lastStateBytes: stateBytes } = this.stats;
+    this.stats.history = [...this.stats.history, { id: checkpoint.id, completedAtMs: Date.now(), durationMs, alignmentMs, bytes, stateBytes, incremental: acks.some((a) => a.delta) }].slice(-limits.checkpointHistoryMax);
     this.views.raise(kCheckpointCompleted, checkpoint.id);
     if (draft.epoch !== undefined) await this.pruneOffsetLog(draft.epoch);
     for (const s of this.savepoints.splice(0)) await this.copyToSavepoint(verified, s);

@@ -21,6 +21,10 @@ export const onFailure: Readonly<Record<ErrorCode, 'restart' | 'fail'>> = {
   WEIR_CONFIG: 'fail', // the options are wrong
   WEIR_STATE: 'restart', // a full disk or map may have room again after the restore
   WEIR_CHECKPOINT: 'restart',
+  // A state query's errors answer the query (job.queryState, /state/…); they never fail the job.
+  WEIR_QUERY_NOT_FOUND: 'restart',
+  WEIR_QUERY_BAD_REQUEST: 'restart',
+  WEIR_QUERY_UNAVAILABLE: 'restart',
   WEIR_INTERNAL: 'restart', // a bug in weir; the restart resumes from a consistent cut and says so in metrics().restarts
   WEIR_ABORTED: 'restart', // only when nothing better is known: the real failure is reported instead when there is one
 };

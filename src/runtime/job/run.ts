@@ -2,7 +2,7 @@ import { mkdtempSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { MessageChannel, type Worker } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { loadJob } from '../../api/job.ts';
 import { fromPlainError, toPlainError, WeirError, type PlainError } from '../../errors.ts';
@@ -29,6 +29,8 @@ import { checkStateDiskSpace } from '../state-store.ts';
 import type { Plan } from '../plan.ts';
 import { closedWhenSettled, startJobEndpoint, type HttpAddress } from '../../http/endpoint.ts';
 import { JobResults } from './results.ts';
+import { describeGraph } from '../../http/job-view.ts';
+import { StateQueries, type StateQueryRange, type StateQueryResult } from './state-query-client.ts';
 
 export interface JobResult {
   /** Each sink's result by sink name; arrays (collect sinks) are concatenated over workers. */
@@ -95,6 +97,16 @@ export interface JobHandle {
    * leaving the loop early lets the job go on without it (what follows is dropped).
    */
   results<T = unknown>(name: string): AsyncIterableIterator<T>;
+  /**
+   * Reads keyed state while the job runs (Kafka Streams' interactive queries): state `state` of
+   * keyed operator `operator` (its uid, or its name) for `key`, answered by the worker that owns
+   * the key between two rounds of records. It sees every record that worker has processed so far,
+   * checkpointed or not. Map state answers its entries in key order, `range` picks some; a window
+   * operator's state 'windows' answers the key's windows. Fails with WEIR_QUERY_NOT_FOUND (no such
+   * operator or state), WEIR_QUERY_BAD_REQUEST (a key of another type than the state's keys) or
+   * WEIR_QUERY_UNAVAILABLE (the job is not running).
+   */
+  queryState(operator: string, state: string, key: unknown, range?: StateQueryRange): Promise<StateQueryResult>;
   /** Takes a checkpoint now and keeps a copy as savepoint `name` (until deleted); the job must checkpoint. */
   savepoint(name: string): Promise<VerifiedCheckpoint>;
 }
@@ -133,14 +145,16 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
   // The endpoint listens before any thread starts (a port in use fails run() with nothing to undo)
   // and after every other check that can fail run().
   let metricsNow: (() => JobMetrics) | undefined;
-  const endpoint = options.http ? await startJobEndpoint(options.http, () => metricsNow?.(), { jobName: resolved.jobName, mode: resolved.mode }) : undefined;
+  const lifecycle = new JobLifecycle(calledMs);
+  const queries = new StateQueries(plan, resolved, () => lifecycle.state);
+  const endpointInfo = { jobName: resolved.jobName, mode: resolved.mode, parallelism: resolved.parallelism, graph: describeGraph(plan) };
+  const endpoint = options.http ? await startJobEndpoint(options.http, () => metricsNow?.(), endpointInfo, (...args) => queries.query(...args)) : undefined;
   // Listening before any thread starts: a results sink announces itself as it opens (the dead-letter output may be one too).
   const resultSinks = [...plan.sinks.map((node) => node.spec), ...(plan.graph.deadLetterSink ? [plan.graph.deadLetterSink] : [])];
   const results = new JobResults(resultSinks, resolved.workDir, resolved.parallelism);
 
   const restarts: RestartRecord[] = [];
   let stopping = false;
-  const lifecycle = new JobLifecycle(calledMs);
   // Only the current attempt's start gate counts: a failed attempt's never opens.
   const watchReady = (current: Attempt) =>
     void current.ready.then((startedMs) => {
@@ -148,7 +162,8 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
     });
 
   const firstEpoch = restore?.metadata.epoch ?? 0;
-  let attempt = startAttempt(jobUrl, resolved, plan, store, restore, replay, submittedMs, firstEpoch);
+  let attempt = startAttempt(jobUrl, resolved, plan, store, restore, replay, submittedMs, firstEpoch, queries.openAttempt());
+  queries.attachViews(attempt.reader.views);
   watchReady(attempt);
   // Dead letters are counted over the run: those of failed attempts stay in the dead-letter output.
   let earlierDeadLetters = 0;
@@ -178,7 +193,8 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
         await store?.removeWaitingMerges();
         const replay = await epochsToReplay(resolved, store, restore);
         Object.assign(restarts[restarts.length - 1], { restoredFromId: restore?.metadata.id, ...(replay ? { replayedEpochs: replay.length } : {}) });
-        attempt = startAttempt(jobUrl, resolved, plan, store, restore, replay, nowMs(), firstEpoch);
+        attempt = startAttempt(jobUrl, resolved, plan, store, restore, replay, nowMs(), firstEpoch, queries.openAttempt());
+        queries.attachViews(attempt.reader.views);
         earlierDeadLetters += failedDeadLetters; // together with the switch: metrics() never counts an attempt twice
         watchReady(attempt);
         if (stopping) attempt.stop();
@@ -187,6 +203,7 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
   })();
   done.catch(() => {}); // the caller gets the rejection through `done`; never an unhandled one
   done.then(() => results.end(), (err: unknown) => results.end(err));
+  done.finally(() => queries.closeAttempt('the job ended')).catch(() => {});
   const ended = endpoint ? closedWhenSettled(done, endpoint) : done;
   // Worker threads and the coordinator do not keep the process alive (piscina unrefs them): this
   // does, so a script that only awaits `done` is not ended by Node while the job still runs.
@@ -214,6 +231,7 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
     },
     metrics,
     results: <T>(name: string) => results.subscribe<T>(name),
+    queryState: (operator, state, key, range) => queries.query(operator, state, key, range),
     savepoint(name: string) {
       if (!attempt.checkpointer) return Promise.reject(new WeirError('WEIR_CONFIG', 'savepoint: the job does not checkpoint (set checkpointIntervalMs)'));
       return attempt.checkpointer.savepoint(name);
@@ -258,6 +276,8 @@ function startAttempt(
   submittedMs: number,
   /** Micro-batch: the epoch the run (not this attempt) started from, for its metrics. */
   firstEpoch: number,
+  /** Each worker's end of its state-query channel (state-queries.ts). */
+  queryPorts: MessagePort[],
 ): Attempt {
   const metricsLayout = new MetricsLayout(plan.graph.nodes.length, plan.exchanges.length, resolved.parallelism, plan.sources.map((s) => s.spec.partitions()));
   const layout = {
@@ -304,8 +324,9 @@ function startAttempt(
   const tasks = workers.map((worker) => {
     const latencyPort = latencyChannels[worker]?.port2;
     const checkpointPort = checkpointChannels[worker]?.port2;
-    const task: WorkerTask = { worker, jobUrl, options: resolved, buffers, layout, latencyPort, checkpointPort, restore, replay };
-    return pool.run(task, { transferList: [latencyPort, checkpointPort].filter((p) => p !== undefined) }) as Promise<WorkerResult>;
+    const queryPort = queryPorts[worker];
+    const task: WorkerTask = { worker, jobUrl, options: resolved, buffers, layout, latencyPort, checkpointPort, restore, replay, queryPort };
+    return pool.run(task, { transferList: [latencyPort, checkpointPort, queryPort].filter((p) => p !== undefined) }) as Promise<WorkerResult>;
   });
   // The first checkpoint's directory is prepared while the workers start; a failure there fails the run.
   const checkpointing = checkpointer ? checkpointer.start().then(() => checkpointer.failed) : new Promise<never>(() => {});

@@ -15,6 +15,7 @@ import { BroadcastStates } from './broadcast-states.ts';
 import type { KeyGroupRange } from '../../checkpoint/key-groups.ts';
 import type { KeyedProcessFunction } from '../../functions/contracts.ts';
 import { operatorUid } from '../plan.ts';
+import type { SinkLatency } from '../instrumentation/sink-latency.ts';
 
 /**
  * Operator chaining: inside a worker, operators are plain closures calling each other (no
@@ -74,6 +75,8 @@ export interface ChainHooks {
   /** Present when the harness measures latency / checksums the output. */
   latency?: LatencyRecorder;
   checksum?: OutputChecksum;
+  /** The end-to-end latency of records reaching the sinks, for the job's metrics. */
+  sinkLatency?: SinkLatency;
 }
 
 export interface CompiledChain {
@@ -82,6 +85,8 @@ export interface CompiledChain {
   /** The same for watermarks: a source's combined watermark, or an exchange's (min over senders). */
   watermarkOutputOf: WatermarkDeliver[];
   counters: OperatorCounters[];
+  /** Per node: the watermark that reached it (a source: that it emitted), for the metrics; −∞ before the first. */
+  watermarks: Float64Array;
   /** The keyed process operators of this worker (timers, TTL cleanup). */
   keyed: KeyedOperator[];
   /** The mapAsync operators of this worker (the loop drains their results: async-operator.ts). */
@@ -106,6 +111,7 @@ export function compileChain(plan: Plan, position: RecordPosition, hooks: ChainH
   const broadcastStates: BroadcastStates[] = [];
   /** The broadcast input of each broadcast process operator (compiled before the broadcast that feeds it). */
   const broadcastInputOf = new Map<number, Deliver>();
+  const watermarks = new Float64Array(graph.nodes.length).fill(Number.NEGATIVE_INFINITY);
   const opens: Array<() => void> = [];
   const closes: Array<() => void> = [];
   const exchangeIndex = new Map(plan.exchanges.map((nodeId, index) => [nodeId, index]));
@@ -180,7 +186,10 @@ export function compileChain(plan: Plan, position: RecordPosition, hooks: ChainH
         };
         if (node.kind === 'union') {
           const combiner = new WatermarkCombiner(node.inputs.length, watermarkNext);
-          watermarkInputsOf[id] = node.inputs.map((_, i) => (wm: number, idle: boolean) => combiner.update(i, wm, idle));
+          watermarkInputsOf[id] = node.inputs.map((_, i) => (wm: number, idle: boolean) => {
+            combiner.update(i, wm, idle);
+            watermarks[id] = combiner.currentMs;
+          });
         }
         break;
       }
@@ -448,10 +457,11 @@ export function compileChain(plan: Plan, position: RecordPosition, hooks: ChainH
       }
       case 'sink': {
         const writer = hooks.sinkWriter(node);
-        const { latency, checksum } = hooks;
+        const { latency, checksum, sinkLatency } = hooks;
         inputOf[id] = (v, ts, cr) => {
           c.recordsIn++;
           if (latency !== undefined) latency.atSink(cr);
+          if (sinkLatency !== undefined) sinkLatency.observe(cr);
           if (checksum !== undefined) checksum.add(v);
           try {
             writer.write(v, ts, cr);
@@ -469,11 +479,29 @@ export function compileChain(plan: Plan, position: RecordPosition, hooks: ChainH
         break;
       }
     }
+    // The node's watermark for the metrics: any node but a source or a union (set above) notes
+    // what reaches its one input. Wrapped here, before any upstream node's fan-out captures it.
+    if (node.kind !== 'source' && node.kind !== 'union') {
+      watermarkInputsOf[id] = watermarkInputsOf[id].map((input) => (wm: number, idle: boolean) => {
+        if (wm > watermarks[id]) watermarks[id] = wm;
+        input(wm, idle);
+      });
+    }
   }
 
+  // A source's watermark is the one it emits (its partitions combined, see source-time.ts).
+  for (const source of graph.nodes) {
+    if (source.kind !== 'source') continue;
+    const out = watermarkOutputOf[source.id];
+    watermarkOutputOf[source.id] = (wm, idle) => {
+      if (wm > watermarks[source.id]) watermarks[source.id] = wm;
+      out(wm, idle);
+    };
+  }
   return {
     outputOf,
     watermarkOutputOf,
+    watermarks,
     keyed,
     asyncOperators,
     broadcastStates,

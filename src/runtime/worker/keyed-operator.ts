@@ -100,6 +100,16 @@ export class KeyedOperator {
     };
   }
 
+  /** The operator's stable id (its state's prefix in the store). */
+  get uid(): string {
+    return operatorUid(this.node);
+  }
+
+  /** Its keyed state, for state queries between records (state-queries.ts). */
+  get keyedState(): KeyedState {
+    return this.state;
+  }
+
   open(info: { subtask: number; parallelism: number }): void {
     this.fn.open?.(info);
   }

@@ -36,6 +36,8 @@ import { offsetLogDir } from '../../checkpoint/offset-log.ts';
 import { restoredPosition, restoreWorkerState, sinkRecovery } from '../restore.ts';
 import { nameThisThread } from '../../util/thread-name.ts';
 import { keyGroupRangeOfWorker } from '../../checkpoint/key-groups.ts';
+import { SinkLatency } from '../instrumentation/sink-latency.ts';
+import { WorkerStateQueries } from './state-queries.ts';
 
 /** Entry point of a worker thread's one long-lived task: the task is the partition loop. */
 export async function runWorker(task: WorkerTask): Promise<WorkerResult> {
@@ -104,6 +106,7 @@ class WorkerRuntime {
   private lastFlushMs = 0;
   private lastMetricsMs = 0;
   private latency: LatencyRecorder | undefined;
+  private readonly sinkLatency = new SinkLatency();
   private readonly checksum: OutputChecksum | undefined;
   private readonly keyGroupWorker: Int32Array;
   /** With checkpoints (options.checkpointIntervalMs > 0). */
@@ -112,6 +115,7 @@ class WorkerRuntime {
   /** The mapAsync operators each source slot's and each exchange's records reach in this chain (plan.ts). */
   private asyncFedBySource: AsyncOperator[][] = [];
   private asyncFedByExchange: AsyncOperator[][] = [];
+  private queries: WorkerStateQueries | undefined;
 
   constructor(
     private readonly task: WorkerTask,
@@ -167,6 +171,7 @@ class WorkerRuntime {
       nowMs,
       latency: this.latency,
       checksum: this.checksum,
+      sinkLatency: this.sinkLatency,
     });
     const alignment = checkpointing && !this.micro ? new BarrierAlignment(this.plan.exchanges.length, this.n, this.signals) : undefined;
     this.exchanges.connect(
@@ -178,6 +183,7 @@ class WorkerRuntime {
     // Requests that were in flight at the checkpoint are issued again (their results were never emitted).
     if (this.task.restore && this.store) for (const operator of this.chain.asyncOperators) operator.reissueRestored();
     if (this.task.restore && this.store) for (const states of this.chain.broadcastStates) states.restore();
+    if (this.task.queryPort) this.queries = new WorkerStateQueries(this.task.queryPort, this.chain.keyed, this.views.control);
     await snapshots?.started;
     const startMs = this.awaitStart();
     this.latency?.measureFrom(startMs + options.warmupMs);
@@ -216,7 +222,7 @@ class WorkerRuntime {
     const waitsFor = (s: SourceSlot) => !s.ended && !this.alignment.paused(this.sources.indexOf(s));
     this.waiting = new WorkerWaiting(this.me, this.views, this.exchanges, () => ioSources.filter(waitsFor).map((s) => s.reader), {
       needsEventLoop: () => this.checkpoints?.needsEventLoop() ?? false,
-      hasNews: () => (this.checkpoints?.hasReplies() ?? false) || this.chain.asyncOperators.some((op) => op.hasNews()),
+      hasNews: () => (this.checkpoints?.hasReplies() ?? false) || this.chain.asyncOperators.some((op) => op.hasNews()) || (this.queries?.hasRequests() ?? false),
       asyncNews: () => (this.asyncInFlight() ? Promise.race(this.chain.asyncOperators.map((op) => op.whenNews())) : undefined),
       exchangeHeld: this.exchangeFull,
     });
@@ -259,6 +265,7 @@ class WorkerRuntime {
     let idleRounds = 0;
     while (!this.done()) {
       throwIfAborted(this.views, this.me);
+      this.queries?.answer();
       this.checkpoints?.poll();
       if (this.checkpoints?.needsEventLoop()) await nextTurn();
       if (this.drained) {
@@ -561,6 +568,8 @@ class WorkerRuntime {
       lastEpochCompleted: this.epochs?.lastCompleted ?? 0,
       epochsOver: !this.takesPartInEpochs,
       connectionRetries: connectionRetries(),
+      watermarks: this.chain.watermarks,
+      latency: this.sinkLatency,
     });
     // Each partition's lag, from the worker that owns it (NaN: its source cannot tell).
     for (const s of this.sources) this.views.metrics[this.metricsLayout.lag(this.plan.sources.indexOf(s.node), s.partition)] = s.reader.lag?.() ?? NaN;
