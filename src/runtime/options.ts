@@ -1,5 +1,5 @@
 import type { Codec } from '../channel/codec.ts';
-import { jsonCodec } from '../channel/codec.ts';
+import { objectCodec } from '../channel/object-codec.ts';
 import type { ExecutionMode, JobSettings, RestartStrategy, StateBackendKind } from '../api/job.ts';
 import { WeirError } from '../errors.ts';
 import { errorPolicies, type ErrorPolicy } from '../api/graph.ts';
@@ -106,8 +106,9 @@ export function resolveOptions(
   return resolved;
 }
 
+/** The codec at exchanges: the job's own, or objectCodec (one per worker: it learns record shapes). */
 export function jobCodec(settings: JobSettings): Codec<unknown> {
-  return settings.codec ?? jsonCodec;
+  return settings.codec ?? objectCodec();
 }
 
 function validate(o: ResolvedOptions): void {

@@ -1,0 +1,301 @@
+/**
+ * The default codec at exchanges: plain objects in a binary form learned from the records
+ * themselves, everything else as JSON. It decodes to exactly what jsonCodec would (the same
+ * values, keys in the same order, NaN/±Infinity as null, nested values through JSON), and fails
+ * on exactly what jsonCodec fails on, with jsonCodec's errors.
+ *
+ * A record's shape is its list of keys. A plain object whose fields are all numbers, strings,
+ * booleans or null (a flat record, the usual thing to key and send on) is written as
+ *
+ *   u8 1 · u32le hash of the key list · u16le key-list bytes · the key list (UTF-8, '\0'-separated)
+ *   then per field: u8 tag · its bytes   (tag: i32 · f64 · string = u32le length + UTF-8 ·
+ *                                         null · true · false)
+ *
+ * and anything else as u8 0 · JSON. The key list travels with every record (about the bytes
+ * JSON spends on keys), so a reader needs nothing from the writer in advance: each thread learns
+ * shapes as they arrive, and builds one decoder function per shape (object literal, fixed keys:
+ * V8 gives every decoded record the same hidden class), found by the hash and checked byte for
+ * byte against the key list. Numbers and keys are not parsed from text, which is where JSON.parse
+ * spends its time on records of a few fields (measured in docs/benchmarks.md).
+ */
+import { WeirError } from '../errors.ts';
+import { jsonCodec, type Codec } from './codec.ts';
+
+const TAG_JSON_RECORD = 0;
+const TAG_SHAPED_RECORD = 1;
+
+const FIELD_I32 = 0;
+const FIELD_F64 = 1;
+const FIELD_STRING = 2;
+const FIELD_NULL = 3;
+const FIELD_TRUE = 4;
+const FIELD_FALSE = 5;
+
+/** Shapes learned per thread and direction; more distinct key lists than this go as JSON. */
+const shapesMax = 256;
+/** Keys of one shape; wider objects go as JSON. */
+const shapeKeysMax = 64;
+
+interface Shape {
+  keys: string[];
+  /** hash · length · key list, as written before the fields. */
+  header: Buffer;
+}
+
+const bufferViews = new WeakMap<Uint8Array, Buffer>();
+function bufferOf(u8: Uint8Array): Buffer {
+  let buf = bufferViews.get(u8);
+  if (buf === undefined) {
+    buf = Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
+    bufferViews.set(u8, buf);
+  }
+  return buf;
+}
+
+/** FNV-1a over bytes. */
+function hashBytes(u8: Uint8Array, from: number, to: number): number {
+  let h = 0x811c9dc5;
+  for (let i = from; i < to; i++) h = Math.imul(h ^ u8[i], 0x01000193);
+  return h >>> 0;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  return (proto === Object.prototype || proto === null) && typeof (value as { toJSON?: unknown }).toJSON !== 'function';
+}
+
+class ObjectEncoder {
+  private readonly shapes = new Map<string, Shape>();
+  private last: Shape | undefined;
+  /** Records are built here first, then copied into the ring once their size is known. */
+  private scratch: Buffer = Buffer.allocUnsafe(4096);
+
+  encode(value: unknown, u8: Uint8Array, dv: DataView, offset: number, maxBytes: number): number {
+    const shape = isPlainObject(value) ? this.shapeOf(value) : undefined;
+    if (shape === undefined) return this.encodeJson(value, u8, dv, offset, maxBytes);
+    const n = this.encodeShaped(value as Record<string, unknown>, shape);
+    if (n < 0) return this.encodeJson(value, u8, dv, offset, maxBytes);
+    if (n > maxBytes) return -n;
+    this.scratch.copy(bufferOf(u8), offset, 0, n);
+    return n;
+  }
+
+  private encodeJson(value: unknown, u8: Uint8Array, dv: DataView, offset: number, maxBytes: number): number {
+    // JSON text is never empty, so with no room jsonCodec answers −(bytes needed).
+    const n = jsonCodec.encode(value, u8, dv, offset + 1, Math.max(0, maxBytes - 1));
+    if (n < 0) return n - 1;
+    u8[offset] = TAG_JSON_RECORD;
+    return n + 1;
+  }
+
+  /** The shape whose keys `value` has, in order; undefined when it cannot have one (JSON then). */
+  private shapeOf(value: Record<string, unknown>): Shape | undefined {
+    const last = this.last;
+    if (last !== undefined) {
+      const keys = last.keys;
+      let i = 0;
+      let same = true;
+      for (const k in value) {
+        if (keys[i++] !== k) {
+          same = false;
+          break;
+        }
+      }
+      if (same && i === keys.length) return last;
+    }
+    const keys = Object.keys(value);
+    if (keys.length === 0 || keys.length > shapeKeysMax) return undefined;
+    const id = keys.join('\0');
+    let shape = this.shapes.get(id);
+    if (shape === undefined) {
+      // Own enumerable keys only (for-in above also walks the prototype: none for plain objects).
+      if (keys.includes('__proto__') || this.shapes.size >= shapesMax) return undefined;
+      const names = Buffer.from(id, 'utf8');
+      if (names.length > 0xffff) return undefined;
+      const header = Buffer.allocUnsafe(7 + names.length);
+      header[0] = TAG_SHAPED_RECORD;
+      header.writeUInt32LE(hashBytes(names, 0, names.length), 1);
+      header.writeUInt16LE(names.length, 5);
+      names.copy(header, 7);
+      shape = { keys, header };
+      this.shapes.set(id, shape);
+    }
+    this.last = shape;
+    return shape;
+  }
+
+  /** Writes the record into scratch; returns its length, or −1 when a field needs the record to go as JSON. */
+  private encodeShaped(value: Record<string, unknown>, shape: Shape): number {
+    const keys = shape.keys;
+    let buf = this.scratch;
+    let at = shape.header.length;
+    if (buf.length < at + 16) buf = this.grow(at + 16);
+    shape.header.copy(buf, 0);
+    for (let i = 0; i < keys.length; i++) {
+      const v = value[keys[i]];
+      // Room for a tag and a number or a string's length; strings check again below.
+      if (buf.length < at + 9) buf = this.grow(at + 9);
+      switch (typeof v) {
+        case 'number':
+          if ((v | 0) === v) {
+            // -0 too: it becomes 0, as in JSON.
+            buf[at] = FIELD_I32;
+            buf.writeInt32LE(v, at + 1);
+            at += 5;
+          } else if (Number.isFinite(v)) {
+            buf[at] = FIELD_F64;
+            buf.writeDoubleLE(v, at + 1);
+            at += 9;
+          } else {
+            buf[at++] = FIELD_NULL; // JSON's rule for NaN and ±Infinity
+          }
+          break;
+        case 'string':
+          at = this.writeString(v, at);
+          buf = this.scratch;
+          break;
+        case 'boolean':
+          buf[at++] = v ? FIELD_TRUE : FIELD_FALSE;
+          break;
+        case 'object':
+          if (v === null) {
+            buf[at++] = FIELD_NULL;
+            break;
+          }
+          // A nested object or array: the whole record goes as JSON, which is faster for it than
+          // a JSON text per nested field (measured: whole Nexmark events, 30% slower that way).
+          return -1;
+        default:
+          // undefined (JSON drops the key), functions, symbols, BigInt (JSON's error): as JSON.
+          return -1;
+      }
+    }
+    return at;
+  }
+
+  private writeString(s: string, at: number): number {
+    const most = 5 + s.length * 3;
+    const buf = this.scratch.length < at + most ? this.grow(at + most) : this.scratch;
+    buf[at] = FIELD_STRING;
+    const n = buf.write(s, at + 5, 'utf8');
+    buf.writeUInt32LE(n, at + 1);
+    return at + 5 + n;
+  }
+
+  private grow(bytes: number): Buffer {
+    const next = Buffer.allocUnsafe(Math.max(bytes, this.scratch.length * 2));
+    this.scratch.copy(next);
+    this.scratch = next;
+    return next;
+  }
+}
+
+interface DecoderShape {
+  names: Buffer;
+  decode(buf: Buffer, dv: DataView, at: number, end: number): unknown;
+}
+
+class ObjectDecoder {
+  private readonly shapes = new Map<number, DecoderShape[]>();
+  private readonly cursor = { at: 0 };
+
+  decode(u8: Uint8Array, dv: DataView, offset: number, length: number): unknown {
+    if (length >= 1 && u8[offset] === TAG_JSON_RECORD) return jsonCodec.decode(u8, dv, offset + 1, length - 1);
+    if (length < 7 || u8[offset] !== TAG_SHAPED_RECORD) throw decodeError(`${length} bytes at ${offset}: not a record it wrote`);
+    const buf = bufferOf(u8);
+    const hash = dv.getUint32(offset + 1, true);
+    const namesLength = dv.getUint16(offset + 5, true);
+    const namesAt = offset + 7;
+    const shape = this.shapeOf(buf, hash, namesAt, namesLength);
+    return shape.decode(buf, dv, namesAt + namesLength, offset + length);
+  }
+
+  private shapeOf(buf: Buffer, hash: number, namesAt: number, namesLength: number): DecoderShape {
+    const candidates = this.shapes.get(hash);
+    if (candidates !== undefined) {
+      for (const shape of candidates) if (sameBytes(shape.names, buf, namesAt, namesLength)) return shape;
+    }
+    const names = Buffer.from(buf.subarray(namesAt, namesAt + namesLength)); // a copy: the ring is reused
+    const shape: DecoderShape = { names, decode: this.decoderFor(names.toString('utf8').split('\0')) };
+    if (candidates === undefined) this.shapes.set(hash, [shape]);
+    else candidates.push(shape);
+    return shape;
+  }
+
+  /** One function per shape: reads the fields in order and returns an object literal with the shape's keys. */
+  private decoderFor(keys: string[]): DecoderShape['decode'] {
+    const cursor = this.cursor;
+    const reads = keys.map((_, i) => `const v${i} = field(buf, dv, c);`).join('\n  ');
+    // Keys enter the generated source only through JSON.stringify (a quoted string literal).
+    const literal = keys.map((k, i) => `${JSON.stringify(k)}: v${i}`).join(', ');
+    return new Function(
+      'field',
+      'cursor',
+      'overrun',
+      `return function decodeShape(buf, dv, at, end) {
+  const c = cursor;
+  c.at = at;
+  ${reads}
+  if (c.at !== end) overrun(c.at, end);
+  return { ${literal} };
+};`,
+    )(readField, cursor, overrun) as DecoderShape['decode'];
+  }
+}
+
+function readField(buf: Buffer, dv: DataView, c: { at: number }): unknown {
+  const at = c.at;
+  switch (buf[at]) {
+    case FIELD_I32:
+      c.at = at + 5;
+      return dv.getInt32(at + 1, true);
+    case FIELD_F64:
+      c.at = at + 9;
+      return dv.getFloat64(at + 1, true);
+    case FIELD_STRING: {
+      const n = dv.getUint32(at + 1, true);
+      c.at = at + 5 + n;
+      return buf.toString('utf8', at + 5, at + 5 + n);
+    }
+    case FIELD_NULL:
+      c.at = at + 1;
+      return null;
+    case FIELD_TRUE:
+      c.at = at + 1;
+      return true;
+    case FIELD_FALSE:
+      c.at = at + 1;
+      return false;
+    default:
+      throw decodeError(`a field with tag ${buf[at]} at ${at}`);
+  }
+}
+
+function overrun(at: number, end: number): never {
+  throw decodeError(`a record: its fields end at ${at}, the record at ${end}`);
+}
+
+function decodeError(why: string): WeirError {
+  return new WeirError('WEIR_DECODE', `objectCodec cannot decode ${why}`);
+}
+
+function sameBytes(names: Buffer, buf: Buffer, at: number, length: number): boolean {
+  if (names.length !== length) return false;
+  for (let i = 0; i < length; i++) if (names[i] !== buf[at + i]) return false;
+  return true;
+}
+
+/**
+ * A codec for any JSON value, binary for plain objects (see above). Each call makes a new one
+ * (its learned shapes are its own): one per exchange direction and thread is what the runtime does.
+ */
+export function objectCodec(): Codec<unknown> {
+  const encoder = new ObjectEncoder();
+  const decoder = new ObjectDecoder();
+  return {
+    name: 'object',
+    encode: (value, u8, dv, offset, maxBytes) => encoder.encode(value, u8, dv, offset, maxBytes),
+    decode: (u8, dv, offset, length) => decoder.decode(u8, dv, offset, length),
+  };
+}

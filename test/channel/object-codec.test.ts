@@ -1,0 +1,111 @@
+// objectCodec, the default codec at exchanges: whatever it is given comes out as jsonCodec would
+// give it back, in binary for flat plain objects, and a reader learns record shapes from the
+// records alone (each thread has its own codec).
+import { describe, expect, it } from 'vitest';
+import { WeirError } from '../../src/errors.ts';
+import { jsonCodec } from '../../src/channel/codec.ts';
+import { objectCodec } from '../../src/channel/object-codec.ts';
+
+function region(bytes = 1 << 16) {
+  const sab = new SharedArrayBuffer(bytes + 64);
+  return { u8: new Uint8Array(sab, 64, bytes), dv: new DataView(sab, 64, bytes) };
+}
+
+/** Encodes with one codec and decodes with another (two threads), overwriting the bytes after decoding. */
+function throughRing(values: unknown[]): unknown[] {
+  const writer = objectCodec();
+  const reader = objectCodec();
+  const { u8, dv } = region();
+  const out: unknown[] = [];
+  for (const value of values) {
+    const n = writer.encode(value, u8, dv, 8, u8.length - 8);
+    expect(n).toBeGreaterThan(0);
+    out.push(reader.decode(u8, dv, 8, n));
+    u8.fill(0xee);
+  }
+  return out;
+}
+
+const asJson = (v: unknown) => JSON.parse(JSON.stringify(v));
+
+describe('objectCodec', () => {
+  it('gives back what JSON gives back, for flat records, nested ones and values that are not objects', () => {
+    class Point {
+      constructor(
+        readonly x: number,
+        readonly y: number,
+      ) {}
+    }
+    const bare = Object.create(null) as Record<string, unknown>;
+    bare.a = 1;
+    bare.b = 'two';
+    const values: unknown[] = [
+      { auction: 1004, bidder: 1001, price: 74926, channel: 'channel-6531', dateTime: 1699999997783, extra: 'x' },
+      { auction: 1005, bidder: 1002, price: 1.5, channel: 'Zoë — 東京 🚀 \u0000 "q"', dateTime: -0, extra: '' },
+      { n: NaN, inf: Infinity, ninf: -Infinity, neg: -2147483648, big: 2 ** 31, frac: -3e-7, t: true, f: false, z: null },
+      { dropped: undefined, kept: 1 },
+      { fn: () => 1, kept: 2 },
+      { nested: { list: [1, 2.5, null, 'x'] }, at: new Date(0) },
+      { 2: 'two', 1: 'one', b: 'b', a: 'a' },
+      new Point(1, 2),
+      bare,
+      { toJSON: () => ({ replaced: true }) },
+      [1, { a: 2 }],
+      'a string',
+      42,
+      null,
+      true,
+      {},
+      JSON.parse('{"__proto__": 1, "x": 2}'),
+    ];
+    const out = throughRing(values);
+    for (let i = 0; i < values.length; i++) {
+      expect(out[i]).toEqual(asJson(values[i]));
+      expect(JSON.stringify(out[i])).toBe(JSON.stringify(values[i])); // same keys in the same order
+    }
+    // Own __proto__ keys stay own keys, as JSON.parse makes them.
+    expect(Object.getPrototypeOf(out[out.length - 1])).toBe(Object.prototype);
+  });
+
+  it('records of many shapes, interleaved, each decoded with its own keys', () => {
+    const values = Array.from({ length: 600 }, (_, i) => ({ [`k${i % 300}`]: i, shared: `v${i}`, [`z${i % 7}`]: i % 2 === 0 }));
+    expect(throughRing(values)).toEqual(values.map(asJson));
+  });
+
+  it('answers −(bytes needed) when the record does not fit, and writes it whole with that much room', () => {
+    const codec = objectCodec();
+    const { u8, dv } = region();
+    for (const value of [{ s: 'é'.repeat(500), n: 1 }, { nested: { s: 'é'.repeat(500) } }, 'x'.repeat(300)]) {
+      const need = codec.encode(value, u8, dv, 0, 10);
+      expect(need).toBeLessThan(0);
+      expect(codec.encode(value, u8, dv, 0, -need)).toBe(-need);
+      expect(objectCodec().decode(u8, dv, 0, -need)).toEqual(asJson(value));
+    }
+  });
+
+  it("fails on exactly what jsonCodec fails on, with jsonCodec's error", () => {
+    const { u8, dv } = region();
+    const cyclic: Record<string, unknown> = { a: 1 };
+    cyclic.self = cyclic;
+    for (const value of [{ big: 1n }, cyclic, undefined]) {
+      const codec = objectCodec();
+      const error = (() => {
+        try {
+          codec.encode(value, u8, dv, 0, 4096);
+        } catch (err) {
+          return err as WeirError;
+        }
+        throw new Error('expected an encode error');
+      })();
+      expect(error).toBeInstanceOf(WeirError);
+      expect(error.code).toBe('WEIR_ENCODE');
+      expect(() => jsonCodec.encode(value, u8, dv, 0, 4096)).toThrow(error.message);
+    }
+  });
+
+  it('bytes it did not write are a WEIR_DECODE error', () => {
+    const { u8, dv } = region();
+    u8.set([7, 1, 2, 3], 0);
+    expect(() => objectCodec().decode(u8, dv, 0, 4)).toThrow(expect.objectContaining({ code: 'WEIR_DECODE' }));
+  });
+});
