@@ -5,6 +5,7 @@ import { writeReport } from '../harness/report-io.ts';
 import { existingFile } from './args.ts';
 import { amountListFlag, choiceListFlag, commandHelp, keyValueFlag, numberFlag, pairsToRecord, parseCommand, switchFlag, textFlag, UsageError } from './flags.ts';
 import { progressBar } from './progress.ts';
+import { benchNexmarkCommand, benchNexmarkUsage } from './bench-nexmark-command.ts';
 
 export const benchCommandSpec = {
   name: 'bench',
@@ -35,9 +36,12 @@ A run that measures no record (the job ignores rate or seconds) fails the comman
 Exit codes: 0 the report was written; 1 a run failed or measured nothing; 2 a usage error.`,
 };
 
-export const benchUsage = commandHelp(benchCommandSpec);
+export const benchUsage = `${commandHelp(benchCommandSpec)}
+
+${benchNexmarkUsage}`;
 
 export async function benchCommand(argv: string[]): Promise<number> {
+  if (argv[0] === 'nexmark') return benchNexmarkCommand(argv.slice(1));
   const { help, flags, positionals } = parseCommand(benchCommandSpec, argv);
   if (help) {
     console.log(benchUsage);
