@@ -1,0 +1,142 @@
+/**
+ * The CEP operator: an ordinary keyed process function (as the window operator is) that runs a
+ * compiled pattern per key in event-time order, as Flink's CepOperator does.
+ *
+ * - A record at or behind the watermark is late: it goes to the late-data side output.
+ * - Other records wait in the key's buffer; an event-time timer at their timestamp fires when the
+ *   watermark passes them. Then every buffered record up to the watermark is fed to the NFA in
+ *   timestamp order (arrival order within a timestamp), time advancing to each timestamp first
+ *   (so runs older than `within` time out before a later event could extend them), and finally to
+ *   the watermark itself.
+ * - A new partial match registers a timer at its first event's time + `within`, so it times out
+ *   when the watermark gets there even if the key sees no more records.
+ *
+ * Everything of a key — buffer, runs, held matches, the events runs refer to — is one value state
+ * ('cep'), so it lives in LMDB (or the heap store) and in checkpoints like any keyed state.
+ */
+import { WeirError } from '../errors.ts';
+import type { KeyedContext, KeyedProcessFunction, OnTimerContext } from '../api/functions.ts';
+import type { CompiledNfa } from './nfa-compiler.ts';
+import { materialize, newKeyState, NfaRunner, type Match, type NfaKeyState, type NfaOutput, type Run } from './nfa.ts';
+
+/** What a pattern function can do with a match. */
+export interface PatternContext<K, U> {
+  readonly key: K;
+  /** Event time of the match (its last event) or, for a timed-out partial match, the time it timed out. */
+  readonly timestampMs: number;
+  emit(value: U): void;
+  /** Sends a record to side output `tag` (`stream.sideOutput(tag)`). */
+  output<X>(tag: string, value: X): void;
+}
+
+/** Flink's PatternProcessFunction, with TimedOutPartialMatchHandler's method optional. */
+export interface PatternProcessFunction<T, K, U> {
+  processMatch(match: Match<T>, ctx: PatternContext<K, U>): void;
+  /** A partial match that did not complete within the pattern's `within`; without this method they are dropped. */
+  processTimedOutMatch?(match: Match<T>, ctx: PatternContext<K, U>): void;
+}
+
+/** Side output of records too late for the pattern (at or behind the watermark), unless `sideOutputLateData(tag)` names another. */
+export const CEP_LATE_RECORDS_TAG = 'late-records';
+
+const stateName = 'cep';
+
+export function cepOperator<T, K, U>(nfa: CompiledNfa<T>, fn: PatternProcessFunction<T, K, U>, lateDataTag: string): KeyedProcessFunction<T, K, U> {
+  const runner = new NfaRunner(nfa);
+  const windowMs = nfa.windowMs;
+
+  class Emitter implements NfaOutput<T>, PatternContext<K, U> {
+    timestampMs = NaN;
+    constructor(private readonly ctx: KeyedContext<K, U>) {}
+    get key(): K {
+      return this.ctx.key;
+    }
+    emit(value: U): void {
+      this.ctx.emit(value, this.timestampMs);
+    }
+    output<X>(tag: string, value: X): void {
+      this.ctx.output(tag, value);
+    }
+    match(run: Run, events: Map<number, [number, number, T]>): void {
+      this.timestampMs = events.get(run.ev[run.ev.length - 1])![1];
+      fn.processMatch(materialize(run, nfa.stageNames, events), this);
+    }
+    timedOut(run: Run, timeoutAtMs: number, events: Map<number, [number, number, T]>): void {
+      if (fn.processTimedOutMatch === undefined) return;
+      this.timestampMs = timeoutAtMs;
+      fn.processTimedOutMatch(materialize(run, nfa.stageNames, events), this);
+    }
+  }
+
+  return {
+    processElement(value: T, ctx: KeyedContext<K, U>): void {
+      const timestampMs = ctx.timestampMs;
+      if (!Number.isFinite(timestampMs)) {
+        throw new WeirError('WEIR_JOB_DEFINITION', `CEP: a record has no event timestamp (${timestampMs}); give its source timestamps (a watermark strategy with a timestamp assigner)`);
+      }
+      if (timestampMs <= ctx.timerService.currentWatermark()) {
+        ctx.output(lateDataTag, value);
+        return;
+      }
+      const state = ctx.valueState<NfaKeyState<T>>(stateName);
+      const keyState = state.value() ?? newKeyState(nfa);
+      keyState.buffer.push([timestampMs, value]);
+      state.update(keyState);
+      ctx.timerService.registerEventTimeTimer(timestampMs);
+    },
+
+    onTimer(_timestampMs: number, ctx: OnTimerContext<K, U>): void {
+      const state = ctx.valueState<NfaKeyState<T>>(stateName);
+      const keyState = state.value();
+      if (keyState === undefined) return;
+      const watermarkMs = ctx.timerService.currentWatermark();
+      const emitter = new Emitter(ctx);
+      const events = new Map<number, [number, number, T]>();
+      for (const e of keyState.events) events.set(e[0], e);
+
+      const due = keyState.buffer.filter((b) => b[0] <= watermarkMs);
+      if (due.length > 0) {
+        keyState.buffer = keyState.buffer.filter((b) => b[0] > watermarkMs);
+        // Stable: records of one timestamp keep their arrival order.
+        due.sort((a, b) => a[0] - b[0]);
+        let lastTimestampMs = Number.NaN;
+        for (const [timestampMs, value] of due) {
+          if (timestampMs !== lastTimestampMs) {
+            runner.advanceTime(keyState, timestampMs, events, emitter);
+            lastTimestampMs = timestampMs;
+          }
+          const id = keyState.nextId++;
+          const stored: [number, number, T] = [id, timestampMs, value];
+          events.set(id, stored);
+          runner.process(keyState, value, timestampMs, id, events, emitter);
+          // A run that started with this event times out at its time + within, records or not.
+          if (windowMs > 0 && keyState.runs.length > 0 && startedWith(keyState.runs, id)) {
+            ctx.timerService.registerEventTimeTimer(timestampMs + windowMs);
+          }
+        }
+      }
+      runner.advanceTime(keyState, watermarkMs, events, emitter);
+
+      if (keyState.buffer.length === 0 && !runner.hasOpenMatches(keyState)) {
+        state.clear();
+        return;
+      }
+      keyState.events = referencedEvents(keyState, events);
+      state.update(keyState);
+    },
+  };
+}
+
+/** Whether some run's first event is `id` (a new partial match). */
+function startedWith(runs: Run[], id: number): boolean {
+  for (const r of runs) if (r.id0 === id) return true;
+  return false;
+}
+
+/** The stored events some run or held match still refers to, in id order. */
+function referencedEvents<T>(state: NfaKeyState<T>, events: Map<number, [number, number, T]>): Array<[number, number, T]> {
+  const ids = new Set<number>();
+  for (const r of state.runs) for (const id of r.ev) ids.add(id);
+  for (const r of state.held) for (const id of r.ev) ids.add(id);
+  return [...ids].sort((a, b) => a - b).map((id) => events.get(id)!);
+}
