@@ -11,13 +11,13 @@
  * - A new partial match registers a timer at its first event's time + `within`, so it times out
  *   when the watermark gets there even if the key sees no more records.
  *
- * Everything of a key — buffer, runs, held matches, the events runs refer to — is one value state
- * ('cep'), so it lives in LMDB (or the heap store) and in checkpoints like any keyed state.
+ * Everything of a key — buffer, runs, held matches, the events runs refer to — is keyed state, so
+ * it lives in LMDB (or the heap store) and in checkpoints like any keyed state.
  */
 import { WeirError } from '../errors.ts';
 import type { KeyedContext, KeyedProcessFunction, OnTimerContext } from '../api/functions.ts';
 import type { CompiledNfa } from './nfa-compiler.ts';
-import { materialize, newKeyState, NfaRunner, type Match, type NfaKeyState, type NfaOutput, type Run } from './nfa.ts';
+import { decodeKeyState, encodeKeyState, materialize, newKeyState, NfaRunner, type EventLookup, type Match, type NfaKeyState, type NfaOutput, type Run, type StoredEvent } from './nfa.ts';
 
 /** What a pattern function can do with a match. */
 export interface PatternContext<K, U> {
@@ -39,7 +39,14 @@ export interface PatternProcessFunction<T, K, U> {
 /** Side output of records too late for the pattern (at or behind the watermark), unless `sideOutputLateData(tag)` names another. */
 export const CEP_LATE_RECORDS_TAG = 'late-records';
 
-const stateName = 'cep';
+/**
+ * The key's state, in three parts so that an update writes (and checks) only what changed:
+ * records waiting for the watermark (a list: appending one checks one), the runs (ids and numbers
+ * only), and the events runs refer to (a map by id: each stored once, removed when no run needs it).
+ */
+const bufferState = 'cep-buffer';
+const runsState = 'cep-runs';
+const eventsState = 'cep-events';
 
 export function cepOperator<T, K, U>(nfa: CompiledNfa<T>, fn: PatternProcessFunction<T, K, U>, lateDataTag: string): KeyedProcessFunction<T, K, U> {
   const runner = new NfaRunner(nfa);
@@ -57,11 +64,11 @@ export function cepOperator<T, K, U>(nfa: CompiledNfa<T>, fn: PatternProcessFunc
     output<X>(tag: string, value: X): void {
       this.ctx.output(tag, value);
     }
-    match(run: Run, events: Map<number, [number, number, T]>): void {
+    match(run: Run, events: EventLookup<T>): void {
       this.timestampMs = events.get(run.ev[run.ev.length - 1])![1];
       fn.processMatch(materialize(run, nfa.stageNames, events), this);
     }
-    timedOut(run: Run, timeoutAtMs: number, events: Map<number, [number, number, T]>): void {
+    timedOut(run: Run, timeoutAtMs: number, events: EventLookup<T>): void {
       if (fn.processTimedOutMatch === undefined) return;
       this.timestampMs = timeoutAtMs;
       fn.processTimedOutMatch(materialize(run, nfa.stageNames, events), this);
@@ -78,25 +85,30 @@ export function cepOperator<T, K, U>(nfa: CompiledNfa<T>, fn: PatternProcessFunc
         ctx.output(lateDataTag, value);
         return;
       }
-      const state = ctx.valueState<NfaKeyState<T>>(stateName);
-      const keyState = state.value() ?? newKeyState(nfa);
-      keyState.buffer.push([timestampMs, value]);
-      state.update(keyState);
+      ctx.listState<[number, T]>(bufferState).add([timestampMs, value]);
       ctx.timerService.registerEventTimeTimer(timestampMs);
     },
 
     onTimer(_timestampMs: number, ctx: OnTimerContext<K, U>): void {
-      const state = ctx.valueState<NfaKeyState<T>>(stateName);
-      const keyState = state.value();
-      if (keyState === undefined) return;
       const watermarkMs = ctx.timerService.currentWatermark();
+      const buffer = ctx.listState<[number, T]>(bufferState);
+      const runs = ctx.valueState<number[]>(runsState);
+      const stored = ctx.mapState<number, StoredEvent<T>>(eventsState);
+      const buffered = buffer.get();
+      const encoded = runs.value();
+      if (encoded === undefined && buffered.length === 0) return;
+      const keyState = encoded === undefined ? newKeyState(nfa) : decodeKeyState(encoded);
       const emitter = new Emitter(ctx);
-      const events = new Map<number, [number, number, T]>();
-      for (const e of keyState.events) events.set(e[0], e);
+      // New events are read from here within this round; stored ones from the map state.
+      const fresh = new Map<number, StoredEvent<T>>();
+      const events: EventLookup<T> = { get: (id) => fresh.get(id) ?? stored.get(id) };
 
-      const due = keyState.buffer.filter((b) => b[0] <= watermarkMs);
+      const due: Array<[number, T]> = [];
+      const waiting: Array<[number, T]> = [];
+      for (const b of buffered) (b[0] <= watermarkMs ? due : waiting).push(b);
       if (due.length > 0) {
-        keyState.buffer = keyState.buffer.filter((b) => b[0] > watermarkMs);
+        if (waiting.length === 0) buffer.clear();
+        else buffer.update(waiting);
         // Stable: records of one timestamp keep their arrival order.
         due.sort((a, b) => a[0] - b[0]);
         let lastTimestampMs = Number.NaN;
@@ -106,23 +118,33 @@ export function cepOperator<T, K, U>(nfa: CompiledNfa<T>, fn: PatternProcessFunc
             lastTimestampMs = timestampMs;
           }
           const id = keyState.nextId++;
-          const stored: [number, number, T] = [id, timestampMs, value];
-          events.set(id, stored);
+          fresh.set(id, [id, timestampMs, value]);
           runner.process(keyState, value, timestampMs, id, events, emitter);
           // A run that started with this event times out at its time + within, records or not.
-          if (windowMs > 0 && keyState.runs.length > 0 && startedWith(keyState.runs, id)) {
-            ctx.timerService.registerEventTimeTimer(timestampMs + windowMs);
-          }
+          if (windowMs > 0 && startedWith(keyState.runs, id)) ctx.timerService.registerEventTimeTimer(timestampMs + windowMs);
         }
       }
       runner.advanceTime(keyState, watermarkMs, events, emitter);
 
-      if (keyState.buffer.length === 0 && !runner.hasOpenMatches(keyState)) {
-        state.clear();
+      // Keep the events some run or held match still refers to; drop the others.
+      const referenced = referencedIds(keyState);
+      const kept: number[] = [];
+      for (const id of keyState.stored) {
+        if (referenced.has(id)) kept.push(id);
+        else stored.remove(id);
+      }
+      for (const [id, event] of fresh) {
+        if (!referenced.has(id)) continue;
+        stored.put(id, event);
+        kept.push(id);
+      }
+      keyState.stored = kept;
+      if (!runner.hasOpenMatches(keyState)) {
+        // Nothing open: the key's runs go (ids restart at 0 next time, which nothing refers to).
+        runs.clear();
         return;
       }
-      keyState.events = referencedEvents(keyState, events);
-      state.update(keyState);
+      runs.update(encodeKeyState(keyState));
     },
   };
 }
@@ -133,10 +155,9 @@ function startedWith(runs: Run[], id: number): boolean {
   return false;
 }
 
-/** The stored events some run or held match still refers to, in id order. */
-function referencedEvents<T>(state: NfaKeyState<T>, events: Map<number, [number, number, T]>): Array<[number, number, T]> {
+function referencedIds(state: NfaKeyState): Set<number> {
   const ids = new Set<number>();
   for (const r of state.runs) for (const id of r.ev) ids.add(id);
   for (const r of state.held) for (const id of r.ev) ids.add(id);
-  return [...ids].sort((a, b) => a - b).map((id) => events.get(id)!);
+  return ids;
 }

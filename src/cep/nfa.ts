@@ -5,8 +5,9 @@
  * start run is kept forever, so every event may start a match.
  *
  * Where Flink shares matched events between runs in a versioned buffer, a run here holds the ids
- * of its events (and each one's stage) and the events themselves sit once in the key's state
- * (`NfaKeyState.events`): runs are short, and a list of ids costs less than the bookkeeping.
+ * of its events (and each one's stage) and the events themselves are stored once per key, by id
+ * (the operator's 'cep-events' map state): runs are short, and a list of ids costs less than the
+ * bookkeeping.
  *
  * With a skip strategy other than noSkip, matches are held (`held`) until no partial match that
  * started earlier is left, and are then emitted in order of their first event, each pruning what
@@ -29,29 +30,35 @@ export interface Run {
   id0: number;
 }
 
-/** Everything CEP keeps for one key, in one value state. */
-export interface NfaKeyState<T> {
+/** The runs of one key (its value state; the events they refer to are stored apart, by id). */
+export interface NfaKeyState {
   runs: Run[];
   /** Completed matches held back by a skip strategy. */
   held: Run[];
-  /** The events runs refer to: [id, timestampMs, event]. */
-  events: Array<[number, number, T]>;
-  /** Records waiting for the watermark: [timestampMs, record], in arrival order. */
-  buffer: Array<[number, T]>;
   /** The next event id (ids grow in the order events are processed: event time, then arrival). */
   nextId: number;
+  /** Ids of the events stored for the runs, so unreferenced ones can be removed. */
+  stored: number[];
+}
+
+/** A stored event: [id, timestampMs, event]. */
+export type StoredEvent<T> = [number, number, T];
+
+/** Where the runner finds the events runs refer to. */
+export interface EventLookup<T> {
+  get(id: number): StoredEvent<T> | undefined;
 }
 
 /** A match or timed-out partial match handed to the user: events per stage, stages in pattern order. */
 export type Match<T> = Record<string, T[]>;
 
 export interface NfaOutput<T> {
-  match(run: Run, events: Map<number, [number, number, T]>): void;
-  timedOut(run: Run, timeoutAtMs: number, events: Map<number, [number, number, T]>): void;
+  match(run: Run, events: EventLookup<T>): void;
+  timedOut(run: Run, timeoutAtMs: number, events: EventLookup<T>): void;
 }
 
-export function newKeyState<T>(nfa: CompiledNfa<T>): NfaKeyState<T> {
-  return { runs: [startRun(nfa)], held: [], events: [], buffer: [], nextId: 0 };
+export function newKeyState<T>(nfa: CompiledNfa<T>): NfaKeyState {
+  return { runs: [startRun(nfa)], held: [], nextId: 0, stored: [] };
 }
 
 const startRun = <T>(nfa: CompiledNfa<T>): Run => ({ s: nfa.startState, ev: [], st: [], t0: -1, id0: -1 });
@@ -73,7 +80,7 @@ function compareStarts(a: Run, b: Run): number {
 }
 
 /** The events of a run, by stage, in pattern order of first appearance. */
-export function materialize<T>(run: Run, stageNames: string[], events: Map<number, [number, number, T]>): Match<T> {
+export function materialize<T>(run: Run, stageNames: string[], events: EventLookup<T>): Match<T> {
   const out: Match<T> = {};
   for (let i = 0; i < run.ev.length; i++) {
     const name = stageNames[run.st[i]];
@@ -90,7 +97,7 @@ export class NfaRunner<T> {
   }
 
   /** Feeds one event (already stored in `events` under `id`) to every run. */
-  process(state: NfaKeyState<T>, event: T, timestampMs: number, id: number, events: Map<number, [number, number, T]>, out: NfaOutput<T>): void {
+  process(state: NfaKeyState, event: T, timestampMs: number, id: number, events: EventLookup<T>, out: NfaOutput<T>): void {
     const next: Run[] = [];
     const complete: Run[] = [];
     for (const run of state.runs) {
@@ -115,7 +122,7 @@ export class NfaRunner<T> {
    * run that times out before a held match is released is reported; one that would time out
    * after it is pruned) — the same results in continuous and micro-batch mode.
    */
-  advanceTime(state: NfaKeyState<T>, timestampMs: number, events: Map<number, [number, number, T]>, out: NfaOutput<T>): void {
+  advanceTime(state: NfaKeyState, timestampMs: number, events: EventLookup<T>, out: NfaOutput<T>): void {
     const windowMs = this.nfa.windowMs;
     if (windowMs > 0) {
       for (;;) {
@@ -129,7 +136,7 @@ export class NfaRunner<T> {
   }
 
   /** Removes (and reports) the runs that time out at `timestampMs`, then releases what they held back. */
-  private timeOut(state: NfaKeyState<T>, timestampMs: number, events: Map<number, [number, number, T]>, out: NfaOutput<T>): void {
+  private timeOut(state: NfaKeyState, timestampMs: number, events: EventLookup<T>, out: NfaOutput<T>): void {
     const windowMs = this.nfa.windowMs;
     const kept: Run[] = [];
     const timedOut: Run[] = [];
@@ -144,12 +151,12 @@ export class NfaRunner<T> {
   }
 
   /** Whether a run (other than the start run) or a held match is still open. */
-  hasOpenMatches(state: NfaKeyState<T>): boolean {
+  hasOpenMatches(state: NfaKeyState): boolean {
     return state.held.length > 0 || state.runs.some((r) => !this.isStart(r));
   }
 
   /** The runs `run` turns into on `event` (Flink's computeNextStates). */
-  private nextRuns(run: Run, event: T, timestampMs: number, id: number, events: Map<number, [number, number, T]>): Run[] {
+  private nextRuns(run: Run, event: T, timestampMs: number, id: number, events: EventLookup<T>): Run[] {
     const ctx = new RunContext(run, timestampMs, this.nfa.stageNames, events);
     const edges = this.outgoingEdges(run.s, event, ctx);
     const fromStart = this.isStart(run);
@@ -204,7 +211,7 @@ export class NfaRunner<T> {
   }
 
   /** Emits held matches that no earlier partial match can precede any more, pruning as the skip strategy says. */
-  private releaseHeld(state: NfaKeyState<T>, complete: Run[], events: Map<number, [number, number, T]>, out: NfaOutput<T>): void {
+  private releaseHeld(state: NfaKeyState, complete: Run[], events: EventLookup<T>, out: NfaOutput<T>): void {
     if (complete.length > 0) {
       state.held.push(...complete);
       state.held.sort(compareRuns);
@@ -235,11 +242,56 @@ class RunContext<T> implements ConditionContext<T> {
     private readonly run: Run,
     readonly timestampMs: number,
     private readonly stageNames: string[],
-    private readonly events: Map<number, [number, number, T]>,
+    private readonly events: EventLookup<T>,
   ) {}
 
   eventsFor(name: string): T[] {
     this.byStage ??= materialize(this.run, this.stageNames, this.events);
     return this.byStage[name] ?? [];
   }
+}
+
+/**
+ * The runs of a key as one flat array of numbers, for its value state: storing (and checking) a
+ * flat array costs a fraction of what arrays of run objects cost on every update. Layout: nextId,
+ * n, n stored ids, then runs and held matches, each list as its length followed by runs of
+ * [s, t0, id0, k, k event ids, k stage indices].
+ */
+export function encodeKeyState(state: NfaKeyState): number[] {
+  const out: number[] = [state.nextId, state.stored.length, ...state.stored];
+  for (const list of [state.runs, state.held]) {
+    out.push(list.length);
+    for (const r of list) {
+      out.push(r.s, r.t0, r.id0, r.ev.length);
+      for (const id of r.ev) out.push(id);
+      for (const st of r.st) out.push(st);
+    }
+  }
+  return out;
+}
+
+export function decodeKeyState(f: number[]): NfaKeyState {
+  let at = 0;
+  const nextId = f[at++];
+  const storedCount = f[at++];
+  const stored = f.slice(at, at + storedCount);
+  at += storedCount;
+  const lists: Run[][] = [];
+  for (let l = 0; l < 2; l++) {
+    const n = f[at++];
+    const list: Run[] = [];
+    for (let i = 0; i < n; i++) {
+      const s = f[at++];
+      const t0 = f[at++];
+      const id0 = f[at++];
+      const k = f[at++];
+      const ev = f.slice(at, at + k);
+      at += k;
+      const st = f.slice(at, at + k);
+      at += k;
+      list.push({ s, ev, st, t0, id0 });
+    }
+    lists.push(list);
+  }
+  return { nextId, stored, runs: lists[0], held: lists[1] };
 }
