@@ -3,11 +3,11 @@
  * compiled pattern per key in event-time order, as Flink's CepOperator does.
  *
  * - A record at or behind the watermark is late: it goes to the late-data side output.
- * - Other records wait in the key's buffer; an event-time timer at their timestamp fires when the
- *   watermark passes them. Then every buffered record up to the watermark is fed to the NFA in
- *   timestamp order (arrival order within a timestamp), time advancing to each timestamp first
- *   (so runs older than `within` time out before a later event could extend them), and finally to
- *   the watermark itself.
+ * - Other records wait in the key's buffer; an event-time timer at the earliest buffered timestamp
+ *   fires when the watermark passes it. Then every buffered record up to the watermark is fed to
+ *   the NFA in timestamp order (arrival order within a timestamp), time advancing to each
+ *   timestamp first (so runs older than `within` time out before a later event could extend
+ *   them), and finally to the watermark itself.
  * - A new partial match registers a timer at its first event's time + `within`, so it times out
  *   when the watermark gets there even if the key sees no more records.
  *
@@ -40,11 +40,13 @@ export interface PatternProcessFunction<T, K, U> {
 export const CEP_LATE_RECORDS_TAG = 'late-records';
 
 /**
- * The key's state, in three parts so that an update writes (and checks) only what changed:
- * records waiting for the watermark (a list: appending one checks one), the runs (ids and numbers
- * only), and the events runs refer to (a map by id: each stored once, removed when no run needs it).
+ * The key's state, in parts so that an update writes (and checks) only what changed: records
+ * waiting for the watermark (a map by timestamp: adding one touches one entry), the timestamp of
+ * the key's pending timer, the runs (ids and numbers only), and the events runs refer to (a map by
+ * id: each stored once, removed when no run needs it).
  */
 const bufferState = 'cep-buffer';
+const timerState = 'cep-timer';
 const runsState = 'cep-runs';
 const eventsState = 'cep-events';
 
@@ -85,38 +87,46 @@ export function cepOperator<T, K, U>(nfa: CompiledNfa<T>, fn: PatternProcessFunc
         ctx.output(lateDataTag, value);
         return;
       }
-      ctx.listState<[number, T]>(bufferState).add([timestampMs, value]);
-      ctx.timerService.registerEventTimeTimer(timestampMs);
+      // Records by timestamp: adding one writes (and checks) only its timestamp's entry.
+      const buffer = ctx.mapState<number, T[]>(bufferState);
+      const same = buffer.get(timestampMs);
+      buffer.put(timestampMs, same === undefined ? [value] : [...same, value]);
+      // One pending timer per key, at its earliest buffered timestamp (not one per record).
+      const timer = ctx.valueState<number>(timerState);
+      const pendingMs = timer.value();
+      if (pendingMs === undefined || timestampMs < pendingMs) {
+        ctx.timerService.registerEventTimeTimer(timestampMs);
+        timer.update(timestampMs);
+      }
     },
 
     onTimer(_timestampMs: number, ctx: OnTimerContext<K, U>): void {
       const watermarkMs = ctx.timerService.currentWatermark();
-      const buffer = ctx.listState<[number, T]>(bufferState);
+      const buffer = ctx.mapState<number, T[]>(bufferState);
+      const timer = ctx.valueState<number>(timerState);
       const runs = ctx.valueState<number[]>(runsState);
       const stored = ctx.mapState<number, StoredEvent<T>>(eventsState);
-      const buffered = buffer.get();
+      const timestamps = buffer.keys();
       const encoded = runs.value();
-      if (encoded === undefined && buffered.length === 0) return;
+      if (encoded === undefined && timestamps.length === 0) return;
       const keyState = encoded === undefined ? newKeyState(nfa) : decodeKeyState(encoded);
       const emitter = new Emitter(ctx);
       // New events are read from here within this round; stored ones from the map state.
       const fresh = new Map<number, StoredEvent<T>>();
       const events: EventLookup<T> = { get: (id) => fresh.get(id) ?? stored.get(id) };
 
-      const due: Array<[number, T]> = [];
-      const waiting: Array<[number, T]> = [];
-      for (const b of buffered) (b[0] <= watermarkMs ? due : waiting).push(b);
-      if (due.length > 0) {
-        if (waiting.length === 0) buffer.clear();
-        else buffer.update(waiting);
-        // Stable: records of one timestamp keep their arrival order.
-        due.sort((a, b) => a[0] - b[0]);
-        let lastTimestampMs = Number.NaN;
-        for (const [timestampMs, value] of due) {
-          if (timestampMs !== lastTimestampMs) {
-            runner.advanceTime(keyState, timestampMs, events, emitter);
-            lastTimestampMs = timestampMs;
-          }
+      timestamps.sort((a, b) => a - b);
+      let nextPendingMs: number | undefined;
+      for (const timestampMs of timestamps) {
+        if (timestampMs > watermarkMs) {
+          nextPendingMs = timestampMs;
+          break;
+        }
+        const due = buffer.get(timestampMs)!;
+        buffer.remove(timestampMs);
+        runner.advanceTime(keyState, timestampMs, events, emitter);
+        // Records of one timestamp in arrival order.
+        for (const value of due) {
           const id = keyState.nextId++;
           fresh.set(id, [id, timestampMs, value]);
           runner.process(keyState, value, timestampMs, id, events, emitter);
@@ -124,8 +134,14 @@ export function cepOperator<T, K, U>(nfa: CompiledNfa<T>, fn: PatternProcessFunc
           if (windowMs > 0 && startedWith(keyState.runs, id)) ctx.timerService.registerEventTimeTimer(timestampMs + windowMs);
         }
       }
+      if (nextPendingMs === undefined) timer.clear();
+      else if (nextPendingMs !== timer.value()) {
+        ctx.timerService.registerEventTimeTimer(nextPendingMs);
+        timer.update(nextPendingMs);
+      }
       runner.advanceTime(keyState, watermarkMs, events, emitter);
 
+      if (encoded === undefined && !runner.hasOpenMatches(keyState)) return; // nothing was open, nothing is: no state to write
       // Keep the events some run or held match still refers to; drop the others.
       const referenced = referencedIds(keyState);
       const kept: number[] = [];
