@@ -41,12 +41,11 @@ export const CEP_LATE_RECORDS_TAG = 'late-records';
 
 /**
  * The key's state, in parts so that an update writes (and checks) only what changed: records
- * waiting for the watermark (a map by timestamp: adding one touches one entry), the timestamp of
- * the key's pending timer, the runs (ids and numbers only), and the events runs refer to (a map by
- * id: each stored once, removed when no run needs it).
+ * waiting for the watermark (a few seconds' worth per key: one small array, one read and one write
+ * per record — map state measured slower), the runs (ids and numbers only), and the events runs
+ * refer to (a map by id: each stored once, removed when no run needs it).
  */
 const bufferState = 'cep-buffer';
-const timerState = 'cep-timer';
 const runsState = 'cep-runs';
 const eventsState = 'cep-events';
 
@@ -87,57 +86,52 @@ export function cepOperator<T, K, U>(nfa: CompiledNfa<T>, fn: PatternProcessFunc
         ctx.output(lateDataTag, value);
         return;
       }
-      // Records by timestamp: adding one writes (and checks) only its timestamp's entry.
-      const buffer = ctx.mapState<number, T[]>(bufferState);
-      const same = buffer.get(timestampMs);
-      buffer.put(timestampMs, same === undefined ? [value] : [...same, value]);
+      const buffer = ctx.valueState<Array<[number, T]>>(bufferState);
+      const waiting = buffer.value();
       // One pending timer per key, at its earliest buffered timestamp (not one per record).
-      const timer = ctx.valueState<number>(timerState);
-      const pendingMs = timer.value();
-      if (pendingMs === undefined || timestampMs < pendingMs) {
-        ctx.timerService.registerEventTimeTimer(timestampMs);
-        timer.update(timestampMs);
-      }
+      if (waiting === undefined || timestampMs < earliest(waiting)) ctx.timerService.registerEventTimeTimer(timestampMs);
+      buffer.update(waiting === undefined ? [[timestampMs, value]] : [...waiting, [timestampMs, value]]);
     },
 
     onTimer(_timestampMs: number, ctx: OnTimerContext<K, U>): void {
       const watermarkMs = ctx.timerService.currentWatermark();
-      const buffer = ctx.mapState<number, T[]>(bufferState);
-      const timer = ctx.valueState<number>(timerState);
+      const buffer = ctx.valueState<Array<[number, T]>>(bufferState);
       const runs = ctx.valueState<number[]>(runsState);
       const stored = ctx.mapState<number, StoredEvent<T>>(eventsState);
-      const timestamps = buffer.keys();
+      const buffered = buffer.value();
       const encoded = runs.value();
-      if (encoded === undefined && timestamps.length === 0) return;
+      if (encoded === undefined && buffered === undefined) return;
       const keyState = encoded === undefined ? newKeyState(nfa) : decodeKeyState(encoded);
       const emitter = new Emitter(ctx);
       // New events are read from here within this round; stored ones from the map state.
       const fresh = new Map<number, StoredEvent<T>>();
       const events: EventLookup<T> = { get: (id) => fresh.get(id) ?? stored.get(id) };
 
-      timestamps.sort((a, b) => a - b);
-      let nextPendingMs: number | undefined;
-      for (const timestampMs of timestamps) {
-        if (timestampMs > watermarkMs) {
-          nextPendingMs = timestampMs;
-          break;
+      if (buffered !== undefined) {
+        const due: Array<[number, T]> = [];
+        const waiting: Array<[number, T]> = [];
+        for (const b of buffered) (b[0] <= watermarkMs ? due : waiting).push(b);
+        if (due.length > 0) {
+          if (waiting.length === 0) buffer.clear();
+          else {
+            buffer.update(waiting);
+            ctx.timerService.registerEventTimeTimer(earliest(waiting));
+          }
+          // Stable: records of one timestamp keep their arrival order.
+          due.sort((x, y) => x[0] - y[0]);
+          let lastTimestampMs = Number.NaN;
+          for (const [timestampMs, value] of due) {
+            if (timestampMs !== lastTimestampMs) {
+              runner.advanceTime(keyState, timestampMs, events, emitter);
+              lastTimestampMs = timestampMs;
+            }
+            const id = keyState.nextId++;
+            fresh.set(id, [id, timestampMs, value]);
+            runner.process(keyState, value, timestampMs, id, events, emitter);
+            // A run that started with this event times out at its time + within, records or not.
+            if (windowMs > 0 && startedWith(keyState.runs, id)) ctx.timerService.registerEventTimeTimer(timestampMs + windowMs);
+          }
         }
-        const due = buffer.get(timestampMs)!;
-        buffer.remove(timestampMs);
-        runner.advanceTime(keyState, timestampMs, events, emitter);
-        // Records of one timestamp in arrival order.
-        for (const value of due) {
-          const id = keyState.nextId++;
-          fresh.set(id, [id, timestampMs, value]);
-          runner.process(keyState, value, timestampMs, id, events, emitter);
-          // A run that started with this event times out at its time + within, records or not.
-          if (windowMs > 0 && startedWith(keyState.runs, id)) ctx.timerService.registerEventTimeTimer(timestampMs + windowMs);
-        }
-      }
-      if (nextPendingMs === undefined) timer.clear();
-      else if (nextPendingMs !== timer.value()) {
-        ctx.timerService.registerEventTimeTimer(nextPendingMs);
-        timer.update(nextPendingMs);
       }
       runner.advanceTime(keyState, watermarkMs, events, emitter);
 
@@ -163,6 +157,12 @@ export function cepOperator<T, K, U>(nfa: CompiledNfa<T>, fn: PatternProcessFunc
       runs.update(encodeKeyState(keyState));
     },
   };
+}
+
+function earliest<T>(buffered: Array<[number, T]>): number {
+  let min = Number.POSITIVE_INFINITY;
+  for (const b of buffered) if (b[0] < min) min = b[0];
+  return min;
 }
 
 /** Whether some run's first event is `id` (a new partial match). */
