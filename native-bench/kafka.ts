@@ -1,4 +1,4 @@
-// Kafka throughput against librdkafka's mock broker (test/kafka/broker.ts), in one run:
+// Kafka throughput against librdkafka's mock broker (test/kafka/mock-broker.ts), in one run:
 //  - consume: weir's Kafka source feeding a no-op sink (one worker per partition) vs a plain kafkajs
 //    consumer (eachBatch, no work) on the same topic and broker: events/s from first to last record;
 //  - produce: a weir job (generator → kafkaSink, one worker) vs a plain kafkajs producer sending
@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { limits } from '../src/limits.ts';
 import { run } from '../src/runtime/index.ts';
-import { startMockKafka, type MockKafka } from '../test/kafka/broker.ts';
+import { startMockKafka, type MockKafka } from '../test/kafka/mock-broker.ts';
 
 const job = new URL('./kafka-job.ts', import.meta.url);
 const clock = () => performance.timeOrigin + performance.now();

@@ -3,7 +3,7 @@
 // embedded generator, and latency is measured from each record's scheduled creation.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBench, type BenchOptions } from '../../src/harness/bench.ts';
-import { startMockKafka, type MockKafka } from './broker.ts';
+import { startMockKafka, type MockKafka } from './mock-broker.ts';
 import { readTopicToEnd } from './util.ts';
 
 let kafka: MockKafka;

@@ -11,7 +11,7 @@ import type { CheckpointMetadata } from '../../src/checkpoint/metadata.ts';
 import { run } from '../../src/runtime/index.ts';
 import type { CountOut } from '../jobs/kafka-eo-counts.ts';
 import { jobUrl, tempDir } from '../helpers.ts';
-import { startMockKafka, type MockKafka } from './broker.ts';
+import { startMockKafka, type MockKafka } from './mock-broker.ts';
 import { client, groupOffsets, produce, readTopicToEnd, recordsIn, until } from './util.ts';
 
 let kafka: MockKafka;

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run, type JobHandle } from '../../src/runtime/index.ts';
 import { jobUrl } from '../helpers.ts';
-import { startMockKafka, type MockKafka } from './broker.ts';
+import { startMockKafka, type MockKafka } from './mock-broker.ts';
 import { produce, readTopic, recordsIn, runUntil, sleep } from './util.ts';
 
 let kafka: MockKafka;

@@ -9,7 +9,7 @@ import { kafkaPartitionForKey } from '../../src/connectors/kafka/murmur2.ts';
 import { keyGroupOf } from '../../src/runtime/keys.ts';
 import { runScaledOut, type ScaleOutOptions } from '../../src/runtime/scale-out.ts';
 import { expectWeirError, jobUrl, tempDir } from '../helpers.ts';
-import { startMockKafka, type MockKafka } from './broker.ts';
+import { startMockKafka, type MockKafka } from './mock-broker.ts';
 import { groupOffsets, produce, readTopicToEnd, until } from './util.ts';
 
 let kafka: MockKafka;

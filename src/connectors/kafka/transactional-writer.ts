@@ -51,6 +51,25 @@ export interface KafkaTransactionNote {
 /** Coordinator answers to a recovery commit meaning "that transaction is no longer open" (committed before, or aborted by timeout). */
 const alreadyEnded = new Set(['INVALID_TXN_STATE', 'INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'INVALID_PRODUCER_ID_MAPPING', 'TRANSACTIONAL_ID_NOT_FOUND']);
 
+/**
+ * Coordinator answers that mean "ask again in a moment". CONCURRENT_TRANSACTIONS comes when a
+ * transaction begins on an id whose previous transaction the coordinator is still completing
+ * (EndTxn returns before the commit markers are written): the Java client retries it, and kafkajs
+ * does for AddPartitionsToTxn but not for the AddOffsetsToTxn of sendOffsets.
+ */
+const coordinatorBusy = new Set(['CONCURRENT_TRANSACTIONS', 'COORDINATOR_LOAD_IN_PROGRESS', 'COORDINATOR_NOT_AVAILABLE', 'NOT_COORDINATOR']);
+
+async function retryCoordinatorBusy<R>(request: () => Promise<R>): Promise<R> {
+  for (let attempt = 0, backoffMs = limits.kafkaRetryBackoffMs / 5; ; attempt++, backoffMs = Math.min(backoffMs * 2, limits.kafkaRetryBackoffMsMax)) {
+    try {
+      return await request();
+    } catch (err) {
+      if (!coordinatorBusy.has((err as { type?: string }).type ?? '') || attempt >= limits.kafkaCoordinatorBusyRetries) throw err;
+      await new Promise((r) => setTimeout(r, backoffMs));
+    }
+  }
+}
+
 interface Slot {
   producer: TransactionalProducer;
   /** undefined: idle; -1: the open transaction; ≥ 0: pre-committed at that checkpoint. */
@@ -179,7 +198,7 @@ export class TransactionalWriter<T> implements SinkWriter<T> {
     if (partitions.length === 0) return;
     const slot = (this.current ??= this.begin());
     try {
-      await slot.producer.eos.sendOffsets({ consumerGroupId: o.groupId, topics: [{ topic: o.topic, partitions }] });
+      await retryCoordinatorBusy(() => slot.producer.eos.sendOffsets({ consumerGroupId: o.groupId, topics: [{ topic: o.topic, partitions }] }));
     } catch (err) {
       throw kafkaError('WEIR_SINK', `${this.who}: cannot add the offsets of group ${o.groupId} to transaction ${slot.producer.transactionalId}`, err);
     }
