@@ -235,8 +235,20 @@ export async function createTopic(bootstrap: string[], name: string, partitions:
   const admin = new Kafka({ brokers: bootstrap, logLevel: logLevel.NOTHING, clientId: 'weir-test-admin' }).admin();
   await admin.connect();
   try {
-    const created = await admin.createTopics({ topics: [{ topic: name, numPartitions: partitions, replicationFactor: replication }], waitForLeaders: true });
+    const created = await admin.createTopics({ topics: [{ topic: name, numPartitions: partitions, replicationFactor: replication }], waitForLeaders: false });
     if (!created) throw new Error(`topic ${name} exists already: tests need a fresh topic each`);
+    // kafkajs's waitForLeaders gives up on UNKNOWN_TOPIC_OR_PARTITION, which a KRaft broker answers
+    // until the new topic's metadata has reached it: wait for every partition's leader here.
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const ready = await admin.fetchTopicMetadata({ topics: [name] }).then(
+        ({ topics }) => topics[0]?.partitions.length === partitions && topics[0].partitions.every((p) => p.leader >= 0 && p.partitionErrorCode === 0),
+        () => false,
+      );
+      if (ready) return;
+      if (Date.now() > deadline) throw new Error(`topic ${name} has no leader for every partition 60 s after it was created`);
+      await sleep(50);
+    }
   } finally {
     await admin.disconnect();
   }

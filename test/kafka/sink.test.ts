@@ -174,6 +174,24 @@ describe('kafkaSink, exactly-once (Kafka transactions)', () => {
     expect(seen).toEqual(Array.from({ length: 20 }, (_, i) => i));
   });
 
+  it("recovery after commit(c) ran and the same transactional id took the next records: committing checkpoint c's note again does not commit the newer transaction (each transaction on an id has its own producer epoch)", async () => {
+    const reuseTopic = await topic('eo-reuse', 1);
+    const sinkUid = uniqueTopic('sink-r');
+    const before = await eo(reuseTopic).open(sinkCtx(sinkUid));
+    for (let i = 0; i < 10; i++) before.write(i, NaN, NaN);
+    const note = (await before.preCommit!(7)) as unknown as KafkaTransactionNote;
+    await before.commit!(7); // checkpoint 7 completed and its transaction committed
+    for (let i = 10; i < 20; i++) before.write(i, NaN, NaN);
+    await before.flush(); // records after the cut, in a new transaction on the freed id
+    expect((await before.preCommit!(8)) as unknown as KafkaTransactionNote).toMatchObject({ transactionalId: note.transactionalId });
+    // The process dies before checkpoint 8 completes: the job restarts from checkpoint 7.
+    const after = await eo(reuseTopic).open(sinkCtx(sinkUid, 0, 1, { checkpointId: 7, notes: [{ subtask: 0, note: note as unknown as JsonValue }] }));
+    await after.close();
+    // Records 10..19 are replayed from the sources by the restarted job: Kafka must not show them from the old run.
+    expect(await readCommitted<number>(kafka.bootstrap, reuseTopic, 1, 10)).toEqual(Array.from({ length: 10 }, (_, i) => i));
+    await before.close();
+  });
+
   it("offsetsInTransaction: the cut's source positions go into the transaction and are the group's offsets once it commits (read back with the admin client); unchanged ones are not sent again; offsets alone begin a transaction; an aborted transaction commits none", async () => {
     const out = await topic('eo-cp', 1);
     const input = await topic('eo-cp-in', 2);

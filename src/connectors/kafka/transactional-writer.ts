@@ -14,7 +14,9 @@
  *                     transaction becomes checkpoint c's; the note stored in the checkpoint is
  *                     { transactionalId, producerId, producerEpoch }; the next record opens a
  *                     transaction on the next free id
- *   commit(c)         EndTxn(commit) for every transaction pre-committed at a checkpoint ≤ c
+ *   commit(c)         EndTxn(commit) for every transaction pre-committed at a checkpoint ≤ c, then
+ *                     InitProducerId on its id: the next transaction there has a new epoch, so a
+ *                     recovery that commits c's note again cannot commit it
  *   open(recovery)    first commits the transactions in the notes of the checkpoint it resumes
  *                     from (EndTxn with the noted producer id and epoch — the checkpoint
  *                     completed, so they must become visible even if the crash came before
@@ -210,6 +212,11 @@ export class TransactionalWriter<T> implements SinkWriter<T> {
       if (slot.checkpointId === undefined || slot.checkpointId < 0 || slot.checkpointId > checkpointId) continue;
       try {
         await slot.producer.eos.commit();
+        // A new producer epoch before the id takes another transaction. Recovery commits a noted
+        // transaction by its id, producer id and epoch; were the next transaction on this id under
+        // the same epoch, a restart from this checkpoint would commit it too — records after the
+        // cut, which the sources replay: duplicates. Under a new epoch that EndTxn is refused.
+        await slot.producer.eos.initProducerId();
       } catch (err) {
         throw kafkaError('WEIR_SINK', `${this.who}: cannot commit transaction ${slot.producer.transactionalId} of checkpoint ${slot.checkpointId}`, err);
       }
