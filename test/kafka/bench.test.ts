@@ -12,7 +12,7 @@ beforeAll(async () => {
 });
 afterAll(async () => kafka?.stop());
 
-describe('weir bench with the load from Kafka', () => {
+describe('weir bench with the load from Kafka (still on the mock broker)', () => {
   it('the same events at the same rate through Kafka: equal output checksum to the generator run, latency from the scheduled creation time', async () => {
     await kafka.createTopic('bench-load', 2);
     const options: BenchOptions = {

@@ -27,7 +27,7 @@ const input = (from: number, to: number) =>
   Array.from({ length: to - from }, (_, j) => ({ key: `k${(from + j) % keys}`, value: JSON.stringify({ k: `k${(from + j) % keys}`, i: from + j }) }));
 
 
-describe('scale-out over a Kafka consumer group', () => {
+describe('scale-out over a Kafka consumer group (still on the mock broker)', () => {
   it("keyGroupAssigner 'kafka': a key's group is its Kafka partition over as many groups as partitions; other key types are refused", () => {
     for (let i = 0; i < 500; i++) expect(keyGroupOf(`user-${i}`, 12, 'kafka')).toBe(kafkaPartitionForKey(`user-${i}`, 12));
     expect(keyGroupOf(Buffer.from('abc'), 7, 'kafka')).toBe(kafkaPartitionForKey('abc', 7));
