@@ -163,8 +163,11 @@ function java(libs: string, log4j = true): string[] {
 }
 
 function formatStorage(libs: string, properties: string, logFile: string): void {
-  // A cluster id is 16 random bytes, base64url without padding (what `kafka-storage random-uuid` prints).
-  const clusterId = randomBytes(16).toString('base64url');
+  // A cluster id is 16 random bytes, base64url without padding (what `kafka-storage random-uuid`
+  // prints); like Kafka's Uuid.randomUuid, never one starting with '-', which would read as an option.
+  let clusterId: string;
+  do clusterId = randomBytes(16).toString('base64url');
+  while (clusterId.startsWith('-'));
   try {
     execFileSync('java', [...java(libs), 'kafka.tools.StorageTool', 'format', '--standalone', '-t', clusterId, '-c', properties], { stdio: 'pipe' });
   } catch (err) {
