@@ -1,4 +1,5 @@
-// Kafka throughput against librdkafka's mock broker (test/kafka/broker.ts), in one run:
+// Kafka throughput against a real Apache Kafka broker (test/kafka/real-broker.ts: one node, KRaft,
+// on loopback, started here and stopped at the end), in one run:
 //  - consume: weir's Kafka source feeding a no-op sink (one worker per partition) vs a plain kafkajs
 //    consumer (eachBatch, no work) on the same topic and broker: events/s from first to last record;
 //  - produce: a weir job (generator → kafkaSink, one worker) vs a plain kafkajs producer sending
@@ -9,12 +10,12 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { limits } from '../src/limits.ts';
 import { run } from '../src/runtime/index.ts';
-import { startMockKafka, type MockKafka } from '../test/kafka/broker.ts';
+import { startKafkaBroker, type KafkaBroker } from '../test/kafka/real-broker.ts';
 
 const job = new URL('./kafka-job.ts', import.meta.url);
 const clock = () => performance.timeOrigin + performance.now();
 const partitions = 2;
-/** Records per produce request while filling the input topic (the mock returns one record batch per fetch, so this is also the records per fetch). */
+/** Records per produce request while filling the input topic. */
 const fillBatch = 2_000;
 
 export interface KafkaFigures {
@@ -40,7 +41,7 @@ async function fill(kafka: Kafka, topic: string, records: number): Promise<void>
   await producer.disconnect();
 }
 
-async function weirConsume(mock: MockKafka, topic: string, records: number): Promise<number> {
+async function weirConsume(mock: KafkaBroker, topic: string, records: number): Promise<number> {
   const handle = await run(job, { parallelism: partitions, params: { brokers: mock.bootstrap.join(','), topic, partitions: String(partitions), mode: 'source' } });
   const sinkIn = () => handle.metrics().operators.find((o) => o.name === 'noop')?.recordsIn ?? 0;
   while (sinkIn() < records) await new Promise((r) => setTimeout(r, 5));
@@ -73,7 +74,7 @@ async function kafkajsConsume(kafka: Kafka, topic: string, records: number, run:
   return records / ((lastMs - firstMs) / 1000);
 }
 
-async function weirProduce(mock: MockKafka, topic: string, records: number): Promise<number> {
+async function weirProduce(mock: KafkaBroker, topic: string, records: number): Promise<number> {
   const result = await (await run(job, { parallelism: 1, params: { brokers: mock.bootstrap.join(','), topic, count: String(records), mode: 'sink' } })).done;
   return records / (result.durationMs / 1000);
 }
@@ -104,17 +105,11 @@ async function stage<T>(name: string, f: () => Promise<T>): Promise<T> {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 export async function kafkaBench(opts: { records: number; runs: number }): Promise<KafkaFigures> {
-  const mock = await startMockKafka({ brokers: 1 });
+  const mock = await startKafkaBroker();
   try {
     const kafka = new Kafka({ brokers: mock.bootstrap, logLevel: logLevel.NOTHING, clientId: 'bench' });
     await mock.createTopic('bench-in', partitions);
     await stage('fill', () => fill(kafka, 'bench-in', opts.records));
-    // The mock broker drops a partition's oldest records beyond a few MB: all must still be there.
-    const admin = kafka.admin();
-    await admin.connect();
-    const low = (await admin.fetchTopicOffsets('bench-in')).map((p) => Number(p.low));
-    await admin.disconnect();
-    if (low.some((o) => o !== 0)) throw new Error(`the mock broker dropped the oldest records (low offsets ${low.join(', ')}): use fewer records`);
     const wc: number[] = [];
     const kc: number[] = [];
     const wp: number[] = [];
@@ -142,7 +137,7 @@ export async function kafkaBench(opts: { records: number; runs: number }): Promi
     };
     return { ...f, consumeRatio: f.weirConsumeEventsPerSec / f.kafkajsConsumeEventsPerSec, produceRatio: f.weirProduceEventsPerSec / f.kafkajsProduceEventsPerSec };
   } finally {
-    await mock.stop();
+    await mock.destroy();
   }
 }
 

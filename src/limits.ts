@@ -164,6 +164,8 @@ export const limits = {
   /** Kafka source: back-off after a failed fetch (doubling up to the max) while the broker is unreachable. */
   kafkaRetryBackoffMs: 100,
   kafkaRetryBackoffMsMax: 2_000,
+  /** Retries of a transaction request the coordinator answers "busy, ask again" (CONCURRENT_TRANSACTIONS, loading): ~20 s with back-off. */
+  kafkaCoordinatorBusyRetries: 15,
   /** Kafka sink: records buffered per subtask before a send starts without waiting for flush(). */
   kafkaSinkBufferRecordsMax: 10_000,
   /** Kafka exactly-once sink: transactional ids per subtask (one open transaction + those pre-committed but not yet committed). */

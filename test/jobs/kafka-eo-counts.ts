@@ -2,12 +2,12 @@
 // exactly-once test (test/kafka/exactly-once.test.ts).
 //
 // Each output record is { k, n, p, o, a }: key k has now been seen n times, because of input
-// record (partition p, offset o), emitted by attempt a of the job — a is 1 while the fault marker
-// does not exist when the worker thread loads this module and 2 after (every attempt starts fresh
-// threads), which lets the test tell what the failed attempt wrote from what the restarted one did.
+// record (partition p, offset o), emitted by attempt a of the job — a is 1 + the number of fault
+// markers that exist when the worker thread loads this module (every attempt starts fresh
+// threads), which lets the test tell what a failed attempt wrote from what a restarted one did.
 //
 // Params: brokers (comma-separated), in, out, partitions, groupId, markers (a directory),
-// failAt (the input value i at which the job fails, once), offsets ('source': the source commits
+// failAt (input values i, comma-separated, at each of which the job fails once), offsets ('source': the source commits
 // the group's offsets after each checkpoint, the default; 'transaction': the sink commits them
 // inside its transactions).
 import { closeSync, existsSync, openSync } from 'node:fs';
@@ -21,9 +21,9 @@ export type CountOut = { k: string; n: number; p: number; o: number; a: number }
 
 export default defineJob((env) => {
   const brokers = env.params.brokers.split(',');
-  const marker = join(env.params.markers, 'fault');
-  const attempt = existsSync(marker) ? 2 : 1;
-  const failAt = env.numberParam('failAt', -1);
+  const failAt = (env.params.failAt ?? '').split(',').filter((v) => v !== '').map(Number);
+  const marker = (i: number) => join(env.params.markers, `fault-${i}`);
+  const attempt = 1 + failAt.filter((i) => existsSync(marker(i))).length;
   const inTransaction = env.params.offsets === 'transaction';
   env
     .source(
@@ -31,13 +31,13 @@ export default defineJob((env) => {
       { name: 'kafka-in' },
     )
     .map((r) => {
-      if (r.value.i === failAt) {
+      if (failAt.includes(r.value.i)) {
         try {
-          closeSync(openSync(marker, 'wx'));
+          closeSync(openSync(marker(r.value.i), 'wx'));
         } catch {
-          return r; // failed once already
+          return r; // failed here once already
         }
-        throw new Error(`injected failure at input ${failAt}`);
+        throw new Error(`injected failure at input ${r.value.i}`);
       }
       return r;
     }, { name: 'inject' })

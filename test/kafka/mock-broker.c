@@ -14,7 +14,7 @@
  *   leader <topic> <partition> <broker-id>
  *   quit                                        (or EOF: the cluster is destroyed, exit 0)
  *
- * Built by test/kafka/broker.ts: cc mock-broker.c -lrdkafka.
+ * Built by test/kafka/mock-broker.ts: cc mock-broker.c -lrdkafka.
  */
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>

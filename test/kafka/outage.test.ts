@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run, type JobHandle } from '../../src/runtime/index.ts';
 import { jobUrl } from '../helpers.ts';
-import { startMockKafka, type MockKafka } from './broker.ts';
+import { startMockKafka, type MockKafka } from './mock-broker.ts';
 import { produce, readTopic, recordsIn, runUntil, sleep } from './util.ts';
 
 let kafka: MockKafka;
@@ -26,7 +26,7 @@ function settlesWithin(handle: JobHandle, ms: number): Promise<boolean> {
   return Promise.race([handle.done.then(() => true, () => true), sleep(ms).then(() => false)]);
 }
 
-describe('a Kafka broker that is down for longer than the restart budget lasts', () => {
+describe('a Kafka broker that is down for longer than the restart budget lasts (still on the mock broker: it goes down and up at once)', () => {
   it('when the job starts: the sources retry opening, and read every record once when it is back', async () => {
     const n = 2000;
     await kafka.createTopic('outage-in', 2);

@@ -9,25 +9,23 @@ import { kafkaPartitionForKey } from '../../src/util/murmur2.ts';
 import { keyGroupOf } from '../../src/runtime/keys.ts';
 import { runScaledOut, type ScaleOutOptions } from '../../src/scale-out/scale-out.ts';
 import { expectWeirError, jobUrl, tempDir } from '../helpers.ts';
-import { startMockKafka, type MockKafka } from './broker.ts';
+import { sharedKafka, uniqueTopic, type SharedKafka } from './shared-broker.ts';
 import { groupOffsets, produce, readTopicToEnd, until } from './util.ts';
 
-let kafka: MockKafka;
+let kafka: SharedKafka;
 const dir = tempDir('weir-kafka-scale-');
 beforeAll(async () => {
-  kafka = await startMockKafka({ brokers: 1 });
+  kafka = await sharedKafka();
 });
-afterAll(async () => {
-  await kafka?.stop();
-  dir.remove();
-});
+afterAll(() => dir.remove());
+const [soRefuse, soIn, soOut] = [uniqueTopic('so-refuse'), uniqueTopic('so-in'), uniqueTopic('so-out')];
 
 const keys = 40;
 const input = (from: number, to: number) =>
   Array.from({ length: to - from }, (_, j) => ({ key: `k${(from + j) % keys}`, value: JSON.stringify({ k: `k${(from + j) % keys}`, i: from + j }) }));
 
 
-describe('scale-out over a Kafka consumer group', () => {
+describe('scale-out over a Kafka consumer group (real broker)', () => {
   it("keyGroupAssigner 'kafka': a key's group is its Kafka partition over as many groups as partitions; other key types are refused", () => {
     for (let i = 0; i < 500; i++) expect(keyGroupOf(`user-${i}`, 12, 'kafka')).toBe(kafkaPartitionForKey(`user-${i}`, 12));
     expect(keyGroupOf(Buffer.from('abc'), 7, 'kafka')).toBe(kafkaPartitionForKey('abc', 7));
@@ -35,9 +33,9 @@ describe('scale-out over a Kafka consumer group', () => {
   });
 
   it('refuses a job without the named source, an exactly-once sink, or no checkpoints', async () => {
-    const base = { kafka: { brokers: kafka.bootstrap, topic: 'so-refuse', groupId: 'g' }, stateDir: join(dir.path, 'refused'), checkpointIntervalMs: 100 };
-    const params = { brokers: kafka.bootstrap.join(','), in: 'so-refuse', out: 'so-refuse-out', partitions: '1', markers: dir.path, groupId: 'x' };
-    await kafka.createTopic('so-refuse', 1);
+    const base = { kafka: { brokers: kafka.bootstrap, topic: soRefuse, groupId: 'g' }, stateDir: join(dir.path, 'refused'), checkpointIntervalMs: 100 };
+    const params = { brokers: kafka.bootstrap.join(','), in: soRefuse, out: `${soRefuse}-out`, partitions: '1', markers: dir.path, groupId: 'x' };
+    await kafka.createTopic(soRefuse, 1);
     await expectWeirError(runScaledOut(jobUrl('kafka-scaled-counts'), { ...base, source: 'nope', params }), 'WEIR_CONFIG', /no source named "nope"/);
     await expectWeirError(runScaledOut(jobUrl('kafka-eo-counts'), { ...base, source: 'kafka-in', params }), 'WEIR_CONFIG', /exactly-once/);
     await expectWeirError(runScaledOut(jobUrl('kafka-scaled-counts'), { ...base, checkpointIntervalMs: undefined, source: 'kafka-in', params }), 'WEIR_CONFIG', /checkpointIntervalMs/);
@@ -54,54 +52,57 @@ describe('scale-out over a Kafka consumer group', () => {
     'two runners split a 4-partition topic and count what one process would; when one stops, the other takes over its partitions and their state, and the counts go on',
     async () => {
       const [n1, n2] = [1600, 800];
-      const groupId = 'weir-scaled';
-      await kafka.createTopic('so-in', 4);
-      await kafka.createTopic('so-out', 2);
-      await produce(kafka.bootstrap, 'so-in', input(0, n1), 200);
+      const groupId = uniqueTopic('weir-scaled');
+      await kafka.createTopic(soIn, 4);
+      await kafka.createTopic(soOut, 2);
+      await produce(kafka.bootstrap, soIn, input(0, n1), 200);
       const stateDir = join(dir.path, 'shared-state');
       const seen: Record<'a' | 'b', GroupAssignment[]> = { a: [], b: [] };
       const options = (name: 'a' | 'b'): ScaleOutOptions => ({
-        kafka: { brokers: kafka.bootstrap, topic: 'so-in', groupId, sessionTimeoutMs: 3_000, heartbeatIntervalMs: 200, logLevel: 'nothing' },
+        kafka: { brokers: kafka.bootstrap, topic: soIn, groupId, sessionTimeoutMs: 3_000, heartbeatIntervalMs: 200, logLevel: 'nothing' },
         source: 'kafka-in',
         stateDir,
         workDir: join(dir.path, name),
         parallelism: 2,
         checkpointIntervalMs: 100,
-        params: { brokers: kafka.bootstrap.join(','), in: 'so-in', out: 'so-out', partitions: '4' },
+        params: { brokers: kafka.bootstrap.join(','), in: soIn, out: soOut, partitions: '4' },
         onAssignment: (a) => seen[name].push(a),
       });
       const a = await runScaledOut(jobUrl('kafka-scaled-counts'), options('a'));
       const b = await runScaledOut(jobUrl('kafka-scaled-counts'), options('b'));
       let runsB;
+      let shared: { a: GroupAssignment; b: GroupAssignment };
       try {
-        // One generation, two members, two partitions each.
-        await until('both assignments', () => a.job() !== undefined && b.job() !== undefined);
-        const [first, second] = [a.assignment()!, b.assignment()!];
-        expect(first.generationId).toBe(second.generationId);
-        expect([...first.partitions, ...second.partitions].sort()).toEqual([0, 1, 2, 3]);
-        expect(first.partitions).toHaveLength(2);
+        // One generation with both members, two partitions each. (A real coordinator may first
+        // give every partition to the runner that joined first, alone, and rebalance when the
+        // second joins: wait for a generation both are in.)
+        await until('both in one generation', () => a.job() !== undefined && b.job() !== undefined && a.assignment()?.generationId === b.assignment()?.generationId);
+        shared = { a: a.assignment()!, b: b.assignment()! };
+        expect([...shared.a.partitions, ...shared.b.partitions].sort()).toEqual([0, 1, 2, 3]);
+        expect(shared.a.partitions).toHaveLength(2);
         // The runners commit each completed checkpoint's positions as the group's offsets.
-        await until('the first input in the group offsets', async () => (await groupOffsets(kafka.bootstrap, groupId, 'so-in')).reduce((x, y) => x + y, 0) === n1);
+        await until('the first input in the group offsets', async () => (await groupOffsets(kafka.bootstrap, groupId, soIn)).reduce((x, y) => x + y, 0) === n1);
 
         runsB = await b.stop();
-        await until('a takes every partition', () => a.assignment()?.partitions.length === 4 && a.job() !== undefined);
-        await produce(kafka.bootstrap, 'so-in', input(n1, n1 + n2), 200);
-        await until('the whole input in the group offsets', async () => (await groupOffsets(kafka.bootstrap, groupId, 'so-in')).reduce((x, y) => x + y, 0) === n1 + n2);
+        await until('a takes every partition', () => a.assignment()?.partitions.length === 4 && a.assignment()!.generationId > shared.a.generationId && a.job() !== undefined);
+        await produce(kafka.bootstrap, soIn, input(n1, n1 + n2), 200);
+        await until('the whole input in the group offsets', async () => (await groupOffsets(kafka.bootstrap, groupId, soIn)).reduce((x, y) => x + y, 0) === n1 + n2);
       } finally {
         await Promise.allSettled([a.stop(), b.stop()]);
       }
       const runsA = await a.done;
-      expect(runsB.map((r) => r.assignment.partitions)).toEqual([seen.b[0].partitions]);
-      expect(runsA.map((r) => r.assignment.partitions)).toEqual([seen.a[0].partitions, [0, 1, 2, 3]]);
+      expect(runsB.at(-1)!.assignment.partitions).toEqual(shared.b.partitions);
+      expect(runsA.at(-2)!.assignment.partitions).toEqual(shared.a.partitions);
+      expect(runsA.at(-1)!.assignment.partitions).toEqual([0, 1, 2, 3]);
       // The takeover restored each partition from the directory of its previous owner.
-      const takeover = runsA[1];
-      for (const p of seen.a[0].partitions) expect(takeover.restoredFrom[p]).toBe(runsA[0].dir);
-      for (const p of seen.b[0].partitions) expect(takeover.restoredFrom[p]).toBe(runsB[0].dir);
+      const takeover = runsA.at(-1)!;
+      for (const p of shared.a.partitions) expect(takeover.restoredFrom[p]).toBe(runsA.at(-2)!.dir);
+      for (const p of shared.b.partitions) expect(takeover.restoredFrom[p]).toBe(runsB.at(-1)!.dir);
 
       // At-least-once output: counts may repeat, none may be missing, and each key's last count is its total.
       const total = new Map<string, number>();
       for (const r of input(0, n1 + n2)) total.set(r.key, (total.get(r.key) ?? 0) + 1);
-      const out = await readTopicToEnd<{ k: string; n: number; p: number }>(kafka.bootstrap, 'so-out', 2);
+      const out = await readTopicToEnd<{ k: string; n: number; p: number }>(kafka.bootstrap, soOut, 2);
       const counts = new Map<string, Set<number>>();
       for (const { value } of out) {
         expect(value.p).toBe(kafkaPartitionForKey(value.k, 4));

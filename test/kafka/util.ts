@@ -63,9 +63,19 @@ export async function pollUntil<T>(reader: SourceReader<T>, c: Collected<T>, cou
   }
 }
 
-/** Every record of `topic` (all partitions, from the earliest offset) until `count` arrived. */
-export async function readTopic<T = unknown>(bootstrap: string[], topic: string, partitions: number, count: number, timeoutMs = waitLimitMs): Promise<Array<KafkaRecord<T>>> {
-  const spec = kafkaSource<T>({ brokers: bootstrap, topic, partitions, envelope: true, isolation: 'read_uncommitted' }) as SourceSpec<KafkaRecord<T>>;
+/**
+ * Every record of `topic` (all partitions, from the earliest offset) until `count` arrived, and
+ * whatever follows within a moment (so that a test sees records beyond those it expects).
+ */
+export async function readTopic<T = unknown>(
+  bootstrap: string[],
+  topic: string,
+  partitions: number,
+  count: number,
+  timeoutMs = waitLimitMs,
+  isolation: 'read_committed' | 'read_uncommitted' = 'read_uncommitted',
+): Promise<Array<KafkaRecord<T>>> {
+  const spec = kafkaSource<T>({ brokers: bootstrap, topic, partitions, envelope: true, isolation, logLevel: 'nothing' }) as SourceSpec<KafkaRecord<T>>;
   const readers = await Promise.all(Array.from({ length: partitions }, (_, p) => spec.open(p, sourceCtx(p))));
   const c = collector<KafkaRecord<T>>();
   const deadline = Date.now() + timeoutMs;
@@ -76,13 +86,18 @@ export async function readTopic<T = unknown>(bootstrap: string[], topic: string,
       for (const r of readers) got += await r.poll(4096, c.out);
       if (got === 0) await sleep(20);
     }
-    // Nothing more than expected should follow: give the fetchers one more round.
-    await sleep(150);
+    // Nothing more than expected should follow: give the fetchers a few more rounds.
+    await sleep(count === 0 ? 1_000 : 300);
     for (const r of readers) await r.poll(4096, c.out);
   } finally {
     await Promise.all(readers.map((r) => r.close()));
   }
   return c.values.map((v) => v.value);
+}
+
+/** The values a read_committed consumer sees in `topic` (from the earliest offset): `count` of them, and whatever follows within a moment. */
+export async function readCommitted<T = unknown>(bootstrap: string[], topic: string, partitions: number, count = 0): Promise<T[]> {
+  return (await readTopic<T>(bootstrap, topic, partitions, count, waitLimitMs, 'read_committed')).map((r) => r.value);
 }
 
 /** Waits until `done(handle)` holds (checked every 50 ms), then stops the job and returns its result. */

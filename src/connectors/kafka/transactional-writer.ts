@@ -14,7 +14,9 @@
  *                     transaction becomes checkpoint c's; the note stored in the checkpoint is
  *                     { transactionalId, producerId, producerEpoch }; the next record opens a
  *                     transaction on the next free id
- *   commit(c)         EndTxn(commit) for every transaction pre-committed at a checkpoint ≤ c
+ *   commit(c)         EndTxn(commit) for every transaction pre-committed at a checkpoint ≤ c, then
+ *                     InitProducerId on its id: the next transaction there has a new epoch, so a
+ *                     recovery that commits c's note again cannot commit it
  *   open(recovery)    first commits the transactions in the notes of the checkpoint it resumes
  *                     from (EndTxn with the noted producer id and epoch — the checkpoint
  *                     completed, so they must become visible even if the crash came before
@@ -50,6 +52,25 @@ export interface KafkaTransactionNote {
 
 /** Coordinator answers to a recovery commit meaning "that transaction is no longer open" (committed before, or aborted by timeout). */
 const alreadyEnded = new Set(['INVALID_TXN_STATE', 'INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'INVALID_PRODUCER_ID_MAPPING', 'TRANSACTIONAL_ID_NOT_FOUND']);
+
+/**
+ * Coordinator answers that mean "ask again in a moment". CONCURRENT_TRANSACTIONS comes when a
+ * transaction begins on an id whose previous transaction the coordinator is still completing
+ * (EndTxn returns before the commit markers are written): the Java client retries it, and kafkajs
+ * does for AddPartitionsToTxn but not for the AddOffsetsToTxn of sendOffsets.
+ */
+const coordinatorBusy = new Set(['CONCURRENT_TRANSACTIONS', 'COORDINATOR_LOAD_IN_PROGRESS', 'COORDINATOR_NOT_AVAILABLE', 'NOT_COORDINATOR']);
+
+async function retryCoordinatorBusy<R>(request: () => Promise<R>): Promise<R> {
+  for (let attempt = 0, backoffMs = limits.kafkaRetryBackoffMs / 5; ; attempt++, backoffMs = Math.min(backoffMs * 2, limits.kafkaRetryBackoffMsMax)) {
+    try {
+      return await request();
+    } catch (err) {
+      if (!coordinatorBusy.has((err as { type?: string }).type ?? '') || attempt >= limits.kafkaCoordinatorBusyRetries) throw err;
+      await new Promise((r) => setTimeout(r, backoffMs));
+    }
+  }
+}
 
 interface Slot {
   producer: TransactionalProducer;
@@ -179,7 +200,7 @@ export class TransactionalWriter<T> implements SinkWriter<T> {
     if (partitions.length === 0) return;
     const slot = (this.current ??= this.begin());
     try {
-      await slot.producer.eos.sendOffsets({ consumerGroupId: o.groupId, topics: [{ topic: o.topic, partitions }] });
+      await retryCoordinatorBusy(() => slot.producer.eos.sendOffsets({ consumerGroupId: o.groupId, topics: [{ topic: o.topic, partitions }] }));
     } catch (err) {
       throw kafkaError('WEIR_SINK', `${this.who}: cannot add the offsets of group ${o.groupId} to transaction ${slot.producer.transactionalId}`, err);
     }
@@ -191,6 +212,11 @@ export class TransactionalWriter<T> implements SinkWriter<T> {
       if (slot.checkpointId === undefined || slot.checkpointId < 0 || slot.checkpointId > checkpointId) continue;
       try {
         await slot.producer.eos.commit();
+        // A new producer epoch before the id takes another transaction. Recovery commits a noted
+        // transaction by its id, producer id and epoch; were the next transaction on this id under
+        // the same epoch, a restart from this checkpoint would commit it too — records after the
+        // cut, which the sources replay: duplicates. Under a new epoch that EndTxn is refused.
+        await slot.producer.eos.initProducerId();
       } catch (err) {
         throw kafkaError('WEIR_SINK', `${this.who}: cannot commit transaction ${slot.producer.transactionalId} of checkpoint ${slot.checkpointId}`, err);
       }

@@ -1,0 +1,36 @@
+/**
+ * vitest globalSetup: gives the test files of one run a folder in which the first Kafka test file
+ * starts the run's shared broker (test/kafka/shared-broker.ts), and stops that broker when the run
+ * ends. Runs that include no Kafka test start no broker.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { stopBroker, type KafkaBrokerInfo } from './real-broker.ts';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    kafkaRunDir: string;
+    kafkaOwnerPid: number;
+  }
+}
+
+export default function setup(project: TestProject) {
+  const runDir = mkdtempSync(join(tmpdir(), 'weir-kafka-run-'));
+  project.provide('kafkaRunDir', runDir);
+  project.provide('kafkaOwnerPid', process.pid);
+  return async () => {
+    await stopSharedKafka(runDir);
+    rmSync(runDir, { recursive: true, force: true });
+  };
+}
+
+/** Stops the run's shared broker, if a test file started one, and removes its folder. */
+async function stopSharedKafka(runDir: string): Promise<void> {
+  const infoPath = join(runDir, 'broker.json');
+  if (!existsSync(infoPath)) return;
+  const info = JSON.parse(readFileSync(infoPath, 'utf8')) as KafkaBrokerInfo;
+  await stopBroker(info.pid, 'SIGKILL'); // its data is thrown away: no need for a clean shutdown
+  rmSync(info.dir, { recursive: true, force: true });
+}

@@ -1,0 +1,307 @@
+/**
+ * Apache Kafka brokers for the tests and for local runs: the real thing, KRaft mode (no ZooKeeper),
+ * on loopback. The broker's jars are fetched once with Maven (test/kafka/real/pom.xml) into a cache
+ * folder, ~/.cache/weir/kafka-<version> or $WEIR_KAFKA_HOME; each broker gets a temp dir holding
+ * its server.properties, its formatted storage and its log (broker.log).
+ *
+ * A broker runs under a small bash watchdog that stops it when its owner process is gone, so a
+ * test run that is killed does not leave a JVM behind. Start-up is bounded and its failure is an
+ * error naming the log file: the tests need a broker, they never skip without one.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Kafka, logLevel } from 'kafkajs';
+
+const pomPath = fileURLToPath(new URL('./real/pom.xml', import.meta.url));
+const log4jPath = fileURLToPath(new URL('./real/log4j2.properties', import.meta.url));
+/** Generous: the JVM shares 2 cores with the test workers (an idle machine starts it in ~4 s). */
+const startTimeoutMs = Number(process.env.WEIR_KAFKA_START_TIMEOUT_MS ?? 120_000);
+const stopTimeoutMs = 20_000;
+
+export const kafkaVersion = /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(readFileSync(pomPath, 'utf8'))![1];
+
+/** Where the broker's jars are (fetched on first use). */
+export function kafkaHome(): string {
+  return process.env.WEIR_KAFKA_HOME ?? join(homedir(), '.cache', 'weir', `kafka-${kafkaVersion}`);
+}
+
+/** Fetches Kafka's jars with Maven unless the cache folder has them; returns the libs folder. */
+export function fetchKafka(): string {
+  const libs = join(kafkaHome(), 'libs');
+  if (existsSync(join(libs, `kafka_2.13-${kafkaVersion}.jar`))) return libs;
+  for (const tool of ['mvn', 'java']) {
+    try {
+      execFileSync(tool, ['-version'], { stdio: 'ignore' });
+    } catch {
+      throw new Error(`the Kafka tests run Apache Kafka ${kafkaVersion}, fetched with Maven and run on Java 17+: '${tool}' is missing. Install them with: apt-get install -y maven openjdk-17-jre-headless (.ci/run does)`);
+    }
+  }
+  mkdirSync(kafkaHome(), { recursive: true });
+  const partial = `${libs}.${process.pid}.tmp`;
+  rmSync(partial, { recursive: true, force: true });
+  try {
+    execFileSync('mvn', ['-q', '-B', '-f', pomPath, 'dependency:copy-dependencies', `-DoutputDirectory=${partial}`, '-DincludeScope=runtime'], { stdio: 'pipe' });
+  } catch (err) {
+    const out = `${(err as { stdout?: Buffer }).stdout ?? ''}${(err as { stderr?: Buffer }).stderr ?? ''}`;
+    throw new Error(`cannot fetch Apache Kafka ${kafkaVersion} with Maven (mvn -f ${pomPath} dependency:copy-dependencies): ${(err as Error).message}\n${out}`);
+  }
+  // Atomic: another process fetching at the same time never sees half a folder.
+  try {
+    renameSync(partial, libs);
+  } catch (err) {
+    rmSync(partial, { recursive: true, force: true });
+    if (!existsSync(libs)) throw err;
+  }
+  return libs;
+}
+
+export interface KafkaBrokerOptions {
+  /** The process whose exit stops the broker (default: this one). */
+  ownerPid?: number;
+  /** Fixed ports instead of free ones (the local broker of `npm run kafka:broker`). */
+  port?: number;
+  controllerPort?: number;
+  /** Lets the group coordinator accept session timeouts down to this (Kafka's default is 6 s). */
+  minSessionTimeoutMs?: number;
+  /** The broker's temp dir (default: a new one). */
+  dir?: string;
+}
+
+/** What it takes to reach a running broker; JSON, so that processes can share one broker. */
+export interface KafkaBrokerInfo {
+  bootstrap: string[];
+  /** The watchdog's pid (a process group of its own: it and the JVM). */
+  pid: number;
+  dir: string;
+  logFile: string;
+}
+
+export interface KafkaBroker extends KafkaBrokerInfo {
+  createTopic(name: string, partitions: number, replication?: number): Promise<void>;
+  /** Stops the JVM (SIGTERM, SIGKILL after a while) and waits for it; the storage stays. */
+  stop(): Promise<void>;
+  /** SIGKILLs the JVM: a crash, no controlled shutdown. */
+  kill(): Promise<void>;
+  /** Starts the stopped broker again on the same ports and storage. */
+  restart(): Promise<void>;
+  /** Stops the broker and removes its temp dir. */
+  destroy(): Promise<void>;
+}
+
+/** Starts a single-node Kafka (broker and KRaft controller in one JVM) on loopback. */
+export async function startKafkaBroker(options: KafkaBrokerOptions = {}): Promise<KafkaBroker> {
+  const libs = fetchKafka();
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'weir-kafka-'));
+  const port = options.port ?? (await freePort());
+  const controllerPort = options.controllerPort ?? (await freePort());
+  const properties = join(dir, 'server.properties');
+  const logFile = join(dir, 'broker.log');
+  writeFileSync(properties, serverProperties(join(dir, 'data'), port, controllerPort, options.minSessionTimeoutMs ?? 1_000));
+  formatStorage(libs, properties, logFile);
+  const info: KafkaBrokerInfo = { bootstrap: [`127.0.0.1:${port}`], pid: 0, dir, logFile };
+  const ownerPid = options.ownerPid ?? process.pid;
+  const launch = async () => {
+    info.pid = launchBroker(libs, properties, logFile, ownerPid);
+    await waitStarted(info);
+  };
+  await launch();
+  await warmUp(info.bootstrap);
+  return {
+    ...info,
+    get pid() {
+      return info.pid;
+    },
+    createTopic: (name, partitions, replication = 1) => createTopic(info.bootstrap, name, partitions, replication),
+    stop: () => stopBroker(info.pid, 'SIGTERM'),
+    kill: () => stopBroker(info.pid, 'SIGKILL'),
+    restart: launch,
+    destroy: async () => {
+      await stopBroker(info.pid, 'SIGTERM');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function serverProperties(dataDir: string, port: number, controllerPort: number, minSessionTimeoutMs: number): string {
+  return `${[
+    'process.roles=broker,controller',
+    'node.id=1',
+    `controller.quorum.bootstrap.servers=127.0.0.1:${controllerPort}`,
+    `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+    'controller.listener.names=CONTROLLER',
+    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'inter.broker.listener.name=PLAINTEXT',
+    `log.dirs=${dataDir}`,
+    'num.partitions=1',
+    // One node: the internal topics cannot be replicated, and few partitions load fast.
+    'offsets.topic.replication.factor=1',
+    'offsets.topic.num.partitions=4',
+    'transaction.state.log.replication.factor=1',
+    'transaction.state.log.min.isr=1',
+    'transaction.state.log.num.partitions=4',
+    'share.coordinator.state.topic.replication.factor=1',
+    'share.coordinator.state.topic.min.isr=1',
+    // Tests form groups of short-lived members: no waiting for more to join, short sessions allowed.
+    'group.initial.rebalance.delay.ms=0',
+    `group.min.session.timeout.ms=${minSessionTimeoutMs}`,
+    // Two cores: few threads.
+    'num.network.threads=2',
+    'num.io.threads=4',
+    'num.recovery.threads.per.data.dir=1',
+    'background.threads=4',
+  ].join('\n')}\n`;
+}
+
+function java(libs: string, log4j = true): string[] {
+  return ['-Xms128m', '-Xmx512m', '-XX:+UseSerialGC', '-Djava.awt.headless=true', ...(log4j ? [`-Dlog4j2.configurationFile=${log4jPath}`] : []), '-cp', join(libs, '*')];
+}
+
+function formatStorage(libs: string, properties: string, logFile: string): void {
+  // A cluster id is 16 random bytes, base64url without padding (what `kafka-storage random-uuid`
+  // prints); like Kafka's Uuid.randomUuid, never one starting with '-', which would read as an option.
+  let clusterId: string;
+  do clusterId = randomBytes(16).toString('base64url');
+  while (clusterId.startsWith('-'));
+  try {
+    execFileSync('java', [...java(libs), 'kafka.tools.StorageTool', 'format', '--standalone', '-t', clusterId, '-c', properties], { stdio: 'pipe' });
+  } catch (err) {
+    const out = `${(err as { stdout?: Buffer }).stdout ?? ''}${(err as { stderr?: Buffer }).stderr ?? ''}`;
+    writeFileSync(logFile, out);
+    throw new Error(`cannot format the Kafka broker's storage (kafka.tools.StorageTool format -c ${properties}): ${(err as Error).message}; its output: ${logFile}\n${out.slice(-2000)}`);
+  }
+}
+
+/** Starts the JVM under a watchdog that stops it when `ownerPid` exits; returns the watchdog's pid (its process group). */
+function launchBroker(libs: string, properties: string, logFile: string, ownerPid: number): number {
+  const command = ['java', ...java(libs), 'kafka.Kafka', properties].map(shellQuote).join(' ');
+  const script = `${command} & j=$!
+trap 'kill -TERM $j 2>/dev/null; wait $j; exit' TERM INT
+while kill -0 ${ownerPid} 2>/dev/null && kill -0 $j 2>/dev/null; do sleep 1 & wait $!; done
+kill -TERM $j 2>/dev/null; wait $j`;
+  writeFileSync(logFile, '', { flag: 'a' });
+  const out = openSync(logFile, 'a');
+  const child = spawn('bash', ['-c', script], { detached: true, stdio: ['ignore', out, out] });
+  child.unref();
+  closeSync(out);
+  return child.pid!;
+}
+
+async function waitStarted(info: KafkaBrokerInfo): Promise<void> {
+  const deadline = Date.now() + startTimeoutMs;
+  const startedAt = readFileSync(info.logFile, 'utf8').length;
+  for (;;) {
+    const log = readFileSync(info.logFile, 'utf8').slice(startedAt);
+    if (log.includes('Kafka Server started')) return;
+    if (!groupAlive(info.pid)) throw new Error(`the Kafka broker exited before it started; its log: ${info.logFile}\n${log.slice(-3000)}`);
+    if (Date.now() > deadline) {
+      await stopBroker(info.pid, 'SIGKILL');
+      throw new Error(`the Kafka broker did not start within ${startTimeoutMs} ms (WEIR_KAFKA_START_TIMEOUT_MS); its log: ${info.logFile}\n${log.slice(-3000)}`);
+    }
+    await sleep(100);
+  }
+}
+
+/**
+ * The first group and transaction requests make the broker create its internal topics, and until
+ * their partitions have loaded it answers "coordinator not available / loading / not the
+ * coordinator". One transaction with offsets, committed, waits that out here once, not in a test.
+ */
+async function warmUp(bootstrap: string[]): Promise<void> {
+  const kafka = new Kafka({ brokers: bootstrap, logLevel: logLevel.NOTHING, clientId: 'weir-warm-up' });
+  await createTopic(bootstrap, '__weir_warm_up', 1, 1);
+  const deadline = Date.now() + startTimeoutMs;
+  for (let attempt = 0; ; attempt++) {
+    const producer = kafka.producer({ transactionalId: `weir-warm-up-${attempt}`, maxInFlightRequests: 1, idempotent: true });
+    try {
+      await producer.connect();
+      const txn = await producer.transaction();
+      await txn.send({ topic: '__weir_warm_up', messages: [{ value: 'x' }] });
+      await txn.sendOffsets({ consumerGroupId: 'weir-warm-up', topics: [{ topic: '__weir_warm_up', partitions: [{ partition: 0, offset: '1' }] }] });
+      await txn.commit();
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw new Error(`the Kafka broker at ${bootstrap} started but its group and transaction coordinators did not answer within ${startTimeoutMs} ms: ${(err as Error).message}`);
+      await sleep(200);
+    } finally {
+      await producer.disconnect().catch(() => {});
+    }
+  }
+}
+
+export async function createTopic(bootstrap: string[], name: string, partitions: number, replication = 1): Promise<void> {
+  const admin = new Kafka({ brokers: bootstrap, logLevel: logLevel.NOTHING, clientId: 'weir-test-admin' }).admin();
+  await admin.connect();
+  try {
+    const created = await admin.createTopics({ topics: [{ topic: name, numPartitions: partitions, replicationFactor: replication }], waitForLeaders: false });
+    if (!created) throw new Error(`topic ${name} exists already: tests need a fresh topic each`);
+    // kafkajs's waitForLeaders gives up on UNKNOWN_TOPIC_OR_PARTITION, which a KRaft broker answers
+    // until the new topic's metadata has reached it: wait for every partition's leader here.
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const ready = await admin.fetchTopicMetadata({ topics: [name] }).then(
+        ({ topics }) => topics[0]?.partitions.length === partitions && topics[0].partitions.every((p) => p.leader >= 0 && p.partitionErrorCode === 0),
+        () => false,
+      );
+      if (ready) return;
+      if (Date.now() > deadline) throw new Error(`topic ${name} has no leader for every partition 60 s after it was created`);
+      await sleep(50);
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Signals the watchdog's process group and waits until the JVM is gone (SIGKILL after stopTimeoutMs). */
+export async function stopBroker(pid: number, signal: 'SIGTERM' | 'SIGKILL'): Promise<void> {
+  if (!pid || !groupAlive(pid)) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    return;
+  }
+  const deadline = Date.now() + stopTimeoutMs;
+  while (groupAlive(pid)) {
+    if (Date.now() > deadline) {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        /* gone meanwhile */
+      }
+    }
+    await sleep(50);
+  }
+}
+
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function shellQuote(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
