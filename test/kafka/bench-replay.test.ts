@@ -1,26 +1,26 @@
 // `weir bench --replay` on a job that reads a recorded Kafka topic: the topic never ends, so the
 // replay ends each partition after rate × seconds of records; every record is read once.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { runBench } from '../../src/harness/bench.ts';
 import { OutputChecksum } from '../../src/runtime/instrumentation/checksum.ts';
 import { jobUrl } from '../helpers.ts';
-import { startMockKafka, type MockKafka } from './broker.ts';
+import { sharedKafka, uniqueTopic, type SharedKafka } from './shared-broker.ts';
 import { produce } from './util.ts';
 
-let kafka: MockKafka;
+let kafka: SharedKafka;
+const topic = uniqueTopic('recorded');
 beforeAll(async () => {
-  kafka = await startMockKafka({ brokers: 1 });
+  kafka = await sharedKafka();
 });
-afterAll(async () => kafka?.stop());
 
 describe('weir bench --replay on a Kafka topic', () => {
   it('reads the recorded topic open-loop at the rate and ends after rate × seconds records', async () => {
-    await kafka.createTopic('recorded', 2);
-    await produce(kafka.bootstrap, 'recorded', Array.from({ length: 1_000 }, (_, i) => ({ key: String(i), partition: i % 2, value: JSON.stringify({ i }) })));
+    await kafka.createTopic(topic, 2);
+    await produce(kafka.bootstrap, topic, Array.from({ length: 1_000 }, (_, i) => ({ key: String(i), partition: i % 2, value: JSON.stringify({ i }) })));
     const report = await runBench({
       job: jobUrl('kafka-recorded'),
       replay: true,
-      params: { brokers: kafka.bootstrap.join(','), topic: 'recorded', partitions: '2' },
+      params: { brokers: kafka.bootstrap.join(','), topic, partitions: '2' },
       modes: ['continuous'],
       ratesPerSec: [1_000],
       warmupS: 0.3,
