@@ -36,7 +36,9 @@ function isStorable(value: unknown, depth: number): boolean {
     case 'bigint':
       return value >= int64Min && value <= uint64Max;
   }
-  if (value === null || ArrayBuffer.isView(value) || value instanceof Date) return true;
+  if (value === null || value instanceof Date) return true;
+  if (ArrayBuffer.isView(value)) return value instanceof Uint8Array;
+  if (value instanceof ArrayBuffer || value instanceof SharedArrayBuffer) return false;
   if (depth >= valueDepthMax) return false;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) if (!isStorable(value[i], depth + 1)) return false;
@@ -67,7 +69,13 @@ function reasonAt(value: unknown, path: string, depth: number): string | undefin
     case 'bigint':
       return value < int64Min || value > uint64Max ? `the bigint${at(path)} does not fit in 64 bits` : undefined;
   }
-  if (value === null || ArrayBuffer.isView(value) || value instanceof Date) return undefined;
+  if (value === null || value instanceof Date) return undefined;
+  // LMDB's msgpack keeps a Uint8Array's bytes; any other binary view (Float64Array, Int32Array,
+  // DataView) or a bare ArrayBuffer came back as wrong bytes. Refused on both backends alike.
+  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer || value instanceof SharedArrayBuffer) {
+    if (value instanceof Uint8Array) return undefined;
+    return `a ${value.constructor.name}${at(path)} cannot be stored: of binary values only a Uint8Array (or Buffer) keeps its bytes; store an array of numbers, or the bytes as a Uint8Array`;
+  }
   if (depth >= valueDepthMax) return `the value${at(path)} is nested more than ${valueDepthMax} levels deep (circular?)`;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
