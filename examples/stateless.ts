@@ -1,9 +1,10 @@
 // The stateless pipeline of the end-to-end benchmark: generator → map → filter → keyBy → sink.
 // Records cross workers at keyBy in a fixed-layout struct codec (the fastest codec; --param codec=json
-// for JSON, --param codec=object for the default objectCodec, to compare).
+// for JSON, --param codec=object for objectCodec, to compare).
 // Run: node bin/weir.mjs run examples/stateless.ts --param count=2000000
 import { defineJob } from '../src/api/index.ts';
 import { jsonCodec, structCodec } from '../src/channel/codec.ts';
+import { objectCodec } from '../src/channel/object-codec.ts';
 import { generator, generatorEventFields } from '../src/connectors/index.ts';
 import type { SinkSpec } from '../src/connectors/types.ts';
 
@@ -25,7 +26,7 @@ export default defineJob(
       .source(generator({ partitions: env.numberParam('partitions', 2), count: env.numberParam('count', 2_000_000), keys: 10_000, seed: 42 }), { name: 'events' })
       .map((e) => ({ key: e.key, seq: e.seq, value: e.value * 1.1, ts: e.ts }), { name: 'scale' })
       .filter((e) => e.value < 1000, { name: 'in-range' })
-      .keyBy((e) => e.key, { codec: env.params.codec === 'json' ? jsonCodec : env.params.codec === 'object' ? undefined : (eventCodec as never), name: 'by-key' })
+      .keyBy((e) => e.key, { codec: env.params.codec === 'json' ? jsonCodec : env.params.codec === 'object' ? objectCodec() : (eventCodec as never), name: 'by-key' })
       .sinkTo(discard);
   },
   { name: 'stateless' },

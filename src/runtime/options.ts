@@ -1,5 +1,5 @@
 import type { Codec } from '../channel/codec.ts';
-import { objectCodec } from '../channel/object-codec.ts';
+import { jsonCodec } from '../channel/codec.ts';
 import type { ExecutionMode, JobSettings, RestartStrategy, StateBackendKind } from '../api/job.ts';
 import { WeirError } from '../errors.ts';
 import { errorPolicies, type ErrorPolicy } from '../api/graph.ts';
@@ -106,9 +106,13 @@ export function resolveOptions(
   return resolved;
 }
 
-/** The codec at exchanges: the job's own, or objectCodec (one per worker: it learns record shapes). */
+/**
+ * The codec at exchanges: the job's own, or JSON. Not objectCodec by default: its binary form can
+ * be a few bytes longer than the JSON line a jsonLinesSource admitted against the exchange's size
+ * limit, so a line the source let in could then fail at the keyBy (size-limits.test.ts).
+ */
 export function jobCodec(settings: JobSettings): Codec<unknown> {
-  return settings.codec ?? objectCodec();
+  return settings.codec ?? jsonCodec;
 }
 
 function validate(o: ResolvedOptions): void {

@@ -11,7 +11,7 @@ import { HeapStore } from '../state/heap-store.ts';
 import { openLmdbStore, type LmdbStore } from '../state/lmdb-store.ts';
 import type { StateStore } from '../state/store.ts';
 import { LmdbSnapshotter, type WrittenState } from './lmdb-snapshotter.ts';
-import type { RestoredFiles } from './state-restore.ts';
+import type { RestoredFiles } from './restored-files.ts';
 import { snapshotLmdbStore, snapshotStoreStates, type SnapshotResult } from './state-snapshot.ts';
 
 export type StateBackendKind = 'lmdb' | 'heap';

@@ -8,7 +8,7 @@ import type { LmdbStore } from '../state/lmdb-store.ts';
 import { startTsWorker } from '../util/ts-worker.ts';
 import { siblingModule } from '../util/module-url.ts';
 import type { BuildOn, SnapshotFile, SnapshotReply, SnapshotRequest, SnapshotThreadData } from './snapshot-thread.ts';
-import type { RestoredFiles } from './state-restore.ts';
+import type { RestoredFiles } from './restored-files.ts';
 import { snapshotLmdbStore } from './state-snapshot.ts';
 
 /** A worker's state in a checkpoint: its files in restore order (a full snapshot, then deltas), and the bytes this snapshot wrote. */

@@ -269,9 +269,3 @@ function directoryHasEntries(path: string): boolean {
     return false;
   }
 }
-
-/** A worker's state files in a checkpoint, in restore order, when they hold exactly its state. */
-export interface RestoredFiles {
-  /** `keys`: the entries a file restored, and the keys it deleted (a delta). */
-  files: Array<{ absolutePath: string; name: string; bytes: number; sha256: string; keys: number }>;
-}

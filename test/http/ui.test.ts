@@ -123,8 +123,9 @@ describe('the live web UI', () => {
 
       // Stopping: the page says so, and that the endpoint went away once the job ended.
       await job.stop();
+      // (The state it shows is the last one it read, which may still be 'running': the job can end
+      // between two polls.)
       await page.waitForFunction(() => document.getElementById('updated')!.textContent!.startsWith('not updating'));
-      expect((await readPage(page)).state).not.toBe('running');
     } finally {
       await job.stop();
     }
