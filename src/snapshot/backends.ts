@@ -38,7 +38,7 @@ export interface WorkerSnapshots {
   poll(): void;
   /** A snapshot has waited for its thread longer than it should: the worker keeps turning its event loop. */
   overdue(): boolean;
-  close(timeoutMs: number): Promise<void>;
+  close(timeoutMs?: number): Promise<void>;
 }
 
 export interface StateBackend {

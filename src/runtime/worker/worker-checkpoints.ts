@@ -78,7 +78,7 @@ export class WorkerCheckpoints {
 
   /** Ends the snapshot thread once it is idle (waiting at most timeoutMs). */
   close(timeoutMs?: number): Promise<void> {
-    return this.snapshots?.close(timeoutMs ?? 5_000) ?? Promise.resolve();
+    return this.snapshots?.close(timeoutMs) ?? Promise.resolve();
   }
 
   private get requested(): number {
