@@ -4,7 +4,6 @@ import type { Codec } from './codec.ts';
 import { Barrier } from './generated/barrier.ts';
 import { EndOfStream } from './generated/end-of-stream.ts';
 import { EpochEnd } from './generated/epoch-end.ts';
-import { LatencyMarker } from './generated/latency-marker.ts';
 import { Watermark } from './generated/watermark.ts';
 import { FrameKind, kFrameHeaderBytes, kFramePayloadBytesMask } from './layout.ts';
 import { assert, limits } from '../limits.ts';
@@ -135,7 +134,6 @@ export type ControlFrame =
   | { kind: typeof FrameKind.Watermark; timestampMs: number; idle: boolean }
   | { kind: typeof FrameKind.Barrier; checkpointId: bigint | number; timestampMs: number }
   | { kind: typeof FrameKind.EndOfStream; partition: number }
-  | { kind: typeof FrameKind.LatencyMarker; createdMs: number; sourcePartition: number }
   | { kind: typeof FrameKind.EpochEnd; epoch: number };
 
 /** One Builder for all control frames of this thread (control frames are rare; building is synchronous). */
@@ -158,7 +156,7 @@ function fromUint64(value: bigint): bigint | number {
 /**
  * Writes a control frame. Control frames are rare: their bodies are flatbuffers tables (generated
  * code). Returns false if no room now. Like writeData, commits without publishing. The aux word
- * carries the partition for EndOfStream and the source partition for LatencyMarker (0 otherwise),
+ * carries the partition for EndOfStream (0 otherwise),
  * so routing code can look at it without decoding the body.
  */
 export function writeControl(w: RingWriter, frame: ControlFrame): boolean {
@@ -176,10 +174,6 @@ export function writeControl(w: RingWriter, frame: ControlFrame): boolean {
     case FrameKind.EndOfStream:
       root = EndOfStream.createEndOfStream(b, frame.partition);
       aux = frame.partition;
-      break;
-    case FrameKind.LatencyMarker:
-      root = LatencyMarker.createLatencyMarker(b, frame.createdMs, frame.sourcePartition);
-      aux = frame.sourcePartition;
       break;
     case FrameKind.EpochEnd:
       root = EpochEnd.createEpochEnd(b, toUint64(frame.epoch, 'epoch'));
@@ -201,7 +195,6 @@ const byteBuffers = new WeakMap<Uint8Array, flatbuffers.ByteBuffer>();
 const watermarkTable = new Watermark();
 const barrierTable = new Barrier();
 const endOfStreamTable = new EndOfStream();
-const latencyMarkerTable = new LatencyMarker();
 const epochEndTable = new EpochEnd();
 
 /** Reads the current control frame of r (payload offset p; kind in r.kind). Throws WEIR_DECODE for a Data/unknown kind or a too-short body. */
@@ -225,10 +218,6 @@ export function readControl(r: RingReader, p: number): ControlFrame {
     case FrameKind.EndOfStream: {
       const t = EndOfStream.getRootAsEndOfStream(bb, endOfStreamTable);
       return { kind: FrameKind.EndOfStream, partition: t.partition() };
-    }
-    case FrameKind.LatencyMarker: {
-      const t = LatencyMarker.getRootAsLatencyMarker(bb, latencyMarkerTable);
-      return { kind: FrameKind.LatencyMarker, createdMs: t.createdMs(), sourcePartition: t.sourcePartition() };
     }
     case FrameKind.EpochEnd: {
       const t = EpochEnd.getRootAsEpochEnd(bb, epochEndTable);

@@ -71,7 +71,7 @@ export const FrameKind = {
   Watermark: 2,
   Barrier: 3,
   EndOfStream: 4,
-  LatencyMarker: 5,
+  // 5 is unused (frames.fbs).
   EpochEnd: 6,
 } as const;
 export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];

@@ -174,7 +174,6 @@ describe('control frames', () => {
     { kind: FrameKind.Barrier, checkpointId: 42, timestampMs: 17.25 },
     { kind: FrameKind.Barrier, checkpointId: 0, timestampMs: 0 },
     { kind: FrameKind.EndOfStream, partition: 11 },
-    { kind: FrameKind.LatencyMarker, createdMs: 1_700_000_000_999.75, sourcePartition: 3 },
     { kind: FrameKind.EpochEnd, epoch: 123456 },
   ];
 
@@ -190,7 +189,6 @@ describe('control frames', () => {
       expect(r.kind).toBe(f.kind);
       expect(readControl(r, p)).toEqual(f);
       if (f.kind === FrameKind.EndOfStream) expect(r.aux).toBe(f.partition);
-      if (f.kind === FrameKind.LatencyMarker) expect(r.aux).toBe(f.sourcePartition);
       p = r.next();
       expect(r.kind).toBe(FrameKind.Data);
       expect(readData(r, p, jsonCodec)).toBe(f.kind);

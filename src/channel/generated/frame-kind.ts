@@ -6,6 +6,5 @@ export enum FrameKind {
   Watermark = 2,
   Barrier = 3,
   EndOfStream = 4,
-  LatencyMarker = 5,
   EpochEnd = 6
 }

@@ -9,16 +9,16 @@ import { assert, limits } from '../../limits.ts';
 import type { Deliver, RecordPosition } from './chain.ts';
 import type { Plan } from '../plan.ts';
 import { kAbort, throwIfAborted, type SharedViews } from '../protocol.ts';
-import type { StreamSignals } from './signals.ts';
-import type { BarrierAlignment } from './barriers.ts';
-import { WatermarkCombiner, type WatermarkDeliver } from './watermarks.ts';
+import type { InBandControl } from './in-band-control.ts';
 
 /** Room a control frame needs at most (flatbuffers body of a few scalars, frame header, padding). */
 const kControlFrameBytesMax = 128;
 
 /**
  * One worker's side of every exchange (keyBy): it writes one ring per (exchange, target worker)
- * and reads one ring per (exchange, sender worker), itself included.
+ * and reads one ring per (exchange, sender worker), itself included. Records go to the chain;
+ * control frames go to the worker's in-band control (in-band-control.ts), which also says which
+ * rings are held and decides every control frame written.
  *
  * Deadlock freedom: when a ring of exchange e is full, the worker does not just wait — it drains
  * its own input rings of exchanges ≥ e meanwhile. Processing those can only write into exchanges
@@ -37,12 +37,6 @@ export class Exchanges {
   parks = 0;
   /** The receiving side of each exchange: its consumers in the chain (set once the chain is compiled). */
   private deliver: Deliver[] = [];
-  /** Each exchange's watermark: the minimum over its senders (an ended sender counts as +∞). */
-  private watermarks: WatermarkCombiner[] = [];
-  /** Watermark status to send into each exchange, coalesced until the next flushWatermarks(). */
-  private readonly outWatermarkMs: Float64Array;
-  private readonly outIdle: Uint8Array;
-  private readonly outDirty: Uint8Array;
 
   constructor(
     plan: Plan,
@@ -50,7 +44,7 @@ export class Exchanges {
     private readonly me: number,
     defaultCodec: Codec<unknown>,
     private readonly position: RecordPosition,
-    private readonly signals: StreamSignals,
+    private readonly control: InBandControl,
     private readonly latency: LatencyRecorder | undefined,
   ) {
     this.n = plan.parallelism;
@@ -60,44 +54,15 @@ export class Exchanges {
     this.codecs = plan.exchanges.map((id) => (plan.graph.nodes[id] as LogicalNode & { kind: 'keyBy' }).codec ?? defaultCodec);
     this.names = plan.exchanges.map((id) => plan.graph.nodes[id].name);
     this.blockedMs = new Float64Array(plan.exchanges.length * this.n);
-    this.outWatermarkMs = new Float64Array(plan.exchanges.length);
-    this.outIdle = new Uint8Array(plan.exchanges.length);
-    this.outDirty = new Uint8Array(plan.exchanges.length);
   }
 
-  /** Checkpoint barriers, when the job checkpoints in continuous mode: rings that delivered one are held. */
-  private alignment: BarrierAlignment | undefined;
-
-  connect(deliver: Deliver[], deliverWatermark: WatermarkDeliver[], alignment?: BarrierAlignment): void {
+  /** The chain's consumers of each exchange (once the chain is compiled). */
+  connect(deliver: Deliver[]): void {
     this.deliver = deliver;
-    this.watermarks = deliverWatermark.map((emit) => new WatermarkCombiner(this.n, emit));
-    this.alignment = alignment;
-  }
-
-  /** Records the watermark status for exchange e; flushWatermarks() sends the newest one. */
-  sendWatermark(e: number, watermarkMs: number, idle: boolean): void {
-    this.outWatermarkMs[e] = watermarkMs;
-    this.outIdle[e] = idle ? 1 : 0;
-    this.outDirty[e] = 1;
-  }
-
-  /**
-   * Sends pending watermark statuses (one control frame per ring, after every record already
-   * written into it: in-band order is what makes a watermark true). Returns true when nothing is
-   * left pending — a full ring keeps it for the next round, and end-of-stream must wait for it.
-   */
-  flushWatermarks(): boolean {
-    let done = true;
-    for (let e = 0; e < this.outDirty.length; e++) {
-      if (this.outDirty[e] === 0) continue;
-      if (this.broadcast(e, { kind: FrameKind.Watermark, timestampMs: this.outWatermarkMs[e], idle: this.outIdle[e] !== 0 })) this.outDirty[e] = 0;
-      else done = false;
-    }
-    return done;
   }
 
   /** A control frame to every target of exchange e; all or nothing (retried next round if a ring is full). */
-  broadcast(e: number, frame: ControlFrame): boolean {
+  readonly broadcast = (e: number, frame: ControlFrame): boolean => {
     const writers = this.out[e];
     if (!writers.every((w) => w.hasRoom(kControlFrameBytesMax))) return false;
     for (const w of writers) {
@@ -105,7 +70,7 @@ export class Exchanges {
       w.publish();
     }
     return true;
-  }
+  };
 
   send(e: number, target: number, value: unknown, timestampMs: number, createdMs: number): void {
     const w = this.out[e][target];
@@ -169,10 +134,11 @@ export class Exchanges {
       const deliver = this.deliver[e];
       const codec = this.codecs[e];
       for (let s = 0; s < this.n; s++) {
-        if (this.alignment?.held(e, s)) continue;
+        if (this.control.held(e, s)) continue;
         const r = this.in[e][s];
         let frames = 0;
-        for (let p = r.next(); p >= 0; p = frames < limits.sourceBatchRecordsMax && !this.alignment?.held(e, s) ? r.next() : -1) {
+        // A barrier holds the ring at once: the frames after it stay unread (in-band-control.ts).
+        for (let p = r.next(); p >= 0; p = frames < limits.sourceBatchRecordsMax && !this.control.held(e, s) ? r.next() : -1) {
           frames++;
           if (r.kind === FrameKind.Data) {
             this.position.partition = r.aux;
@@ -191,21 +157,9 @@ export class Exchanges {
             const createdMs = dataCreated(r, p);
             if (this.latency !== undefined) this.latency.atReceive(dataSent(r, p), createdMs);
             deliver(value, dataTimestamp(r, p), createdMs);
-          } else if (r.kind === FrameKind.Watermark) {
-            const frame = readControl(r, p);
-            if (frame.kind === FrameKind.Watermark) this.watermarks[e].update(s, frame.timestampMs, frame.idle);
-          } else if (r.kind === FrameKind.EndOfStream) {
-            this.signals.receivedEnd(e, s);
-            this.watermarks[e].update(s, Number.POSITIVE_INFINITY, false);
-          } else if (r.kind === FrameKind.EpochEnd) {
-            const frame = readControl(r, p);
-            if (frame.kind === FrameKind.EpochEnd) this.signals.receivedEpochEnd(e, s, frame.epoch);
-          } else if (r.kind === FrameKind.Barrier) {
-            // Nothing after a barrier is read from this ring until the worker has snapshotted (barriers.ts).
-            const frame = readControl(r, p);
-            if (frame.kind === FrameKind.Barrier) this.alignment?.received(e, s, Number(frame.checkpointId));
+          } else {
+            this.control.received(e, s, readControl(r, p));
           }
-          // Latency markers are not produced: the harness measures every record instead.
         }
         if (frames > 0) {
           r.release();
@@ -220,7 +174,7 @@ export class Exchanges {
   hasInput(fromExchange: number, skip?: (exchange: number) => boolean): boolean {
     for (let e = fromExchange; e < this.in.length; e++) {
       if (skip?.(e)) continue;
-      for (let s = 0; s < this.n; s++) if (this.in[e][s].hasData() && !this.alignment?.held(e, s)) return true;
+      for (let s = 0; s < this.n; s++) if (this.in[e][s].hasData() && !this.control.held(e, s)) return true;
     }
     return false;
   }

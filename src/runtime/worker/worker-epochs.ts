@@ -7,7 +7,7 @@
 import { limits } from '../../limits.ts';
 import type { EpochRanges } from './epoch-ranges.ts';
 import { epochCompletedSlot, kEpochRequested, type SharedViews } from '../protocol.ts';
-import type { StreamSignals } from './signals.ts';
+import type { InBandControl } from './in-band-control.ts';
 
 export class WorkerEpochs {
   /** The epoch being processed (0 = none yet). */
@@ -27,7 +27,7 @@ export class WorkerEpochs {
   constructor(
     private readonly me: number,
     private readonly views: SharedViews,
-    private readonly signals: StreamSignals,
+    private readonly control: InBandControl,
     private readonly recordsMax: number,
     /** Epochs go on from the restored checkpoint's (run.ts sets the shared epoch slots alike). */
     restoredEpoch: number,
@@ -79,14 +79,14 @@ export class WorkerEpochs {
     return true;
   }
 
-  /** The newest epoch the sources have read to its end, as signalled downstream (signals.ts). */
+  /** The newest epoch the sources have read to its end, as signalled downstream (in-band-control.ts). */
   sourcesEpoch(): number {
     return Math.max(0, this.sourcesDone ? this.epoch : this.epoch - 1);
   }
 
   /** This worker's part of the current epoch is done: sources, every exchange, every sink. */
   private complete(): boolean {
-    return this.sourcesDone && this.signals.epochPassedEverywhere(this.epoch);
+    return this.sourcesDone && this.control.epochPassedEverywhere(this.epoch);
   }
 
   /**

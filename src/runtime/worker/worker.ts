@@ -22,12 +22,11 @@ import { openWorkerStateStore } from '../state-store.ts';
 import { OutputChecksum } from '../instrumentation/checksum.ts';
 import { LatencyRecorder } from '../instrumentation/latency-recorder.ts';
 import { Exchanges } from './exchanges.ts';
-import { StreamSignals } from './signals.ts';
+import { InBandControl } from './in-band-control.ts';
 import { WorkerSinks } from './sinks.ts';
 import { connectorError, quietly, workerFailure } from './worker-errors.ts';
 import type { WeirError } from '../../errors.ts';
 import { deadLetterRecord } from '../../connectors/sinks.ts';
-import { BarrierAlignment } from './barriers.ts';
 import { WorkerCheckpoints } from './worker-checkpoints.ts';
 import { WorkerWaiting } from './worker-waiting.ts';
 import { EpochRanges } from './epoch-ranges.ts';
@@ -74,7 +73,8 @@ interface SourceSlot {
 /**
  * One worker's loop. The worker owns some source partitions and one chain instance of every
  * operator; it reads every exchange's ring from each worker (itself included) and writes one ring
- * per (exchange, target worker) — see exchanges.ts, and signals.ts for end-of-stream and epochs.
+ * per (exchange, target worker) — see exchanges.ts, and in-band-control.ts for the control that
+ * travels with the records (watermarks, epoch ends, end-of-stream, checkpoint barriers).
  */
 class WorkerRuntime {
   private readonly me: number;
@@ -93,7 +93,8 @@ class WorkerRuntime {
   /** Watermark alignment: which owned partitions are too far ahead in event time to read (watermark-alignment.ts). */
   private alignment!: WorkerAlignment;
 
-  private readonly signals: StreamSignals;
+  /** The one owner of in-band control: watermarks, epoch ends, end-of-stream, barriers (in-band-control.ts). */
+  private readonly control: InBandControl;
 
   private readonly micro: boolean;
   /** Micro-batch only. */
@@ -105,6 +106,8 @@ class WorkerRuntime {
   private sinkRecordsFlushed = 0;
   private lastFlushMs = 0;
   private lastMetricsMs = 0;
+  /** Idle rounds spun since the last progress or park (rest()). */
+  private idleRounds = 0;
   private latency: LatencyRecorder | undefined;
   private readonly sinkLatency = new SinkLatency();
   private readonly checksum: OutputChecksum | undefined;
@@ -129,9 +132,10 @@ class WorkerRuntime {
     const { options } = task;
     if (options.measureLatency) this.latency = new LatencyRecorder();
     if (options.outputChecksum) this.checksum = new OutputChecksum();
-    this.signals = new StreamSignals(plan.exchanges.length, this.n, this.me);
-    if (this.micro) this.epochs = new WorkerEpochs(this.me, views, this.signals, options.microBatchRecordsMax, task.restore?.metadata.epoch ?? 0);
-    this.exchanges = new Exchanges(plan, views, this.me, defaultCodec, this.position, this.signals, this.latency);
+    const alignsBarriers = options.checkpointIntervalMs > 0 && !this.micro;
+    this.control = new InBandControl(plan.exchanges.length, this.n, this.me, alignsBarriers);
+    if (this.micro) this.epochs = new WorkerEpochs(this.me, views, this.control, options.microBatchRecordsMax, task.restore?.metadata.epoch ?? 0);
+    this.exchanges = new Exchanges(plan, views, this.me, defaultCodec, this.position, this.control, this.latency);
     this.metricsLayout = new MetricsLayout(plan.graph.nodes.length, plan.exchanges.length, this.n, plan.sources.map((s) => s.spec.partitions()));
     this.keyGroupWorker = keyGroupTable(task.options.keyGroups, this.n);
   }
@@ -158,7 +162,7 @@ class WorkerRuntime {
     this.chain = compileChain(this.plan, this.position, {
       subtask: this.me,
       send: (e, target, v, ts, cr) => this.exchanges.send(e, target, v, ts, cr),
-      sendWatermark: (e, wm, idle) => this.exchanges.sendWatermark(e, wm, idle),
+      sendWatermark: (e, wm, idle) => this.control.setWatermark(e, wm, idle),
       workerOfKey: (key) => this.keyGroupWorker[keyGroupOf(key, keyGroups, options.keyGroupAssigner)],
       sinkWriter: (node) => this.sinks.writer(node),
       deadLetter: (operator, reason, value, stack, at) => this.deadLetter(operator, at?.partition ?? this.position.partition, at?.offset ?? this.position.offset, reason, value, stack),
@@ -173,12 +177,8 @@ class WorkerRuntime {
       checksum: this.checksum,
       sinkLatency: this.sinkLatency,
     });
-    const alignment = checkpointing && !this.micro ? new BarrierAlignment(this.plan.exchanges.length, this.n, this.signals) : undefined;
-    this.exchanges.connect(
-      this.plan.exchanges.map((id) => this.chain.outputOf[id]),
-      this.plan.exchanges.map((id) => this.chain.watermarkOutputOf[id]),
-      alignment,
-    );
+    this.exchanges.connect(this.plan.exchanges.map((id) => this.chain.outputOf[id]));
+    this.control.connect(this.plan.exchanges.map((id) => this.chain.watermarkOutputOf[id]));
     this.chain.open();
     // Requests that were in flight at the checkpoint are issued again (their results were never emitted).
     if (this.task.restore && this.store) for (const operator of this.chain.asyncOperators) operator.reissueRestored();
@@ -237,7 +237,7 @@ class WorkerRuntime {
           for (const operator of this.chain.asyncOperators) operator.snapshotInFlight();
           for (const states of this.chain.broadcastStates) states.snapshot();
         },
-      }, alignment, snapshots);
+      }, this.control.barriers, snapshots);
     }
   }
 
@@ -261,61 +261,113 @@ class WorkerRuntime {
 
   // ---------------------------------------------------------------- the loop
 
+  /**
+   * The worker loop. A round is these steps, in this order — the order is part of the protocol:
+   *  1. takeRequests: abort, state queries, checkpoint replies from the other threads; once the
+   *     worker has drained, a round is only its part in the remaining checkpoints;
+   *  2. injectCheckpoint: a requested checkpoint notes the sources' positions and pauses them
+   *     (continuous mode) before anything more is read;
+   *  3. takeInput: settled mapAsync results, then the exchanges' rings (records to the chain,
+   *     control frames to in-band-control.ts), then the sources within their budget;
+   *  4. advanceTime: the sources' watermarks, watermark alignment, processing-time timers;
+   *  5. forwardControl: watermarks, epoch ends, end-of-stream, barriers — in-band-control.ts
+   *     states their order — then the snapshot once a checkpoint has aligned;
+   *  6. publish what this round wrote into the rings;
+   *  7. completeEpochAndCommit: a micro-batch epoch whose part here is complete is made durable
+   *     and visible; completed checkpoints are committed;
+   *  8. housekeeping: state TTL cleanup and metrics, on their interval;
+   *  9. rest: after progress a turn for the event loop and the periodic sink flush; when idle the
+   *     sinks flush, state is written back, and the worker spins briefly, then parks.
+   */
   async loop(): Promise<void> {
-    let idleRounds = 0;
     while (!this.done()) {
-      throwIfAborted(this.views, this.me);
-      this.queries?.answer();
-      this.checkpoints?.poll();
-      if (this.checkpoints?.needsEventLoop()) await nextTurn();
+      await this.takeRequests();
       if (this.drained) {
         await this.checkpointWhileDrained();
         continue;
       }
-      if (this.checkpoints?.alignment) this.checkpoints.maybeInject();
-      // mapAsync results that settled go downstream first; while an async operator is full, no input is taken.
-      let progress = this.drainAsync();
-      progress = this.exchanges.drain(0, this.exchangeFull) || progress;
-      progress = (await this.pollSources()) || progress;
+      this.injectCheckpoint();
+      let progress = await this.takeInput();
       const now = nowMs();
-      for (const time of this.sourceTimes) time.advance(now);
-      this.alignment.update(this.epochs?.ranges?.replaying ?? false);
-      for (const operator of this.chain.keyed) operator.onProcessingTime(now);
-      // End-of-stream and epoch ends go only after every pending watermark (the last one is +∞).
-      // (Nor while a mapAsync holds records: an end must not overtake them.)
-      if (this.exchanges.flushWatermarks() && this.asyncIdle()) this.propagateSignals();
-      if (this.checkpoints?.alignment) {
-        this.checkpoints.alignment.propagate(now, (e, frame) => this.exchanges.broadcast(e, frame));
-        progress = (await this.checkpoints.maybeSnapshotAligned()) || progress;
-      }
+      this.advanceTime(now);
+      progress = (await this.forwardControl(now)) || progress;
       this.exchanges.publishAll();
-      if (this.asyncIdle()) await this.epochs?.maybeComplete(this.endEpoch);
-      await this.checkpoints?.commitCompleted();
-      if (now - this.lastMetricsMs >= limits.metricsIntervalMs) {
-        for (const operator of this.chain.keyed) operator.cleanupExpired(limits.ttlCleanupEntriesPerStep);
-        this.publishMetrics(now);
-      }
-      if (progress) {
-        idleRounds = 0;
-        // Requests in flight settle on this thread's event loop: give it a turn every round.
-        if (this.asyncInFlight()) await nextTurn();
-        else await this.waiting.yieldWhileBusy(now);
-        if (!this.micro && now - this.lastFlushMs >= limits.sinkFlushIntervalMs && this.sinksDirty()) await this.flushSinks(now);
-        continue;
-      }
-      // Idle: make output visible before waiting for more input.
-      if (!this.micro && this.sinksDirty()) await this.flushSinks(now);
-      // Spare time writes state back ahead of the next flush (a checkpoint's would stall otherwise).
-      if (this.writeStateBack()) continue;
-      // Spinning only pays when another thread is about to hand us something. When the sources
-      // know when their next record is due, park until then: peers' records ring the doorbell.
-      // A full mapAsync reads no source: only its results (or the flags) can end the wait.
-      const dueMs = this.sources.some((s, i) => !s.ended && this.sourceRoom(i) <= 0) ? limits.parkTimeoutMs : this.sourceDueMs();
-      if (dueMs === undefined && !this.asyncInFlight() && ++idleRounds < limits.spinIterationsBeforePark) continue;
-      idleRounds = 0;
-      const timeoutMs = Math.min(dueMs ?? limits.parkTimeoutMs, this.timerDueMs(now));
-      await this.waiting.park(timeoutMs);
+      await this.completeEpochAndCommit();
+      this.housekeeping(now);
+      await this.rest(progress, now);
     }
+  }
+
+  private async takeRequests(): Promise<void> {
+    throwIfAborted(this.views, this.me);
+    this.queries?.answer();
+    this.checkpoints?.poll();
+    if (this.checkpoints?.needsEventLoop()) await nextTurn();
+  }
+
+  private injectCheckpoint(): void {
+    if (this.checkpoints?.alignment) this.checkpoints.maybeInject();
+  }
+
+  /** True when anything was taken. While a mapAsync is full, nothing that feeds it is read. */
+  private async takeInput(): Promise<boolean> {
+    let progress = this.drainAsync();
+    progress = this.exchanges.drain(0, this.exchangeFull) || progress;
+    return (await this.pollSources()) || progress;
+  }
+
+  private advanceTime(now: number): void {
+    for (const time of this.sourceTimes) time.advance(now);
+    this.alignment.update(this.epochs?.ranges?.replaying ?? false);
+    for (const operator of this.chain.keyed) operator.onProcessingTime(now);
+  }
+
+  /** True when a snapshot was taken. */
+  private async forwardControl(now: number): Promise<boolean> {
+    this.control.forward(
+      {
+        sourcesEnded: this.allSourcesEnded(),
+        sourcesEpoch: this.epochs?.sourcesEpoch() ?? 0,
+        currentEpoch: this.epochs?.epoch ?? 0,
+        asyncIdle: this.asyncIdle(),
+        nowMs: now,
+      },
+      this.exchanges.broadcast,
+    );
+    return this.checkpoints?.alignment ? await this.checkpoints.maybeSnapshotAligned() : false;
+  }
+
+  private async completeEpochAndCommit(): Promise<void> {
+    if (this.asyncIdle()) await this.epochs?.maybeComplete(this.endEpoch);
+    await this.checkpoints?.commitCompleted();
+  }
+
+  private housekeeping(now: number): void {
+    if (now - this.lastMetricsMs < limits.metricsIntervalMs) return;
+    for (const operator of this.chain.keyed) operator.cleanupExpired(limits.ttlCleanupEntriesPerStep);
+    this.publishMetrics(now);
+  }
+
+  private async rest(progress: boolean, now: number): Promise<void> {
+    if (progress) {
+      this.idleRounds = 0;
+      // Requests in flight settle on this thread's event loop: give it a turn every round.
+      if (this.asyncInFlight()) await nextTurn();
+      else await this.waiting.yieldWhileBusy(now);
+      if (!this.micro && now - this.lastFlushMs >= limits.sinkFlushIntervalMs && this.sinksDirty()) await this.flushSinks(now);
+      return;
+    }
+    // Idle: make output visible before waiting for more input.
+    if (!this.micro && this.sinksDirty()) await this.flushSinks(now);
+    // Spare time writes state back ahead of the next flush (a checkpoint's would stall otherwise).
+    if (this.writeStateBack()) return;
+    // Spinning only pays when another thread is about to hand us something. When the sources
+    // know when their next record is due, park until then: peers' records ring the doorbell.
+    // A full mapAsync reads no source: only its results (or the flags) can end the wait.
+    const dueMs = this.sources.some((s, i) => !s.ended && this.sourceRoom(i) <= 0) ? limits.parkTimeoutMs : this.sourceDueMs();
+    if (dueMs === undefined && !this.asyncInFlight() && ++this.idleRounds < limits.spinIterationsBeforePark) return;
+    this.idleRounds = 0;
+    await this.waiting.park(Math.min(dueMs ?? limits.parkTimeoutMs, this.timerDueMs(now)));
   }
 
   /** Writes up to limits.stateIdleWriteBackEntries dirty state entries back to LMDB; true when there were any. */
@@ -331,7 +383,7 @@ class WorkerRuntime {
   }
 
   private finished(): boolean {
-    return this.sources.every((s) => s.ended) && this.signals.allExchangesEnded() && (!this.epochs || this.epochs.sourcesDone) && this.asyncIdle();
+    return this.sources.every((s) => s.ended) && this.control.allExchangesEnded() && (!this.epochs || this.epochs.sourcesDone) && this.asyncIdle();
   }
 
   // ---------------------------------------------------------------- mapAsync (async-operator.ts)
@@ -523,18 +575,6 @@ class WorkerRuntime {
     await this.flushSinks(nowMs());
   };
 
-  // ---------------------------------------------------------------- signals
-
-  private propagateSignals(): void {
-    this.signals.propagate(
-      this.sources.every((s) => s.ended),
-      this.epochs?.sourcesEpoch() ?? 0,
-      this.epochs?.epoch ?? 0,
-      (e, frame) => this.exchanges.broadcast(e, frame),
-    );
-  }
-
-  /** A control frame to every target of exchange e; all or nothing (retried next round if a ring is full). */
   // ---------------------------------------------------------------- waiting, sinks, metrics
 
   private sinkRecords(): number {
