@@ -5,6 +5,7 @@ import { WeirError } from '../../src/errors.ts';
 import { FrameKind } from '../../src/channel/layout.ts';
 import { BarrierAlignment } from '../../src/runtime/worker/barriers.ts';
 import { StreamSignals } from '../../src/runtime/worker/signals.ts';
+import { InBandControl } from '../../src/runtime/worker/in-band-control.ts';
 import { onFailure, restartable } from '../../src/runtime/job/restart.ts';
 import { run } from '../../src/runtime/index.ts';
 import { startTsWorker } from '../../src/util/ts-worker.ts';
@@ -46,6 +47,21 @@ describe('invariants of the in-band control state machines fail as bugs, naming 
     expect(alignment.aligned()).toBe(true);
     alignment.complete(5);
     internal(() => alignment.inject(1, 0), /checkpoint 1 injected after 1 completed/);
+  });
+
+  it('in-band control: nothing is read from a held ring, no watermark after end-of-stream, no barrier without alignment, the chain\'s watermark never goes back', () => {
+    const control = new InBandControl(1, 2, 0, true);
+    control.connect([() => {}]);
+    control.barriers!.inject(1, 0);
+    control.received(0, 1, { kind: FrameKind.Barrier, checkpointId: 1, timestampMs: 0 });
+    internal(() => control.received(0, 1, { kind: FrameKind.Watermark, timestampMs: 5, idle: false }), /exchange 0: a frame read from sender 1's held ring/);
+    control.received(0, 0, { kind: FrameKind.EndOfStream, partition: 0 });
+    internal(() => control.received(0, 0, { kind: FrameKind.Watermark, timestampMs: 5, idle: false }), /exchange 0: a watermark from sender 0 after its end-of-stream/);
+    const unaligned = new InBandControl(1, 1, 0, false);
+    unaligned.connect([() => {}]);
+    internal(() => unaligned.received(0, 0, { kind: FrameKind.Barrier, checkpointId: 1, timestampMs: 0 }), /exchange 0: a barrier from sender 0 in a job that aligns none/);
+    unaligned.setWatermark(0, 10, false);
+    internal(() => unaligned.setWatermark(0, 9, false), /exchange 0: watermark 9 after 10/);
   });
 
   it("an invariant that fails in another thread names that thread when it crosses to the main thread", async () => {
