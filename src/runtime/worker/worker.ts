@@ -1,9 +1,8 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Codec } from '../../channel/codec.ts';
 import { loadJob } from '../../api/job.ts';
-import { isStateful, type LogicalNode } from '../../api/graph.ts';
+import { isStateful } from '../../api/graph.ts';
 import { connectionRetries } from '../../connectors/connection-retry.ts';
-import { END, type SourceContext, type SourceOutput, type SourceReader } from '../../connectors/types.ts';
 import { exchangeRecordBytesMax, limits } from '../../limits.ts';
 import { nowMs } from '../../util/clock.ts';
 import { compileChain, type CompiledChain, type RecordPosition } from './chain.ts';
@@ -11,11 +10,11 @@ import { keyGroupOf, keyGroupTable } from '../keys.ts';
 import { MetricsLayout, writeWorkerMetrics } from '../metrics.ts';
 import { jobCodec } from '../options.ts';
 import type { AsyncOperator } from './async-operator.ts';
-import { asyncOperatorsFedBy, operatorUid, ownedPartitions, planJob, type Plan } from '../plan.ts';
+import { asyncOperatorsFedBy, operatorUid, planJob, type Plan } from '../plan.ts';
 import { epochCompletedSlot, kAbort, kStop, kWorkersDone, kWorkersDrained, kWorkersReady, SharedViews, throwIfAborted, type WorkerResult, type WorkerTask } from '../protocol.ts';
 import type { StateStore } from '../../state/store.ts';
 import { stateBackends, type WorkerSnapshots } from '../../snapshot/backends.ts';
-import { SourceTime } from './source-time.ts';
+import { WorkerSources, type SourceGate } from './worker-sources.ts';
 import { WorkerAlignment } from './watermark-alignment.ts';
 import { sourceOutput } from './source-output.ts';
 import { openWorkerStateStore } from '../state-store.ts';
@@ -24,8 +23,7 @@ import { LatencyRecorder } from '../instrumentation/latency-recorder.ts';
 import { Exchanges } from './exchanges.ts';
 import { InBandControl } from './in-band-control.ts';
 import { WorkerSinks } from './sinks.ts';
-import { connectorError, quietly, workerFailure } from './worker-errors.ts';
-import type { WeirError } from '../../errors.ts';
+import { quietly, workerFailure } from './worker-errors.ts';
 import { deadLetterRecord } from '../../connectors/sinks.ts';
 import { WorkerCheckpoints } from './worker-checkpoints.ts';
 import { WorkerWaiting } from './worker-waiting.ts';
@@ -59,17 +57,6 @@ export async function runWorker(task: WorkerTask): Promise<WorkerResult> {
   }
 }
 
-interface SourceSlot {
-  node: LogicalNode & { kind: 'source' };
-  partition: number;
-  reader: SourceReader<unknown>;
-  output: SourceOutput<unknown>;
-  ended: boolean;
-  /** The source node's event time on this worker, and this partition's index in it. */
-  time: SourceTime;
-  timeSlot: number;
-}
-
 /**
  * One worker's loop. The worker owns some source partitions and one chain instance of every
  * operator; it reads every exchange's ring from each worker (itself included) and writes one ring
@@ -82,8 +69,8 @@ class WorkerRuntime {
   private readonly position: RecordPosition = { partition: -1, offset: -1 };
   private chain!: CompiledChain;
   private readonly exchanges: Exchanges;
-  private readonly sources: SourceSlot[] = [];
-  private readonly sourceTimes: SourceTime[] = [];
+  /** Set once open() has opened them. */
+  private sources: WorkerSources | undefined;
   private store: StateStore | undefined;
   private readonly sinks = new WorkerSinks();
   private readonly metricsLayout: MetricsLayout;
@@ -101,8 +88,6 @@ class WorkerRuntime {
   private readonly epochs: WorkerEpochs | undefined;
   /** False once this worker takes part in no further epoch (its input ended): its metrics say so. */
   private takesPartInEpochs = true;
-  private readonly allSourcesEnded = (): boolean => this.sources.every((s) => s.ended);
-  private readonly sourceEnded = (i: number): boolean => this.sources[i].ended;
   private sinkRecordsFlushed = 0;
   private lastFlushMs = 0;
   private lastMetricsMs = 0;
@@ -187,14 +172,11 @@ class WorkerRuntime {
     await snapshots?.started;
     const startMs = this.awaitStart();
     this.latency?.measureFrom(startMs + options.warmupMs);
-    for (const node of this.plan.sources) {
-      const owned = ownedPartitions(node.spec.partitions(), this.n, this.me);
-      const time = new SourceTime(node, owned, this.chain.watermarkOutputOf[node.id], nowMs());
-      this.sourceTimes.push(time);
-      for (const [timeSlot, partition] of owned.entries()) {
-        const sourceCtx = { partition, parallelism: this.n, workDir: options.workDir, startMs, nowMs, recordBytesMax: exchangeRecordBytesMax(options.ringCapacityBytes) };
-        const reader = await openSource(node, partition, sourceCtx, restoredPosition(this.task.restore, node, partition));
-        const output = sourceOutput({
+    const sources = await WorkerSources.open(this.plan, this.me, {
+      ctx: (partition) => ({ partition, parallelism: this.n, workDir: options.workDir, startMs, nowMs, recordBytesMax: exchangeRecordBytesMax(options.ringCapacityBytes) }),
+      from: (node, partition) => restoredPosition(this.task.restore, node, partition),
+      output: (node, partition, time, timeSlot) =>
+        sourceOutput({
           deliver: this.chain.outputOf[node.id],
           position: this.position,
           latency: this.latency,
@@ -203,24 +185,21 @@ class WorkerRuntime {
           partition,
           deadLetter: (raw, reason, offset) => this.deadLetter(node.name, partition, offset, reason, raw),
           counters: this.chain.counters[node.id],
-        });
-        this.sources.push({ node, partition, reader, output, ended: false, time, timeSlot });
-      }
-    }
+        }),
+      watermarkOutput: (node) => this.chain.watermarkOutputOf[node.id],
+    }, nowMs());
+    this.sources = sources;
     const asyncOf = (nodeId: number) => asyncOperatorsFedBy(this.plan.graph, nodeId).map((id) => this.chain.asyncOperators.find((op) => op.nodeId === id)!);
-    this.asyncFedBySource = this.sources.map((s) => asyncOf(s.node.id));
+    this.asyncFedBySource = sources.slots.map((s) => asyncOf(s.node.id));
     this.asyncFedByExchange = this.plan.exchanges.map(asyncOf);
     this.alignment = new WorkerAlignment(
       this.plan,
       this.views,
-      this.sources.map((s) => ({ sourceIndex: this.plan.sources.indexOf(s.node), partition: s.partition, time: s.time, timeSlot: s.timeSlot })),
+      sources.slots.map((s) => ({ sourceIndex: this.plan.sources.indexOf(s.node), partition: s.partition, time: s.time, timeSlot: s.timeSlot })),
     );
-    const rangedSources = this.sources.map((s) => ({ operatorUid: operatorUid(s.node), partition: s.partition, reader: s.reader }));
+    const rangedSources = sources.slots.map((s) => ({ operatorUid: operatorUid(s.node), partition: s.partition, reader: s.reader }));
     if (this.epochs && this.task.replay) this.epochs.ranges = new EpochRanges(offsetLogDir(options.stateDir), this.me, rangedSources, this.task.replay);
-    const ioSources = this.sources.filter((s) => typeof s.reader.whenReady === 'function');
-    // A reader paused by alignment is left out: its records being ready must not end every park.
-    const waitsFor = (s: SourceSlot) => !s.ended && !this.alignment.paused(this.sources.indexOf(s));
-    this.waiting = new WorkerWaiting(this.me, this.views, this.exchanges, () => ioSources.filter(waitsFor).map((s) => s.reader), {
+    this.waiting = new WorkerWaiting(this.me, this.views, this.exchanges, () => sources.ioReaders(this.paused), {
       needsEventLoop: () => this.checkpoints?.needsEventLoop() ?? false,
       hasNews: () => (this.checkpoints?.hasReplies() ?? false) || this.chain.asyncOperators.some((op) => op.hasNews()) || (this.queries?.hasRequests() ?? false),
       asyncNews: () => (this.asyncInFlight() ? Promise.race(this.chain.asyncOperators.map((op) => op.whenNews())) : undefined),
@@ -317,7 +296,7 @@ class WorkerRuntime {
   }
 
   private advanceTime(now: number): void {
-    for (const time of this.sourceTimes) time.advance(now);
+    this.sources!.advance(now);
     this.alignment.update(this.epochs?.ranges?.replaying ?? false);
     for (const operator of this.chain.keyed) operator.onProcessingTime(now);
   }
@@ -326,7 +305,7 @@ class WorkerRuntime {
   private async forwardControl(now: number): Promise<boolean> {
     this.control.forward(
       {
-        sourcesEnded: this.allSourcesEnded(),
+        sourcesEnded: this.sources!.allEnded(),
         sourcesEpoch: this.epochs?.sourcesEpoch() ?? 0,
         currentEpoch: this.epochs?.epoch ?? 0,
         asyncIdle: this.asyncIdle(),
@@ -364,7 +343,7 @@ class WorkerRuntime {
     // Spinning only pays when another thread is about to hand us something. When the sources
     // know when their next record is due, park until then: peers' records ring the doorbell.
     // A full mapAsync reads no source: only its results (or the flags) can end the wait.
-    const dueMs = this.sources.some((s, i) => !s.ended && this.sourceRoom(i) <= 0) ? limits.parkTimeoutMs : this.sourceDueMs();
+    const dueMs = this.sources!.anyBlocked(this.sourceRoom) ? limits.parkTimeoutMs : this.sourceDueMs();
     if (dueMs === undefined && !this.asyncInFlight() && ++this.idleRounds < limits.spinIterationsBeforePark) return;
     this.idleRounds = 0;
     await this.waiting.park(Math.min(dueMs ?? limits.parkTimeoutMs, this.timerDueMs(now)));
@@ -383,7 +362,7 @@ class WorkerRuntime {
   }
 
   private finished(): boolean {
-    return this.sources.every((s) => s.ended) && this.control.allExchangesEnded() && (!this.epochs || this.epochs.sourcesDone) && this.asyncIdle();
+    return this.sources!.allEnded() && this.control.allExchangesEnded() && (!this.epochs || this.epochs.sourcesDone) && this.asyncIdle();
   }
 
   // ---------------------------------------------------------------- mapAsync (async-operator.ts)
@@ -405,9 +384,7 @@ class WorkerRuntime {
   private readonly exchangeFull = (e: number): boolean => this.asyncFedByExchange.length > 0 && this.roomOf(this.asyncFedByExchange[e]) <= 0;
 
   /** Source slot i feeds a full mapAsync (or the room it has left). */
-  private sourceRoom(i: number): number {
-    return this.roomOf(this.asyncFedBySource[i]);
-  }
+  private readonly sourceRoom = (i: number): number => this.roomOf(this.asyncFedBySource[i]);
 
   private asyncInFlight(): boolean {
     for (const operator of this.chain.asyncOperators) if (operator.inFlight() > 0) return true;
@@ -456,7 +433,7 @@ class WorkerRuntime {
     // By the sink's own name (collect('x') → results.x), even when its operator had to be renamed
     // because another operator has that name.
     const results = await this.sinks.closeAfterRun();
-    for (const s of this.sources) await s.reader.close();
+    await this.sources?.close();
     this.takesPartInEpochs = false;
     this.publishMetrics(nowMs());
     // The latency snapshot goes out once, at the end: nothing needs it during the run, and the
@@ -481,7 +458,7 @@ class WorkerRuntime {
     // period (run.ts).
     await quietly(() => this.snapshots?.close(1_000));
     await this.sinks.closeAfterFailure();
-    for (const s of this.sources) await quietly(() => s.reader.close());
+    for (const s of this.sources?.slots ?? []) await quietly(() => s.reader.close());
     await quietly(() => this.store?.close());
     if (this.chain) for (const operator of this.chain.asyncOperators) operator.dispose();
     // Before the chain is compiled there are no operator counters to publish.
@@ -496,74 +473,32 @@ class WorkerRuntime {
   }
 
   private async pollSources(): Promise<boolean> {
-    this.epochs?.maybeStart(this.allSourcesEnded);
+    const sources = this.sources!;
+    this.epochs?.maybeStart(sources.allEnded);
     const stopping = this.views.flag(kStop) !== 0;
-    let progress = false;
-    let allQuiet = true;
+    const { progress, quiet } = await sources.poll(this.sourceGate, stopping, nowMs());
     // A source that feeds a full mapAsync is not read, and a micro-batch's reading does not end while one is.
-    if (this.sources.some((s, i) => !s.ended && this.sourceRoom(i) <= 0)) allQuiet = false;
-    for (const [i, s] of this.sources.entries()) {
-      if (s.ended) continue;
-      if (stopping) {
-        s.ended = true; // stop(): read nothing more; what was read drains through
-        s.time.ended(s.timeSlot);
-        progress = true;
-        continue;
-      }
-      if (this.alignment.paused(i)) {
-        s.time.paused(s.timeSlot, nowMs()); // too far ahead of its group's slowest partition
-        continue;
-      }
-      const budget = this.sourceBudget();
-      if (budget <= 0) break;
-      const allowed = Math.min(this.epochs ? this.epochs.allowed(i, budget) : budget, this.sourceRoom(i));
-      if (allowed <= 0) continue;
-      let got = this.poll(s, allowed);
-      if (typeof got !== 'number') got = await got;
-      if (got === END) {
-        s.ended = true;
-        s.time.ended(s.timeSlot);
-        progress = true;
-      } else if (got > 0) {
-        progress = true;
-        allQuiet = false;
-        this.epochs?.read(i, got);
-      }
-    }
-    if (this.epochs?.maybeEndReading(allQuiet, stopping, this.sourceEnded)) progress = true;
-    return progress;
+    const allQuiet = quiet && !sources.anyBlocked(this.sourceRoom);
+    return (this.epochs?.maybeEndReading(allQuiet, stopping, sources.ended) ?? false) || progress;
   }
 
-  /** A source's poll (synchronous when the source is); what it throws that is not weir's names the source and the partition. */
-  private poll(s: SourceSlot, max: number): number | Promise<number> {
-    try {
-      const got = s.reader.poll(max, s.output);
-      return typeof got === 'number' ? got : got.catch((err: unknown) => Promise.reject(sourceFailed(s, err)));
-    } catch (err) {
-      throw sourceFailed(s, err);
-    }
-  }
+  private readonly paused = (i: number): boolean => this.alignment.paused(i);
+
+  /** How much each source partition may read this round (worker-sources.ts). */
+  private readonly sourceGate: SourceGate = {
+    budget: () => this.sourceBudget(),
+    allowed: (i, budget) => Math.min(this.epochs ? this.epochs.allowed(i, budget) : budget, this.sourceRoom(i)),
+    paused: this.paused,
+    read: (i, records) => this.epochs?.read(i, records),
+  };
 
   /**
-   * How long (ms) the sources expect to have nothing: a rate-limited generator knows exactly;
-   * between micro-batches only the trigger matters. Undefined when nobody knows.
+   * How long (ms) the sources expect to have nothing; between micro-batches only the trigger
+   * matters. Undefined when nobody knows.
    */
   private sourceDueMs(): number | undefined {
-    if (this.epochs?.sourcesDone && this.sources.some((s) => !s.ended)) return limits.parkTimeoutMs;
-    let due: number | undefined;
-    for (const [i, s] of this.sources.entries()) {
-      if (s.ended) continue;
-      // Paused by alignment: nothing rings when the slowest partition (maybe on another worker)
-      // catches up, so look again after the group's update interval instead of spinning.
-      if (this.alignment.paused(i)) {
-        due = Math.min(due ?? limits.parkTimeoutMs, this.alignment.recheckMs);
-        continue;
-      }
-      const idle = s.reader.idleMs?.();
-      if (idle === undefined) return undefined;
-      due = Math.min(due ?? limits.parkTimeoutMs, Math.max(0, idle));
-    }
-    return due;
+    if (this.epochs?.sourcesDone && !this.sources!.allEnded()) return limits.parkTimeoutMs;
+    return this.sources!.dueMs(this.paused, this.alignment.recheckMs);
   }
 
   // ---------------------------------------------------------------- epochs (micro-batch: worker-epochs.ts)
@@ -612,7 +547,7 @@ class WorkerRuntime {
       latency: this.sinkLatency,
     });
     // Each partition's lag, from the worker that owns it (NaN: its source cannot tell).
-    for (const s of this.sources) this.views.metrics[this.metricsLayout.lag(this.plan.sources.indexOf(s.node), s.partition)] = s.reader.lag?.() ?? NaN;
+    for (const s of this.sources?.slots ?? []) this.views.metrics[this.metricsLayout.lag(this.plan.sources.indexOf(s.node), s.partition)] = s.reader.lag?.() ?? NaN;
     this.lastMetricsMs = now;
   }
 
@@ -625,17 +560,4 @@ function safeJson(value: unknown): string {
   } catch {
     return String(value);
   }
-}
-
-/** Opens one partition of a source; an error that is not weir's names the source and the partition. */
-async function openSource(node: LogicalNode & { kind: 'source' }, partition: number, ctx: SourceContext, from: unknown): Promise<SourceReader<unknown>> {
-  try {
-    return await node.spec.open(partition, ctx, from);
-  } catch (err) {
-    throw connectorError(err, 'WEIR_SOURCE', `source "${node.name}" partition ${partition} could not open`, node.name);
-  }
-}
-
-function sourceFailed(s: SourceSlot, err: unknown): WeirError {
-  return connectorError(err, 'WEIR_SOURCE', `source "${s.node.name}" partition ${s.partition} failed`, s.node.name);
 }
