@@ -10,3 +10,10 @@ const timeOrigin = performance.timeOrigin;
 export function nowMs(): number {
   return timeOrigin + performance.now();
 }
+
+/** A source of the time (epoch ms); the worker loop takes one so that a test can run it on a simulated clock. */
+export interface Clock {
+  nowMs(): number;
+}
+
+export const systemClock: Clock = { nowMs };

@@ -10,6 +10,7 @@ import type { Deliver, RecordPosition } from './chain.ts';
 import type { Plan } from '../plan.ts';
 import { kAbort, throwIfAborted, type SharedViews } from '../protocol.ts';
 import type { InBandControl } from './in-band-control.ts';
+import type { Parking } from './environment.ts';
 
 /** Room a control frame needs at most (flatbuffers body of a few scalars, frame header, padding). */
 const kControlFrameBytesMax = 128;
@@ -41,6 +42,7 @@ export class Exchanges {
   constructor(
     plan: Plan,
     private readonly views: SharedViews,
+    private readonly parking: Parking,
     private readonly me: number,
     defaultCodec: Codec<unknown>,
     private readonly position: RecordPosition,
@@ -122,7 +124,7 @@ export class Exchanges {
       if (++spins < limits.spinIterationsBeforePark) continue;
       spins = 0;
       this.parks++;
-      this.views.doorbells.park(this.me, () => enough() || this.hasInput(e) || this.views.flag(kAbort) !== 0, limits.parkTimeoutMs);
+      this.parking.park(this.me, () => enough() || this.hasInput(e) || this.views.flag(kAbort) !== 0, limits.parkTimeoutMs);
     }
   }
 

@@ -2,7 +2,6 @@ import { join } from 'node:path';
 import type { LogicalNode } from '../../api/graph.ts';
 import type { SinkContext, SinkRecovery, SinkSpec, SinkWriter } from '../../connectors/types.ts';
 import { fileSink, type DeadLetter } from '../../connectors/sinks.ts';
-import { nowMs } from '../../util/clock.ts';
 import { connectorError, quietly } from './worker-errors.ts';
 import { operatorUid, type Plan } from '../plan.ts';
 
@@ -33,6 +32,9 @@ export class WorkerSinks {
   private readonly byId = new Map<number, SinkWriter<unknown>>();
   private deadLetters: OpenSink | undefined;
   deadLetterCount = 0;
+
+  /** `nowMs`: the worker's clock (environment.ts), a dead letter's time. */
+  constructor(private readonly nowMs: () => number) {}
 
   /** Opens every sink of the plan for one worker (subtask), then the dead-letter output. */
   async openAll(plan: Plan, ctx: Omit<SinkContext, 'sinkUid' | 'recovery'>, recoveryOf: (sinkUid: string) => SinkRecovery | undefined): Promise<void> {
@@ -71,7 +73,7 @@ export class WorkerSinks {
   /** A record that cannot go on, to the dead-letter output, counted. */
   deadLetter(record: DeadLetter): void {
     this.deadLetterCount++;
-    this.deadLetters!.writer.write(record, NaN, nowMs());
+    this.deadLetters!.writer.write(record, NaN, this.nowMs());
   }
 
   async flush(): Promise<void> {

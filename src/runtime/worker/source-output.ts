@@ -1,6 +1,5 @@
 import type { SourceOutput } from '../../connectors/types.ts';
 import type { LatencyRecorder } from '../instrumentation/latency-recorder.ts';
-import { nowMs } from '../../util/clock.ts';
 import type { Deliver, OperatorCounters, RecordPosition } from './chain.ts';
 import type { SourceTime } from './source-time.ts';
 
@@ -17,6 +16,8 @@ export interface SourceOutputParts {
   deadLetter(raw: unknown, reason: string, offset: number): void;
   /** The source node's counters: its dead letters and skipped input are counted there. */
   counters: OperatorCounters;
+  /** The worker's clock (environment.ts): a record's ingestion time, and what "in the future" means. */
+  nowMs(): number;
 }
 
 /**
@@ -25,7 +26,7 @@ export interface SourceOutputParts {
  * to the dead letters with the reason (never silently dropped). Two closures rather than a branch
  * per record: the common case without event time stays as short as it was.
  */
-export function sourceOutput({ deliver, position, latency, time, timeSlot, partition, deadLetter: toDeadLetters, counters }: SourceOutputParts): SourceOutput<unknown> {
+export function sourceOutput({ deliver, position, latency, time, timeSlot, partition, deadLetter: toDeadLetters, counters, nowMs }: SourceOutputParts): SourceOutput<unknown> {
   const deadLetter = (raw: unknown, reason: string, offset: number): void => {
     counters.deadLetters++;
     toDeadLetters(raw, reason, offset);

@@ -4,7 +4,6 @@ import type { JsonValue, SinkNote, SourcePosition, StateFileRef } from '../../ch
 import type { WorkerSnapshots } from '../../snapshot/backends.ts';
 import { toPlainError, WeirError } from '../../errors.ts';
 import type { StateStore } from '../../state/store.ts';
-import { nowMs } from '../../util/clock.ts';
 import { BarrierAlignment } from './barriers.ts';
 import { kCheckpointCompleted, kCheckpointEpoch, kCheckpointRequested, kFinalCheckpoint, type SharedViews, type CheckpointAck, type CheckpointDeclined, type CheckpointPrepared } from '../protocol.ts';
 
@@ -46,6 +45,8 @@ export class WorkerCheckpoints {
   constructor(
     private readonly me: number,
     private readonly views: SharedViews,
+    /** The worker's clock (environment.ts). */
+    private readonly nowMs: () => number,
     private readonly port: MessagePort,
     private readonly parts: CheckpointedParts,
     alignment: BarrierAlignment | undefined,
@@ -91,7 +92,7 @@ export class WorkerCheckpoints {
     const requested = this.requested;
     if (requested <= alignment.injected) return;
     this.positions = this.sourcePositions();
-    this.injectedAtMs = nowMs();
+    this.injectedAtMs = this.nowMs();
     alignment.inject(requested, this.injectedAtMs);
   }
 
@@ -100,7 +101,7 @@ export class WorkerCheckpoints {
     const alignment = this.alignment!;
     if (!alignment.aligned()) return false;
     const id = alignment.injected;
-    await this.snapshot(id, this.positions, this.injectedAtMs, () => alignment.complete(nowMs()));
+    await this.snapshot(id, this.positions, this.injectedAtMs, () => alignment.complete(this.nowMs()));
     return true;
   }
 
@@ -108,7 +109,7 @@ export class WorkerCheckpoints {
   async atEpochEnd(epoch: number): Promise<void> {
     const requested = this.requested;
     if (requested <= this.snapshotted || Atomics.load(this.views.control, kCheckpointEpoch) !== epoch) return;
-    const started = nowMs();
+    const started = this.nowMs();
     await this.snapshot(requested, this.sourcePositions(), started, () => 0);
   }
 
@@ -123,7 +124,7 @@ export class WorkerCheckpoints {
       return;
     }
     const requested = this.requested;
-    if (requested > this.snapshotted) await this.snapshot(requested, this.sourcePositions(), nowMs(), () => 0);
+    if (requested > this.snapshotted) await this.snapshot(requested, this.sourcePositions(), this.nowMs(), () => 0);
   }
 
   /** Commits every checkpoint completed since the last call: the second phase on each sink, then the sources' offsets. */
@@ -169,7 +170,7 @@ export class WorkerCheckpoints {
    */
   private async snapshot(id: number, positions: SourcePosition[], startedMs: number, release: () => number): Promise<void> {
     this.snapshotted = id;
-    const snapshotStartMs = nowMs();
+    const snapshotStartMs = this.nowMs();
     const epoch = this.parts.epoch();
     let written: Promise<{ files: StateFileRef[]; writtenBytes: number; delta: boolean; merged: boolean } | undefined>;
     let sinkNotes: SinkNote[];
@@ -219,7 +220,7 @@ export class WorkerCheckpoints {
           epoch,
           alignmentMs,
           startedMs,
-          snapshotMs: nowMs() - snapshotStartMs,
+          snapshotMs: this.nowMs() - snapshotStartMs,
         };
         this.port.postMessage(ack);
       },

@@ -1,7 +1,7 @@
 import type { SourceReader } from '../../connectors/types.ts';
 import { limits } from '../../limits.ts';
-import { nowMs } from '../../util/clock.ts';
 import type { Exchanges } from './exchanges.ts';
+import type { WorkerEnvironment } from './environment.ts';
 import { kAbort, kCheckpointCompleted, kCheckpointRequested, kEpochRequested, kStop, type SharedViews } from '../protocol.ts';
 
 /**
@@ -32,6 +32,7 @@ export class WorkerWaiting {
   constructor(
     private readonly me: number,
     private readonly views: SharedViews,
+    private readonly environment: WorkerEnvironment,
     private readonly exchanges: Exchanges,
     private readonly ioReaders: () => Array<SourceReader<unknown>>,
     private readonly background: BackgroundWork,
@@ -49,13 +50,13 @@ export class WorkerWaiting {
     this.parks++;
     const readers = this.ioReaders();
     if (readers.length === 0 && news === undefined) {
-      this.views.doorbells.park(this.me, this.wakeCondition(), timeoutMs);
+      this.environment.parking.park(this.me, this.wakeCondition(), timeoutMs);
       return;
     }
-    this.lastYieldMs = nowMs();
+    this.lastYieldMs = this.environment.clock.nowMs();
     const wakes: Array<Promise<unknown>> = readers.map((r) => r.whenReady!());
     if (news !== undefined) wakes.push(news);
-    await this.views.doorbells.parkAsync(this.me, this.wakeCondition(), timeoutMs, Promise.race(wakes));
+    await this.environment.parking.parkAsync(this.me, this.wakeCondition(), timeoutMs, Promise.race(wakes));
   }
 
   /** While busy: a turn for the event loop now and then, when network sources need it. */

@@ -4,7 +4,6 @@ import { loadJob } from '../../api/job.ts';
 import { isStateful } from '../../api/graph.ts';
 import { connectionRetries } from '../../connectors/connection-retry.ts';
 import { exchangeRecordBytesMax, limits } from '../../limits.ts';
-import { nowMs } from '../../util/clock.ts';
 import { compileChain, type CompiledChain, type RecordPosition } from './chain.ts';
 import { keyGroupOf, keyGroupTable } from '../keys.ts';
 import { MetricsLayout, writeWorkerMetrics } from '../metrics.ts';
@@ -15,6 +14,7 @@ import { epochCompletedSlot, kAbort, kStop, kWorkersDone, kWorkersDrained, kWork
 import type { StateStore } from '../../state/store.ts';
 import { stateBackends, type WorkerSnapshots } from '../../snapshot/backends.ts';
 import { WorkerSources, type SourceGate } from './worker-sources.ts';
+import { systemEnvironment, type WorkerEnvironment } from './environment.ts';
 import { WorkerAlignment } from './watermark-alignment.ts';
 import { sourceOutput } from './source-output.ts';
 import { openWorkerStateStore } from '../state-store.ts';
@@ -37,14 +37,14 @@ import { SinkLatency } from '../instrumentation/sink-latency.ts';
 import { WorkerStateQueries } from './state-queries.ts';
 
 /** Entry point of a worker thread's one long-lived task: the task is the partition loop. */
-export async function runWorker(task: WorkerTask): Promise<WorkerResult> {
+export async function runWorker(task: WorkerTask, environment?: WorkerEnvironment): Promise<WorkerResult> {
   nameThisThread(`worker ${task.worker}`);
   const views = new SharedViews(task.buffers, task.layout);
   let runtime: WorkerRuntime | undefined;
   try {
     const { definition, env } = await loadJob(task.jobUrl, task.options.params);
     const plan = planJob(env.graph, task.options.parallelism);
-    runtime = new WorkerRuntime(task, plan, views, jobCodec(definition.settings));
+    runtime = new WorkerRuntime(task, plan, views, jobCodec(definition.settings), environment ?? systemEnvironment(views));
     await runtime.open();
     await runtime.loop();
     return await runtime.finish();
@@ -72,7 +72,9 @@ class WorkerRuntime {
   /** Set once open() has opened them. */
   private sources: WorkerSources | undefined;
   private store: StateStore | undefined;
-  private readonly sinks = new WorkerSinks();
+  private readonly sinks: WorkerSinks;
+  /** The worker's clock (environment.ts): every time the loop and its parts read comes from it. */
+  private readonly nowMs: () => number;
   private readonly metricsLayout: MetricsLayout;
   /** With checkpoints of LMDB state: the thread writing snapshots (closed by whoever ends the worker). */
   private snapshots: WorkerSnapshots | undefined;
@@ -110,7 +112,10 @@ class WorkerRuntime {
     private readonly plan: Plan,
     private readonly views: SharedViews,
     defaultCodec: Codec<unknown>,
+    private readonly environment: WorkerEnvironment,
   ) {
+    this.nowMs = environment.clock.nowMs.bind(environment.clock);
+    this.sinks = new WorkerSinks(this.nowMs);
     this.me = task.worker;
     this.n = plan.parallelism;
     this.micro = task.options.mode === 'micro-batch';
@@ -120,7 +125,7 @@ class WorkerRuntime {
     const alignsBarriers = options.checkpointIntervalMs > 0 && !this.micro;
     this.control = new InBandControl(plan.exchanges.length, this.n, this.me, alignsBarriers);
     if (this.micro) this.epochs = new WorkerEpochs(this.me, views, this.control, options.microBatchRecordsMax, task.restore?.metadata.epoch ?? 0);
-    this.exchanges = new Exchanges(plan, views, this.me, defaultCodec, this.position, this.control, this.latency);
+    this.exchanges = new Exchanges(plan, views, environment.parking, this.me, defaultCodec, this.position, this.control, this.latency);
     this.metricsLayout = new MetricsLayout(plan.graph.nodes.length, plan.exchanges.length, this.n, plan.sources.map((s) => s.spec.partitions()));
     this.keyGroupWorker = keyGroupTable(task.options.keyGroups, this.n);
   }
@@ -133,7 +138,7 @@ class WorkerRuntime {
     const backend = stateBackends[options.stateBackend];
     const snapshots = checkpointing && hasKeyedState ? backend.workerSnapshots(this.views.doorbells.address(this.me)) : undefined;
     this.snapshots = snapshots;
-    const ctx = { subtask: this.me, parallelism: this.n, workDir: options.workDir, nowMs };
+    const ctx = { subtask: this.me, parallelism: this.n, workDir: options.workDir, nowMs: this.nowMs };
     await this.sinks.openAll(this.plan, ctx, (sinkUid) => sinkRecovery(this.task.restore, sinkUid));
     const keyGroups = options.keyGroups;
     // State is restored before the chain is built: keyed operators load their timers when created.
@@ -157,7 +162,7 @@ class WorkerRuntime {
       ownKeyGroup: keyGroupRangeOfWorker(this.me, keyGroups, this.n).from,
       ownKeyGroups: keyGroupRangeOfWorker(this.me, keyGroups, this.n),
       keyGroupAssigner: options.keyGroupAssigner,
-      nowMs,
+      nowMs: this.nowMs,
       latency: this.latency,
       checksum: this.checksum,
       sinkLatency: this.sinkLatency,
@@ -173,7 +178,7 @@ class WorkerRuntime {
     const startMs = this.awaitStart();
     this.latency?.measureFrom(startMs + options.warmupMs);
     const sources = await WorkerSources.open(this.plan, this.me, {
-      ctx: (partition) => ({ partition, parallelism: this.n, workDir: options.workDir, startMs, nowMs, recordBytesMax: exchangeRecordBytesMax(options.ringCapacityBytes) }),
+      ctx: (partition) => ({ partition, parallelism: this.n, workDir: options.workDir, startMs, nowMs: this.nowMs, recordBytesMax: exchangeRecordBytesMax(options.ringCapacityBytes) }),
       from: (node, partition) => restoredPosition(this.task.restore, node, partition),
       output: (node, partition, time, timeSlot) =>
         sourceOutput({
@@ -185,9 +190,10 @@ class WorkerRuntime {
           partition,
           deadLetter: (raw, reason, offset) => this.deadLetter(node.name, partition, offset, reason, raw),
           counters: this.chain.counters[node.id],
+          nowMs: this.nowMs,
         }),
       watermarkOutput: (node) => this.chain.watermarkOutputOf[node.id],
-    }, nowMs());
+    }, this.nowMs());
     this.sources = sources;
     const asyncOf = (nodeId: number) => asyncOperatorsFedBy(this.plan.graph, nodeId).map((id) => this.chain.asyncOperators.find((op) => op.nodeId === id)!);
     this.asyncFedBySource = sources.slots.map((s) => asyncOf(s.node.id));
@@ -199,14 +205,14 @@ class WorkerRuntime {
     );
     const rangedSources = sources.slots.map((s) => ({ operatorUid: operatorUid(s.node), partition: s.partition, reader: s.reader }));
     if (this.epochs && this.task.replay) this.epochs.ranges = new EpochRanges(offsetLogDir(options.stateDir), this.me, rangedSources, this.task.replay);
-    this.waiting = new WorkerWaiting(this.me, this.views, this.exchanges, () => sources.ioReaders(this.paused), {
+    this.waiting = new WorkerWaiting(this.me, this.views, this.environment, this.exchanges, () => sources.ioReaders(this.paused), {
       needsEventLoop: () => this.checkpoints?.needsEventLoop() ?? false,
       hasNews: () => (this.checkpoints?.hasReplies() ?? false) || this.chain.asyncOperators.some((op) => op.hasNews()) || (this.queries?.hasRequests() ?? false),
       asyncNews: () => (this.asyncInFlight() ? Promise.race(this.chain.asyncOperators.map((op) => op.whenNews())) : undefined),
       exchangeHeld: this.exchangeFull,
     });
     if (checkpointing) {
-      this.checkpoints = new WorkerCheckpoints(this.me, this.views, this.task.checkpointPort!, {
+      this.checkpoints = new WorkerCheckpoints(this.me, this.views, this.nowMs, this.task.checkpointPort!, {
         sources: rangedSources,
         epoch: () => this.epochs?.epoch ?? 0,
         // The dead-letter output too: a transactional one pre-commits and commits with the checkpoint.
@@ -229,7 +235,7 @@ class WorkerRuntime {
       throwIfAborted(views, this.me);
       const startMs = views.startedAtMs();
       if (!Number.isNaN(startMs)) return startMs;
-      views.doorbells.park(this.me, () => !Number.isNaN(views.startedAtMs()) || views.flag(kAbort) !== 0, limits.parkTimeoutMs);
+      this.environment.parking.park(this.me, () => !Number.isNaN(views.startedAtMs()) || views.flag(kAbort) !== 0, limits.parkTimeoutMs);
     }
   }
 
@@ -267,7 +273,7 @@ class WorkerRuntime {
       }
       this.injectCheckpoint();
       let progress = await this.takeInput();
-      const now = nowMs();
+      const now = this.nowMs();
       this.advanceTime(now);
       progress = (await this.forwardControl(now)) || progress;
       this.exchanges.publishAll();
@@ -427,7 +433,7 @@ class WorkerRuntime {
   async finish(): Promise<WorkerResult> {
     await this.checkpoints?.close();
     this.chain.close();
-    await this.flushSinks(nowMs());
+    await this.flushSinks(this.nowMs());
     this.store?.close();
     this.store = undefined;
     // By the sink's own name (collect('x') → results.x), even when its operator had to be renamed
@@ -435,7 +441,7 @@ class WorkerRuntime {
     const results = await this.sinks.closeAfterRun();
     await this.sources?.close();
     this.takesPartInEpochs = false;
-    this.publishMetrics(nowMs());
+    this.publishMetrics(this.nowMs());
     // The latency snapshot goes out once, at the end: nothing needs it during the run, and the
     // loop being measured then does no encoding at all. It is sent before the worker counts itself
     // done, so the coordinator, seeing every worker done, finds every snapshot already queued.
@@ -462,7 +468,7 @@ class WorkerRuntime {
     await quietly(() => this.store?.close());
     if (this.chain) for (const operator of this.chain.asyncOperators) operator.dispose();
     // Before the chain is compiled there are no operator counters to publish.
-    if (this.chain) await quietly(() => this.publishMetrics(nowMs()));
+    if (this.chain) await quietly(() => this.publishMetrics(this.nowMs()));
   }
 
   // ---------------------------------------------------------------- sources
@@ -476,7 +482,7 @@ class WorkerRuntime {
     const sources = this.sources!;
     this.epochs?.maybeStart(sources.allEnded);
     const stopping = this.views.flag(kStop) !== 0;
-    const { progress, quiet } = await sources.poll(this.sourceGate, stopping, nowMs());
+    const { progress, quiet } = await sources.poll(this.sourceGate, stopping, this.nowMs());
     // A source that feeds a full mapAsync is not read, and a micro-batch's reading does not end while one is.
     const allQuiet = quiet && !sources.anyBlocked(this.sourceRoom);
     return (this.epochs?.maybeEndReading(allQuiet, stopping, sources.ended) ?? false) || progress;
@@ -507,7 +513,7 @@ class WorkerRuntime {
   private readonly endEpoch = async (epoch: number): Promise<void> => {
     await this.checkpoints?.atEpochEnd(epoch);
     this.store?.flush();
-    await this.flushSinks(nowMs());
+    await this.flushSinks(this.nowMs());
   };
 
   // ---------------------------------------------------------------- waiting, sinks, metrics
@@ -523,7 +529,7 @@ class WorkerRuntime {
   }
 
   private async flushSinksIfDirty(): Promise<void> {
-    if (this.sinksDirty()) await this.flushSinks(nowMs());
+    if (this.sinksDirty()) await this.flushSinks(this.nowMs());
   }
 
   private async flushSinks(now: number): Promise<void> {
