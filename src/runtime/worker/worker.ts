@@ -8,8 +8,8 @@ import { compileChain, type CompiledChain, type RecordPosition } from './chain.t
 import { keyGroupOf, keyGroupTable } from '../keys.ts';
 import { MetricsLayout, writeWorkerMetrics } from '../metrics.ts';
 import { jobCodec } from '../options.ts';
-import type { AsyncOperator } from './async-operator.ts';
-import { asyncOperatorsFedBy, operatorUid, planJob, type Plan } from '../plan.ts';
+import { AsyncOperators } from './async-operators.ts';
+import { operatorUid, planJob, type Plan } from '../plan.ts';
 import { epochCompletedSlot, kAbort, kStop, kWorkersDone, kWorkersDrained, kWorkersReady, SharedViews, throwIfAborted, type WorkerResult, type WorkerTask } from '../protocol.ts';
 import type { StateStore } from '../../state/store.ts';
 import { stateBackends, type WorkerSnapshots } from '../../snapshot/backends.ts';
@@ -103,8 +103,8 @@ class WorkerRuntime {
   private checkpoints: WorkerCheckpoints | undefined;
   private drained = false;
   /** The mapAsync operators each source slot's and each exchange's records reach in this chain (plan.ts). */
-  private asyncFedBySource: AsyncOperator[][] = [];
-  private asyncFedByExchange: AsyncOperator[][] = [];
+  /** The chain's mapAsync operators, with the inputs that feed each (async-operators.ts); set by open(). */
+  private async!: AsyncOperators;
   private queries: WorkerStateQueries | undefined;
 
   constructor(
@@ -195,9 +195,7 @@ class WorkerRuntime {
       watermarkOutput: (node) => this.chain.watermarkOutputOf[node.id],
     }, this.nowMs());
     this.sources = sources;
-    const asyncOf = (nodeId: number) => asyncOperatorsFedBy(this.plan.graph, nodeId).map((id) => this.chain.asyncOperators.find((op) => op.nodeId === id)!);
-    this.asyncFedBySource = sources.slots.map((s) => asyncOf(s.node.id));
-    this.asyncFedByExchange = this.plan.exchanges.map(asyncOf);
+    this.async = new AsyncOperators(this.chain.asyncOperators, this.plan.graph, sources.slots.map((s) => s.node.id), this.plan.exchanges);
     this.alignment = new WorkerAlignment(
       this.plan,
       this.views,
@@ -207,9 +205,9 @@ class WorkerRuntime {
     if (this.epochs && this.task.replay) this.epochs.ranges = new EpochRanges(offsetLogDir(options.stateDir), this.me, rangedSources, this.task.replay);
     this.waiting = new WorkerWaiting(this.me, this.views, this.environment, this.exchanges, () => sources.ioReaders(this.paused), {
       needsEventLoop: () => this.checkpoints?.needsEventLoop() ?? false,
-      hasNews: () => (this.checkpoints?.hasReplies() ?? false) || this.chain.asyncOperators.some((op) => op.hasNews()) || (this.queries?.hasRequests() ?? false),
-      asyncNews: () => (this.asyncInFlight() ? Promise.race(this.chain.asyncOperators.map((op) => op.whenNews())) : undefined),
-      exchangeHeld: this.exchangeFull,
+      hasNews: () => (this.checkpoints?.hasReplies() ?? false) || this.async.hasNews() || (this.queries?.hasRequests() ?? false),
+      asyncNews: () => this.async.whenNews(),
+      exchangeHeld: this.async.exchangeFull,
     });
     if (checkpointing) {
       this.checkpoints = new WorkerCheckpoints(this.me, this.views, this.nowMs, this.task.checkpointPort!, {
@@ -296,8 +294,8 @@ class WorkerRuntime {
 
   /** True when anything was taken. While a mapAsync is full, nothing that feeds it is read. */
   private async takeInput(): Promise<boolean> {
-    let progress = this.drainAsync();
-    progress = this.exchanges.drain(0, this.exchangeFull) || progress;
+    let progress = this.async.drain();
+    progress = this.exchanges.drain(0, this.async.exchangeFull) || progress;
     return (await this.pollSources()) || progress;
   }
 
@@ -314,7 +312,7 @@ class WorkerRuntime {
         sourcesEnded: this.sources!.allEnded(),
         sourcesEpoch: this.epochs?.sourcesEpoch() ?? 0,
         currentEpoch: this.epochs?.epoch ?? 0,
-        asyncIdle: this.asyncIdle(),
+        asyncIdle: this.async.idle(),
         nowMs: now,
       },
       this.exchanges.broadcast,
@@ -323,7 +321,7 @@ class WorkerRuntime {
   }
 
   private async completeEpochAndCommit(): Promise<void> {
-    if (this.asyncIdle()) await this.epochs?.maybeComplete(this.endEpoch);
+    if (this.async.idle()) await this.epochs?.maybeComplete(this.endEpoch);
     await this.checkpoints?.commitCompleted();
   }
 
@@ -337,7 +335,7 @@ class WorkerRuntime {
     if (progress) {
       this.idleRounds = 0;
       // Requests in flight settle on this thread's event loop: give it a turn every round.
-      if (this.asyncInFlight()) await nextTurn();
+      if (this.async.inFlight()) await nextTurn();
       else await this.waiting.yieldWhileBusy(now);
       if (!this.micro && now - this.lastFlushMs >= limits.sinkFlushIntervalMs && this.sinksDirty()) await this.flushSinks(now);
       return;
@@ -349,8 +347,8 @@ class WorkerRuntime {
     // Spinning only pays when another thread is about to hand us something. When the sources
     // know when their next record is due, park until then: peers' records ring the doorbell.
     // A full mapAsync reads no source: only its results (or the flags) can end the wait.
-    const dueMs = this.sources!.anyBlocked(this.sourceRoom) ? limits.parkTimeoutMs : this.sourceDueMs();
-    if (dueMs === undefined && !this.asyncInFlight() && ++this.idleRounds < limits.spinIterationsBeforePark) return;
+    const dueMs = this.sources!.anyBlocked(this.async.sourceRoom) ? limits.parkTimeoutMs : this.sourceDueMs();
+    if (dueMs === undefined && !this.async.inFlight() && ++this.idleRounds < limits.spinIterationsBeforePark) return;
     this.idleRounds = 0;
     await this.waiting.park(Math.min(dueMs ?? limits.parkTimeoutMs, this.timerDueMs(now)));
   }
@@ -368,38 +366,7 @@ class WorkerRuntime {
   }
 
   private finished(): boolean {
-    return this.sources!.allEnded() && this.control.allExchangesEnded() && (!this.epochs || this.epochs.sourcesDone) && this.asyncIdle();
-  }
-
-  // ---------------------------------------------------------------- mapAsync (async-operator.ts)
-
-  private drainAsync(): boolean {
-    let progress = false;
-    for (const operator of this.chain.asyncOperators) progress = operator.drain() || progress;
-    return progress;
-  }
-
-  /** Records the fullest of these mapAsync operators can still take (Infinity when there is none). */
-  private roomOf(operators: AsyncOperator[]): number {
-    let room = Number.POSITIVE_INFINITY;
-    for (const operator of operators) room = Math.min(room, operator.room());
-    return room;
-  }
-
-  /** The input of exchange e feeds a full mapAsync: it is not read now (its rings hold the records back). */
-  private readonly exchangeFull = (e: number): boolean => this.asyncFedByExchange.length > 0 && this.roomOf(this.asyncFedByExchange[e]) <= 0;
-
-  /** Source slot i feeds a full mapAsync (or the room it has left). */
-  private readonly sourceRoom = (i: number): number => this.roomOf(this.asyncFedBySource[i]);
-
-  private asyncInFlight(): boolean {
-    for (const operator of this.chain.asyncOperators) if (operator.inFlight() > 0) return true;
-    return false;
-  }
-
-  private asyncIdle(): boolean {
-    for (const operator of this.chain.asyncOperators) if (!operator.idle()) return false;
-    return true;
+    return this.sources!.allEnded() && this.control.allExchangesEnded() && (!this.epochs || this.epochs.sourcesDone) && this.async.idle();
   }
 
   /**
@@ -484,7 +451,7 @@ class WorkerRuntime {
     const stopping = this.views.flag(kStop) !== 0;
     const { progress, quiet } = await sources.poll(this.sourceGate, stopping, this.nowMs());
     // A source that feeds a full mapAsync is not read, and a micro-batch's reading does not end while one is.
-    const allQuiet = quiet && !sources.anyBlocked(this.sourceRoom);
+    const allQuiet = quiet && !sources.anyBlocked(this.async.sourceRoom);
     return (this.epochs?.maybeEndReading(allQuiet, stopping, sources.ended) ?? false) || progress;
   }
 
@@ -493,7 +460,7 @@ class WorkerRuntime {
   /** How much each source partition may read this round (worker-sources.ts). */
   private readonly sourceGate: SourceGate = {
     budget: () => this.sourceBudget(),
-    allowed: (i, budget) => Math.min(this.epochs ? this.epochs.allowed(i, budget) : budget, this.sourceRoom(i)),
+    allowed: (i, budget) => Math.min(this.epochs ? this.epochs.allowed(i, budget) : budget, this.async.sourceRoom(i)),
     paused: this.paused,
     read: (i, records) => this.epochs?.read(i, records),
   };
