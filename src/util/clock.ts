@@ -13,7 +13,8 @@ export function nowMs(): number {
 
 /** A source of the time (epoch ms); the worker loop takes one so that a test can run it on a simulated clock. */
 export interface Clock {
-  nowMs(): number;
+  /** Called unbound (it is passed around as a function, on the per-record path): it must not use `this`. */
+  readonly nowMs: () => number;
 }
 
 export const systemClock: Clock = { nowMs };

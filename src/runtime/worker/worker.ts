@@ -102,7 +102,6 @@ class WorkerRuntime {
   /** With checkpoints (options.checkpointIntervalMs > 0). */
   private checkpoints: WorkerCheckpoints | undefined;
   private drained = false;
-  /** The mapAsync operators each source slot's and each exchange's records reach in this chain (plan.ts). */
   /** The chain's mapAsync operators, with the inputs that feed each (async-operators.ts); set by open(). */
   private async!: AsyncOperators;
   private queries: WorkerStateQueries | undefined;
@@ -114,7 +113,8 @@ class WorkerRuntime {
     defaultCodec: Codec<unknown>,
     private readonly environment: WorkerEnvironment,
   ) {
-    this.nowMs = environment.clock.nowMs.bind(environment.clock);
+    // Taken off the clock unbound (Clock says so): the system's is then the very function it was.
+    this.nowMs = environment.clock.nowMs;
     this.sinks = new WorkerSinks(this.nowMs);
     this.me = task.worker;
     this.n = plan.parallelism;
