@@ -1,17 +1,19 @@
 // A Kafka broker down for longer than the job's restart budget lasts: sources and sinks retry the
 // connection (retryTimeoutMs, minutes by default) instead of failing the attempt, so the job waits
-// for the broker, spends no restart, and counts its retries. Real threads, librdkafka's mock broker.
+// for the broker, spends no restart, and counts its retries. Real threads, and a real Kafka broker
+// of this file's own (the run's shared broker must stay up for the other files), whose JVM is
+// stopped for the outage and started again on the same ports and storage.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run, type JobHandle } from '../../src/runtime/index.ts';
 import { jobUrl } from '../helpers.ts';
-import { startMockKafka, type MockKafka } from './mock-broker.ts';
+import { startKafkaBroker, type KafkaBroker } from './real-broker.ts';
 import { produce, readTopic, recordsIn, runUntil, sleep } from './util.ts';
 
-let kafka: MockKafka;
+let kafka: KafkaBroker;
 beforeAll(async () => {
-  kafka = await startMockKafka({ brokers: 1 });
+  kafka = await startKafkaBroker();
 });
-afterAll(async () => kafka?.stop());
+afterAll(async () => kafka?.destroy());
 
 type Observed = { worker: number; records: number; partitions: Record<string, number> };
 const records = (n: number, partitions: number) => Array.from({ length: n }, (_, i) => ({ value: JSON.stringify({ i }), partition: i % partitions }));
@@ -26,15 +28,15 @@ function settlesWithin(handle: JobHandle, ms: number): Promise<boolean> {
   return Promise.race([handle.done.then(() => true, () => true), sleep(ms).then(() => false)]);
 }
 
-describe('a Kafka broker that is down for longer than the restart budget lasts (still on the mock broker: it goes down and up at once)', () => {
+describe('a Kafka broker that is down for longer than the restart budget lasts (a real broker of its own, stopped and started again)', () => {
   it('when the job starts: the sources retry opening, and read every record once when it is back', async () => {
     const n = 2000;
     await kafka.createTopic('outage-in', 2);
     await produce(kafka.bootstrap, 'outage-in', records(n, 2));
-    await kafka.brokerDown(1);
+    await kafka.stop();
     const handle = await run(jobUrl('kafka-pipeline'), { restartStrategy: smallRestartBudget, params: { brokers: kafka.bootstrap.join(','), in: 'outage-in', partitions: '2' } });
     expect(await settlesWithin(handle, outageMs)).toBe(false); // waiting for the broker, not failed
-    await kafka.brokerUp(1);
+    await kafka.restart();
     const result = await runUntil(handle, () => recordsIn(handle, 'observed') >= n, 30_000);
     const observed = result.results.observed as Observed[];
     expect(observed.reduce((s, o) => s + o.records, 0)).toBe(n);
@@ -54,9 +56,9 @@ describe('a Kafka broker that is down for longer than the restart budget lasts (
       params: { brokers: kafka.bootstrap.join(','), in: 'outage2-in', out: 'outage2-out', partitions: '2', slowUs: '2000' },
     });
     while (recordsIn(handle, 'kafka-out') < 200) await sleep(20);
-    await kafka.brokerDown(1);
+    await kafka.stop();
     expect(await settlesWithin(handle, outageMs)).toBe(false);
-    await kafka.brokerUp(1);
+    await kafka.restart();
     const result = await runUntil(handle, () => recordsIn(handle, 'observed') >= n && recordsIn(handle, 'kafka-out') >= n, 60_000);
     expect((result.results.observed as Observed[]).reduce((s, o) => s + o.records, 0)).toBe(n);
     const out = await readTopic<{ i: number }>(kafka.bootstrap, 'outage2-out', 1, n, 15_000);
