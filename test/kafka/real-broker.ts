@@ -127,11 +127,23 @@ export async function startKafkaBroker(options: KafkaBrokerOptions = {}): Promis
   };
 }
 
-function serverProperties(dataDir: string, port: number, controllerPort: number, minSessionTimeoutMs: number): string {
+/** One node's place in its cluster: a single node (the default) or one voter of a static quorum. */
+interface NodeRole {
+  nodeId: number;
+  /** `controller.quorum.voters` of a cluster of several nodes; undefined: a single node bootstrapping itself. */
+  voters?: string;
+  /** Replication of the internal topics (offsets, transactions): the cluster's size, at most 3. */
+  replication: number;
+}
+
+const singleNode: NodeRole = { nodeId: 1, replication: 1 };
+
+function serverProperties(dataDir: string, port: number, controllerPort: number, minSessionTimeoutMs: number, role: NodeRole = singleNode): string {
+  const minIsr = Math.min(2, role.replication);
   return `${[
     'process.roles=broker,controller',
-    'node.id=1',
-    `controller.quorum.bootstrap.servers=127.0.0.1:${controllerPort}`,
+    `node.id=${role.nodeId}`,
+    role.voters === undefined ? `controller.quorum.bootstrap.servers=127.0.0.1:${controllerPort}` : `controller.quorum.voters=${role.voters}`,
     `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
     `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
     'controller.listener.names=CONTROLLER',
@@ -139,14 +151,16 @@ function serverProperties(dataDir: string, port: number, controllerPort: number,
     'inter.broker.listener.name=PLAINTEXT',
     `log.dirs=${dataDir}`,
     'num.partitions=1',
-    // One node: the internal topics cannot be replicated, and few partitions load fast.
-    'offsets.topic.replication.factor=1',
+    // The internal topics are replicated as far as the cluster allows; few partitions load fast.
+    `offsets.topic.replication.factor=${role.replication}`,
     'offsets.topic.num.partitions=4',
-    'transaction.state.log.replication.factor=1',
-    'transaction.state.log.min.isr=1',
+    `transaction.state.log.replication.factor=${role.replication}`,
+    `transaction.state.log.min.isr=${minIsr}`,
     'transaction.state.log.num.partitions=4',
-    'share.coordinator.state.topic.replication.factor=1',
-    'share.coordinator.state.topic.min.isr=1',
+    `share.coordinator.state.topic.replication.factor=${role.replication}`,
+    `share.coordinator.state.topic.min.isr=${minIsr}`,
+    // A write is acknowledged once on two replicas where there are two (acks=all).
+    `min.insync.replicas=${minIsr}`,
     // Tests form groups of short-lived members: no waiting for more to join, short sessions allowed.
     'group.initial.rebalance.delay.ms=0',
     `group.min.session.timeout.ms=${minSessionTimeoutMs}`,
@@ -162,14 +176,88 @@ function java(libs: string, log4j = true): string[] {
   return ['-Xms128m', '-Xmx512m', '-XX:+UseSerialGC', '-Djava.awt.headless=true', ...(log4j ? [`-Dlog4j2.configurationFile=${log4jPath}`] : []), '-cp', join(libs, '*')];
 }
 
-function formatStorage(libs: string, properties: string, logFile: string): void {
-  // A cluster id is 16 random bytes, base64url without padding (what `kafka-storage random-uuid`
-  // prints); like Kafka's Uuid.randomUuid, never one starting with '-', which would read as an option.
+export interface KafkaNode {
+  nodeId: number;
+  bootstrap: string[];
+  logFile: string;
+  /** Stops the node's JVM (SIGTERM) and waits for it; its storage stays. */
+  stop(): Promise<void>;
+  /** SIGKILLs the node's JVM: a crash. */
+  kill(): Promise<void>;
+  /** Starts the stopped node again on the same ports and storage. */
+  restart(): Promise<void>;
+}
+
+export interface KafkaCluster {
+  /** Every node's listener. */
+  bootstrap: string[];
+  nodes: KafkaNode[];
+  createTopic(name: string, partitions: number, replication: number): Promise<void>;
+  /** Stops every node and removes their temp dirs. */
+  destroy(): Promise<void>;
+}
+
+/**
+ * Several Kafka nodes on loopback, each broker and controller, one static KRaft quorum of all of
+ * them (a majority must be up), internal topics replicated on up to 3 of them: for the tests where
+ * a broker fails and another takes over its partitions' leadership.
+ */
+export async function startKafkaCluster(size: number, options: Pick<KafkaBrokerOptions, 'minSessionTimeoutMs'> = {}): Promise<KafkaCluster> {
+  const libs = fetchKafka();
+  const clusterId = newClusterId();
+  const ports = await Promise.all(Array.from({ length: size }, async () => ({ port: await freePort(), controllerPort: await freePort() })));
+  const voters = ports.map((p, i) => `${i + 1}@127.0.0.1:${p.controllerPort}`).join(',');
+  const members = ports.map(({ port, controllerPort }, i) => {
+    const dir = mkdtempSync(join(tmpdir(), `weir-kafka-node${i + 1}-`));
+    const properties = join(dir, 'server.properties');
+    const logFile = join(dir, 'broker.log');
+    writeFileSync(properties, serverProperties(join(dir, 'data'), port, controllerPort, options.minSessionTimeoutMs ?? 1_000, { nodeId: i + 1, voters, replication: Math.min(3, size) }));
+    formatStorage(libs, properties, logFile, clusterId, false);
+    const info: KafkaBrokerInfo = { bootstrap: [`127.0.0.1:${port}`], pid: 0, dir, logFile };
+    const launch = () => void (info.pid = launchBroker(libs, properties, logFile, process.pid));
+    const node: KafkaNode = {
+      nodeId: i + 1,
+      bootstrap: info.bootstrap,
+      logFile,
+      stop: () => stopBroker(info.pid, 'SIGTERM'),
+      kill: () => stopBroker(info.pid, 'SIGKILL'),
+      restart: async () => {
+        launch();
+        await waitStarted(info);
+      },
+    };
+    return { node, info, launch };
+  });
+  const destroy = async () => {
+    await Promise.all(members.map((m) => m.node.stop()));
+    for (const m of members) rmSync(m.info.dir, { recursive: true, force: true });
+  };
+  try {
+    // All at once: a node waits for a quorum of the others before it says it has started.
+    for (const m of members) m.launch();
+    await Promise.all(members.map((m) => waitStarted(m.info)));
+    const bootstrap = members.flatMap((m) => m.info.bootstrap);
+    await warmUp(bootstrap);
+    return { bootstrap, nodes: members.map((m) => m.node), createTopic: (name, partitions, replication) => createTopic(bootstrap, name, partitions, replication), destroy };
+  } catch (err) {
+    await destroy();
+    throw err;
+  }
+}
+
+/** A cluster id is 16 random bytes, base64url without padding (what `kafka-storage random-uuid` prints). */
+function newClusterId(): string {
+  // Like Kafka's Uuid.randomUuid, never one starting with '-', which would read as an option.
   let clusterId: string;
   do clusterId = randomBytes(16).toString('base64url');
   while (clusterId.startsWith('-'));
+  return clusterId;
+}
+
+/** Formats a node's storage: a single node bootstraps a quorum of itself; a cluster's nodes share one id and a static quorum. */
+function formatStorage(libs: string, properties: string, logFile: string, clusterId = newClusterId(), standalone = true): void {
   try {
-    execFileSync('java', [...java(libs), 'kafka.tools.StorageTool', 'format', '--standalone', '-t', clusterId, '-c', properties], { stdio: 'pipe' });
+    execFileSync('java', [...java(libs), 'kafka.tools.StorageTool', 'format', ...(standalone ? ['--standalone'] : []), '-t', clusterId, '-c', properties], { stdio: 'pipe' });
   } catch (err) {
     const out = `${(err as { stdout?: Buffer }).stdout ?? ''}${(err as { stderr?: Buffer }).stderr ?? ''}`;
     writeFileSync(logFile, out);
