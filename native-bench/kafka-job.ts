@@ -1,6 +1,7 @@
 // The jobs of native-bench/kafka.ts. mode=source: Kafka (bytes) → a no-op sink that notes when its
-// first and last record came. mode=sink: generator → Kafka (JSON values, no key).
-// Params: brokers, topic, partitions, count.
+// first and last record came. mode=sink: generator → Kafka (JSON values, no key), at-least-once,
+// or exactly-once with guarantee=exactly-once (the job then needs checkpoints).
+// Params: brokers, topic, partitions, count, guarantee.
 import { defineJob } from '../src/api/index.ts';
 import { generator, kafkaSink, kafkaSource } from '../src/connectors/index.ts';
 import type { SinkSpec } from '../src/connectors/types.ts';
@@ -33,7 +34,7 @@ export default defineJob((env) => {
     env
       .source(generator({ partitions: 1, count: env.numberParam('count', 100_000), seed: 3 }))
       .map((e) => ({ key: e.key, seq: e.seq, value: e.value }))
-      .sinkTo(kafkaSink({ brokers, topic, logLevel: 'nothing' }));
+      .sinkTo(kafkaSink({ brokers, topic, logLevel: 'nothing', guarantee: env.params.guarantee === 'exactly-once' ? 'exactly-once' : 'at-least-once' }));
   } else {
     env.source(kafkaSource({ brokers, topic, partitions: env.numberParam('partitions', 2), format: 'bytes', logLevel: 'nothing' }), { name: 'kafka' }).sinkTo(noop);
   }

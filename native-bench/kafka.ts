@@ -3,10 +3,15 @@
 //  - consume: weir's Kafka source feeding a no-op sink (one worker per partition) vs a plain kafkajs
 //    consumer (eachBatch, no work) on the same topic and broker: events/s from first to last record;
 //  - produce: a weir job (generator → kafkaSink, one worker) vs a plain kafkajs producer sending
-//    the same JSON values in batches of the sink's buffer size.
+//    the same JSON values in batches of the sink's buffer size;
+//  - exactly-once produce: the same weir job with the exactly-once sink and a checkpoint every
+//    `exactlyOnceCheckpointMs` (its output becomes visible at each), against its at-least-once run.
+//    Its figure counts to the final checkpoint, when the last record is visible to read_committed.
 // Run: npm run bench:kafka -- [records] [runs]   (node bin/run-ts.mjs native-bench/kafka.ts …)
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
-import { resolve } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { limits } from '../src/limits.ts';
 import { run } from '../src/runtime/index.ts';
@@ -17,6 +22,8 @@ const clock = () => performance.timeOrigin + performance.now();
 const partitions = 2;
 /** Records per produce request while filling the input topic. */
 const fillBatch = 2_000;
+/** The exactly-once run's checkpoint interval: each checkpoint commits a transaction per worker. */
+const exactlyOnceCheckpointMs = 1_000;
 
 export interface KafkaFigures {
   records: number;
@@ -26,6 +33,9 @@ export interface KafkaFigures {
   weirProduceEventsPerSec: number;
   kafkajsProduceEventsPerSec: number;
   produceRatio: number;
+  weirProduceExactlyOnceEventsPerSec: number;
+  /** Exactly-once ÷ at-least-once, both weir. */
+  exactlyOnceRatio: number;
 }
 
 const value = (i: number) => JSON.stringify({ key: i % 10_000, seq: i, value: (i * 7919) % 1000 });
@@ -74,9 +84,22 @@ async function kafkajsConsume(kafka: Kafka, topic: string, records: number, run:
   return records / ((lastMs - firstMs) / 1000);
 }
 
-async function weirProduce(mock: KafkaBroker, topic: string, records: number): Promise<number> {
-  const result = await (await run(job, { parallelism: 1, params: { brokers: mock.bootstrap.join(','), topic, count: String(records), mode: 'sink' } })).done;
-  return records / (result.durationMs / 1000);
+async function weirProduce(mock: KafkaBroker, topic: string, records: number, guarantee: 'at-least-once' | 'exactly-once' = 'at-least-once'): Promise<number> {
+  const exactlyOnce = guarantee === 'exactly-once';
+  const stateDir = exactlyOnce ? mkdtempSync(join(tmpdir(), 'weir-bench-kafka-eo-')) : undefined;
+  try {
+    const result = await (
+      await run(job, {
+        parallelism: 1,
+        checkpointIntervalMs: exactlyOnce ? exactlyOnceCheckpointMs : undefined,
+        stateDir,
+        params: { brokers: mock.bootstrap.join(','), topic, count: String(records), mode: 'sink', guarantee },
+      })
+    ).done;
+    return records / (result.durationMs / 1000);
+  } finally {
+    if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+  }
 }
 
 async function kafkajsProduce(kafka: Kafka, topic: string, records: number): Promise<number> {
@@ -114,6 +137,7 @@ export async function kafkaBench(opts: { records: number; runs: number }): Promi
     const kc: number[] = [];
     const wp: number[] = [];
     const kp: number[] = [];
+    const we: number[] = [];
     for (let r = 0; r < opts.runs; r++) {
       // Alternate which goes first, so neither always runs on a warmer broker.
       if (r % 2 === 0) {
@@ -127,6 +151,8 @@ export async function kafkaBench(opts: { records: number; runs: number }): Promi
       await mock.createTopic(`bench-out-k${r}`, partitions);
       wp.push(await stage('weir produce', () => weirProduce(mock, `bench-out-w${r}`, opts.records)));
       kp.push(await stage('kafkajs produce', () => kafkajsProduce(kafka, `bench-out-k${r}`, opts.records)));
+      await mock.createTopic(`bench-out-e${r}`, partitions);
+      we.push(await stage('weir produce, exactly-once', () => weirProduce(mock, `bench-out-e${r}`, opts.records, 'exactly-once')));
     }
     const f = {
       records: opts.records,
@@ -134,8 +160,14 @@ export async function kafkaBench(opts: { records: number; runs: number }): Promi
       kafkajsConsumeEventsPerSec: median(kc),
       weirProduceEventsPerSec: median(wp),
       kafkajsProduceEventsPerSec: median(kp),
+      weirProduceExactlyOnceEventsPerSec: median(we),
     };
-    return { ...f, consumeRatio: f.weirConsumeEventsPerSec / f.kafkajsConsumeEventsPerSec, produceRatio: f.weirProduceEventsPerSec / f.kafkajsProduceEventsPerSec };
+    return {
+      ...f,
+      consumeRatio: f.weirConsumeEventsPerSec / f.kafkajsConsumeEventsPerSec,
+      produceRatio: f.weirProduceEventsPerSec / f.kafkajsProduceEventsPerSec,
+      exactlyOnceRatio: f.weirProduceExactlyOnceEventsPerSec / f.weirProduceEventsPerSec,
+    };
   } finally {
     await mock.destroy();
   }
@@ -148,6 +180,7 @@ export function formatKafkaFigures(f: KafkaFigures): string {
     '|---|---:|---:|---:|',
     `| consume (events/s) | ${k(f.weirConsumeEventsPerSec)} | ${k(f.kafkajsConsumeEventsPerSec)} | ${f.consumeRatio.toFixed(2)}× |`,
     `| produce (events/s) | ${k(f.weirProduceEventsPerSec)} | ${k(f.kafkajsProduceEventsPerSec)} | ${f.produceRatio.toFixed(2)}× |`,
+    `| produce exactly-once, a checkpoint every ${exactlyOnceCheckpointMs} ms (events/s) | ${k(f.weirProduceExactlyOnceEventsPerSec)} | | ${f.exactlyOnceRatio.toFixed(2)}× of weir at-least-once |`,
   ].join('\n');
 }
 
