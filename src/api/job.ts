@@ -152,18 +152,25 @@ function onlyPartitions<T>(spec: SourceSpec<T>, keep: Set<number>): SourceSpec<T
   };
 }
 
-/** Imports a job module (any thread) and builds its graph. */
 /**
- * Job files may be TypeScript, and saved anywhere: the loaders are registered once per thread
- * (loader/register.mjs; a module runs once, however often imported) before the first job is
- * imported, so a service that embeds weir from plain JavaScript needs no loader of its own.
+ * Job files may be TypeScript, and saved anywhere: the loaders are registered once per thread (a
+ * module runs once, however often imported) before the first job is imported, so a service that
+ * embeds weir from plain JavaScript needs no loader of its own. The TypeScript loader only where
+ * it is needed: for a TypeScript job, or when weir itself runs from its TypeScript sources (this
+ * repository); a JavaScript job of the installed package gets the format hooks alone
+ * (loader/register-js.mjs).
  */
-const registerJobLoaders = () => import('../loader/register.mjs');
+const runsFromSources = import.meta.url.endsWith('.ts');
+const typeScriptFile = /\.[cm]?tsx?$/;
+const registerJobLoaders = (jobUrl: string) =>
+  runsFromSources || typeScriptFile.test(new URL(jobUrl).pathname) ? import('../loader/register.mjs') : import('../loader/register-js.mjs');
+
+/** Imports a job module (any thread) and builds its graph. */
 
 export async function loadJob(jobUrl: string, params: Record<string, string>): Promise<{ definition: JobDefinition; env: StreamEnv }> {
   let mod: { default?: unknown };
   try {
-    await registerJobLoaders();
+    await registerJobLoaders(jobUrl);
     mod = await import(jobUrl);
   } catch (cause) {
     throw new WeirError('WEIR_JOB_DEFINITION', `cannot import job module ${jobUrl}: ${(cause as Error).message}`, { cause });

@@ -1,6 +1,6 @@
-// Worker threads do not inherit the parent's module loader hooks: register the module loaders
-// here, then load the real entry module named in workerData.
-import '../loader/register.mjs';
+// Worker threads do not inherit the parent's module loader hooks: an entry module in TypeScript
+// (weir run from its sources) gets the loaders registered first; a compiled one needs none.
 import { workerData } from 'node:worker_threads';
 
+if (workerData.__entry.endsWith('.ts')) await import('../loader/register.mjs');
 await import(workerData.__entry);

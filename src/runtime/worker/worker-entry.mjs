@@ -1,7 +1,10 @@
-// piscina loads this file in each worker thread. Worker threads do not inherit loader hooks, so
-// the module loaders are registered here before the runtime (and the user's job) is imported.
-import '../../loader/register.mjs';
+// piscina loads this file in each worker thread. Worker threads do not inherit loader hooks: from
+// the TypeScript sources (this repository) the loaders are registered here, before the runtime is
+// imported; the compiled package needs none for itself, and the worker's loadJob registers what
+// the user's job needs (api/job.ts) before importing it.
+import { existsSync } from 'node:fs';
 
+if (existsSync(new URL('./worker.ts', import.meta.url))) await import('../../loader/register.mjs');
 const { runWorker } = await import('./worker.ts');
 
 export default function partitionTask(task) {
