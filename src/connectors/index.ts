@@ -56,7 +56,7 @@ export { readCommittedLines } from './transactional-file/read.ts';
 export { kafkaSource, kafkaSourceFor, kafkaPartitionCount, type KafkaSourceOptions, type KafkaStart } from './kafka/source.ts';
 export { KafkaPartitionReader, createdHeader as kafkaCreatedHeader, type KafkaRecord } from './kafka/reader.ts';
 export { kafkaSink, kafkaUpsertSink, type KafkaKey, type KafkaPartitioner, type KafkaSinkOptions, type KafkaUpsertSinkOptions } from './kafka/sink.ts';
-export { type KafkaTransactionNote } from './kafka/transactional-writer.ts';
+export { type KafkaSinkNote, type KafkaTransactionNote } from './kafka/transactional-writer.ts';
 export { type KafkaConnectionOptions } from './kafka/connection.ts';
 export { type KafkaFormat } from './kafka/format.ts';
 export { murmur2, kafkaPartitionForKey } from '../util/murmur2.ts';

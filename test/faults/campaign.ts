@@ -62,8 +62,8 @@ export async function runFaultCampaign(o: CampaignOptions): Promise<FaultRunResu
     const mode = pick(['continuous', 'micro-batch'] as const);
     const stateBackend = pick(['lmdb', 'heap'] as const);
     const parallelism = pick([1, 2]);
-    // 5 to 7 faults a run: the suite's 10 runs then fire at least 50 whatever the seed (4 to 6
-    // left some seeds at 49, and the suite red).
+    // 5 to 7 faults a run: the suite's 10 runs (two files of 5) then fire at least 50 whatever the
+    // seed (4 to 6 left some seeds at 49, and the suite red).
     const faultCount = 5 + Math.floor(random() * 3);
     const seqs = new Set<number>();
     while (seqs.size < faultCount) seqs.add(500 + Math.floor(random() * (recordCount / 2 - 1000)));

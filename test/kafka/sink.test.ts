@@ -5,7 +5,7 @@ import { Partitioners } from 'kafkajs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { kafkaPartitionForKey, murmur2 } from '../../src/util/murmur2.ts';
 import { kafkaSink, kafkaUpsertSink } from '../../src/connectors/kafka/sink.ts';
-import type { KafkaTransactionNote } from '../../src/connectors/kafka/transactional-writer.ts';
+import type { KafkaSinkNote } from '../../src/connectors/kafka/transactional-writer.ts';
 import type { JsonValue } from '../../src/connectors/types.ts';
 import { expectWeirError } from '../helpers.ts';
 import { sharedKafka, uniqueTopic, type SharedKafka } from './shared-broker.ts';
@@ -124,12 +124,13 @@ describe('kafkaSink, exactly-once (Kafka transactions)', () => {
     for (let i = 0; i < 100; i++) writer.write(i, NaN, NaN);
     await writer.flush(); // into the open transaction
     expect(await readCommitted<number>(kafka.bootstrap, eoTopic, 1)).toEqual([]); // in Kafka, not visible
-    const note1 = (await writer.preCommit!(2)) as unknown as KafkaTransactionNote;
-    expect(note1).toMatchObject({ transactionalId: `${sinkUid}-0-0`, checkpointId: 2, producerEpoch: expect.any(Number) });
-    expect(note1.producerId).toMatch(/^\d+$/);
+    const note1 = (await writer.preCommit!(2)) as unknown as KafkaSinkNote;
+    expect(note1.transactions).toEqual([expect.objectContaining({ transactionalId: `${sinkUid}-0-0`, checkpointId: 2, producerEpoch: expect.any(Number) })]);
+    expect(note1.transactions[0].producerId).toMatch(/^\d+$/);
     for (let i = 100; i < 150; i++) writer.write(i, NaN, NaN);
-    const note2 = (await writer.preCommit!(3)) as unknown as KafkaTransactionNote;
-    expect(note2.transactionalId).toBe(`${sinkUid}-0-1`);
+    const note2 = (await writer.preCommit!(3)) as unknown as KafkaSinkNote;
+    // Checkpoint 2's transaction is not committed yet: checkpoint 3's note lists it too, oldest first.
+    expect(note2.transactions.map((t) => [t.transactionalId, t.checkpointId])).toEqual([[`${sinkUid}-0-0`, 2], [`${sinkUid}-0-1`, 3]]);
     expect(await readCommitted<number>(kafka.bootstrap, eoTopic, 1)).toEqual([]); // pre-committed is not committed
     await writer.commit!(3); // commits both pre-committed transactions
     await writer.commit!(3); // idempotent
@@ -179,17 +180,49 @@ describe('kafkaSink, exactly-once (Kafka transactions)', () => {
     const sinkUid = uniqueTopic('sink-r');
     const before = await eo(reuseTopic).open(sinkCtx(sinkUid));
     for (let i = 0; i < 10; i++) before.write(i, NaN, NaN);
-    const note = (await before.preCommit!(7)) as unknown as KafkaTransactionNote;
+    const note = (await before.preCommit!(7)) as unknown as KafkaSinkNote;
     await before.commit!(7); // checkpoint 7 completed and its transaction committed
     for (let i = 10; i < 20; i++) before.write(i, NaN, NaN);
     await before.flush(); // records after the cut, in a new transaction on the freed id
-    expect((await before.preCommit!(8)) as unknown as KafkaTransactionNote).toMatchObject({ transactionalId: note.transactionalId });
+    expect(((await before.preCommit!(8)) as unknown as KafkaSinkNote).transactions).toEqual([expect.objectContaining({ transactionalId: note.transactions[0].transactionalId })]);
     // The process dies before checkpoint 8 completes: the job restarts from checkpoint 7.
     const after = await eo(reuseTopic).open(sinkCtx(sinkUid, 0, 1, { checkpointId: 7, notes: [{ subtask: 0, note: note as unknown as JsonValue }] }));
     await after.close();
     // Records 10..19 are replayed from the sources by the restarted job: Kafka must not show them from the old run.
     expect(await readCommitted<number>(kafka.bootstrap, reuseTopic, 1, 10)).toEqual(Array.from({ length: 10 }, (_, i) => i));
     await before.close();
+  });
+
+  it('a checkpoint taken before the previous one was committed notes both transactions: a restart from it commits the earlier one too (a worker takes its part in checkpoint c+1 before it commits c, and that commit may fail)', async () => {
+    const lateTopic = await topic('eo-late', 1);
+    const sinkUid = uniqueTopic('sink-l');
+    const before = await eo(lateTopic).open(sinkCtx(sinkUid));
+    for (let i = 0; i < 10; i++) before.write(i, NaN, NaN);
+    await before.preCommit!(4);
+    // Checkpoint 4 completed; before this worker ran commit(4) it took its part in checkpoint 5,
+    // with nothing written since. Then commit(4) failed (the broker was down) and the job
+    // restarts from checkpoint 5, which completed meanwhile.
+    const note5 = await before.preCommit!(5);
+    expect((note5 as unknown as KafkaSinkNote).transactions.map((t) => t.checkpointId)).toEqual([4]);
+    await before.close();
+    const after = await eo(lateTopic).open(sinkCtx(sinkUid, 0, 1, { checkpointId: 5, notes: [{ subtask: 0, note: note5 as JsonValue }] }));
+    expect(after.result?.()).toMatchObject({ recoveredCommitted: 1, recoveredMissing: 0 });
+    await after.close();
+    // The sources resume after checkpoint 5 and do not replay 0..9: Kafka must show them.
+    expect(await readCommitted<number>(kafka.bootstrap, lateTopic, 1, 10)).toEqual(Array.from({ length: 10 }, (_, i) => i));
+  });
+
+  it('a note stored before notes listed transactions (one bare transaction) is still committed on recovery', async () => {
+    const oldTopic = await topic('eo-old-note', 1);
+    const sinkUid = uniqueTopic('sink-old');
+    const before = await eo(oldTopic).open(sinkCtx(sinkUid));
+    for (let i = 0; i < 5; i++) before.write(i, NaN, NaN);
+    const [bare] = ((await before.preCommit!(2)) as unknown as KafkaSinkNote).transactions;
+    await before.close();
+    const after = await eo(oldTopic).open(sinkCtx(sinkUid, 0, 1, { checkpointId: 2, notes: [{ subtask: 0, note: bare as unknown as JsonValue }] }));
+    expect(after.result?.()).toMatchObject({ recoveredCommitted: 1 });
+    await after.close();
+    expect(await readCommitted<number>(kafka.bootstrap, oldTopic, 1, 5)).toEqual([0, 1, 2, 3, 4]);
   });
 
   it("offsetsInTransaction: the cut's source positions go into the transaction and are the group's offsets once it commits (read back with the admin client); unchanged ones are not sent again; offsets alone begin a transaction; an aborted transaction commits none", async () => {
@@ -208,12 +241,12 @@ describe('kafkaSink, exactly-once (Kafka transactions)', () => {
     const sinkUid = uniqueTopic('sink-o');
     const writer = await spec.open(sinkCtx(sinkUid));
     writer.write(1, NaN, NaN);
-    expect(await writer.preCommit!(1, at(10, 20))).toMatchObject({ transactionalId: `${sinkUid}-0-0`, checkpointId: 1 });
+    expect(await writer.preCommit!(1, at(10, 20))).toEqual({ transactions: [expect.objectContaining({ transactionalId: `${sinkUid}-0-0`, checkpointId: 1 })] });
     expect(await groupOffsets(kafka.bootstrap, groupId, input)).toEqual([-1, -1]); // pre-committed: not yet
     await writer.commit!(1);
     expect(await groupOffsets(kafka.bootstrap, groupId, input)).toEqual([10, 20]);
     expect(await writer.preCommit!(2, at(10, 20))).toBeNull(); // nothing written, offsets unchanged: no transaction
-    expect(await writer.preCommit!(3, at(15, 20))).toMatchObject({ checkpointId: 3 }); // nothing written, the source moved on
+    expect(await writer.preCommit!(3, at(15, 20))).toEqual({ transactions: [expect.objectContaining({ checkpointId: 3 })] }); // nothing written, the source moved on
     await writer.commit!(3);
     expect(await groupOffsets(kafka.bootstrap, groupId, input)).toEqual([15, 20]);
     writer.write(2, NaN, NaN);

@@ -14,9 +14,15 @@ export function client(bootstrap: string[]): Kafka {
   return new Kafka({ brokers: bootstrap, logLevel: logLevel.NOTHING, clientId: 'weir-test' });
 }
 
-/** Produces messages (one send per chunk of `chunk`, so the broker holds several record batches). */
-export async function produce(bootstrap: string[], topic: string, messages: Message[], chunk = 500): Promise<void> {
-  const producer = client(bootstrap).producer({ createPartitioner: Partitioners.DefaultPartitioner });
+/**
+ * Produces messages (one send per chunk of `chunk`, so the broker holds several record batches).
+ * `idempotent`: a send kafkajs retries is written once. Without it, a send the broker appended but
+ * did not answer in time — a broker that has just restarted, on a busy machine — is written again
+ * (the real broker only: the mock cannot give out producer ids).
+ */
+export async function produce(bootstrap: string[], topic: string, messages: Message[], chunk = 500, options: { idempotent?: boolean } = {}): Promise<void> {
+  const idempotent = options.idempotent ?? false;
+  const producer = client(bootstrap).producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent, ...(idempotent ? { maxInFlightRequests: 1 } : {}) });
   await producer.connect();
   try {
     for (let i = 0; i < messages.length; i += chunk) await producer.send({ topic, messages: messages.slice(i, i + chunk), acks: -1 });

@@ -11,9 +11,11 @@
  *                     to read_committed consumers)
  *   preCommit(c)      flush(); with offsetsInTransaction, the source positions of the cut go
  *                     into the transaction as the group's offsets (TxnOffsetCommit); the open
- *                     transaction becomes checkpoint c's; the note stored in the checkpoint is
- *                     { transactionalId, producerId, producerEpoch }; the next record opens a
- *                     transaction on the next free id
+ *                     transaction becomes checkpoint c's; the note stored in the checkpoint lists
+ *                     { transactionalId, producerId, producerEpoch } of every transaction
+ *                     pre-committed and not yet committed — c's and those of earlier checkpoints
+ *                     whose commit has not run yet; the next record opens a transaction on the
+ *                     next free id
  *   commit(c)         EndTxn(commit) for every transaction pre-committed at a checkpoint ≤ c, then
  *                     InitProducerId on its id: the next transaction there has a new epoch, so a
  *                     recovery that commits c's note again cannot commit it
@@ -42,12 +44,30 @@ import { kafkaCluster, kafkaError, kafkaLogLevel, withKafkaRetries } from './con
 import { coordinatorType, createTransactionalProducer, type Cluster, type ProducerMessage, type TransactionalProducer } from './kafkajs-internals.ts';
 import type { KafkaSinkOptions, RecordMaker } from './sink.ts';
 
-/** What preCommit returns and the checkpoint keeps: enough to commit the transaction from another process. */
+/** One pre-committed transaction: enough to commit it from another process. */
 export interface KafkaTransactionNote {
   transactionalId: string;
   producerId: string;
   producerEpoch: number;
+  /** The checkpoint it was pre-committed at. */
   checkpointId: number;
+}
+
+/**
+ * What preCommit returns and the checkpoint keeps: every transaction pre-committed and not yet
+ * committed at the cut, oldest first. Not only the cut's own: a worker may take part in
+ * checkpoint c+1 before it has run commit(c) (both are in its loop, and the snapshot comes
+ * first), and when commit(c) then fails — the broker is down — c+1 may still complete. A restart
+ * resumes from c+1; had its note named only c+1's transaction, c's would be aborted by the
+ * InitProducerId of open(), and its records, which the sources do not replay, lost.
+ */
+export interface KafkaSinkNote {
+  transactions: KafkaTransactionNote[];
+}
+
+/** The transactions of a stored note: a KafkaSinkNote's, or the one of a note written before the list (a bare KafkaTransactionNote). */
+function notedTransactions(note: KafkaSinkNote | KafkaTransactionNote): KafkaTransactionNote[] {
+  return 'transactions' in note ? note.transactions : [note];
 }
 
 /** Coordinator answers to a recovery commit meaning "that transaction is no longer open" (committed before, or aborted by timeout). */
@@ -76,6 +96,8 @@ interface Slot {
   producer: TransactionalProducer;
   /** undefined: idle; -1: the open transaction; ≥ 0: pre-committed at that checkpoint. */
   checkpointId: number | undefined;
+  /** Pre-committed: its note (the producer id and epoch it was written under). */
+  note?: KafkaTransactionNote;
 }
 
 export class TransactionalWriter<T> implements SinkWriter<T> {
@@ -107,7 +129,10 @@ export class TransactionalWriter<T> implements SinkWriter<T> {
       );
       if (maker.numPartitions === 0) throw new WeirError('WEIR_CONFIG', `${who}: topic ${maker.topic} has no partitions (does it exist?)`);
       const mine = (ctx.recovery?.notes ?? []).filter((n) => n.subtask % ctx.parallelism === ctx.subtask);
-      for (const { note } of mine) if (note !== null) await writer.commitNoted(note as unknown as KafkaTransactionNote);
+      for (const { note } of mine) {
+        if (note === null) continue;
+        for (const transaction of notedTransactions(note as unknown as KafkaSinkNote)) await writer.commitNoted(transaction);
+      }
       // Every id this subtask may have used, its own and those of subtasks of an earlier, larger
       // parallelism that now map to it: initialising them aborts what a previous run left open.
       const owners = new Set([ctx.subtask, ...mine.map((n) => n.subtask)]);
@@ -172,14 +197,18 @@ export class TransactionalWriter<T> implements SinkWriter<T> {
     await this.sendOffsets(context);
     const slot = this.current;
     this.current = undefined;
-    if (slot === undefined) return null; // nothing written since the last checkpoint
-    slot.checkpointId = checkpointId;
-    const note: KafkaTransactionNote = {
-      transactionalId: slot.producer.transactionalId,
-      producerId: String(slot.producer.eos.getProducerId()),
-      producerEpoch: slot.producer.eos.getProducerEpoch(),
-      checkpointId,
-    };
+    if (slot !== undefined) {
+      slot.checkpointId = checkpointId;
+      slot.note = {
+        transactionalId: slot.producer.transactionalId,
+        producerId: String(slot.producer.eos.getProducerId()),
+        producerEpoch: slot.producer.eos.getProducerEpoch(),
+        checkpointId,
+      };
+    }
+    const pending = this.slots.filter((s) => s.note !== undefined).map((s) => s.note!);
+    if (pending.length === 0) return null; // nothing written since the last commit
+    const note: KafkaSinkNote = { transactions: pending.sort((a, b) => a.checkpointId - b.checkpointId) };
     return note as unknown as JsonValue;
   }
 
@@ -221,6 +250,7 @@ export class TransactionalWriter<T> implements SinkWriter<T> {
         throw kafkaError('WEIR_SINK', `${this.who}: cannot commit transaction ${slot.producer.transactionalId} of checkpoint ${slot.checkpointId}`, err);
       }
       slot.checkpointId = undefined;
+      slot.note = undefined;
       this.committed++;
     }
   }
