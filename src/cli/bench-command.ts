@@ -1,7 +1,4 @@
 import { join, resolve } from 'node:path';
-import { runBench } from '../harness/bench.ts';
-import { reportToMarkdown } from '../harness/report-markdown.ts';
-import { writeReport } from '../harness/report-io.ts';
 import { existingFile } from './args.ts';
 import { amountListFlag, choiceListFlag, commandHelp, keyValueFlag, numberFlag, pairsToRecord, parseCommand, switchFlag, textFlag, UsageError } from './flags.ts';
 import { progressBar } from './progress.ts';
@@ -52,6 +49,8 @@ export async function benchCommand(argv: string[]): Promise<number> {
   const params = pairsToRecord('--param', flags.param);
   const kafka = flags['kafka-brokers'] ? { brokers: flags['kafka-brokers'].split(','), topic: flags['kafka-topic']! } : undefined;
   const bar = progressBar(process.stderr);
+  // The harness and the engine load only once the command line is known to be right.
+  const [{ runBench }, { writeReport }, { reportToMarkdown }] = await Promise.all([import('../harness/bench.ts'), import('../harness/report-io.ts'), import('../harness/report-markdown.ts')]);
   const report = await runBench({
     job: resolve(positionals[0]),
     modes: flags.modes ?? ['continuous', 'micro-batch'],

@@ -1,6 +1,6 @@
 import type { RestartStrategy } from '../api/job.ts';
 import type { RunOptions } from '../runtime/options.ts';
-import { run, type JobHandle } from '../runtime/job/run.ts';
+import type { JobHandle } from '../runtime/job/run.ts';
 import { existingFile } from './args.ts';
 import { UsageError, choiceFlag, commandHelp, keyValueFlag, numberFlag, pairsToRecord, parseCommand, switchFlag, textFlag, type FlagValues } from './flags.ts';
 import { formatProgress, formatSummary } from './format.ts';
@@ -83,6 +83,8 @@ export async function runCommand(argv: string[]): Promise<number> {
   const [job] = positionals;
   let handle: JobHandle | undefined;
   try {
+    // The engine loads only once the command line is known to be right (a usage error stays cheap).
+    const { run } = await import('../runtime/job/run.ts');
     handle = await run(job, runOptionsFromFlags(flags));
     return await superviseRun(job, handle, flags);
   } catch (err) {
