@@ -43,7 +43,8 @@ export function distanceKm(lat1: number, lon1: number, lat2: number, lon2: numbe
 
 // Features are rounded: the model compares them with split points, and a brute force that computes
 // them another way (sums instead of Welford) must land on the same side of every split.
-const round = (x: number) => Math.round(x * 1_000) / 1_000;
+// (+ 0 turns -0 into 0: JSON, which outputs and Kafka records are, writes -0 as 0.)
+const round = (x: number) => Math.round(x * 1_000) / 1_000 + 0;
 
 /** A first transaction has no history: these stand for "long ago" and "nothing known". */
 export const noHistorySeconds = 30 * 86_400;

@@ -47,6 +47,8 @@ import { profileKey, type HolderProfile, type Transaction } from './transactions
 
 /** What the job decided about a transaction: an alert (reasons not empty) or cleared. */
 export interface Decision extends Transaction {
+  /** The model's input, in featureNames' order (features.ts): what an analyst looks at first. */
+  features: number[];
   /** The model's score, 0 … 1. */
   score: number;
   /** The version of the rules that decided. */
@@ -158,10 +160,11 @@ export default defineJob(
             if (failAt !== undefined && tx.id === failAt && failsFirstTime(join(params.markers, 'fault'))) throw new Error(`injected failure at ${tx.id}`);
             const history = ctx.valueState<CardHistory>('card-history');
             const before = history.value();
-            const score = model(modelPath).score(features(tx, profile, before));
+            const row = features(tx, profile, before);
+            const score = model(modelPath).score(row);
             history.update(remember(tx, before));
             const current = ctx.broadcastState<string, FraudRules>('rules').get('current') ?? defaultRules;
-            const decision: Decision = { ...tx, score, rulesVersion: current.version, reasons: alertReasons(tx, score, current) };
+            const decision: Decision = { ...tx, features: row, score, rulesVersion: current.version, reasons: alertReasons(tx, score, current) };
             if (decision.reasons.length > 0) ctx.emit(decision);
             else ctx.output('cleared', decision);
           },
