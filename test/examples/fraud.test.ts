@@ -17,7 +17,7 @@ import { trainForest, trainingRows } from '../../examples/fraud/train.ts';
 import { allTransactions, historyStartMs, holderProfile, loadProfiles, writeFraudData, type FraudDataOptions } from '../../examples/fraud/transactions.ts';
 import { tempDirsPerTest } from '../helpers.ts';
 import { bruteForceScores } from './fraud-brute-force.ts';
-import { startRedis, type RedisServer } from './redis-server.ts';
+import { startRedis, type RedisServer } from '../../examples/fraud/redis-server.ts';
 
 const jobUrl = new URL('../../examples/fraud/job.ts', import.meta.url);
 const opts: FraudDataOptions = { cards: 300, perCard: 50, partitions: 2, seed: 11 };

@@ -1,5 +1,5 @@
-// A real Redis (Debian's redis-server) for a test: its own process on a free loopback port, in a
-// temp dir, nothing saved to disk; stop() ends it.
+// A Redis of its own (Debian's redis-server) for the fraud example's script and its test: its own
+// process on a free loopback port, in a temp dir, nothing saved to disk; stop() ends it.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
