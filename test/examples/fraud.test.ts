@@ -3,69 +3,30 @@
 // model file (the scores are equal), every transaction ends up in exactly one of the two outputs,
 // in both modes; a rule change published while the job runs decides every later transaction of a
 // card; and a failure with recovery from a checkpoint gives the same exactly-once outputs.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCommittedLines } from '../../src/connectors/index.ts';
 import { run } from '../../src/runtime/index.ts';
 import type { Decision } from '../../examples/fraud/job.ts';
-import { saveModel } from '../../examples/fraud/model.ts';
 import { alertReasons, defaultRules, publishRules, type FraudRules } from '../../examples/fraud/rules.ts';
-import { trainForest, trainingRows } from '../../examples/fraud/train.ts';
-import { allTransactions, historyStartMs, holderProfile, loadProfiles, writeFraudData, type FraudDataOptions } from '../../examples/fraud/transactions.ts';
+import { writeFraudData, type FraudDataOptions } from '../../examples/fraud/transactions.ts';
 import { tempDirsPerTest } from '../helpers.ts';
-import { bruteForceScores } from './fraud-brute-force.ts';
-import { startRedis, type RedisServer } from '../../examples/fraud/redis-server.ts';
+import { expectDecisionsRight as decisionsRight, fraudFixture, fraudJobUrl as jobUrl, type FraudFixture } from './fraud-fixture.ts';
 
-const jobUrl = new URL('../../examples/fraud/job.ts', import.meta.url);
 const opts: FraudDataOptions = { cards: 300, perCard: 50, partitions: 2, seed: 11 };
 const newDir = tempDirsPerTest('weir-fraud-');
 
-let redis: RedisServer;
-let dataDir: string;
-let modelPath: string;
-let expected: ReturnType<typeof bruteForceScores>;
-
+let fixture: FraudFixture;
+let expected: FraudFixture['expected'];
 beforeAll(async () => {
-  redis = await startRedis();
-  const client = new Redis({ host: '127.0.0.1', port: redis.port });
-  await loadProfiles(client, opts);
-  await client.quit();
-  dataDir = mkdtempSync(join(tmpdir(), 'weir-fraud-data-'));
-  writeFraudData(dataDir, opts);
-  const rows = trainingRows(allTransactions(opts, historyStartMs), (card) => holderProfile(opts, Number(card.slice('card-'.length))));
-  const { forest, trained } = trainForest(rows, { trees: 8, trainShare: 0.75, legitimateMax: 1_500, seed: 1 });
-  modelPath = join(dataDir, 'model.json');
-  saveModel(modelPath, forest, { transactions: trained.length, fraud: trained.filter((r) => r.fraud).length });
-  expected = bruteForceScores(opts, modelPath);
+  fixture = await fraudFixture(opts);
+  expected = fixture.expected;
 });
+afterAll(async () => fixture?.close());
 
-afterAll(async () => {
-  await redis?.stop();
-  if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
-});
-
-const params = (extra: Record<string, string>) => ({ data: dataDir, model: modelPath, redis: redis.address, ...extra });
-
-/** Each decision once, equal to brute force under the rules of the version it names. */
-function expectDecisionsRight(alerts: Decision[], cleared: Decision[], rulesOf: (version: number) => FraudRules) {
-  const all = [...alerts, ...cleared];
-  const ids = all.map((d) => d.id);
-  expect(new Set(ids).size).toBe(ids.length);
-  expect(ids.sort()).toEqual([...expected.keys()].sort());
-  for (const d of all) {
-    const want = expected.get(d.id)!;
-    const { features, score, rulesVersion, reasons, ...tx } = d;
-    expect(tx).toEqual(want.tx);
-    expect(features).toEqual(want.features);
-    expect(score).toBe(want.score);
-    expect(reasons).toEqual(alertReasons(want.tx, want.score, rulesOf(rulesVersion)));
-  }
-  for (const d of alerts) expect(d.reasons.length).toBeGreaterThan(0);
-  for (const d of cleared) expect(d.reasons).toEqual([]);
-}
+const params = (extra: Record<string, string>) => fixture.params(extra);
+const expectDecisionsRight = (alerts: Decision[], cleared: Decision[], rulesOf: (version: number) => FraudRules) => decisionsRight(fixture, alerts, cleared, rulesOf);
 
 describe('the fraud detection example', () => {
   it('the data exercise the model: it catches most fraud, and the brute force scores both ways', () => {
