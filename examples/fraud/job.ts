@@ -42,7 +42,7 @@ import {
 } from '../../src/connectors/index.ts';
 import { features, remember, type CardHistory } from './features.ts';
 import { loadModel, type FraudModel } from './model.ts';
-import { alertReasons, defaultRules, type AlertReason, type FraudRules } from './rules.ts';
+import { alertReasons, checkRules, defaultRules, type AlertReason, type FraudRules } from './rules.ts';
 import { profileKey, type HolderProfile, type Transaction } from './transactions.ts';
 
 /** What the job decided about a transaction: an alert (reasons not empty) or cleared. */
@@ -153,7 +153,8 @@ export default defineJob(
       .connect(ruleChanges)
       .process<Decision>(
         {
-          processBroadcastElement(next: FraudRules, ctx) {
+          processBroadcastElement(value: FraudRules, ctx) {
+            const next = checkRules(value);
             const rulesState = ctx.broadcastState<string, FraudRules>('rules');
             if (next.version > (rulesState.get('current') ?? defaultRules).version) rulesState.put('current', next);
           },

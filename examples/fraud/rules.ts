@@ -26,8 +26,26 @@ export function alertReasons(tx: Transaction, score: number, rules: FraudRules):
   return reasons;
 }
 
+/** The value as rules, or an error saying what a rule set must be (a bad rule change fails the job, naming the operator and the record, rather than being ignored). */
+export function checkRules(value: unknown): FraudRules {
+  const r = value as Partial<FraudRules> | null;
+  const ok =
+    r !== null &&
+    typeof r === 'object' &&
+    Number.isSafeInteger(r.version) &&
+    r.version! >= 0 &&
+    typeof r.scoreThreshold === 'number' &&
+    r.scoreThreshold >= 0 &&
+    r.scoreThreshold <= 1 &&
+    Array.isArray(r.blockedMerchants) &&
+    r.blockedMerchants.every((m) => typeof m === 'string');
+  if (!ok) throw new Error(`not a rule set { version: integer ≥ 0, scoreThreshold: 0 … 1, blockedMerchants: string[] }: ${JSON.stringify(value)}`);
+  return r as FraudRules;
+}
+
 /** Publishes a rule change into the data directory's rules log (the job reads it from there, or tails it with followRules=true). */
 export function publishRules(dataDir: string, rules: FraudRules): void {
+  checkRules(rules);
   const log = EmbeddedLog.open(join(dataDir, 'rules'));
   try {
     log.appendJson(0, rules);

@@ -11,7 +11,8 @@ import { run } from '../../src/runtime/index.ts';
 import type { Decision } from '../../examples/fraud/job.ts';
 import { alertReasons, defaultRules, publishRules, type FraudRules } from '../../examples/fraud/rules.ts';
 import { writeFraudData, type FraudDataOptions } from '../../examples/fraud/transactions.ts';
-import { tempDirsPerTest } from '../helpers.ts';
+import { EmbeddedLog } from '../../src/connectors/index.ts';
+import { expectWeirError, tempDirsPerTest } from '../helpers.ts';
 import { expectDecisionsRight as decisionsRight, fraudFixture, fraudJobUrl as jobUrl, type FraudFixture } from './fraud-fixture.ts';
 
 const opts: FraudDataOptions = { cards: 300, perCard: 50, partitions: 2, seed: 11 };
@@ -115,5 +116,20 @@ describe('the fraud detection example', () => {
     expect(result.metrics.restarts).toHaveLength(1);
     const parse = (dir: string) => readCommittedLines(dir).map((l) => JSON.parse(l) as Decision);
     expectDecisionsRight(parse(join(out, 'alerts')), parse(join(out, 'cleared')), () => defaultRules);
+  });
+
+  it('a rule change that is not a rule set fails the job, naming the operator and the record', async () => {
+    const dir = newDir();
+    writeFraudData(dir, opts);
+    const log = EmbeddedLog.open(join(dir, 'rules'));
+    log.appendJson(0, { version: 2, scoreThreshold: 'high', blockedMerchants: [] });
+    log.close();
+    const err = await expectWeirError((await run(jobUrl, { workDir: newDir(), params: params({ data: dir, output: 'collect' }) })).done, 'WEIR_USER_FUNCTION');
+    expect(err.message).toContain('score-and-decide');
+    expect(err.message).toContain('not a rule set');
+    expect(err.message).toContain('"scoreThreshold":"high"');
+    expect(err.operator).toBe('score-and-decide');
+    expect(err.partition).toBe(0);
+    expect(err.offset).toBe(0);
   });
 });
