@@ -8,10 +8,8 @@
 //
 // A replay shares its offered rate evenly among every partition of every source, the rules log's
 // partition included (it has nothing to replay): the rates asked for here are transactions per
-// second, and the offered rates passed to `weir bench` are scaled up to give them. (The report
-// then says "fell behind" however fast the job is: its schedule is computed from the records read
-// at the offered rate, and the empty rules partition reads none. Its input over time and its
-// latencies are right.)
+// second, and the offered rates passed to `weir bench` are scaled up to give them (the report
+// counts each partition's schedule by the records it had, so the empty one does not skew it).
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -94,13 +94,18 @@ export async function runTrial(spec: TrialSpec): Promise<{ run: BenchRun; parall
   const sourceRecords = result.metrics.sources.reduce((a, s) => a + s.records, 0);
   if (endToEnd.count === 0) throw nothingMeasured(spec, sourceRecords);
 
-  // The schedule ends at warm-up + duration, or earlier when a replayed recording ran out.
-  const scheduledEndS = Math.min(totalS, sourceRecords / spec.ratePerSec);
+  // The offered rate is shared evenly by the partitions, and each partition's schedule ends when its
+  // records do: at warm-up + duration, earlier when a replayed recording ran out, at once for an
+  // empty one (a replayed job's rules log, say). The run's schedule ends with the last partition's,
+  // and the warm-up took at most its share of each partition's records.
+  const partitionRatePerSec = spec.ratePerSec / Math.max(1, result.metrics.sources.length);
+  const scheduledEndS = Math.min(totalS, Math.max(0, ...result.metrics.sources.map((s) => s.records / partitionRatePerSec)));
   const lateMs = result.durationMs - scheduledEndS * 1000;
   // The measured window: from the end of the warm-up until the input was read — its schedule's end
   // for a job that kept up, later for one that fell behind (it read the backlog after the schedule).
   const measuredS = Math.max(scheduledEndS, sourcesLastReadS) - spec.warmupS;
-  const inputRecords = Math.max(0, sourceRecords - Math.round(spec.ratePerSec * spec.warmupS));
+  const warmupRecords = Math.round(partitionRatePerSec * spec.warmupS);
+  const inputRecords = result.metrics.sources.reduce((sum, s) => sum + Math.max(0, s.records - warmupRecords), 0);
   // A run that ended within its warm-up measured nothing (nothingMeasured above), so atWarmupEnd is set here.
   const cpu = cpuBetween(atWarmupEnd ?? atEnd, atEnd);
   const onSchedule = lateMs <= lateFinishAllowanceMs(spec.microBatchIntervalMs);

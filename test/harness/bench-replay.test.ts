@@ -79,6 +79,20 @@ describe('open-loop replay of a recorded input', () => {
     expect(report.runs[0].outputChecksum).toBe(report.runs[1].outputChecksum);
   });
 
+  it('a partition with nothing to replay (an empty rules file) neither shortens the schedule nor the warm-up of the others', async () => {
+    const dir = newDir();
+    const rules = join(dir, 'rules.jsonl');
+    writeFileSync(rules, '');
+    const rate = 2_000;
+    const job = new URL('../jobs/replay-with-empty-rules.ts', import.meta.url);
+    const report = await runBench({ job, replay: true, modes: ['continuous'], ratesPerSec: [rate], warmupS: 0.2, durationS: 0.6, microBatchIntervalMs: 50, seed: 1, p99BoundMs: 250, params: { orders: recording[0], rules } });
+    // The orders partition offers half the rate (the other half is the empty file's) for 0.8 s:
+    // 800 records, of which the 0.2 s warm-up took 200.
+    const [run] = report.runs;
+    expect(run.inputRecords).toBe((rate / 2) * 0.6);
+    expect(run.measuredS).toBeGreaterThanOrEqual(0.6);
+  });
+
   it('the CLI: weir bench --replay --repeat 2 writes the report and a .hgrm file per trial', async () => {
     const cwd = newDir();
     const out = await runCli(['bench', fileURLToPath(orders), '--replay', '--repeat', '2', '--modes', 'continuous', '--rates', '1k', '--warmup', '0.2', '--duration', '0.4', '--out', 'report'], { cwd });
