@@ -168,6 +168,12 @@ export const limits = {
   kafkaCoordinatorBusyRetries: 15,
   /** Kafka sink: records buffered per subtask before a send starts without waiting for flush(). */
   kafkaSinkBufferRecordsMax: 10_000,
+  /**
+   * Kafka sinks: bytes of records per send (send-chunks.ts). A send is one record batch per
+   * partition and brokers refuse a batch over message.max.bytes, 1 MiB by default; half of that
+   * leaves room for the batch's framing and for a broker configured a little lower.
+   */
+  kafkaSendBytesMax: 512 * 1024,
   /** Kafka exactly-once sink: transactional ids per subtask (one open transaction + those pre-committed but not yet committed). */
   kafkaTransactionalIdsPerSubtask: 3,
   /** Kafka exactly-once sink: default transaction timeout; must exceed the checkpoint interval plus a recovery. */

@@ -90,6 +90,16 @@ describe('kafkaSink, at-least-once', () => {
 });
 
 describe('kafkaUpsertSink', () => {
+  it('a buffer of more than a broker takes in one request (3 MB) goes in several sends, in order', async () => {
+    const big = await topic('alo-big', 1);
+    const writer = await kafkaSink<string>({ brokers: kafka.bootstrap, topic: big, logLevel: 'nothing' }).open(sinkCtx('alo-big'));
+    const value = (i: number) => `${i}:${'x'.repeat(290)}`;
+    for (let i = 0; i < 10_000; i++) writer.write(value(i), NaN, NaN);
+    await writer.flush();
+    await writer.close();
+    expect((await readTopic<string>(kafka.bootstrap, big, 1, 10_000)).map((r) => r.value)).toEqual(Array.from({ length: 10_000 }, (_, i) => value(i)));
+  });
+
   it('writes the latest value per key of each flush, and a tombstone (null value) for a delete', async () => {
     const table = await topic('table', 2);
     type Row = { id: string; n: number; deleted?: boolean };
@@ -142,6 +152,19 @@ describe('kafkaSink, exactly-once (Kafka transactions)', () => {
     expect((await readTopic<number>(kafka.bootstrap, eoTopic, 1, 160)).map((r) => r.value)).toEqual(Array.from({ length: 160 }, (_, i) => i));
     // …and read_committed sees the committed ones only, each once: the aborted 150..159 never.
     expect(await readCommitted<number>(kafka.bootstrap, eoTopic, 1, 150)).toEqual(Array.from({ length: 150 }, (_, i) => i));
+  });
+
+  it('a flush of more than a broker takes in one request (3 MB buffered: MESSAGE_TOO_LARGE before) goes in several sends within the transaction, and commits whole', async () => {
+    const big = await topic('eo-big', 1);
+    const writer = await kafkaSink<string>({ brokers: kafka.bootstrap, topic: big, guarantee: 'exactly-once', transactionTimeoutMs: 60_000, logLevel: 'nothing' }).open(sinkCtx(uniqueTopic('sink-big'), 0));
+    const value = (i: number) => `${i}:${'x'.repeat(290)}`;
+    for (let i = 0; i < 10_000; i++) writer.write(value(i), NaN, NaN); // ~3 MB, one partition
+    await writer.preCommit!(1);
+    await writer.commit!(1);
+    await writer.close();
+    const out = await readCommitted<string>(kafka.bootstrap, big, 1, 10_000);
+    expect(out).toHaveLength(10_000);
+    expect(out[9_999]).toBe(value(9_999));
   });
 
   it('on recovery, open() commits the transactions noted in the checkpoint with their producer id and epoch, aborts what the old run left open, and fences the old producers: a zombie that wakes up cannot commit', async () => {

@@ -15,6 +15,7 @@ import type { ProducerMessage } from './kafkajs-internals.ts';
 import { kafkaPartitionForKey } from '../../util/murmur2.ts';
 import { createdHeader } from './reader.ts';
 import { TransactionalWriter } from './transactional-writer.ts';
+import { sendChunks } from './send-chunks.ts';
 
 export type KafkaKey = string | Buffer | null;
 
@@ -261,9 +262,11 @@ class AtLeastOnceWriter<T> implements SinkWriter<T> {
     this.latest.clear();
     this.sent += messages.length;
     // One send at a time, in order: concurrent sends could land out of order in a partition.
-    const previous = this.inFlight[this.inFlight.length - 1] ?? Promise.resolve();
-    const send = previous.then(() => (this.failure !== undefined ? undefined : this.sendRetrying(messages)));
-    this.inFlight.push(send);
+    for (const chunk of sendChunks(messages)) {
+      const previous = this.inFlight[this.inFlight.length - 1] ?? Promise.resolve();
+      const send = previous.then(() => (this.failure !== undefined ? undefined : this.sendRetrying(chunk)));
+      this.inFlight.push(send);
+    }
   }
 
   private failureError(): WeirError {

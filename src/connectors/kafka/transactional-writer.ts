@@ -43,6 +43,7 @@ import type { JsonValue, PreCommitContext, SinkContext, SinkWriter } from '../ty
 import { kafkaCluster, kafkaError, kafkaLogLevel, withKafkaRetries } from './connection.ts';
 import { coordinatorType, createTransactionalProducer, type Cluster, type ProducerMessage, type TransactionalProducer } from './kafkajs-internals.ts';
 import type { KafkaSinkOptions, RecordMaker } from './sink.ts';
+import { sendChunks } from './send-chunks.ts';
 
 /** One pre-committed transaction: enough to commit it from another process. */
 export interface KafkaTransactionNote {
@@ -171,7 +172,7 @@ export class TransactionalWriter<T> implements SinkWriter<T> {
     const messages = this.pending;
     this.pending = [];
     try {
-      await slot.producer.messages.sendBatch({ acks: -1, topicMessages: [{ topic: this.maker.topic, messages }] });
+      for (const chunk of sendChunks(messages)) await slot.producer.messages.sendBatch({ acks: -1, topicMessages: [{ topic: this.maker.topic, messages: chunk }] });
     } catch (err) {
       throw kafkaError('WEIR_SINK', `${this.who}: cannot send into transaction ${slot.producer.transactionalId}`, err);
     }
