@@ -4,7 +4,7 @@ import { WeirError } from '../../errors.ts';
 
 /**
  * 'json': JSON.parse of the UTF-8 value; 'string': the UTF-8 text; 'bytes': the bytes (a Buffer,
- * which is a Uint8Array); a weir codec; or a schema-registry format (avroFormat).
+ * which is a Uint8Array); a weir codec; or a schema-registry format (avroFormat, protobufFormat).
  */
 export type KafkaFormat<T> = 'json' | 'string' | 'bytes' | Codec<T> | SchemaFormat<T>;
 
@@ -38,7 +38,7 @@ export function decoder<T>(format: KafkaFormat<T> | undefined, who: string): Dec
   if (typeof format === 'object' && typeof format.decode === 'function') {
     return (b) => format.decode(b, new DataView(b.buffer, b.byteOffset, b.byteLength), 0, b.byteLength);
   }
-  throw new WeirError('WEIR_CONFIG', `${who}: format must be 'json', 'string', 'bytes', a codec or a schema format (avroFormat)`);
+  throw new WeirError('WEIR_CONFIG', `${who}: format must be 'json', 'string', 'bytes', a codec or a schema format (avroFormat, protobufFormat)`);
 }
 
 export type Encoder<T> = (value: T) => Buffer | string;
@@ -77,5 +77,5 @@ export function encoder<T>(format: KafkaFormat<T> | undefined, who: string): Enc
       }
     };
   }
-  throw new WeirError('WEIR_CONFIG', `${who}: value format must be 'json', 'string', 'bytes', a codec or a schema format (avroFormat)`);
+  throw new WeirError('WEIR_CONFIG', `${who}: value format must be 'json', 'string', 'bytes', a codec or a schema format (avroFormat, protobufFormat)`);
 }

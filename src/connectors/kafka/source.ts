@@ -32,8 +32,8 @@ export interface KafkaSourceOptions<T> extends KafkaConnectionOptions {
   start?: KafkaStart;
   /**
    * Record value format, default 'json'. A value that does not decode goes to the dead letters
-   * (with avroFormat: also a value whose writer schema the reader schema cannot read, whose schema
-   * id the registry does not know, or that is not in the Confluent wire format).
+   * (with avroFormat or protobufFormat: also a value whose writer schema the reader schema cannot
+   * read, whose schema id the registry does not know, or that is not in the Confluent wire format).
    */
   format?: KafkaFormat<T>;
   /** Emit `KafkaRecord<T>` ({ key, value, partition, offset, timestampMs, headers }) instead of the bare value. */
