@@ -178,6 +178,10 @@ export const limits = {
   kafkaTransactionalIdsPerSubtask: 3,
   /** Kafka exactly-once sink: default transaction timeout; must exceed the checkpoint interval plus a recovery. */
   kafkaTransactionTimeoutMsDefault: 15 * 60_000,
+  /** Schema registry: timeout of one HTTP request (registering a schema, fetching one by id). */
+  schemaRegistryRequestTimeoutMs: 10_000,
+  /** Schema registry: the 5-byte header of the Confluent wire format (magic byte 0, 4-byte big-endian schema id). */
+  confluentWireHeaderBytes: 5,
 } as const;
 
 /**

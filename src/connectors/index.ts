@@ -58,6 +58,10 @@ export { KafkaPartitionReader, createdHeader as kafkaCreatedHeader, type KafkaRe
 export { kafkaSink, kafkaUpsertSink, type KafkaKey, type KafkaPartitioner, type KafkaSinkOptions, type KafkaUpsertSinkOptions } from './kafka/sink.ts';
 export { type KafkaSinkNote, type KafkaTransactionNote } from './kafka/transactional-writer.ts';
 export { type KafkaConnectionOptions } from './kafka/connection.ts';
+export { type SchemaFormat } from './kafka/format.ts';
+export { avroFormat, type AvroFormatOptions } from './kafka/avro-format.ts';
+export { protobufFormat, type ProtobufFormatOptions } from './kafka/protobuf-format.ts';
+export { SchemaRegistryClient, type RegisteredSchema, type SchemaRegistryOptions, type SchemaType } from './kafka/schema-registry.ts';
 export { type KafkaFormat } from './kafka/format.ts';
 export { murmur2, kafkaPartitionForKey } from '../util/murmur2.ts';
 export { KafkaGroupMember, rangeAssignment, type GroupAssignment, type GroupMemberOptions } from './kafka/group-member.ts';

@@ -267,7 +267,16 @@ function formatStorage(libs: string, properties: string, logFile: string, cluste
 
 /** Starts the JVM under a watchdog that stops it when `ownerPid` exits; returns the watchdog's pid (its process group). */
 function launchBroker(libs: string, properties: string, logFile: string, ownerPid: number): number {
-  const command = ['java', ...java(libs), 'kafka.Kafka', properties].map(shellQuote).join(' ');
+  return launchWatched(['java', ...java(libs), 'kafka.Kafka', properties], logFile, ownerPid);
+}
+
+/**
+ * Starts a command (a JVM: the broker, the schema registry) under a bash watchdog that stops it
+ * when `ownerPid` exits, its output appended to `logFile`; returns the watchdog's pid, the leader
+ * of a process group of its own (stop it with stopBroker).
+ */
+export function launchWatched(args: string[], logFile: string, ownerPid: number): number {
+  const command = args.map(shellQuote).join(' ');
   const script = `${command} & j=$!
 trap 'kill -TERM $j 2>/dev/null; wait $j; exit' TERM INT
 while kill -0 ${ownerPid} 2>/dev/null && kill -0 $j 2>/dev/null; do sleep 1 & wait $!; done
@@ -366,7 +375,7 @@ export async function stopBroker(pid: number, signal: 'SIGTERM' | 'SIGKILL'): Pr
   }
 }
 
-function groupAlive(pgid: number): boolean {
+export function groupAlive(pgid: number): boolean {
   try {
     process.kill(-pgid, 0);
     return true;
@@ -375,7 +384,7 @@ function groupAlive(pgid: number): boolean {
   }
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { inject } from 'vitest';
 import { createTopic, startKafkaBroker, type KafkaBrokerInfo } from './real-broker.ts';
+import { startSchemaRegistry, type SchemaRegistryInfo } from './schema-registry.ts';
 
 export interface SharedKafka {
   bootstrap: string[];
@@ -21,18 +22,7 @@ const lockWaitMs = 300_000;
 export async function sharedKafka(): Promise<SharedKafka> {
   const runDir = inject('kafkaRunDir');
   const infoPath = join(runDir, 'broker.json');
-  const lock = join(runDir, 'lock');
-  const deadline = Date.now() + lockWaitMs;
-  for (;;) {
-    try {
-      mkdirSync(lock);
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      if (Date.now() > deadline) throw new Error(`waited ${lockWaitMs} ms for another test file to start the shared Kafka broker (lock ${lock})`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  const lock = await takeRunLock(runDir);
   try {
     let info: KafkaBrokerInfo;
     if (existsSync(infoPath)) {
@@ -49,6 +39,43 @@ export async function sharedKafka(): Promise<SharedKafka> {
     };
   } finally {
     rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The schema registry that the Kafka schema test files of a run share (Apicurio Registry, schemas
+ * in memory; test/kafka/schema-registry.ts), started by the first file to ask, like the broker;
+ * the run's globalSetup stops it. Tests share it by using their own subjects (a unique topic's).
+ * Returns the base URL of its Confluent-compatible API.
+ */
+export async function sharedSchemaRegistry(): Promise<string> {
+  const runDir = inject('kafkaRunDir');
+  const infoPath = join(runDir, 'schema-registry.json');
+  const lock = await takeRunLock(runDir);
+  try {
+    if (existsSync(infoPath)) return (JSON.parse(readFileSync(infoPath, 'utf8')) as SchemaRegistryInfo).url;
+    const registry = await startSchemaRegistry({ ownerPid: inject('kafkaOwnerPid') });
+    const info: SchemaRegistryInfo = { url: registry.url, pid: registry.pid, dir: registry.dir, logFile: registry.logFile };
+    writeFileSync(infoPath, JSON.stringify(info));
+    return info.url;
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+/** Takes the run folder's lock (a directory: mkdir is atomic); the caller removes it. */
+async function takeRunLock(runDir: string): Promise<string> {
+  const lock = join(runDir, 'lock');
+  const deadline = Date.now() + lockWaitMs;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      return lock;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      if (Date.now() > deadline) throw new Error(`waited ${lockWaitMs} ms for another test file to start the run's shared Kafka broker or schema registry (lock ${lock})`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 }
 

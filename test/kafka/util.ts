@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import type { JobHandle } from '../../src/runtime/job/run.ts';
 import type { SinkContext, SourceOutput, SourceReader, SourceSpec } from '../../src/connectors/types.ts';
 import { kafkaSource } from '../../src/connectors/kafka/source.ts';
+import type { KafkaFormat } from '../../src/connectors/kafka/format.ts';
 import { kafkaCluster } from '../../src/connectors/kafka/connection.ts';
 import type { KafkaRecord } from '../../src/connectors/kafka/reader.ts';
 import { waitLimitMs } from '../helpers.ts';
@@ -80,8 +81,9 @@ export async function readTopic<T = unknown>(
   count: number,
   timeoutMs = waitLimitMs,
   isolation: 'read_committed' | 'read_uncommitted' = 'read_uncommitted',
+  format?: KafkaFormat<T>,
 ): Promise<Array<KafkaRecord<T>>> {
-  const spec = kafkaSource<T>({ brokers: bootstrap, topic, partitions, envelope: true, isolation, logLevel: 'nothing' }) as SourceSpec<KafkaRecord<T>>;
+  const spec = kafkaSource<T>({ brokers: bootstrap, topic, partitions, envelope: true, isolation, format, logLevel: 'nothing' }) as SourceSpec<KafkaRecord<T>>;
   const readers = await Promise.all(Array.from({ length: partitions }, (_, p) => spec.open(p, sourceCtx(p))));
   const c = collector<KafkaRecord<T>>();
   const deadline = Date.now() + timeoutMs;

@@ -44,6 +44,8 @@ export interface ReaderSettings<T> {
   groupId: string | undefined;
   isolationLevel: 0 | 1;
   decode: Decoder<T>;
+  /** Schema formats: fetches what decoding a fetched record set needs (writer schemas) before it is buffered. */
+  prepareDecode?: (values: ReadonlyArray<Buffer | null>) => Promise<void>;
   /** How a raw value is shown in a dead letter: text formats as UTF-8, binary ones as base64. */
   rawText: (value: Buffer) => string;
   envelope: boolean;
@@ -228,7 +230,13 @@ export class KafkaPartitionReader<T> implements SourceReader<T> {
         });
         if (this.closed) break;
         const data = response.responses[0]?.partitions.find((p) => p.partition === this.s.partition);
-        if (data !== undefined) this.take(data);
+        if (data !== undefined) {
+          // poll() decodes synchronously: a registry that cannot be reached is retried here as an
+          // outage, at the same fetch offset, before any record of the set is buffered.
+          if (this.s.prepareDecode !== undefined && data.messages.length > 0) await this.s.prepareDecode(data.messages.map((m) => m.value));
+          if (this.closed) break;
+          this.take(data);
+        }
         this.s.outage.recovered();
       } catch (err) {
         if (this.closed) break;

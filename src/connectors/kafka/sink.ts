@@ -10,7 +10,7 @@ import { limits } from '../../limits.ts';
 import type { SinkContext, SinkSpec, SinkWriter } from '../types.ts';
 import { checkConnection, isTransientKafkaError, kafkaClient, kafkaError, kafkaOutage, withKafkaRetries, type KafkaConnectionOptions } from './connection.ts';
 import type { Outage } from '../connection-retry.ts';
-import { encoder, type Encoder, type KafkaFormat } from './format.ts';
+import { encoder, isSchemaFormat, type Encoder, type KafkaFormat } from './format.ts';
 import type { ProducerMessage } from './kafkajs-internals.ts';
 import { kafkaPartitionForKey } from '../../util/murmur2.ts';
 import { createdHeader } from './reader.ts';
@@ -137,6 +137,7 @@ export function kafkaSink<T>(opts: KafkaSinkOptions<T>): SinkSpec<T> {
     name,
     guarantee,
     open: async (ctx: SinkContext) => {
+      await registerSchema(opts.value, opts.topic, name);
       const maker = recordMaker(opts, name, encode);
       if (guarantee === 'exactly-once') return TransactionalWriter.open(opts, name, maker, ctx);
       return AtLeastOnceWriter.open(opts, name, maker, undefined);
@@ -162,6 +163,7 @@ export function kafkaUpsertSink<T>(opts: KafkaUpsertSinkOptions<T>): SinkSpec<T>
     name,
     guarantee: 'at-least-once',
     open: async () => {
+      await registerSchema(opts.value, opts.topic, name);
       const keyOf = opts.key;
       const partitioner = opts.partitioner;
       const maker = recordMaker<T>(
@@ -183,6 +185,17 @@ export function kafkaUpsertSink<T>(opts: KafkaUpsertSinkOptions<T>): SinkSpec<T>
       return AtLeastOnceWriter.open(base as KafkaSinkOptions<T>, name, maker, dedupe);
     },
   };
+}
+
+/** Schema formats: registers the writer schema (its id goes into every record) before the first write. */
+async function registerSchema<T>(format: KafkaFormat<T> | undefined, topic: string, who: string): Promise<void> {
+  if (!isSchemaFormat(format)) return;
+  try {
+    await format.prepareEncode(topic);
+  } catch (err) {
+    if (err instanceof WeirError) throw new WeirError(err.code, `${who}: ${err.message}`, { operator: who, cause: err });
+    throw new WeirError('WEIR_SINK', `${who}: cannot register the value schema: ${(err as Error).message}`, { operator: who, cause: err, retriable: true });
+  }
 }
 
 /** Asks the brokers how many partitions `topic` has (the sink computes partitions itself). */

@@ -6,7 +6,7 @@ import { WeirError } from '../../errors.ts';
 import { limits } from '../../limits.ts';
 import type { SourceContext, SourceSpec } from '../types.ts';
 import { checkConnection, kafkaCluster, kafkaError, kafkaOutage, withKafkaRetries, type KafkaConnectionOptions } from './connection.ts';
-import { decoder, type KafkaFormat } from './format.ts';
+import { decoder, isSchemaFormat, type KafkaFormat } from './format.ts';
 import { coordinatorType, type Cluster } from './kafkajs-internals.ts';
 import { KafkaPartitionReader, type KafkaRecord } from './reader.ts';
 
@@ -30,7 +30,11 @@ export interface KafkaSourceOptions<T> extends KafkaConnectionOptions {
   /** Consumer group under which positions are committed (commitPosition) and 'committed' reads them. weir never joins the group. */
   groupId?: string;
   start?: KafkaStart;
-  /** Record value format, default 'json'. A value that does not decode goes to the dead letters. */
+  /**
+   * Record value format, default 'json'. A value that does not decode goes to the dead letters
+   * (with avroFormat or protobufFormat: also a value whose writer schema the reader schema cannot
+   * read, whose schema id the registry does not know, or that is not in the Confluent wire format).
+   */
   format?: KafkaFormat<T>;
   /** Emit `KafkaRecord<T>` ({ key, value, partition, offset, timestampMs, headers }) instead of the bare value. */
   envelope?: boolean;
@@ -111,6 +115,7 @@ export function kafkaSource<T = unknown>(opts: KafkaSourceOptions<T>): SourceSpe
           groupId: opts.groupId,
           isolationLevel: opts.isolation === 'read_uncommitted' ? 0 : 1,
           decode,
+          prepareDecode: isSchemaFormat(opts.format) ? opts.format.prepareDecode : undefined,
           rawText,
           envelope: opts.envelope ?? false,
           createdMs: opts.createdMs,

@@ -1,0 +1,25 @@
+/**
+ * The Confluent wire format of a Kafka record value written against a schema registry: magic byte
+ * 0, the schema's id as a 4-byte big-endian integer, then the serialized body (Avro binary; for
+ * Protobuf a message-index array comes first).
+ */
+import { limits } from '../../limits.ts';
+
+const magicByte = 0;
+
+/** The schema id of a value in the wire format; throws (the reason of a dead letter) when the value is not in it. */
+export function wireSchemaId(value: Buffer): number {
+  if (value.length < limits.confluentWireHeaderBytes) {
+    throw new Error(`the value has ${value.length} bytes, fewer than the Confluent wire format's 5-byte header (magic byte, schema id)`);
+  }
+  if (value[0] !== magicByte) throw new Error(`the value does not start with the Confluent wire format's magic byte 0 (it starts with ${value[0]})`);
+  return value.readUInt32BE(1);
+}
+
+/** The 5-byte header naming schema `id`. */
+export function wireHeader(id: number): Buffer {
+  const header = Buffer.alloc(limits.confluentWireHeaderBytes);
+  header[0] = magicByte;
+  header.writeUInt32BE(id, 1);
+  return header;
+}
