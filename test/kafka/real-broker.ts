@@ -237,7 +237,7 @@ export async function startKafkaCluster(size: number, options: Pick<KafkaBrokerO
     for (const m of members) m.launch();
     await Promise.all(members.map((m) => waitStarted(m.info)));
     const bootstrap = members.flatMap((m) => m.info.bootstrap);
-    await warmUp(bootstrap);
+    await warmUp(bootstrap, Math.min(3, size));
     return { bootstrap, nodes: members.map((m) => m.node), createTopic: (name, partitions, replication) => createTopic(bootstrap, name, partitions, replication), destroy };
   } catch (err) {
     await destroy();
@@ -309,9 +309,11 @@ async function waitStarted(info: KafkaBrokerInfo): Promise<void> {
  * their partitions have loaded it answers "coordinator not available / loading / not the
  * coordinator". One transaction with offsets, committed, waits that out here once, not in a test.
  */
-async function warmUp(bootstrap: string[]): Promise<void> {
+async function warmUp(bootstrap: string[], replication = 1): Promise<void> {
   const kafka = new Kafka({ brokers: bootstrap, logLevel: logLevel.NOTHING, clientId: 'weir-warm-up' });
-  await createTopic(bootstrap, '__weir_warm_up', 1, 1);
+  // Replicated like every topic of a cluster: a topic left without a leader when a broker dies
+  // fails every client's metadata request for all topics (kafkajs reads an empty topic list so).
+  await createTopic(bootstrap, '__weir_warm_up', 1, replication);
   const deadline = Date.now() + startTimeoutMs;
   for (let attempt = 0; ; attempt++) {
     const producer = kafka.producer({ transactionalId: `weir-warm-up-${attempt}`, maxInFlightRequests: 1, idempotent: true });

@@ -12,7 +12,9 @@ import { waitLimitMs } from '../helpers.ts';
 export const nowMs = () => performance.timeOrigin + performance.now();
 
 export function client(bootstrap: string[]): Kafka {
-  return new Kafka({ brokers: bootstrap, logLevel: logLevel.NOTHING, clientId: 'weir-test' });
+  // Retries long enough to wait out a leader election after a broker failure on a busy machine
+  // (kafkajs's default gives up after about 10 s); the tests' own watchdog bounds the wait.
+  return new Kafka({ brokers: bootstrap, logLevel: logLevel.NOTHING, clientId: 'weir-test', retry: { retries: 30, initialRetryTime: 200, maxRetryTime: 5_000 } });
 }
 
 /**
