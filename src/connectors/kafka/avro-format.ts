@@ -15,7 +15,7 @@
 import avro from 'avsc';
 import { WeirError } from '../../errors.ts';
 import { limits } from '../../limits.ts';
-import { wireHeader, wireSchemaId } from './confluent-wire.ts';
+import { unknownSchemaIds, wireHeader, wireSchemaId } from './confluent-wire.ts';
 import { SchemaRegistryClient, type SchemaRegistryOptions } from './schema-registry.ts';
 import type { SchemaFormat } from './format.ts';
 
@@ -64,13 +64,7 @@ export function avroFormat<T = unknown>(options: AvroFormatOptions): SchemaForma
   return {
     schemaFormat: 'avro',
     async prepareDecode(values) {
-      const missing = new Set<number>();
-      for (const value of values) {
-        if (value === null || value.length < limits.confluentWireHeaderBytes || value[0] !== 0) continue; // decode says why
-        const id = value.readUInt32BE(1);
-        if (!resolutions.has(id)) missing.add(id);
-      }
-      for (const id of missing) await resolve(id);
+      for (const id of unknownSchemaIds(values, (id) => resolutions.has(id))) await resolve(id);
     },
     decode(value) {
       const id = wireSchemaId(value);

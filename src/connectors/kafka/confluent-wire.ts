@@ -16,6 +16,20 @@ export function wireSchemaId(value: Buffer): number {
   return value.readUInt32BE(1);
 }
 
+/**
+ * The schema ids of the values in the wire format that `known` does not know yet, each once. A
+ * value not in the wire format is skipped: decoding it says why.
+ */
+export function unknownSchemaIds(values: Iterable<Buffer | null>, known: (id: number) => boolean): Set<number> {
+  const ids = new Set<number>();
+  for (const value of values) {
+    if (value === null || value.length < limits.confluentWireHeaderBytes || value[0] !== magicByte) continue;
+    const id = value.readUInt32BE(1);
+    if (!known(id)) ids.add(id);
+  }
+  return ids;
+}
+
 /** The 5-byte header naming schema `id`. */
 export function wireHeader(id: number): Buffer {
   const header = Buffer.alloc(limits.confluentWireHeaderBytes);

@@ -15,7 +15,7 @@
 import protobuf from 'protobufjs';
 import { WeirError } from '../../errors.ts';
 import { limits } from '../../limits.ts';
-import { wireHeader, wireSchemaId } from './confluent-wire.ts';
+import { unknownSchemaIds, wireHeader, wireSchemaId } from './confluent-wire.ts';
 import { SchemaRegistryClient, type SchemaRegistryOptions } from './schema-registry.ts';
 import type { SchemaFormat } from './format.ts';
 
@@ -88,13 +88,7 @@ export function protobufFormat<T = unknown>(options: ProtobufFormatOptions): Sch
   return {
     schemaFormat: 'protobuf',
     async prepareDecode(values) {
-      const missing = new Set<number>();
-      for (const value of values) {
-        if (value === null || value.length < limits.confluentWireHeaderBytes || value[0] !== 0) continue; // decode says why
-        const id = value.readUInt32BE(1);
-        if (!writers.has(id)) missing.add(id);
-      }
-      for (const id of missing) await fetchWriter(id);
+      for (const id of unknownSchemaIds(values, (id) => writers.has(id))) await fetchWriter(id);
     },
     decode(value) {
       const id = wireSchemaId(value);
