@@ -11,7 +11,7 @@ import { avroFormat } from '../../src/connectors/kafka/avro-format.ts';
 import { SchemaRegistryClient } from '../../src/connectors/kafka/schema-registry.ts';
 import { run } from '../../src/runtime/index.ts';
 import { jobUrl, waitLimitMs } from '../helpers.ts';
-import { READING_V1, READING_V2 } from '../jobs/kafka-avro.ts';
+import { AVRO_READING_V1 as READING_V1, AVRO_READING_V2 as READING_V2 } from '../jobs/kafka-schema-readings.ts';
 import { sharedKafka, sharedSchemaRegistry, uniqueTopic, type SharedKafka } from './shared-broker.ts';
 import { produce, readTopic, recordsIn, runUntil } from './util.ts';
 
@@ -36,7 +36,7 @@ describe('Avro in the Confluent wire format, against a real schema registry', ()
   it('a sink writes magic byte 0, the registered schema id and the Avro body; the registry serves that schema by its id', async () => {
     const topic = uniqueTopic('avro_wire');
     await kafka.createTopic(topic, 1);
-    const job = await run(jobUrl('kafka-avro'), { params: { brokers: kafka.bootstrap.join(','), registry, topic, role: 'write', count: '3' } });
+    const job = await run(jobUrl('kafka-schema-readings'), { params: { format: 'avro', brokers: kafka.bootstrap.join(','), registry, topic, role: 'write', count: '3' } });
     await job.done;
     const raw = (await readBytes(topic, 1, 3)).map((r) => r.value);
     const id = raw[0].readUInt32BE(1);
@@ -55,7 +55,7 @@ describe('Avro in the Confluent wire format, against a real schema registry', ()
     await kafka.createTopic(topic, 2);
     const brokers = kafka.bootstrap.join(',');
     // A weir job writes 4 records with schema V1 (keyed by sensor: spread over both partitions).
-    await (await run(jobUrl('kafka-avro'), { params: { brokers, registry, topic, role: 'write', count: '4' } })).done;
+    await (await run(jobUrl('kafka-schema-readings'), { params: { format: 'avro', brokers, registry, topic, role: 'write', count: '4' } })).done;
     // Another producer writes with V2, registered under the same subject (a compatible change).
     const v2 = avroFormat<{ sensor: string; celsius: number; unit: string }>({ registry, schema: READING_V2 });
     await v2.prepareEncode(topic);
@@ -74,7 +74,7 @@ describe('Avro in the Confluent wire format, against a real schema registry', ()
     const p0 = before.filter((r) => r.partition === 0).length;
     const p1 = before.filter((r) => r.partition === 1).length;
 
-    const handle = await run(jobUrl('kafka-avro'), { parallelism: 1, params: { brokers, registry, topic, partitions: '2', role: 'read' } });
+    const handle = await run(jobUrl('kafka-schema-readings'), { parallelism: 1, params: { format: 'avro', brokers, registry, topic, partitions: '2', role: 'read' } });
     const result = await runUntil(handle, () => recordsIn(handle, 'readings') >= 6 && handle.metrics().deadLetters >= 3);
     const readings = (result.results.readings as Array<{ sensor: string; celsius: number; unit: string }>).map((r) => ({ ...r }));
     expect(readings.map(({ sensor, celsius, unit }) => ({ sensor, celsius, unit })).sort((a, b) => a.sensor.localeCompare(b.sensor))).toEqual([

@@ -11,7 +11,7 @@ import { protobufFormat } from '../../src/connectors/kafka/protobuf-format.ts';
 import { SchemaRegistryClient } from '../../src/connectors/kafka/schema-registry.ts';
 import { run } from '../../src/runtime/index.ts';
 import { jobUrl, waitLimitMs } from '../helpers.ts';
-import { READING_V1, READING_V2 } from '../jobs/kafka-protobuf.ts';
+import { PROTO_READING_V1 as READING_V1, PROTO_READING_V2 as READING_V2 } from '../jobs/kafka-schema-readings.ts';
 import { sharedKafka, sharedSchemaRegistry, uniqueTopic, type SharedKafka } from './shared-broker.ts';
 import { produce, readTopic, recordsIn, runUntil } from './util.ts';
 
@@ -27,7 +27,7 @@ describe('Protobuf in the Confluent wire format, against a real schema registry'
     await kafka.createTopic(topic, 1);
     const brokers = kafka.bootstrap.join(',');
     // A weir job writes 2 records with V1.
-    await (await run(jobUrl('kafka-protobuf'), { params: { brokers, registry, topic, role: 'write', count: '2' } })).done;
+    await (await run(jobUrl('kafka-schema-readings'), { params: { format: 'protobuf', brokers, registry, topic, role: 'write', count: '2' } })).done;
     const written = await readTopic<Buffer>(kafka.bootstrap, topic, 1, 2, waitLimitMs, 'read_uncommitted', 'bytes');
     // Magic byte 0, the id the registry serves V1 under, and the message index of the file's first message (a single 0).
     const id = written[0].value.readUInt32BE(1);
@@ -46,7 +46,7 @@ describe('Protobuf in the Confluent wire format, against a real schema registry'
       { value: v2.encode({ sensor: 'k1', celsius: 274, unit: 'K' }) }, // offset 5
     ]);
 
-    const handle = await run(jobUrl('kafka-protobuf'), { params: { brokers, registry, topic, partitions: '1', role: 'read' } });
+    const handle = await run(jobUrl('kafka-schema-readings'), { params: { format: 'protobuf', brokers, registry, topic, partitions: '1', role: 'read' } });
     const result = await runUntil(handle, () => recordsIn(handle, 'readings') >= 4 && handle.metrics().deadLetters >= 2);
     const readings = result.results.readings as Array<{ sensor: string; celsius: number; unit: string; offset: number }>;
     expect(readings.map(({ sensor, celsius, unit, offset }) => ({ sensor, celsius, unit, offset })).sort((a, b) => a.offset - b.offset)).toEqual([
