@@ -33,31 +33,47 @@ export function kafkaHome(): string {
 /** Fetches Kafka's jars with Maven unless the cache folder has them; returns the libs folder. */
 export function fetchKafka(): string {
   const libs = join(kafkaHome(), 'libs');
-  if (existsSync(join(libs, `kafka_2.13-${kafkaVersion}.jar`))) return libs;
+  mavenIntoCache({
+    what: `Apache Kafka ${kafkaVersion}`,
+    dir: libs,
+    ready: join(libs, `kafka_2.13-${kafkaVersion}.jar`),
+    mvnArgs: (out) => ['-f', pomPath, 'dependency:copy-dependencies', `-DoutputDirectory=${out}`, '-DincludeScope=runtime'],
+  });
+  return libs;
+}
+
+/**
+ * Runs a Maven build whose output is folder `dir` of the cache, unless `ready` (a file in it) is
+ * there already: into a temporary sibling first, then renamed into place, so another process
+ * building at the same time never sees half a folder. Missing tools and a failed build are errors
+ * that say what to install or what Maven said.
+ */
+export function mavenIntoCache(build: { what: string; dir: string; ready: string; mvnArgs: (outDir: string) => string[] }): void {
+  if (existsSync(build.ready)) return;
   for (const tool of ['mvn', 'java']) {
     try {
       execFileSync(tool, ['-version'], { stdio: 'ignore' });
     } catch {
-      throw new Error(`the Kafka tests run Apache Kafka ${kafkaVersion}, fetched with Maven and run on Java 17+: '${tool}' is missing. Install them with: apt-get install -y maven openjdk-17-jre-headless (.ci/run does)`);
+      throw new Error(`the Kafka tests run ${build.what}, built with Maven and run on Java 17+: '${tool}' is missing. Install them with: apt-get install -y maven openjdk-17-jre-headless (.ci/run does)`);
     }
   }
-  mkdirSync(kafkaHome(), { recursive: true });
-  const partial = `${libs}.${process.pid}.tmp`;
+  mkdirSync(join(build.dir, '..'), { recursive: true });
+  const partial = `${build.dir}.${process.pid}.tmp`;
   rmSync(partial, { recursive: true, force: true });
+  const args = ['-q', '-B', ...build.mvnArgs(partial)];
   try {
-    execFileSync('mvn', ['-q', '-B', '-f', pomPath, 'dependency:copy-dependencies', `-DoutputDirectory=${partial}`, '-DincludeScope=runtime'], { stdio: 'pipe' });
-  } catch (err) {
-    const out = `${(err as { stdout?: Buffer }).stdout ?? ''}${(err as { stderr?: Buffer }).stderr ?? ''}`;
-    throw new Error(`cannot fetch Apache Kafka ${kafkaVersion} with Maven (mvn -f ${pomPath} dependency:copy-dependencies): ${(err as Error).message}\n${out}`);
-  }
-  // Atomic: another process fetching at the same time never sees half a folder.
-  try {
-    renameSync(partial, libs);
+    execFileSync('mvn', args, { stdio: 'pipe' });
   } catch (err) {
     rmSync(partial, { recursive: true, force: true });
-    if (!existsSync(libs)) throw err;
+    const out = `${(err as { stdout?: Buffer }).stdout ?? ''}${(err as { stderr?: Buffer }).stderr ?? ''}`;
+    throw new Error(`cannot build ${build.what} with Maven (mvn ${args.join(' ')}): ${(err as Error).message}\n${out.slice(-4000)}`);
   }
-  return libs;
+  try {
+    renameSync(partial, build.dir);
+  } catch (err) {
+    rmSync(partial, { recursive: true, force: true });
+    if (!existsSync(build.ready)) throw err;
+  }
 }
 
 export interface KafkaBrokerOptions {

@@ -8,12 +8,11 @@
  * Like the broker (real-broker.ts) it runs under a watchdog that stops it when its owner process is
  * gone; start-up is bounded and its failure is an error naming the log file, never a skip.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, groupAlive, launchWatched, stopBroker } from './real-broker.ts';
+import { freePort, groupAlive, launchWatched, mavenIntoCache, stopBroker } from './real-broker.ts';
 
 const projectDir = fileURLToPath(new URL('./real/schema-registry/', import.meta.url));
 const pomPath = join(projectDir, 'pom.xml');
@@ -32,31 +31,12 @@ export function schemaRegistryHome(): string {
 export function fetchSchemaRegistry(): string {
   const home = schemaRegistryHome();
   const jar = join(home, runnerJar);
-  if (existsSync(jar)) return jar;
-  for (const tool of ['mvn', 'java']) {
-    try {
-      execFileSync(tool, ['-version'], { stdio: 'ignore' });
-    } catch {
-      throw new Error(`the Kafka schema tests run Apicurio Registry ${schemaRegistryVersion}, built with Maven and run on Java 17+: '${tool}' is missing. Install them with: apt-get install -y maven openjdk-17-jre-headless (.ci/run does)`);
-    }
-  }
-  mkdirSync(join(home, '..'), { recursive: true });
-  const partial = `${home}.${process.pid}.tmp`;
-  rmSync(partial, { recursive: true, force: true });
-  try {
-    execFileSync('mvn', ['-q', '-B', '-f', pomPath, 'package', '-DskipTests', `-Dregistry.build.dir=${partial}`], { stdio: 'pipe' });
-  } catch (err) {
-    rmSync(partial, { recursive: true, force: true });
-    const out = `${(err as { stdout?: Buffer }).stdout ?? ''}${(err as { stderr?: Buffer }).stderr ?? ''}`;
-    throw new Error(`cannot build Apicurio Registry ${schemaRegistryVersion} with Maven (mvn -f ${pomPath} package): ${(err as Error).message}\n${out.slice(-4000)}`);
-  }
-  // Atomic: another process building at the same time never sees half a folder.
-  try {
-    renameSync(partial, home);
-  } catch (err) {
-    rmSync(partial, { recursive: true, force: true });
-    if (!existsSync(jar)) throw err;
-  }
+  mavenIntoCache({
+    what: `Apicurio Registry ${schemaRegistryVersion}`,
+    dir: home,
+    ready: jar,
+    mvnArgs: (out) => ['-f', pomPath, 'package', '-DskipTests', `-Dregistry.build.dir=${out}`],
+  });
   return jar;
 }
 
