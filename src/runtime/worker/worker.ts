@@ -21,7 +21,7 @@ import { openWorkerStateStore } from '../state-store.ts';
 import { OutputChecksum } from '../instrumentation/checksum.ts';
 import { LatencyRecorder } from '../instrumentation/latency-recorder.ts';
 import { Exchanges } from './exchanges.ts';
-import { InBandControl } from './in-band-control.ts';
+import { InBandControl, type RoundState } from './in-band-control.ts';
 import { WorkerSinks } from './sinks.ts';
 import { quietly, workerFailure } from './worker-errors.ts';
 import { deadLetterRecord } from '../../connectors/sinks.ts';
@@ -84,6 +84,8 @@ class WorkerRuntime {
 
   /** The one owner of in-band control: watermarks, epoch ends, end-of-stream, barriers (in-band-control.ts). */
   private readonly control: InBandControl;
+  /** What the control owner is told each round (forwardControl). */
+  private readonly round: RoundState = { sourcesEnded: false, sourcesEpoch: 0, currentEpoch: 0, asyncIdle: true, nowMs: 0 };
 
   private readonly micro: boolean;
   /** Micro-batch only. */
@@ -307,16 +309,14 @@ class WorkerRuntime {
 
   /** True when a snapshot was taken. */
   private async forwardControl(now: number): Promise<boolean> {
-    this.control.forward(
-      {
-        sourcesEnded: this.sources!.allEnded(),
-        sourcesEpoch: this.epochs?.sourcesEpoch() ?? 0,
-        currentEpoch: this.epochs?.epoch ?? 0,
-        asyncIdle: this.async.idle(),
-        nowMs: now,
-      },
-      this.exchanges.broadcast,
-    );
+    // One object, refilled each round: an idle worker spins through many rounds before it parks.
+    const round = this.round;
+    round.sourcesEnded = this.sources!.allEnded();
+    round.sourcesEpoch = this.epochs?.sourcesEpoch() ?? 0;
+    round.currentEpoch = this.epochs?.epoch ?? 0;
+    round.asyncIdle = this.async.idle();
+    round.nowMs = now;
+    this.control.forward(round, this.exchanges.broadcast);
     return this.checkpoints?.alignment ? await this.checkpoints.maybeSnapshotAligned() : false;
   }
 
