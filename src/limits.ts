@@ -37,6 +37,11 @@ export const limits = {
   keyGroupsMax: 32768,
   /** Worker threads one job may use. */
   parallelismMax: 64,
+  /**
+   * Threads of finished job attempts kept idle for the next job of the process (job/thread-pools.ts):
+   * room for a few small jobs' pools (a two-worker job keeps three); a larger pool is not kept.
+   */
+  idleThreadsMax: 12,
   /** Micro-batch trigger and the records one batch may take per partition. */
   microBatchIntervalMsDefault: 100,
   microBatchRecordsMaxDefault: 100_000,

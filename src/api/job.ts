@@ -165,13 +165,34 @@ const typeScriptFile = /\.[cm]?tsx?$/;
 const registerJobLoaders = (jobUrl: string) =>
   runsFromSources || typeScriptFile.test(new URL(jobUrl).pathname) ? import('../loader/register.mjs') : import('../loader/register-js.mjs');
 
-/** Imports a job module (any thread) and builds its graph. */
+/** How often this thread has imported each job module (by URL) afresh: see loadJob. */
+const freshImports = new Map<string, number>();
 
-export async function loadJob(jobUrl: string, params: Record<string, string>): Promise<{ definition: JobDefinition; env: StreamEnv }> {
+/**
+ * The URL to import a job module afresh from: the module itself, the first time; then the same file
+ * under a new query, which Node loads as a new module instance (the modules it imports stay the
+ * same instances).
+ */
+function freshImportUrl(jobUrl: string): string {
+  const imports = (freshImports.get(jobUrl) ?? 0) + 1;
+  freshImports.set(jobUrl, imports);
+  if (imports === 1 || !jobUrl.startsWith('file:')) return jobUrl;
+  const url = new URL(jobUrl);
+  url.searchParams.set('weir-import', String(imports));
+  return url.href;
+}
+
+/**
+ * Imports a job module (any thread) and builds its graph. `fresh`: a new instance of the module
+ * even if this thread imported it before — a worker thread serves one job after another
+ * (runtime/job/thread-pools.ts), and each task's job module starts with its own variables, as on a
+ * new thread.
+ */
+export async function loadJob(jobUrl: string, params: Record<string, string>, fresh = false): Promise<{ definition: JobDefinition; env: StreamEnv }> {
   let mod: { default?: unknown };
   try {
     await registerJobLoaders(jobUrl);
-    mod = await import(jobUrl);
+    mod = await import(fresh ? freshImportUrl(jobUrl) : jobUrl);
   } catch (cause) {
     throw new WeirError('WEIR_JOB_DEFINITION', `cannot import job module ${jobUrl}: ${(cause as Error).message}`, { cause });
   }

@@ -19,6 +19,12 @@ export interface RunOptions extends Omit<JobSettings, 'codec'> {
   warmupMs?: number;
   /** Compute an order-insensitive checksum of everything the sinks receive. */
   outputChecksum?: boolean;
+  /**
+   * Run on the idle threads an earlier job or attempt of this process left, when it ended normally
+   * (default true; job/thread-pools.ts): a job then does not pay for starting its threads. false:
+   * new threads, destroyed when the job ends.
+   */
+  reuseThreads?: boolean;
   /** Where checkpoints go (`<stateDir>/checkpoints/`) and are resumed from; relative to the current directory. Default: the work dir. */
   stateDir?: string;
   /**
@@ -59,6 +65,7 @@ export interface ResolvedOptions {
   measureLatency: boolean;
   warmupMs: number;
   outputChecksum: boolean;
+  reuseThreads: boolean;
   /** 0: no checkpoints. */
   checkpointIntervalMs: number;
   stateDir: string;
@@ -92,6 +99,7 @@ export function resolveOptions(
     measureLatency: options.measureLatency ?? false,
     warmupMs: options.warmupMs ?? 0,
     outputChecksum: options.outputChecksum ?? false,
+    reuseThreads: options.reuseThreads ?? true,
     checkpointIntervalMs: merged.checkpointIntervalMs ?? 0,
     // Relative to the current directory, as workDir is (not to the work dir: `--work-dir w
     // --state-dir s` means ./s, as a shell user reads it).

@@ -5,8 +5,8 @@
  *
  *   main thread → worker      WorkerTask (the worker's one task), CheckpointPrepared
  *   worker → main thread      WorkerResult, CheckpointAck, CheckpointDeclined
- *   main thread → coordinator CoordinatorData (its workerData)
- *   coordinator → main thread CoordinatorReport
+ *   main thread → coordinator CoordinatorData (its one task)
+ *   coordinator → main thread CoordinatorReport (its task's result)
  *   worker → coordinator      latency snapshots (instrumentation/latency-recorder.ts)
  *   worker ⇄ snapshot thread  snapshot/snapshot-handshake.ts (a protocol of its own, below the worker)
  *
@@ -266,7 +266,7 @@ export interface CoordinatorData {
   sinkRecordSlots: number[];
 }
 
-/** What the coordinator posts to the main thread when the job ends (measureLatency only). */
+/** What the coordinator's task returns when the job ends (measureLatency only). */
 export interface CoordinatorReport {
   latency: LatencySnapshot;
   /** Records/s reaching the sinks, sampled every limits.throughputSampleIntervalMs from the start. */

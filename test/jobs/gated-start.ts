@@ -1,34 +1,32 @@
-// A keyed count whose sources open only once the file named by param `gate` exists, so a test
-// sees the job in 'starting' for as long as it wants. Generator events at `rate`/s (default 2 000),
+// A keyed count whose sink opens only once the file named by param `gate` exists: the workers pass
+// the start gate only after their sinks opened, so a test sees the job in 'starting' for as long as
+// it wants, however fast its threads start. Generator events at `rate`/s (default 2 000),
 // bounded by `count` when given; the counts go to a sink that keeps nothing and, with param
 // `closeGate`, does not close before that file exists (the job stays in 'stopping' until then).
 import { existsSync } from 'node:fs';
 import { defineJob } from '../../src/api/index.ts';
-import { generator, type GeneratedEvent } from '../../src/connectors/index.ts';
-import type { SinkSpec, SourceSpec } from '../../src/connectors/types.ts';
+import { generator } from '../../src/connectors/index.ts';
+import type { SinkSpec } from '../../src/connectors/types.ts';
 
-function gated<T>(inner: SourceSpec<T>, gate: string): SourceSpec<T> {
-  return {
-    kind: inner.kind,
-    partitions: () => inner.partitions(),
-    async open(partition, ctx, from) {
-      while (!existsSync(gate)) await new Promise((r) => setTimeout(r, 10));
-      return inner.open(partition, ctx, from);
-    },
-  };
+/** Resolves once file `gate` exists. */
+async function gateOpen(gate: string): Promise<void> {
+  while (!existsSync(gate)) await new Promise((r) => setTimeout(r, 10));
 }
 
-function discard(closeGate: string | undefined): SinkSpec<unknown> {
+function discard(gate: string, closeGate: string | undefined): SinkSpec<unknown> {
   return {
     kind: 'discard',
     name: 'discard',
-    open: () => ({
-      write() {},
-      flush() {},
-      async close() {
-        while (closeGate !== undefined && !existsSync(closeGate)) await new Promise((r) => setTimeout(r, 10));
-      },
-    }),
+    async open() {
+      await gateOpen(gate);
+      return {
+        write() {},
+        flush() {},
+        async close() {
+          if (closeGate !== undefined) await gateOpen(closeGate);
+        },
+      };
+    },
   };
 }
 
@@ -36,7 +34,7 @@ export default defineJob((env) => {
   const count = env.params.count === undefined ? undefined : env.numberParam('count', 0);
   const events = generator({ partitions: 2, count, keys: 10, seed: 3, ratePerSec: env.numberParam('rate', 2_000) });
   env
-    .source(gated<GeneratedEvent>(events, env.params.gate ?? ''), { name: 'events' })
+    .source(events, { name: 'events' })
     .keyBy((e) => e.key, { name: 'by-key' })
     .process<{ key: number; n: number }>((e, ctx) => {
       const seen = ctx.valueState<number>('seen');
@@ -44,5 +42,5 @@ export default defineJob((env) => {
       seen.update(n);
       ctx.emit({ key: e.key, n });
     }, { name: 'count' })
-    .sinkTo(discard(env.params.closeGate));
+    .sinkTo(discard(env.params.gate ?? '', env.params.closeGate));
 }, { name: 'gated-start' });

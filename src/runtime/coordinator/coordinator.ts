@@ -1,4 +1,4 @@
-import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
+import { receiveMessageOnPort } from 'node:worker_threads';
 import { LatencyAccumulator } from '../instrumentation/latency-merge.ts';
 import type { LatencySnapshot } from '../instrumentation/latency-recorder.ts';
 import { limits } from '../../limits.ts';
@@ -34,7 +34,8 @@ import { nameThisThread } from '../../util/thread-name.ts';
  * Under the harness it merges the workers' latency histograms and samples sink throughput.
  * It parks on its own doorbell; workers ring it when they complete an epoch or finish.
  */
-function coordinate({ buffers, layout, options, latencyPorts = [], sinkRecordSlots }: CoordinatorData): void {
+export function coordinate({ buffers, layout, options, latencyPorts = [], sinkRecordSlots }: CoordinatorData): CoordinatorReport | undefined {
+  nameThisThread('coordinator');
   const views = new SharedViews(buffers, layout);
   const control = views.control;
   const n = layout.parallelism;
@@ -121,14 +122,15 @@ function coordinate({ buffers, layout, options, latencyPorts = [], sinkRecordSlo
     views.doorbells.park(views.coordinatorId, () => false, Math.max(1, waitMs));
   }
 
+  let report: CoordinatorReport | undefined;
   if (latency && Atomics.load(control, kAbort) === 0) {
     drainPorts();
     // A last sample only if it covers at least half an interval: a sliver would read as a false dip.
     const now = nowMs();
     if (now - (nextSampleMs - limits.throughputSampleIntervalMs) >= limits.throughputSampleIntervalMs / 2) sample(now);
-    parentPort!.postMessage({ latency: latency.snapshot(), throughputOverTime: throughput } satisfies CoordinatorReport);
+    report = { latency: latency.snapshot(), throughputOverTime: throughput };
   }
+  // The thread may serve later attempts (job/thread-pools.ts): nothing of this one stays open on it.
+  for (const port of latencyPorts) port.close();
+  return report;
 }
-
-nameThisThread('coordinator');
-coordinate(workerData as CoordinatorData);

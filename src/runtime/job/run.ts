@@ -2,13 +2,12 @@ import { mkdtempSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
-import { Piscina } from 'piscina';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import type { Piscina } from 'piscina';
 import { loadJob } from '../../api/job.ts';
 import { fromPlainError, toPlainError, WeirError, type PlainError } from '../../errors.ts';
 import { nowMs } from '../../util/clock.ts';
-import { startTsWorker } from '../../util/ts-worker.ts';
-import { siblingModule } from '../../util/module-url.ts';
+import { giveBackThreads, takeThreads } from './thread-pools.ts';
 import { OutputChecksum } from '../instrumentation/checksum.ts';
 import type { CoordinatorData, CoordinatorReport, WorkerResult, WorkerTask } from '../protocol.ts';
 import { readMetrics, type MetricsReader } from './metrics-reader.ts';
@@ -111,8 +110,6 @@ export interface JobHandle {
   savepoint(name: string): Promise<VerifiedCheckpoint>;
 }
 
-const workerEntry = new URL('../worker/worker-entry.mjs', import.meta.url);
-const coordinatorEntry = siblingModule('../coordinator/coordinator', import.meta.url);
 /** After a failure, how long the other workers get to notice the abort flag before being terminated. */
 const abortGraceMs = 2_000;
 /** How often the main thread looks whether an attempt has passed its start gate (job.ready). */
@@ -309,18 +306,10 @@ function startAttempt(
   const checkpointer = store ? new Checkpointer(store, resolved, views, checkpointChannels.map((c) => c.port1), restore?.metadata.id, restore?.metadata.epoch, operatorUidsOf(plan)) : undefined;
   const sinkRecordSlots = plan.sinks.flatMap((sink) => workers.map((w) => metricsLayout.recordsIn(w, sink.id)));
   const coordinatorData: CoordinatorData = { buffers, layout, options: resolved, sinkRecordSlots, latencyPorts: latencyChannels.map((c) => c.port1) };
-  const coordinator = startTsWorker(coordinatorEntry, { workerData: coordinatorData, transferList: latencyChannels.map((c) => c.port1) });
-  const coordinatorReport = resolved.measureLatency ? nextMessage<CoordinatorReport>(coordinator) : undefined;
-  coordinatorReport?.catch(() => {});
-  const pool = new Piscina({
-    filename: workerEntry.href,
-    minThreads: resolved.parallelism,
-    maxThreads: resolved.parallelism,
-    idleTimeout: Number.POSITIVE_INFINITY,
-    concurrentTasksPerWorker: 1,
-    maxQueue: resolved.parallelism,
-  });
-
+  // One pool of parallelism + 1 threads: the coordinator's task and one per worker (thread-pools.ts).
+  const threads = resolved.parallelism + 1;
+  const pool = takeThreads(threads, resolved.reuseThreads);
+  const coordinatorTask = pool.run({ coordinator: coordinatorData }, { transferList: latencyChannels.map((c) => c.port1) }) as Promise<CoordinatorReport | undefined>;
   const tasks = workers.map((worker) => {
     const latencyPort = latencyChannels[worker]?.port2;
     const checkpointPort = checkpointChannels[worker]?.port2;
@@ -330,7 +319,7 @@ function startAttempt(
   });
   // The first checkpoint's directory is prepared while the workers start; a failure there fails the run.
   const checkpointing = checkpointer ? checkpointer.start().then(() => checkpointer.failed) : new Promise<never>(() => {});
-  const done = supervise(tasks, views, pool, coordinator, coordinatorReport, checkpointing)
+  const done = supervise(tasks, views, coordinatorTask, checkpointing, (reusable) => giveBackThreads(pool, threads, reusable && resolved.reuseThreads))
     .finally(() => checkpointer?.close())
     .then(({ outcomes, report }) => {
       const results = mergeResults(outcomes.map((o) => o.results));
@@ -352,41 +341,48 @@ function startAttempt(
 /**
  * Waits for every worker. The first failure raises the abort flag (every thread throws out of its
  * loop at once), the others get a grace period, then all threads are torn down. The job's error is
- * the first real failure, not the "aborted" errors it caused.
+ * the first real failure, not the "aborted" errors it caused. The threads go back for reuse only
+ * when every task, the coordinator's too, ended normally (thread-pools.ts).
  */
 async function supervise(
   tasks: Promise<WorkerResult>[],
   views: SharedViews,
-  pool: Piscina,
-  coordinator: Worker,
-  coordinatorReport: Promise<CoordinatorReport> | undefined,
+  coordinatorTask: Promise<CoordinatorReport | undefined>,
   checkpointing: Promise<never>,
+  endThreads: (reusable: boolean) => Promise<void>,
 ): Promise<{ outcomes: WorkerResult[]; report: CoordinatorReport | undefined }> {
   let firstError: PlainError | undefined;
-  // A checkpoint that cannot be taken or completed fails the run like a failing worker.
-  checkpointing.catch((err: unknown) => {
-    if (!firstError || firstError.code === 'WEIR_ABORTED') firstError = toPlainError(err);
+  const fail = (plain: PlainError) => {
+    if (!firstError || (firstError.code === 'WEIR_ABORTED' && plain.code !== 'WEIR_ABORTED')) firstError = plain;
     views.raise(kAbort);
-  });
+  };
+  // A checkpoint that cannot be taken or completed fails the run like a failing worker.
+  checkpointing.catch((err: unknown) => fail(toPlainError(err)));
   const watched = tasks.map((task, worker) =>
     task.catch((err: unknown) => {
-      const plain = normaliseWorkerError(err, worker);
-      if (!firstError || (firstError.code === 'WEIR_ABORTED' && plain.code !== 'WEIR_ABORTED')) firstError = plain;
-      views.raise(kAbort);
+      fail(normaliseWorkerError(err, worker));
       return undefined;
     }),
   );
+  const coordinator = coordinatorTask.then(
+    (report) => ({ report }),
+    (err: unknown) => {
+      fail({ ...toPlainError(err), code: 'WEIR_WORKER_DIED', message: `the coordinator thread failed: ${(err as Error)?.message ?? String(err)}` });
+      return undefined;
+    },
+  );
   let settled = false;
-  const all = Promise.all(watched).finally(() => {
+  const all = Promise.all([...watched, coordinator]).finally(() => {
     settled = true;
   });
-  const outcomes = await Promise.race([all, abortedAndGraceElapsed(views, () => settled)]);
-  // The coordinator posts its report once every worker is done; wait for it before tearing down.
-  const report = !firstError && coordinatorReport ? await coordinatorReport : undefined;
-  await Promise.allSettled([pool.destroy(), coordinator.terminate()]);
+  const ended = await Promise.race([all, abortedAndGraceElapsed(views, () => settled)]);
+  const outcomes = ended?.slice(0, tasks.length) as Array<WorkerResult | undefined> | undefined;
+  const coordinated = ended?.[tasks.length] as { report: CoordinatorReport | undefined } | undefined;
+  const normal = !firstError && outcomes !== undefined && outcomes.every((o) => o !== undefined) && coordinated !== undefined;
+  await endThreads(normal);
   if (firstError) throw fromPlainError(firstError);
-  if (!outcomes || outcomes.some((o) => o === undefined)) throw new WeirError('WEIR_ABORTED', 'the job was aborted');
-  return { outcomes: outcomes as WorkerResult[], report };
+  if (!normal) throw new WeirError('WEIR_ABORTED', 'the job was aborted');
+  return { outcomes: outcomes as WorkerResult[], report: coordinated!.report };
 }
 
 /**
@@ -445,15 +441,6 @@ function prepareWorkDir(workDir: string | undefined): string {
   if (workDir === undefined) return mkdtempSync(join(tmpdir(), 'weir-'));
   mkdirSync(workDir, { recursive: true });
   return resolve(workDir);
-}
-
-/** The next message a thread posts; rejects if it exits or fails first. */
-function nextMessage<T>(worker: Worker): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    worker.once('message', resolve);
-    worker.once('error', reject);
-    worker.once('exit', (code) => reject(new WeirError('WEIR_WORKER_DIED', `the coordinator thread exited (code ${code}) without its report`)));
-  });
 }
 
 function sleep(ms: number): Promise<void> {

@@ -42,7 +42,7 @@ export async function runWorker(task: WorkerTask, environment?: WorkerEnvironmen
   const views = new SharedViews(task.buffers, task.layout);
   let runtime: WorkerRuntime | undefined;
   try {
-    const { definition, env } = await loadJob(task.jobUrl, task.options.params);
+    const { definition, env } = await loadJob(task.jobUrl, task.options.params, true);
     const plan = planJob(env.graph, task.options.parallelism);
     runtime = new WorkerRuntime(task, plan, views, jobCodec(definition.settings), environment ?? systemEnvironment(views));
     await runtime.open();
@@ -54,6 +54,11 @@ export async function runWorker(task: WorkerTask, environment?: WorkerEnvironmen
     if (plain.code !== 'WEIR_ABORTED') views.raise(kAbort);
     await runtime?.closeQuietly();
     throw plain;
+  } finally {
+    // The thread may serve later attempts (job/thread-pools.ts): nothing of this one stays open on
+    // it. (The latency port is the coordinator's to close: it reads the last snapshot after this.)
+    task.checkpointPort?.close();
+    task.queryPort?.close();
   }
 }
 
@@ -107,6 +112,8 @@ class WorkerRuntime {
   /** The chain's mapAsync operators, with the inputs that feed each (async-operators.ts); set by open(). */
   private async!: AsyncOperators;
   private queries: WorkerStateQueries | undefined;
+  /** The thread's count of connection retries (a count per thread) when this task began: earlier tasks' are not this job's. */
+  private readonly connectionRetriesBefore = connectionRetries();
 
   constructor(
     private readonly task: WorkerTask,
@@ -515,7 +522,7 @@ class WorkerRuntime {
       parks: (this.waiting?.parks ?? 0) + this.exchanges.parks,
       lastEpochCompleted: this.epochs?.lastCompleted ?? 0,
       epochsOver: !this.takesPartInEpochs,
-      connectionRetries: connectionRetries(),
+      connectionRetries: connectionRetries() - this.connectionRetriesBefore,
       watermarks: this.chain.watermarks,
       latency: this.sinkLatency,
     });

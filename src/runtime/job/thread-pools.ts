@@ -1,0 +1,64 @@
+import { Piscina } from 'piscina';
+import { limits } from '../../limits.ts';
+
+/** Every thread of a job attempt runs this module: its coordinator task or one worker's task. */
+const threadEntry = new URL('../worker/worker-entry.mjs', import.meta.url);
+
+/**
+ * The threads of a job attempt — its coordinator and one per worker — as one piscina pool of
+ * exactly that many threads, each running one long task at a time: the tasks of an attempt wait on
+ * each other through shared memory, so all of them must run at once, each on its own thread.
+ *
+ * Pools outlive their attempts. Starting a thread is the dearest part of a small job: each loads
+ * weir's modules (about 0.2 s of CPU from the compiled package, 0.6 s from the TypeScript sources),
+ * so a two-worker job's three threads cost more than its run over a few thousand records. An
+ * attempt whose every task ended normally gives its pool back; the next attempt or job of this
+ * process with as many threads takes it, as a Flink session cluster keeps its TaskManagers between
+ * jobs. A pool whose attempt failed is destroyed: a thread whose task threw, or that was torn down
+ * in the middle of its loop, may still hold what that attempt left behind (an open transaction, a
+ * socket, a user function's timer).
+ *
+ * A reused thread imports the job module afresh for each task (worker.ts), so the job module's own
+ * variables start anew as on a new thread; modules the job imports stay loaded, as on the main
+ * thread. Idle threads are unref'd (piscina does it), so idle pools never keep the process alive;
+ * at most limits.idleThreadsMax threads wait, the longest idle destroyed first.
+ */
+const idle: Array<{ threads: number; pool: Piscina }> = [];
+
+/** A pool of `threads` threads: the one given back last with that many, else a new one. */
+export function takeThreads(threads: number, reuse: boolean): Piscina {
+  if (reuse) {
+    for (let i = idle.length - 1; i >= 0; i--) {
+      if (idle[i].threads !== threads) continue;
+      return idle.splice(i, 1)[0].pool;
+    }
+  }
+  return new Piscina({
+    filename: threadEntry.href,
+    minThreads: threads,
+    maxThreads: threads,
+    idleTimeout: Number.POSITIVE_INFINITY,
+    concurrentTasksPerWorker: 1,
+    maxQueue: threads,
+  });
+}
+
+/** Ends an attempt's use of its pool: kept for the next attempt when `reusable`, else destroyed. */
+export async function giveBackThreads(pool: Piscina, threads: number, reusable: boolean): Promise<void> {
+  if (!reusable || threads > limits.idleThreadsMax) return pool.destroy();
+  idle.push({ threads, pool });
+  const evicted: Piscina[] = [];
+  let idleThreads = idle.reduce((sum, p) => sum + p.threads, 0);
+  while (idleThreads > limits.idleThreadsMax) {
+    const oldest = idle.shift()!;
+    idleThreads -= oldest.threads;
+    evicted.push(oldest.pool);
+  }
+  await Promise.allSettled(evicted.map((p) => p.destroy()));
+}
+
+/** Destroys every idle pool (their threads exit). */
+export async function closeIdleThreads(): Promise<void> {
+  const pools = idle.splice(0).map((p) => p.pool);
+  await Promise.allSettled(pools.map((p) => p.destroy()));
+}

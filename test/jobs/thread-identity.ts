@@ -1,0 +1,20 @@
+// Which thread each worker ran on, and how many records this instance of the job module had seen
+// on it: for the tests of thread reuse (runtime/job/thread-pools.ts). `fail=1` fails the job on its
+// first record.
+import { threadId } from 'node:worker_threads';
+import { defineJob } from '../../src/api/index.ts';
+import { collect, generator } from '../../src/connectors/index.ts';
+
+/** Records seen by this instance of the module: a fresh import counts from 0 again. */
+let recordsSeen = 0;
+
+export default defineJob((env) => {
+  const fail = env.params.fail === '1';
+  env
+    .source(generator({ partitions: 2, count: 20, keys: 4, seed: 1 }), { name: 'events' })
+    .map((e) => {
+      if (fail) throw new Error(`failing on record ${e.seq}`);
+      return { threadId, recordsSeen: ++recordsSeen };
+    }, { name: 'where' })
+    .sinkTo(collect('where'));
+});
