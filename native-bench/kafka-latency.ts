@@ -20,6 +20,22 @@ import type { KafkaBroker } from '../test/kafka/real-broker.ts';
 
 const job = new URL('./kafka-job.ts', import.meta.url);
 
+/** How long, after the job is done, the consumer may take to see the rest of what it wrote. */
+const drainTimeoutMs = 60_000;
+
+/** Waits for `done`; fails naming what arrived when the records written do not all arrive in time. */
+export async function allArrived(done: Promise<void>, seen: () => number, count: number, topic: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${topic}: the consumer saw ${seen()} of the ${count} records written within ${drainTimeoutMs} ms after the job ended`)), drainTimeoutMs);
+  });
+  try {
+    await Promise.race([done, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export interface VisibilityLatencyOptions {
   /** The generator's fixed rate (records/s). */
   ratePerSec: number;
@@ -88,7 +104,7 @@ export async function visibilityLatency(
       params: { brokers: broker.bootstrap.join(','), topic, count: String(count), mode: 'sink', guarantee, ratePerSec: String(o.ratePerSec) },
     });
     await handle.done;
-    await done;
+    await allArrived(done, () => seen, count, topic);
     return percentiles(createdMs, reachedMs, o.warmupSeconds * 1000);
   } finally {
     await consumer.disconnect().catch(() => {});

@@ -18,6 +18,7 @@ import { run } from '../src/runtime/index.ts';
 import { newLatencyHistogram } from '../src/runtime/instrumentation/latency-recorder.ts';
 import { nowMs } from '../src/util/clock.ts';
 import { startKafkaBroker, type KafkaBroker } from '../test/kafka/real-broker.ts';
+import { allArrived } from './kafka-latency.ts';
 
 const job = new URL('./kafka-job.ts', import.meta.url);
 const ticksPerSec = 100; // USER_HZ on Linux
@@ -106,7 +107,7 @@ async function latencyLegs(broker: KafkaBroker, kafka: Kafka, ratePerSec: number
     await joined;
     const handle = await run(job, { parallelism: 1, params: { brokers: broker.bootstrap.join(','), topic, count: String(count), mode: 'sink', ratePerSec: String(ratePerSec) } });
     await handle.done;
-    await done;
+    await allArrived(done, () => seen, count, topic);
   } finally {
     await consumer.disconnect();
   }
