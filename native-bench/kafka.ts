@@ -6,8 +6,11 @@
 //    the same JSON values in batches of the sink's buffer size;
 //  - exactly-once produce: the same weir job with the exactly-once sink and a checkpoint every
 //    `exactlyOnceCheckpointMs` (its output becomes visible at each), against its at-least-once run.
-//    Its figure counts to the final checkpoint, when the last record is visible to read_committed.
-// Run: npm run bench:kafka -- [records] [runs]   (node bin/run-ts.mjs native-bench/kafka.ts …)
+//    Its figure counts to the final checkpoint, when the last record is visible to read_committed;
+//  - visibility latency (kafka-latency.ts): the same job at a fixed rate, exactly-once against
+//    at-least-once, from each record's creation to its arrival at a read_committed consumer.
+// Run: npm run bench:kafka -- [records] [runs] [latency]   (node bin/run-ts.mjs native-bench/kafka.ts …;
+// `latency` runs only the latency comparison, `runs` times)
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { limits } from '../src/limits.ts';
 import { run } from '../src/runtime/index.ts';
 import { startKafkaBroker, type KafkaBroker } from '../test/kafka/real-broker.ts';
+import { formatLatencyComparison, medianLatency, visibilityLatency, visibilityLatencyDefaults, type LatencyPercentiles } from './kafka-latency.ts';
 
 const job = new URL('./kafka-job.ts', import.meta.url);
 const clock = () => performance.timeOrigin + performance.now();
@@ -36,6 +40,14 @@ export interface KafkaFigures {
   weirProduceExactlyOnceEventsPerSec: number;
   /** Exactly-once ÷ at-least-once, both weir. */
   exactlyOnceRatio: number;
+  latency: LatencyComparison;
+}
+
+export interface LatencyComparison {
+  atLeastOnce: LatencyPercentiles;
+  exactlyOnce: LatencyPercentiles;
+  /** Each run's figures, in order. */
+  runs: Array<{ atLeastOnce: LatencyPercentiles; exactlyOnce: LatencyPercentiles }>;
 }
 
 const value = (i: number) => JSON.stringify({ key: i % 10_000, seq: i, value: (i * 7919) % 1000 });
@@ -127,6 +139,40 @@ async function stage<T>(name: string, f: () => Promise<T>): Promise<T> {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+const ms = (l: LatencyPercentiles) => `p50 ${l.p50Ms.toFixed(1)} ms, p99 ${l.p99Ms.toFixed(1)} ms, p99.9 ${l.p999Ms.toFixed(1)} ms`;
+
+/** One round of the visibility latency, at-least-once and exactly-once (which goes first alternates). */
+async function latencyRound(broker: KafkaBroker, r: number): Promise<{ atLeastOnce: LatencyPercentiles; exactlyOnce: LatencyPercentiles }> {
+  const one = async (guarantee: 'at-least-once' | 'exactly-once') => {
+    const start = clock();
+    const l = await visibilityLatency(broker, `bench-latency-${guarantee}-${r}`, guarantee);
+    process.stderr.write(`latency ${guarantee}: ${ms(l)} (${((clock() - start) / 1000).toFixed(1)} s)\n`);
+    return l;
+  };
+  if (r % 2 === 0) {
+    const atLeastOnce = await one('at-least-once');
+    return { atLeastOnce, exactlyOnce: await one('exactly-once') };
+  }
+  const exactlyOnce = await one('exactly-once');
+  return { atLeastOnce: await one('at-least-once'), exactlyOnce };
+}
+
+function latencyComparison(runs: LatencyComparison['runs']): LatencyComparison {
+  return { atLeastOnce: medianLatency(runs.map((r) => r.atLeastOnce)), exactlyOnce: medianLatency(runs.map((r) => r.exactlyOnce)), runs };
+}
+
+/** Only the visibility latency comparison, `runs` rounds on one broker. */
+export async function kafkaLatencyBench(opts: { runs: number }): Promise<LatencyComparison> {
+  const broker = await startKafkaBroker();
+  try {
+    const runs = [];
+    for (let r = 0; r < opts.runs; r++) runs.push(await latencyRound(broker, r));
+    return latencyComparison(runs);
+  } finally {
+    await broker.destroy();
+  }
+}
+
 export async function kafkaBench(opts: { records: number; runs: number }): Promise<KafkaFigures> {
   const mock = await startKafkaBroker();
   try {
@@ -138,6 +184,7 @@ export async function kafkaBench(opts: { records: number; runs: number }): Promi
     const wp: number[] = [];
     const kp: number[] = [];
     const we: number[] = [];
+    const latencies: LatencyComparison['runs'] = [];
     for (let r = 0; r < opts.runs; r++) {
       // Alternate which goes first, so neither always runs on a warmer broker.
       if (r % 2 === 0) {
@@ -153,6 +200,7 @@ export async function kafkaBench(opts: { records: number; runs: number }): Promi
       kp.push(await stage('kafkajs produce', () => kafkajsProduce(kafka, `bench-out-k${r}`, opts.records)));
       await mock.createTopic(`bench-out-e${r}`, partitions);
       we.push(await stage('weir produce, exactly-once', () => weirProduce(mock, `bench-out-e${r}`, opts.records, 'exactly-once')));
+      latencies.push(await latencyRound(mock, r));
     }
     const f = {
       records: opts.records,
@@ -167,6 +215,7 @@ export async function kafkaBench(opts: { records: number; runs: number }): Promi
       consumeRatio: f.weirConsumeEventsPerSec / f.kafkajsConsumeEventsPerSec,
       produceRatio: f.weirProduceEventsPerSec / f.kafkajsProduceEventsPerSec,
       exactlyOnceRatio: f.weirProduceExactlyOnceEventsPerSec / f.weirProduceEventsPerSec,
+      latency: latencyComparison(latencies),
     };
   } finally {
     await mock.destroy();
@@ -181,11 +230,24 @@ export function formatKafkaFigures(f: KafkaFigures): string {
     `| consume (events/s) | ${k(f.weirConsumeEventsPerSec)} | ${k(f.kafkajsConsumeEventsPerSec)} | ${f.consumeRatio.toFixed(2)}× |`,
     `| produce (events/s) | ${k(f.weirProduceEventsPerSec)} | ${k(f.kafkajsProduceEventsPerSec)} | ${f.produceRatio.toFixed(2)}× |`,
     `| produce exactly-once, a checkpoint every ${exactlyOnceCheckpointMs} ms (events/s) | ${k(f.weirProduceExactlyOnceEventsPerSec)} | | ${f.exactlyOnceRatio.toFixed(2)}× of weir at-least-once |`,
+    '',
+    formatLatency(f.latency),
+  ].join('\n');
+}
+
+export function formatLatency(l: LatencyComparison): string {
+  return [
+    `Median of ${l.runs.length}:`,
+    '',
+    formatLatencyComparison(visibilityLatencyDefaults, l.atLeastOnce, l.exactlyOnce),
+    '',
+    ...l.runs.map((r, i) => `Run ${i + 1}: at-least-once ${ms(r.atLeastOnce)}; exactly-once ${ms(r.exactlyOnce)}`),
   ].join('\n');
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const records = Number(process.argv[2] ?? 200_000);
   const runs = Number(process.argv[3] ?? 3);
-  console.log(formatKafkaFigures(await kafkaBench({ records, runs })));
+  if (process.argv[4] === 'latency') console.log(formatLatency(await kafkaLatencyBench({ runs })));
+  else console.log(formatKafkaFigures(await kafkaBench({ records, runs })));
 }
