@@ -1,6 +1,8 @@
 // Which thread each worker ran on, and how many records this instance of the job module had seen
 // on it: for the tests of thread reuse (runtime/job/thread-pools.ts). `fail=1` fails the job on its
-// first record.
+// first record; with `hangMarker` (a file path) too, the first worker to create that file instead
+// keeps its thread busy for 5 s, past the grace period a failed job gives its other workers.
+import { closeSync, openSync } from 'node:fs';
 import { threadId } from 'node:worker_threads';
 import { defineJob } from '../../src/api/index.ts';
 import { collect, generator } from '../../src/connectors/index.ts';
@@ -10,11 +12,25 @@ let recordsSeen = 0;
 
 export default defineJob((env) => {
   const fail = env.params.fail === '1';
+  const hangMarker = env.params.hangMarker;
   env
     .source(generator({ partitions: 2, count: 20, keys: 4, seed: 1 }), { name: 'events' })
     .map((e) => {
+      if (hangMarker !== undefined && firstToCreate(hangMarker)) {
+        const until = Date.now() + 5_000;
+        while (Date.now() < until); // deaf to the abort flag, as a user function stuck in a loop
+      }
       if (fail) throw new Error(`failing on record ${e.seq}`);
       return { threadId, recordsSeen: ++recordsSeen };
     }, { name: 'where' })
     .sinkTo(collect('where'));
 });
+
+function firstToCreate(marker: string): boolean {
+  try {
+    closeSync(openSync(marker, 'wx'));
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,5 +1,9 @@
-// A job runs on the idle threads an earlier job of the process left when that one ended normally
-// (runtime/job/thread-pools.ts), with its job module imported afresh; never on those of a failed one.
+// A job runs on the idle threads an earlier job of the process left when every task of that one
+// ended by itself (runtime/job/thread-pools.ts), with its job module imported afresh; never on
+// threads that had to be torn down.
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { closeIdleThreads, run } from '../../src/runtime/index.ts';
 import { jobUrl, expectWeirError } from '../helpers.ts';
@@ -30,13 +34,22 @@ describe('worker threads kept for the next job of the process', () => {
     expect(second).toEqual(first);
   });
 
-  it('the threads of a failed job are not reused', async () => {
+  it('a failed job whose workers all stopped by themselves leaves its threads for the next job', async () => {
     const before = await threadsOfRun();
     // Takes the idle threads `before` ran on, and fails on them.
     const failing = await run(jobUrl('thread-identity'), { parallelism: 2, params: { fail: '1' } });
     await expectWeirError(failing.done, 'WEIR_USER_FUNCTION', /failing on record/);
-    const after = await threadsOfRun();
-    expect(shared(before, after)).toEqual([]);
+    expect(await threadsOfRun()).toEqual(before);
+  });
+
+  it('the threads of a failed job are not reused when one had to be torn down', async () => {
+    const before = await threadsOfRun();
+    // One worker fails, the other is busy past the grace period on the threads `before` ran on.
+    const hangMarker = join(tmpdir(), `weir-hang-${process.pid}-${Date.now()}`);
+    const failing = await run(jobUrl('thread-identity'), { parallelism: 2, params: { fail: '1', hangMarker } });
+    await expectWeirError(failing.done, 'WEIR_USER_FUNCTION', /failing on record/);
+    rmSync(hangMarker, { force: true });
+    expect(shared(before, await threadsOfRun())).toEqual([]);
   });
 
   it('reuseThreads: false runs on new threads and does not leave them for the next job', async () => {

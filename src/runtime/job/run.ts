@@ -341,8 +341,8 @@ function startAttempt(
 /**
  * Waits for every worker. The first failure raises the abort flag (every thread throws out of its
  * loop at once), the others get a grace period, then all threads are torn down. The job's error is
- * the first real failure, not the "aborted" errors it caused. The threads go back for reuse only
- * when every task, the coordinator's too, ended normally (thread-pools.ts).
+ * the first real failure, not the "aborted" errors it caused. The threads go back for reuse when
+ * every task, the coordinator's too, ended by itself, within the grace period (thread-pools.ts).
  */
 async function supervise(
   tasks: Promise<WorkerResult>[],
@@ -379,7 +379,11 @@ async function supervise(
   const outcomes = ended?.slice(0, tasks.length) as Array<WorkerResult | undefined> | undefined;
   const coordinated = ended?.[tasks.length] as { report: CoordinatorReport | undefined } | undefined;
   const normal = !firstError && outcomes !== undefined && outcomes.every((o) => o !== undefined) && coordinated !== undefined;
-  await endThreads(normal);
+  // Every task ended by itself — normally, or after closing what it had opened once it failed or
+  // saw the abort flag — when `ended` is there: the threads are clean. After the grace period some
+  // are still inside their task and are torn down with the pool (as Flink's TaskManager is killed
+  // when a task does not finish cancelling in time).
+  await endThreads(ended !== undefined);
   if (firstError) throw fromPlainError(firstError);
   if (!normal) throw new WeirError('WEIR_ABORTED', 'the job was aborted');
   return { outcomes: outcomes as WorkerResult[], report: coordinated!.report };

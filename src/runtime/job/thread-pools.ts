@@ -14,9 +14,12 @@ const threadEntry = new URL('../worker/worker-entry.mjs', import.meta.url);
  * so a two-worker job's three threads cost more than its run over a few thousand records. An
  * attempt whose every task ended normally gives its pool back; the next attempt or job of this
  * process with as many threads takes it, as a Flink session cluster keeps its TaskManagers between
- * jobs. A pool whose attempt failed is destroyed: a thread whose task threw, or that was torn down
- * in the middle of its loop, may still hold what that attempt left behind (an open transaction, a
- * socket, a user function's timer).
+ * jobs, and reuses them after a task failed. A pool is reusable when every task ended by itself:
+ * normally, or — once it failed or saw the abort flag — after closing whatever it had opened
+ * (worker.ts: closeQuietly). A pool with a task still running when the attempt's grace period ended
+ * is destroyed, its threads torn down in the middle of whatever they did (Flink likewise kills a
+ * TaskManager whose task does not finish cancelling in time). A thread that died (process.exit in
+ * user code) piscina replaces by itself.
  *
  * A reused thread imports the job module afresh for each task (worker.ts), so the job module's own
  * variables start anew as on a new thread; modules the job imports stay loaded, as on the main
@@ -43,7 +46,7 @@ export function takeThreads(threads: number, reuse: boolean): Piscina {
   });
 }
 
-/** Ends an attempt's use of its pool: kept for the next attempt when `reusable`, else destroyed. */
+/** Ends an attempt's use of its pool: kept for the next attempt when `reusable` (every task ended by itself), else destroyed. */
 export async function giveBackThreads(pool: Piscina, threads: number, reusable: boolean): Promise<void> {
   if (!reusable || threads > limits.idleThreadsMax) return pool.destroy();
   idle.push({ threads, pool });
