@@ -39,11 +39,11 @@ describe('a Kafka broker restarted mid-run (a real broker of its own)', () => {
     const n = 3000;
     await kafka.createTopic('down-in', 2);
     await kafka.createTopic('down-out', 2);
-    await produce(kafka.bootstrap, 'down-in', records(n / 2, 2), 500, { idempotent: true });
+    await produce(kafka.bootstrap, 'down-in', records(n / 2, 2));
     const handle = await run(jobUrl('kafka-pipeline'), { params: { brokers: kafka.bootstrap.join(','), in: 'down-in', out: 'down-out', partitions: '2' } });
     await until('the first half to be written', () => recordsIn(handle, 'kafka-out') >= n / 2);
     await restartBroker();
-    await produce(kafka.bootstrap, 'down-in', records(n, 2).slice(n / 2), 500, { idempotent: true });
+    await produce(kafka.bootstrap, 'down-in', records(n, 2).slice(n / 2));
     const result = await runUntil(handle, () => recordsIn(handle, 'observed') >= n && recordsIn(handle, 'kafka-out') >= n);
     expect(recordsIn(handle, 'observed')).toBe(n); // the source neither skipped nor repeated a record
     const out = await readTopic<{ i: number }>(kafka.bootstrap, 'down-out', 2, n);

@@ -47,7 +47,7 @@ export async function exactlyOnceAcrossFailure(scenario: FailureScenario): Promi
   mkdirSync(scenario.dir, { recursive: true });
   const stateDir = join(scenario.dir, 'state');
   // An idempotent producer: a send retried while the brokers settle is not appended twice.
-  await produce(scenario.bootstrap, scenario.topics.in, input(0, n / 2), 100, { idempotent: true });
+  await produce(scenario.bootstrap, scenario.topics.in, input(0, n / 2), 100);
   const handle = await run(jobUrl('kafka-eo-counts'), {
     parallelism: 2,
     checkpointIntervalMs: 100,
@@ -65,7 +65,7 @@ export async function exactlyOnceAcrossFailure(scenario: FailureScenario): Promi
     expect(await checkpointedPositions(stateDir)).toBe(n / 2);
     await scenario.fail();
     after = scenario.bootstrapAfter?.() ?? scenario.bootstrap;
-    await produce(after, scenario.topics.in, input(n / 2, n), 100, { idempotent: true });
+    await produce(after, scenario.topics.in, input(n / 2, n), 100);
     await untilRunning('a checkpoint of the whole input', async () => (await checkpointedPositions(stateDir)) >= n);
     expect(await checkpointedPositions(stateDir)).toBe(n);
   } finally {

@@ -16,7 +16,7 @@ afterAll(async () => kafka?.stop());
 describe('injected request errors (mock broker)', () => {
   it('retriable fetch errors (NOT_LEADER_FOR_PARTITION, injected by the mock broker) stall the partition briefly; it resumes at the same offset', async () => {
     await kafka.createTopic('fetch-errors', 1);
-    await produce(kafka.bootstrap, 'fetch-errors', Array.from({ length: 300 }, (_, i) => ({ value: JSON.stringify({ i }) })), 100);
+    await produce(kafka.bootstrap, 'fetch-errors', Array.from({ length: 300 }, (_, i) => ({ value: JSON.stringify({ i }) })), 100, { idempotent: false });
     const reader = await kafkaSource<{ i: number }>({ brokers: kafka.bootstrap, topic: 'fetch-errors', partitions: 1, logLevel: 'nothing' }).open(0, sourceCtx(0));
     await kafka.pushErrors(1 /* Fetch */, 6, 6, 6); // 6 = NOT_LEADER_FOR_PARTITION
     const c = collector<{ i: number }>();

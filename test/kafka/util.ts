@@ -19,12 +19,13 @@ export function client(bootstrap: string[]): Kafka {
 
 /**
  * Produces messages (one send per chunk of `chunk`, so the broker holds several record batches).
- * `idempotent`: a send kafkajs retries is written once. Without it, a send the broker appended but
- * did not answer in time — a broker that has just restarted, on a busy machine — is written again
- * (the real broker only: the mock cannot give out producer ids).
+ * Idempotent by default: a send kafkajs retries is written once. Without it, a send the broker
+ * appended but did not answer in time — a broker that has just restarted, or any broker on a busy
+ * machine — is written again, and a test counting records sees the test's own duplicates.
+ * `idempotent: false` for the mock broker only, which cannot give out producer ids.
  */
 export async function produce(bootstrap: string[], topic: string, messages: Message[], chunk = 500, options: { idempotent?: boolean } = {}): Promise<void> {
-  const idempotent = options.idempotent ?? false;
+  const idempotent = options.idempotent ?? true;
   const producer = client(bootstrap).producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent, ...(idempotent ? { maxInFlightRequests: 1 } : {}) });
   await producer.connect();
   try {
