@@ -7,7 +7,7 @@ import { limits } from '../limits.ts';
 import type { LmdbStore } from '../state/lmdb-store.ts';
 import { startTsWorker } from '../util/ts-worker.ts';
 import { siblingModule } from '../util/module-url.ts';
-import type { BuildOn, SnapshotFile, SnapshotReply, SnapshotRequest, SnapshotThreadData } from './snapshot-thread.ts';
+import type { BuildOn, SnapshotFile, SnapshotReply, SnapshotRequest, SnapshotSessionStart, SnapshotThreadCommand, SnapshotThreadStatus } from './snapshot-thread.ts';
 import type { RestoredFiles } from './restored-files.ts';
 import { snapshotLmdbStore } from './state-snapshot.ts';
 
@@ -43,8 +43,14 @@ export interface WrittenState {
  * first checkpoint interval may be. A worker starts it first thing and waits for `started` before
  * its first record, so that no checkpoint is taken on the worker's own thread (a 1 M-key copy
  * there stalls record processing for tens of ms per chunk). If the thread fails to start,
- * snapshots are taken on the worker's own thread as a fallback.
+ * snapshots are taken on the worker's own thread as a fallback. The thread outlives the task: a
+ * worker thread serves one task after another (runtime/job/thread-pools.ts), and the snapshot
+ * thread whose session closed cleanly waits for the next one (`idleThread`), which then starts at
+ * once. One that did not close in time, or failed, is never reused.
  */
+/** This worker thread's snapshot thread between two tasks: its last session closed, nothing runs on it. */
+let idleThread: Worker | undefined;
+
 export class LmdbSnapshotter {
   private readonly thread: Worker;
   private readonly replies: MessagePort;
@@ -57,20 +63,36 @@ export class LmdbSnapshotter {
   readonly started: Promise<void>;
   private markStarted!: () => void;
 
+  /** The session's answers: 'ready' once it is open, 'closed' once nothing runs on the thread. */
+  private readonly statuses: (status: SnapshotThreadStatus) => void;
+  private readonly failed = (err: unknown) => this.failAll(err);
+  private readonly exited = (code: number) => this.failAll(new WeirError('WEIR_STATE', `the snapshot thread exited (code ${code})`));
+  private onClosed: (() => void) | undefined;
+
   constructor(worker: DoorbellAddress) {
     this.started = new Promise((resolve) => (this.markStarted = resolve));
     const { port1, port2 } = new MessageChannel();
     this.replies = port1;
-    const workerData: SnapshotThreadData = { replies: port2, posted: this.posted.buffer as SharedArrayBuffer, worker };
-    this.thread = startTsWorker(siblingModule('./snapshot-thread', import.meta.url), { workerData, transferList: [port2] });
+    this.thread = idleThread ?? startTsWorker(siblingModule('./snapshot-thread', import.meta.url));
+    idleThread = undefined;
     this.thread.unref();
-    this.thread.on('message', (m: 'ready') => {
-      if (m !== 'ready') return;
-      this.threadReady = true;
-      this.markStarted();
-    });
-    this.thread.on('error', (err) => this.failAll(err));
-    this.thread.on('exit', (code) => this.failAll(new WeirError('WEIR_STATE', `the snapshot thread exited (code ${code})`)));
+    this.statuses = (status) => {
+      if (status === 'ready') {
+        this.threadReady = true;
+        this.markStarted();
+      } else this.onClosed?.();
+    };
+    this.thread.on('message', this.statuses);
+    this.thread.on('error', this.failed);
+    this.thread.on('exit', this.exited);
+    // A new thread takes it once its modules have loaded (a port keeps what is posted until then).
+    const start: SnapshotSessionStart = { type: 'session', replies: port2, posted: this.posted.buffer as SharedArrayBuffer, worker };
+    this.thread.postMessage(start, [port2]);
+  }
+
+  /** The snapshot thread's id (a reused thread keeps its id). */
+  get threadId(): number {
+    return this.thread.threadId;
   }
 
   /** The thread has started and not failed: snapshot() runs there, not on the calling thread's event loop. */
@@ -153,20 +175,35 @@ export class LmdbSnapshotter {
   }
 
   /**
-   * Lets the thread finish what it is writing and end (closing its port ends it). Not terminate():
-   * a thread torn down inside an LMDB call can abort the whole process (a native exception
-   * thrown while JavaScript is being terminated). Resolves when it has exited, or after timeoutMs.
+   * Lets the thread finish what it is writing and end the session; the thread then waits for this
+   * worker thread's next task (`idleThread`). Not terminate(): a thread torn down inside an LMDB
+   * call can abort the whole process (a native exception thrown while JavaScript is being
+   * terminated). Resolves when the session has closed, or after timeoutMs: a thread that did not
+   * close in time, or failed, is told to end once it is idle and is never reused.
    */
   close(timeoutMs = 5_000): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(resolve, timeoutMs);
-      this.thread.once('exit', () => {
+      const timer = setTimeout(() => {
+        this.onClosed = undefined;
+        this.command('exit');
+        resolve();
+      }, timeoutMs);
+      this.onClosed = () => {
         clearTimeout(timer);
         this.replies.close();
+        this.thread.off('message', this.statuses);
+        this.thread.off('error', this.failed);
+        this.thread.off('exit', this.exited);
+        if (this.threadReady && idleThread === undefined) idleThread = this.thread;
+        else this.command('exit');
         resolve();
-      });
-      this.thread.postMessage('close');
+      };
+      this.command('close');
     });
+  }
+
+  private command(command: SnapshotThreadCommand): void {
+    this.thread.postMessage(command);
   }
 
   private failAll(err: unknown): void {
