@@ -27,6 +27,8 @@ export interface HeldKey<T> {
   readonly keyGroup: number;
   /** Records waiting for the watermark, [timestampMs, record], in arrival order. Never an array the store holds: changed in place. */
   buffer: Array<[number, T]>;
+  /** The earliest timestamp in the buffer (+Infinity when empty): where the key's pending timer is. */
+  earliestMs: number;
   /** The runs and held matches; undefined: nothing open (only the start run). */
   runs: NfaKeyState | undefined;
   /** The events runs refer to, by id (the tuples are never changed, so the store may share them). */
@@ -120,10 +122,17 @@ export class HeldKeys<T> {
       storedKey: id,
       keyGroup,
       buffer: waiting === undefined ? [] : waiting.slice(),
+      earliestMs: earliest(waiting),
       runs: encoded === undefined ? undefined : decodeKeyState(encoded),
       events: stored,
       dirty: false,
       inStore: waiting !== undefined || encoded !== undefined,
     };
   }
+}
+
+function earliest<T>(buffered: Array<[number, T]> | undefined): number {
+  let min = Number.POSITIVE_INFINITY;
+  for (const b of buffered ?? []) if (b[0] < min) min = b[0];
+  return min;
 }

@@ -19,7 +19,7 @@ import { WeirError } from '../errors.ts';
 import type { KeyedContext, KeyedProcessFunction, OnTimerContext } from '../functions/contracts.ts';
 import type { CompiledNfa } from './nfa-compiler.ts';
 import { heldStateHostOf } from '../state/held-state.ts';
-import { HeldKeys } from './cep-held-keys.ts';
+import { HeldKeys, type HeldKey } from './cep-held-keys.ts';
 import { materialize, newKeyState, NfaRunner, type EventLookup, type Match, type NfaKeyState, type NfaOutput, type Run, type StoredEvent } from './nfa.ts';
 
 /** What a pattern function can do with a match. */
@@ -94,10 +94,12 @@ export function cepOperator<T, K, U>(nfa: CompiledNfa<T>, fn: PatternProcessFunc
       const keys = heldKeys(ctx);
       keys.checkRecord(value);
       const held = keys.of(ctx.key);
-      const waiting = held.buffer;
       // One pending timer per key, at its earliest buffered timestamp (not one per record).
-      if (waiting.length === 0 || timestampMs < earliest(waiting)) ctx.timerService.registerEventTimeTimer(timestampMs);
-      waiting.push([timestampMs, value]);
+      if (timestampMs < held.earliestMs) {
+        ctx.timerService.registerEventTimeTimer(timestampMs);
+        held.earliestMs = timestampMs;
+      }
+      held.buffer.push([timestampMs, value]);
       keys.changedNow(held);
     },
 
@@ -116,14 +118,16 @@ export function cepOperator<T, K, U>(nfa: CompiledNfa<T>, fn: PatternProcessFunc
       // Whether the runs changed this round (then unreferenced events go and the runs are kept).
       let touched = held.runs !== undefined;
 
-      const due = takeDue(held.buffer, watermarkMs);
+      const due = takeDue(held, watermarkMs);
       if (due !== undefined) {
         keys.changedNow(held);
-        if (held.buffer.length > 0) ctx.timerService.registerEventTimeTimer(earliest(held.buffer));
+        if (held.buffer.length > 0) ctx.timerService.registerEventTimeTimer(held.earliestMs);
         // Stable: records of one timestamp keep their arrival order.
         if (due.length > 1) due.sort((x, y) => x[0] - y[0]);
         let lastTimestampMs = Number.NaN;
-        for (const [timestampMs, value] of due) {
+        for (let i = 0; i < due.length; i++) {
+          const timestampMs = due[i][0];
+          const value = due[i][1];
           if (timestampMs !== lastTimestampMs) {
             if (!runner.isIdle(state)) runner.advanceTime(state, timestampMs, lookup, emitter);
             lastTimestampMs = timestampMs;
@@ -190,23 +194,26 @@ class RoundEvents<T> implements EventLookup<T> {
   }
 }
 
-/** Removes the records at or behind the watermark from `buffer` (in place, the others keep their order) and returns them, or undefined when there are none. */
-function takeDue<T>(buffer: Array<[number, T]>, watermarkMs: number): Array<[number, T]> | undefined {
+/**
+ * Removes the records at or behind the watermark from the key's buffer (in place, the others keep
+ * their order; earliestMs follows) and returns them, or undefined when there are none.
+ */
+function takeDue<T>(held: HeldKey<T>, watermarkMs: number): Array<[number, T]> | undefined {
+  const buffer = held.buffer;
   let due: Array<[number, T]> | undefined;
   let kept = 0;
+  let earliestMs = Number.POSITIVE_INFINITY;
   for (let i = 0; i < buffer.length; i++) {
     const b = buffer[i];
     if (b[0] <= watermarkMs) (due ??= []).push(b);
-    else buffer[kept++] = b;
+    else {
+      buffer[kept++] = b;
+      if (b[0] < earliestMs) earliestMs = b[0];
+    }
   }
   buffer.length = kept;
+  held.earliestMs = earliestMs;
   return due;
-}
-
-function earliest<T>(buffered: Array<[number, T]>): number {
-  let min = Number.POSITIVE_INFINITY;
-  for (const b of buffered) if (b[0] < min) min = b[0];
-  return min;
 }
 
 /** Whether some run's first event is `id` (a new partial match). */

@@ -93,6 +93,8 @@ export class NfaRunner<T> {
   private readonly isStart: (run: Run) => boolean;
   /** What conditions see on the start run (no events yet): one object, its time set per event. */
   private readonly startContext = new StartRunContext<T>();
+  /** The start run's edges for the event at hand (see process). */
+  private readonly scratchEdges: Transition<T>[] = [];
 
   constructor(readonly nfa: CompiledNfa<T>) {
     this.isStart = (run) => run.s === nfa.startState;
@@ -112,10 +114,16 @@ export class NfaRunner<T> {
     let startEdges: Transition<T>[] | undefined;
     if (this.isIdle(state)) {
       // The start run turns into itself plus one run per TAKE edge (its IGNOREs are dropped):
-      // without a TAKE nothing changes, and nothing completes or is released.
+      // without a TAKE nothing changes, and nothing completes or is released. The edges are
+      // gathered in a scratch array and copied only when there is a TAKE among them.
       this.startContext.timestampMs = timestampMs;
-      startEdges = this.outgoingEdges(state.runs[0].s, event, this.startContext);
-      if (!startEdges.some((e) => e.action === 'take')) return false;
+      const scratch = this.scratchEdges;
+      scratch.length = 0;
+      this.collectEdges(state.runs[0].s, event, this.startContext, scratch);
+      let takes = false;
+      for (let i = 0; i < scratch.length; i++) if (scratch[i].action === 'take') takes = true;
+      if (!takes) return false;
+      startEdges = scratch.slice();
     }
     const next: Run[] = [];
     const complete: Run[] = [];
@@ -206,16 +214,23 @@ export class NfaRunner<T> {
   /** The TAKE and IGNORE transitions reachable from `stateId` through PROCEED moves whose conditions hold. */
   private outgoingEdges(stateId: number, event: T, ctx: ConditionContext<T>): Transition<T>[] {
     const edges: Transition<T>[] = [];
+    this.collectEdges(stateId, event, ctx, edges);
+    return edges;
+  }
+
+  /** Appends the edges of outgoingEdges to `edges`, in the same order. */
+  private collectEdges(stateId: number, event: T, ctx: ConditionContext<T>, edges: Transition<T>[]): void {
     const stack = [stateId];
     while (stack.length > 0) {
       const state = this.nfa.states[stack.pop()!];
-      for (const t of state.transitions) {
+      const transitions = state.transitions;
+      for (let i = 0; i < transitions.length; i++) {
+        const t = transitions[i];
         if (!holds(t.condition, event, ctx)) continue;
         if (t.action === 'proceed') stack.push(t.target);
         else edges.push(t);
       }
     }
-    return edges;
   }
 
   private finalAfterProceed(stateId: number, event: T, ctx: ConditionContext<T>): number | undefined {
