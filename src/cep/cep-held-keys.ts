@@ -37,6 +37,8 @@ export interface HeldKey<T> {
   dirty: boolean;
   /** Keyed state may hold something of the key: when it empties, its entries must be deleted. */
   inStore: boolean;
+  /** Keyed state holds events of the key (most keys have none: nothing to delete at a flush). */
+  eventsInStore: boolean;
 }
 
 interface States<T> {
@@ -107,9 +109,15 @@ export class HeldKeys<T> {
       held.runs.stored = [...held.events.keys()];
       runs.update(encodeKeyState(held.runs));
     } else runs.clear();
-    events.clear();
+    if (held.eventsInStore) events.clear();
     if (held.events.size > 0) events.putAll(held.events.entries());
+    held.eventsInStore = held.events.size > 0;
     held.inStore = !empty;
+  }
+
+  /** A timer found the key with nothing to do: when keyed state holds nothing of it either, it is not kept. */
+  release(held: HeldKey<T>): void {
+    if (!held.dirty && !held.inStore) this.byKey.delete(held.storedKey);
   }
 
   private load(key: unknown, id: StoredKey, keyGroup: number): HeldKey<T> {
@@ -127,6 +135,7 @@ export class HeldKeys<T> {
       events: stored,
       dirty: false,
       inStore: waiting !== undefined || encoded !== undefined,
+      eventsInStore: stored.size > 0,
     };
   }
 }

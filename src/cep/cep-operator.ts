@@ -107,7 +107,10 @@ export function cepOperator<T, K, U>(nfa: CompiledNfa<T>, fn: PatternProcessFunc
       const watermarkMs = ctx.timerService.currentWatermark();
       const keys = heldKeys(ctx);
       const held = keys.of(ctx.key);
-      if (held.runs === undefined && held.buffer.length === 0) return;
+      if (held.runs === undefined && held.buffer.length === 0) {
+        keys.release(held); // a timer at first + within of a match that has since ended
+        return;
+      }
       emitter.ctx = ctx;
       lookup.stored = held.events;
       let state = held.runs;
