@@ -7,8 +7,9 @@
  * The keyed operator hands its function a HeldStateHost on the context, under `heldStateHost`.
  * What the function writes in `write` is in the store before every flush (epoch end, checkpoint
  * barrier, close), before a scan of the operator's state and before a state query, so snapshots
- * and queries see it. The function must read its held keys from the store again only after a
- * restore, which starts a new worker (and a new function instance) anyway.
+ * and queries see it. The function reads a key from keyed state when it first meets it; nothing
+ * else writes those states while it runs (a restore starts new workers, with new function
+ * instances), so what it holds stays current.
  */
 export const heldStateHost = Symbol('weir.heldStateHost');
 
