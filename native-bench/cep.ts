@@ -4,7 +4,12 @@
 // same pipeline with a trivial keyed process function instead of CEP (what the rest costs).
 // The figure is records / job duration (one worker = one core).
 //
-// Run: npm run bench:cep            (node bin/run-ts.mjs native-bench/cep.ts [records] [sensors])
+// Run: npm run bench:cep            (node bin/run-ts.mjs native-bench/cep.ts [records] [sensors] [kinds] [backends])
+//      e.g. native-bench/cep.ts 1000000 10000 cep,keyed-baseline lmdb
+//
+// Beside events/s per core (wall clock), the CPU seconds of the whole process during the job (all
+// threads, start-up of the job's workers included): on a machine shared with other work they
+// move much less than the wall clock does.
 //
 // This module is also the job the benchmark runs: every worker imports it and builds the graph
 // from the default export; only the main thread of `node … cep.ts` runs the benchmark below.
@@ -28,6 +33,7 @@ export interface CepFigures {
   matches: number;
   seconds: number;
   eventsPerSecPerCore: number;
+  cpuSeconds: number;
 }
 
 export default defineJob((env) => {
@@ -56,22 +62,25 @@ export async function cepBench(opts: { records: number; sensors: number; kinds?:
   const figures: CepFigures[] = [];
   for (const kind of opts.kinds ?? (['cep', 'keyed-baseline'] as const)) {
     for (const stateBackend of opts.backends ?? (['lmdb', 'heap'] as const)) {
+      const cpuBefore = process.cpuUsage();
       const result = await (await run(job, { parallelism: 1, stateBackend, params: { count: String(opts.records), sensors: String(opts.sensors), kind } })).done;
       const source = result.metrics.operators.find((o) => o.kind === 'source')!;
       if (source.recordsOut !== opts.records) throw new Error(`expected ${opts.records} records, the source emitted ${source.recordsOut}`);
       const matches = (result.results.results as number[]).reduce((a, b) => a + b, 0);
       if (!(matches > 0)) throw new Error(`${kind} on ${stateBackend}: nothing matched`);
       const seconds = result.durationMs / 1000;
-      figures.push({ kind, stateBackend, records: opts.records, sensors: opts.sensors, matches, seconds, eventsPerSecPerCore: opts.records / seconds });
+      const cpu = process.cpuUsage(cpuBefore);
+      const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+      figures.push({ kind, stateBackend, records: opts.records, sensors: opts.sensors, matches, seconds, eventsPerSecPerCore: opts.records / seconds, cpuSeconds });
     }
   }
   return figures;
 }
 
 export function formatCepFigures(figures: CepFigures[]): string {
-  const lines = ['| job | state | records | sensors | outputs | seconds | events/s per core |', '|---|---|---:|---:|---:|---:|---:|'];
+  const lines = ['| job | state | records | sensors | outputs | seconds | events/s per core | CPU seconds |', '|---|---|---:|---:|---:|---:|---:|---:|'];
   for (const f of figures) {
-    lines.push(`| ${f.kind} | ${f.stateBackend} | ${f.records.toLocaleString('en')} | ${f.sensors.toLocaleString('en')} | ${f.matches.toLocaleString('en')} | ${f.seconds.toFixed(2)} | ${Math.round(f.eventsPerSecPerCore).toLocaleString('en')} |`);
+    lines.push(`| ${f.kind} | ${f.stateBackend} | ${f.records.toLocaleString('en')} | ${f.sensors.toLocaleString('en')} | ${f.matches.toLocaleString('en')} | ${f.seconds.toFixed(2)} | ${Math.round(f.eventsPerSecPerCore).toLocaleString('en')} | ${f.cpuSeconds.toFixed(2)} |`);
   }
   return lines.join('\n');
 }
@@ -80,7 +89,9 @@ export function formatCepFigures(figures: CepFigures[]): string {
 if (isMainThread && process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const records = Number(process.argv[2] ?? 2_000_000);
   const sensors = Number(process.argv[3] ?? 10_000);
-  cepBench({ records, sensors }).then(
+  const kinds = process.argv[4]?.split(',') as CepBenchKind[] | undefined;
+  const backends = process.argv[5]?.split(',') as StateBackendKind[] | undefined;
+  cepBench({ records, sensors, kinds, backends }).then(
     (figures) => console.log(formatCepFigures(figures)),
     (error: unknown) => {
       console.error(error);

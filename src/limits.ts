@@ -84,6 +84,12 @@ export const limits = {
    * score over two shards of a restored job. The merge holds n entries per shard.
    */
   rankingShards: 32,
+  /**
+   * CEP: keys whose buffer, runs and events an operator holds in memory between flushes
+   * (src/cep/cep-held-keys.ts). Past it, every held change is put into keyed state and the keys
+   * are let go, so a job with many keys and rare checkpoints does not hold them all.
+   */
+  cepHeldKeysMax: 100_000,
   /** Timers one keyed operator may hold per worker (a timer per key per timestamp). */
   timersMax: 10_000_000,
   /** Event time: a timestamp further than this ahead of the wall clock is rejected as bad (default; per source configurable). */

@@ -12,12 +12,15 @@
  *   when the watermark gets there even if the key sees no more records.
  *
  * Everything of a key — buffer, runs, held matches, the events runs refer to — is keyed state, so
- * it lives in LMDB (or the heap store) and in checkpoints like any keyed state.
+ * it lives in LMDB (or the heap store) and in checkpoints like any keyed state; between the
+ * store's flushes it is held in memory and changed in place (cep-held-keys.ts).
  */
 import { WeirError } from '../errors.ts';
 import type { KeyedContext, KeyedProcessFunction, OnTimerContext } from '../functions/contracts.ts';
 import type { CompiledNfa } from './nfa-compiler.ts';
-import { decodeKeyState, encodeKeyState, materialize, newKeyState, NfaRunner, type EventLookup, type Match, type NfaKeyState, type NfaOutput, type Run, type StoredEvent } from './nfa.ts';
+import { heldStateHostOf } from '../state/held-state.ts';
+import { HeldKeys, type HeldKey } from './cep-held-keys.ts';
+import { materialize, newKeyState, NfaRunner, type EventLookup, type Match, type NfaKeyState, type NfaOutput, type Run, type StoredEvent } from './nfa.ts';
 
 /** What a pattern function can do with a match. */
 export interface PatternContext<K, U> {
@@ -39,23 +42,24 @@ export interface PatternProcessFunction<T, K, U> {
 /** Side output of records too late for the pattern (at or behind the watermark), unless `sideOutputLateData(tag)` names another. */
 export const CEP_LATE_RECORDS_TAG = 'late-records';
 
-/**
- * The key's state, in parts so that an update writes (and checks) only what changed: records
- * waiting for the watermark (a few seconds' worth per key: one small array, one read and one write
- * per record — map state measured slower), the runs (ids and numbers only), and the events runs
- * refer to (a map by id: each stored once, removed when no run needs it).
- */
-const bufferState = 'cep-buffer';
-const runsState = 'cep-runs';
-const eventsState = 'cep-events';
-
 export function cepOperator<T, K, U>(nfa: CompiledNfa<T>, fn: PatternProcessFunction<T, K, U>, lateDataTag: string): KeyedProcessFunction<T, K, U> {
   const runner = new NfaRunner(nfa);
   const windowMs = nfa.windowMs;
+  const lookup = new RoundEvents<T>();
+  let keys: HeldKeys<T> | undefined;
+  /** The state of an idle key, handed to the runner; it becomes the key's own once a run starts. */
+  let idle = newKeyState(nfa);
+
+  const heldKeys = (ctx: KeyedContext<K, U>): HeldKeys<T> => {
+    if (keys !== undefined) return keys;
+    const host = heldStateHostOf(ctx);
+    if (host === undefined) throw new WeirError('WEIR_JOB_DEFINITION', 'CEP: the pattern operator runs only as the keyed process function of a keyed stream');
+    return (keys = new HeldKeys<T>(host, ctx as KeyedContext<unknown, unknown>));
+  };
 
   class Emitter implements NfaOutput<T>, PatternContext<K, U> {
     timestampMs = NaN;
-    constructor(private readonly ctx: KeyedContext<K, U>) {}
+    ctx!: KeyedContext<K, U>;
     get key(): K {
       return this.ctx.key;
     }
@@ -75,6 +79,7 @@ export function cepOperator<T, K, U>(nfa: CompiledNfa<T>, fn: PatternProcessFunc
       fn.processTimedOutMatch(materialize(run, nfa.stageNames, events), this);
     }
   }
+  const emitter = new Emitter();
 
   return {
     processElement(value: T, ctx: KeyedContext<K, U>): void {
@@ -86,83 +91,132 @@ export function cepOperator<T, K, U>(nfa: CompiledNfa<T>, fn: PatternProcessFunc
         ctx.output(lateDataTag, value);
         return;
       }
-      const buffer = ctx.valueState<Array<[number, T]>>(bufferState);
-      const waiting = buffer.value();
+      const keys = heldKeys(ctx);
+      keys.checkRecord(value);
+      const held = keys.of(ctx.key);
       // One pending timer per key, at its earliest buffered timestamp (not one per record).
-      if (waiting === undefined || timestampMs < earliest(waiting)) ctx.timerService.registerEventTimeTimer(timestampMs);
-      buffer.update(waiting === undefined ? [[timestampMs, value]] : [...waiting, [timestampMs, value]]);
+      if (timestampMs < held.earliestMs) {
+        ctx.timerService.registerEventTimeTimer(timestampMs);
+        held.earliestMs = timestampMs;
+      }
+      held.buffer.push([timestampMs, value]);
+      keys.changedNow(held);
     },
 
     onTimer(_timestampMs: number, ctx: OnTimerContext<K, U>): void {
       const watermarkMs = ctx.timerService.currentWatermark();
-      const buffer = ctx.valueState<Array<[number, T]>>(bufferState);
-      const runs = ctx.valueState<number[]>(runsState);
-      const stored = ctx.mapState<number, StoredEvent<T>>(eventsState);
-      const buffered = buffer.value();
-      const encoded = runs.value();
-      if (encoded === undefined && buffered === undefined) return;
-      const keyState = encoded === undefined ? newKeyState(nfa) : decodeKeyState(encoded);
-      const emitter = new Emitter(ctx);
-      // New events are read from here within this round; stored ones from the map state.
-      const fresh = new Map<number, StoredEvent<T>>();
-      const events: EventLookup<T> = { get: (id) => fresh.get(id) ?? stored.get(id) };
-
-      if (buffered !== undefined) {
-        const due: Array<[number, T]> = [];
-        const waiting: Array<[number, T]> = [];
-        for (const b of buffered) (b[0] <= watermarkMs ? due : waiting).push(b);
-        if (due.length > 0) {
-          if (waiting.length === 0) buffer.clear();
-          else {
-            buffer.update(waiting);
-            ctx.timerService.registerEventTimeTimer(earliest(waiting));
-          }
-          // Stable: records of one timestamp keep their arrival order.
-          due.sort((x, y) => x[0] - y[0]);
-          let lastTimestampMs = Number.NaN;
-          for (const [timestampMs, value] of due) {
-            if (timestampMs !== lastTimestampMs) {
-              runner.advanceTime(keyState, timestampMs, events, emitter);
-              lastTimestampMs = timestampMs;
-            }
-            const id = keyState.nextId++;
-            fresh.set(id, [id, timestampMs, value]);
-            runner.process(keyState, value, timestampMs, id, events, emitter);
-            // A run that started with this event times out at its time + within, records or not.
-            if (windowMs > 0 && startedWith(keyState.runs, id)) ctx.timerService.registerEventTimeTimer(timestampMs + windowMs);
-          }
-        }
-      }
-      runner.advanceTime(keyState, watermarkMs, events, emitter);
-
-      if (encoded === undefined && !runner.hasOpenMatches(keyState)) return; // nothing was open, nothing is: no state to write
-      // Keep the events some run or held match still refers to; drop the others.
-      const referenced = referencedIds(keyState);
-      const kept: number[] = [];
-      for (const id of keyState.stored) {
-        if (referenced.has(id)) kept.push(id);
-        else stored.remove(id);
-      }
-      for (const [id, event] of fresh) {
-        if (!referenced.has(id)) continue;
-        stored.put(id, event);
-        kept.push(id);
-      }
-      keyState.stored = kept;
-      if (!runner.hasOpenMatches(keyState)) {
-        // Nothing open: the key's runs go (ids restart at 0 next time, which nothing refers to).
-        runs.clear();
+      const keys = heldKeys(ctx);
+      const held = keys.of(ctx.key);
+      if (held.runs === undefined && held.buffer.length === 0) {
+        keys.release(held); // a timer at first + within of a match that has since ended
         return;
       }
-      runs.update(encodeKeyState(keyState));
+      emitter.ctx = ctx;
+      lookup.stored = held.events;
+      let state = held.runs;
+      if (state === undefined) {
+        state = idle;
+        state.nextId = 0; // nothing refers to an earlier id
+      }
+      // Whether the runs changed this round (then unreferenced events go and the runs are kept).
+      let touched = held.runs !== undefined;
+
+      const due = takeDue(held, watermarkMs);
+      if (due !== undefined) {
+        keys.changedNow(held);
+        if (held.buffer.length > 0) ctx.timerService.registerEventTimeTimer(held.earliestMs);
+        // Stable: records of one timestamp keep their arrival order.
+        if (due.length > 1) due.sort((x, y) => x[0] - y[0]);
+        let lastTimestampMs = Number.NaN;
+        for (let i = 0; i < due.length; i++) {
+          const timestampMs = due[i][0];
+          const value = due[i][1];
+          if (timestampMs !== lastTimestampMs) {
+            if (!runner.isIdle(state)) runner.advanceTime(state, timestampMs, lookup, emitter);
+            lastTimestampMs = timestampMs;
+          }
+          const id = state.nextId++;
+          lookup.setPending(id, timestampMs, value);
+          if (runner.process(state, value, timestampMs, id, lookup, emitter)) {
+            touched = true;
+            held.events.set(id, lookup.pendingEvent());
+            if (state === idle) idle = newKeyState(nfa); // the key's own from now on
+            // A run that started with this event times out at its time + within, records or not.
+            if (windowMs > 0 && startedWith(state.runs, id)) ctx.timerService.registerEventTimeTimer(timestampMs + windowMs);
+          }
+          lookup.clearPending();
+        }
+      }
+      if (!touched) return; // nothing was open, nothing is
+      runner.advanceTime(state, watermarkMs, lookup, emitter);
+      keys.changedNow(held);
+      if (!runner.hasOpenMatches(state)) {
+        // Nothing open: the key's runs and events go (ids restart at 0 next time, which nothing refers to).
+        held.runs = undefined;
+        held.events.clear();
+        return;
+      }
+      held.runs = state;
+      // Keep the events some run or held match still refers to; drop the others.
+      const referenced = referencedIds(state);
+      for (const id of held.events.keys()) if (!referenced.has(id)) held.events.delete(id);
     },
   };
 }
 
-function earliest<T>(buffered: Array<[number, T]>): number {
-  let min = Number.POSITIVE_INFINITY;
-  for (const b of buffered) if (b[0] < min) min = b[0];
-  return min;
+/**
+ * The events a round of a key can look up: those its runs hold, and the one being processed,
+ * whose stored form is made only when something asks for it (most events start nothing).
+ */
+class RoundEvents<T> implements EventLookup<T> {
+  stored: Map<number, StoredEvent<T>> = new Map();
+  private pendingId = -1;
+  private pendingTimestampMs = 0;
+  private pendingValue: T | undefined;
+  private pending: StoredEvent<T> | undefined;
+
+  get(id: number): StoredEvent<T> | undefined {
+    return id === this.pendingId ? this.pendingEvent() : this.stored.get(id);
+  }
+
+  setPending(id: number, timestampMs: number, value: T): void {
+    this.pendingId = id;
+    this.pendingTimestampMs = timestampMs;
+    this.pendingValue = value;
+    this.pending = undefined;
+  }
+
+  pendingEvent(): StoredEvent<T> {
+    return (this.pending ??= [this.pendingId, this.pendingTimestampMs, this.pendingValue as T]);
+  }
+
+  clearPending(): void {
+    this.pendingId = -1;
+    this.pendingValue = undefined;
+    this.pending = undefined;
+  }
+}
+
+/**
+ * Removes the records at or behind the watermark from the key's buffer (in place, the others keep
+ * their order; earliestMs follows) and returns them, or undefined when there are none.
+ */
+function takeDue<T>(held: HeldKey<T>, watermarkMs: number): Array<[number, T]> | undefined {
+  const buffer = held.buffer;
+  let due: Array<[number, T]> | undefined;
+  let kept = 0;
+  let earliestMs = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < buffer.length; i++) {
+    const b = buffer[i];
+    if (b[0] <= watermarkMs) (due ??= []).push(b);
+    else {
+      buffer[kept++] = b;
+      if (b[0] < earliestMs) earliestMs = b[0];
+    }
+  }
+  buffer.length = kept;
+  held.earliestMs = earliestMs;
+  return due;
 }
 
 /** Whether some run's first event is `id` (a new partial match). */

@@ -91,17 +91,44 @@ export function materialize<T>(run: Run, stageNames: string[], events: EventLook
 
 export class NfaRunner<T> {
   private readonly isStart: (run: Run) => boolean;
+  /** What conditions see on the start run (no events yet): one object, its time set per event. */
+  private readonly startContext = new StartRunContext<T>();
+  /** The start run's edges for the event at hand (see process). */
+  private readonly scratchEdges: Transition<T>[] = [];
 
   constructor(readonly nfa: CompiledNfa<T>) {
     this.isStart = (run) => run.s === nfa.startState;
   }
 
-  /** Feeds one event (already stored in `events` under `id`) to every run. */
-  process(state: NfaKeyState, event: T, timestampMs: number, id: number, events: EventLookup<T>, out: NfaOutput<T>): void {
+  /** Whether the key has nothing open: only the start run, no held match (the state of most keys most of the time). */
+  isIdle(state: NfaKeyState): boolean {
+    return state.held.length === 0 && state.runs.length === 1 && this.isStart(state.runs[0]);
+  }
+
+  /**
+   * Feeds one event (already stored in `events` under `id`) to every run. Returns false when the
+   * state is left as it was: the key was idle and the event starts no match, which is found
+   * without allocating a run (and the event need not be kept).
+   */
+  process(state: NfaKeyState, event: T, timestampMs: number, id: number, events: EventLookup<T>, out: NfaOutput<T>): boolean {
+    let startEdges: Transition<T>[] | undefined;
+    if (this.isIdle(state)) {
+      // The start run turns into itself plus one run per TAKE edge (its IGNOREs are dropped):
+      // without a TAKE nothing changes, and nothing completes or is released. The edges are
+      // gathered in a scratch array and copied only when there is a TAKE among them.
+      this.startContext.timestampMs = timestampMs;
+      const scratch = this.scratchEdges;
+      scratch.length = 0;
+      this.collectEdges(state.runs[0].s, event, this.startContext, scratch);
+      let takes = false;
+      for (let i = 0; i < scratch.length; i++) if (scratch[i].action === 'take') takes = true;
+      if (!takes) return false;
+      startEdges = scratch.slice();
+    }
     const next: Run[] = [];
     const complete: Run[] = [];
     for (const run of state.runs) {
-      for (const r of this.nextRuns(run, event, timestampMs, id, events)) {
+      for (const r of this.nextRuns(run, event, timestampMs, id, events, startEdges)) {
         if (this.nfa.states[r.s].isFinal) complete.push(r);
         else next.push(r);
       }
@@ -113,6 +140,7 @@ export class NfaRunner<T> {
     } else {
       this.releaseHeld(state, complete, events, out);
     }
+    return true;
   }
 
   /**
@@ -156,10 +184,11 @@ export class NfaRunner<T> {
   }
 
   /** The runs `run` turns into on `event` (Flink's computeNextStates). */
-  private nextRuns(run: Run, event: T, timestampMs: number, id: number, events: EventLookup<T>): Run[] {
-    const ctx = new RunContext(run, timestampMs, this.nfa.stageNames, events);
-    const edges = this.outgoingEdges(run.s, event, ctx);
+  private nextRuns(run: Run, event: T, timestampMs: number, id: number, events: EventLookup<T>, startEdges: Transition<T>[] | undefined): Run[] {
     const fromStart = this.isStart(run);
+    const ctx: ConditionContext<T> = fromStart ? this.startContext : new RunContext(run, timestampMs, this.nfa.stageNames, events);
+    this.startContext.timestampMs = timestampMs;
+    const edges = fromStart && startEdges !== undefined ? startEdges : this.outgoingEdges(run.s, event, ctx);
     const result: Run[] = [];
     for (const edge of edges) {
       if (edge.action === 'ignore') {
@@ -183,21 +212,28 @@ export class NfaRunner<T> {
   }
 
   /** The TAKE and IGNORE transitions reachable from `stateId` through PROCEED moves whose conditions hold. */
-  private outgoingEdges(stateId: number, event: T, ctx: RunContext<T>): Transition<T>[] {
+  private outgoingEdges(stateId: number, event: T, ctx: ConditionContext<T>): Transition<T>[] {
     const edges: Transition<T>[] = [];
+    this.collectEdges(stateId, event, ctx, edges);
+    return edges;
+  }
+
+  /** Appends the edges of outgoingEdges to `edges`, in the same order. */
+  private collectEdges(stateId: number, event: T, ctx: ConditionContext<T>, edges: Transition<T>[]): void {
     const stack = [stateId];
     while (stack.length > 0) {
       const state = this.nfa.states[stack.pop()!];
-      for (const t of state.transitions) {
+      const transitions = state.transitions;
+      for (let i = 0; i < transitions.length; i++) {
+        const t = transitions[i];
         if (!holds(t.condition, event, ctx)) continue;
         if (t.action === 'proceed') stack.push(t.target);
         else edges.push(t);
       }
     }
-    return edges;
   }
 
-  private finalAfterProceed(stateId: number, event: T, ctx: RunContext<T>): number | undefined {
+  private finalAfterProceed(stateId: number, event: T, ctx: ConditionContext<T>): number | undefined {
     const stack = [stateId];
     while (stack.length > 0) {
       const state = this.nfa.states[stack.pop()!];
@@ -231,6 +267,15 @@ export class NfaRunner<T> {
       }
       out.match(earliest, events);
     }
+  }
+}
+
+/** What a condition sees on the start run: no events of any stage. */
+class StartRunContext<T> implements ConditionContext<T> {
+  timestampMs = Number.NaN;
+
+  eventsFor(): T[] {
+    return [];
   }
 }
 

@@ -32,7 +32,7 @@ import type {
   ValueState,
 } from '../functions/contracts.ts';
 import { WeirError } from '../errors.ts';
-import { describeKey } from './storable.ts';
+import { describeKey, stateLabel, unstorableReason } from './storable.ts';
 import { storedKey, type StateStore, type StoredKey } from './store.ts';
 
 export type StateKind = 'value' | 'list' | 'map' | 'reducing' | 'aggregating';
@@ -77,6 +77,30 @@ export class KeyedState implements KeyedStateAccess {
     this.scope.key = key;
     this.scope.storedKey = storedKey(key);
     this.scope.keyGroup = keyGroup;
+  }
+
+  /**
+   * Runs `fn` with `key` current and the plain namespace, then restores the key and namespace
+   * that were current (held state is written this way at a flush, between or amid records).
+   */
+  withKey(key: unknown, keyGroup: number, fn: () => void): void {
+    const { key: key0, storedKey: storedKey0, keyGroup: keyGroup0, namespace: namespace0 } = this.scope;
+    this.setCurrentKey(key, keyGroup);
+    this.scope.namespace = '';
+    try {
+      fn();
+    } finally {
+      this.scope.key = key0;
+      this.scope.storedKey = storedKey0;
+      this.scope.keyGroup = keyGroup0;
+      this.scope.namespace = namespace0;
+    }
+  }
+
+  /** Throws what a write of `value` to state `name` of the current key would throw for an unstorable value (the same rules as every backend's put). */
+  checkStorable(name: string, value: unknown): void {
+    const reason = value === undefined ? 'undefined cannot be stored (delete the entry instead)' : unstorableReason(value);
+    if (reason !== undefined) throw this.stateError(name, 'write failed', new Error(`${stateLabel(`${this.operatorUid}/${name}`)} key ${describeKey(this.scope.key)}: ${reason}`));
   }
 
   /** The store's state ids of every state declared so far (`${operatorUid}/${name}`). */

@@ -6,7 +6,7 @@
  *   state      `${operatorUid}/__timers/event-time` (or processing-time)
  *   keyGroup   the key's key group       key    storedKey(key)
  *   namespace  String(timestampMs)        value  the original key, handed back when it fires
- * and mirrored in memory: a map for idempotence and deletes, and a binary min-heap ordered by
+ * and mirrored in memory: an index for idempotence and deletes (timer-index.ts), and a binary min-heap ordered by
  * (timestamp, key group, key), so timers with the same timestamp fire in the same order on every
  * run and after a restore. Deletes are lazy: a deleted timer stays in the heap until it reaches
  * the top (or the heap is rebuilt because mostly stale), and is skipped there.
@@ -19,32 +19,35 @@
 import type { TimeDomain } from '../functions/contracts.ts';
 import { WeirError } from '../errors.ts';
 import { limits } from '../limits.ts';
-import { checkStorable, compareStoredKeys, describeKey, entryId } from './storable.ts';
+import { checkStorable, compareStoredKeys, describeKey } from './storable.ts';
+import { TimerIndex } from './timer-index.ts';
 import { storedKey, type StateStore, type StoredKey } from './store.ts';
 
 interface Timer {
-  readonly id: string;
   readonly timestampMs: number;
   readonly keyGroup: number;
   readonly key: StoredKey;
   readonly originalKey: unknown;
-}
-
-/** A change not written to the store yet: put `timer` or delete its entry; `inStore` says whether the store holds the entry now. */
-interface Unwritten {
-  timer: Timer;
-  put: boolean;
-  readonly inStore: boolean;
+  /** Registered, and neither fired nor deleted since (then it is the one in the index). */
+  live: boolean;
+  /** The store holds its entry (it was loaded, or written at a flush). */
+  inStore: boolean;
 }
 
 interface DomainTimers {
   readonly domain: TimeDomain;
   readonly stateId: string;
-  readonly byId: Map<string, Timer>;
-  /** Min-heap; may hold deleted timers (not in byId any more). */
+  readonly live: TimerIndex<Timer>;
+  /** Min-heap; may hold deleted timers (not live any more). */
   heap: Timer[];
-  /** By timer id: the changes since the last flush. */
-  readonly unwritten: Map<string, Unwritten>;
+  /**
+   * Timers whose store entry may be out of date: registered (not in the store yet) or removed
+   * (in it) since the last flush. Flags on the timers rather than a map of changes by id: a timer
+   * registered and fired between two flushes then costs one push.
+   */
+  changed: Timer[];
+  /** `changed` is compacted when it grows past this. */
+  changedLengthMax: number;
 }
 
 /** The heap is rebuilt from the live timers when stale ones outnumber them by this much. */
@@ -73,9 +76,8 @@ export class Timers {
     this.checkTimestamp(domain, key, timestampMs);
     const timers = this.domains[domain];
     const stored = storedKey(key);
-    const id = entryId(keyGroup, stored, String(timestampMs));
-    if (timers.byId.has(id)) return;
-    const held = this.domains['event-time'].byId.size + this.domains['processing-time'].byId.size;
+    if (timers.live.get(keyGroup, stored, timestampMs) !== undefined) return;
+    const held = this.domains['event-time'].live.size + this.domains['processing-time'].live.size;
     if (held >= limits.timersMax) {
       throw new WeirError(
         'WEIR_STATE',
@@ -83,31 +85,27 @@ export class Timers {
         { operator: this.operatorName },
       );
     }
-    try {
-      // Checked now, as the store would at put time, so the error names the registration.
-      checkStorable(timers.stateId, stored, key);
-    } catch (cause) {
-      throw this.error(`cannot register a ${domain} timer at ${timestampMs} for key ${describeKey(key)}`, cause);
+    // Checked now, as the store would at put time, so the error names the registration (a key
+    // stored as it is, a string or a finite number, is storable).
+    if (stored !== key) {
+      try {
+        checkStorable(timers.stateId, stored, key);
+      } catch (cause) {
+        throw this.error(`cannot register a ${domain} timer at ${timestampMs} for key ${describeKey(key)}`, cause);
+      }
     }
-    const timer: Timer = { id, timestampMs, keyGroup, key: stored, originalKey: key };
-    timers.byId.set(id, timer);
+    const timer: Timer = { timestampMs, keyGroup, key: stored, originalKey: key, live: true, inStore: false };
+    timers.live.add(timer);
     heapPush(timers.heap, timer);
-    const change = timers.unwritten.get(id);
-    if (change === undefined) timers.unwritten.set(id, { timer, put: true, inStore: false });
-    else {
-      change.timer = timer;
-      change.put = true;
-    }
+    this.changed(timers, timer);
   }
 
   delete(domain: TimeDomain, keyGroup: number, key: unknown, timestampMs: number): void {
     const timers = this.domains[domain];
-    const stored = storedKey(key);
-    const id = entryId(keyGroup, stored, String(timestampMs));
-    const timer = timers.byId.get(id);
+    const timer = timers.live.get(keyGroup, storedKey(key), timestampMs);
     if (timer === undefined) return;
     this.forget(timers, timer);
-    if (timers.heap.length > 2 * timers.byId.size + staleTimersSlack) timers.heap = heapify([...timers.byId.values()]);
+    if (timers.heap.length > 2 * timers.live.size + staleTimersSlack) timers.heap = heapify([...timers.live.values()]);
   }
 
   /**
@@ -132,52 +130,89 @@ export class Timers {
   }
 
   size(domain: TimeDomain): number {
-    return this.domains[domain].byId.size;
+    return this.domains[domain].live.size;
   }
 
-  /** Removes a live timer from the map and from the store's view (the heap drops it lazily). */
+  /** Removes a live timer from the index and from the store's view (the heap drops it lazily). */
   private forget(timers: DomainTimers, timer: Timer): void {
-    timers.byId.delete(timer.id);
-    const change = timers.unwritten.get(timer.id);
-    if (change === undefined) timers.unwritten.set(timer.id, { timer, put: false, inStore: true });
-    else if (change.inStore) change.put = false;
-    // Registered since the last flush and never stored: nothing to undo.
-    else timers.unwritten.delete(timer.id);
+    timers.live.remove(timer);
+    timer.live = false;
+    // Registered since the last flush and never stored: it is in `changed` already, and there is nothing to undo.
+    if (timer.inStore) this.changed(timers, timer);
+  }
+
+  /**
+   * Notes a timer whose entry may need writing. Without flushes (a continuous job without
+   * checkpoints) the list would only grow: past twice what is live or still needed, it keeps
+   * only the timers that still need writing.
+   */
+  private changed(timers: DomainTimers, timer: Timer): void {
+    const changed = timers.changed;
+    changed.push(timer);
+    if (changed.length > timers.changedLengthMax) {
+      timers.changed = changed.filter((t) => t.live !== t.inStore);
+      this.resetChangedLengthMax(timers);
+    }
+  }
+
+  /** The next compaction only after as many pushes again: each push costs O(1), however many timers still need writing. */
+  private resetChangedLengthMax(timers: DomainTimers): void {
+    timers.changedLengthMax = 2 * Math.max(timers.changed.length, timers.live.size) + staleTimersSlack;
   }
 
   /** Puts the changes since the last flush into the store; each one is dropped once written, so a failed flush can be retried. */
   private writeChanges(timers: DomainTimers): void {
-    for (const [id, { timer, put }] of timers.unwritten) {
-      try {
-        if (put) this.store.put(timers.stateId, timer.keyGroup, timer.key, String(timer.timestampMs), timer.originalKey);
-        else this.store.delete(timers.stateId, timer.keyGroup, timer.key, String(timer.timestampMs));
-      } catch (cause) {
-        throw this.error(`cannot ${put ? 'write' : 'remove'} the ${timers.domain} timer at ${timer.timestampMs} for key ${describeKey(timer.originalKey)}`, cause);
+    const changed = timers.changed;
+    let done = 0;
+    try {
+      for (; done < changed.length; done++) {
+        const timer = changed[done];
+        if (timer.live) {
+          if (!timer.inStore) this.writeTimer(timers, timer, true);
+        } else if (timer.inStore) {
+          // Removed. A timer registered again since (same key and time) takes its entry instead.
+          const now = timers.live.get(timer.keyGroup, timer.key, timer.timestampMs);
+          if (now === undefined) this.writeTimer(timers, timer, false);
+          else if (!now.inStore) this.writeTimer(timers, now, true);
+          timer.inStore = false;
+        }
       }
-      timers.unwritten.delete(id);
+    } finally {
+      changed.splice(0, done);
+      this.resetChangedLengthMax(timers);
     }
+  }
+
+  private writeTimer(timers: DomainTimers, timer: Timer, put: boolean): void {
+    try {
+      if (put) this.store.put(timers.stateId, timer.keyGroup, timer.key, String(timer.timestampMs), timer.originalKey);
+      else this.store.delete(timers.stateId, timer.keyGroup, timer.key, String(timer.timestampMs));
+    } catch (cause) {
+      throw this.error(`cannot ${put ? 'write' : 'remove'} the ${timers.domain} timer at ${timer.timestampMs} for key ${describeKey(timer.originalKey)}`, cause);
+    }
+    timer.inStore = put;
   }
 
   /** The earliest live timer, after dropping deleted ones from the top of the heap. */
   private top(timers: DomainTimers): Timer | undefined {
     const heap = timers.heap;
-    while (heap.length > 0 && timers.byId.get(heap[0].id) !== heap[0]) heapPop(heap);
+    while (heap.length > 0 && !heap[0].live) heapPop(heap);
     return heap[0];
   }
 
   private load(domain: TimeDomain): DomainTimers {
     const stateId = `${this.operatorUid}/__timers/${domain}`;
-    const byId = new Map<string, Timer>();
+    const live = new TimerIndex<Timer>();
     try {
       for (const entry of this.store.entries(stateId)) {
         const timestampMs = Number(entry.namespace);
-        const id = entryId(entry.keyGroup, entry.key, entry.namespace);
-        byId.set(id, { id, timestampMs, keyGroup: entry.keyGroup, key: entry.key, originalKey: entry.value });
+        if (live.get(entry.keyGroup, entry.key, timestampMs) !== undefined) continue;
+        live.add({ timestampMs, keyGroup: entry.keyGroup, key: entry.key, originalKey: entry.value, live: true, inStore: true });
       }
     } catch (cause) {
       throw this.error(`cannot load the ${domain} timers`, cause);
     }
-    return { domain, stateId, byId, heap: heapify([...byId.values()]), unwritten: new Map() };
+    return { domain, stateId, live, heap: heapify([...live.values()]), changed: [], changedLengthMax: 2 * live.size + staleTimersSlack };
   }
 
   private checkTimestamp(domain: TimeDomain, key: unknown, timestampMs: number): void {

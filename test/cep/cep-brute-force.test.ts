@@ -3,9 +3,10 @@
 // patterns: small alphabets, every contiguity, quantifier and skip strategy, several keys whose
 // events interleave, disorder within what the watermark allows. Heap state for most seeds, LMDB
 // (every value written back and read again) for every fourth.
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AfterMatchSkipStrategy, Pattern } from '../../src/cep/index.ts';
 import { compileNfa } from '../../src/cep/nfa-compiler.ts';
+import { limits } from '../../src/limits.ts';
 import { seededRandom } from '../../src/util/random.ts';
 import { bruteForceMatches } from './brute-force.ts';
 import { cepHarness, type Emitted, type Ev } from './cep-helpers.ts';
@@ -114,10 +115,12 @@ function expected(pattern: Pattern<Ev>, stream: Ev[]): Emitted[][] {
 }
 
 /** The operator's output, per key in emission order (keys concatenated in key order). */
-function actual(pattern: Pattern<Ev>, stream: Ev[], backend: 'heap' | 'lmdb', rng: Rng): Emitted[][] {
+function actual(pattern: Pattern<Ev>, stream: Ev[], backend: 'heap' | 'lmdb', rng: Rng, writeBack = false): Emitted[][] {
   const h = cepHarness(pattern, backend);
   for (let n = 0; n < stream.length; n++) {
     h.element(stream[n].k, stream[n], stream[n].ts);
+    // What the operator holds in memory is put into keyed state now and then (as at a flush).
+    if (writeBack && rng() < 0.3) h.stateEntries();
     // Now and then the watermark moves to just before the earliest event still to come: nothing is late.
     if (rng() < 0.3) {
       let min = Number.POSITIVE_INFINITY;
@@ -145,6 +148,32 @@ describe('CEP against brute force on random streams and patterns', () => {
         if (want[0].length > 0) nonEmpty++;
       }
       expect(nonEmpty).toBeGreaterThan(15); // the random patterns do match, most of the time
+    });
+  }
+});
+
+describe('CEP against brute force, every key read back from keyed state whenever another key comes', () => {
+  // One key held at a time: each key's buffer, runs and events go into keyed state (heap, or LMDB
+  // through a 16-entry write-back cache) and come back from it, and keys move between having
+  // nothing open (records fed to the start run alone) and open runs many times.
+  const mutableLimits = limits as { cepHeldKeysMax: number };
+  const heldKeysMax = limits.cepHeldKeysMax;
+  beforeAll(() => void (mutableLimits.cepHeldKeysMax = 1));
+  afterAll(() => void (mutableLimits.cepHeldKeysMax = heldKeysMax));
+
+  for (let chunk = 0; chunk < 2; chunk++) {
+    it(`seeds ${1000 + chunk * 50}–${1000 + chunk * 50 + 49}`, () => {
+      let nonEmpty = 0;
+      for (let seed = 1000 + chunk * 50; seed < 1000 + chunk * 50 + 50; seed++) {
+        const rng = seededRandom(seed + 1);
+        const { pattern, description } = randomPattern(rng);
+        const stream = randomStream(rng, ['k1', 'k2', 'k3'], 9 + Math.floor(rng() * 5));
+        const want = expected(pattern, stream);
+        const got = actual(pattern, stream, seed % 2 === 0 ? 'lmdb' : 'heap', rng, true);
+        expect(got, `seed ${seed}: ${description}`).toEqual(want);
+        if (want[0].length > 0) nonEmpty++;
+      }
+      expect(nonEmpty).toBeGreaterThan(15);
     });
   }
 });

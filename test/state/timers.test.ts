@@ -157,6 +157,52 @@ describe.each(backends)('timers on $name', (backend) => {
 });
 
 describe.each(backends.filter((b) => b.durable))('timers on $name after a restart', (backend) => {
+  it('keep a key with many timers, and keys whose stored forms clash (5n and "5n"), apart', () => {
+    const { store } = backend.open();
+    const timers = new Timers(store, 'op8');
+    for (let t = 0; t < 300; t++) timers.register('event-time', 3, 'hot', t);
+    timers.register('event-time', 1, 5n, 100);
+    timers.register('event-time', 2, '5n', 100);
+    timers.register('event-time', 2, '5n', 100); // idempotent
+    expect(timers.size('event-time')).toBe(302);
+    for (let t = 0; t < 300; t += 2) timers.delete('event-time', 3, 'hot', t);
+    timers.delete('event-time', 1, 5n, 100);
+    store.flush();
+    expect([...store.entries('op8/__timers/event-time')].length).toBe(151);
+    const fired = fireAll(timers, 'event-time', Infinity);
+    expect(fired.filter((f) => f[2] === 'hot').map((f) => f[0])).toEqual(Array.from({ length: 150 }, (_, i) => 2 * i + 1));
+    expect(fired.filter((f) => f[2] !== 'hot')).toEqual([[100, 2, '5n']]);
+    store.flush();
+    expect([...store.entries('op8/__timers/event-time')]).toEqual([]);
+  });
+
+  it('store exactly the live timers at every flush, over random registers, deletes, fires and flushes', () => {
+    const { store } = backend.open();
+    const timers = new Timers(store, 'op9');
+    const random = seededRandom(11);
+    const live = new Set<string>();
+    let watermark = 0;
+    for (let step = 0; step < 3000; step++) {
+      const r = random();
+      const key = `k${Math.floor(random() * 20)}`;
+      const t = watermark + 1 + Math.floor(random() * 30);
+      if (r < 0.5) {
+        timers.register('event-time', key.length, key, t);
+        live.add(`${t}|${key}`);
+      } else if (r < 0.7) {
+        timers.delete('event-time', key.length, key, t);
+        live.delete(`${t}|${key}`);
+      } else if (r < 0.95) {
+        watermark += Math.floor(random() * 5);
+        for (const [ts, , k] of fireAll(timers, 'event-time', watermark)) live.delete(`${ts}|${k}`);
+      } else {
+        store.flush();
+        expect(new Set([...store.entries('op9/__timers/event-time')].map((e) => `${e.namespace}|${e.key}`)), `step ${step}`).toEqual(live);
+      }
+      expect(timers.size('event-time')).toBe(live.size);
+    }
+  });
+
   it('are loaded from the store, deleted and fired ones excluded', () => {
     const opened = backend.open();
     const timers = new Timers(opened.store, 'op5');

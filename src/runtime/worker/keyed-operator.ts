@@ -1,6 +1,7 @@
 import type { KeyedProcessFunction, OnTimerContext, TimeDomain } from '../../functions/contracts.ts';
 import type { LogicalNode } from '../../api/graph.ts';
 import { timerFunctionError, userFunctionError, WeirError } from '../../errors.ts';
+import { heldStateHost, type HeldStateHost } from '../../state/held-state.ts';
 import { KeyedState } from '../../state/keyed-state.ts';
 import type { StateStore } from '../../state/store.ts';
 import { Timers } from '../../state/timers.ts';
@@ -48,7 +49,9 @@ export class KeyedOperator {
   private keyGroup = 0;
   /** onTimer is running: what it emits starts a new latency segment. */
   private firing = false;
-  private readonly ctx: OnTimerContext<unknown, unknown> & { key: unknown; timestampMs: number; createdMs: number; timeDomain: TimeDomain };
+  private readonly ctx: OnTimerContext<unknown, unknown> & { key: unknown; timestampMs: number; createdMs: number; timeDomain: TimeDomain; [heldStateHost]: HeldStateHost };
+  /** What the function holds in memory between flushes (held-state.ts): written by these. */
+  private readonly heldWriters: Array<() => void> = [];
 
   constructor(
     private readonly node: LogicalNode & { kind: 'process' },
@@ -97,7 +100,25 @@ export class KeyedOperator {
         deleteEventTimeTimer: (t) => timers.delete('event-time', self.keyGroup, self.ctx.key, t),
         deleteProcessingTimeTimer: (t) => timers.delete('processing-time', self.keyGroup, self.ctx.key, t),
       },
+      [heldStateHost]: {
+        onWrite: (write) => void self.heldWriters.push(write),
+        currentKeyGroup: () => self.keyGroup,
+        checkStorable: (name, value) => state.checkStorable(name, value),
+        withKey: (key, keyGroup, fn) => state.withKey(key, keyGroup, fn),
+      },
     };
+    store.onFlush(() => this.writeHeldState());
+  }
+
+  /** Puts what the function holds in memory into its keyed state (before a flush, a scan, a state query). */
+  writeHeldState(): void {
+    for (const write of this.heldWriters) {
+      try {
+        write();
+      } catch (e) {
+        throw e instanceof WeirError ? e : new WeirError('WEIR_STATE', `operator "${this.node.name}": cannot write its held state: ${(e as Error)?.message ?? String(e)}`, { operator: this.node.name, cause: e });
+      }
+    }
   }
 
   /** The operator's stable id (its state's prefix in the store). */
@@ -155,6 +176,7 @@ export class KeyedOperator {
 
   /** Entries of every state this operator has declared, over all keys (tests, benchmarks: it scans). */
   stateEntryCount(): number {
+    this.writeHeldState();
     let n = 0;
     for (const id of this.state.declaredStateIds()) for (const _ of this.store.entries(id)) n++;
     return n;

@@ -59,7 +59,9 @@ export class WorkerStateQueries {
   private reply(request: StateQueryRequest): StateQueryReply {
     try {
       // The main thread checked the operator against the plan: every worker has every operator.
-      const state = this.operators.get(request.operatorUid)!.keyedState;
+      const operator = this.operators.get(request.operatorUid)!;
+      operator.writeHeldState(); // what it holds in memory between flushes is answered too
+      const state = operator.keyedState;
       if (request.type === 'describe') {
         const declared = state.declaredStates();
         const sample = state.sampleKey(request.state);
