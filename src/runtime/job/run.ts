@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
-import type { Piscina } from 'piscina';
 import { loadJob } from '../../api/job.ts';
 import { fromPlainError, toPlainError, WeirError, type PlainError } from '../../errors.ts';
 import { nowMs } from '../../util/clock.ts';
