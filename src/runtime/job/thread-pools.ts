@@ -12,14 +12,13 @@ const threadEntry = new URL('../worker/worker-entry.mjs', import.meta.url);
  * Pools outlive their attempts. Starting a thread is the dearest part of a small job: each loads
  * weir's modules (about 0.2 s of CPU from the compiled package, 0.6 s from the TypeScript sources),
  * so a two-worker job's three threads cost more than its run over a few thousand records. An
- * attempt whose every task ended normally gives its pool back; the next attempt or job of this
- * process with as many threads takes it, as a Flink session cluster keeps its TaskManagers between
- * jobs, and reuses them after a task failed. A pool is reusable when every task ended by itself:
- * normally, or — once it failed or saw the abort flag — after closing whatever it had opened
- * (worker.ts: closeQuietly). A pool with a task still running when the attempt's grace period ended
- * is destroyed, its threads torn down in the middle of whatever they did (Flink likewise kills a
- * TaskManager whose task does not finish cancelling in time). A thread that died (process.exit in
- * user code) piscina replaces by itself.
+ * attempt gives its pool back when every task ended by itself: normally, or — once it failed or saw
+ * the abort flag — after closing whatever it had opened (worker.ts: closeQuietly). The next attempt
+ * or job of this process with as many threads takes it, as a Flink session cluster keeps its
+ * TaskManagers between jobs and failovers. A pool with a task still running when the attempt's
+ * grace period ended is destroyed, its threads torn down in the middle of whatever they did (Flink
+ * likewise kills a TaskManager whose task does not finish cancelling in time). A thread that died
+ * (process.exit in user code) piscina replaces by itself.
  *
  * A reused thread imports the job module afresh for each task (worker.ts), so the job module's own
  * variables start anew as on a new thread; modules the job imports stay loaded, as on the main
