@@ -10,19 +10,16 @@
 // markers (a directory where each fault records that it happened, so a restart does not repeat it),
 // alwaysFailAt (a seq at which it fails every time), failWhen (a file: once the test creates it, the
 // job fails at one of the next 64 records, every time — a failure the test times, not the clock).
-import { closeSync, existsSync, openSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { defineJob, WatermarkStrategy } from '../../src/api/index.ts';
 import { TumblingEventTimeWindows } from '../../src/time/index.ts';
 import { collect, generator, transactionalFileSink, type GeneratedEvent } from '../../src/connectors/index.ts';
+import { failsFirstTime } from './fails-first-time.ts';
 
 /** Fails once: the first thread to create the marker file fails, later attempts go on. */
 function failOnce(marker: string, how: string): void {
-  try {
-    closeSync(openSync(marker, 'wx'));
-  } catch {
-    return; // already failed once
-  }
+  if (!failsFirstTime(marker)) return; // already failed once
   if (how === 'exit') process.exit(7);
   throw new Error(`injected failure (${how}, marker ${marker})`);
 }

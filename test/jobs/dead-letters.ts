@@ -9,18 +9,13 @@
 // fault records that it happened), dlq (a directory: dead letters go to a transactionalFileSink
 // there; without it, the default dead-letter file), dlqResults (a name: dead letters go to a
 // resultsSink of that name).
-import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { defineJob } from '../../src/api/index.ts';
 import { collect, fileSink, jsonLinesSource, resultsSink, transactionalFileSink } from '../../src/connectors/index.ts';
+import { failsFirstTime } from './fails-first-time.ts';
 
 function failOnce(marker: string, id: number): void {
-  try {
-    closeSync(openSync(marker, 'wx'));
-  } catch {
-    return; // already failed once
-  }
-  throw new Error(`injected failure at id ${id}`);
+  if (failsFirstTime(marker)) throw new Error(`injected failure at id ${id}`);
 }
 
 export default defineJob((env) => {

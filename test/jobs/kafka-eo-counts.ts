@@ -10,11 +10,12 @@
 // failAt (input values i, comma-separated, at each of which the job fails once), offsets ('source': the source commits
 // the group's offsets after each checkpoint, the default; 'transaction': the sink commits them
 // inside its transactions).
-import { closeSync, existsSync, openSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { defineJob } from '../../src/api/index.ts';
 import { kafkaSink, kafkaSource, type KafkaRecord } from '../../src/connectors/index.ts';
 import type { SourceSpec } from '../../src/connectors/types.ts';
+import { failsFirstTime } from './fails-first-time.ts';
 
 type In = { k: string; i: number };
 export type CountOut = { k: string; n: number; p: number; o: number; a: number };
@@ -31,14 +32,7 @@ export default defineJob((env) => {
       { name: 'kafka-in' },
     )
     .map((r) => {
-      if (failAt.includes(r.value.i)) {
-        try {
-          closeSync(openSync(marker(r.value.i), 'wx'));
-        } catch {
-          return r; // failed here once already
-        }
-        throw new Error(`injected failure at input ${r.value.i}`);
-      }
+      if (failAt.includes(r.value.i) && failsFirstTime(marker(r.value.i))) throw new Error(`injected failure at input ${r.value.i}`);
       return r;
     }, { name: 'inject' })
     .keyBy((r) => r.key ?? '', { name: 'by-key' })

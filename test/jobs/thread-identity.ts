@@ -2,10 +2,10 @@
 // on it: for the tests of thread reuse (runtime/job/thread-pools.ts). `fail=1` fails the job on its
 // first record; with `hangMarker` (a file path) too, the first worker to create that file instead
 // keeps its thread busy for 5 s, past the grace period a failed job gives its other workers.
-import { closeSync, openSync } from 'node:fs';
 import { threadId } from 'node:worker_threads';
 import { defineJob } from '../../src/api/index.ts';
 import { collect, generator } from '../../src/connectors/index.ts';
+import { failsFirstTime } from './fails-first-time.ts';
 
 /** Records seen by this instance of the module: a fresh import counts from 0 again. */
 let recordsSeen = 0;
@@ -16,7 +16,7 @@ export default defineJob((env) => {
   env
     .source(generator({ partitions: 2, count: 20, keys: 4, seed: 1 }), { name: 'events' })
     .map((e) => {
-      if (hangMarker !== undefined && firstToCreate(hangMarker)) {
+      if (hangMarker !== undefined && failsFirstTime(hangMarker)) {
         const until = Date.now() + 5_000;
         while (Date.now() < until); // deaf to the abort flag, as a user function stuck in a loop
       }
@@ -25,12 +25,3 @@ export default defineJob((env) => {
     }, { name: 'where' })
     .sinkTo(collect('where'));
 });
-
-function firstToCreate(marker: string): boolean {
-  try {
-    closeSync(openSync(marker, 'wx'));
-    return true;
-  } catch {
-    return false;
-  }
-}
