@@ -8,7 +8,7 @@
 // checkpoint that covers them commits its transaction, so its latency is about the checkpoint
 // interval; the at-least-once sink's records are visible once its flush (every sinkFlushIntervalMs
 // while idle) is acknowledged. The consumer is the same for both.
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,14 +23,56 @@ const job = new URL('./kafka-job.ts', import.meta.url);
 /** How long, after the job is done, the consumer may take to see the rest of what it wrote. */
 const drainTimeoutMs = 60_000;
 
-/** Waits for `done`; fails naming what arrived when the records written do not all arrive in time. */
-export async function allArrived(done: Promise<void>, seen: () => number, count: number, topic: string): Promise<void> {
+/**
+ * Each record's creation (its weir-created-ms header), append (its broker timestamp) and arrival at
+ * a consumer, recorded as they come; judged at the end, so that a warm-up counts from the first
+ * record's creation (the generator's start), which the consumer may not see first.
+ */
+export interface Arrivals {
+  createdMs: Float64Array;
+  appendedMs: Float64Array;
+  reachedMs: Float64Array;
+  seen(): number;
+  /** Resolves once `count` records have arrived. */
+  all: Promise<void>;
+}
+
+/** Subscribes a connected `consumer` to `topic` from its start and records the first `count` arrivals; resolves once it has joined its group. */
+export async function recordArrivals(consumer: Consumer, topic: string, count: number): Promise<Arrivals> {
+  const createdMs = new Float64Array(count);
+  const appendedMs = new Float64Array(count);
+  const reachedMs = new Float64Array(count);
+  let seen = 0;
+  let allSeen!: () => void;
+  const all = new Promise<void>((resolve) => (allSeen = resolve));
+  await consumer.subscribe({ topic, fromBeginning: true });
+  const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+  await consumer.run({
+    eachBatch: async ({ batch }) => {
+      const now = nowMs();
+      for (const m of batch.messages) {
+        const header = m.headers?.[createdHeader];
+        if (header === undefined) throw new Error(`record at ${batch.partition}:${m.offset} has no ${createdHeader} header`);
+        if (seen === count) throw new Error(`the consumer saw more than the ${count} records written (${topic})`);
+        createdMs[seen] = Number(String(header));
+        appendedMs[seen] = Number(m.timestamp);
+        reachedMs[seen++] = now;
+      }
+      if (seen === count) allSeen();
+    },
+  });
+  await joined;
+  return { createdMs, appendedMs, reachedMs, seen: () => seen, all };
+}
+
+/** Waits for every arrival; fails naming what arrived when the records written do not all arrive in time. */
+export async function allArrived(arrivals: Arrivals, count: number, topic: string): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${topic}: the consumer saw ${seen()} of the ${count} records written within ${drainTimeoutMs} ms after the job ended`)), drainTimeoutMs);
+    timer = setTimeout(() => reject(new Error(`${topic}: the consumer saw ${arrivals.seen()} of the ${count} records written within ${drainTimeoutMs} ms after the job ended`)), drainTimeoutMs);
   });
   try {
-    await Promise.race([done, late]);
+    await Promise.race([arrivals.all, late]);
   } finally {
     clearTimeout(timer);
   }
@@ -71,32 +113,10 @@ export async function visibilityLatency(
   const count = Math.round(o.ratePerSec * (o.warmupSeconds + o.seconds));
   const kafka = new Kafka({ brokers: broker.bootstrap, logLevel: logLevel.NOTHING, clientId: 'bench-latency' });
   const consumer = kafka.consumer({ groupId: `bench-latency-${topic}`, readUncommitted: false, maxWaitTimeInMs: o.consumerFetchWaitMs });
-  // Each record's creation and arrival, judged at the end: the warm-up counts from the first
-  // record's creation (the generator's start), which the consumer may not see first.
-  const createdMs = new Float64Array(count);
-  const reachedMs = new Float64Array(count);
-  let seen = 0;
-  let allSeen!: () => void;
-  const done = new Promise<void>((resolve) => (allSeen = resolve));
   const stateDir = guarantee === 'exactly-once' ? mkdtempSync(join(tmpdir(), 'weir-bench-kafka-latency-')) : undefined;
   try {
     await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: true });
-    const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
-    await consumer.run({
-      eachBatch: async ({ batch }) => {
-        const now = nowMs();
-        for (const m of batch.messages) {
-          const header = m.headers?.[createdHeader];
-          if (header === undefined) throw new Error(`record at ${batch.partition}:${m.offset} has no ${createdHeader} header`);
-          if (seen === count) throw new Error(`the consumer saw more than the ${count} records written (${topic})`);
-          createdMs[seen] = Number(String(header));
-          reachedMs[seen++] = now;
-        }
-        if (seen === count) allSeen();
-      },
-    });
-    await joined;
+    const arrivals = await recordArrivals(consumer, topic, count);
     const handle = await run(job, {
       parallelism: 1,
       checkpointIntervalMs: stateDir !== undefined ? o.checkpointMs : undefined,
@@ -104,20 +124,21 @@ export async function visibilityLatency(
       params: { brokers: broker.bootstrap.join(','), topic, count: String(count), mode: 'sink', guarantee, ratePerSec: String(o.ratePerSec) },
     });
     await handle.done;
-    await allArrived(done, () => seen, count, topic);
-    return percentiles(createdMs, reachedMs, o.warmupSeconds * 1000);
+    await allArrived(arrivals, count, topic);
+    return percentiles(arrivals.createdMs, arrivals.reachedMs, arrivals.createdMs, o.warmupSeconds * 1000);
   } finally {
     await consumer.disconnect().catch(() => {});
     if (stateDir !== undefined) rmSync(stateDir, { recursive: true, force: true });
   }
 }
 
-function percentiles(createdMs: Float64Array, reachedMs: Float64Array, warmupMs: number): LatencyPercentiles {
+/** Percentiles of end − start per record, over the records created `warmupMs` after the first one. */
+export function percentiles(startMs: Float64Array, endMs: Float64Array, createdMs: Float64Array, warmupMs: number): LatencyPercentiles {
   const measureFromMs = createdMs.reduce((a, b) => Math.min(a, b), Infinity) + warmupMs;
   const histogram = newLatencyHistogram();
   try {
     for (let i = 0; i < createdMs.length; i++) {
-      if (createdMs[i] >= measureFromMs) histogram.recordValue(Math.max(1, Math.round((reachedMs[i] - createdMs[i]) * 1000)));
+      if (createdMs[i] >= measureFromMs) histogram.recordValue(Math.max(1, Math.round((endMs[i] - startMs[i]) * 1000)));
     }
     const ms = (p: number) => histogram.getValueAtPercentile(p) / 1000;
     return { p50Ms: ms(50), p99Ms: ms(99), p999Ms: ms(99.9), maxMs: histogram.maxValue / 1000, measured: histogram.totalCount };

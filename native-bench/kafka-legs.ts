@@ -15,10 +15,9 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createdHeader } from '../src/connectors/kafka/reader.ts';
 import { run } from '../src/runtime/index.ts';
-import { newLatencyHistogram } from '../src/runtime/instrumentation/latency-recorder.ts';
 import { nowMs } from '../src/util/clock.ts';
 import { startKafkaBroker, type KafkaBroker } from '../test/kafka/real-broker.ts';
-import { allArrived } from './kafka-latency.ts';
+import { allArrived, percentiles, recordArrivals, type LatencyPercentiles } from './kafka-latency.ts';
 
 const job = new URL('./kafka-job.ts', import.meta.url);
 const ticksPerSec = 100; // USER_HZ on Linux
@@ -66,10 +65,7 @@ async function produceCost(broker: KafkaBroker, kafka: Kafka, batch: number, rec
   }
 }
 
-interface Leg {
-  p50Ms: number;
-  p99Ms: number;
-}
+type Leg = Pick<LatencyPercentiles, 'p50Ms' | 'p99Ms'>;
 
 async function latencyLegs(broker: KafkaBroker, kafka: Kafka, ratePerSec: number): Promise<{ produce: Leg; fetch: Leg; total: Leg }> {
   const topic = `legs-latency-${ratePerSec}`;
@@ -81,45 +77,19 @@ async function latencyLegs(broker: KafkaBroker, kafka: Kafka, ratePerSec: number
     await admin.disconnect();
   }
   const count = ratePerSec * legSeconds;
-  const created = new Float64Array(count);
-  const appended = new Float64Array(count);
-  const reached = new Float64Array(count);
-  let seen = 0;
-  let allSeen!: () => void;
-  const done = new Promise<void>((r) => (allSeen = r));
   const consumer = kafka.consumer({ groupId: topic, maxWaitTimeInMs: 100 });
   await consumer.connect();
   try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    const joined = new Promise<void>((r) => consumer.on(consumer.events.GROUP_JOIN, () => r()));
-    await consumer.run({
-      eachBatch: async ({ batch }) => {
-        const now = nowMs();
-        for (const m of batch.messages) {
-          if (seen === count) throw new Error(`more than the ${count} records written arrived`);
-          created[seen] = Number(String(m.headers?.[createdHeader]));
-          appended[seen] = Number(m.timestamp);
-          reached[seen++] = now;
-        }
-        if (seen === count) allSeen();
-      },
-    });
-    await joined;
+    const arrivals = await recordArrivals(consumer, topic, count);
     const handle = await run(job, { parallelism: 1, params: { brokers: broker.bootstrap.join(','), topic, count: String(count), mode: 'sink', ratePerSec: String(ratePerSec) } });
     await handle.done;
-    await allArrived(done, () => seen, count, topic);
+    await allArrived(arrivals, count, topic);
+    const { createdMs, appendedMs, reachedMs } = arrivals;
+    const leg = (start: Float64Array, end: Float64Array): Leg => percentiles(start, end, createdMs, legWarmupMs);
+    return { produce: leg(createdMs, appendedMs), fetch: leg(appendedMs, reachedMs), total: leg(createdMs, reachedMs) };
   } finally {
     await consumer.disconnect();
   }
-  const from = created.reduce((a, b) => Math.min(a, b), Infinity) + legWarmupMs;
-  const leg = (start: Float64Array, end: Float64Array): Leg => {
-    const h = newLatencyHistogram();
-    for (let i = 0; i < count; i++) if (created[i] >= from) h.recordValue(Math.max(1, Math.round((end[i] - start[i]) * 1000)));
-    const l = { p50Ms: h.getValueAtPercentile(50) / 1000, p99Ms: h.getValueAtPercentile(99) / 1000 };
-    h.destroy();
-    return l;
-  };
-  return { produce: leg(created, appended), fetch: leg(appended, reached), total: leg(created, reached) };
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
