@@ -30,6 +30,21 @@ export interface MapAsyncOptions {
   retry?: AsyncRetry;
 }
 
+/**
+ * A mapAsync function with a life cycle (Flink's RichAsyncFunction): `open` runs on each worker
+ * before its first record, `close` when the worker's part of the job ends — normally or after a
+ * failure — so a client made in `open` (a connection pool, a socket) is closed with the job and
+ * does not outlive it. Both are synchronous; `map` returns the result or a Promise of it.
+ */
+export interface AsyncMapFunction<T, U> {
+  open?(info: { subtask: number; parallelism: number }): void;
+  map(value: T): Promise<U> | U;
+  close?(): void;
+}
+
+/** What `mapAsync` takes: a function, or an object with a life cycle. */
+export type AsyncMapFn<T, U> = ((value: T) => Promise<U> | U) | AsyncMapFunction<T, U>;
+
 /** The settings of a mapAsync operator, checked, defaults applied. */
 export function asyncSettings(options: MapAsyncOptions, operator: string): AsyncSettings {
   const bad = (what: string) => new WeirError('WEIR_JOB_DEFINITION', `mapAsync "${operator}": ${what}`, { operator });

@@ -1,6 +1,7 @@
 import type { SinkSpec, SourceSpec } from '../connectors/types.ts';
 import type { Codec } from '../channel/codec.ts';
 import type { Collector, KeyedProcessFunction, ProcessFunction } from '../functions/contracts.ts';
+import type { AsyncMapFunction } from './async-options.ts';
 import type { KeyedBroadcastProcessFunction } from './broadcast.ts';
 import type { WatermarkStrategy } from '../time/watermarks.ts';
 
@@ -46,7 +47,7 @@ export type LogicalNode =
   /** A keyed process function beside broadcast state (Flink's KeyedBroadcastProcessFunction): `input` is a keyBy, `broadcastInput` a broadcast. */
   | (NodeBase & { kind: 'broadcastProcess'; input: NodeId; broadcastInput: NodeId; fn: KeyedBroadcastProcessFunction<unknown, unknown, unknown, unknown> })
   /** An asynchronous map (Flink's AsyncDataStream): `fn` returns a Promise; at most `capacity` calls in flight per worker. */
-  | (NodeBase & { kind: 'mapAsync'; input: NodeId; fn: (value: unknown) => unknown; async: AsyncSettings })
+  | (NodeBase & { kind: 'mapAsync'; input: NodeId; fn: AsyncMapFunction<unknown, unknown>; async: AsyncSettings })
   /** The records an operator sent to side output `tag` (ctx.output(tag, v)). */
   | (NodeBase & { kind: 'sideOutput'; input: NodeId; tag: string });
 

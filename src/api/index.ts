@@ -1,7 +1,7 @@
 export { defineJob, StreamEnv, type JobDefinition, type JobSettings, type ExecutionMode, type SourceOptions, type StateBackendKind } from './job.ts';
 export { DataStream, KeyedStream, BroadcastStream, BroadcastConnectedStream, type OperatorOptions, type KeyByOptions } from './stream.ts';
 export type { BroadcastState, ReadOnlyBroadcastState, BroadcastContext, ReadOnlyBroadcastContext, ReadOnlyBroadcastTimerContext, KeyedBroadcastProcessFunction, BroadcastOptions } from './broadcast.ts';
-export type { MapAsyncOptions, AsyncRetry } from './async-options.ts';
+export type { MapAsyncOptions, AsyncRetry, AsyncMapFn, AsyncMapFunction } from './async-options.ts';
 export { RunningStats, Ewma } from './running-stats.ts';
 export type {
   AggregateFunction,

@@ -10,7 +10,7 @@ import { keyedTopN, type TopNOptions } from './top-n.ts';
 import type { TopNUpsert } from '../time/continuous-top-n.ts';
 import type { Window, WindowAssigner } from '../time/windows.ts';
 import { expectSync, rejectAsyncFunction, rejectAsyncMethods } from '../functions/sync.ts';
-import { asyncSettings, type MapAsyncOptions } from './async-options.ts';
+import { asyncSettings, type AsyncMapFn, type AsyncMapFunction, type MapAsyncOptions } from './async-options.ts';
 import type { BroadcastOptions, KeyedBroadcastProcessFunction } from './broadcast.ts';
 
 export interface OperatorOptions {
@@ -61,12 +61,19 @@ export class DataStream<T> {
    * flight per worker; then the worker stops taking input until one completes. Results come in
    * input order (`ordered`, the default) or as they complete, never across a watermark. Requests in
    * flight are part of checkpoints and are issued again on recovery. See MapAsyncOptions.
+   * `fn` may also be `{ open, map, close }` (AsyncMapFunction), to make a client per worker and close it with the job.
    */
-  mapAsync<U>(fn: (value: T) => Promise<U> | U, options: MapAsyncOptions = {}): DataStream<U> {
+  mapAsync<U>(fn: AsyncMapFn<T, U>, options: MapAsyncOptions = {}): DataStream<U> {
     checkOptions(options);
     const { capacity: _c, timeoutMs: _t, ordered: _o, retry: _r, ...rest } = options;
-    const node = this.graph.add({ kind: 'mapAsync', input: this.nodeId, fn: fn as (v: unknown) => unknown, async: asyncSettings(options, options.name ?? 'mapAsync'), ...rest });
-    if (typeof fn !== 'function') throw new WeirError('WEIR_JOB_DEFINITION', `mapAsync "${node.name}": the function is not a function`, { operator: node.name });
+    const asyncFn = (typeof fn === 'function' ? { map: fn } : fn) as AsyncMapFunction<unknown, unknown>;
+    const node = this.graph.add({ kind: 'mapAsync', input: this.nodeId, fn: asyncFn, async: asyncSettings(options, options.name ?? 'mapAsync'), ...rest });
+    if (typeof asyncFn?.map !== 'function') {
+      throw new WeirError('WEIR_JOB_DEFINITION', `mapAsync "${node.name}": takes a function or { open?, map, close? }, not ${typeof fn}`, { operator: node.name });
+    }
+    // Life-cycle methods are called and not awaited: an async one's work would be lost.
+    rejectAsyncFunction(asyncFn.open, node.name, "mapAsync function's open");
+    rejectAsyncFunction(asyncFn.close, node.name, "mapAsync function's close");
     return new DataStream<U>(this.graph, node.id);
   }
 

@@ -9,8 +9,12 @@
 //    had in flight when it issued this one.
 //  - timeout: the lookup of record 77 of partition 1 never settles (timeoutMs 30); onError param.
 //  - retry: the first attempt of every tenth record's lookup rejects; retry attempts 3.
+//  - lifecycle: the function is { open, map, close }: open makes a per-worker "client" and close
+//    closes it, each writing a line to <log>/lifecycle.log; a lookup with a closed or missing
+//    client fails; the lookup of record failAt (of partition 1) rejects, failing the job.
 //  - recovery: generated events → mapAsync → a map that fails once at seq failAt (markers dir) →
 //    an exactly-once file sink in `out` (run with checkpoints and restarts).
+import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defineJob, WatermarkStrategy } from '../../src/api/index.ts';
 import { collect, generator, transactionalFileSink, type GeneratedEvent } from '../../src/connectors/index.ts';
@@ -82,6 +86,32 @@ export default defineJob((env) => {
   if (what === 'timeout') {
     input
       .mapAsync((r) => (r.p === 1 && r.seq === 77 ? new Promise<Looked>(() => {}) : lookup(r, 1)), { name: 'enrich', capacity, ordered, timeoutMs: 30, onError: env.params.onError === 'dead-letter' ? 'dead-letter' : 'fail' })
+      .sinkTo(out);
+    return;
+  }
+  if (what === 'lifecycle') {
+    const failAt = env.numberParam('failAt', -1);
+    const log = (line: string) => appendFileSync(join(env.params.log, 'lifecycle.log'), `${line}\n`);
+    let client: { subtask: number; open: boolean } | undefined;
+    input
+      .mapAsync<Looked>(
+        {
+          open({ subtask }) {
+            client = { subtask, open: true };
+            log(`open ${subtask}`);
+          },
+          map(r) {
+            if (!client?.open) throw new Error('lookup without an open client');
+            if (r.p === 1 && r.seq === failAt) throw new Error(`the store refused ${r.p}/${r.seq}`);
+            return lookup(r, 1);
+          },
+          close() {
+            log(`close ${client!.subtask}`);
+            client!.open = false;
+          },
+        },
+        { name: 'enrich', capacity },
+      )
       .sinkTo(out);
     return;
   }

@@ -104,6 +104,19 @@ describe('mapAsync', () => {
     });
   }
 
+  it('{ open, map, close }: open runs on each worker before its first lookup, close once when it ends, and after a failure', async () => {
+    const lines = (dir: string) => readFileSync(join(dir, 'lifecycle.log'), 'utf8').trim().split('\n').sort();
+    const ended = newDir();
+    const { out } = await lookups({ what: 'lifecycle', count: '100', capacity: '10', log: ended }, modes[0]);
+    expect(byPartition(out)).toEqual([0, 1].map(() => Array.from({ length: 100 }, (_, i) => i)));
+    expect(lines(ended)).toEqual(['close 0', 'close 1', 'open 0', 'open 1']);
+
+    const failed = newDir();
+    const handle = await run(jobUrl('async-lookups'), { workDir: newDir(), parallelism: 2, params: { what: 'lifecycle', count: '100', capacity: '10', failAt: '50', log: failed } });
+    await expectWeirError(handle.done, 'WEIR_USER_FUNCTION', /the store refused 1\/50/);
+    expect(lines(failed)).toEqual(['close 0', 'close 1', 'open 0', 'open 1']);
+  });
+
   it('options are checked when the job is defined', async () => {
     const { DataStream } = await import('../../src/api/index.ts');
     const { JobGraph } = await import('../../src/api/graph.ts');
@@ -112,5 +125,7 @@ describe('mapAsync', () => {
     expect(() => stream.mapAsync(async (x) => x, { capacity: 0 })).toThrow(/capacity must be an integer from 1/);
     expect(() => stream.mapAsync(async (x) => x, { timeoutMs: -1 })).toThrow(/timeoutMs must be a positive number/);
     expect(() => stream.mapAsync(async (x) => x, { retry: { attempts: 0 } })).toThrow(/retry.attempts must be an integer from 1/);
+    expect(() => stream.mapAsync({} as never)).toThrow(/takes a function or \{ open\?, map, close\? \}/);
+    expect(() => stream.mapAsync({ map: (x) => x, async open() {} })).toThrow(/open is an async function/);
   });
 });

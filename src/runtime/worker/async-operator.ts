@@ -1,4 +1,4 @@
-import { backoffMs } from '../../api/async-options.ts';
+import { backoffMs, type AsyncMapFunction } from '../../api/async-options.ts';
 import type { AsyncSettings, ErrorPolicy, LogicalNode } from '../../api/graph.ts';
 import { userFunctionError, WeirError } from '../../errors.ts';
 import type { StateStore } from '../../state/store.ts';
@@ -78,7 +78,8 @@ type StoredEntry = [unknown, number, number, number, number];
  */
 export class AsyncOperator {
   private readonly settings: AsyncSettings;
-  private readonly fn: (value: unknown) => unknown;
+  private readonly fn: AsyncMapFunction<unknown, unknown>;
+  private closed = false;
   /** Every record taken in and not yet emitted, in arrival order (checkpoints store them). */
   private readonly open = new Set<Entry>();
   private readonly waiting: Entry[] = [];
@@ -253,8 +254,20 @@ export class AsyncOperator {
   }
 
   /** The worker is closing: no timer of this operator keeps the thread alive. */
-  dispose(): void {
+  /** The user function's open(), before the first record. */
+  openFunction(info: { subtask: number; parallelism: number }): void {
+    this.fn.open?.(info);
+  }
+
+  /**
+   * The worker's part of the job ended, normally or after a failure: no timeout fires any more, and
+   * the user function's close() runs (once) so what its open() made does not outlive the job.
+   */
+  close(): void {
     for (const e of this.open) if (e.timer !== undefined) clearTimeout(e.timer);
+    if (this.closed) return;
+    this.closed = true;
+    this.fn.close?.();
   }
 
   private currentSegment(): Segment {
@@ -273,7 +286,7 @@ export class AsyncOperator {
     const attempt = ++entry.attempt;
     let promise: PromiseLike<unknown>;
     try {
-      const out = this.fn(entry.value);
+      const out = this.fn.map(entry.value);
       promise = typeof out === 'object' && out !== null && typeof (out as PromiseLike<unknown>).then === 'function' ? (out as PromiseLike<unknown>) : Promise.resolve(out);
     } catch (err) {
       promise = Promise.reject(err);

@@ -434,7 +434,8 @@ export function compileChain(plan: Plan, position: RecordPosition, hooks: ChainH
           subtask: hooks.subtask,
         });
         asyncOperators.push(operator);
-        closes.push(() => operator.dispose());
+        opens.push(() => operator.openFunction({ subtask: hooks.subtask, parallelism: plan.parallelism }));
+        closes.push(() => operator.close());
         inputOf[id] = (v, ts, cr) => operator.add(v, ts, cr);
         watermarkInputsOf[id] = [(wm, idle) => operator.onWatermark(wm, idle)];
         break;

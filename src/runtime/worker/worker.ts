@@ -440,7 +440,7 @@ class WorkerRuntime {
     await this.sinks.closeAfterFailure();
     for (const s of this.sources?.slots ?? []) await quietly(() => s.reader.close());
     await quietly(() => this.store?.close());
-    if (this.chain) for (const operator of this.chain.asyncOperators) operator.dispose();
+    if (this.chain) for (const operator of this.chain.asyncOperators) await quietly(() => operator.close());
     // Before the chain is compiled there are no operator counters to publish.
     if (this.chain) await quietly(() => this.publishMetrics(this.nowMs()));
   }
