@@ -3,8 +3,9 @@
  * compiled pattern per key in event-time order, as Flink's CepOperator does.
  *
  * - A record at or behind the watermark is late: it goes to the late-data side output.
- * - Other records wait in the key's buffer; an event-time timer at the earliest buffered timestamp
- *   fires when the watermark passes it. Then every buffered record up to the watermark is fed to
+ * - Other records wait in the key's buffer; the key is queued at its earliest buffered timestamp
+ *   (cep-due-keys.ts: the operator's own queue, not an event-time timer per key) and taken out
+ *   when the watermark passes it, as a timer would fire. Then every buffered record up to the watermark is fed to
  *   the NFA in timestamp order (arrival order within a timestamp), time advancing to each
  *   timestamp first (so runs older than `within` time out before a later event could extend
  *   them), and finally to the watermark itself.
@@ -18,7 +19,8 @@
 import { WeirError } from '../errors.ts';
 import type { KeyedContext, KeyedProcessFunction, OnTimerContext } from '../functions/contracts.ts';
 import type { CompiledNfa } from './nfa-compiler.ts';
-import { heldStateHostOf } from '../state/held-state.ts';
+import { attachHeldState, heldStateHostOf, type AttachesHeldState } from '../state/held-state.ts';
+import type { DueKey } from './cep-due-keys.ts';
 import { HeldKeys, type HeldKey } from './cep-held-keys.ts';
 import { materialize, newKeyState, NfaRunner, type EventLookup, type Match, type NfaKeyState, type NfaOutput, type Run, type StoredEvent } from './nfa.ts';
 
@@ -42,7 +44,7 @@ export interface PatternProcessFunction<T, K, U> {
 /** Side output of records too late for the pattern (at or behind the watermark), unless `sideOutputLateData(tag)` names another. */
 export const CEP_LATE_RECORDS_TAG = 'late-records';
 
-export function cepOperator<T, K, U>(nfa: CompiledNfa<T>, fn: PatternProcessFunction<T, K, U>, lateDataTag: string): KeyedProcessFunction<T, K, U> {
+export function cepOperator<T, K, U>(nfa: CompiledNfa<T>, fn: PatternProcessFunction<T, K, U>, lateDataTag: string): KeyedProcessFunction<T, K, U> & AttachesHeldState {
   const runner = new NfaRunner(nfa);
   const windowMs = nfa.windowMs;
   const lookup = new RoundEvents<T>();
@@ -50,11 +52,13 @@ export function cepOperator<T, K, U>(nfa: CompiledNfa<T>, fn: PatternProcessFunc
   /** The state of an idle key, handed to the runner; it becomes the key's own once a run starts. */
   let idle = newKeyState(nfa);
 
-  const heldKeys = (ctx: KeyedContext<K, U>): HeldKeys<T> => {
-    if (keys !== undefined) return keys;
-    const host = heldStateHostOf(ctx);
-    if (host === undefined) throw new WeirError('WEIR_JOB_DEFINITION', 'CEP: the pattern operator runs only as the keyed process function of a keyed stream');
-    return (keys = new HeldKeys<T>(host, ctx as KeyedContext<unknown, unknown>));
+  /** The key being taken out of the queue (onTimer then needs no look-up when it is the key's held object). */
+  let firing: DueKey | undefined;
+
+  const notAttached = () => new WeirError('WEIR_JOB_DEFINITION', 'CEP: the pattern operator runs only as the keyed process function of a keyed stream');
+  const heldKeys = (): HeldKeys<T> => {
+    if (keys === undefined) throw notAttached();
+    return keys;
   };
 
   class Emitter implements NfaOutput<T>, PatternContext<K, U> {
@@ -82,6 +86,26 @@ export function cepOperator<T, K, U>(nfa: CompiledNfa<T>, fn: PatternProcessFunc
   const emitter = new Emitter();
 
   return {
+    // Called by the keyed operator once, before anything else (a new instance of the operator
+    // meets the store as it is, e.g. restored): the held keys start empty and the queue is rebuilt.
+    [attachHeldState](ctx: KeyedContext<unknown, unknown>): void {
+      const host = heldStateHostOf(ctx);
+      if (host === undefined) throw notAttached();
+      const held = new HeldKeys<T>(host, ctx);
+      keys = held;
+      host.onWatermark((watermarkMs) => {
+        // Keys due at the same time come out as timers would: by key group, then key.
+        for (let k = held.due.takeDue(watermarkMs); k !== undefined; k = held.due.takeDue(watermarkMs)) {
+          firing = k;
+          try {
+            host.fireEventTime(k.key, k.keyGroup, k.dueMs);
+          } finally {
+            firing = undefined;
+          }
+        }
+      });
+    },
+
     processElement(value: T, ctx: KeyedContext<K, U>): void {
       const timestampMs = ctx.timestampMs;
       if (!Number.isFinite(timestampMs)) {
@@ -91,12 +115,12 @@ export function cepOperator<T, K, U>(nfa: CompiledNfa<T>, fn: PatternProcessFunc
         ctx.output(lateDataTag, value);
         return;
       }
-      const keys = heldKeys(ctx);
+      const keys = heldKeys();
       keys.checkRecord(value);
       const held = keys.of(ctx.key);
-      // One pending timer per key, at its earliest buffered timestamp (not one per record).
+      // The key is queued at its earliest buffered timestamp (not a timer per record).
       if (timestampMs < held.earliestMs) {
-        ctx.timerService.registerEventTimeTimer(timestampMs);
+        keys.due.schedule(held, timestampMs);
         held.earliestMs = timestampMs;
       }
       held.buffer.push([timestampMs, value]);
@@ -105,10 +129,12 @@ export function cepOperator<T, K, U>(nfa: CompiledNfa<T>, fn: PatternProcessFunc
 
     onTimer(_timestampMs: number, ctx: OnTimerContext<K, U>): void {
       const watermarkMs = ctx.timerService.currentWatermark();
-      const keys = heldKeys(ctx);
-      const held = keys.of(ctx.key);
+      const keys = heldKeys();
+      const held = (firing !== undefined ? keys.heldNow(firing) : undefined) ?? keys.of(ctx.key);
       if (held.runs === undefined && held.buffer.length === 0) {
-        keys.release(held); // a timer at first + within of a match that has since ended
+        // A timer at first + within of a match that has since ended, a key queued again after it
+        // was let go, or a timer of a checkpoint taken before keys were queued.
+        keys.release(held);
         return;
       }
       emitter.ctx = ctx;
@@ -124,7 +150,7 @@ export function cepOperator<T, K, U>(nfa: CompiledNfa<T>, fn: PatternProcessFunc
       const due = takeDue(held, watermarkMs);
       if (due !== undefined) {
         keys.changedNow(held);
-        if (held.buffer.length > 0) ctx.timerService.registerEventTimeTimer(held.earliestMs);
+        if (held.buffer.length > 0) keys.due.schedule(held, held.earliestMs);
         // Stable: records of one timestamp keep their arrival order.
         if (due.length > 1) due.sort((x, y) => x[0] - y[0]);
         let lastTimestampMs = Number.NaN;
