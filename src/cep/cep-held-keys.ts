@@ -28,13 +28,17 @@ export const bufferState = 'cep-buffer';
 export const runsState = 'cep-runs';
 export const eventsState = 'cep-events';
 
+/**
+ * A buffered record: [timestampMs, record], or [timestampMs, record, 0] when it starts no match
+ * (it need not be fed at its time to a key with nothing open; cep-operator.ts, dueMsOf).
+ */
+export type Buffered<T> = [number, T] | [number, T, 0];
+
 export interface HeldKey<T> extends DueKey {
   /** It is the key's object in HeldKeys (false once let go: the key is read again when met). */
   kept: boolean;
   /** Records waiting for the watermark, [timestampMs, record], in arrival order. Never an array the store holds: changed in place. */
-  buffer: Array<[number, T]>;
-  /** The earliest timestamp in the buffer (+Infinity when empty); while it is finite, the key is queued at it (or a let-go object of the key is). */
-  earliestMs: number;
+  buffer: Buffered<T>[];
   /** The runs and held matches; undefined: nothing open (only the start run). */
   runs: NfaKeyState | undefined;
   /** The events runs refer to, by id (the tuples are never changed, so the store may share them). */
@@ -48,7 +52,7 @@ export interface HeldKey<T> extends DueKey {
 }
 
 interface States<T> {
-  buffer: ValueState<Array<[number, T]>>;
+  buffer: ValueState<Buffered<T>[]>;
   runs: ValueState<number[]>;
   events: MapState<number, StoredEvent<T>>;
 }
@@ -65,7 +69,7 @@ export class HeldKeys<T> {
     ctx: KeyedContext<unknown, unknown>,
   ) {
     this.states = {
-      buffer: ctx.valueState<Array<[number, T]>>(bufferState),
+      buffer: ctx.valueState<Buffered<T>[]>(bufferState),
       runs: ctx.valueState<number[]>(runsState),
       events: ctx.mapState<number, StoredEvent<T>>(eventsState),
     };
@@ -85,7 +89,7 @@ export class HeldKeys<T> {
    */
   private queueStoredKeys(): void {
     for (const entry of this.host.entries(bufferState)) {
-      const buffered = entry.value as Array<[number, T]>;
+      const buffered = entry.value as Buffered<T>[];
       if (!Array.isArray(buffered) || buffered.length === 0) throw internalError(`CEP: a stored ${bufferState} is a non-empty array`);
       const { key, keyGroup } = this.host.keyOf(buffered[0][1]);
       if (storedKey(key) !== entry.key || keyGroup !== entry.keyGroup) throw internalError(`CEP: the key selector gives a buffered record its stored key back`);
@@ -167,7 +171,6 @@ export class HeldKeys<T> {
       storedKey: id,
       keyGroup,
       buffer: waiting === undefined ? [] : waiting.slice(),
-      earliestMs: earliest(waiting),
       dueMs: Number.POSITIVE_INFINITY,
       dueIndex: -1,
       kept: true,
@@ -180,8 +183,9 @@ export class HeldKeys<T> {
   }
 }
 
-function earliest<T>(buffered: Array<[number, T]> | undefined): number {
+/** The earliest timestamp of the records (conservative: a key restored is fed each record at its time). */
+function earliest<T>(buffered: Buffered<T>[]): number {
   let min = Number.POSITIVE_INFINITY;
-  for (const b of buffered ?? []) if (b[0] < min) min = b[0];
+  for (const b of buffered) if (b[0] < min) min = b[0];
   return min;
 }

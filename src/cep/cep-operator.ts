@@ -21,7 +21,8 @@ import type { KeyedContext, KeyedProcessFunction, OnTimerContext } from '../func
 import type { CompiledNfa } from './nfa-compiler.ts';
 import { attachHeldState, heldStateHostOf, type AttachesHeldState } from '../state/held-state.ts';
 import type { DueKey } from './cep-due-keys.ts';
-import { HeldKeys, type HeldKey } from './cep-held-keys.ts';
+import { limits } from '../limits.ts';
+import { HeldKeys, type Buffered, type HeldKey } from './cep-held-keys.ts';
 import { materialize, newKeyState, NfaRunner, type EventLookup, type Match, type NfaKeyState, type NfaOutput, type Run, type StoredEvent } from './nfa.ts';
 
 /** What a pattern function can do with a match. */
@@ -52,6 +53,9 @@ export function cepOperator<T, K, U>(nfa: CompiledNfa<T>, fn: PatternProcessFunc
   /** The state of an idle key, handed to the runner; it becomes the key's own once a run starts. */
   let idle = newKeyState(nfa);
 
+  const quietDelayMs = limits.cepQuietKeyDelayMs;
+  /** Scratch array of the records a round feeds (emptied after each). */
+  const dueRecords: Buffered<T>[] = [];
   /** The key being taken out of the queue (onTimer then needs no look-up when it is the key's held object). */
   let firing: DueKey | undefined;
 
@@ -118,17 +122,15 @@ export function cepOperator<T, K, U>(nfa: CompiledNfa<T>, fn: PatternProcessFunc
       const keys = heldKeys();
       keys.checkRecord(value);
       const held = keys.of(ctx.key);
-      // The key is queued at its earliest buffered timestamp (not a timer per record).
-      if (timestampMs < held.earliestMs) {
-        keys.due.schedule(held, timestampMs);
-        held.earliestMs = timestampMs;
-      }
-      held.buffer.push([timestampMs, value]);
+      // Whether it could start a match is known now (the start conditions see the record and its
+      // time only); a record that cannot, on a key with nothing open, need not be fed at its time.
+      const starts = runner.takesFromStart(value, timestampMs);
+      held.buffer.push(starts ? [timestampMs, value] : [timestampMs, value, 0]);
+      keys.due.schedule(held, starts || held.runs !== undefined ? timestampMs : timestampMs + quietDelayMs);
       keys.changedNow(held);
     },
 
     onTimer(_timestampMs: number, ctx: OnTimerContext<K, U>): void {
-      const watermarkMs = ctx.timerService.currentWatermark();
       const keys = heldKeys();
       const held = (firing !== undefined ? keys.heldNow(firing) : undefined) ?? keys.of(ctx.key);
       if (held.runs === undefined && held.buffer.length === 0) {
@@ -137,26 +139,41 @@ export function cepOperator<T, K, U>(nfa: CompiledNfa<T>, fn: PatternProcessFunc
         keys.release(held);
         return;
       }
-      emitter.ctx = ctx;
-      lookup.stored = held.events;
-      let state = held.runs;
-      if (state === undefined) {
-        state = idle;
-        state.nextId = 0; // nothing refers to an earlier id
+      try {
+        feed(held, ctx, keys);
+      } finally {
+        // Queued again for what is left (after the round: whether the key has something open decides when).
+        if (held.buffer.length > 0) keys.due.schedule(held, dueMsOf(held.buffer, held.runs === undefined, quietDelayMs));
       }
-      // Whether the runs changed this round (then unreferenced events go and the runs are kept).
-      let touched = held.runs !== undefined;
+    },
+  };
 
-      const due = takeDue(held, watermarkMs);
-      if (due !== undefined) {
-        keys.changedNow(held);
-        if (held.buffer.length > 0) keys.due.schedule(held, held.earliestMs);
+  /** Feeds the key's records up to the watermark to the NFA, then moves its time to the watermark. */
+  function feed(held: HeldKey<T>, ctx: OnTimerContext<K, U>, keys: HeldKeys<T>): void {
+    const watermarkMs = ctx.timerService.currentWatermark();
+    emitter.ctx = ctx;
+    lookup.stored = held.events;
+    let state = held.runs;
+    if (state === undefined) {
+      state = idle;
+      state.nextId = 0; // nothing refers to an earlier id
+    }
+    // Whether the runs changed this round (then unreferenced events go and the runs are kept).
+    let touched = held.runs !== undefined;
+
+    const due = dueRecords;
+    if (takeDue(held.buffer, watermarkMs, due)) {
+      keys.changedNow(held);
+      try {
         // Stable: records of one timestamp keep their arrival order.
         if (due.length > 1) due.sort((x, y) => x[0] - y[0]);
         let lastTimestampMs = Number.NaN;
         for (let i = 0; i < due.length; i++) {
-          const timestampMs = due[i][0];
-          const value = due[i][1];
+          const b = due[i];
+          const timestampMs = b[0];
+          const value = b[1];
+          // Starts nothing, and nothing is open: feeding it would change nothing.
+          if (b[2] === 0 && runner.isIdle(state)) continue;
           if (timestampMs !== lastTimestampMs) {
             if (!runner.isIdle(state)) runner.advanceTime(state, timestampMs, lookup, emitter);
             lastTimestampMs = timestampMs;
@@ -172,22 +189,24 @@ export function cepOperator<T, K, U>(nfa: CompiledNfa<T>, fn: PatternProcessFunc
           }
           lookup.clearPending();
         }
+      } finally {
+        due.length = 0; // a scratch array: it must not keep records
       }
-      if (!touched) return; // nothing was open, nothing is
-      runner.advanceTime(state, watermarkMs, lookup, emitter);
-      keys.changedNow(held);
-      if (!runner.hasOpenMatches(state)) {
-        // Nothing open: the key's runs and events go (ids restart at 0 next time, which nothing refers to).
-        held.runs = undefined;
-        held.events.clear();
-        return;
-      }
-      held.runs = state;
-      // Keep the events some run or held match still refers to; drop the others.
-      const referenced = referencedIds(state);
-      for (const id of held.events.keys()) if (!referenced.has(id)) held.events.delete(id);
-    },
-  };
+    }
+    if (!touched) return; // nothing was open, nothing is
+    runner.advanceTime(state, watermarkMs, lookup, emitter);
+    keys.changedNow(held);
+    if (!runner.hasOpenMatches(state)) {
+      // Nothing open: the key's runs and events go (ids restart at 0 next time, which nothing refers to).
+      held.runs = undefined;
+      held.events.clear();
+      return;
+    }
+    held.runs = state;
+    // Keep the events some run or held match still refers to; drop the others.
+    const referenced = referencedIds(state);
+    for (const id of held.events.keys()) if (!referenced.has(id)) held.events.delete(id);
+  }
 }
 
 /**
@@ -224,25 +243,36 @@ class RoundEvents<T> implements EventLookup<T> {
 }
 
 /**
- * Removes the records at or behind the watermark from the key's buffer (in place, the others keep
- * their order; earliestMs follows) and returns them, or undefined when there are none.
+ * Moves the records at or behind the watermark from the buffer (in place, the others keep their
+ * order) into `due`; false when there are none.
  */
-function takeDue<T>(held: HeldKey<T>, watermarkMs: number): Array<[number, T]> | undefined {
-  const buffer = held.buffer;
-  let due: Array<[number, T]> | undefined;
+function takeDue<T>(buffer: Buffered<T>[], watermarkMs: number, due: Buffered<T>[]): boolean {
   let kept = 0;
-  let earliestMs = Number.POSITIVE_INFINITY;
   for (let i = 0; i < buffer.length; i++) {
     const b = buffer[i];
-    if (b[0] <= watermarkMs) (due ??= []).push(b);
-    else {
-      buffer[kept++] = b;
-      if (b[0] < earliestMs) earliestMs = b[0];
-    }
+    if (b[0] <= watermarkMs) due.push(b);
+    else buffer[kept++] = b;
   }
   buffer.length = kept;
-  held.earliestMs = earliestMs;
-  return due;
+  return due.length > 0;
+}
+
+/**
+ * When a key with these buffered records is due: at the earliest record's time — but a record
+ * that starts no match, while nothing is open, only `quietDelayMs` after its time. Feeding such a
+ * record to a key with nothing open changes nothing and emits nothing, whenever it is done, so a
+ * key with nothing open is fed a few of them at once rather than each at its own time; a record
+ * that could start a match, or any record once a match is open, is fed as soon as the watermark
+ * passes it (what it leads to must be emitted before the watermark goes on).
+ */
+export function dueMsOf<T>(buffer: Buffered<T>[], nothingOpen: boolean, quietDelayMs: number): number {
+  let dueMs = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < buffer.length; i++) {
+    const b = buffer[i];
+    const at = nothingOpen && b[2] === 0 ? b[0] + quietDelayMs : b[0];
+    if (at < dueMs) dueMs = at;
+  }
+  return dueMs;
 }
 
 /** Whether some run's first event is `id` (a new partial match). */
