@@ -5,10 +5,13 @@
  * - A record at or behind the watermark is late: it goes to the late-data side output.
  * - Other records wait in the key's buffer; the key is queued at its earliest buffered timestamp
  *   (cep-due-keys.ts: the operator's own queue, not an event-time timer per key) and taken out
- *   when the watermark passes it, as a timer would fire. Then every buffered record up to the watermark is fed to
- *   the NFA in timestamp order (arrival order within a timestamp), time advancing to each
- *   timestamp first (so runs older than `within` time out before a later event could extend
- *   them), and finally to the watermark itself.
+ *   when the watermark passes it, as a timer would fire. Then every buffered record up to the
+ *   watermark is fed to the NFA in timestamp order (arrival order within a timestamp), time
+ *   advancing to each timestamp first (so runs older than `within` time out before a later event
+ *   could extend them), and finally to the watermark itself.
+ * - Exception: a record that starts no match (known when it arrives), on a key with nothing open,
+ *   counts limits.cepQuietKeyDelayMs later than its time for the queue (dueMsOf): fed then or at
+ *   its time, it changes nothing and emits nothing, so a quiet key is fed several at once.
  * - A new partial match registers a timer at its first event's time + `within`, so it times out
  *   when the watermark gets there even if the key sees no more records.
  *
@@ -166,7 +169,7 @@ export function cepOperator<T, K, U>(nfa: CompiledNfa<T>, fn: PatternProcessFunc
       keys.changedNow(held);
       try {
         // Stable: records of one timestamp keep their arrival order.
-        if (due.length > 1) due.sort((x, y) => x[0] - y[0]);
+        if (due.length > 1) due.sort(byTimestamp);
         let lastTimestampMs = Number.NaN;
         for (let i = 0; i < due.length; i++) {
           const b = due[i];
@@ -274,6 +277,8 @@ export function dueMsOf<T>(buffer: Buffered<T>[], nothingOpen: boolean, quietDel
   }
   return dueMs;
 }
+
+const byTimestamp = <T>(x: Buffered<T>, y: Buffered<T>) => x[0] - y[0];
 
 /** Whether some run's first event is `id` (a new partial match). */
 function startedWith(runs: Run[], id: number): boolean {

@@ -188,7 +188,7 @@ describe('CEP against brute force, every key read back from keyed state whenever
 });
 
 describe('CEP against brute force, records that start nothing fed a few milliseconds late to keys with nothing open', () => {
-  // limits.cepQuietKeyDelayMs is 10 s, longer than these streams: such records are then all fed
+  // limits.cepQuietKeyDelayMs is 5 s, longer than these streams: such records are then all fed
   // at the end. Here it is as short as the gaps between events, so keys go quiet and open runs
   // again while such records wait, and the watermark passes some of them before they are fed.
   const mutableLimits = limits as { cepQuietKeyDelayMs: number };
