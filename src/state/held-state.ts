@@ -10,6 +10,11 @@
  * and queries see it. The function reads a key from keyed state when it first meets it; nothing
  * else writes those states while it runs (a restore starts new workers, with new function
  * instances), so what it holds stays current.
+ *
+ * A function that keeps its own queue of keys due in event time (CEP: one per operator instead
+ * of an event-time timer per key) is told of every watermark advance and has onTimer called for a
+ * due key as a timer would (onWatermark, fireEventTime). Its queue is not state: it rebuilds it
+ * from its keyed state when it is attached (entries, keyOf).
  */
 import type { KeyedContext } from '../functions/contracts.ts';
 import type { StoredKey } from './store.ts';
