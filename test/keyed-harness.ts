@@ -40,15 +40,26 @@ export class KeyedOperatorHarness<T, K, U> {
   private readonly dir: string | undefined;
   private readonly operator: KeyedOperator;
 
-  constructor(fn: KeyedProcessFunction<T, K, U>, options: { backend?: HarnessBackend } = {}) {
-    if (options.backend === 'lmdb') {
+  /** Closed with the harness (not a store the test passed in). */
+  private readonly ownsStore: boolean;
+
+  /**
+   * `store`: run on this store (as a restored operator finds its state), which the test closes;
+   * `keyOf`: the key selector, where the key is otherwise the one `element` names.
+   */
+  constructor(fn: KeyedProcessFunction<T, K, U>, options: { backend?: HarnessBackend; store?: StateStore; keyOf?: (value: T) => K } = {}) {
+    this.ownsStore = options.store === undefined;
+    if (options.store !== undefined) {
+      this.store = options.store;
+    } else if (options.backend === 'lmdb') {
       this.dir = mkdtempSync(join(tmpdir(), 'weir-harness-'));
       this.store = new LmdbStore({ path: this.dir, cacheEntriesMax: lmdbCacheEntries });
     } else {
       this.store = new HeapStore();
     }
     const node = { kind: 'process', id: 1, input: 0, name: 'under-test', fn } as unknown as LogicalNode & { kind: 'process' };
-    this.operator = new KeyedOperator(node, () => this.currentKey, fn as KeyedProcessFunction<unknown, unknown, unknown>, this.store, 128, { partition: 0, offset: 0 }, {
+    const keyOf = options.keyOf as ((value: unknown) => unknown) | undefined;
+    this.operator = new KeyedOperator(node, keyOf ?? (() => this.currentKey), fn as KeyedProcessFunction<unknown, unknown, unknown>, this.store, 128, { partition: 0, offset: 0 }, {
       emit: (value, timestampMs, createdMs) => {
         this.emitted.push({ key: this.currentKeyOf(), value: value as U, timestampMs, createdMs, arrivedMs: this.timerArrivedMs });
         this.timerArrivedMs = NaN;
@@ -122,7 +133,7 @@ export class KeyedOperatorHarness<T, K, U> {
     if (this.closed) return;
     this.closed = true;
     this.operator.close();
-    this.store.close();
+    if (this.ownsStore) this.store.close();
     if (this.dir !== undefined) rmSync(this.dir, { recursive: true, force: true });
   }
 

@@ -10,25 +10,35 @@
  * limits.cepHeldKeysMax keys are held. Snapshots therefore hold exactly what they held before,
  * and checkpoints taken by earlier versions restore as they are. A key is read from keyed state
  * the first time it is met (after a start, a restore or a let-go).
+ *
+ * The keys with buffered records are queued by when they are due (cep-due-keys.ts). A key let go
+ * stays queued as it was: when it comes due its records are read back from keyed state. At the
+ * start — a restore — the queue is rebuilt from 'cep-buffer': every key stored there is queued at
+ * its earliest buffered timestamp, the key given by the key selector on its first record.
  */
+import { internalError } from '../errors.ts';
 import type { KeyedContext, MapState, ValueState } from '../functions/contracts.ts';
 import { limits } from '../limits.ts';
 import type { HeldStateHost } from '../state/held-state.ts';
 import { storedKey, type StoredKey } from '../state/store.ts';
+import { DueKeys, type DueKey } from './cep-due-keys.ts';
 import { decodeKeyState, encodeKeyState, type NfaKeyState, type StoredEvent } from './nfa.ts';
 
 export const bufferState = 'cep-buffer';
 export const runsState = 'cep-runs';
 export const eventsState = 'cep-events';
 
-export interface HeldKey<T> {
-  readonly key: unknown;
-  readonly storedKey: StoredKey;
-  readonly keyGroup: number;
+/**
+ * A buffered record: [timestampMs, record], or [timestampMs, record, 0] when it starts no match
+ * (it need not be fed at its time to a key with nothing open; cep-operator.ts, dueMsOf).
+ */
+export type Buffered<T> = [number, T] | [number, T, 0];
+
+export interface HeldKey<T> extends DueKey {
+  /** It is the key's object in HeldKeys (false once let go: the key is read again when met). */
+  kept: boolean;
   /** Records waiting for the watermark, [timestampMs, record], in arrival order. Never an array the store holds: changed in place. */
-  buffer: Array<[number, T]>;
-  /** The earliest timestamp in the buffer (+Infinity when empty): where the key's pending timer is. */
-  earliestMs: number;
+  buffer: Buffered<T>[];
   /** The runs and held matches; undefined: nothing open (only the start run). */
   runs: NfaKeyState | undefined;
   /** The events runs refer to, by id (the tuples are never changed, so the store may share them). */
@@ -42,7 +52,7 @@ export interface HeldKey<T> {
 }
 
 interface States<T> {
-  buffer: ValueState<Array<[number, T]>>;
+  buffer: ValueState<Buffered<T>[]>;
   runs: ValueState<number[]>;
   events: MapState<number, StoredEvent<T>>;
 }
@@ -51,17 +61,40 @@ export class HeldKeys<T> {
   private readonly byKey = new Map<StoredKey, HeldKey<T>>();
   private readonly changed: HeldKey<T>[] = [];
   private readonly states: States<T>;
+  /** The keys with buffered records, by when they are due. */
+  readonly due = new DueKeys();
 
   constructor(
     private readonly host: HeldStateHost,
     ctx: KeyedContext<unknown, unknown>,
   ) {
     this.states = {
-      buffer: ctx.valueState<Array<[number, T]>>(bufferState),
+      buffer: ctx.valueState<Buffered<T>[]>(bufferState),
       runs: ctx.valueState<number[]>(runsState),
       events: ctx.mapState<number, StoredEvent<T>>(eventsState),
     };
     host.onWrite(() => this.writeChanged(false));
+    this.queueStoredKeys();
+  }
+
+  /** The key's object when `k` is it (not let go, not a key queued at a restore). */
+  heldNow(k: DueKey): HeldKey<T> | undefined {
+    return (k as Partial<HeldKey<T>>).kept === true ? (k as HeldKey<T>) : undefined;
+  }
+
+  /**
+   * Queues every key keyed state holds buffered records of (a restore), at its earliest one. The
+   * key is not stored with them, only its stored form: the key selector gives it back from a
+   * record, and must give the same stored key and key group (it is deterministic).
+   */
+  private queueStoredKeys(): void {
+    for (const entry of this.host.entries(bufferState)) {
+      const buffered = entry.value as Buffered<T>[];
+      if (!Array.isArray(buffered) || buffered.length === 0) throw internalError(`CEP: a stored ${bufferState} is a non-empty array`);
+      const { key, keyGroup } = this.host.keyOf(buffered[0][1]);
+      if (storedKey(key) !== entry.key || keyGroup !== entry.keyGroup) throw internalError(`CEP: the key selector gives a buffered record its stored key back`);
+      this.due.schedule({ key, keyGroup, storedKey: entry.key, dueMs: Number.POSITIVE_INFINITY, dueIndex: -1 }, earliest(buffered));
+    }
   }
 
   /** The current key's held state, read from keyed state when it is not held yet. */
@@ -93,10 +126,13 @@ export class HeldKeys<T> {
       this.host.withKey(held.key, held.keyGroup, () => this.write(held));
       held.dirty = false;
       // An empty key is not kept: nothing to hold, and most keys of a long job are idle.
-      if (!letGo && !held.inStore) this.byKey.delete(held.storedKey);
+      if (!letGo && !held.inStore) this.forget(held);
     }
     this.changed.length = 0;
-    if (letGo) this.byKey.clear();
+    if (letGo) {
+      for (const held of this.byKey.values()) held.kept = false;
+      this.byKey.clear();
+    }
   }
 
   private write(held: HeldKey<T>): void {
@@ -117,7 +153,12 @@ export class HeldKeys<T> {
 
   /** A timer found the key with nothing to do: when keyed state holds nothing of it either, it is not kept. */
   release(held: HeldKey<T>): void {
-    if (!held.dirty && !held.inStore) this.byKey.delete(held.storedKey);
+    if (!held.dirty && !held.inStore) this.forget(held);
+  }
+
+  private forget(held: HeldKey<T>): void {
+    this.byKey.delete(held.storedKey);
+    held.kept = false;
   }
 
   private load(key: unknown, id: StoredKey, keyGroup: number): HeldKey<T> {
@@ -130,7 +171,9 @@ export class HeldKeys<T> {
       storedKey: id,
       keyGroup,
       buffer: waiting === undefined ? [] : waiting.slice(),
-      earliestMs: earliest(waiting),
+      dueMs: Number.POSITIVE_INFINITY,
+      dueIndex: -1,
+      kept: true,
       runs: encoded === undefined ? undefined : decodeKeyState(encoded),
       events: stored,
       dirty: false,
@@ -140,8 +183,9 @@ export class HeldKeys<T> {
   }
 }
 
-function earliest<T>(buffered: Array<[number, T]> | undefined): number {
+/** The earliest timestamp of the records (conservative: a key restored is fed each record at its time). */
+function earliest<T>(buffered: Buffered<T>[]): number {
   let min = Number.POSITIVE_INFINITY;
-  for (const b of buffered ?? []) if (b[0] < min) min = b[0];
+  for (const b of buffered) if (b[0] < min) min = b[0];
   return min;
 }

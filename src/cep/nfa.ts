@@ -116,14 +116,8 @@ export class NfaRunner<T> {
       // The start run turns into itself plus one run per TAKE edge (its IGNOREs are dropped):
       // without a TAKE nothing changes, and nothing completes or is released. The edges are
       // gathered in a scratch array and copied only when there is a TAKE among them.
-      this.startContext.timestampMs = timestampMs;
-      const scratch = this.scratchEdges;
-      scratch.length = 0;
-      this.collectEdges(state.runs[0].s, event, this.startContext, scratch);
-      let takes = false;
-      for (let i = 0; i < scratch.length; i++) if (scratch[i].action === 'take') takes = true;
-      if (!takes) return false;
-      startEdges = scratch.slice();
+      if (!this.takesFromStart(event, timestampMs)) return false;
+      startEdges = this.scratchEdges.slice();
     }
     const next: Run[] = [];
     const complete: Run[] = [];
@@ -176,6 +170,20 @@ export class NfaRunner<T> {
     timedOut.sort(compareRuns);
     for (const run of timedOut) out.timedOut(run, run.t0 + windowMs, events);
     if (this.nfa.skip.isSkip && state.held.length > 0) this.releaseHeld(state, [], events, out);
+  }
+
+  /**
+   * Whether `event` at `timestampMs` starts a match: a TAKE edge from the start state (what the
+   * start run's conditions say depends on the event and its time only). When it does not, feeding
+   * it to a key with nothing open changes nothing. Leaves the start edges in scratchEdges.
+   */
+  takesFromStart(event: T, timestampMs: number): boolean {
+    this.startContext.timestampMs = timestampMs;
+    const scratch = this.scratchEdges;
+    scratch.length = 0;
+    this.collectEdges(this.nfa.startState, event, this.startContext, scratch);
+    for (let i = 0; i < scratch.length; i++) if (scratch[i].action === 'take') return true;
+    return false;
   }
 
   /** Whether a run (other than the start run) or a held match is still open. */

@@ -1,7 +1,7 @@
 import type { KeyedProcessFunction, OnTimerContext, TimeDomain } from '../../functions/contracts.ts';
 import type { LogicalNode } from '../../api/graph.ts';
 import { timerFunctionError, userFunctionError, WeirError } from '../../errors.ts';
-import { heldStateHost, type HeldStateHost } from '../../state/held-state.ts';
+import { attachHeldState, heldStateHost, type AttachesHeldState, type HeldStateHost } from '../../state/held-state.ts';
 import { KeyedState } from '../../state/keyed-state.ts';
 import type { StateStore } from '../../state/store.ts';
 import { Timers } from '../../state/timers.ts';
@@ -52,6 +52,8 @@ export class KeyedOperator {
   private readonly ctx: OnTimerContext<unknown, unknown> & { key: unknown; timestampMs: number; createdMs: number; timeDomain: TimeDomain; [heldStateHost]: HeldStateHost };
   /** What the function holds in memory between flushes (held-state.ts): written by these. */
   private readonly heldWriters: Array<() => void> = [];
+  /** Told of every watermark advance before event-time timers fire (held-state.ts). */
+  private readonly watermarkListeners: Array<(watermarkMs: number) => void> = [];
 
   constructor(
     private readonly node: LogicalNode & { kind: 'process' },
@@ -105,9 +107,21 @@ export class KeyedOperator {
         currentKeyGroup: () => self.keyGroup,
         checkStorable: (name, value) => state.checkStorable(name, value),
         withKey: (key, keyGroup, fn) => state.withKey(key, keyGroup, fn),
+        onWatermark: (advance) => void self.watermarkListeners.push(advance),
+        fireEventTime: (key, keyGroup, timestampMs) => {
+          if (self.fn.onTimer !== undefined) self.fireTimer('event-time', self.fn.onTimer, timestampMs, keyGroup, key);
+        },
+        *entries(name) {
+          for (const entry of store.entries(`${uid}/${name}`)) if (entry.namespace === '') yield entry;
+        },
+        keyOf: (record) => {
+          const key = keyOf(record);
+          return { key, keyGroup: keyGroupOf(key, keyGroups, hooks.keyGroupAssigner) };
+        },
       },
     };
     store.onFlush(() => this.writeHeldState());
+    (fn as Partial<AttachesHeldState>)[attachHeldState]?.(this.ctx);
   }
 
   /** Puts what the function holds in memory into its keyed state (before a flush, a scan, a state query). */
@@ -156,6 +170,7 @@ export class KeyedOperator {
   onWatermark(watermarkMs: number): void {
     if (watermarkMs <= this.watermarkMs) return;
     this.watermarkMs = watermarkMs;
+    for (const advance of this.watermarkListeners) advance(watermarkMs);
     this.fire('event-time', watermarkMs);
   }
 
@@ -200,26 +215,29 @@ export class KeyedOperator {
   private fire(domain: TimeDomain, upToMs: number): void {
     const onTimer = this.fn.onTimer;
     if (onTimer === undefined) return;
+    this.timers.advance(domain, upToMs, (timestampMs, keyGroup, key) => this.fireTimer(domain, onTimer, timestampMs, keyGroup, key));
+  }
+
+  /** Calls onTimer for `key` at `timestampMs`: a timer that fired, or a due key of a function's own queue. */
+  private fireTimer(domain: TimeDomain, onTimer: NonNullable<KeyedProcessFunction<unknown, unknown, unknown>['onTimer']>, timestampMs: number, keyGroup: number, key: unknown): void {
     const ctx = this.ctx;
-    this.timers.advance(domain, upToMs, (timestampMs, keyGroup, key) => {
-      try {
-        this.state.setCurrentKey(key, keyGroup);
-        this.keyGroup = keyGroup;
-        ctx.key = key;
-        ctx.timestampMs = timestampMs;
-        ctx.timeDomain = domain;
-        ctx.createdMs = NaN;
-        this.firing = true;
-        const result = onTimer.call(this.fn, timestampMs, ctx) as unknown;
-        this.firing = false;
-        if (result !== undefined && isThenable(result)) throw promiseReturned(result, 'onTimer function');
-      } catch (e) {
-        this.firing = false;
-        if (e instanceof PromiseReturned) throw asyncResultError(e.role, this.node.name, undefined, `${domain} timer ${timestampMs}`);
-        const err = e instanceof WeirError ? e : timerFunctionError(e, this.node.name, timestampMs, domain, key);
-        this.hooks.reject(err, { key, timestampMs, timeDomain: domain }, { partition: -1, offset: `${domain} timer ${timestampMs}` });
-      }
-    });
+    try {
+      this.state.setCurrentKey(key, keyGroup);
+      this.keyGroup = keyGroup;
+      ctx.key = key;
+      ctx.timestampMs = timestampMs;
+      ctx.timeDomain = domain;
+      ctx.createdMs = NaN;
+      this.firing = true;
+      const result = onTimer.call(this.fn, timestampMs, ctx) as unknown;
+      this.firing = false;
+      if (result !== undefined && isThenable(result)) throw promiseReturned(result, 'onTimer function');
+    } catch (e) {
+      this.firing = false;
+      if (e instanceof PromiseReturned) throw asyncResultError(e.role, this.node.name, undefined, `${domain} timer ${timestampMs}`);
+      const err = e instanceof WeirError ? e : timerFunctionError(e, this.node.name, timestampMs, domain, key);
+      this.hooks.reject(err, { key, timestampMs, timeDomain: domain }, { partition: -1, offset: `${domain} timer ${timestampMs}` });
+    }
   }
 
   private setKey(key: unknown): void {
