@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, test } from 'vitest';
 import { decodeMetadataFile } from '../../src/checkpoint/metadata-file.ts';
-import { tempDir } from '../helpers.ts';
+import { tempDir, waitLimitMs } from '../helpers.ts';
 
 const weirBin = fileURLToPath(new URL('../../bin/weir.mjs', import.meta.url));
 const totalsJob = fileURLToPath(new URL('../jobs/keyed-totals.ts', import.meta.url));
@@ -29,7 +29,7 @@ interface Outcome {
   stderr: string;
 }
 
-/** Starts `weir <args>` in `cwd`; `done` settles when it exits (killed after 60 s: a hang fails the test). */
+/** Starts `weir <args>` in `cwd`; `done` settles when it exits (killed after waitLimitMs, the suite's watchdog: a hang fails the test, a busy machine does not). */
 function startWeir(args: string[], cwd: string): { child: ChildProcess; done: Promise<Outcome> } {
   const child = spawn(process.execPath, [weirBin, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
@@ -37,7 +37,7 @@ function startWeir(args: string[], cwd: string): { child: ChildProcess; done: Pr
   let stderr = '';
   child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  const timer = setTimeout(() => child.kill('SIGKILL'), waitLimitMs);
   const done = new Promise<Outcome>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code, signal) => {
