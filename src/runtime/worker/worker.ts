@@ -360,9 +360,9 @@ class WorkerRuntime {
     await this.waiting.park(Math.min(dueMs ?? limits.parkTimeoutMs, this.timerDueMs(now)));
   }
 
-  /** Writes up to limits.stateIdleWriteBackEntries dirty state entries back to LMDB; true when there were any. */
+  /** Writes up to limits.stateIdleWriteBackEntries dirty state entries back to LMDB once there are limits.stateIdleWriteBackEntriesMin; true when it wrote any. */
   private writeStateBack(): boolean {
-    return (this.store?.writeBackIdle?.(limits.stateIdleWriteBackEntries) ?? 0) > 0;
+    return (this.store?.writeBackIdle?.(limits.stateIdleWriteBackEntries, limits.stateIdleWriteBackEntriesMin) ?? 0) > 0;
   }
 
   /** Ms until the next processing-time timer of any keyed operator (+Infinity when none). */
