@@ -45,8 +45,12 @@ export const limits = {
   /** Micro-batch trigger and the records one batch may take per partition. */
   microBatchIntervalMsDefault: 100,
   microBatchRecordsMaxDefault: 100_000,
-  /** Sinks are flushed at least this often in continuous mode when the stream is idle. */
+  /**
+   * Continuous mode: sinks are flushed when a worker goes idle and at least this often while it is
+   * busy (default of JobSettings.sinkFlushIntervalMs; a job may set 0 … sinkFlushIntervalMsMax).
+   */
   sinkFlushIntervalMs: 50,
+  sinkFlushIntervalMsMax: 60_000,
   /** resultsSink: records per batch a subtask posts to the main thread (default). */
   resultsBatchRecordsDefault: 256,
   /** resultsSink: batches of a subtask posted and not yet taken by the consumer before the subtask waits (default). */

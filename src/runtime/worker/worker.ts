@@ -344,7 +344,7 @@ class WorkerRuntime {
       // Requests in flight settle on this thread's event loop: give it a turn every round.
       if (this.async.inFlight()) await nextTurn();
       else await this.waiting.yieldWhileBusy(now);
-      if (!this.micro && now - this.lastFlushMs >= limits.sinkFlushIntervalMs && this.sinksDirty()) await this.flushSinks(now);
+      if (!this.micro && now - this.lastFlushMs >= this.task.options.sinkFlushIntervalMs && this.sinksDirty()) await this.flushSinks(now);
       return;
     }
     // Idle: make output visible before waiting for more input.
