@@ -74,10 +74,10 @@ export const limits = {
   stateIdleWriteBackEntries: 500,
   /**
    * Keyed state: an idle round writes back only once at least this many entries are dirty. Under
-   * a steady trickle of input a worker is "idle" between nearly every two records, and a write-back
-   * of the one or two entries just changed paid a whole LMDB transaction each (~17 µs a record in
-   * the fraud example at 10 K/s, 9 % of its workers' time); what stays below this costs a flush
-   * well under a millisecond.
+   * a steady trickle of input a worker is "idle" between nearly every two records, and wrote back
+   * the one or two entries just changed in an LMDB transaction of their own; what stays below this
+   * costs a flush well under a millisecond. (Idle write-backs happen only when a flush is coming:
+   * checkpoints or micro-batch epochs; worker.ts writeStateBack.)
    */
   stateIdleWriteBackEntriesMin: 100,
   /**
