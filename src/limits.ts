@@ -45,8 +45,12 @@ export const limits = {
   /** Micro-batch trigger and the records one batch may take per partition. */
   microBatchIntervalMsDefault: 100,
   microBatchRecordsMaxDefault: 100_000,
-  /** Sinks are flushed at least this often in continuous mode when the stream is idle. */
+  /**
+   * Continuous mode: sinks are flushed when a worker goes idle and at least this often while it is
+   * busy (default of JobSettings.sinkFlushIntervalMs; a job may set 0 … sinkFlushIntervalMsMax).
+   */
   sinkFlushIntervalMs: 50,
+  sinkFlushIntervalMsMax: 60_000,
   /** resultsSink: records per batch a subtask posts to the main thread (default). */
   resultsBatchRecordsDefault: 256,
   /** resultsSink: batches of a subtask posted and not yet taken by the consumer before the subtask waits (default). */
@@ -68,6 +72,14 @@ export const limits = {
    * changed and written again.
    */
   stateIdleWriteBackEntries: 500,
+  /**
+   * Keyed state: an idle round writes back only once at least this many entries are dirty. Under
+   * a steady trickle of input a worker is "idle" between nearly every two records, and wrote back
+   * the one or two entries just changed in an LMDB transaction of their own; what stays below this
+   * costs a flush well under a millisecond. (Idle write-backs happen only when a flush is coming:
+   * checkpoints or micro-batch epochs; worker.ts writeStateBack.)
+   */
+  stateIdleWriteBackEntriesMin: 100,
   /**
    * Keyed state: free bytes an LMDB store keeps on its filesystem. It does not open, and refuses a
    * write, below this (WEIR_STATE naming the directory): lmdb-js kills the process (SIGBUS) when

@@ -1,5 +1,5 @@
 // The fraud job's latency, from a transaction's scheduled arrival to its decision being visible in
-// the output (at-least-once files, flushed every ≤ 50 ms), with `weir bench --replay`: starts a
+// the output (at-least-once files, flushed every ≤ 5 ms), with `weir bench --replay`: starts a
 // Redis of its own, generates the data and loads the profiles, trains a model, then benchmarks
 // the job on its own recorded transactions replayed open-loop, and stops Redis. Not a test.
 //

@@ -177,5 +177,6 @@ export default defineJob(
     decisions.sinkTo(out.alerts);
     decisions.sideOutput<Decision>('cleared').sinkTo(out.cleared);
   },
-  { name: 'fraud-detection' },
+  // Decisions are visible within ~5 ms under steady load (the default, 50 ms, held a busy worker's output back up to that long).
+  { name: 'fraud-detection', sinkFlushIntervalMs: 5 },
 );

@@ -1,8 +1,9 @@
 // The fraud model: a random forest (ml-random-forest) trained by train.ts and saved as JSON with
-// the feature names it was trained on; loaded once per worker and scored in memory.
+// the feature names it was trained on; loaded once per worker and scored in memory (flat-forest.ts).
 import { readFileSync, writeFileSync } from 'node:fs';
-import { RandomForestClassifier } from 'ml-random-forest';
+import type { RandomForestClassifier } from 'ml-random-forest';
 import { featureNames, type Features } from './features.ts';
+import { flatForest, type SavedForest } from './flat-forest.ts';
 
 export interface SavedModel {
   kind: 'random-forest';
@@ -26,6 +27,7 @@ export function loadModel(path: string): FraudModel {
   if (saved.kind !== 'random-forest' || JSON.stringify(saved.featureNames) !== JSON.stringify(featureNames)) {
     throw new Error(`fraud model ${path}: trained on features ${JSON.stringify(saved.featureNames)}, the job computes ${JSON.stringify(featureNames)}: train it again (train.ts)`);
   }
-  const forest = RandomForestClassifier.load(saved.forest);
-  return { score: (row) => forest.predictProbability([row], 1)[0] };
+  // Scored by flat-forest.ts: the library's score exactly, without its per-call matrices.
+  const forest = flatForest(saved.forest as unknown as SavedForest);
+  return { score: (row) => forest.probability(row, 1) };
 }

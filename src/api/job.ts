@@ -24,6 +24,13 @@ export interface JobSettings {
   /** Micro-batch trigger interval (ms) and the records a batch takes per partition at most. */
   microBatchIntervalMs?: number;
   microBatchRecordsMax?: number;
+  /**
+   * Continuous mode: sinks are flushed (their output made visible) whenever a worker goes idle, and
+   * at least this often (ms) while it is busy. Default limits.sinkFlushIntervalMs (50). A job whose
+   * output must be visible within a few ms under steady load sets less: a file sink's flush is one
+   * write call, a Kafka sink's one produce request.
+   */
+  sinkFlushIntervalMs?: number;
   /** Codec for records that cross workers at keyBy, unless keyBy names its own. Default JSON. */
   codec?: Codec<unknown>;
   /** Number of key groups (the unit of routing and of state redistribution). */

@@ -56,6 +56,8 @@ export interface ResolvedOptions {
   parallelism: number;
   microBatchIntervalMs: number;
   microBatchRecordsMax: number;
+  /** Continuous mode: sinks are flushed at least this often while the worker is busy. */
+  sinkFlushIntervalMs: number;
   keyGroups: number;
   keyGroupAssigner: 'hash' | 'kafka';
   ringCapacityBytes: number;
@@ -90,6 +92,7 @@ export function resolveOptions(
     parallelism: merged.parallelism ?? fallbackParallelism,
     microBatchIntervalMs: merged.microBatchIntervalMs ?? limits.microBatchIntervalMsDefault,
     microBatchRecordsMax: merged.microBatchRecordsMax ?? limits.microBatchRecordsMaxDefault,
+    sinkFlushIntervalMs: merged.sinkFlushIntervalMs ?? limits.sinkFlushIntervalMs,
     keyGroups: merged.keyGroups ?? limits.keyGroupsDefault,
     keyGroupAssigner: merged.keyGroupAssigner ?? 'hash',
     ringCapacityBytes: merged.ringCapacityBytes ?? limits.ringCapacityBytes,
@@ -133,6 +136,7 @@ function validate(o: ResolvedOptions): void {
   }
   if (!(o.microBatchIntervalMs > 0)) fail(`microBatchIntervalMs must be > 0, not ${o.microBatchIntervalMs}`);
   if (!(o.microBatchRecordsMax >= 1)) fail(`microBatchRecordsMax must be ≥ 1, not ${o.microBatchRecordsMax}`);
+  if (!(o.sinkFlushIntervalMs >= 0 && o.sinkFlushIntervalMs <= limits.sinkFlushIntervalMsMax)) fail(`sinkFlushIntervalMs must be from 0 to ${limits.sinkFlushIntervalMsMax}, not ${o.sinkFlushIntervalMs}`);
   if (!Number.isInteger(o.keyGroups) || o.keyGroups < o.parallelism || o.keyGroups > limits.keyGroupsMax) {
     fail(`keyGroups must be an integer from parallelism (${o.parallelism}) to ${limits.keyGroupsMax}, not ${o.keyGroups}`);
   }

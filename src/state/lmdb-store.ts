@@ -285,10 +285,13 @@ export class LmdbStore implements StateStore {
    * Writes back up to `maxEntries` dirty entries (without an fsync), keeping them cached, clean.
    * The worker calls it when it is idle: the writes eviction and the next flush would otherwise
    * do at once — a flush at a checkpoint barrier with 100 K dirty entries stalls the worker
-   * ~150 ms — are spread over time the worker has to spare. Returns how many it wrote.
+   * ~150 ms — are spread over time the worker has to spare. Fewer than `minEntries` dirty
+   * entries are left for the flush: a transaction's fixed cost is then shared by at least that
+   * many. Returns how many it wrote.
    */
-  writeBackIdle(maxEntries: number): number {
-    if (!this.cache || this.closed) return 0;
+  writeBackIdle(maxEntries: number, minEntries: number): number {
+    assert(minEntries >= 1 && minEntries <= maxEntries, `writeBackIdle: 1 ≤ minEntries (${minEntries}) ≤ maxEntries (${maxEntries})`);
+    if (!this.cache || this.closed || this.cache.dirtyCount < minEntries) return 0;
     const some = this.cache.someDirty(maxEntries);
     if (some.length === 0) return 0;
     this.writeBack(some, unsyncedCommit);

@@ -42,8 +42,8 @@ export interface StateStore {
    */
   onFlush(beforeFlush: () => void): void;
   close(): void;
-  /** Optional: make up to maxEntries pending changes durable-ish ahead of the next flush, when the worker is idle. Returns how many. */
-  writeBackIdle?(maxEntries: number): number;
+  /** Optional: make up to maxEntries pending changes durable-ish ahead of the next flush, when the worker is idle and at least minEntries are pending. Returns how many. */
+  writeBackIdle?(maxEntries: number, minEntries: number): number;
   /** Entries held in memory (a write-back cache or the heap backend) and on disk; for metrics and benchmarks. */
   stats(): { cachedEntries: number; diskBytes: number };
 }

@@ -45,6 +45,7 @@ export function commandTable(fixtures: { countsJob: string; benchJob: string }):
         parallelism: { good: ['1', '2'], bad: ['0', '1.5', ...decimals] },
         interval: { good: ['50', '20.5'], bad: ['0', ...decimals] },
         'batch-records': { good: ['100'], bad: ['0', '2.5', ...decimals] },
+        'sink-flush-interval': { good: ['0', '5', '2.5'], bad: ['-1', '60001', ...decimals] },
         'state-backend': { good: ['heap', 'lmdb'], bad: ['rocksdb', ''] },
         param: { good: ['extra=1'], bad: ['novalue', '=x', ''] },
         'work-dir': { good: ['w'], bad: [''] },

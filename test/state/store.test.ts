@@ -250,6 +250,22 @@ describe('LMDB store: write-back cache', () => {
     expect(readFresh(path, [S, 0, 'k', ''])).toBe('changed');
   });
 
+  it('writes back ahead of a flush only once enough entries are dirty, at most the batch asked for', () => {
+    const { store } = track(lmdbAt(1000));
+    for (let k = 0; k < 9; k++) store.put(S, 0, k, '', k);
+    expect(store.writeBackIdle(20, 10)).toBe(0); // 9 dirty, fewer than 10: left for the flush
+    expect(store.dirtyEntries()).toBe(9);
+    for (let k = 9; k < 30; k++) store.put(S, 0, k, '', k);
+    expect(store.writeBackIdle(20, 10)).toBe(20); // 30 dirty: a batch of at most 20 goes
+    expect(store.writeBackIdle(20, 10)).toBe(10);
+    expect(store.dirtyEntries()).toBe(0);
+    for (let k = 0; k < 5; k++) store.put(S, 0, k, '', -k);
+    expect(store.writeBackIdle(20, 10)).toBe(0);
+    expect(store.dirtyEntries()).toBe(5);
+    for (let k = 0; k < 30; k++) expect(store.get(S, 0, k, '')).toBe(k < 5 ? -k : k);
+    expect(() => store.writeBackIdle(4, 5)).toThrow(/minEntries/);
+  });
+
   it('evicts by writing back a batch of the coldest entries', () => {
     const { store } = track(lmdbAt(100));
     for (let k = 0; k < 100; k++) store.put(S, 0, k, '', k);
