@@ -28,7 +28,7 @@
 import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { defineJob } from '../../src/api/index.ts';
+import { defineJob, type AsyncMapFunction } from '../../src/api/index.ts';
 import {
   collect,
   fileSink,
@@ -56,17 +56,29 @@ export interface Decision extends Transaction {
   reasons: AlertReason[];
 }
 
-// One Redis client and one model per worker thread, made at first use (the job module is loaded in
-// every worker; the planning thread never calls these).
-let redis: Redis | undefined;
-function profileStore(address: string): Redis {
-  if (redis === undefined) {
-    const [host, port] = address.split(':');
-    // Auto-pipelining: the lookups issued in one turn of the event loop go to Redis as one write.
-    redis = new Redis({ host, port: Number(port), maxRetriesPerRequest: 1, enableAutoPipelining: true });
-  }
-  return redis;
+/**
+ * The profile lookup, with one Redis client per worker: made when the worker opens the operator and
+ * closed when its part of the job ends (also after a failure), so it never outlives the job — a
+ * service may run the next job on the same threads.
+ */
+function profileLookup(address: string): AsyncMapFunction<Transaction, { tx: Transaction; profile: HolderProfile }> {
+  let redis: Redis | undefined;
+  return {
+    open() {
+      const [host, port] = address.split(':');
+      // Auto-pipelining: the lookups issued in one turn of the event loop go to Redis as one write.
+      redis = new Redis({ host, port: Number(port), maxRetriesPerRequest: 1, enableAutoPipelining: true });
+    },
+    map: (tx) => lookUpProfile(redis!, tx),
+    close() {
+      redis?.disconnect();
+      redis = undefined;
+    },
+  };
 }
+
+// One model per worker thread, made at first use (the job module is loaded in every worker; the
+// planning thread never calls this).
 
 const models = new Map<string, FraudModel>();
 function model(path: string): FraudModel {
@@ -141,7 +153,7 @@ export default defineJob(
 
     const decisions = env
       .source(transactions, { name: 'transactions' })
-      .mapAsync((tx) => lookUpProfile(profileStore(redisAddress), tx), {
+      .mapAsync(profileLookup(redisAddress), {
         name: 'profile-lookup',
         capacity: 100,
         timeoutMs: 2_000,
