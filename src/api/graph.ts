@@ -46,7 +46,7 @@ export type LogicalNode =
   | (NodeBase & { kind: 'broadcast'; input: NodeId; codec: Codec<unknown> | undefined })
   /** A keyed process function beside broadcast state (Flink's KeyedBroadcastProcessFunction): `input` is a keyBy, `broadcastInput` a broadcast. */
   | (NodeBase & { kind: 'broadcastProcess'; input: NodeId; broadcastInput: NodeId; fn: KeyedBroadcastProcessFunction<unknown, unknown, unknown, unknown> })
-  /** An asynchronous map (Flink's AsyncDataStream): `fn` returns a Promise; at most `capacity` calls in flight per worker. */
+  /** An asynchronous map (Flink's AsyncDataStream): `fn.map` returns a Promise (open/close around the worker's part); at most `capacity` calls in flight per worker. */
   | (NodeBase & { kind: 'mapAsync'; input: NodeId; fn: AsyncMapFunction<unknown, unknown>; async: AsyncSettings })
   /** The records an operator sent to side output `tag` (ctx.output(tag, v)). */
   | (NodeBase & { kind: 'sideOutput'; input: NodeId; tag: string });

@@ -253,7 +253,6 @@ export class AsyncOperator {
     }
   }
 
-  /** The worker is closing: no timer of this operator keeps the thread alive. */
   /** The user function's open(), before the first record. */
   openFunction(info: { subtask: number; parallelism: number }): void {
     this.fn.open?.(info);
