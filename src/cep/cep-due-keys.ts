@@ -11,12 +11,12 @@
  *
  * The queue is not state: what it holds is exactly the keys whose 'cep-buffer' is not empty, so
  * after a restore it is rebuilt from that state (cep-held-keys.ts). Ties are broken as timers'
- * are — key group, then stored key — so keys due at the same time are taken in the same order
+ * are (firesBefore: key group, then stored key), so keys due at the same time are taken in the same order
  * on every run and after a restore.
  */
 import { internalError } from '../errors.ts';
-import { compareStoredKeys } from '../state/storable.ts';
 import type { StoredKey } from '../state/store.ts';
+import { firesBefore } from '../state/timers.ts';
 
 export interface DueKey {
   readonly key: unknown;
@@ -94,7 +94,5 @@ export class DueKeys {
 }
 
 function before(a: DueKey, b: DueKey): boolean {
-  if (a.dueMs !== b.dueMs) return a.dueMs < b.dueMs;
-  if (a.keyGroup !== b.keyGroup) return a.keyGroup < b.keyGroup;
-  return compareStoredKeys(a.storedKey, b.storedKey) < 0;
+  return firesBefore(a.dueMs, a.keyGroup, a.storedKey, b.dueMs, b.keyGroup, b.storedKey);
 }

@@ -229,10 +229,18 @@ export class Timers {
   }
 }
 
+/**
+ * The order timers fire in: by time, then key group, then stored key — the same on every run and
+ * after a restore. CEP's queue of due keys (cep/cep-due-keys.ts) takes keys in this order too.
+ */
+export function firesBefore(aMs: number, aKeyGroup: number, aKey: StoredKey, bMs: number, bKeyGroup: number, bKey: StoredKey): boolean {
+  if (aMs !== bMs) return aMs < bMs;
+  if (aKeyGroup !== bKeyGroup) return aKeyGroup < bKeyGroup;
+  return compareStoredKeys(aKey, bKey) < 0;
+}
+
 function before(a: Timer, b: Timer): boolean {
-  if (a.timestampMs !== b.timestampMs) return a.timestampMs < b.timestampMs;
-  if (a.keyGroup !== b.keyGroup) return a.keyGroup < b.keyGroup;
-  return compareStoredKeys(a.key, b.key) < 0;
+  return firesBefore(a.timestampMs, a.keyGroup, a.key, b.timestampMs, b.keyGroup, b.key);
 }
 
 function heapPush(heap: Timer[], timer: Timer): void {
