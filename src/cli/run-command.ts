@@ -1,6 +1,7 @@
 import type { RestartStrategy } from '../api/job.ts';
 import type { RunOptions } from '../runtime/options.ts';
 import type { JobHandle } from '../runtime/job/run.ts';
+import { limits } from '../limits.ts';
 import { existingFile } from './args.ts';
 import { UsageError, choiceFlag, commandHelp, keyValueFlag, numberFlag, pairsToRecord, parseCommand, switchFlag, textFlag, type FlagValues } from './flags.ts';
 import { formatProgress, formatSummary } from './format.ts';
@@ -16,7 +17,7 @@ export const runCommandSpec = {
     parallelism: numberFlag('N', "worker threads (default: the sources' partition count)", { integer: true, min: 1 }),
     interval: numberFlag('MS', 'micro-batch trigger interval (default 100)', { above: 0, unit: 'ms' }),
     'batch-records': numberFlag('N', 'records per partition per micro-batch at most', { integer: true, min: 1 }),
-    'sink-flush-interval': numberFlag('MS', 'continuous mode: flush the sinks at least this often while busy\n(default: the job\'s, else 50)', { min: 0, max: 60_000, unit: 'ms' }),
+    'sink-flush-interval': numberFlag('MS', `continuous mode: flush the sinks at least this often while busy\n(default: the job's, else ${limits.sinkFlushIntervalMs})`, { min: 0, max: limits.sinkFlushIntervalMsMax, unit: 'ms' }),
     'state-backend': choiceFlag(['lmdb', 'heap'], 'where keyed state lives (default lmdb)'),
     param: keyValueFlag('job parameter; the job reads env.params'),
     'work-dir': textFlag('DIR', "where the run's files go (default: a new temp dir)"),
