@@ -2,16 +2,8 @@
 // (src/cep/cep-held-keys.ts): what it holds must be in keyed state whenever the store is flushed
 // or scanned, and a record that could not be stored must be refused when it arrives.
 import { describe, expect, it } from 'vitest';
-import { Pattern } from '../../src/cep/index.ts';
 import { WeirError } from '../../src/errors.ts';
-import { cepHarness, type Ev } from './cep-helpers.ts';
-
-const aThenB = () =>
-  Pattern.begin<Ev>('a')
-    .where((e) => e.t === 'a')
-    .followedBy('b')
-    .where((e) => e.t === 'b')
-    .within(10);
+import { aThenB, cepHarness, type Ev } from './cep-helpers.ts';
 
 const ev = (t: string, ts: number, i: number): Ev => ({ k: 'k', t, v: 0, ts, i });
 

@@ -4,7 +4,7 @@
 import { cepOperator, type PatternProcessFunction } from '../../src/cep/cep-operator.ts';
 import { compileNfa } from '../../src/cep/nfa-compiler.ts';
 import type { Match } from '../../src/cep/nfa.ts';
-import type { Pattern } from '../../src/cep/pattern.ts';
+import { Pattern } from '../../src/cep/pattern.ts';
 import { KeyedOperatorHarness, type HarnessBackend } from '../keyed-harness.ts';
 
 export interface Ev {
@@ -52,3 +52,11 @@ export function matchLabels(pattern: Pattern<Ev>, text: string): string[] {
   h.end();
   return h.values().map((m) => m.events.split(' ').map((p) => events[Number(p.split(':')[0])].label).join(' '));
 }
+
+/** 'a' followed (relaxed) by 'b' within 10 ms of event time: the held-state and restore tests' pattern. */
+export const aThenB = (): Pattern<Ev> =>
+  Pattern.begin<Ev>('a')
+    .where((e) => e.t === 'a')
+    .followedBy('b')
+    .where((e) => e.t === 'b')
+    .within(10);

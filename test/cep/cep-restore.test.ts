@@ -6,7 +6,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { Pattern } from '../../src/cep/index.ts';
 import { cepOperator } from '../../src/cep/cep-operator.ts';
 import { compileNfa } from '../../src/cep/nfa-compiler.ts';
 import { keyGroupOf } from '../../src/runtime/keys.ts';
@@ -14,14 +13,7 @@ import { HeapStore } from '../../src/state/heap-store.ts';
 import { LmdbStore } from '../../src/state/lmdb-store.ts';
 import type { StateStore } from '../../src/state/store.ts';
 import { KeyedOperatorHarness } from '../keyed-harness.ts';
-import { recordingFunction, type Emitted, type Ev } from './cep-helpers.ts';
-
-const aThenB = () =>
-  Pattern.begin<Ev>('a')
-    .where((e) => e.t === 'a')
-    .followedBy('b')
-    .where((e) => e.t === 'b')
-    .within(10);
+import { aThenB, recordingFunction, type Emitted, type Ev } from './cep-helpers.ts';
 
 const ev = (k: string, t: string, ts: number, i: number): Ev => ({ k, t, v: 0, ts, i });
 
