@@ -4,6 +4,7 @@ import { WeirError } from '../errors.ts';
 import { JobGraph, type ErrorPolicy } from './graph.ts';
 import { DataStream, type OperatorOptions } from './stream.ts';
 import type { WatermarkStrategy } from '../time/watermarks.ts';
+import { registerJobLoaders } from '../loader/job-loaders.ts';
 
 export interface SourceOptions<T> extends OperatorOptions {
   /**
@@ -158,19 +159,6 @@ function onlyPartitions<T>(spec: SourceSpec<T>, keep: Set<number>): SourceSpec<T
     },
   };
 }
-
-/**
- * Job files may be TypeScript, and saved anywhere: the loaders are registered once per thread (a
- * module runs once, however often imported) before the first job is imported, so a service that
- * embeds weir from plain JavaScript needs no loader of its own. The TypeScript loader only where
- * it is needed: for a TypeScript job, or when weir itself runs from its TypeScript sources (this
- * repository); a JavaScript job of the installed package gets the format hooks alone
- * (loader/register-js.mjs).
- */
-const runsFromSources = import.meta.url.endsWith('.ts');
-const typeScriptFile = /\.[cm]?tsx?$/;
-const registerJobLoaders = (jobUrl: string) =>
-  runsFromSources || typeScriptFile.test(new URL(jobUrl).pathname) ? import('../loader/register.mjs') : import('../loader/register-js.mjs');
 
 /** How often this thread has imported each job module (by URL) afresh: see loadJob. */
 const freshImports = new Map<string, number>();

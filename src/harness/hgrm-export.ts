@@ -6,8 +6,11 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as hdr from 'hdr-histogram-js';
+import type * as Hdr from 'hdr-histogram-js';
+import { lazyRequire } from '../util/lazy-require.ts';
 import type { BenchReport, BenchRun } from './report-types.ts';
+
+const hdr = lazyRequire<typeof Hdr>('hdr-histogram-js');
 
 /** Microseconds in a millisecond: the histograms hold µs, the files say ms. */
 const usPerMs = 1000;
@@ -18,7 +21,7 @@ export function hgrmFileName(run: BenchRun): string {
 }
 
 export function toHgrm(encodedHistogram: string): string {
-  const h = hdr.decodeFromCompressedBase64(encodedHistogram);
+  const h = hdr().decodeFromCompressedBase64(encodedHistogram);
   try {
     return h.outputPercentileDistribution(percentileTicksPerHalfDistance, usPerMs);
   } finally {

@@ -11,9 +11,9 @@
  * skipped). A Kafka source is unbounded, so the run is stopped once the producer has finished and
  * the job has read everything it wrote.
  */
-import { Kafka, logLevel } from 'kafkajs';
 import { loadJob } from '../api/job.ts';
 import { isLoadSource, kafkaLoadParam, type KafkaLoad } from '../connectors/load-source.ts';
+import { kafkajs } from '../connectors/kafka/connection.ts';
 import type { GeneratorOptions } from '../connectors/generator.ts';
 import { WeirError } from '../errors.ts';
 import { siblingModule } from '../util/module-url.ts';
@@ -43,7 +43,7 @@ export async function prepareKafkaLoad(job: string | URL, params: Record<string,
   }
   const source = sources[0] as (typeof sources)[0] & { kind: 'source' };
   const load = (source.spec as unknown as { load: GeneratorOptions }).load;
-  const admin = new Kafka({ brokers: target.brokers, clientId: 'weir-bench', logLevel: logLevel.NOTHING }).admin();
+  const admin = new (kafkajs().Kafka)({ brokers: target.brokers, clientId: 'weir-bench', logLevel: kafkajs().logLevel.NOTHING }).admin();
   let offsets: Record<number, number>;
   try {
     await admin.connect();

@@ -3,11 +3,14 @@
  * its medians over the trials, with whiskers from the lowest to the highest trial; points that did
  * not keep up (report-format.ts keptUpDefinition) are drawn hollow with a cross.
  */
-import * as hdr from 'hdr-histogram-js';
+import type * as Hdr from 'hdr-histogram-js';
+import { lazyRequire } from '../util/lazy-require.ts';
 import { pointOf, representativeRun } from './bench-points.ts';
 import { fmtRate } from './report-format.ts';
 import { lineChart, shortNumber, type Series } from './report-svg.ts';
 import type { BenchMode, BenchPoint, BenchReport, PointFigure } from './report-types.ts';
+
+const hdr = lazyRequire<typeof Hdr>('hdr-histogram-js');
 
 export const modeColours: Record<BenchMode, string> = { continuous: '#1f77b4', 'micro-batch': '#d62728' };
 
@@ -58,7 +61,7 @@ export function cpuVsLoadPlot(report: BenchReport): string {
 export function percentilePlots(report: BenchReport): string[] {
   const curves = new Map<BenchPoint, Array<{ x: number; y: number }>>();
   for (const point of report.points) {
-    const h = hdr.decodeFromCompressedBase64(representativeRun(report, point).latency.endToEnd.histogram);
+    const h = hdr().decodeFromCompressedBase64(representativeRun(report, point).latency.endToEnd.histogram);
     const points: Array<{ x: number; y: number }> = [];
     // Up to the percentile the count can resolve: beyond 1 − 1/n there is only the maximum.
     const xMax = Math.min(5, Math.log10(Math.max(2, h.totalCount)));

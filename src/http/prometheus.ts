@@ -7,8 +7,12 @@
  * from 0, which Prometheus' rate() and increase() read as a counter reset (weir_restarts_total
  * tells why).
  */
-import { Counter, Gauge, Registry, type CounterConfiguration, type GaugeConfiguration } from 'prom-client';
+import type { CounterConfiguration, GaugeConfiguration } from 'prom-client';
 import type { JobMetrics, JobState } from '../runtime/metrics.ts';
+import { lazyRequire } from '../util/lazy-require.ts';
+
+/** Loaded when a job first serves metrics (util/lazy-require.ts). */
+const promClient = lazyRequire<typeof import('prom-client')>('prom-client');
 
 const jobStates: readonly JobState[] = ['starting', 'running', 'stopping', 'restarting', 'finished', 'failed'];
 
@@ -24,6 +28,7 @@ export interface JobMetricsExposition {
 
 /** The job's metrics, read from `readMetrics()` once per render. `info` labels weir_job_info. */
 export function jobMetricsExposition(readMetrics: () => JobMetrics, info: { jobName: string; mode: string }): JobMetricsExposition {
+  const { Counter, Gauge, Registry } = promClient();
   const registry = new Registry();
   // One reading per scrape, shared by every metric's collect(): prom-client calls them in turn
   // while it renders, so the first one reads and the rest reuse it.

@@ -12,12 +12,16 @@
  * `<topic>-value` (Confluent's TopicNameStrategy) or `subject`; the registry's compatibility
  * rules may refuse it, which fails the open.
  */
-import avro from 'avsc';
+import type * as Avro from 'avsc';
 import { WeirError } from '../../errors.ts';
 import { limits } from '../../limits.ts';
 import { unknownSchemaIds, wireHeader, wireSchemaId } from './confluent-wire.ts';
 import { SchemaRegistryClient, type SchemaRegistryOptions } from './schema-registry.ts';
 import type { SchemaFormat } from './format.ts';
+import { lazyRequire } from '../../util/lazy-require.ts';
+
+/** Loaded when a job first builds the format (util/lazy-require.ts). */
+const avro = lazyRequire<typeof Avro>('avsc');
 
 export interface AvroFormatOptions {
   /** The registry: its URL or { url, headers, requestTimeoutMs }. */
@@ -29,14 +33,14 @@ export interface AvroFormatOptions {
 }
 
 /** What one writer schema id resolves to: a resolver into the reader type, or why it cannot be read. */
-type Resolution = { resolver: avro.Resolver } | { failure: string };
+type Resolution = { resolver: Avro.Resolver } | { failure: string };
 
 export function avroFormat<T = unknown>(options: AvroFormatOptions): SchemaFormat<T> {
   if (options === null || typeof options !== 'object') throw new WeirError('WEIR_CONFIG', 'avroFormat: options { registry, schema } are required');
   const registry = new SchemaRegistryClient(typeof options.registry === 'string' ? { url: options.registry } : options.registry);
-  let type: avro.Type;
+  let type: Avro.Type;
   try {
-    type = avro.Type.forSchema((typeof options.schema === 'string' ? JSON.parse(options.schema) : options.schema) as avro.Schema);
+    type = avro().Type.forSchema((typeof options.schema === 'string' ? JSON.parse(options.schema) : options.schema) as Avro.Schema);
   } catch (err) {
     throw new WeirError('WEIR_CONFIG', `avroFormat: the schema is not a valid Avro schema: ${(err as Error).message}`, { cause: err });
   }
@@ -55,7 +59,7 @@ export function avroFormat<T = unknown>(options: AvroFormatOptions): SchemaForma
       return;
     }
     try {
-      resolutions.set(id, { resolver: type.createResolver(avro.Type.forSchema(JSON.parse(writer.schema))) });
+      resolutions.set(id, { resolver: type.createResolver(avro().Type.forSchema(JSON.parse(writer.schema))) });
     } catch (err) {
       resolutions.set(id, { failure: `its writer schema (id ${id}) cannot be read with the reader schema: ${(err as Error).message}` });
     }

@@ -1,8 +1,9 @@
 /** How weir's Kafka connectors connect: the options every Kafka source and sink take, passed through to kafkajs. */
-import { Kafka, logLevel, type SASLOptions } from 'kafkajs';
+import type { Kafka, logLevel, SASLOptions } from 'kafkajs';
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import { WeirError } from '../../errors.ts';
 import { limits } from '../../limits.ts';
+import { lazyRequire } from '../../util/lazy-require.ts';
 import { Outage, withRetries } from '../connection-retry.ts';
 import { createCluster, requestRetry, type Cluster } from './kafkajs-internals.ts';
 
@@ -29,13 +30,22 @@ export interface KafkaConnectionOptions {
   retryTimeoutMs?: number;
 }
 
-const levels = { nothing: logLevel.NOTHING, error: logLevel.ERROR, warn: logLevel.WARN, info: logLevel.INFO, debug: logLevel.DEBUG } as const;
+/** kafkajs's public API, loaded when a connector first connects (util/lazy-require.ts). */
+export const kafkajs = lazyRequire<typeof import('kafkajs')>('kafkajs');
+
+type LogLevelName = NonNullable<KafkaConnectionOptions['logLevel']>;
+const logLevelNames: readonly LogLevelName[] = ['nothing', 'error', 'warn', 'info', 'debug'];
+
+function kafkajsLogLevel(name: LogLevelName): logLevel {
+  const l = kafkajs().logLevel;
+  return { nothing: l.NOTHING, error: l.ERROR, warn: l.WARN, info: l.INFO, debug: l.DEBUG }[name];
+}
 
 export function checkConnection(o: KafkaConnectionOptions, who: string): void {
   if (!Array.isArray(o.brokers) || o.brokers.length === 0 || !o.brokers.every((b) => typeof b === 'string' && b.length > 0)) {
     throw new WeirError('WEIR_CONFIG', `${who}: brokers must be a non-empty array of "host:port" strings`);
   }
-  if (o.logLevel !== undefined && !(o.logLevel in levels)) throw new WeirError('WEIR_CONFIG', `${who}: logLevel must be one of ${Object.keys(levels).join(', ')}`);
+  if (o.logLevel !== undefined && !logLevelNames.includes(o.logLevel)) throw new WeirError('WEIR_CONFIG', `${who}: logLevel must be one of ${logLevelNames.join(', ')}`);
   const r = o.retryTimeoutMs;
   if (r !== undefined && !(typeof r === 'number' && Number.isFinite(r) && r >= 0)) throw new WeirError('WEIR_CONFIG', `${who}: retryTimeoutMs must be a number of ms ≥ 0, not ${JSON.stringify(r)}`);
 }
@@ -82,14 +92,14 @@ function settings(o: KafkaConnectionOptions) {
     sasl: o.sasl,
     connectionTimeoutMs: o.connectionTimeoutMs ?? limits.kafkaConnectionTimeoutMs,
     requestTimeoutMs: o.requestTimeoutMs ?? limits.kafkaRequestTimeoutMs,
-    logLevel: levels[o.logLevel ?? 'error'],
+    logLevel: kafkajsLogLevel(o.logLevel ?? 'error'),
   };
 }
 
 /** A kafkajs client (public API: producers, admin). */
 export function kafkaClient(o: KafkaConnectionOptions): Kafka {
   const s = settings(o);
-  return new Kafka({
+  return new (kafkajs().Kafka)({
     brokers: s.brokers,
     clientId: s.clientId,
     ssl: s.ssl,
@@ -109,7 +119,7 @@ export function kafkaCluster(o: KafkaConnectionOptions, isolationLevel: 0 | 1): 
 }
 
 export function kafkaLogLevel(o: KafkaConnectionOptions): logLevel {
-  return levels[o.logLevel ?? 'error'];
+  return kafkajsLogLevel(o.logLevel ?? 'error');
 }
 
 /** A kafkajs failure as a WeirError of `code`, naming the connector and keeping kafkajs's `retriable`. */

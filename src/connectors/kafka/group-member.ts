@@ -12,9 +12,8 @@
  * what. The leader assigns with a range rule over the member ids in sorted order (Kafka's
  * RangeAssignor for one topic): member i of m gets partitions ⌊i·P/m⌋ … ⌊(i+1)·P/m⌋ − 1.
  */
-import { AssignerProtocol } from 'kafkajs';
 import { WeirError } from '../../errors.ts';
-import { checkConnection, kafkaCluster, kafkaError, type KafkaConnectionOptions } from './connection.ts';
+import { checkConnection, kafkaCluster, kafkaError, kafkajs, type KafkaConnectionOptions } from './connection.ts';
 import { coordinatorType, type Broker, type Cluster } from './kafkajs-internals.ts';
 
 export interface GroupAssignment {
@@ -76,7 +75,7 @@ export class KafkaGroupMember {
     for (let attempt = 0; ; attempt++) {
       try {
         const coordinator = await this.coordinator();
-        const metadata = AssignerProtocol.MemberMetadata.encode({ version: 0, topics: [this.o.topic], userData: Buffer.alloc(0) });
+        const metadata = kafkajs().AssignerProtocol.MemberMetadata.encode({ version: 0, topics: [this.o.topic], userData: Buffer.alloc(0) });
         const joined = await coordinator.joinGroup({
           groupId: this.o.groupId,
           sessionTimeout: this.sessionTimeoutMs,
@@ -94,7 +93,7 @@ export class KafkaGroupMember {
                 .sort()
                 .map((memberId, i, all) => ({
                   memberId,
-                  memberAssignment: AssignerProtocol.MemberAssignment.encode({ version: 0, assignment: { [this.o.topic]: rangeAssignment(this.o.partitions, all.length, i) }, userData: Buffer.alloc(0) }),
+                  memberAssignment: kafkajs().AssignerProtocol.MemberAssignment.encode({ version: 0, assignment: { [this.o.topic]: rangeAssignment(this.o.partitions, all.length, i) }, userData: Buffer.alloc(0) }),
                 }))
             : [];
         // The leader syncs last: librdkafka's mock broker (the tests' Kafka) completes the sync
@@ -102,7 +101,7 @@ export class KafkaGroupMember {
         // after it (INVALID_REQUEST), where Kafka answers it. On Kafka this costs one short pause.
         if (groupAssignment.length > 1) await sleep(leaderSyncDelayMs);
         const synced = await coordinator.syncGroup({ groupId: this.o.groupId, generationId: joined.generationId, memberId: joined.memberId, groupAssignment });
-        const decoded = synced.memberAssignment.length > 0 ? AssignerProtocol.MemberAssignment.decode(synced.memberAssignment) : null;
+        const decoded = synced.memberAssignment.length > 0 ? kafkajs().AssignerProtocol.MemberAssignment.decode(synced.memberAssignment) : null;
         const partitions = [...(decoded?.assignment[this.o.topic] ?? [])].sort((a, b) => a - b);
         return { generationId: joined.generationId, memberId: joined.memberId, partitions };
       } catch (err) {

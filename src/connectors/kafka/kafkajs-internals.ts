@@ -14,11 +14,10 @@
  * test/kafka/*.test.ts exercise every function used here against a real broker protocol, so an
  * upgrade of kafkajs that changes them fails the tests rather than a job.
  */
-import { createRequire } from 'node:module';
 import type { ICustomPartitioner, logLevel as LogLevel, SASLOptions } from 'kafkajs';
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
+import { lazyRequire } from '../../util/lazy-require.ts';
 
-const require = createRequire(import.meta.url);
 
 export interface ClusterOptions {
   brokers: string[];
@@ -99,22 +98,23 @@ export interface Cluster {
 /** Kafka protocol coordinator types (FindCoordinator key_type). */
 export const coordinatorType = { group: 0, transaction: 1 } as const;
 
-const KafkajsCluster = require('kafkajs/src/cluster') as new (options: object) => Cluster;
-const { createLogger } = require('kafkajs/src/loggers') as { createLogger(o: { level: number; logCreator: unknown }): unknown };
-const LoggerConsole = require('kafkajs/src/loggers/console') as unknown;
-const defaultSocketFactory = require('kafkajs/src/network/socketFactory') as () => unknown;
-const createRetry = require('kafkajs/src/retry') as (options: object) => unknown;
-const createEosManager = require('kafkajs/src/producer/eosManager') as (options: object) => EosManager;
-const createMessageProducer = require('kafkajs/src/producer/messageProducer') as (options: object) => MessageProducer;
+// kafkajs's files, loaded on first use (util/lazy-require.ts).
+const kafkajsCluster = lazyRequire<new (options: object) => Cluster>('kafkajs/src/cluster');
+const kafkajsLoggers = lazyRequire<{ createLogger(o: { level: number; logCreator: unknown }): unknown }>('kafkajs/src/loggers');
+const kafkajsConsoleLogger = lazyRequire<unknown>('kafkajs/src/loggers/console');
+const kafkajsSocketFactory = lazyRequire<() => unknown>('kafkajs/src/network/socketFactory');
+const kafkajsRetry = lazyRequire<(options: object) => unknown>('kafkajs/src/retry');
+const kafkajsEosManager = lazyRequire<(options: object) => EosManager>('kafkajs/src/producer/eosManager');
+const kafkajsMessageProducer = lazyRequire<(options: object) => MessageProducer>('kafkajs/src/producer/messageProducer');
 
 /** Retries of one request before an operation gives up (kafkajs's defaults, exponential back-off). */
 export const requestRetry = { retries: 5, initialRetryTime: 100, maxRetryTime: 5_000 };
 
 /** A kafkajs Cluster: connections to the brokers, metadata, retries — without consumer or producer on top. */
 export function createCluster(o: ClusterOptions): Cluster {
-  return new KafkajsCluster({
-    logger: createLogger({ level: o.logLevel, logCreator: LoggerConsole }),
-    socketFactory: defaultSocketFactory(),
+  return new (kafkajsCluster())({
+    logger: kafkajsLoggers().createLogger({ level: o.logLevel, logCreator: kafkajsConsoleLogger() }),
+    socketFactory: kafkajsSocketFactory()(),
     brokers: o.brokers,
     ssl: o.ssl,
     sasl: o.sasl,
@@ -168,15 +168,15 @@ export function createTransactionalProducer(
   transactionTimeoutMs: number,
   partitioner: ReturnType<ICustomPartitioner>,
 ): TransactionalProducer {
-  const logger = createLogger({ level: logLevel, logCreator: LoggerConsole }) as { namespace(n: string): unknown };
-  const eos = createEosManager({ logger: logger.namespace('EosManager'), cluster, transactionTimeout: transactionTimeoutMs, transactional: true, transactionalId });
-  const messages = createMessageProducer({
+  const logger = kafkajsLoggers().createLogger({ level: logLevel, logCreator: kafkajsConsoleLogger() }) as { namespace(n: string): unknown };
+  const eos = kafkajsEosManager()({ logger: logger.namespace('EosManager'), cluster, transactionTimeout: transactionTimeoutMs, transactional: true, transactionalId });
+  const messages = kafkajsMessageProducer()({
     logger: logger.namespace('Producer'),
     cluster,
     partitioner,
     eosManager: eos,
     idempotent: true,
-    retrier: createRetry(requestRetry),
+    retrier: kafkajsRetry()(requestRetry),
     getConnectionStatus: () => 'connected',
   });
   return { transactionalId, eos, messages };

@@ -12,12 +12,16 @@
  *
  * Writing: the .proto text is registered at the sink's open under `<topic>-value` (or `subject`).
  */
-import protobuf from 'protobufjs';
+import type * as Protobuf from 'protobufjs';
 import { WeirError } from '../../errors.ts';
 import { limits } from '../../limits.ts';
 import { unknownSchemaIds, wireHeader, wireSchemaId } from './confluent-wire.ts';
 import { SchemaRegistryClient, type SchemaRegistryOptions } from './schema-registry.ts';
 import type { SchemaFormat } from './format.ts';
+import { lazyRequire } from '../../util/lazy-require.ts';
+
+/** Loaded when a job first builds the format (util/lazy-require.ts). */
+const protobuf = lazyRequire<typeof Protobuf>('protobufjs');
 
 export interface ProtobufFormatOptions {
   /** The registry: its URL or { url, headers, requestTimeoutMs }. */
@@ -35,17 +39,17 @@ type Resolution = { ok: true } | { failure: string };
 export function protobufFormat<T = unknown>(options: ProtobufFormatOptions): SchemaFormat<T> {
   if (options === null || typeof options !== 'object') throw new WeirError('WEIR_CONFIG', 'protobufFormat: options { registry, schema, messageType } are required');
   const registry = new SchemaRegistryClient(typeof options.registry === 'string' ? { url: options.registry } : options.registry);
-  let type: protobuf.Type;
+  let type: Protobuf.Type;
   let indexes: number[];
   try {
-    const root = protobuf.parse(options.schema, { keepCase: true }).root;
+    const root = protobuf().parse(options.schema, { keepCase: true }).root;
     type = root.lookupType(options.messageType);
     indexes = messageIndexes(root, type);
   } catch (err) {
     throw new WeirError('WEIR_CONFIG', `protobufFormat: cannot find message ${options.messageType} in the schema: ${(err as Error).message}`, { cause: err });
   }
   const resolutions = new Map<string, Resolution>(); // by `${id}/${index path}`
-  const writers = new Map<number, protobuf.Root | string>(); // a parsed writer file, or why there is none
+  const writers = new Map<number, Protobuf.Root | string>(); // a parsed writer file, or why there is none
   let header: Buffer | undefined;
 
   const fetchWriter = async (id: number): Promise<void> => {
@@ -54,7 +58,7 @@ export function protobufFormat<T = unknown>(options: ProtobufFormatOptions): Sch
     else if (writer.schemaType !== 'PROTOBUF') writers.set(id, `schema id ${id} is a ${writer.schemaType} schema, not Protobuf`);
     else {
       try {
-        writers.set(id, protobuf.parse(writer.schema, { keepCase: true }).root);
+        writers.set(id, protobuf().parse(writer.schema, { keepCase: true }).root);
       } catch (err) {
         writers.set(id, `schema id ${id} does not parse as Protobuf: ${(err as Error).message}`);
       }
@@ -73,7 +77,7 @@ export function protobufFormat<T = unknown>(options: ProtobufFormatOptions): Sch
     return found;
   };
 
-  const compare = (writer: protobuf.Root, path: number[], id: number): Resolution => {
+  const compare = (writer: Protobuf.Root, path: number[], id: number): Resolution => {
     const message = messageAt(writer, path);
     if (message === undefined) return { failure: `its writer schema (id ${id}) has no message at index ${path.join('.')}` };
     for (const field of type.fieldsArray) {
@@ -92,7 +96,7 @@ export function protobufFormat<T = unknown>(options: ProtobufFormatOptions): Sch
     },
     decode(value) {
       const id = wireSchemaId(value);
-      const reader = protobuf.Reader.create(value.subarray(limits.confluentWireHeaderBytes));
+      const reader = protobuf().Reader.create(value.subarray(limits.confluentWireHeaderBytes));
       const path = readMessageIndexes(reader);
       const r = resolution(id, path);
       if ('failure' in r) throw new Error(r.failure);
@@ -112,25 +116,25 @@ export function protobufFormat<T = unknown>(options: ProtobufFormatOptions): Sch
   };
 }
 
-function describeField(f: protobuf.Field): string {
+function describeField(f: Protobuf.Field): string {
   return `${f.repeated ? 'repeated ' : ''}${f.type}`;
 }
 
 /** The file's top-level messages in declaration order (below its package, if it has one). */
-function topLevel(root: protobuf.Namespace): protobuf.Type[] {
-  const types = root.nestedArray.filter((n): n is protobuf.Type => n instanceof protobuf.Type);
+function topLevel(root: Protobuf.Namespace): Protobuf.Type[] {
+  const types = root.nestedArray.filter((n): n is Protobuf.Type => n instanceof protobuf().Type);
   if (types.length > 0) return types;
-  const namespaces = root.nestedArray.filter((n): n is protobuf.Namespace => n instanceof protobuf.Namespace && !(n instanceof protobuf.Type));
+  const namespaces = root.nestedArray.filter((n): n is Protobuf.Namespace => n instanceof protobuf().Namespace && !(n instanceof protobuf().Type));
   return namespaces.length === 1 ? topLevel(namespaces[0]) : [];
 }
 
-function nestedTypes(t: protobuf.Type): protobuf.Type[] {
-  return t.nestedArray.filter((n): n is protobuf.Type => n instanceof protobuf.Type);
+function nestedTypes(t: Protobuf.Type): Protobuf.Type[] {
+  return t.nestedArray.filter((n): n is Protobuf.Type => n instanceof protobuf().Type);
 }
 
-function messageAt(root: protobuf.Root, path: number[]): protobuf.Type | undefined {
+function messageAt(root: Protobuf.Root, path: number[]): Protobuf.Type | undefined {
   let candidates = topLevel(root);
-  let found: protobuf.Type | undefined;
+  let found: Protobuf.Type | undefined;
   for (const i of path) {
     found = candidates[i];
     if (found === undefined) return undefined;
@@ -139,10 +143,10 @@ function messageAt(root: protobuf.Root, path: number[]): protobuf.Type | undefin
   return found;
 }
 
-function messageIndexes(root: protobuf.Root, type: protobuf.Type): number[] {
+function messageIndexes(root: Protobuf.Root, type: Protobuf.Type): number[] {
   const path: number[] = [];
-  let t: protobuf.Type = type;
-  while (t.parent instanceof protobuf.Type) {
+  let t: Protobuf.Type = type;
+  while (t.parent instanceof protobuf().Type) {
     path.unshift(nestedTypes(t.parent).indexOf(t));
     t = t.parent;
   }
@@ -155,7 +159,7 @@ function messageIndexes(root: protobuf.Root, type: protobuf.Type): number[] {
 /** Confluent's message-index array: a single 0 for [0], else zigzag varints: the count, then each index. */
 function writeMessageIndexes(path: number[]): Buffer {
   if (path.length === 1 && path[0] === 0) return Buffer.from([0]);
-  const writer = protobuf.Writer.create();
+  const writer = protobuf().Writer.create();
   writer.sint32(path.length);
   for (const i of path) writer.sint32(i);
   return Buffer.from(writer.finish());

@@ -4,11 +4,11 @@
  * transactional-writer.ts). kafkaUpsertSink keeps only the latest value of each key per flush and
  * writes a tombstone (null value) for a delete: the sink of a compacted topic holding a table.
  */
-import { Partitioners, type Producer } from 'kafkajs';
+import type { Producer } from 'kafkajs';
 import { WeirError } from '../../errors.ts';
 import { limits } from '../../limits.ts';
 import type { SinkContext, SinkSpec, SinkWriter } from '../types.ts';
-import { checkConnection, isTransientKafkaError, kafkaClient, kafkaError, kafkaOutage, withKafkaRetries, type KafkaConnectionOptions } from './connection.ts';
+import { checkConnection, isTransientKafkaError, kafkaClient, kafkajs, kafkaError, kafkaOutage, withKafkaRetries, type KafkaConnectionOptions } from './connection.ts';
 import type { Outage } from '../connection-retry.ts';
 import { encoder, isSchemaFormat, type Encoder, type KafkaFormat } from './format.ts';
 import type { ProducerMessage } from './kafkajs-internals.ts';
@@ -237,7 +237,7 @@ class AtLeastOnceWriter<T> implements SinkWriter<T> {
     maker.numPartitions = await withKafkaRetries(opts, `${who}: open`, () => partitionsOf(client, opts.topic, who), toError);
     // idempotent: false — with the mock broker (and brokers without idempotence) an idempotent
     // producer cannot start; duplicates after a retry are within at-least-once anyway.
-    const producer = client.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false, idempotent: false });
+    const producer = client.producer({ createPartitioner: kafkajs().Partitioners.DefaultPartitioner, allowAutoTopicCreation: false, idempotent: false });
     await withKafkaRetries(opts, `${who}: connect`, () => producer.connect(), toError);
     return new AtLeastOnceWriter(producer, who, maker, dedupe, kafkaOutage(opts, `${who}: send`));
   }

@@ -36,11 +36,10 @@
  * failed job restarts, within the transaction timeout; past it, the broker aborts the
  * transaction and those records are lost (reported, see result().recoveredMissing).
  */
-import { Partitioners } from 'kafkajs';
 import { WeirError } from '../../errors.ts';
 import { limits } from '../../limits.ts';
 import type { JsonValue, PreCommitContext, SinkContext, SinkWriter } from '../types.ts';
-import { kafkaCluster, kafkaError, kafkaLogLevel, withKafkaRetries } from './connection.ts';
+import { kafkaCluster, kafkaError, kafkajs, kafkaLogLevel, withKafkaRetries } from './connection.ts';
 import { coordinatorType, createTransactionalProducer, type Cluster, type ProducerMessage, type TransactionalProducer } from './kafkajs-internals.ts';
 import type { KafkaSinkOptions, RecordMaker } from './sink.ts';
 import { sendChunks } from './send-chunks.ts';
@@ -114,7 +113,7 @@ export class TransactionalWriter<T> implements SinkWriter<T> {
   static async open<T>(opts: KafkaSinkOptions<T>, who: string, maker: RecordMaker<T>, ctx: SinkContext): Promise<TransactionalWriter<T>> {
     const cluster = kafkaCluster(opts, 1);
     const timeoutMs = opts.transactionTimeoutMs ?? limits.kafkaTransactionTimeoutMsDefault;
-    const make = (id: string) => createTransactionalProducer(cluster, kafkaLogLevel(opts), id, timeoutMs, Partitioners.DefaultPartitioner());
+    const make = (id: string) => createTransactionalProducer(cluster, kafkaLogLevel(opts), id, timeoutMs, kafkajs().Partitioners.DefaultPartitioner());
     const writer = new TransactionalWriter<T>(cluster, who, maker, [], opts.offsetsInTransaction);
     try {
       // A broker that cannot be reached yet is retried here (retryTimeoutMs), not by restarting the job.

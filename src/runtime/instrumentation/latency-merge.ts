@@ -1,5 +1,8 @@
-import * as hdr from 'hdr-histogram-js';
+import type * as Hdr from 'hdr-histogram-js';
+import { lazyRequire } from '../../util/lazy-require.ts';
 import { latencyStages, newLatencyHistogram, type LatencySnapshot, type LatencyStage } from './latency-recorder.ts';
+
+const hdr = lazyRequire<typeof Hdr>('hdr-histogram-js');
 
 /** A latency distribution as reports keep it: percentiles in ms and the compressed histogram. */
 export interface LatencySummary {
@@ -18,7 +21,7 @@ export interface LatencySummary {
 /** Adds up the workers' latency snapshots (HDR histograms add exactly: counts per bucket). */
 export class LatencyAccumulator {
   private readonly endToEnd = newLatencyHistogram();
-  private readonly stages = Object.fromEntries(latencyStages.map((s) => [s, newLatencyHistogram()])) as Record<LatencyStage, hdr.Histogram>;
+  private readonly stages = Object.fromEntries(latencyStages.map((s) => [s, newLatencyHistogram()])) as Record<LatencyStage, Hdr.Histogram>;
 
   add(snapshot: LatencySnapshot): void {
     addEncoded(this.endToEnd, snapshot.endToEnd);
@@ -27,21 +30,21 @@ export class LatencyAccumulator {
 
   snapshot(): LatencySnapshot {
     return {
-      endToEnd: hdr.encodeIntoCompressedBase64(this.endToEnd),
-      stages: Object.fromEntries(latencyStages.map((s) => [s, hdr.encodeIntoCompressedBase64(this.stages[s])])) as Record<LatencyStage, string>,
+      endToEnd: hdr().encodeIntoCompressedBase64(this.endToEnd),
+      stages: Object.fromEntries(latencyStages.map((s) => [s, hdr().encodeIntoCompressedBase64(this.stages[s])])) as Record<LatencyStage, string>,
     };
   }
 }
 
-function addEncoded(into: hdr.Histogram, encoded: string): void {
-  const h = hdr.decodeFromCompressedBase64(encoded);
+function addEncoded(into: Hdr.Histogram, encoded: string): void {
+  const h = hdr().decodeFromCompressedBase64(encoded);
   if (h.totalCount > 0) into.add(h);
   h.destroy();
 }
 
 /** Percentiles of an encoded histogram of microseconds, in milliseconds. */
 export function summarize(encoded: string): LatencySummary {
-  const h = hdr.decodeFromCompressedBase64(encoded);
+  const h = hdr().decodeFromCompressedBase64(encoded);
   const ms = (us: number) => us / 1000;
   const summary: LatencySummary = {
     count: h.totalCount,

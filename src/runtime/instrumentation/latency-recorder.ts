@@ -1,5 +1,8 @@
-import * as hdr from 'hdr-histogram-js';
+import type * as Hdr from 'hdr-histogram-js';
+import { lazyRequire } from '../../util/lazy-require.ts';
 import { nowMs } from '../../util/clock.ts';
+
+const hdr = lazyRequire<typeof Hdr>('hdr-histogram-js');
 
 /**
  * One worker's latency bookkeeping, on when a job runs under the harness. It follows each record
@@ -20,8 +23,8 @@ export const latencyStages = ['source', 'rings', 'windows', 'operators', 'until-
 export type LatencyStage = (typeof latencyStages)[number];
 
 /** 1 µs to 1 hour, 3 significant digits: the whole range a record can see, at 0.1 % resolution. */
-export function newLatencyHistogram(): hdr.Histogram {
-  return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
+export function newLatencyHistogram(): Hdr.Histogram {
+  return hdr().build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
 }
 
 export interface LatencySnapshot {
@@ -43,8 +46,8 @@ export class LatencyRecorder {
    * that skipped recording until then) made V8 throw away the hot loop's optimised code at that
    * instant, and the first tens of ms of every measurement ran in the interpreter, with a backlog.
    */
-  private readonly endToEnd: [hdr.Histogram, hdr.Histogram] = [newLatencyHistogram(), newLatencyHistogram()];
-  private readonly stages: [Record<LatencyStage, hdr.Histogram>, Record<LatencyStage, hdr.Histogram>] = [newStageHistograms(), newStageHistograms()];
+  private readonly endToEnd: [Hdr.Histogram, Hdr.Histogram] = [newLatencyHistogram(), newLatencyHistogram()];
+  private readonly stages: [Record<LatencyStage, Hdr.Histogram>, Record<LatencyStage, Hdr.Histogram>] = [newStageHistograms(), newStageHistograms()];
   /** When the record being processed entered the current chain segment (saved across nested drains). */
   segmentStartMs = NaN;
   private segmentCreatedMs = NaN;
@@ -149,19 +152,19 @@ export class LatencyRecorder {
   }
 }
 
-function newStageHistograms(): Record<LatencyStage, hdr.Histogram> {
-  return Object.fromEntries(latencyStages.map((s) => [s, newLatencyHistogram()])) as Record<LatencyStage, hdr.Histogram>;
+function newStageHistograms(): Record<LatencyStage, Hdr.Histogram> {
+  return Object.fromEntries(latencyStages.map((s) => [s, newLatencyHistogram()])) as Record<LatencyStage, Hdr.Histogram>;
 }
 
-function record(h: hdr.Histogram, ms: number): void {
+function record(h: Hdr.Histogram, ms: number): void {
   // Clock readings of different threads can disagree by a few µs: a negative span is 0 (and so
   // is NaN, the span of a record without a creation time, which only the unreported phase sees).
   const us = Math.round(ms * 1000);
   h.recordValue(us > 0 ? Math.min(3_600_000_000, us) : 0);
 }
 
-function encodeAndReset(h: hdr.Histogram): string {
-  const encoded = hdr.encodeIntoCompressedBase64(h);
+function encodeAndReset(h: Hdr.Histogram): string {
+  const encoded = hdr().encodeIntoCompressedBase64(h);
   h.reset();
   return encoded;
 }
