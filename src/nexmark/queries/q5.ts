@@ -9,7 +9,6 @@ import { defineJob } from '../../api/job.ts';
 import { SlidingEventTimeWindows } from '../../time/windows.ts';
 import { bidsOf, nexmarkInput, nexmarkSink } from '../job-input.ts';
 import type { HotItemRow } from '../rows.ts';
-import type { Bid } from '../../connectors/nexmark/model.ts';
 
 export const q5Window = { sizeMs: 10_000, slideMs: 2_000 };
 
@@ -21,10 +20,11 @@ interface Leaders {
 export default defineJob(
   (env) => {
     bidsOf(nexmarkInput(env))
-      .keyBy((b) => b.auction, { name: 'q5-by-auction' })
+      .map((b) => b.auction, { name: 'q5-auction' })
+      .keyBy((auction) => auction, { name: 'q5-by-auction' })
       .window(SlidingEventTimeWindows.of(q5Window.sizeMs, q5Window.slideMs))
       .aggregate<number, number, HotItemRow>(
-        { createAccumulator: () => 0, add: (_b: Bid, n: number) => n + 1, getResult: (n: number) => n },
+        { createAccumulator: () => 0, add: (_auction: number, n: number) => n + 1, getResult: (n: number) => n },
         (auction, window, [num], out) => out.collect({ auction, num, starttime: window.start, endtime: window.end }),
         { name: 'q5-count' },
       )

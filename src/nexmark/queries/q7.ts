@@ -8,40 +8,75 @@
 // on a window boundary, to the window before as a candidate that does not count towards the
 // maximum. Per window (keyed by its start, so windows spread over workers) the operator keeps the
 // maximum and the bids at it; it emits them when the watermark passes the window's end.
+//
+// Every bid of a window has the same key, so without more every bid would cross to the one worker
+// that owns the window. Each worker first drops the candidates its own earlier ones have beaten
+// (`q7-local-highest`), as Flink's planner puts a local phase before a MAX aggregation: of a
+// window's bids only those that raise or tie the worker's highest price so far cross.
 // (The SQL's SELECT lists price before bidder while its sink declares bidder first, so Flink's sink
 // columns come out swapped; weir's rows name each value by what it is.)
 import { defineJob } from '../../api/job.ts';
-import type { Bid } from '../../connectors/nexmark/model.ts';
 import { bidsOf, nexmarkInput, nexmarkSink } from '../job-input.ts';
 import type { BidRow } from '../rows.ts';
 
 export const q7WindowMs = 10_000;
+/** How many windows before the newest one a worker remembers its highest price for. */
+const rememberedWindows = 4;
 
 interface Candidate {
   start: number;
-  bid: Bid;
+  bid: BidRow;
   /** On the window's end: matches its maximum but is not part of it. */
   edge: boolean;
 }
 
 interface Highest {
   price: number;
-  bids: Bid[];
-  edge: Bid[];
+  bids: BidRow[];
+  edge: BidRow[];
 }
-
-const toRow = (b: Bid): BidRow => ({ auction: b.auction, bidder: b.bidder, price: b.price, dateTime: b.dateTime, extra: b.extra });
 
 export default defineJob(
   (env) => {
     bidsOf(nexmarkInput(env))
       .flatMap<Candidate>(
-        (bid, out) => {
-          const start = bid.dateTime - (((bid.dateTime % q7WindowMs) + q7WindowMs) % q7WindowMs);
+        (b, out) => {
+          // Only what the rows carry crosses the exchange (not the bid's channel and url).
+          const bid: BidRow = { auction: b.auction, bidder: b.bidder, price: b.price, dateTime: b.dateTime, extra: b.extra };
+          const start = b.dateTime - (((b.dateTime % q7WindowMs) + q7WindowMs) % q7WindowMs);
           out.collect({ start, bid, edge: false });
-          if (start === bid.dateTime) out.collect({ start: start - q7WindowMs, bid, edge: true });
+          if (start === b.dateTime) out.collect({ start: start - q7WindowMs, bid, edge: true });
         },
         { name: 'q7-windows' },
+      )
+      .process<Candidate>(
+        (() => {
+          // This worker's highest price sent on per window start. A cache, not state: a candidate
+          // is dropped only when a higher bid of its window went ahead of it on this worker's
+          // channel, so the operator below (and any checkpoint between them) has that bid whenever
+          // it would have had the dropped one. Empty after a restart, it only drops less. Windows
+          // far behind the newest are forgotten; a late candidate of one is simply sent on.
+          let highest = new Map<number, number>();
+          let newestStart = Number.NEGATIVE_INFINITY;
+          return {
+            open() {
+              highest = new Map();
+              newestStart = Number.NEGATIVE_INFINITY;
+            },
+            processElement(c, ctx) {
+              const price = c.bid.price;
+              const sent = highest.get(c.start) ?? -1;
+              if (price < sent) return; // beaten by a bid already sent: neither the maximum nor at it
+              if (!c.edge && price > sent) highest.set(c.start, price);
+              if (c.start > newestStart) {
+                newestStart = c.start;
+                for (const start of highest.keys()) if (start < newestStart - rememberedWindows * q7WindowMs) highest.delete(start);
+              }
+              ctx.emit(c);
+            },
+          };
+        })(),
+        { name: 'q7-local-highest' },
       )
       .keyBy((c) => c.start, { name: 'q7-by-window' })
       .process<BidRow>(
@@ -64,8 +99,8 @@ export default defineJob(
             const state = ctx.valueState<Highest>('highest');
             const h = state.value();
             if (h === undefined) return;
-            for (const b of h.bids) ctx.emit(toRow(b));
-            for (const b of h.edge) if (b.price === h.price) ctx.emit(toRow(b));
+            for (const b of h.bids) ctx.emit(b);
+            for (const b of h.edge) if (b.price === h.price) ctx.emit(b);
             state.clear();
           },
         },
