@@ -22,7 +22,11 @@ export function unstorableReason(value: unknown): string | undefined {
   return isStorable(value, 0) ? undefined : reasonAt(value, '', 0);
 }
 
-/** The same rules as reasonAt, as a yes/no. */
+/**
+ * The same rules as reasonAt, as a yes/no. Called on every state put, over the whole value (a
+ * window operator's slots, a CEP run's buffer), so plain arrays and objects — nearly everything
+ * stored — are recognised first, before the checks for the rarer kinds of object.
+ */
 function isStorable(value: unknown, depth: number): boolean {
   switch (typeof value) {
     case 'string':
@@ -36,21 +40,27 @@ function isStorable(value: unknown, depth: number): boolean {
     case 'bigint':
       return value >= int64Min && value <= uint64Max;
   }
-  if (value === null || value instanceof Date) return true;
-  if (ArrayBuffer.isView(value)) return value instanceof Uint8Array;
-  if (value instanceof ArrayBuffer || value instanceof SharedArrayBuffer) return false;
+  if (value === null) return true;
   if (depth >= valueDepthMax) return false;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) if (!isStorable(value[i], depth + 1)) return false;
     return true;
   }
+  if (Object.getPrototypeOf(value) === Object.prototype) return ownValuesStorable(value as Record<string, unknown>, depth);
+  if (value instanceof Date) return true;
+  if (ArrayBuffer.isView(value)) return value instanceof Uint8Array;
+  if (value instanceof ArrayBuffer || value instanceof SharedArrayBuffer) return false;
   if (value instanceof Map) {
     for (const [k, v] of value) if (!isStorable(k, depth + 1) || !isStorable(v, depth + 1)) return false;
     return true;
   }
-  for (const k in value as object) {
+  return ownValuesStorable(value as Record<string, unknown>, depth);
+}
+
+function ownValuesStorable(value: Record<string, unknown>, depth: number): boolean {
+  for (const k in value) {
     if (!Object.prototype.hasOwnProperty.call(value, k)) continue;
-    if (!isStorable((value as Record<string, unknown>)[k], depth + 1)) return false;
+    if (!isStorable(value[k], depth + 1)) return false;
   }
   return true;
 }

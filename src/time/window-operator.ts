@@ -21,7 +21,7 @@
  * look-up when it fires.
  */
 import { WeirError } from '../errors.ts';
-import type { KeyedContext, KeyedProcessFunction, OnTimerContext, ValueState } from '../functions/contracts.ts';
+import type { Collector, KeyedContext, KeyedProcessFunction, OnTimerContext, ValueState } from '../functions/contracts.ts';
 import { MergingWindowSet } from './merging-window-set.ts';
 import { isFire, isPurge, type OnMergeContext, type Trigger, type TriggerState } from './triggers.ts';
 import type { ProcessWindowContext, ProcessWindowFunction, WindowContents } from './window-functions.ts';
@@ -78,6 +78,7 @@ class WindowOperator<T, K, W extends Window, C, R, OUT> implements KeyedProcessF
   private readonly merging: boolean;
   private readonly allowedLatenessMs: number;
   private readonly triggerContext = new SlotTriggerContext();
+  private readonly firing = new WindowFiring<K, W, OUT>();
   private keyed!: KeyedContext<K, OUT>;
   private readonly assignerContext = { currentProcessingTime: () => this.keyed.timerService.currentProcessingTime() };
   /** The 'windows' state handle, declared once per context (the keyed operator reuses one context). */
@@ -288,20 +289,11 @@ class WindowOperator<T, K, W extends Window, C, R, OUT> implements KeyedProcessF
     const ctx = this.keyed;
     const maxTimestampMs = window.maxTimestamp();
     // Results carry the window's last instant as event time (Flink); the global window has none, so
-    // its results keep the time of the record or timer that fired it.
+    // its results keep the time of the record or timer that fired it. They are measured from the
+    // newest record in the window (NaN: none had a creation time).
     const emitAtMs = Number.isFinite(maxTimestampMs) ? maxTimestampMs : ctx.timestampMs;
-    const context: ProcessWindowContext<K, W> = {
-      key: ctx.key,
-      window,
-      currentWatermark: () => ctx.timerService.currentWatermark(),
-      currentProcessingTime: () => ctx.timerService.currentProcessingTime(),
-      output: (tag, value) => ctx.output(tag, value),
-    };
-    // Measured from the newest record in the window (NaN: none had a creation time).
-    const createdMs = slot.newestCreatedMs ?? Number.NaN;
-    const arrivedMs = slot.newestArrivedMs ?? Number.NaN;
-    const out = { collect: (result: OUT) => ctx.emit(result, emitAtMs, createdMs, arrivedMs) };
-    this.spec.windowFunction.process(ctx.key, context, this.contents.elements(slot.contents as C), out);
+    const firing = this.firing.bind(ctx, window, emitAtMs, slot.newestCreatedMs ?? Number.NaN, slot.newestArrivedMs ?? Number.NaN);
+    this.spec.windowFunction.process(ctx.key, firing, this.contents.elements(slot.contents as C), firing);
   }
 
   /** When the records created at `createdMs` reached the operator (the first of them, to within a batch). */
@@ -352,6 +344,45 @@ function purge(slot: WindowSlot): void {
   delete slot.contents;
   delete slot.newestCreatedMs;
   delete slot.newestArrivedMs;
+}
+
+/**
+ * The window function's context and collector for one firing. One object, bound anew for each
+ * firing rather than made for it: a sliding window fires once per key per slide.
+ */
+class WindowFiring<K, W extends Window, OUT> implements ProcessWindowContext<K, W>, Collector<OUT> {
+  private keyed!: KeyedContext<K, OUT>;
+  key!: K;
+  window!: W;
+  private emitAtMs = 0;
+  private createdMs = Number.NaN;
+  private arrivedMs = Number.NaN;
+
+  bind(keyed: KeyedContext<K, OUT>, window: W, emitAtMs: number, createdMs: number, arrivedMs: number): this {
+    this.keyed = keyed;
+    this.key = keyed.key;
+    this.window = window;
+    this.emitAtMs = emitAtMs;
+    this.createdMs = createdMs;
+    this.arrivedMs = arrivedMs;
+    return this;
+  }
+
+  collect(result: OUT): void {
+    this.keyed.emit(result, this.emitAtMs, this.createdMs, this.arrivedMs);
+  }
+
+  currentWatermark(): number {
+    return this.keyed.timerService.currentWatermark();
+  }
+
+  currentProcessingTime(): number {
+    return this.keyed.timerService.currentProcessingTime();
+  }
+
+  output<X>(tag: string, value: X): void {
+    this.keyed.output(tag, value);
+  }
 }
 
 /** The trigger's view of one window: its timers and state live in the window's slot. */

@@ -121,6 +121,10 @@ describe.each(backends)('state store: $name', (backend) => {
       [[new Int32Array([1, -2])], 'a Int32Array at [0]'],
       [new DataView(new ArrayBuffer(8)), 'a DataView'],
       [new ArrayBuffer(8), 'a ArrayBuffer'],
+      // Plain objects and arrays are checked first (the common case); the rarer kinds still are.
+      [new (class Holder { cb = () => 1 })(), 'a function at .cb'],
+      [Object.assign(Object.create(null) as object, { cb: () => 1 }), 'a function at .cb'],
+      [new Map([['k', () => 1]]), 'a function at .get("k")'],
     ];
     for (const [value, reason] of cases) {
       const err = expectStateError(() => store.put(S, 1, 'bob', '', value), 'operator "count-per-user"', `state "${S}"`, 'key "bob"', reason);
