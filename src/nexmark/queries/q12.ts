@@ -25,7 +25,9 @@ export default defineJob(
   (env) => {
     const windowMs = env.numberParam('windowMs', q12WindowMs);
     bidsOf(nexmarkInput(env))
-      .keyBy((b) => b.bidder, { name: 'q12-by-bidder' })
+      // Only the bidder crosses the exchange: the count reads nothing else of a bid.
+      .map((b) => b.bidder, { name: 'q12-bidder' })
+      .keyBy((bidder) => bidder, { name: 'q12-by-bidder' })
       .process<BidderCountRow>(
         {
           processElement(_bid, ctx) {
