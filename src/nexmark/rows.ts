@@ -65,3 +65,35 @@ export interface BidderCountRow {
   starttime: number;
   endtime: number;
 }
+
+/** q14: a bid whose price in euros lies in (1 000 000, 50 000 000), with when in the day it was made and how many 'c's its extra holds. */
+export interface BidCalculationRow {
+  auction: number;
+  bidder: number;
+  /** In euros (× 0.908, as q1). */
+  price: number;
+  bidTimeType: 'dayTime' | 'nightTime' | 'otherTime';
+  dateTime: number;
+  extra: string;
+  c_counts: number;
+}
+
+/** q21: a bid with the id of its channel: 0–3 for the four named channels, else the URL's channel_id parameter. */
+export interface ChannelIdRow {
+  auction: number;
+  bidder: number;
+  price: number;
+  channel: string;
+  channel_id: string;
+}
+
+/** q22: a bid with the first three directories of its URL (null where the URL has fewer parts). */
+export interface UrlDirectoriesRow {
+  auction: number;
+  bidder: number;
+  price: number;
+  channel: string;
+  dir1: string | null;
+  dir2: string | null;
+  dir3: string | null;
+}

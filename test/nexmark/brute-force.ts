@@ -125,3 +125,34 @@ export function bidsPerBidder(events: NexmarkEvent[]): Map<number, number> {
   for (const b of bidsOf(events)) counts.set(b.bidder, (counts.get(b.bidder) ?? 0) + 1);
   return counts;
 }
+
+// q14, q21, q22: projections, each written from its SQL without the functions the jobs share.
+export const q14 = (events: NexmarkEvent[]) =>
+  bidsOf(events)
+    .map((b) => ({ b, price: Number((0.908 * b.price).toFixed(3)) }))
+    .filter(({ price }) => price > 1_000_000 && price < 50_000_000)
+    .map(({ b, price }) => {
+      const hour = new Date(b.dateTime).getUTCHours();
+      const bidTimeType = hour >= 8 && hour <= 18 ? 'dayTime' : hour <= 6 || hour >= 20 ? 'nightTime' : 'otherTime';
+      return { ...bidRow(b), price, bidTimeType, c_counts: b.extra.split('c').length - 1 };
+    });
+
+export function q21(events: NexmarkEvent[]) {
+  const named = ['apple', 'google', 'facebook', 'baidu'];
+  const rows = [];
+  for (const b of bidsOf(events)) {
+    // REGEXP_EXTRACT(url, '(&|^)channel_id=([^&]*)', 2): the first channel_id= at the start or after an '&'.
+    const at = b.url.startsWith('channel_id=') ? 0 : b.url.indexOf('&channel_id=') + 1 || -1;
+    const fromUrl = at < 0 ? null : b.url.slice(at + 'channel_id='.length).split('&')[0];
+    const index = named.indexOf(b.channel.toLowerCase());
+    const channel_id = index >= 0 ? String(index) : fromUrl;
+    if (channel_id !== null) rows.push({ auction: b.auction, bidder: b.bidder, price: b.price, channel: b.channel, channel_id });
+  }
+  return rows;
+}
+
+export const q22 = (events: NexmarkEvent[]) =>
+  bidsOf(events).map((b) => {
+    const parts = b.url.split('/');
+    return { auction: b.auction, bidder: b.bidder, price: b.price, channel: b.channel, dir1: parts[3] ?? null, dir2: parts[4] ?? null, dir3: parts[5] ?? null };
+  });

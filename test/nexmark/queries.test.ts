@@ -54,6 +54,9 @@ const exact: Record<string, (events: NexmarkEvent[]) => unknown[]> = {
   q8: brute.q8,
   q9: brute.q9,
   q11: brute.q11,
+  q14: brute.q14,
+  q21: brute.q21,
+  q22: brute.q22,
 };
 
 describe('nexmark queries', () => {
@@ -64,6 +67,13 @@ describe('nexmark queries', () => {
     expect(brute.q8(input).length).toBeGreaterThan(0);
     expect(brute.q9(input).length).toBeGreaterThan(100);
     expect(new Set(brute.q5(input).map((r) => r.starttime)).size).toBeGreaterThan(20);
+    // q14's price range, q21's every channel id and bids it drops (q14's times of day: below).
+    expect(brute.q14(input).length).toBeGreaterThan(100);
+    expect(brute.q14(input).some((r) => r.c_counts > 0)).toBe(true);
+    const ids = brute.q21(input).map((r) => r.channel_id);
+    for (const named of ['0', '1', '2', '3']) expect(ids).toContain(named);
+    expect(ids.some((id) => Number(id) > 3)).toBe(true);
+    expect(ids.length).toBeLessThan(brute.q0(input).length);
   });
 
   for (const [query, definition] of Object.entries(exact)) {
@@ -76,6 +86,18 @@ describe('nexmark queries', () => {
       });
     }
   }
+
+  it('q14 over most of a day of event time: every time of day, the baseline and both modes = the definition', async () => {
+    // 6 000 events 10 s apart: from 22:13 UTC to 14:53 the next day.
+    const slow = { ...generatorOptions, eventsPerSec: 0.1 };
+    const day = [...nexmarkEvents(slow)];
+    const expected = rowSet(brute.q14(day));
+    expect(new Set(brute.q14(day).map((r) => r.bidTimeType))).toEqual(new Set(['dayTime', 'nightTime', 'otherTime']));
+    const byHand: unknown[] = [];
+    baselines.q14(day, (row) => byHand.push(row), { watermarkMs: 4000 });
+    expect(rowSet(byHand)).toEqual(expected);
+    for (const mode of ['continuous', 'micro-batch'] as const) expect(rowSet(await weirRows('q14', mode, { eventsPerSec: '0.1' }))).toEqual(expected);
+  });
 
   it('q4: the baseline\'s last row per category = the definition', () => {
     expect(rowSet(q4Finals(baselineRows('q4')))).toEqual(rowSet(brute.q4Final(input)));
