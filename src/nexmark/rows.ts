@@ -3,7 +3,7 @@
  * weir's row carries more than the SQL sink (a window's bounds, a count), the comment says so: the
  * extra columns make rows checkable and are computed by the SQL anyway.
  */
-import type { Auction } from '../connectors/nexmark/model.ts';
+import type { Auction, Bid } from '../connectors/nexmark/model.ts';
 
 /** q0, q1 (price converted), q7. */
 export interface BidRow {
@@ -96,4 +96,46 @@ export interface UrlDirectoriesRow {
   dir1: string | null;
   dir2: string | null;
   dir3: string | null;
+}
+
+/** q20: a bid with its auction, for auctions of category 10. */
+export interface BidAuctionRow {
+  auction: number;
+  bidder: number;
+  price: number;
+  channel: string;
+  url: string;
+  bid_dateTime: number;
+  bid_extra: string;
+  itemName: string;
+  description: string;
+  initialBid: number;
+  reserve: number;
+  auction_dateTime: number;
+  expires: number;
+  seller: number;
+  category: number;
+  auction_extra: string;
+}
+
+/** q20's row of a bid and its auction. */
+export function bidAuctionRow(b: Bid, a: Auction): BidAuctionRow {
+  return {
+    auction: b.auction,
+    bidder: b.bidder,
+    price: b.price,
+    channel: b.channel,
+    url: b.url,
+    bid_dateTime: b.dateTime,
+    bid_extra: b.extra,
+    itemName: a.itemName,
+    description: a.description,
+    initialBid: a.initialBid,
+    reserve: a.reserve,
+    auction_dateTime: a.dateTime,
+    expires: a.expires,
+    seller: a.seller,
+    category: a.category,
+    auction_extra: a.extra,
+  };
 }

@@ -156,3 +156,19 @@ export const q22 = (events: NexmarkEvent[]) =>
     const parts = b.url.split('/');
     return { auction: b.auction, bidder: b.bidder, price: b.price, channel: b.channel, dir1: parts[3] ?? null, dir2: parts[4] ?? null, dir3: parts[5] ?? null };
   });
+
+/** q20: each bid whose auction (anywhere in the input) is of category 10, with that auction's columns. */
+export function q20(events: NexmarkEvent[]) {
+  const auctions = auctionsOf(events);
+  const rows = [];
+  for (const b of bidsOf(events)) {
+    const a = auctions.find((x) => x.id === b.auction);
+    if (a === undefined || a.category !== 10) continue;
+    rows.push({
+      auction: b.auction, bidder: b.bidder, price: b.price, channel: b.channel, url: b.url, bid_dateTime: b.dateTime, bid_extra: b.extra,
+      itemName: a.itemName, description: a.description, initialBid: a.initialBid, reserve: a.reserve, auction_dateTime: a.dateTime,
+      expires: a.expires, seller: a.seller, category: a.category, auction_extra: a.extra,
+    });
+  }
+  return rows;
+}

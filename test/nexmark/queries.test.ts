@@ -55,6 +55,7 @@ const exact: Record<string, (events: NexmarkEvent[]) => unknown[]> = {
   q9: brute.q9,
   q11: brute.q11,
   q14: brute.q14,
+  q20: brute.q20,
   q21: brute.q21,
   q22: brute.q22,
 };
@@ -69,6 +70,7 @@ describe('nexmark queries', () => {
     expect(new Set(brute.q5(input).map((r) => r.starttime)).size).toBeGreaterThan(20);
     // q14's price range, q21's every channel id and bids it drops (q14's times of day: below).
     expect(brute.q14(input).length).toBeGreaterThan(100);
+    expect(brute.q20(input).length).toBeGreaterThan(100);
     expect(brute.q14(input).some((r) => r.c_counts > 0)).toBe(true);
     const ids = brute.q21(input).map((r) => r.channel_id);
     for (const named of ['0', '1', '2', '3']) expect(ids).toContain(named);
