@@ -25,6 +25,8 @@ export interface TrialSpec {
   microBatchIntervalMs: number;
   seed: number;
   p99BoundMs: number;
+  /** Absent: the job's own setting. */
+  checkpointIntervalMs?: number;
   params: Record<string, string>;
   load: 'generator' | 'replay' | 'kafka';
   kafka?: KafkaLoadTarget;
@@ -54,6 +56,7 @@ export async function runTrial(spec: TrialSpec): Promise<{ run: BenchRun; parall
     mode: spec.mode,
     parallelism: spec.parallelism,
     microBatchIntervalMs: spec.microBatchIntervalMs,
+    ...(spec.checkpointIntervalMs !== undefined ? { checkpointIntervalMs: spec.checkpointIntervalMs } : {}),
     params: kafkaLoad?.params ?? params,
     measureLatency: true,
     warmupMs: spec.warmupS * 1000,

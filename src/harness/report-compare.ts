@@ -91,6 +91,7 @@ function differences(a: BenchReport, b: BenchReport): string[] {
   check('warm-up/duration s', [a.config.warmupS, a.config.durationS], [b.config.warmupS, b.config.durationS]);
   check('parallelism', a.config.parallelism, b.config.parallelism);
   check('micro-batch interval ms', a.config.microBatchIntervalMs, b.config.microBatchIntervalMs);
+  check('checkpoint interval ms', a.config.checkpointIntervalMs, b.config.checkpointIntervalMs);
   check('commit', a.environment.gitCommit, b.environment.gitCommit);
   check('weir', a.environment.weirVersion, b.environment.weirVersion);
   check('Node', a.environment.node, b.environment.node);

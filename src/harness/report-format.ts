@@ -83,7 +83,7 @@ export function ratioTable(report: BenchReport): Table {
 export function configLine(report: BenchReport): string {
   const c = report.config;
   const load = c.load === 'replay' ? "the job's own input replayed open-loop" : c.load === 'kafka' ? `the generator through Kafka topic ${c.kafka?.topic}` : "the job's generator";
-  return `job ${c.job} (SHA-256 ${c.jobSha256?.slice(0, 16) ?? 'unknown'}…); load: ${load}; modes ${c.modes.join(', ')}; offered ${c.ratesPerSec.map(fmtRate).join(', ')} events/s; ${c.repeat} trial(s) per point; warm-up ${c.warmupS} s, measured ${c.durationS} s; ${c.parallelism} worker(s); micro-batch interval ${c.microBatchIntervalMs} ms; seed ${c.seed}; p99 bound ${c.p99BoundMs} ms`;
+  return `job ${c.job} (SHA-256 ${c.jobSha256?.slice(0, 16) ?? 'unknown'}…); load: ${load}; modes ${c.modes.join(', ')}; offered ${c.ratesPerSec.map(fmtRate).join(', ')} events/s; ${c.repeat} trial(s) per point; warm-up ${c.warmupS} s, measured ${c.durationS} s; ${c.parallelism} worker(s); micro-batch interval ${c.microBatchIntervalMs} ms${c.checkpointIntervalMs !== undefined ? `; checkpoints every ${c.checkpointIntervalMs} ms` : ''}; seed ${c.seed}; p99 bound ${c.p99BoundMs} ms`;
 }
 
 export function environmentLine(report: BenchReport): string {

@@ -139,6 +139,8 @@ export interface BenchConfig {
   seed: number;
   /** p99 bound (ms) for the maximum sustainable throughput. */
   p99BoundMs: number;
+  /** Checkpoint interval given to every run (ms); absent: the job's own setting. */
+  checkpointIntervalMs?: number;
   /** Set when the load came from this Kafka topic (produced at the fixed rate during the run) instead of the embedded generator. */
   kafka?: { brokers: string[]; topic: string };
   /** Where the load came from: the job's generator (default), its own sources replayed open-loop, or Kafka. */

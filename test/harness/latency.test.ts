@@ -31,6 +31,18 @@ describe('latency measurement', () => {
     expect(e2e.maxMs).toBeLessThan(stallMs / 2);
   });
 
+  it('a record of an exactly-once sink is measured visible when its checkpoint commits, not when the sink flushes', async () => {
+    // 2 000 events/s for 2 s into a two-phase sink whose every commit takes 300 ms, checkpoints
+    // every 100 ms: each record waits at least for the whole commit after its pre-commit. A lower
+    // bound, which a busy machine only makes longer.
+    for (const mode of ['continuous', 'micro-batch'] as const) {
+      const handle = await run(jobUrl('slow-commit'), { mode, measureLatency: true, microBatchIntervalMs: 50, params: { rate: '2000', seconds: '2', commitMs: '300' } });
+      const { latency } = (await handle.done).latency!;
+      expect(summarize(latency.endToEnd).count).toBe(4_000); // every record, the last ones at the final checkpoint's commit
+      expect(summarize(latency.stages['until-visible']).minMs).toBeGreaterThanOrEqual(299);
+    }
+  });
+
   it('the same seed and configuration give the same output checksum, in both modes; another seed another', async () => {
     const checksum = async (mode: 'continuous' | 'micro-batch', seed: string) => {
       const handle = await run(new URL('../../examples/clicks.ts', import.meta.url), {

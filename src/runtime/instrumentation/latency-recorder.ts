@@ -16,6 +16,8 @@ const hdr = lazyRequire<typeof Hdr>('hdr-histogram-js');
  *   operators     entered a chain segment (source read, ring read or timer firing) → left it (ring
  *                 write or sink);
  *   until-visible reached the sink → the sink's flush (micro-batch: the epoch end) made it visible;
+ *                 for a two-phase sink (exactly-once: a transactional file sink, Kafka
+ *                 transactions) → the commit of the checkpoint whose transaction holds it;
  * and end-to-end = creation → visible. Records created before `measureFromMs` (the warm-up) are
  * not recorded.
  */
@@ -51,9 +53,12 @@ export class LatencyRecorder {
   /** When the record being processed entered the current chain segment (saved across nested drains). */
   segmentStartMs = NaN;
   private segmentCreatedMs = NaN;
-  /** (createdMs, arrivedMs) of records in the sinks since their last flush. */
-  private pending = new Float64Array(2048);
-  private pendingCount = 0;
+  /** Records in the sinks that their next flush makes visible. */
+  private readonly pending = new PendingRecords();
+  /** Records in two-phase sinks since the last pre-commit: the next checkpoint's transaction holds them. */
+  private readonly pendingTransaction = new PendingRecords();
+  /** Records of pre-committed transactions, by checkpoint id, visible when that checkpoint commits. */
+  private readonly preCommitted: Array<{ checkpointId: number; records: PendingRecords }> = [];
 
   /** Records created before this (the warm-up) are not measured; set once the job's start is known. */
   private measureFromMs = Number.POSITIVE_INFINITY;
@@ -97,31 +102,44 @@ export class LatencyRecorder {
     record(this.stages[this.phase(createdMs)].rings, now - sentMs);
   }
 
-  /** A record reaches a sink; it becomes visible at the sink's next flush. */
-  atSink(createdMs: number): void {
+  /**
+   * A record reaches a sink. It becomes visible at the sink's next flush or, in a two-phase sink,
+   * when the checkpoint whose transaction holds it commits.
+   */
+  atSink(createdMs: number, twoPhase = false): void {
     const now = nowMs();
     record(this.stages[this.phase(createdMs)].operators, now - this.segmentStartMs);
-    if (this.pendingCount * 2 === this.pending.length) {
-      const grown = new Float64Array(this.pending.length * 2);
-      grown.set(this.pending);
-      this.pending = grown;
-    }
-    this.pending[this.pendingCount * 2] = createdMs;
-    this.pending[this.pendingCount * 2 + 1] = now;
-    this.pendingCount++;
+    (twoPhase ? this.pendingTransaction : this.pending).push(createdMs, now);
   }
 
-  /** The sinks flushed: everything that reached them is visible now. */
+  /** The sinks flushed: everything that reached a sink that is not two-phase is visible now. */
   atFlush(): void {
-    if (this.pendingCount === 0) return;
+    this.visible(this.pending);
+  }
+
+  /** The two-phase sinks pre-committed checkpoint `checkpointId`: what reached them since the last one is in its transaction. */
+  atPreCommit(checkpointId: number): void {
+    if (this.pendingTransaction.count === 0) return;
+    const records = new PendingRecords();
+    records.takeFrom(this.pendingTransaction);
+    this.preCommitted.push({ checkpointId, records });
+  }
+
+  /** Checkpoint `checkpointId` committed: the transactions up to it are visible now. */
+  atCommit(checkpointId: number): void {
+    while (this.preCommitted.length > 0 && this.preCommitted[0].checkpointId <= checkpointId) this.visible(this.preCommitted.shift()!.records);
+  }
+
+  private visible(records: PendingRecords): void {
+    if (records.count === 0) return;
     const now = nowMs();
-    const pending = this.pending;
-    for (let i = 0; i < this.pendingCount; i++) {
-      const phase = this.phase(pending[i * 2]);
-      record(this.endToEnd[phase], now - pending[i * 2]);
-      record(this.stages[phase]['until-visible'], now - pending[i * 2 + 1]);
+    const at = records.times;
+    for (let i = 0; i < records.count; i++) {
+      const phase = this.phase(at[i * 2]);
+      record(this.endToEnd[phase], now - at[i * 2]);
+      record(this.stages[phase]['until-visible'], now - at[i * 2 + 1]);
     }
-    this.pendingCount = 0;
+    records.count = 0;
   }
 
   /** Encodes the measured records since the last snapshot (deflated: tens of µs per histogram), and starts afresh. */
@@ -149,6 +167,30 @@ export class LatencyRecorder {
   restoreSegment([startMs, createdMs]: [number, number]): void {
     this.segmentStartMs = startMs;
     this.segmentCreatedMs = createdMs;
+  }
+}
+
+/** (createdMs, arrivedMs) pairs of records waiting to become visible, in one growing array. */
+class PendingRecords {
+  times = new Float64Array(2048);
+  count = 0;
+
+  push(createdMs: number, arrivedMs: number): void {
+    if (this.count * 2 === this.times.length) {
+      const grown = new Float64Array(this.times.length * 2);
+      grown.set(this.times);
+      this.times = grown;
+    }
+    this.times[this.count * 2] = createdMs;
+    this.times[this.count * 2 + 1] = arrivedMs;
+    this.count++;
+  }
+
+  /** Takes over `other`'s records (its array too), leaving it empty. */
+  takeFrom(other: PendingRecords): void {
+    [this.times, other.times] = [other.times, this.times];
+    this.count = other.count;
+    other.count = 0;
   }
 }
 

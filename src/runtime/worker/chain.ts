@@ -53,6 +53,8 @@ export interface ChainHooks {
   /** Routes a key to its worker. */
   workerOfKey(key: unknown): number;
   sinkWriter(node: LogicalNode & { kind: 'sink' }): SinkWriter<unknown>;
+  /** The job takes checkpoints: a two-phase sink's output becomes visible when one commits, not at a flush. */
+  checkpointing: boolean;
   /**
    * To the dead letters, with the reason (and the error's stack): records sent to an unread side
    * output, records an operator failed on under onError 'dead-letter', records user code sent
@@ -459,9 +461,10 @@ export function compileChain(plan: Plan, position: RecordPosition, hooks: ChainH
       case 'sink': {
         const writer = hooks.sinkWriter(node);
         const { latency, checksum, sinkLatency } = hooks;
+        const twoPhase = hooks.checkpointing && writer.commit !== undefined;
         inputOf[id] = (v, ts, cr) => {
           c.recordsIn++;
-          if (latency !== undefined) latency.atSink(cr);
+          if (latency !== undefined) latency.atSink(cr, twoPhase);
           if (sinkLatency !== undefined) sinkLatency.observe(cr);
           if (checksum !== undefined) checksum.add(v);
           try {

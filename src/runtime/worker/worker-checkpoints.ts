@@ -17,6 +17,10 @@ export interface CheckpointedParts {
   store(): StateStore | undefined;
   /** At the cut, before the store is snapshotted: operators put what they hold outside it (mapAsync's records in flight). */
   beforeSnapshot?(): void;
+  /** The sinks pre-committed checkpoint `id`: what reached the two-phase ones since the last is in its transactions. */
+  preCommitted?(id: number): void;
+  /** Checkpoint `id` committed on every sink of this worker: its transactions are visible. */
+  committed?(id: number): void;
 }
 
 /**
@@ -132,6 +136,7 @@ export class WorkerCheckpoints {
     const completed = Atomics.load(this.views.control, kCheckpointCompleted);
     if (completed <= this.committed || completed > this.snapshotted) return;
     for (const { writer } of this.parts.sinks) await writer.commit?.(completed);
+    this.parts.committed?.(completed);
     const positions = this.pendingPositions.get(completed);
     for (const [id] of this.pendingPositions) if (id <= completed) this.pendingPositions.delete(id);
     if (positions) {
@@ -198,6 +203,7 @@ export class WorkerCheckpoints {
         if (writer.preCommit) sinkNotes.push({ sinkUid, subtask: this.me, note: (await writer.preCommit(id, { sourcePositions: positions })) as JsonValue });
         else await writer.flush();
       }
+      this.parts.preCommitted?.(id);
       alignmentMs = snapshotStartMs - startedMs;
       release();
     } catch (err) {

@@ -167,6 +167,7 @@ class WorkerRuntime {
       sendWatermark: (e, wm, idle) => this.control.setWatermark(e, wm, idle),
       workerOfKey: (key) => this.keyGroupWorker[keyGroupOf(key, keyGroups, options.keyGroupAssigner)],
       sinkWriter: (node) => this.sinks.writer(node),
+      checkpointing,
       deadLetter: (operator, reason, value, stack, at) => this.deadLetter(operator, at?.partition ?? this.position.partition, at?.offset ?? this.position.offset, reason, value, stack),
       onError: options.onError,
       stateStore: () => (this.store ??= openWorkerStateStore(this.plan, options, this.me)),
@@ -232,6 +233,8 @@ class WorkerRuntime {
           for (const operator of this.chain.asyncOperators) operator.snapshotInFlight();
           for (const states of this.chain.broadcastStates) states.snapshot();
         },
+        preCommitted: (id) => this.latency?.atPreCommit(id),
+        committed: (id) => this.latency?.atCommit(id),
       }, this.control.barriers, snapshots);
     }
   }
