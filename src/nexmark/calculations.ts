@@ -1,7 +1,8 @@
 /**
- * The scalar functions of Nexmark's projection queries (q14, q21, q22), as the suite's Flink SQL
- * defines them: shared by the job modules and the plain single-thread programs, which differ in
- * what runs them, not in what a row is.
+ * What Nexmark's queries compute for a record or a key beyond the engine's operators — the scalar
+ * functions of q14, q21 and q22, q17's day and running figures, q18's order of bids — as the
+ * suite's Flink SQL defines them: shared by the job modules and the plain single-thread programs,
+ * which differ in what runs them, not in what a row is. The tests' definitions do not use them.
  */
 import type { BidCalculationRow } from './rows.ts';
 
@@ -40,4 +41,51 @@ export function channelId(channel: string, url: string): string | null {
 /** SPLIT_INDEX(s, separator, index): the index-th part (from 0), null past the last. */
 export function splitIndex(s: string, separator: string, index: number): string | null {
   return s.split(separator)[index] ?? null;
+}
+
+const dayMs = 86_400_000;
+/** The last day formatted, by day number: consecutive records mostly fall on the same day. */
+let lastDay = { number: Number.NaN, text: '' };
+
+/** DATE_FORMAT(dateTime, 'yyyy-MM-dd'), the timestamp (epoch ms) read as UTC. */
+export function dayOf(dateTimeMs: number): string {
+  const number = Math.floor(dateTimeMs / dayMs);
+  if (number !== lastDay.number) lastDay = { number, text: new Date(number * dayMs).toISOString().slice(0, 10) };
+  return lastDay.text;
+}
+
+/** q17's running statistics of one (auction, day). */
+export interface DayStats {
+  total: number;
+  rank1: number;
+  rank2: number;
+  rank3: number;
+  min: number;
+  max: number;
+  sum: number;
+}
+
+/** `stats` (undefined: none yet) with one more bid at `price`. */
+export function withBid(stats: DayStats | undefined, price: number): DayStats {
+  const s = stats ?? { total: 0, rank1: 0, rank2: 0, rank3: 0, min: price, max: price, sum: 0 };
+  return {
+    total: s.total + 1,
+    rank1: s.rank1 + (price < 10_000 ? 1 : 0),
+    rank2: s.rank2 + (price >= 10_000 && price < 1_000_000 ? 1 : 0),
+    rank3: s.rank3 + (price >= 1_000_000 ? 1 : 0),
+    min: Math.min(s.min, price),
+    max: Math.max(s.max, price),
+    sum: s.sum + price,
+  };
+}
+
+/**
+ * q18's order of a (bidder, auction)'s bids: the later dateTime first. ROW_NUMBER() OVER (… ORDER
+ * BY dateTime DESC) leaves ties to chance; here the higher price, then the larger extra, win them,
+ * so that the last bid never depends on the order bids of different partitions arrive in.
+ */
+export function laterBid(a: { dateTime: number; price: number; extra: string }, b: { dateTime: number; price: number; extra: string }): boolean {
+  if (a.dateTime !== b.dateTime) return a.dateTime > b.dateTime;
+  if (a.price !== b.price) return a.price > b.price;
+  return a.extra > b.extra;
 }

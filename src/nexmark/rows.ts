@@ -139,3 +139,29 @@ export function bidAuctionRow(b: Bid, a: Auction): BidAuctionRow {
     auction_extra: a.extra,
   };
 }
+
+/** q17: an auction's bids of one day so far (an update of the row of (auction, day) per bid). */
+export interface AuctionDayStatsRow {
+  auction: number;
+  day: string;
+  total_bids: number;
+  rank1_bids: number;
+  rank2_bids: number;
+  rank3_bids: number;
+  min_price: number;
+  max_price: number;
+  /** Truncated, as SQL's AVG of BIGINT. */
+  avg_price: number;
+  sum_price: number;
+}
+
+/** q18: a bidder's last bid on an auction so far (an update of the row of (bidder, auction)). */
+export interface LastBidRow {
+  auction: number;
+  bidder: number;
+  price: number;
+  channel: string;
+  url: string;
+  dateTime: number;
+  extra: string;
+}

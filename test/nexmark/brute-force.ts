@@ -172,3 +172,33 @@ export function q20(events: NexmarkEvent[]) {
   }
   return rows;
 }
+
+/** q17: per (auction, UTC day) of its bids: counts per price band, min, max, truncated average, sum. */
+export function q17Final(events: NexmarkEvent[]) {
+  const groups = groupBy(bidsOf(events), (b) => `${b.auction}/${new Date(b.dateTime).toISOString().slice(0, 10)}`);
+  return [...groups.values()].map((bids) => {
+    const prices = bids.map((b) => b.price);
+    const sum = prices.reduce((a, p) => a + p, 0);
+    return {
+      auction: bids[0].auction,
+      day: new Date(bids[0].dateTime).toISOString().slice(0, 10),
+      total_bids: bids.length,
+      rank1_bids: prices.filter((p) => p < 10_000).length,
+      rank2_bids: prices.filter((p) => p >= 10_000 && p < 1_000_000).length,
+      rank3_bids: prices.filter((p) => p >= 1_000_000).length,
+      min_price: Math.min(...prices),
+      max_price: Math.max(...prices),
+      avg_price: Math.trunc(sum / bids.length),
+      sum_price: sum,
+    };
+  });
+}
+
+/** q18: per (bidder, auction) the bid with the latest dateTime, ties to the higher price, then the larger extra. */
+export function q18Final(events: NexmarkEvent[]) {
+  const groups = groupBy(bidsOf(events), (b) => `${b.bidder}/${b.auction}`);
+  return [...groups.values()].map((bids) => {
+    const [b] = bids.slice().sort((x, y) => y.dateTime - x.dateTime || y.price - x.price || (x.extra < y.extra ? 1 : x.extra > y.extra ? -1 : 0));
+    return { auction: b.auction, bidder: b.bidder, price: b.price, channel: b.channel, url: b.url, dateTime: b.dateTime, extra: b.extra };
+  });
+}

@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { nexmarkEvents, type NexmarkEvent } from '../../src/connectors/nexmark/index.ts';
 import { writeNexmarkJsonLines, writeNexmarkLog } from '../../src/connectors/nexmark/write.ts';
 import { run } from '../../src/runtime/index.ts';
-import type { BidderCountRow, CategoryPriceRow } from '../../src/nexmark/rows.ts';
+import type { AuctionDayStatsRow, BidderCountRow, CategoryPriceRow, LastBidRow } from '../../src/nexmark/rows.ts';
+import { laterBid } from '../../src/nexmark/calculations.ts';
 import { baselines } from '../../native-bench/nexmark/index.ts';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { tempDir } from '../helpers.ts';
@@ -35,6 +36,17 @@ async function weirRows(query: string, mode: 'continuous' | 'micro-batch', extra
   const result = await (await run(job, { mode, parallelism: 2, params: { ...params, ...extra }, microBatchIntervalMs: 20 })).done;
   expect(result.metrics.deadLetters).toBe(0);
   return result.results[query] as unknown[];
+}
+
+/** Of rows that update a key again and again, each key's final one: the one `later` than every other of its key. */
+function finalPerKey<R>(rows: R[], keyOf: (row: R) => string, later: (a: R, b: R) => boolean): R[] {
+  const final = new Map<string, R>();
+  for (const r of rows) {
+    const k = keyOf(r);
+    const seen = final.get(k);
+    if (seen === undefined || later(r, seen)) final.set(k, r);
+  }
+  return [...final.values()];
 }
 
 /** q4's rows are updates; what is comparable is each category's last one (the most auctions). */
@@ -99,6 +111,34 @@ describe('nexmark queries', () => {
     baselines.q14(day, (row) => byHand.push(row), { watermarkMs: 4000 });
     expect(rowSet(byHand)).toEqual(expected);
     for (const mode of ['continuous', 'micro-batch'] as const) expect(rowSet(await weirRows('q14', mode, { eventsPerSec: '0.1' }))).toEqual(expected);
+  });
+
+  // q17 and q18 emit a row per key again with each update: what compares is each key's final row,
+  // found without relying on the order rows were collected in (q17's counts only grow; q18's
+  // final bid is the latest by its order).
+  const q17Finals = (rows: unknown[]) => finalPerKey(rows as AuctionDayStatsRow[], (r) => `${r.auction}/${r.day}`, (a, b) => a.total_bids > b.total_bids);
+  const q18Finals = (rows: unknown[]) => finalPerKey(rows as LastBidRow[], (r) => `${r.bidder}/${r.auction}`, laterBid);
+
+  it('q17 over most of a day and the next: the final row per auction and day; one row per bid', async () => {
+    const slow = { ...generatorOptions, eventsPerSec: 0.1 };
+    const day = [...nexmarkEvents(slow)];
+    const expected = rowSet(brute.q17Final(day));
+    expect(new Set(brute.q17Final(day).map((r) => r.day)).size).toBe(2);
+    const byHand: unknown[] = [];
+    baselines.q17(day, (row) => byHand.push(row), { watermarkMs: 4000 });
+    expect(rowSet(q17Finals(byHand))).toEqual(expected);
+    for (const mode of ['continuous', 'micro-batch'] as const) {
+      const rows = await weirRows('q17', mode, { eventsPerSec: '0.1' });
+      expect(rowSet(q17Finals(rows))).toEqual(expected);
+      expect(rows.length).toBe(brute.q0(day).length);
+    }
+  });
+
+  it('q18: the final row per bidder and auction = the definition, in both modes and by hand', async () => {
+    const expected = rowSet(brute.q18Final(input));
+    expect(expected.length).toBeLessThan(brute.q0(input).length); // some bidders bid on an auction more than once
+    expect(rowSet(q18Finals(baselineRows('q18')))).toEqual(expected);
+    for (const mode of ['continuous', 'micro-batch'] as const) expect(rowSet(q18Finals(await weirRows('q18', mode)))).toEqual(expected);
   });
 
   it('q4: the baseline\'s last row per category = the definition', () => {
