@@ -155,13 +155,5 @@ export interface AuctionDayStatsRow {
   sum_price: number;
 }
 
-/** q18: a bidder's last bid on an auction so far (an update of the row of (bidder, auction)). */
-export interface LastBidRow {
-  auction: number;
-  bidder: number;
-  price: number;
-  channel: string;
-  url: string;
-  dateTime: number;
-  extra: string;
-}
+/** q18: a bidder's last bid on an auction so far (an update of the row of (bidder, auction)): every column of the bid. */
+export type LastBidRow = Bid;
