@@ -157,3 +157,8 @@ export interface AuctionDayStatsRow {
 
 /** q18: a bidder's last bid on an auction so far (an update of the row of (bidder, auction)): every column of the bid. */
 export type LastBidRow = Bid;
+
+/** q19: a bid at `rank_number` (1–10) of its auction's bids by price (an update of the row of (auction, rank_number)). */
+export interface RankedBidRow extends Bid {
+  rank_number: number;
+}

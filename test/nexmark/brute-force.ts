@@ -202,3 +202,13 @@ export function q18Final(events: NexmarkEvent[]) {
     return { auction: b.auction, bidder: b.bidder, price: b.price, channel: b.channel, url: b.url, dateTime: b.dateTime, extra: b.extra };
   });
 }
+
+/** q19: per auction its bids by price (highest first; ties: earlier, then lower bidder, then smaller extra), the first ten with their rank. */
+export function q19Final(events: NexmarkEvent[]) {
+  const rows: Array<Bid & { rank_number: number }> = [];
+  for (const bids of groupBy(bidsOf(events), (b) => b.auction).values()) {
+    const ranked = bids.slice().sort((x, y) => y.price - x.price || x.dateTime - y.dateTime || x.bidder - y.bidder || (x.extra < y.extra ? -1 : x.extra > y.extra ? 1 : 0));
+    ranked.slice(0, 10).forEach((b, i) => rows.push({ ...b, rank_number: i + 1 }));
+  }
+  return rows;
+}

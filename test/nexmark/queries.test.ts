@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { nexmarkEvents, type NexmarkEvent } from '../../src/connectors/nexmark/index.ts';
 import { writeNexmarkJsonLines, writeNexmarkLog } from '../../src/connectors/nexmark/write.ts';
 import { run } from '../../src/runtime/index.ts';
-import type { AuctionDayStatsRow, BidderCountRow, CategoryPriceRow, LastBidRow } from '../../src/nexmark/rows.ts';
+import type { AuctionDayStatsRow, BidderCountRow, CategoryPriceRow, LastBidRow, RankedBidRow } from '../../src/nexmark/rows.ts';
+import { betterBid } from '../../src/nexmark/winning-bids.ts';
 import { laterBid } from '../../src/nexmark/calculations.ts';
 import { baselines } from '../../native-bench/nexmark/index.ts';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -139,6 +140,15 @@ describe('nexmark queries', () => {
     expect(expected.length).toBeLessThan(brute.q0(input).length); // some bidders bid on an auction more than once
     expect(rowSet(q18Finals(baselineRows('q18')))).toEqual(expected);
     for (const mode of ['continuous', 'micro-batch'] as const) expect(rowSet(q18Finals(await weirRows('q18', mode)))).toEqual(expected);
+  });
+
+  it('q19: the final row per auction and rank = the definition, in both modes and by hand', async () => {
+    // The bid at a rank only ever gets better as bids come, so the final one is the best seen.
+    const q19Finals = (rows: unknown[]) => finalPerKey(rows as RankedBidRow[], (r) => `${r.auction}/${r.rank_number}`, betterBid);
+    const expected = rowSet(brute.q19Final(input));
+    expect(brute.q19Final(input).some((r) => r.rank_number === 10)).toBe(true);
+    expect(rowSet(q19Finals(baselineRows('q19')))).toEqual(expected);
+    for (const mode of ['continuous', 'micro-batch'] as const) expect(rowSet(q19Finals(await weirRows('q19', mode)))).toEqual(expected);
   });
 
   it('q4: the baseline\'s last row per category = the definition', () => {
