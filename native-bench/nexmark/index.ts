@@ -12,6 +12,8 @@ import { q9 } from './q9.ts';
 import { q11 } from './q11.ts';
 import { q12 } from './q12.ts';
 import { q14 } from './q14.ts';
+import { q15 } from './q15.ts';
+import { q16 } from './q16.ts';
 import { q17 } from './q17.ts';
 import { q18 } from './q18.ts';
 import { q19 } from './q19.ts';
@@ -19,4 +21,4 @@ import { q20 } from './q20.ts';
 import { q21 } from './q21.ts';
 import { q22 } from './q22.ts';
 
-export const baselines: Record<string, Baseline<unknown>> = { q0, q1, q2, q3, q4, q5, q7, q8, q9, q11, q12, q14, q17, q18, q19, q20, q21, q22 } as Record<string, Baseline<unknown>>;
+export const baselines: Record<string, Baseline<unknown>> = { q0, q1, q2, q3, q4, q5, q7, q8, q9, q11, q12, q14, q15, q16, q17, q18, q19, q20, q21, q22 } as Record<string, Baseline<unknown>>;

@@ -89,3 +89,44 @@ export function laterBid(a: { dateTime: number; price: number; extra: string }, 
   if (a.price !== b.price) return a.price > b.price;
   return a.extra > b.extra;
 }
+
+/** q15–q17's price bands: 1 below 10 000, 2 below 1 000 000, 3 from there on. */
+export function priceBand(price: number): 1 | 2 | 3 {
+  return price < 10_000 ? 1 : price < 1_000_000 ? 2 : 3;
+}
+
+/**
+ * q15's and q16's figures of one group: index 0 counts everything, 1–3 the price bands — bids,
+ * distinct bidders and distinct auctions (the SQL's count(*) and count(distinct …) with FILTERs).
+ */
+export interface BiddingCounts {
+  bids: number[];
+  bidders: number[];
+  auctions: number[];
+}
+
+export const emptyBiddingCounts = (): BiddingCounts => ({ bids: [0, 0, 0, 0], bidders: [0, 0, 0, 0], auctions: [0, 0, 0, 0] });
+
+/**
+ * Counts a bid of band `band` into `counts` (changed in place). `bidderBands` and `auctionBands`
+ * say in which bands the group had seen its bidder and its auction before (bit b for band b, 0:
+ * never); returned are the same with this bid's band added, for the caller to keep.
+ */
+export function countBid(counts: BiddingCounts, band: 1 | 2 | 3, bidderBands: number, auctionBands: number): { bidderBands: number; auctionBands: number } {
+  const bit = 1 << band;
+  counts.bids[0]++;
+  counts.bids[band]++;
+  if (bidderBands === 0) counts.bidders[0]++;
+  if ((bidderBands & bit) === 0) counts.bidders[band]++;
+  if (auctionBands === 0) counts.auctions[0]++;
+  if ((auctionBands & bit) === 0) counts.auctions[band]++;
+  return { bidderBands: bidderBands | bit, auctionBands: auctionBands | bit };
+}
+
+/** DATE_FORMAT(dateTime, 'HH:mm'), the timestamp (epoch ms) read as UTC. */
+export function minuteOf(dateTimeMs: number): string {
+  const minutes = Math.floor(dateTimeMs / 60_000) % 1440;
+  const hh = Math.floor(minutes / 60);
+  const mm = minutes % 60;
+  return `${hh < 10 ? '0' : ''}${hh}:${mm < 10 ? '0' : ''}${mm}`;
+}

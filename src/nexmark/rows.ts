@@ -162,3 +162,45 @@ export type LastBidRow = Bid;
 export interface RankedBidRow extends Bid {
   rank_number: number;
 }
+
+/** q15: the bids of a day so far, counted in price bands, with distinct bidders and auctions (an update of the row of the day). */
+export interface BiddingStatsRow {
+  day: string;
+  total_bids: number;
+  rank1_bids: number;
+  rank2_bids: number;
+  rank3_bids: number;
+  total_bidders: number;
+  rank1_bidders: number;
+  rank2_bidders: number;
+  rank3_bidders: number;
+  total_auctions: number;
+  rank1_auctions: number;
+  rank2_auctions: number;
+  rank3_auctions: number;
+}
+
+/** q16: the same per channel and day, with the latest minute ('HH:mm') of the day seen. */
+export interface ChannelStatsRow extends BiddingStatsRow {
+  channel: string;
+  minute: string;
+}
+
+/** q15's and q16's count columns from their figures (calculations.ts: BiddingCounts). */
+export function biddingStatsRow(day: string, c: { bids: number[]; bidders: number[]; auctions: number[] }): BiddingStatsRow {
+  return {
+    day,
+    total_bids: c.bids[0],
+    rank1_bids: c.bids[1],
+    rank2_bids: c.bids[2],
+    rank3_bids: c.bids[3],
+    total_bidders: c.bidders[0],
+    rank1_bidders: c.bidders[1],
+    rank2_bidders: c.bidders[2],
+    rank3_bidders: c.bidders[3],
+    total_auctions: c.auctions[0],
+    rank1_auctions: c.auctions[1],
+    rank2_auctions: c.auctions[2],
+    rank3_auctions: c.auctions[3],
+  };
+}

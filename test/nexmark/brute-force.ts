@@ -212,3 +212,29 @@ export function q19Final(events: NexmarkEvent[]) {
   }
   return rows;
 }
+
+/** q15 (group: the UTC day) and q16 (the channel and the UTC day, and the latest 'HH:mm'): counts and distinct counts per price band. */
+function biddingStatistics(bids: Bid[]) {
+  const bands: Array<(p: number) => boolean> = [() => true, (p) => p < 10_000, (p) => p >= 10_000 && p < 1_000_000, (p) => p >= 1_000_000];
+  const names = ['total', 'rank1', 'rank2', 'rank3'];
+  const row: Record<string, number> = {};
+  bands.forEach((inBand, i) => {
+    const mine = bids.filter((b) => inBand(b.price));
+    row[`${names[i]}_bids`] = mine.length;
+    row[`${names[i]}_bidders`] = new Set(mine.map((b) => b.bidder)).size;
+    row[`${names[i]}_auctions`] = new Set(mine.map((b) => b.auction)).size;
+  });
+  return row;
+}
+const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+export const q15Final = (events: NexmarkEvent[]) =>
+  [...groupBy(bidsOf(events), (b) => utcDay(b.dateTime)).entries()].map(([day, bids]) => ({ day, ...biddingStatistics(bids) }));
+
+export const q16Final = (events: NexmarkEvent[]) =>
+  [...groupBy(bidsOf(events), (b) => `${b.channel}/${utcDay(b.dateTime)}`).values()].map((bids) => ({
+    channel: bids[0].channel,
+    day: utcDay(bids[0].dateTime),
+    minute: bids.map((b) => new Date(b.dateTime).toISOString().slice(11, 16)).sort().at(-1),
+    ...biddingStatistics(bids),
+  }));

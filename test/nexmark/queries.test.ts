@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { nexmarkEvents, type NexmarkEvent } from '../../src/connectors/nexmark/index.ts';
 import { writeNexmarkJsonLines, writeNexmarkLog } from '../../src/connectors/nexmark/write.ts';
 import { run } from '../../src/runtime/index.ts';
-import type { AuctionDayStatsRow, BidderCountRow, CategoryPriceRow, LastBidRow, RankedBidRow } from '../../src/nexmark/rows.ts';
+import type { AuctionDayStatsRow, BidderCountRow, BiddingStatsRow, CategoryPriceRow, LastBidRow, RankedBidRow } from '../../src/nexmark/rows.ts';
 import { betterBid } from '../../src/nexmark/winning-bids.ts';
 import { laterBid } from '../../src/nexmark/calculations.ts';
 import { baselines } from '../../native-bench/nexmark/index.ts';
@@ -133,6 +133,30 @@ describe('nexmark queries', () => {
       expect(rowSet(q17Finals(rows))).toEqual(expected);
       expect(rows.length).toBe(brute.q0(day).length);
     }
+  });
+
+  it('q15 and q16 over most of a day and the next: the final row per day (and channel) = the definition; one row per bid', async () => {
+    // Each group's counts only grow: its final row is the one with the most bids.
+    const finals = (rows: unknown[], keyOf: (r: BiddingStatsRow & { channel?: string }) => string) =>
+      finalPerKey(rows as Array<BiddingStatsRow & { channel?: string }>, keyOf, (a, b) => a.total_bids > b.total_bids);
+    const day = [...nexmarkEvents({ ...generatorOptions, eventsPerSec: 0.1 })];
+    const cases = [
+      { query: 'q15', definition: brute.q15Final, keyOf: (r: BiddingStatsRow) => r.day },
+      { query: 'q16', definition: brute.q16Final, keyOf: (r: BiddingStatsRow & { channel?: string }) => `${r.channel}/${r.day}` },
+    ];
+    for (const { query, definition, keyOf } of cases) {
+      const expected = rowSet(definition(day));
+      const byHand: unknown[] = [];
+      baselines[query](day, (row) => byHand.push(row), { watermarkMs: 4000 });
+      expect(rowSet(finals(byHand, keyOf))).toEqual(expected);
+      for (const mode of ['continuous', 'micro-batch'] as const) {
+        const rows = await weirRows(query, mode, { eventsPerSec: '0.1' });
+        expect(rowSet(finals(rows, keyOf))).toEqual(expected);
+        expect(rows.length).toBe(brute.q0(day).length);
+      }
+    }
+    expect(brute.q15Final(day).map((r) => r.day).sort()).toEqual(['2023-11-14', '2023-11-15']);
+    expect(brute.q16Final(day).length).toBeGreaterThan(4);
   });
 
   it('q18: the final row per bidder and auction = the definition, in both modes and by hand', async () => {

@@ -1,0 +1,22 @@
+// q16 by hand: q15's figures per channel and day, with the latest minute seen; one updated row per bid.
+import { dayOf, minuteOf } from '../../src/nexmark/calculations.ts';
+import { biddingStatsRow, type ChannelStatsRow } from '../../src/nexmark/rows.ts';
+import type { Baseline } from './baseline.ts';
+import { countInto, type BiddingGroup } from './q15.ts';
+
+export const q16: Baseline<ChannelStatsRow> = (events, emit) => {
+  const groups = new Map<string, BiddingGroup>();
+  const latest = new Map<string, string>();
+  for (const e of events) {
+    const b = e.bid;
+    if (b === null) continue;
+    const day = dayOf(b.dateTime);
+    const key = `${b.channel}/${day}`;
+    const counts = countInto(groups, key, b.bidder, b.auction, b.price);
+    const minute = minuteOf(b.dateTime);
+    const sofar = latest.get(key);
+    const max = sofar !== undefined && sofar > minute ? sofar : minute;
+    latest.set(key, max);
+    emit({ channel: b.channel, minute: max, ...biddingStatsRow(day, counts) });
+  }
+};
