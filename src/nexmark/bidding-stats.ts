@@ -12,6 +12,7 @@
  */
 import type { DataStream } from '../api/stream.ts';
 import type { Bid } from '../connectors/nexmark/model.ts';
+import type { KeyedStateAccess } from '../functions/contracts.ts';
 import { countBid, emptyBiddingCounts, priceBand, type BiddingCounts } from './calculations.ts';
 
 /** What the statistics read of a bid — all that crosses the exchanges — and what the steps learn about it. */
@@ -35,23 +36,23 @@ export interface GroupCounts {
   counts: BiddingCounts;
 }
 
+/** The bands the current key (a group and a bidder, or a group and an auction) was seen in before `b`; `b`'s band is added. */
+function bandsSeenBefore(b: StatisticsBid, ctx: KeyedStateAccess): number {
+  const bands = ctx.valueState<number>('bands');
+  const before = bands.value() ?? 0;
+  const after = before | (1 << priceBand(b.price));
+  if (after !== before) bands.update(after);
+  return before;
+}
+
 /** Bids → each bid with its group's figures after it, the group chosen by `groupOf`. */
 export function biddingCounts(bids: DataStream<Bid>, groupOf: (b: Bid) => string, name: string): DataStream<GroupCounts> {
-  const seenIn = (what: 'bidder' | 'auction') => (b: StatisticsBid, ctx: { valueState<S>(name: string): { value(): S | undefined; update(v: S): void } }) => {
-    const bands = ctx.valueState<number>('bands');
-    const before = bands.value() ?? 0;
-    const after = before | (1 << priceBand(b.price));
-    if (after !== before) bands.update(after);
-    return what === 'bidder' ? { ...b, bidderBands: before } : { ...b, auctionBands: before };
-  };
-  const bidderSeen = seenIn('bidder');
-  const auctionSeen = seenIn('auction');
   return bids
     .map((b): StatisticsBid => ({ group: groupOf(b), auction: b.auction, bidder: b.bidder, price: b.price, channel: b.channel, dateTime: b.dateTime, bidderBands: 0, auctionBands: 0 }), { name: `${name}-columns` })
     .keyBy((b) => `${b.group}/${b.bidder}`, { name: `${name}-by-group-bidder` })
-    .process<StatisticsBid>((b, ctx) => ctx.emit(bidderSeen(b, ctx)), { name: `${name}-bidders-seen` })
+    .process<StatisticsBid>((b, ctx) => ctx.emit({ ...b, bidderBands: bandsSeenBefore(b, ctx) }), { name: `${name}-bidders-seen` })
     .keyBy((b) => `${b.group}/${b.auction}`, { name: `${name}-by-group-auction` })
-    .process<StatisticsBid>((b, ctx) => ctx.emit(auctionSeen(b, ctx)), { name: `${name}-auctions-seen` })
+    .process<StatisticsBid>((b, ctx) => ctx.emit({ ...b, auctionBands: bandsSeenBefore(b, ctx) }), { name: `${name}-auctions-seen` })
     .keyBy((b) => b.group, { name: `${name}-by-group` })
     .process<GroupCounts>(
       (b, ctx) => {
