@@ -3,7 +3,7 @@
  *
  * Every thread of a job imports the whole package — the CLI, the coordinator, and each worker,
  * whose job module imports 'weir' — and kafkajs, prom-client, protobufjs, avsc and hdr-histogram-js
- * are about 270 files between them, most of a thread's module loading, while a job uses none of
+ * are about 280 files between them, most of a thread's module loading, while a job uses none of
  * them on most threads (docs/benchmarks.md, "Start-up"). Loaded through `require`, a dependency is
  * the same module instance an `import` of it elsewhere gets: Node keeps one CommonJS cache.
  */
