@@ -11,6 +11,7 @@ import { q8 } from './q8.ts';
 import { q9 } from './q9.ts';
 import { q11 } from './q11.ts';
 import { q12 } from './q12.ts';
+import { q13 } from './q13.ts';
 import { q14 } from './q14.ts';
 import { q15 } from './q15.ts';
 import { q16 } from './q16.ts';
@@ -21,4 +22,4 @@ import { q20 } from './q20.ts';
 import { q21 } from './q21.ts';
 import { q22 } from './q22.ts';
 
-export const baselines: Record<string, Baseline<unknown>> = { q0, q1, q2, q3, q4, q5, q7, q8, q9, q11, q12, q14, q15, q16, q17, q18, q19, q20, q21, q22 } as Record<string, Baseline<unknown>>;
+export const baselines: Record<string, Baseline<unknown>> = { q0, q1, q2, q3, q4, q5, q7, q8, q9, q11, q12, q13, q14, q15, q16, q17, q18, q19, q20, q21, q22 } as Record<string, Baseline<unknown>>;

@@ -204,3 +204,12 @@ export function biddingStatsRow(day: string, c: { bids: number[]; bidders: numbe
     rank3_auctions: c.auctions[3],
   };
 }
+
+/** q13: a bid with the side input's value for its auction (mod 10 000). */
+export interface SideInputBidRow {
+  auction: number;
+  bidder: number;
+  price: number;
+  dateTime: number;
+  value: string;
+}

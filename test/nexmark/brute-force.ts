@@ -238,3 +238,7 @@ export const q16Final = (events: NexmarkEvent[]) =>
     minute: bids.map((b) => new Date(b.dateTime).toISOString().slice(11, 16)).sort().at(-1),
     ...biddingStatistics(bids),
   }));
+
+/** q13: each bid with the value of row auction mod 10 000 of the side input `table`. */
+export const q13With = (table: Map<number, string>) => (events: NexmarkEvent[]) =>
+  bidsOf(events).map((b) => ({ auction: b.auction, bidder: b.bidder, price: b.price, dateTime: b.dateTime, value: table.get(b.auction % 10_000)! }));

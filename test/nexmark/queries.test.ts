@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { nexmarkEvents, type NexmarkEvent } from '../../src/connectors/nexmark/index.ts';
 import { writeNexmarkJsonLines, writeNexmarkLog } from '../../src/connectors/nexmark/write.ts';
+import { nexmarkSideInput, writeNexmarkSideInput } from '../../src/connectors/nexmark/side-input.ts';
 import { run } from '../../src/runtime/index.ts';
 import type { AuctionDayStatsRow, BidderCountRow, BiddingStatsRow, CategoryPriceRow, LastBidRow, RankedBidRow } from '../../src/nexmark/rows.ts';
 import { betterBid } from '../../src/nexmark/winning-bids.ts';
@@ -67,6 +68,7 @@ const exact: Record<string, (events: NexmarkEvent[]) => unknown[]> = {
   q8: brute.q8,
   q9: brute.q9,
   q11: brute.q11,
+  q13: brute.q13With(nexmarkSideInput(1)),
   q14: brute.q14,
   q20: brute.q20,
   q21: brute.q21,
@@ -173,6 +175,22 @@ describe('nexmark queries', () => {
     expect(brute.q19Final(input).some((r) => r.rank_number === 10)).toBe(true);
     expect(rowSet(q19Finals(baselineRows('q19')))).toEqual(expected);
     for (const mode of ['continuous', 'micro-batch'] as const) expect(rowSet(q19Finals(await weirRows('q19', mode)))).toEqual(expected);
+  });
+
+  it('q13 reads its side input from a CSV file as well; a malformed line fails the job naming the line', async () => {
+    const dir = tempDir('weir-nexmark-q13-');
+    try {
+      const file = `${dir.path}/side_input.csv`;
+      writeNexmarkSideInput(file, 5);
+      expect(readFileSync(file, 'utf8').split('\n')[3]).toMatch(/^3,3-[0-9a-z]{7}$/);
+      const expected = rowSet(brute.q13With(nexmarkSideInput(5))(input));
+      expect(rowSet(await weirRows('q13', 'continuous', { sideInput: file }))).toEqual(expected);
+      writeFileSync(file, '0,a\nnot a row\n');
+      const handle = await run(new URL('../../src/nexmark/queries/q13.ts', import.meta.url), { params: { ...params, sideInput: file } });
+      await expect(handle.done).rejects.toThrow(/side_input\.csv, line 2: not "key,value"/);
+    } finally {
+      dir.remove();
+    }
   });
 
   it('q4: the baseline\'s last row per category = the definition', () => {

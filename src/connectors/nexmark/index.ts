@@ -3,3 +3,4 @@ export { AUCTION, BID, PERSON, nexmarkEventTime, type Auction, type Bid, type Ne
 export { firstAuctionId, firstCategoryId, firstPersonId, resolveNexmarkOptions, type NexmarkOptions } from './config.ts';
 export { nexmarkEvent, nexmarkEvents, nexmarkPartitionCount, nexmarkSource } from './source.ts';
 export { nexmarkJsonLinesFile, writeNexmarkJsonLines, writeNexmarkLog } from './write.ts';
+export { nexmarkSideInput, nexmarkSideInputRows, nexmarkSideInputValue, readNexmarkSideInput, writeNexmarkSideInput } from './side-input.ts';
