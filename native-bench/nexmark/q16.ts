@@ -6,17 +6,11 @@ import { countInto, type BiddingGroup } from './q15.ts';
 
 export const q16: Baseline<ChannelStatsRow> = (events, emit) => {
   const groups = new Map<string, BiddingGroup>();
-  const latest = new Map<string, string>();
   for (const e of events) {
     const b = e.bid;
     if (b === null) continue;
     const day = dayOf(b.dateTime);
-    const key = `${b.channel}/${day}`;
-    const counts = countInto(groups, key, b.bidder, b.auction, b.price);
-    const minute = minuteOf(b.dateTime);
-    const sofar = latest.get(key);
-    const max = sofar !== undefined && sofar > minute ? sofar : minute;
-    latest.set(key, max);
-    emit({ channel: b.channel, minute: max, ...biddingStatsRow(day, counts) });
+    const counts = countInto(groups, `${b.channel}/${day}`, b);
+    emit({ channel: b.channel, minute: minuteOf(counts.latestMs), ...biddingStatsRow(day, counts) });
   }
 };

@@ -1,6 +1,6 @@
 // q17 by hand: per auction and day, the bid statistics so far, one updated row per bid.
 import { dayOf, withBid, type DayStats } from '../../src/nexmark/calculations.ts';
-import type { AuctionDayStatsRow } from '../../src/nexmark/rows.ts';
+import { auctionDayStatsRow, type AuctionDayStatsRow } from '../../src/nexmark/rows.ts';
 import type { Baseline } from './baseline.ts';
 
 export const q17: Baseline<AuctionDayStatsRow> = (events, emit) => {
@@ -12,6 +12,6 @@ export const q17: Baseline<AuctionDayStatsRow> = (events, emit) => {
     const key = `${b.auction}/${day}`;
     const s = withBid(stats.get(key), b.price);
     stats.set(key, s);
-    emit({ auction: b.auction, day, total_bids: s.total, rank1_bids: s.rank1, rank2_bids: s.rank2, rank3_bids: s.rank3, min_price: s.min, max_price: s.max, avg_price: Math.trunc(s.sum / s.total), sum_price: s.sum });
+    emit(auctionDayStatsRow(b.auction, day, s));
   }
 };

@@ -58,7 +58,7 @@ export function biddingCounts(bids: DataStream<Bid>, groupOf: (b: Bid) => string
       (b, ctx) => {
         const state = ctx.valueState<BiddingCounts>('counts');
         const counts = state.value() ?? emptyBiddingCounts();
-        countBid(counts, priceBand(b.price), b.bidderBands, b.auctionBands);
+        countBid(counts, b, b.bidderBands, b.auctionBands);
         state.update(counts);
         ctx.emit({ bid: b, counts });
       },

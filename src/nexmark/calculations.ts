@@ -68,11 +68,12 @@ export interface DayStats {
 /** `stats` (undefined: none yet) with one more bid at `price`. */
 export function withBid(stats: DayStats | undefined, price: number): DayStats {
   const s = stats ?? { total: 0, rank1: 0, rank2: 0, rank3: 0, min: price, max: price, sum: 0 };
+  const band = priceBand(price);
   return {
     total: s.total + 1,
-    rank1: s.rank1 + (price < 10_000 ? 1 : 0),
-    rank2: s.rank2 + (price >= 10_000 && price < 1_000_000 ? 1 : 0),
-    rank3: s.rank3 + (price >= 1_000_000 ? 1 : 0),
+    rank1: s.rank1 + (band === 1 ? 1 : 0),
+    rank2: s.rank2 + (band === 2 ? 1 : 0),
+    rank3: s.rank3 + (band === 3 ? 1 : 0),
     min: Math.min(s.min, price),
     max: Math.max(s.max, price),
     sum: s.sum + price,
@@ -97,23 +98,28 @@ export function priceBand(price: number): 1 | 2 | 3 {
 
 /**
  * q15's and q16's figures of one group: index 0 counts everything, 1–3 the price bands — bids,
- * distinct bidders and distinct auctions (the SQL's count(*) and count(distinct …) with FILTERs).
+ * distinct bidders and distinct auctions (the SQL's count(*) and count(distinct …) with FILTERs) —
+ * and the latest dateTime of its bids (q16's latest minute: within one day, the latest 'HH:mm' is
+ * that of the latest bid).
  */
 export interface BiddingCounts {
+  latestMs: number;
   bids: number[];
   bidders: number[];
   auctions: number[];
 }
 
-export const emptyBiddingCounts = (): BiddingCounts => ({ bids: [0, 0, 0, 0], bidders: [0, 0, 0, 0], auctions: [0, 0, 0, 0] });
+export const emptyBiddingCounts = (): BiddingCounts => ({ latestMs: Number.NEGATIVE_INFINITY, bids: [0, 0, 0, 0], bidders: [0, 0, 0, 0], auctions: [0, 0, 0, 0] });
 
 /**
- * Counts a bid of band `band` into `counts` (changed in place). `bidderBands` and `auctionBands`
- * say in which bands the group had seen its bidder and its auction before (bit b for band b, 0:
- * never); returned are the same with this bid's band added, for the caller to keep.
+ * Counts a bid into `counts` (changed in place). `bidderBands` and `auctionBands` say in which
+ * price bands the group had seen its bidder and its auction before (bit b for band b, 0: never);
+ * returned are the same with this bid's band added, for the caller to keep.
  */
-export function countBid(counts: BiddingCounts, band: 1 | 2 | 3, bidderBands: number, auctionBands: number): { bidderBands: number; auctionBands: number } {
+export function countBid(counts: BiddingCounts, bid: { price: number; dateTime: number }, bidderBands: number, auctionBands: number): { bidderBands: number; auctionBands: number } {
+  const band = priceBand(bid.price);
   const bit = 1 << band;
+  if (bid.dateTime > counts.latestMs) counts.latestMs = bid.dateTime;
   counts.bids[0]++;
   counts.bids[band]++;
   if (bidderBands === 0) counts.bidders[0]++;

@@ -4,6 +4,7 @@
  * extra columns make rows checkable and are computed by the SQL anyway.
  */
 import type { Auction, Bid } from '../connectors/nexmark/model.ts';
+import type { BiddingCounts, DayStats } from './calculations.ts';
 
 /** q0, q1 (price converted), q7. */
 export interface BidRow {
@@ -155,6 +156,22 @@ export interface AuctionDayStatsRow {
   sum_price: number;
 }
 
+/** q17's row of (auction, day) from its running figures. */
+export function auctionDayStatsRow(auction: number, day: string, s: DayStats): AuctionDayStatsRow {
+  return {
+    auction,
+    day,
+    total_bids: s.total,
+    rank1_bids: s.rank1,
+    rank2_bids: s.rank2,
+    rank3_bids: s.rank3,
+    min_price: s.min,
+    max_price: s.max,
+    avg_price: Math.trunc(s.sum / s.total),
+    sum_price: s.sum,
+  };
+}
+
 /** q18: a bidder's last bid on an auction so far (an update of the row of (bidder, auction)): every column of the bid. */
 export type LastBidRow = Bid;
 
@@ -186,8 +203,8 @@ export interface ChannelStatsRow extends BiddingStatsRow {
   minute: string;
 }
 
-/** q15's and q16's count columns from their figures (calculations.ts: BiddingCounts). */
-export function biddingStatsRow(day: string, c: { bids: number[]; bidders: number[]; auctions: number[] }): BiddingStatsRow {
+/** q15's and q16's count columns from their figures. */
+export function biddingStatsRow(day: string, c: BiddingCounts): BiddingStatsRow {
   return {
     day,
     total_bids: c.bids[0],

@@ -3,7 +3,8 @@
 //   SELECT channel, DATE_FORMAT(dateTime, 'yyyy-MM-dd') AS day, max(DATE_FORMAT(dateTime, 'HH:mm')) AS minute,
 //          count(*) AS total_bids, … (as q15)
 //   FROM bid GROUP BY channel, DATE_FORMAT(dateTime, 'yyyy-MM-dd')
-// Times are read in UTC (bidding-stats.ts).
+// Times are read in UTC (bidding-stats.ts). Within one day the latest 'HH:mm' is that of the
+// group's latest bid, which its counts keep.
 import { defineJob } from '../../api/job.ts';
 import { biddingCounts } from '../bidding-stats.ts';
 import { dayOf, minuteOf } from '../calculations.ts';
@@ -13,20 +14,7 @@ import { biddingStatsRow, type ChannelStatsRow } from '../rows.ts';
 export default defineJob(
   (env) => {
     biddingCounts(bidsOf(nexmarkInput(env)), (b) => `${b.channel}/${dayOf(b.dateTime)}`, 'q16')
-      .keyBy(({ bid }) => bid.group, { name: 'q16-by-channel-day' })
-      .process<ChannelStatsRow>(
-        ({ bid, counts }, ctx) => {
-          // The counts' step and this one share the key, so the latest minute could live there;
-          // kept apart, the counts' step is q15's unchanged.
-          const latest = ctx.valueState<string>('minute');
-          const minute = minuteOf(bid.dateTime);
-          const sofar = latest.value();
-          const max = sofar !== undefined && sofar > minute ? sofar : minute;
-          if (max !== sofar) latest.update(max);
-          ctx.emit({ channel: bid.channel, minute: max, ...biddingStatsRow(dayOf(bid.dateTime), counts) });
-        },
-        { name: 'q16-latest-minute' },
-      )
+      .map(({ bid, counts }): ChannelStatsRow => ({ channel: bid.channel, minute: minuteOf(counts.latestMs), ...biddingStatsRow(dayOf(bid.dateTime), counts) }), { name: 'q16-row' })
       .sinkTo(nexmarkSink<ChannelStatsRow>(env, 'q16'));
   },
   { name: 'nexmark-q16' },

@@ -12,7 +12,7 @@
 import { defineJob } from '../../api/job.ts';
 import { dayOf, withBid, type DayStats } from '../calculations.ts';
 import { bidsOf, nexmarkInput, nexmarkSink } from '../job-input.ts';
-import type { AuctionDayStatsRow } from '../rows.ts';
+import { auctionDayStatsRow, type AuctionDayStatsRow } from '../rows.ts';
 
 interface PricedBid {
   auction: number;
@@ -31,18 +31,7 @@ export default defineJob(
           const state = ctx.valueState<DayStats>('stats');
           const s = withBid(state.value(), b.price);
           state.update(s);
-          ctx.emit({
-            auction: b.auction,
-            day: b.day,
-            total_bids: s.total,
-            rank1_bids: s.rank1,
-            rank2_bids: s.rank2,
-            rank3_bids: s.rank3,
-            min_price: s.min,
-            max_price: s.max,
-            avg_price: Math.trunc(s.sum / s.total),
-            sum_price: s.sum,
-          });
+          ctx.emit(auctionDayStatsRow(b.auction, b.day, s));
         },
         { name: 'q17-statistics' },
       )
