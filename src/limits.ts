@@ -18,6 +18,11 @@ export const limits = {
   frameBytesMax: 1 << 24,
   /** Records a source is asked for per poll; also the most frames published at once. */
   sourceBatchRecordsMax: 512,
+  /**
+   * Pre-aggregation: partial aggregates (key × pane) a worker holds for one exchange at most; at
+   * this many it sends them all early, which is always correct, only less combined.
+   */
+  preAggregationPartialsMax: 16_384,
   /** mapAsync: requests in flight per worker by default (Flink's AsyncDataStream capacity), and the most an operator may set. */
   asyncCapacityDefault: 100,
   asyncCapacityMax: 100_000,

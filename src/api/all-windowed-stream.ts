@@ -126,9 +126,12 @@ export class AllWindowedStream<T, W extends Window> {
     const shardAssigner: WindowAssigner<Sharded<T>, W> = {
       description: assigner.description,
       isEventTime: assigner.isEventTime,
-      assignWindows: (element, timestampMs, ctx) => assigner.assignWindows(element.value, timestampMs, ctx),
+      // No element when the window operator places a partial: an assigner with panes does not read it.
+      assignWindows: (element, timestampMs, ctx) => assigner.assignWindows(element?.value as T, timestampMs, ctx),
       defaultTrigger: () => assigner.defaultTrigger() as unknown as Trigger<Sharded<T>, W>,
       windowOf: (start, end) => assigner.windowOf(start, end),
+      // A shard's records are folded per pane on their worker before they cross (pre-aggregation).
+      panes: assigner.panes,
     };
     const shardAggregate: AggregateFunction<Sharded<T>, ACC, ACC> = {
       createAccumulator: () => aggregate.createAccumulator(),

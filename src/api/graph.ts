@@ -4,6 +4,7 @@ import type { Collector, KeyedProcessFunction, ProcessFunction } from '../functi
 import type { AsyncMapFunction } from './async-options.ts';
 import type { KeyedBroadcastProcessFunction } from './broadcast.ts';
 import type { WatermarkStrategy } from '../time/watermarks.ts';
+import type { PreAggregation } from '../time/pre-aggregation.ts';
 
 /**
  * The logical job graph. Every thread builds it from the same job module, in the same order, so
@@ -38,7 +39,8 @@ export type LogicalNode =
   | (NodeBase & { kind: 'flatMap'; input: NodeId; fn: (value: unknown, out: Collector<unknown>) => void })
   | (NodeBase & { kind: 'union'; inputs: NodeId[] })
   | (NodeBase & { kind: 'keyBy'; input: NodeId; key: (value: unknown) => unknown; codec: Codec<unknown> | undefined })
-  | (NodeBase & { kind: 'process'; input: NodeId; fn: KeyedProcessFunction<unknown, unknown, unknown> })
+  /** With `preAggregation` (window aggregates, time/pre-aggregation.ts) it also accepts partial aggregates, combined before its exchange. */
+  | (NodeBase & { kind: 'process'; input: NodeId; fn: KeyedProcessFunction<unknown, unknown, unknown>; preAggregation?: PreAggregation })
   /** A process function on a stream that is not keyed (Flink's ProcessFunction): no state, no timers. */
   | (NodeBase & { kind: 'statelessProcess'; input: NodeId; fn: ProcessFunction<unknown, unknown> })
   | (NodeBase & { kind: 'sink'; input: NodeId; spec: SinkSpec<unknown> })

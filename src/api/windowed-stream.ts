@@ -16,12 +16,15 @@ import { rejectAsyncFunction, rejectAsyncMethods } from '../functions/sync.ts';
 import { keyedWindowTopK } from './top-k.ts';
 import type { WindowRanking } from './all-windowed-stream.ts';
 import { distinctRecords, type DistinctRecords } from '../time/distinct.ts';
+import { preAggregationOf } from '../time/pre-aggregation.ts';
+import type { LogicalNode } from './graph.ts';
 
 export class WindowedStream<T, K, W extends Window> {
   private windowTrigger: Trigger<T, W>;
   private allowedLatenessMs = 0;
   private lateDataTag = LATE_RECORDS_TAG;
   private triggerReplaced = false;
+  private preAggregated = true;
 
   constructor(
     readonly keyed: KeyedStream<T, K>,
@@ -55,6 +58,18 @@ export class WindowedStream<T, K, W extends Window> {
   sideOutputLateData(tag: string): this {
     if (typeof tag !== 'string' || tag === '') throw new WeirError('WEIR_JOB_DEFINITION', 'sideOutputLateData: a tag is required');
     this.lateDataTag = tag;
+    return this;
+  }
+
+  /**
+   * Whether reduce and aggregate (with `merge`) may combine each key's records per pane before the
+   * exchange, so that partial aggregates cross it instead of records (time/pre-aggregation.ts).
+   * Default true; the results are the same either way. It applies to event-time tumbling and
+   * sliding windows with their own trigger.
+   */
+  preAggregate(enabled: boolean): this {
+    if (typeof enabled !== 'boolean') throw new WeirError('WEIR_JOB_DEFINITION', `preAggregate: enabled must be true or false, not ${String(enabled)}`);
+    this.preAggregated = enabled;
     return this;
   }
 
@@ -113,7 +128,10 @@ export class WindowedStream<T, K, W extends Window> {
       contents,
       windowFunction,
     });
-    return this.keyed.process<OUT>(fn, { ...options, name });
+    const stream = this.keyed.process<OUT>(fn, { ...options, name });
+    const preAggregation = this.preAggregated ? preAggregationOf(this.assigner, contents as WindowContents<T, C, unknown>, this.triggerReplaced) : undefined;
+    if (preAggregation !== undefined) (stream.graph.nodes[stream.nodeId] as LogicalNode & { kind: 'process' }).preAggregation = preAggregation;
+    return stream;
   }
 }
 

@@ -43,6 +43,13 @@ export interface WindowContents<T, C, R> {
   merge(a: C, b: C): C;
   /** What the process-window function receives. */
   elements(contents: C): R[];
+  /**
+   * Folds a partial aggregate of other records (made with `add` on the sending side of the
+   * exchange: pre-aggregation) into a window's contents, undefined for an empty window. Present
+   * only when the contents can be combined that way (reduce; aggregate with `merge`). Never keeps
+   * `partial` itself: one partial goes into several sliding windows.
+   */
+  mergeInto?(contents: C | undefined, partial: C): C;
 }
 
 /** Incremental: the reduced value (Flink's ReducingState). */
@@ -51,6 +58,8 @@ export function reduceContents<T>(reduce: (a: T, b: T) => T): WindowContents<T, 
     add: (contents, value) => (contents === undefined ? value : expectSync(reduce(contents, value), 'reduce function')),
     merge: (a, b) => expectSync(reduce(a, b), 'reduce function'),
     elements: (contents) => [contents],
+    // As `add` with one record: a reduce of one value is that value (shared, as a record is).
+    mergeInto: (contents, partial) => (contents === undefined ? partial : expectSync(reduce(contents, partial), 'reduce function')),
   };
 }
 
@@ -59,10 +68,13 @@ export function aggregateContents<T, ACC, R>(aggregate: AggregateFunction<T, ACC
   if (merging && typeof aggregate.merge !== 'function') {
     throw new WeirError('WEIR_JOB_DEFINITION', 'aggregate on merging (session) windows needs AggregateFunction.merge');
   }
+  const create = () => expectSync(aggregate.createAccumulator(), 'createAccumulator function');
+  const merge = (a: ACC, b: ACC) => expectSync(aggregate.merge!(a, b), 'aggregate merge function');
   return {
-    add: (contents, value) => expectSync(aggregate.add(value, contents === undefined ? expectSync(aggregate.createAccumulator(), 'createAccumulator function') : contents), 'aggregate add function'),
-    merge: (a, b) => expectSync(aggregate.merge!(a, b), 'aggregate merge function'),
+    add: (contents, value) => expectSync(aggregate.add(value, contents === undefined ? create() : contents), 'aggregate add function'),
+    merge,
     elements: (contents) => [expectSync(aggregate.getResult(contents), 'getResult function')],
+    mergeInto: typeof aggregate.merge === 'function' ? (contents, partial) => merge(contents === undefined ? create() : contents, partial) : undefined,
   };
 }
 

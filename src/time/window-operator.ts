@@ -21,11 +21,13 @@
  * look-up when it fires.
  */
 import { WeirError } from '../errors.ts';
+import { assert } from '../limits.ts';
 import type { KeyedContext, KeyedProcessFunction, OnTimerContext, ValueState } from '../functions/contracts.ts';
 import { MergingWindowSet } from './merging-window-set.ts';
 import { isFire, isPurge, type Trigger } from './triggers.ts';
 import { SlotTriggerContext, WindowFiring } from './window-contexts.ts';
 import type { ProcessWindowFunction, WindowContents } from './window-functions.ts';
+import type { MergesPartials } from './pre-aggregation.ts';
 import { isMergingAssigner, type Window, type WindowAssigner, type WindowMerge } from './windows.ts';
 
 /** Side output that receives records too late for any window, unless `sideOutputLateData(tag)` names another. */
@@ -71,7 +73,7 @@ export function windowOperator<T, K, W extends Window, C, R, OUT>(spec: WindowOp
   return new WindowOperator(spec);
 }
 
-class WindowOperator<T, K, W extends Window, C, R, OUT> implements KeyedProcessFunction<T, K, OUT> {
+class WindowOperator<T, K, W extends Window, C, R, OUT> implements KeyedProcessFunction<T, K, OUT>, MergesPartials<K, OUT> {
   private readonly assigner: WindowAssigner<T, W>;
   private readonly trigger: Trigger<T, W>;
   private readonly contents: WindowContents<T, C, R>;
@@ -228,9 +230,36 @@ class WindowOperator<T, K, W extends Window, C, R, OUT> implements KeyedProcessF
     }
   }
 
+  /**
+   * A partial aggregate of `records` records of the current key, all in one pane (pre-aggregation
+   * .ts): merged into each window of the pane. The sending side folded only records none of whose
+   * windows could have fired here, so no window of it is late and the trigger only registers.
+   */
+  processPartial(accumulator: unknown, records: number, ctx: KeyedContext<K, OUT>): void {
+    this.keyed = ctx;
+    const timestampMs = ctx.timestampMs;
+    const watermarkMs = ctx.timerService.currentWatermark();
+    const state = this.windowsState(ctx);
+    const slots = state.value() ?? [];
+    for (const window of this.assigner.assignWindows(undefined as T, timestampMs, this.assignerContext)) {
+      assert(window.maxTimestamp() > watermarkMs, `${this.assigner.description}: a partial aggregate for window [${window.start}, ${window.end}) arrived after watermark ${watermarkMs}`);
+      let slot = findSlot(slots, window);
+      if (slot === undefined) slots.push((slot = { start: window.start, end: window.end, count: 0 }));
+      slot.contents = this.contents.mergeInto!(slot.count > 0 ? (slot.contents as C) : undefined, accumulator as C);
+      // The assigner's own trigger (the only one pre-aggregation allows) does not read the element.
+      this.added(window, undefined as T, timestampMs, slot, records);
+    }
+    state.update(slots);
+  }
+
   private addToWindow(window: W, value: T, timestampMs: number, slot: WindowSlot): void {
     slot.contents = this.contents.add(slot.count > 0 ? (slot.contents as C) : undefined, value);
-    slot.count++;
+    this.added(window, value, timestampMs, slot, 1);
+  }
+
+  /** After `records` records went into the window's contents: latency bookkeeping, the trigger, the cleanup timer. */
+  private added(window: W, value: T, timestampMs: number, slot: WindowSlot, records: number): void {
+    slot.count += records;
     // False for NaN (no creation time): only records that have one count.
     const createdMs = this.keyed.createdMs;
     if (createdMs > (slot.newestCreatedMs ?? Number.NEGATIVE_INFINITY)) {

@@ -90,6 +90,18 @@ export interface WindowAssigner<T, W extends Window> {
   windowOf(start: number, end: number): W;
   /** Present on merging assigners (sessions): the merges among `windows`, each group of two or more. */
   mergeWindows?(windows: W[]): WindowMerge<W>[];
+  /**
+   * Present on event-time assigners whose windows are unions of fixed panes: every record whose
+   * timestamp falls in one pane belongs to the same windows, and assignWindows does not read the
+   * record (it may be undefined). Pre-aggregation combines by pane.
+   */
+  readonly panes?: Panes;
+}
+
+/** Panes [k·sizeMs + offsetMs, (k+1)·sizeMs + offsetMs): no window starts or ends inside one. */
+export interface Panes {
+  sizeMs: number;
+  offsetMs: number;
 }
 
 export function isMergingAssigner<T, W extends Window>(assigner: WindowAssigner<T, W>): assigner is WindowAssigner<T, W> & { mergeWindows(windows: W[]): WindowMerge<W>[] } {
@@ -125,6 +137,11 @@ export function mergeTimeWindows(windows: TimeWindow[]): WindowMerge<TimeWindow>
   }
   if (current !== undefined && current.sources.length > 1) merges.push(current);
   return merges;
+}
+
+function gcd(a: number, b: number): number {
+  while (b !== 0) [a, b] = [b, a % b];
+  return a;
 }
 
 function checkPositive(what: string, name: string, valueMs: number): void {
@@ -170,9 +187,12 @@ export class TumblingEventTimeWindows<T = unknown> extends TumblingWindows<T> {
     return new TumblingEventTimeWindows<T>(sizeMs, offsetMs);
   }
 
+  readonly panes: Panes;
+
   private constructor(sizeMs: number, offsetMs: number) {
     super(sizeMs, offsetMs);
     this.description = `TumblingEventTimeWindows(${sizeMs}${offsetMs ? `, ${offsetMs}` : ''})`;
+    this.panes = { sizeMs, offsetMs };
   }
 
   assignWindows(_element: T, timestampMs: number, _ctx?: WindowAssignerContext): TimeWindow[] {
@@ -245,9 +265,13 @@ export class SlidingEventTimeWindows<T = unknown> extends SlidingWindows<T> {
     return new SlidingEventTimeWindows<T>(sizeMs, slideMs, offsetMs);
   }
 
+  readonly panes: Panes | undefined;
+
   private constructor(sizeMs: number, slideMs: number, offsetMs: number) {
     super(sizeMs, slideMs, offsetMs);
     this.description = `SlidingEventTimeWindows(${sizeMs}, ${slideMs}${offsetMs ? `, ${offsetMs}` : ''})`;
+    // Windows start every slide and end size later, so every bound is a multiple of gcd(size, slide) past the offset.
+    this.panes = Number.isInteger(sizeMs) && Number.isInteger(slideMs) ? { sizeMs: gcd(sizeMs, slideMs), offsetMs } : undefined;
   }
 
   assignWindows(_element: T, timestampMs: number, _ctx?: WindowAssignerContext): TimeWindow[] {

@@ -15,6 +15,7 @@ import { BroadcastStates } from './broadcast-states.ts';
 import type { KeyGroupRange } from '../../checkpoint/key-groups.ts';
 import type { KeyedProcessFunction } from '../../functions/contracts.ts';
 import { operatorUid } from '../plan.ts';
+import { isWholeRecord, PreAggregator, preAggregatingReader, type PartialAggregate, type PreAggregatedWire, type WholeRecord } from './pre-aggregator.ts';
 import type { SinkLatency } from '../instrumentation/sink-latency.ts';
 
 /**
@@ -95,6 +96,8 @@ export interface CompiledChain {
   asyncOperators: AsyncOperator[];
   /** The broadcast state of each broadcast process operator of this worker (checkpoints: broadcast-states.ts). */
   broadcastStates: BroadcastStates[];
+  /** Sends every partial aggregate held for an exchange: before an epoch end, a barrier or an end of stream goes into one (pre-aggregator.ts). */
+  flushPreAggregates(): void;
   /** Keyed operators' open/close hooks. */
   open(): void;
   close(): void;
@@ -111,6 +114,7 @@ export function compileChain(plan: Plan, position: RecordPosition, hooks: ChainH
   const keyed: KeyedOperator[] = [];
   const asyncOperators: AsyncOperator[] = [];
   const broadcastStates: BroadcastStates[] = [];
+  const preAggregators: PreAggregator[] = [];
   /** The broadcast input of each broadcast process operator (compiled before the broadcast that feeds it). */
   const broadcastInputOf = new Map<number, Deliver>();
   const watermarks = new Float64Array(graph.nodes.length).fill(Number.NEGATIVE_INFINITY);
@@ -268,6 +272,23 @@ export function compileChain(plan: Plan, position: RecordPosition, hooks: ChainH
           watermarkInputsOf[id] = [() => {}];
           break;
         }
+        // A window aggregate reads it: partials per key and pane cross instead of records (pre-aggregator.ts).
+        const preAggregating = preAggregatingReader(graph, node);
+        const preAggregator =
+          preAggregating === undefined
+            ? undefined
+            : new PreAggregator(preAggregating.preAggregation!, (key, wire, ts, cr, partition, offset) => {
+                const before = { partition: position.partition, offset: position.offset };
+                position.partition = partition;
+                position.offset = offset;
+                try {
+                  hooks.send(exchange, hooks.workerOfKey(key), wire, ts, cr);
+                } finally {
+                  position.partition = before.partition;
+                  position.offset = before.offset;
+                }
+              });
+        if (preAggregator !== undefined) preAggregators.push(preAggregator);
         inputOf[id] = (v, ts, cr) => {
           c.recordsIn++;
           let key: unknown;
@@ -285,6 +306,17 @@ export function compileChain(plan: Plan, position: RecordPosition, hooks: ChainH
             });
             return reject(err, node, c, v);
           }
+          if (preAggregator !== undefined) {
+            try {
+              preAggregator.add(key, v, ts, cr, position.partition, position.offset);
+            } catch (e) {
+              // The window's aggregate failed on the record (its operator's to handle), or the record, sent as itself, did not fit.
+              const reader = preAggregating!;
+              if (e instanceof WeirError) reject(e, node, c, v);
+              else reject(e, reader, counters[reader.id], v);
+            }
+            return;
+          }
           try {
             hooks.send(exchange, hooks.workerOfKey(key), v, ts, cr);
           } catch (e) {
@@ -292,7 +324,12 @@ export function compileChain(plan: Plan, position: RecordPosition, hooks: ChainH
             reject(e, node, c, v);
           }
         };
-        watermarkInputsOf[id] = [(wm, idle) => hooks.sendWatermark(exchange, wm, idle)];
+        watermarkInputsOf[id] = [
+          (wm, idle) => {
+            preAggregator?.onWatermark(wm, idle);
+            hooks.sendWatermark(exchange, wm, idle);
+          },
+        ];
         outputOf[id] = (v, ts, cr) => {
           c.recordsOut++;
           next(v, ts, cr);
@@ -318,10 +355,17 @@ export function compileChain(plan: Plan, position: RecordPosition, hooks: ChainH
         keyed.push(operator);
         opens.push(() => operator.open({ subtask: hooks.subtask, parallelism: plan.parallelism }));
         closes.push(() => operator.close());
-        inputOf[id] = (v, ts, cr) => {
-          c.recordsIn++;
-          operator.processElement(v, ts, cr);
-        };
+        inputOf[id] =
+          preAggregatingReader(graph, keyBy) === node
+            ? (wire, ts, cr) => {
+                c.recordsIn++;
+                if (isWholeRecord(wire as PreAggregatedWire)) operator.processElement((wire as WholeRecord).r, ts, cr);
+                else operator.processPartial(wire as PartialAggregate, ts, cr);
+              }
+            : (v, ts, cr) => {
+                c.recordsIn++;
+                operator.processElement(v, ts, cr);
+              };
         // Timers fire before the watermark goes on, so what they emit is not late downstream.
         watermarkInputsOf[id] = [
           (wm, idle) => {
@@ -510,6 +554,7 @@ export function compileChain(plan: Plan, position: RecordPosition, hooks: ChainH
     asyncOperators,
     broadcastStates,
     counters,
+    flushPreAggregates: () => preAggregators.forEach((p) => p.flushAll()),
     open: () => opens.forEach((f) => f()),
     close: () => closes.forEach((f) => f()),
   };

@@ -11,6 +11,7 @@ import type { Plan } from '../plan.ts';
 import { kAbort, throwIfAborted, type SharedViews } from '../protocol.ts';
 import type { InBandControl } from './in-band-control.ts';
 import type { Parking } from './environment.ts';
+import { preAggregatedCodec, preAggregatingReader } from './pre-aggregator.ts';
 
 /** Room a control frame needs at most (flatbuffers body of a few scalars, frame header, padding). */
 const kControlFrameBytesMax = 128;
@@ -53,7 +54,11 @@ export class Exchanges {
     const range = (k: number) => Array.from({ length: k }, (_, i) => i);
     this.out = plan.exchanges.map((_, e) => range(this.n).map((t) => views.writer(e, me, t)));
     this.in = plan.exchanges.map((_, e) => range(this.n).map((s) => views.reader(e, s, me)));
-    this.codecs = plan.exchanges.map((id) => (plan.graph.nodes[id] as LogicalNode & { kind: 'keyBy' }).codec ?? defaultCodec);
+    this.codecs = plan.exchanges.map((id) => {
+      const node = plan.graph.nodes[id] as LogicalNode & { kind: 'keyBy' };
+      const records = node.codec ?? defaultCodec;
+      return preAggregatingReader(plan.graph, node) === undefined ? records : (preAggregatedCodec(records) as Codec<unknown>);
+    });
     this.names = plan.exchanges.map((id) => plan.graph.nodes[id].name);
     this.blockedMs = new Float64Array(plan.exchanges.length * this.n);
   }

@@ -127,6 +127,14 @@ export class InBandControl {
     this.barriers?.propagate(round.nowMs, broadcast);
   }
 
+  /**
+   * Could forward() write an epoch end, an end of stream or a barrier this round? The partial
+   * aggregates held for an exchange must be in it before any of those (pre-aggregator.ts).
+   */
+  maySignal(round: RoundState): boolean {
+    return (this.barriers?.sourcesPaused ?? false) || this.signals.maySend(round.sourcesEnded, round.sourcesEpoch);
+  }
+
   /** Step 1; true when no watermark is left pending. */
   private forwardWatermarks(broadcast: Broadcast): boolean {
     let done = true;

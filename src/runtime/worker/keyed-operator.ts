@@ -8,6 +8,8 @@ import { Timers } from '../../state/timers.ts';
 import type { DeadLetterPosition, Deliver, RecordPosition } from './chain.ts';
 import { keyGroupOf, type KeyGroupAssigner } from '../keys.ts';
 import { operatorUid } from '../plan.ts';
+import type { MergesPartials } from '../../time/pre-aggregation.ts';
+import type { PartialAggregate } from './pre-aggregator.ts';
 import { asyncResultError, isThenable, PromiseReturned, promiseReturned } from '../../functions/sync.ts';
 
 export interface KeyedOperatorHooks {
@@ -163,6 +165,18 @@ export class KeyedOperator {
       if (result !== undefined && isThenable(result)) throw promiseReturned(result, 'process function');
     } catch (e) {
       this.hooks.reject(this.fail(e), value);
+    }
+  }
+
+  /** A partial aggregate of records of one key (pre-aggregator.ts), for a window operator. */
+  processPartial(partial: PartialAggregate, timestampMs: number, createdMs: number): void {
+    try {
+      this.setKey(partial.k);
+      this.ctx.timestampMs = timestampMs;
+      this.ctx.createdMs = createdMs;
+      (this.fn as unknown as MergesPartials<unknown, unknown>).processPartial(partial.a, partial.n, this.ctx);
+    } catch (e) {
+      this.hooks.reject(this.fail(e), partial);
     }
   }
 

@@ -73,6 +73,12 @@ export class StreamSignals {
     return true;
   }
 
+  /** Could propagate() send anything: an epoch end the sources have finished, or the end of the stream? */
+  maySend(sourcesEnded: boolean, sourcesEpoch: number): boolean {
+    for (let e = 0; e < this.exchanges; e++) if (sourcesEpoch > this.epochSent[e] || (sourcesEnded && !this.endSent[e])) return true;
+    return false;
+  }
+
   /**
    * Sends what can be sent. `sourcesEnded`: this worker's sources have all ended; `sourcesEpoch`:
    * the newest epoch whose batch its sources have finished (0 in continuous mode);

@@ -329,6 +329,7 @@ class WorkerRuntime {
     round.currentEpoch = this.epochs?.epoch ?? 0;
     round.asyncIdle = this.async.idle();
     round.nowMs = now;
+    if (this.control.maySignal(round)) this.chain.flushPreAggregates();
     this.control.forward(round, this.exchanges.broadcast);
     return this.checkpoints?.alignment ? await this.checkpoints.maybeSnapshotAligned() : false;
   }
