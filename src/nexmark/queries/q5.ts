@@ -5,9 +5,13 @@
 // auctions with the largest count. The counts of one window come from every worker, with the
 // window's last instant as their time; the second step keeps the leaders of each window and sends
 // them when the watermark passes that instant, by which time every count of the window is in.
+// Two local phases keep the exchanges small: each worker counts its bids per auction and 2 s pane
+// before the first (pre-aggregation, from the aggregate's merge), and drops the counts its own
+// higher ones have beaten before the second.
 import { defineJob } from '../../api/job.ts';
 import { SlidingEventTimeWindows } from '../../time/windows.ts';
 import { bidsOf, nexmarkInput, nexmarkSink } from '../job-input.ts';
+import { localLeaders } from '../local-leaders.ts';
 import type { HotItemRow } from '../rows.ts';
 
 export const q5Window = { sizeMs: 10_000, slideMs: 2_000 };
@@ -24,10 +28,13 @@ export default defineJob(
       .keyBy((auction) => auction, { name: 'q5-by-auction' })
       .window(SlidingEventTimeWindows.of(q5Window.sizeMs, q5Window.slideMs))
       .aggregate<number, number, HotItemRow>(
-        { createAccumulator: () => 0, add: (_auction: number, n: number) => n + 1, getResult: (n: number) => n },
+        // With merge, each worker counts an auction's bids per 2 s pane before the exchange (pre-aggregation).
+        { createAccumulator: () => 0, add: (_auction: number, n: number) => n + 1, getResult: (n: number) => n, merge: (a: number, b: number) => a + b },
         (auction, window, [num], out) => out.collect({ auction, num, starttime: window.start, endtime: window.end }),
         { name: 'q5-count' },
       )
+      // Only the counts that raise or tie this worker's highest of their window cross (local-leaders.ts).
+      .process<HotItemRow>(localLeaders<HotItemRow>({ windowOf: (r) => r.starttime, score: (r) => r.num, rememberMs: 2 * q5Window.sizeMs }), { name: 'q5-local-leaders' })
       .keyBy((r) => r.starttime, { name: 'q5-by-window' })
       .process<HotItemRow>(
         {

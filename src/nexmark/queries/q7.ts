@@ -11,12 +11,12 @@
 //
 // Every bid of a window has the same key, so without more every bid would cross to the one worker
 // that owns the window. Each worker first drops the candidates its own earlier ones have beaten
-// (`q7-local-highest`), as Flink's planner puts a local phase before a MAX aggregation: of a
-// window's bids only those that raise or tie the worker's highest price so far cross.
+// (`q7-local-highest`, local-leaders.ts).
 // (The SQL's SELECT lists price before bidder while its sink declares bidder first, so Flink's sink
 // columns come out swapped; weir's rows name each value by what it is.)
 import { defineJob } from '../../api/job.ts';
 import { bidsOf, nexmarkInput, nexmarkSink } from '../job-input.ts';
+import { localLeaders } from '../local-leaders.ts';
 import type { BidRow } from '../rows.ts';
 
 export const q7WindowMs = 10_000;
@@ -50,32 +50,7 @@ export default defineJob(
         { name: 'q7-windows' },
       )
       .process<Candidate>(
-        (() => {
-          // This worker's highest price sent on per window start. A cache, not state: a candidate
-          // is dropped only when a higher bid of its window went ahead of it on this worker's
-          // channel, so the operator below (and any checkpoint between them) has that bid whenever
-          // it would have had the dropped one. Empty after a restart, it only drops less. Windows
-          // far behind the newest are forgotten; a late candidate of one is simply sent on.
-          let highest = new Map<number, number>();
-          let newestStart = Number.NEGATIVE_INFINITY;
-          return {
-            open() {
-              highest = new Map();
-              newestStart = Number.NEGATIVE_INFINITY;
-            },
-            processElement(c, ctx) {
-              const price = c.bid.price;
-              const sent = highest.get(c.start) ?? -1;
-              if (price < sent) return; // beaten by a bid already sent: neither the maximum nor at it
-              if (!c.edge && price > sent) highest.set(c.start, price);
-              if (c.start > newestStart) {
-                newestStart = c.start;
-                for (const start of highest.keys()) if (start < newestStart - rememberedWindows * q7WindowMs) highest.delete(start);
-              }
-              ctx.emit(c);
-            },
-          };
-        })(),
+        localLeaders<Candidate>({ windowOf: (c) => c.start, score: (c) => c.bid.price, raises: (c) => !c.edge, rememberMs: rememberedWindows * q7WindowMs }),
         { name: 'q7-local-highest' },
       )
       .keyBy((c) => c.start, { name: 'q7-by-window' })
