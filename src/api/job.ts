@@ -32,7 +32,7 @@ export interface JobSettings {
    * write call, a Kafka sink's one produce request.
    */
   sinkFlushIntervalMs?: number;
-  /** Codec for records that cross workers at keyBy, unless keyBy names its own. Default JSON. */
+  /** Codec for records that cross workers at keyBy, unless keyBy names its own. Default objectCodec(). */
   codec?: Codec<unknown>;
   /** Number of key groups (the unit of routing and of state redistribution). */
   keyGroups?: number;

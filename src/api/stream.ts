@@ -27,7 +27,7 @@ export interface OperatorOptions {
 }
 
 export interface KeyByOptions extends OperatorOptions {
-  /** How records are encoded when they cross to another worker (default: the job's codec, JSON unless set). */
+  /** How records are encoded when they cross to another worker (default: the job's codec, objectCodec() unless set). */
   codec?: Codec<unknown>;
 }
 

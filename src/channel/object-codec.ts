@@ -1,6 +1,6 @@
 /**
  * The default codec at exchanges: plain objects in a binary form learned from the records
- * themselves, everything else as JSON. It decodes to exactly what jsonCodec would (the same
+ * themselves, everything else as JSON text, exactly as jsonCodec writes it. It decodes to exactly what jsonCodec would (the same
  * values, keys in the same order, NaN/±Infinity as null, nested values through JSON), and fails
  * on exactly what jsonCodec fails on, with jsonCodec's errors.
  *
@@ -11,7 +11,10 @@
  *   then per field: u8 tag · its bytes   (tag: i32 · f64 · string = u32le length + UTF-8 ·
  *                                         null · true · false)
  *
- * and anything else as u8 0 · JSON. The key list travels with every record (about the bytes
+ * and anything else as its JSON text, which never starts with byte 1. Records whose binary form
+ * would be longer than shapedRecordBytesMax go as JSON too: a record then never takes more bytes
+ * than its JSON, so a JSON line a source admitted against the exchange's size limit (the smallest
+ * is 984 bytes) still fits when it crosses. The key list travels with every record (about the bytes
  * JSON spends on keys), so a reader needs nothing from the writer in advance: each thread learns
  * shapes as they arrive, and builds one decoder function per shape (object literal, fixed keys:
  * V8 gives every decoded record the same hidden class), found by the hash and checked byte for
@@ -21,8 +24,10 @@
 import { WeirError } from '../errors.ts';
 import { jsonCodec, type Codec } from './codec.ts';
 
-const TAG_JSON_RECORD = 0;
+/** The first byte of a shaped record; JSON text starts with one of `{["-0123456789tfn`. */
 const TAG_SHAPED_RECORD = 1;
+/** The longest shaped record, below the smallest exchange limit (exchangeRecordBytesMax of the smallest ring). */
+const shapedRecordBytesMax = 512;
 
 const FIELD_I32 = 0;
 const FIELD_F64 = 1;
@@ -75,18 +80,14 @@ class ObjectEncoder {
     const shape = isPlainObject(value) ? this.shapeOf(value) : undefined;
     if (shape === undefined) return this.encodeJson(value, u8, dv, offset, maxBytes);
     const n = this.encodeShaped(value as Record<string, unknown>, shape);
-    if (n < 0) return this.encodeJson(value, u8, dv, offset, maxBytes);
+    if (n < 0 || n > shapedRecordBytesMax) return this.encodeJson(value, u8, dv, offset, maxBytes);
     if (n > maxBytes) return -n;
     this.scratch.copy(bufferOf(u8), offset, 0, n);
     return n;
   }
 
   private encodeJson(value: unknown, u8: Uint8Array, dv: DataView, offset: number, maxBytes: number): number {
-    // JSON text is never empty, so with no room jsonCodec answers −(bytes needed).
-    const n = jsonCodec.encode(value, u8, dv, offset + 1, Math.max(0, maxBytes - 1));
-    if (n < 0) return n - 1;
-    u8[offset] = TAG_JSON_RECORD;
-    return n + 1;
+    return jsonCodec.encode(value, u8, dv, offset, maxBytes);
   }
 
   /** The shape whose keys `value` has, in order; undefined when it cannot have one (JSON then). */
@@ -201,8 +202,8 @@ class ObjectDecoder {
   private readonly cursor = { at: 0 };
 
   decode(u8: Uint8Array, dv: DataView, offset: number, length: number): unknown {
-    if (length >= 1 && u8[offset] === TAG_JSON_RECORD) return jsonCodec.decode(u8, dv, offset + 1, length - 1);
-    if (length < 7 || u8[offset] !== TAG_SHAPED_RECORD) throw decodeError(`${length} bytes at ${offset}: not a record it wrote`);
+    if (length < 1 || u8[offset] !== TAG_SHAPED_RECORD) return jsonCodec.decode(u8, dv, offset, length);
+    if (length < 7) throw decodeError(`${length} bytes at ${offset}: not a record it wrote`);
     const buf = bufferOf(u8);
     const hash = dv.getUint32(offset + 1, true);
     const namesLength = dv.getUint16(offset + 5, true);

@@ -1,5 +1,5 @@
 import type { Codec } from '../channel/codec.ts';
-import { jsonCodec } from '../channel/codec.ts';
+import { objectCodec } from '../channel/object-codec.ts';
 import type { ExecutionMode, JobSettings, RestartStrategy, StateBackendKind } from '../api/job.ts';
 import { WeirError } from '../errors.ts';
 import { errorPolicies, type ErrorPolicy } from '../api/graph.ts';
@@ -118,12 +118,12 @@ export function resolveOptions(
 }
 
 /**
- * The codec at exchanges: the job's own, or JSON. Not objectCodec by default: its binary form can
- * be a few bytes longer than the JSON line a jsonLinesSource admitted against the exchange's size
- * limit, so a line the source let in could then fail at the keyBy (size-limits.test.ts).
+ * The codec at exchanges: the job's own, or objectCodec (flat records in binary, anything else as
+ * JSON; never longer than JSON past its small-record bound, so a JSON line a source admitted
+ * against the exchange's size limit still crosses). One per worker: it learns the shapes it sees.
  */
 export function jobCodec(settings: JobSettings): Codec<unknown> {
-  return settings.codec ?? jsonCodec;
+  return settings.codec ?? objectCodec();
 }
 
 function validate(o: ResolvedOptions): void {

@@ -83,6 +83,21 @@ describe('objectCodec', () => {
     }
   });
 
+  it("writes what is not a small flat record exactly as jsonCodec does, so no record takes more bytes than its JSON past 512", () => {
+    const { u8, dv } = region();
+    const json = region();
+    const small = { k: 3, pad: 'x'.repeat(100) };
+    expect(objectCodec().encode(small, u8, dv, 0, 4096)).toBeGreaterThan(jsonCodec.encode(small, json.u8, json.dv, 0, 4096)); // the key list and tags cost a few bytes
+    expect(u8[0]).toBe(1);
+    for (const value of [{ k: 3, pad: 'x'.repeat(960) }, { nested: { a: 1 } }, [1, 2], 'text', 42]) {
+      const n = objectCodec().encode(value, u8, dv, 0, 4096);
+      const m = jsonCodec.encode(value, json.u8, json.dv, 0, 4096);
+      expect(n).toBe(m);
+      expect(Buffer.from(u8.subarray(0, n)).equals(Buffer.from(json.u8.subarray(0, m)))).toBe(true);
+      expect(objectCodec().decode(u8, dv, 0, n)).toEqual(asJson(value));
+    }
+  });
+
   it("fails on exactly what jsonCodec fails on, with jsonCodec's error", () => {
     const { u8, dv } = region();
     const cyclic: Record<string, unknown> = { a: 1 };
