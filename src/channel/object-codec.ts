@@ -45,7 +45,17 @@ interface Shape {
   keys: string[];
   /** hash · length · key list, as written before the fields. */
   header: Buffer;
+  /**
+   * Records of this shape in a row that went as JSON (a nested field, or too long). Past
+   * jsonStreakMin the next ones go as JSON without trying: a shape with a nested field (a tagged
+   * union's `{ side, value }`, a Nexmark event) nearly always has one, and trying costs a quarter
+   * of the JSON. Every jsonRetryEvery-th record tries again.
+   */
+  jsonStreak: number;
 }
+
+const jsonStreakMin = 8;
+const jsonRetryEvery = 256;
 
 const bufferViews = new WeakMap<Uint8Array, Buffer>();
 function bufferOf(u8: Uint8Array): Buffer {
@@ -78,16 +88,21 @@ class ObjectEncoder {
 
   encode(value: unknown, u8: Uint8Array, dv: DataView, offset: number, maxBytes: number): number {
     const shape = isPlainObject(value) ? this.shapeOf(value) : undefined;
-    if (shape === undefined) return this.encodeJson(value, u8, dv, offset, maxBytes);
+    if (shape === undefined) return jsonCodec.encode(value, u8, dv, offset, maxBytes);
+    const streak = shape.jsonStreak;
+    if (streak >= jsonStreakMin && streak % jsonRetryEvery !== 0) {
+      shape.jsonStreak++;
+      return jsonCodec.encode(value, u8, dv, offset, maxBytes);
+    }
     const n = this.encodeShaped(value as Record<string, unknown>, shape);
-    if (n < 0 || n > shapedRecordBytesMax) return this.encodeJson(value, u8, dv, offset, maxBytes);
+    if (n < 0 || n > shapedRecordBytesMax) {
+      shape.jsonStreak++;
+      return jsonCodec.encode(value, u8, dv, offset, maxBytes);
+    }
+    shape.jsonStreak = 0;
     if (n > maxBytes) return -n;
     this.scratch.copy(bufferOf(u8), offset, 0, n);
     return n;
-  }
-
-  private encodeJson(value: unknown, u8: Uint8Array, dv: DataView, offset: number, maxBytes: number): number {
-    return jsonCodec.encode(value, u8, dv, offset, maxBytes);
   }
 
   /** The shape whose keys `value` has, in order; undefined when it cannot have one (JSON then). */
@@ -119,14 +134,14 @@ class ObjectEncoder {
       header.writeUInt32LE(hashBytes(names, 0, names.length), 1);
       header.writeUInt16LE(names.length, 5);
       names.copy(header, 7);
-      shape = { keys, header };
+      shape = { keys, header, jsonStreak: 0 };
       this.shapes.set(id, shape);
     }
     this.last = shape;
     return shape;
   }
 
-  /** Writes the record into scratch; returns its length, or −1 when a field needs the record to go as JSON. */
+  /** Writes the record into scratch; returns its length, or −1 when it goes as JSON (a field needs that, or it is longer than shapedRecordBytesMax). */
   private encodeShaped(value: Record<string, unknown>, shape: Shape): number {
     const keys = shape.keys;
     let buf = this.scratch;
@@ -134,6 +149,8 @@ class ObjectEncoder {
     if (buf.length < at + 16) buf = this.grow(at + 16);
     shape.header.copy(buf, 0);
     for (let i = 0; i < keys.length; i++) {
+      // Past the bound it goes as JSON: stop before writing more (a string's UTF-8 is at least its length).
+      if (at > shapedRecordBytesMax) return -1;
       const v = value[keys[i]];
       // Room for a tag and a number or a string's length; strings check again below.
       if (buf.length < at + 9) buf = this.grow(at + 9);
@@ -153,6 +170,7 @@ class ObjectEncoder {
           }
           break;
         case 'string':
+          if (at + 5 + v.length > shapedRecordBytesMax) return -1;
           at = this.writeString(v, at);
           buf = this.scratch;
           break;

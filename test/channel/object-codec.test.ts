@@ -98,6 +98,11 @@ describe('objectCodec', () => {
     }
   });
 
+  it('a shape whose records keep going as JSON (a nested field) goes as JSON without trying, and tries again now and then: every record still decodes as JSON would', () => {
+    const values = Array.from({ length: 600 }, (_, i) => ({ side: i % 2, value: i < 300 || i % 7 === 0 ? { nested: i } : i }));
+    expect(throughRing(values)).toEqual(values.map(asJson));
+  });
+
   it("fails on exactly what jsonCodec fails on, with jsonCodec's error", () => {
     const { u8, dv } = region();
     const cyclic: Record<string, unknown> = { a: 1 };
