@@ -18,8 +18,9 @@
  * keys made LMDB snapshots twice as large as the tuples they replaced; shared prefixes make them
  * smaller. Lengths are LEB128 varints. Each block starts afresh, so a frame reads on its own.
  */
-import { Packr, type Unpackr } from 'msgpackr';
-import { readKey, writeKey } from 'ordered-binary';
+import type { Unpackr } from 'msgpackr';
+import { msgpackr } from '../state/lmdb-module.ts';
+import { readKey, writeKey } from '../state/ordered-keys.ts';
 import { keyBytesMax } from '../state/change-log.ts';
 import type { DeletedKey, EntryTuple } from './state-snapshot.ts';
 
@@ -229,7 +230,7 @@ export function decodeDeletedKey(cursor: PairCursor): DeletedKey {
  * pairs. Values are encoded by msgpackr with its default options, which decode as lmdb-js' do.
  */
 export class TupleEncoder {
-  private readonly packr = new Packr();
+  private readonly packr = new (msgpackr().Packr)();
   /** writeKey checks no bounds and views its target in whole 4-byte words: a size it can fill. */
   private readonly key = Buffer.alloc(keyBytesMax + 1);
 

@@ -12,7 +12,8 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
-import { Packr, Unpackr } from 'msgpackr';
+import type { Packr } from 'msgpackr';
+import { msgpackr } from '../state/lmdb-module.ts';
 import { WeirError } from '../errors.ts';
 import { crc32 } from '../util/crc32.ts';
 
@@ -32,7 +33,7 @@ export interface WrittenFile {
 
 /** Appends frames to a new file, computing its sha256 and size on the way; finish() fsyncs it. */
 export class SnapshotFileWriter {
-  private readonly packr = new Packr();
+  private readonly packr = new (msgpackr().Packr)();
   private readonly hash: Hash = createHash('sha256');
   private pending: Buffer[] = [];
   private pendingBytes = 0;
@@ -126,7 +127,7 @@ export function encodeFrame(packr: Packr, payload: unknown): Buffer {
  */
 export async function* readSnapshotFrames(path: string): AsyncGenerator<unknown> {
   // Copies byte-array values out of the read buffer, as lmdb-js does, so a value never pins a 1 MiB chunk.
-  const unpackr = new Unpackr({ copyBuffers: true });
+  const unpackr = new (msgpackr().Unpackr)({ copyBuffers: true });
   let handle: FileHandle;
   try {
     handle = await open(path, 'r');

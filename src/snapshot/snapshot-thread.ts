@@ -16,6 +16,10 @@ import { SnapshotChain, type ChainFile } from './snapshot-chain.ts';
 import { mergeSnapshotChain, MergeCancelled } from './snapshot-merge.ts';
 import { deltaContents, pinLmdbView, writeDeltaFile, writePinnedView, type PinnedLmdbView } from './state-snapshot.ts';
 import { nameThisThread } from '../util/thread-name.ts';
+import { loadLmdb } from '../state/lmdb-module.ts';
+
+// This thread only writes snapshots: lmdb and msgpackr are loaded while it starts, not at the first one.
+loadLmdb();
 
 /** Worker → thread: a session begins (one at a time); the thread answers 'ready'. */
 export interface SnapshotSessionStart {

@@ -5,7 +5,7 @@
  */
 import { rm } from 'node:fs/promises';
 import { readdirSync } from 'node:fs';
-import { Unpackr } from 'msgpackr';
+import { msgpackr } from '../state/lmdb-module.ts';
 import { WeirError } from '../errors.ts';
 import { HeapStore } from '../state/heap-store.ts';
 import { LmdbStore, type LmdbStoreOptions } from '../state/lmdb-store.ts';
@@ -138,7 +138,7 @@ export type SnapshotPart =
 export async function* readSnapshotBatches(file: string, hooks: FrameHooks = {}): AsyncGenerator<SnapshotBatch> {
   const damaged = (what: string) => new WeirError('WEIR_STATE', `state snapshot ${file}: ${what}`);
   // Copies byte-array values out of the frame, as lmdb-js does, so a value never pins a frame.
-  const unpackr = new Unpackr({ copyBuffers: true });
+  const unpackr = new (msgpackr().Unpackr)({ copyBuffers: true });
   for await (const part of readSnapshotParts(file, hooks)) {
     if (part.entries || part.deletes) {
       yield part;

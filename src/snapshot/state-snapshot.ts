@@ -39,8 +39,8 @@ import { rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { open, type RootDatabase } from 'lmdb';
-import { Packr } from 'msgpackr';
+import type { RootDatabase } from 'lmdb';
+import { lmdb, msgpackr } from '../state/lmdb-module.ts';
 import { WeirError } from '../errors.ts';
 import { HeapStore } from '../state/heap-store.ts';
 import { LmdbStore } from '../state/lmdb-store.ts';
@@ -48,6 +48,7 @@ import type { StateStore, StoredKey } from '../state/store.ts';
 import type { LatestChanges } from '../state/change-log.ts';
 import { PairBlockBuilder, StateCounts, type PairBlock } from './pair-block.ts';
 import { encodeFrame, SnapshotFileWriter, type WrittenFile } from './snapshot-file.ts';
+
 
 export const snapshotFormat = 'weir-state-snapshot';
 const format = snapshotFormat;
@@ -108,7 +109,7 @@ export function pinLmdbView(path: string): PinnedLmdbView {
   try {
     // lmdb-js shares one environment per path within the process: this opens a second handle on
     // the store's environment, one that hands keys and values over as the bytes LMDB holds.
-    db = open<Buffer, Buffer>({ path, compression: false, keyEncoding: 'binary', encoding: 'binary' });
+    db = lmdb().open<Buffer, Buffer>({ path, compression: false, keyEncoding: 'binary', encoding: 'binary' });
     db.resetReadTxn();
     return { path, db, txn: db.useReadTransaction() };
   } catch (cause) {
@@ -225,7 +226,7 @@ export async function writeDeltaFile(contents: DeltaContents, file: string): Pro
  * and every entry encoded during the call; only the file writing happens afterwards.
  */
 export function snapshotStoreStates(store: StateStore, stateIds: Iterable<string>, file: string, backend: SnapshotBackend = store instanceof HeapStore ? 'heap' : 'store'): Promise<SnapshotResult> {
-  const packr = new Packr();
+  const packr = new (msgpackr().Packr)();
   const frames: Buffer[] = [];
   const states: Record<string, number> = {};
   let count = 0;

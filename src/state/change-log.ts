@@ -21,7 +21,7 @@
  * A log that grows past limits.changeLogBytesMax is dropped and marked incomplete: the next
  * snapshot is then a full one, which is cheaper than a delta that large anyway.
  */
-import { writeKey } from 'ordered-binary';
+import { writeKey } from './ordered-keys.ts';
 import { limits } from '../limits.ts';
 import { ByteKeyIndex } from '../util/byte-key-index.ts';
 import type { StoredKey } from './store.ts';

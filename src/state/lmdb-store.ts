@@ -23,7 +23,8 @@
  */
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ABORT, asBinary, open, TransactionFlags, type Key, type RootDatabase } from 'lmdb';
+import type { Key, RootDatabase } from 'lmdb';
+import { lmdb } from './lmdb-module.ts';
 import { WeirError } from '../errors.ts';
 import { assert, limits } from '../limits.ts';
 import { checkStorable, describeKey, stateLabel } from './storable.ts';
@@ -49,7 +50,6 @@ export interface LmdbStoreOptions {
 const evictionFraction = 0.1;
 /** Entries read from LMDB at a time by entries(): the caller may write between chunks. */
 const scanChunkEntries = 256;
-const unsyncedCommit = TransactionFlags.ABORTABLE | TransactionFlags.SYNCHRONOUS_COMMIT | TransactionFlags.NO_SYNC_FLUSH;
 /** LMDB's two meta pages, always there. */
 const metaPages = 2;
 
@@ -89,8 +89,12 @@ export class LmdbStore implements StateStore {
   /** lmdb-js' value encoder of this database (msgpack, with the options below). */
   private readonly encoder: { encode(value: unknown): Uint8Array };
   private readonly space: DiskSpaceGuard;
+  /** Commits of eviction write-backs: abortable, without waiting for the disk (see the file comment). */
+  private readonly unsyncedCommit: number;
 
   constructor(opts: LmdbStoreOptions) {
+    const { TransactionFlags } = lmdb();
+    this.unsyncedCommit = TransactionFlags.ABORTABLE | TransactionFlags.SYNCHRONOUS_COMMIT | TransactionFlags.NO_SYNC_FLUSH;
     this.path = opts.path;
     this.mapSizeBytes = opts.mapSizeBytes ?? limits.lmdbMapSizeBytesDefault;
     this.operatorNameOf = opts.operatorNameOf;
@@ -102,7 +106,7 @@ export class LmdbStore implements StateStore {
     // Before LMDB maps a file on a full disk (a SIGBUS, not an error).
     this.space = new DiskSpaceGuard(opts.path, opts.freeBytesMin ?? limits.stateFreeBytesMin);
     try {
-      this.db = open<unknown, Key>({
+      this.db = lmdb().open<unknown, Key>({
         path: opts.path,
         noSubdir: false,
         mapSize: this.mapSizeBytes,
@@ -170,7 +174,7 @@ export class LmdbStore implements StateStore {
    */
   *entries(state: string, after?: { keyGroup: number; key: StoredKey; namespace: string }): Iterable<StateEntry> {
     this.checkOpen();
-    if (this.cache) this.writeBack(this.cache.dirtyEntries(state), unsyncedCommit);
+    if (this.cache) this.writeBack(this.cache.dirtyEntries(state), this.unsyncedCommit);
     let start: Key = after ? [state, after.keyGroup, after.key, after.namespace] : [state];
     let exclusiveStart = after !== undefined;
     // Key groups are finite numbers, so [state, Infinity] is above every entry of the state.
@@ -219,7 +223,7 @@ export class LmdbStore implements StateStore {
     // Without an fsync: the live store is working memory — a run starts from a checkpoint's
     // snapshot (fsynced by the checkpoint store), never from these files — and an fsync here,
     // covering every page written since the last one, stalled a checkpoint barrier for 30–80 ms.
-    this.writeBack(this.cache?.dirtyEntries() ?? [], unsyncedCommit);
+    this.writeBack(this.cache?.dirtyEntries() ?? [], this.unsyncedCommit);
   }
 
   /**
@@ -294,7 +298,7 @@ export class LmdbStore implements StateStore {
     if (!this.cache || this.closed || this.cache.dirtyCount < minEntries) return 0;
     const some = this.cache.someDirty(maxEntries);
     if (some.length === 0) return 0;
-    this.writeBack(some, unsyncedCommit);
+    this.writeBack(some, this.unsyncedCommit);
     this.unsynced = true;
     return some.length;
   }
@@ -329,7 +333,7 @@ export class LmdbStore implements StateStore {
     const victims = cache.coldest(Math.max(1, Math.ceil(cache.capacity * evictionFraction)));
     this.writeBack(
       victims.filter((e) => e.dirty),
-      unsyncedCommit,
+      this.unsyncedCommit,
     );
     // Nothing is dropped unwritten: writeBack marked every dirty victim clean, or threw.
     assert(
@@ -340,7 +344,7 @@ export class LmdbStore implements StateStore {
   }
 
   private writeThrough(entry: Omit<CachedEntry, 'dirty' | 'logged' | 'referenced' | 'slot'>): void {
-    this.writeInTransaction([entry], unsyncedCommit);
+    this.writeInTransaction([entry], this.unsyncedCommit);
     this.unsynced = true;
   }
 
@@ -380,14 +384,14 @@ export class LmdbStore implements StateStore {
             const bytes = this.encoder.encode(value);
             // Twice the value, for its key and page overhead: LMDB must never meet a full disk.
             this.space.beforeWrite(2 * bytes.length + 64);
-            this.db.put(dbKey, asBinary(bytes));
+            this.db.put(dbKey, lmdb().asBinary(bytes));
             this.changes.append(state, keyGroup, key, namespace, bytes);
           }
         }
         current = undefined;
         usedBytes = this.usedBytes();
         // Returning anything else (a put's promise) would make transactionSync wait for it.
-        return usedBytes > this.mapSizeBytes ? ABORT : undefined;
+        return usedBytes > this.mapSizeBytes ? lmdb().ABORT : undefined;
       }, flags);
     } catch (cause) {
       this.changes.rollBack(logged);
@@ -399,7 +403,7 @@ export class LmdbStore implements StateStore {
       const err = this.error(permanent && entries.length > 1 ? `${what} (the update is discarded; the other ${entries.length - 1} are kept)` : what, cause, failed.state);
       throw Object.assign(err, { entry: failed, permanent });
     }
-    if (result === ABORT) {
+    if (result === lmdb().ABORT) {
       this.changes.rollBack(logged);
       const first = entries[0];
       throw new WeirError(

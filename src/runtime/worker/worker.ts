@@ -35,6 +35,7 @@ import { nameThisThread } from '../../util/thread-name.ts';
 import { keyGroupRangeOfWorker } from '../../checkpoint/key-groups.ts';
 import { SinkLatency } from '../instrumentation/sink-latency.ts';
 import { WorkerStateQueries } from './state-queries.ts';
+import { loadLmdb } from '../../state/lmdb-module.ts';
 
 /** Entry point of a worker thread's one long-lived task: the task is the partition loop. */
 export async function runWorker(task: WorkerTask, environment?: WorkerEnvironment): Promise<WorkerResult> {
@@ -44,6 +45,9 @@ export async function runWorker(task: WorkerTask, environment?: WorkerEnvironmen
   try {
     const { definition, env } = await loadJob(task.jobUrl, task.options.params, true);
     const plan = planJob(env.graph, task.options.parallelism);
+    // A job that will open an LMDB store or a snapshot pays for loading lmdb before the start gate, not at its first use.
+    const keepsState = task.options.stateBackend === 'lmdb' && plan.graph.nodes.some(isStateful);
+    if (keepsState || task.options.checkpointIntervalMs > 0 || task.restore !== undefined) loadLmdb();
     runtime = new WorkerRuntime(task, plan, views, jobCodec(definition.settings), environment ?? systemEnvironment(views));
     await runtime.open();
     await runtime.loop();
