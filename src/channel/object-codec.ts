@@ -1,8 +1,8 @@
 /**
- * The default codec at exchanges: plain objects in a binary form learned from the records
- * themselves, everything else as JSON text, exactly as jsonCodec writes it. It decodes to exactly what jsonCodec would (the same
- * values, keys in the same order, NaN/±Infinity as null, nested values through JSON), and fails
- * on exactly what jsonCodec fails on, with jsonCodec's errors.
+ * The default codec at exchanges: plain objects, numbers and strings in binary, everything else as
+ * JSON text, exactly as jsonCodec writes it. It decodes to exactly what jsonCodec would (the same
+ * values, keys in the same order, NaN/±Infinity as null, -0 as 0, nested values through JSON), and
+ * fails on exactly what jsonCodec fails on, with jsonCodec's errors.
  *
  * A record's shape is its list of keys. A plain object whose fields are all numbers, strings,
  * booleans or null (a flat record, the usual thing to key and send on) is written as
@@ -11,11 +11,13 @@
  *   then per field: u8 tag · its bytes   (tag: i32 · f64 · string = u32le length + UTF-8 ·
  *                                         null · true · false)
  *
- * and anything else as its JSON text, which never starts with byte 1. Records whose binary form
- * would be longer than shapedRecordBytesMax go as JSON too: a record then never takes more bytes
- * than its JSON, so a JSON line a source admitted against the exchange's size limit (the smallest
- * is 984 bytes) still fits when it crosses. The key list travels with every record (about the bytes
- * JSON spends on keys), so a reader needs nothing from the writer in advance: each thread learns
+ * a finite number as u8 2 · f64, a string as u8 3 · UTF-8 (one with a lone surrogate, which UTF-8
+ * cannot carry, as JSON), and anything else as its JSON text, which never starts with bytes 1–3.
+ * Flat records whose binary form would be longer than shapedRecordBytesMax go as JSON too, and a
+ * string's UTF-8 is shorter than its JSON: past that bound no record takes more bytes than its
+ * JSON, so a JSON line a source admitted against the exchange's size limit (the smallest is 984
+ * bytes) still fits when it crosses. The key list travels with every record (about the bytes JSON
+ * spends on keys), so a reader needs nothing from the writer in advance: each thread learns
  * shapes as they arrive, and builds one decoder function per shape (object literal, fixed keys:
  * V8 gives every decoded record the same hidden class), found by the hash and checked byte for
  * byte against the key list. Numbers and keys are not parsed from text, which is where JSON.parse
@@ -24,8 +26,10 @@
 import { WeirError } from '../errors.ts';
 import { jsonCodec, type Codec } from './codec.ts';
 
-/** The first byte of a shaped record; JSON text starts with one of `{["-0123456789tfn`. */
+/** The first byte of a shaped record, a number, a string; JSON text starts with one of `{["-0123456789tfn`. */
 const TAG_SHAPED_RECORD = 1;
+const TAG_NUMBER = 2;
+const TAG_STRING = 3;
 /** The longest shaped record, below the smallest exchange limit (exchangeRecordBytesMax of the smallest ring). */
 const shapedRecordBytesMax = 512;
 
@@ -74,6 +78,31 @@ function hashBytes(u8: Uint8Array, from: number, to: number): number {
   return h >>> 0;
 }
 
+/**
+ * A string UTF-8 carries as it is. A lone surrogate would come back as U+FFFD, where JSON gives
+ * it back: such a string goes as JSON.
+ */
+function isWellFormed(s: string): boolean {
+  return (s as string & { isWellFormed(): boolean }).isWellFormed();
+}
+
+/** A finite number: tag · f64, 9 bytes (-0 as 0, as JSON gives it back). */
+function encodeNumber(value: number, u8: Uint8Array, dv: DataView, offset: number, maxBytes: number): number {
+  if (maxBytes < 9) return -9;
+  u8[offset] = TAG_NUMBER;
+  dv.setFloat64(offset + 1, value === 0 ? 0 : value, true);
+  return 9;
+}
+
+/** A string: tag · UTF-8, never longer than its JSON (which adds at least two quotes). */
+function encodeString(value: string, u8: Uint8Array, offset: number, maxBytes: number): number {
+  const need = 1 + Buffer.byteLength(value, 'utf8');
+  if (need > maxBytes) return -need;
+  u8[offset] = TAG_STRING;
+  bufferOf(u8).write(value, offset + 1, need - 1, 'utf8');
+  return need;
+}
+
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
   const proto = Object.getPrototypeOf(value);
@@ -87,6 +116,8 @@ class ObjectEncoder {
   private scratch: Buffer = Buffer.allocUnsafe(4096);
 
   encode(value: unknown, u8: Uint8Array, dv: DataView, offset: number, maxBytes: number): number {
+    if (typeof value === 'number' && Number.isFinite(value)) return encodeNumber(value, u8, dv, offset, maxBytes);
+    if (typeof value === 'string' && isWellFormed(value)) return encodeString(value, u8, offset, maxBytes);
     const shape = isPlainObject(value) ? this.shapeOf(value) : undefined;
     if (shape === undefined) return jsonCodec.encode(value, u8, dv, offset, maxBytes);
     const streak = shape.jsonStreak;
@@ -170,7 +201,7 @@ class ObjectEncoder {
           }
           break;
         case 'string':
-          if (at + 5 + v.length > shapedRecordBytesMax) return -1;
+          if (at + 5 + v.length > shapedRecordBytesMax || !isWellFormed(v)) return -1;
           at = this.writeString(v, at);
           buf = this.scratch;
           break;
@@ -220,7 +251,10 @@ class ObjectDecoder {
   private readonly cursor = { at: 0 };
 
   decode(u8: Uint8Array, dv: DataView, offset: number, length: number): unknown {
-    if (length < 1 || u8[offset] !== TAG_SHAPED_RECORD) return jsonCodec.decode(u8, dv, offset, length);
+    const tag = length < 1 ? -1 : u8[offset];
+    if (tag === TAG_NUMBER && length === 9) return dv.getFloat64(offset + 1, true);
+    if (tag === TAG_STRING) return bufferOf(u8).toString('utf8', offset + 1, offset + length);
+    if (tag !== TAG_SHAPED_RECORD) return jsonCodec.decode(u8, dv, offset, length);
     if (length < 7) throw decodeError(`${length} bytes at ${offset}: not a record it wrote`);
     const buf = bufferOf(u8);
     const hash = dv.getUint32(offset + 1, true);

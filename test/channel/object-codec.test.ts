@@ -89,13 +89,30 @@ describe('objectCodec', () => {
     const small = { k: 3, pad: 'x'.repeat(100) };
     expect(objectCodec().encode(small, u8, dv, 0, 4096)).toBeGreaterThan(jsonCodec.encode(small, json.u8, json.dv, 0, 4096)); // the key list and tags cost a few bytes
     expect(u8[0]).toBe(1);
-    for (const value of [{ k: 3, pad: 'x'.repeat(960) }, { nested: { a: 1 } }, [1, 2], 'text', 42]) {
+    for (const value of [{ k: 3, pad: 'x'.repeat(960) }, { nested: { a: 1 } }, [1, 2], true, null, 'lone \ud800 surrogate', { s: 'lone \udfff' }]) {
       const n = objectCodec().encode(value, u8, dv, 0, 4096);
       const m = jsonCodec.encode(value, json.u8, json.dv, 0, 4096);
       expect(n).toBe(m);
       expect(Buffer.from(u8.subarray(0, n)).equals(Buffer.from(json.u8.subarray(0, m)))).toBe(true);
       expect(objectCodec().decode(u8, dv, 0, n)).toEqual(asJson(value));
     }
+  });
+
+  it('numbers (9 bytes) and strings (shorter than their JSON) go in binary, and come back as JSON gives them back', () => {
+    const { u8, dv } = region();
+    const json = region();
+    for (const value of [42, -0, 1e21, -1.5e-7, Number.MAX_VALUE, '', 'text', 'ünïcødé ∑ 😀', '"quoted"\n', 'x'.repeat(5000)]) {
+      const n = objectCodec().encode(value, u8, dv, 0, 1 << 16);
+      if (typeof value === 'number') expect(n).toBe(9);
+      else expect(n).toBeLessThan(jsonCodec.encode(value, json.u8, json.dv, 0, 1 << 16));
+      expect(u8[0]).toBe(typeof value === 'number' ? 2 : 3);
+      expect(Object.is(objectCodec().decode(u8, dv, 0, n), asJson(value))).toBe(true);
+    }
+    for (const value of [NaN, Infinity]) {
+      const n = objectCodec().encode(value, u8, dv, 0, 64);
+      expect(Buffer.from(u8.subarray(0, n)).toString()).toBe('null');
+    }
+    expect(objectCodec().encode('x'.repeat(100), u8, dv, 0, 50)).toBe(-101);
   });
 
   it('a shape whose records keep going as JSON (a nested field) goes as JSON without trying, and tries again now and then: every record still decodes as JSON would', () => {
