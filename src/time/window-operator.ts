@@ -231,9 +231,9 @@ class WindowOperator<T, K, W extends Window, C, R, OUT> implements KeyedProcessF
   }
 
   /**
-   * A partial aggregate of `records` records of the current key, all in one pane (pre-aggregation
-   * .ts): merged into each window of the pane. The sending side folded only records none of whose
-   * windows could have fired here, so no window of it is late and the trigger only registers.
+   * A partial aggregate of `records` records of the current key, all in one pane (see
+   * pre-aggregation.ts), merged into each window of the pane. The sending side folded only records
+   * none of whose windows could have fired here: no window of it is late, the trigger only registers.
    */
   processPartial(accumulator: unknown, records: number, ctx: KeyedContext<K, OUT>): void {
     this.keyed = ctx;

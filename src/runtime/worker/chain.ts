@@ -15,7 +15,8 @@ import { BroadcastStates } from './broadcast-states.ts';
 import type { KeyGroupRange } from '../../checkpoint/key-groups.ts';
 import type { KeyedProcessFunction } from '../../functions/contracts.ts';
 import { operatorUid } from '../plan.ts';
-import { isWholeRecord, PreAggregator, preAggregatingReader, type PartialAggregate, type PreAggregatedWire, type WholeRecord } from './pre-aggregator.ts';
+import { isWholeRecord, preAggregatingReader, type PartialAggregate, type PreAggregatedWire, type PreAggregator, type WholeRecord } from './pre-aggregator.ts';
+import { keyBySender } from './key-by-sender.ts';
 import type { SinkLatency } from '../instrumentation/sink-latency.ts';
 
 /**
@@ -262,9 +263,8 @@ export function compileChain(plan: Plan, position: RecordPosition, hooks: ChainH
         break;
       }
       case 'keyBy': {
-        // Sending side: route by key into the exchange. The receiving side delivers straight to
-        // the consumers (outputOf[id]), called by the worker when a frame arrives.
-        const keyOf = node.key;
+        // Sending side: route by key into the exchange (key-by-sender.ts). The receiving side
+        // delivers straight to the consumers (outputOf[id]), called by the worker when a frame arrives.
         const exchange = exchangeIndex.get(id);
         if (exchange === undefined) {
           // Nothing reads this keyBy (see plan.ts): records and watermarks end here.
@@ -272,64 +272,16 @@ export function compileChain(plan: Plan, position: RecordPosition, hooks: ChainH
           watermarkInputsOf[id] = [() => {}];
           break;
         }
-        // A window aggregate reads it: partials per key and pane cross instead of records (pre-aggregator.ts).
-        const preAggregating = preAggregatingReader(graph, node);
-        const preAggregator =
-          preAggregating === undefined
-            ? undefined
-            : new PreAggregator(preAggregating.preAggregation!, (key, wire, ts, cr, partition, offset) => {
-                const before = { partition: position.partition, offset: position.offset };
-                position.partition = partition;
-                position.offset = offset;
-                try {
-                  hooks.send(exchange, hooks.workerOfKey(key), wire, ts, cr);
-                } finally {
-                  position.partition = before.partition;
-                  position.offset = before.offset;
-                }
-              });
-        if (preAggregator !== undefined) preAggregators.push(preAggregator);
-        inputOf[id] = (v, ts, cr) => {
-          c.recordsIn++;
-          let key: unknown;
-          try {
-            key = keyOf(v);
-            if (isThenable(key)) throw promiseReturned(key, 'key selector');
-          } catch (e) {
-            return reject(e, node, c, v);
-          }
-          if (key === undefined || key === null || (typeof key === 'number' && Number.isNaN(key))) {
-            const err = new WeirError('WEIR_USER_FUNCTION', `operator "${node.name}": the key selector returned ${String(key)} for the record from source partition ${position.partition} at offset ${position.offset}`, {
-              operator: node.name,
-              partition: position.partition,
-              offset: position.offset,
-            });
-            return reject(err, node, c, v);
-          }
-          if (preAggregator !== undefined) {
-            try {
-              preAggregator.add(key, v, ts, cr, position.partition, position.offset);
-            } catch (e) {
-              // The window's aggregate failed on the record (its operator's to handle), or the record, sent as itself, did not fit.
-              const reader = preAggregating!;
-              if (e instanceof WeirError) reject(e, node, c, v);
-              else reject(e, reader, counters[reader.id], v);
-            }
-            return;
-          }
-          try {
-            hooks.send(exchange, hooks.workerOfKey(key), v, ts, cr);
-          } catch (e) {
-            // Too large for a frame, or not encodable: nothing of it was written.
-            reject(e, node, c, v);
-          }
-        };
-        watermarkInputsOf[id] = [
-          (wm, idle) => {
-            preAggregator?.onWatermark(wm, idle);
-            hooks.sendWatermark(exchange, wm, idle);
-          },
-        ];
+        // A window aggregate reading it gets partials per key and pane instead of records (pre-aggregator.ts).
+        const sender = keyBySender(node, exchange, preAggregatingReader(graph, node), {
+          hooks,
+          position,
+          counters: c,
+          reject: (e, operator, v) => reject(e, operator, counters[operator.id], v),
+        });
+        if (sender.preAggregator !== undefined) preAggregators.push(sender.preAggregator);
+        inputOf[id] = sender.deliver;
+        watermarkInputsOf[id] = [sender.watermark];
         outputOf[id] = (v, ts, cr) => {
           c.recordsOut++;
           next(v, ts, cr);
