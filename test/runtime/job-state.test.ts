@@ -87,4 +87,19 @@ describe('job state, job.ready and start-up time', () => {
     // runMs spans both attempts; durationMs is the last attempt's alone
     expect(result.runMs).toBeGreaterThan(result.durationMs);
   });
+
+  it('a metrics() reading stays as it was read while later checkpoints complete', async () => {
+    const job = await run(jobUrl('checkpointed-counts'), { params: { count: '100000', rate: '5000' }, workDir: tempDir(), checkpointIntervalMs: 20 });
+    try {
+      while ((job.metrics().checkpoints?.completed ?? 0) < 1) await new Promise((r) => setTimeout(r, 10));
+      const reading = job.metrics();
+      const { completed, lastCompletedId, history } = reading.checkpoints!;
+      while (job.metrics().checkpoints!.lastCompletedId <= lastCompletedId) await new Promise((r) => setTimeout(r, 10));
+      expect(reading.checkpoints).toMatchObject({ completed, lastCompletedId });
+      expect(reading.checkpoints!.history).toEqual(history);
+      expect(reading.checkpoints!.history.at(-1)!.id).toBe(lastCompletedId);
+    } finally {
+      await job.stop();
+    }
+  });
 });

@@ -16,7 +16,7 @@ import { MetricsLayout } from '../metrics.ts';
 import { resolveOptions, type ResolvedOptions, type RunOptions } from '../options.ts';
 import { defaultParallelism, planJob } from '../plan.ts';
 import { allocateShared, epochCompletedSlot, kAbort, kEpochRequested, kStop, SharedViews } from '../protocol.ts';
-import { Checkpointer } from './checkpointer.ts';
+import { Checkpointer, type CheckpointStats } from './checkpointer.ts';
 import type { CheckpointStore, SkippedCheckpoint } from '../../checkpoint/checkpoint-store.ts';
 import type { VerifiedCheckpoint } from '../../checkpoint/checkpoint-verify.ts';
 import { offsetLogDir, replayPlan, type ReplayPlan } from '../../checkpoint/offset-log.ts';
@@ -208,7 +208,8 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
 
   const metrics = (): JobMetrics => {
     const current = readMetrics(attempt.reader);
-    return { ...current, deadLetters: earlierDeadLetters + current.deadLetters, state: lifecycle.state, ...lifecycle.timing(), checkpoints: attempt.checkpointer?.stats, restarts: [...restarts] };
+    // A copy of the checkpoint figures: a reading must not change under its reader as checkpoints complete.
+    return { ...current, deadLetters: earlierDeadLetters + current.deadLetters, state: lifecycle.state, ...lifecycle.timing(), checkpoints: checkpointStatsNow(attempt.checkpointer), restarts: [...restarts] };
   };
   metricsNow = metrics;
 
@@ -233,6 +234,11 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
       return attempt.checkpointer.savepoint(name);
     },
   };
+}
+
+/** The checkpointer's figures as of now (its history array is replaced, never changed, when one completes). */
+function checkpointStatsNow(checkpointer: Checkpointer | undefined): CheckpointStats | undefined {
+  return checkpointer && { ...checkpointer.stats };
 }
 
 /** Micro-batch with checkpoints: the epochs of the offset log an attempt replays (see offset-log.ts). */
@@ -324,7 +330,7 @@ function startAttempt(
       const results = mergeResults(outcomes.map((o) => o.results));
       const durationMs = nowMs() - startedMs();
       const outputChecksum = resolved.outputChecksum ? OutputChecksum.combine(outcomes.map((o) => o.checksum!)) : undefined;
-      const metrics = { ...readMetrics(reader), checkpoints: checkpointer?.stats };
+      const metrics = { ...readMetrics(reader), checkpoints: checkpointStatsNow(checkpointer) };
       // startupMs and runMs span attempts: run() fills them in (withRecovery).
       return { results, metrics, workDir: resolved.workDir, durationMs, startupMs: 0, runMs: 0, latency: report, outputChecksum };
     });
