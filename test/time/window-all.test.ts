@@ -99,8 +99,14 @@ describe('windowAll and topK per window on worker threads', () => {
       params: { count: String(count), rate: '2000', markers, out },
       restartStrategy: { kind: 'fixed-delay', attempts: 1, delayMs: 100 },
     });
-    // The failure comes once a checkpoint has completed, so that there is one to recover from.
-    await expect.poll(() => handle.metrics().checkpoints?.completed ?? 0, { timeout: waitLimitMs, interval: 50 }).toBeGreaterThan(0);
+    // The failure comes once a checkpoint has completed, so that there is one to recover from (a
+    // job that ends first, failed or not, ends the wait with its outcome).
+    await Promise.race([
+      expect.poll(() => handle.metrics().checkpoints?.completed ?? 0, { timeout: waitLimitMs, interval: 50 }).toBeGreaterThan(0),
+      handle.done.then(() => {
+        throw new Error('the job ended before a checkpoint completed');
+      }),
+    ]);
     writeFileSync(join(markers, 'fail-now'), '');
     const result = await handle.done;
     expect(result.metrics.restarts).toHaveLength(1);
