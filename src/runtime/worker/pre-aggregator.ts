@@ -54,7 +54,7 @@ export function isWholeRecord(wire: PreAggregatedWire): wire is WholeRecord {
 /** Sends one record into the exchange, to the worker of `key`, at the source position given. */
 export type SendToKey = (key: unknown, wire: PreAggregatedWire, timestampMs: number, createdMs: number, partition: number, offset: number) => void;
 
-interface Partial {
+interface HeldPartial {
   key: string | number;
   accumulator: unknown;
   records: number;
@@ -68,7 +68,7 @@ interface Partial {
 interface Pane {
   startMs: number;
   firstFiringMs: number;
-  partials: Map<string | number, Partial>;
+  partials: Map<string | number, HeldPartial>;
 }
 
 export class PreAggregator {
