@@ -118,9 +118,10 @@ export function resolveOptions(
 }
 
 /**
- * The codec at exchanges: the job's own, or objectCodec (flat records in binary, anything else as
- * JSON; never longer than JSON past its small-record bound, so a JSON line a source admitted
- * against the exchange's size limit still crosses). One per worker: it learns the shapes it sees.
+ * The codec at exchanges: the job's own, or objectCodec (small flat records, numbers and strings in
+ * binary, anything else as JSON; never longer than JSON past its small-record bound, so a JSON line
+ * a source admitted against the exchange's size limit still crosses). One per worker: it learns
+ * the shapes it sees.
  */
 export function jobCodec(settings: JobSettings): Codec<unknown> {
   return settings.codec ?? objectCodec();

@@ -49,7 +49,6 @@ import type { LatestChanges } from '../state/change-log.ts';
 import { PairBlockBuilder, StateCounts, type PairBlock } from './pair-block.ts';
 import { encodeFrame, SnapshotFileWriter, type WrittenFile } from './snapshot-file.ts';
 
-
 export const snapshotFormat = 'weir-state-snapshot';
 const format = snapshotFormat;
 /** Entries per frame: large enough to share a frame's cost, small enough to yield often. */

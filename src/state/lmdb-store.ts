@@ -89,11 +89,13 @@ export class LmdbStore implements StateStore {
   /** lmdb-js' value encoder of this database (msgpack, with the options below). */
   private readonly encoder: { encode(value: unknown): Uint8Array };
   private readonly space: DiskSpaceGuard;
+  /** The lmdb module (lmdb-module.ts: loaded on first use). */
+  private readonly lmdbModule = lmdb();
   /** Commits of eviction write-backs: abortable, without waiting for the disk (see the file comment). */
   private readonly unsyncedCommit: number;
 
   constructor(opts: LmdbStoreOptions) {
-    const { TransactionFlags } = lmdb();
+    const { TransactionFlags } = this.lmdbModule;
     this.unsyncedCommit = TransactionFlags.ABORTABLE | TransactionFlags.SYNCHRONOUS_COMMIT | TransactionFlags.NO_SYNC_FLUSH;
     this.path = opts.path;
     this.mapSizeBytes = opts.mapSizeBytes ?? limits.lmdbMapSizeBytesDefault;
@@ -106,7 +108,7 @@ export class LmdbStore implements StateStore {
     // Before LMDB maps a file on a full disk (a SIGBUS, not an error).
     this.space = new DiskSpaceGuard(opts.path, opts.freeBytesMin ?? limits.stateFreeBytesMin);
     try {
-      this.db = lmdb().open<unknown, Key>({
+      this.db = this.lmdbModule.open<unknown, Key>({
         path: opts.path,
         noSubdir: false,
         mapSize: this.mapSizeBytes,
@@ -384,14 +386,14 @@ export class LmdbStore implements StateStore {
             const bytes = this.encoder.encode(value);
             // Twice the value, for its key and page overhead: LMDB must never meet a full disk.
             this.space.beforeWrite(2 * bytes.length + 64);
-            this.db.put(dbKey, lmdb().asBinary(bytes));
+            this.db.put(dbKey, this.lmdbModule.asBinary(bytes));
             this.changes.append(state, keyGroup, key, namespace, bytes);
           }
         }
         current = undefined;
         usedBytes = this.usedBytes();
         // Returning anything else (a put's promise) would make transactionSync wait for it.
-        return usedBytes > this.mapSizeBytes ? lmdb().ABORT : undefined;
+        return usedBytes > this.mapSizeBytes ? this.lmdbModule.ABORT : undefined;
       }, flags);
     } catch (cause) {
       this.changes.rollBack(logged);
@@ -403,7 +405,7 @@ export class LmdbStore implements StateStore {
       const err = this.error(permanent && entries.length > 1 ? `${what} (the update is discarded; the other ${entries.length - 1} are kept)` : what, cause, failed.state);
       throw Object.assign(err, { entry: failed, permanent });
     }
-    if (result === lmdb().ABORT) {
+    if (result === this.lmdbModule.ABORT) {
       this.changes.rollBack(logged);
       const first = entries[0];
       throw new WeirError(

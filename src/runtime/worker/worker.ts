@@ -45,9 +45,6 @@ export async function runWorker(task: WorkerTask, environment?: WorkerEnvironmen
   try {
     const { definition, env } = await loadJob(task.jobUrl, task.options.params, true);
     const plan = planJob(env.graph, task.options.parallelism);
-    // A job that will open an LMDB store or a snapshot pays for loading lmdb before the start gate, not at its first use.
-    const keepsState = task.options.stateBackend === 'lmdb' && plan.graph.nodes.some(isStateful);
-    if (keepsState || task.options.checkpointIntervalMs > 0 || task.restore !== undefined) loadLmdb();
     runtime = new WorkerRuntime(task, plan, views, jobCodec(definition.settings), environment ?? systemEnvironment(views));
     await runtime.open();
     await runtime.loop();
@@ -150,6 +147,8 @@ class WorkerRuntime {
     const { options } = this.task;
     const checkpointing = options.checkpointIntervalMs > 0;
     const hasKeyedState = this.plan.graph.nodes.some(isStateful);
+    // Keyed state in LMDB, snapshots and restores use lmdb and msgpackr: loaded now, before the start gate, not at their first use.
+    if (hasKeyedState && (options.stateBackend === 'lmdb' || checkpointing || this.task.restore !== undefined)) loadLmdb();
     // Its modules load while this worker opens its parts; awaited before the start gate below.
     const backend = stateBackends[options.stateBackend];
     const snapshots = checkpointing && hasKeyedState ? backend.workerSnapshots(this.views.doorbells.address(this.me)) : undefined;
