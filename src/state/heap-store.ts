@@ -20,8 +20,8 @@ export class HeapStore implements StateStore {
     return this.entryMap.get(state, keyGroup, key, namespace)?.value;
   }
 
-  put(state: string, keyGroup: number, key: StoredKey, namespace: string, value: unknown): void {
-    checkStorable(state, key, value, this.operatorNameOf);
+  put(state: string, keyGroup: number, key: StoredKey, namespace: string, value: unknown, checked = false): void {
+    if (!checked) checkStorable(state, key, value, this.operatorNameOf);
     const entry = this.entryMap.get(state, keyGroup, key, namespace);
     if (entry) entry.value = value;
     else this.entryMap.set(state, keyGroup, key, namespace, { state, keyGroup, key, namespace, value });

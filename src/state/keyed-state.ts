@@ -14,7 +14,8 @@
  *
  * Copy-on-write: the store may keep the very object it is given (the heap backend and the LMDB
  * write-back cache do), so a stored value is never changed in place: list.add and map.put build
- * a new array and put that. The one exception is the accumulator handed to a user's
+ * a new array and put that. They check only what they add (the rest was checked when it was
+ * stored): a check of the whole array per add made a long list quadratic. The one exception is the accumulator handed to a user's
  * reduce/aggregate function, which may change it and return it (as Flink allows): the result is
  * put back at once, so the store sees the change. Values returned by value()/get() of value,
  * reducing and aggregating state are the stored objects themselves: read them, don't change
@@ -97,9 +98,13 @@ export class KeyedState implements KeyedStateAccess {
     }
   }
 
-  /** Throws what a write of `value` to state `name` of the current key would throw for an unstorable value (the same rules as every backend's put). */
-  checkStorable(name: string, value: unknown): void {
-    const reason = value === undefined ? 'undefined cannot be stored (delete the entry instead)' : unstorableReason(value);
+  /**
+   * Throws what a write of `value` to state `name` of the current key would throw for an
+   * unstorable value (the same rules as every backend's put); `path`: where `value` sits in the
+   * stored value (an element of a list).
+   */
+  checkStorable(name: string, value: unknown, path = ''): void {
+    const reason = value === undefined && path === '' ? 'undefined cannot be stored (delete the entry instead)' : unstorableReason(value, path);
     if (reason !== undefined) throw this.stateError(name, 'write failed', new Error(`${stateLabel(`${this.operatorUid}/${name}`)} key ${describeKey(this.scope.key)}: ${reason}`));
   }
 
@@ -163,9 +168,16 @@ export class KeyedState implements KeyedStateAccess {
       const current = () => cell.read() as S[] | undefined;
       const handle: ListState<S> = {
         get: () => (current() ?? []).slice(),
-        add: (value: S) => cell.write([...(current() ?? []), value]),
+        add: (value: S) => {
+          const list = current() ?? [];
+          this.checkStorable(name, value, `[${list.length}]`);
+          cell.write([...list, value], true);
+        },
         addAll: (values: S[]) => {
-          if (values.length > 0) cell.write([...(current() ?? []), ...values]);
+          if (values.length === 0) return;
+          const list = current() ?? [];
+          for (let i = 0; i < values.length; i++) this.checkStorable(name, values[i], `[${list.length + i}]`);
+          cell.write([...list, ...values], true);
         },
         update: (values: S[]) => (values.length > 0 ? cell.write(values.slice()) : cell.clear()),
         clear: () => cell.clear(),
@@ -175,7 +187,7 @@ export class KeyedState implements KeyedStateAccess {
   }
 
   mapState<MK, MV>(name: string, options?: StateOptions): MapState<MK, MV> {
-    return this.declare(name, 'map', options, (cell) => new StoredMap<MK, MV>(cell));
+    return this.declare(name, 'map', options, (cell) => new StoredMap<MK, MV>(cell, (pair, path) => this.checkStorable(name, pair, path)));
   }
 
   reducingState<S>(name: string, reduce: (a: S, b: S) => S, options?: StateOptions): ReducingState<S> {
@@ -325,12 +337,13 @@ class StateCell {
       this.clear();
       return undefined;
     }
-    if (this.refreshOnRead && stored[1] !== nowMs) this.put([stored[0], nowMs] satisfies TtlRecord);
+    if (this.refreshOnRead && stored[1] !== nowMs) this.put([stored[0], nowMs] satisfies TtlRecord, true);
     return stored[0];
   }
 
-  write(value: unknown): void {
-    this.put(this.ttl ? ([value, this.clock()] satisfies TtlRecord) : value);
+  /** `checked`: every part of `value` has been checked already (see StateStore.put). */
+  write(value: unknown, checked = false): void {
+    this.put(this.ttl ? ([value, this.clock()] satisfies TtlRecord) : value, checked);
   }
 
   clear(): void {
@@ -346,10 +359,10 @@ class StateCell {
     return this.ttl !== undefined && isTtlRecord(stored) && nowMs - stored[1] >= this.ttl.ttlMs;
   }
 
-  private put(stored: unknown): void {
+  private put(stored: unknown, checked = false): void {
     const { keyGroup, storedKey: key, namespace } = this.scope;
     try {
-      this.store.put(this.stateId, keyGroup, key, namespace, stored);
+      this.store.put(this.stateId, keyGroup, key, namespace, stored, checked);
     } catch (cause) {
       throw this.owner.stateError(this.name, 'write failed', cause);
     }
@@ -371,7 +384,11 @@ type Pairs<MK, MV> = Array<[MK, MV]>;
 class StoredMap<MK, MV> implements MapState<MK, MV> {
   private static readonly indexes = new WeakMap<object, Map<StoredKey, number>>();
 
-  constructor(private readonly cell: StateCell) {}
+  constructor(
+    private readonly cell: StateCell,
+    /** Checks one pair as it will sit in the stored array (at `path`), before anything is written. */
+    private readonly checkPair: (pair: [unknown, unknown], path: string) => void,
+  ) {}
 
   get(key: MK): MV | undefined {
     const pairs = this.pairs();
@@ -394,21 +411,23 @@ class StoredMap<MK, MV> implements MapState<MK, MV> {
     for (const [key, value] of entries) {
       const id = storedKey(key);
       const at = index.get(id);
+      const pair: [MK, MV] = [key, value];
+      this.checkPair(pair, `[${at ?? next.length}]`);
       if (at === undefined) {
         if (indexShared) {
           index = new Map(index);
           indexShared = false;
         }
         index.set(id, next.length);
-        next.push([key, value]);
+        next.push(pair);
       } else {
-        next[at] = [key, value];
+        next[at] = pair;
       }
       changed = true;
     }
     if (!changed) return;
     StoredMap.indexes.set(next, index);
-    this.cell.write(next);
+    this.cell.write(next, true);
   }
 
   remove(key: MK): void {
@@ -416,7 +435,7 @@ class StoredMap<MK, MV> implements MapState<MK, MV> {
     const at = pairs && indexOf(pairs).get(storedKey(key));
     if (at === undefined) return;
     if (pairs!.length === 1) return this.cell.clear();
-    this.cell.write(pairs!.filter((_, i) => i !== at));
+    this.cell.write(pairs!.filter((_, i) => i !== at), true);
   }
 
   contains(key: MK): boolean {

@@ -144,9 +144,9 @@ export class LmdbStore implements StateStore {
     return value;
   }
 
-  put(state: string, keyGroup: number, key: StoredKey, namespace: string, value: unknown): void {
+  put(state: string, keyGroup: number, key: StoredKey, namespace: string, value: unknown, checked = false): void {
     this.checkOpen();
-    checkStorable(state, key, value, this.operatorNameOf);
+    if (!checked) checkStorable(state, key, value, this.operatorNameOf);
     this.writeSeq++;
     if (this.cache) {
       this.cache.set(state, keyGroup, key, namespace, value, true);

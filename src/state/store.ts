@@ -25,8 +25,13 @@ export interface StateEntry {
 export interface StateStore {
   /** The value, or undefined when absent. */
   get(state: string, keyGroup: number, key: StoredKey, namespace: string): unknown;
-  /** `value` must not be undefined (use delete). The store may keep the object: do not mutate it afterwards. */
-  put(state: string, keyGroup: number, key: StoredKey, namespace: string, value: unknown): void;
+  /**
+   * `value` must not be undefined (use delete). The store may keep the object: do not mutate it
+   * afterwards. `checked`: the caller has already checked every part of `value` with the rules of
+   * storable.ts (a list grown by one element it checked, the rest being what was stored), so the
+   * store need not walk it all again.
+   */
+  put(state: string, keyGroup: number, key: StoredKey, namespace: string, value: unknown, checked?: boolean): void;
   delete(state: string, keyGroup: number, key: StoredKey, namespace: string): void;
   /**
    * Every live entry of `state` (cached writes included, deleted ones excluded), in key order for

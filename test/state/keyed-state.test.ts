@@ -199,6 +199,26 @@ describe.each(backends)('keyed state on $name', (backend) => {
     expect(v.value()).toEqual({ ok: 1 });
   });
 
+  it('list add and map put check what they add, naming its place, and leave the stored value as it was', () => {
+    const { state, at } = keyed(backend.open().store);
+    const list = state.listState<unknown>('waiting');
+    const map = state.mapState<string, unknown>('by-id');
+    at('erin');
+    list.addAll([{ id: 1 }, { id: 2 }]);
+    map.put('a', { id: 1 });
+    expectStateError(() => list.add({ id: 3, onDone: () => 0 }), 'operator "enrich-orders"', 'state "waiting"', 'key "erin"', 'a function at [2].onDone');
+    expectStateError(() => list.addAll([{ id: 3 }, { id: Symbol('4') }]), 'state "waiting"', 'a symbol at [3].id');
+    expectStateError(() => map.put('b', { at: new Float64Array(1) }), 'state "by-id"', 'a Float64Array at [1][1].at');
+    expectStateError(() => map.put('a', 2n ** 80n), 'state "by-id"', 'the bigint at [0][1]');
+    expect(list.get()).toEqual([{ id: 1 }, { id: 2 }]);
+    expect(map.entries()).toEqual([['a', { id: 1 }]]);
+    // Elements that can be stored still go in, undefined among them (as before, inside an array).
+    list.add(undefined);
+    map.put('b', [1, 'x']);
+    expect(list.get()).toEqual([{ id: 1 }, { id: 2 }, undefined]);
+    expect(map.get('b')).toEqual([1, 'x']);
+  });
+
   it('TTL: an expired value is never returned, and reading it deletes it', () => {
     const store = backend.open().store;
     const { state, at, clock } = keyed(store);
