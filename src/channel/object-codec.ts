@@ -5,11 +5,13 @@
  * fails on exactly what jsonCodec fails on, with jsonCodec's errors.
  *
  * A record's shape is its list of keys. A plain object whose fields are all numbers, strings,
- * booleans or null (a flat record, the usual thing to key and send on) is written as
+ * booleans, null or such objects themselves (a flat record, the usual thing to key and send on, or
+ * one nested in another: a two-input operator's `{ side, value }`, a join's pair) is written as
  *
  *   u8 1 · u32le hash of the key list · u16le key-list bytes · the key list (UTF-8, '\0'-separated)
  *   then per field: u8 tag · its bytes   (tag: i32 · f64 · string = u32le length + UTF-8 ·
- *                                         null · true · false)
+ *                                         null · true · false · record = u32le length + a
+ *                                         record written this way, up to nestingMax deep)
  *
  * a finite number as u8 2 · f64, a string as u8 3 · UTF-8 (one with a lone surrogate, which UTF-8
  * cannot carry, as JSON), and anything else as its JSON text, which never starts with bytes 1–3.
@@ -39,6 +41,10 @@ const FIELD_STRING = 2;
 const FIELD_NULL = 3;
 const FIELD_TRUE = 4;
 const FIELD_FALSE = 5;
+const FIELD_RECORD = 6;
+
+/** How deep records may nest inside a shaped record; deeper (a cycle, a tree) goes as JSON. */
+const nestingMax = 3;
 
 /** Shapes learned per thread and direction; more distinct key lists than this go as JSON. */
 const shapesMax = 256;
@@ -50,12 +56,14 @@ interface Shape {
   /** hash · length · key list, as written before the fields. */
   header: Buffer;
   /**
-   * Records of this shape in a row that went as JSON (a nested field, or too long). Past
-   * jsonStreakMin the next ones go as JSON without trying: a shape with a nested field (a tagged
-   * union's `{ side, value }`, a Nexmark event) nearly always has one, and trying costs a quarter
-   * of the JSON. Every jsonRetryEvery-th record tries again.
+   * Records of this shape in a row that went as JSON (an array field, or too long). Past
+   * jsonStreakMin the next ones go as JSON without trying: a shape that has such a field nearly
+   * always has one, and trying costs a quarter of the JSON. Every jsonRetryEvery-th record tries
+   * again.
    */
   jsonStreak: number;
+  /** Per field, the shape of the record last nested there: where the next one's is looked for first. */
+  nested: Array<Shape | undefined>;
 }
 
 const jsonStreakMin = 8;
@@ -118,14 +126,15 @@ class ObjectEncoder {
   encode(value: unknown, u8: Uint8Array, dv: DataView, offset: number, maxBytes: number): number {
     if (typeof value === 'number' && Number.isFinite(value)) return encodeNumber(value, u8, dv, offset, maxBytes);
     if (typeof value === 'string' && isWellFormed(value)) return encodeString(value, u8, offset, maxBytes);
-    const shape = isPlainObject(value) ? this.shapeOf(value) : undefined;
+    const shape = isPlainObject(value) ? this.shapeOf(value, this.last) : undefined;
     if (shape === undefined) return jsonCodec.encode(value, u8, dv, offset, maxBytes);
+    this.last = shape;
     const streak = shape.jsonStreak;
     if (streak >= jsonStreakMin && streak % jsonRetryEvery !== 0) {
       shape.jsonStreak++;
       return jsonCodec.encode(value, u8, dv, offset, maxBytes);
     }
-    const n = this.encodeShaped(value as Record<string, unknown>, shape);
+    const n = this.encodeShaped(value as Record<string, unknown>, shape, 0, 0);
     if (n < 0 || n > shapedRecordBytesMax) {
       shape.jsonStreak++;
       return jsonCodec.encode(value, u8, dv, offset, maxBytes);
@@ -136,9 +145,8 @@ class ObjectEncoder {
     return n;
   }
 
-  /** The shape whose keys `value` has, in order; undefined when it cannot have one (JSON then). */
-  private shapeOf(value: Record<string, unknown>): Shape | undefined {
-    const last = this.last;
+  /** The shape whose keys `value` has, in order (`last` is tried first); undefined when it cannot have one (JSON then). */
+  private shapeOf(value: Record<string, unknown>, last: Shape | undefined): Shape | undefined {
     if (last !== undefined) {
       const keys = last.keys;
       let i = 0;
@@ -165,20 +173,23 @@ class ObjectEncoder {
       header.writeUInt32LE(hashBytes(names, 0, names.length), 1);
       header.writeUInt16LE(names.length, 5);
       names.copy(header, 7);
-      shape = { keys, header, jsonStreak: 0 };
+      shape = { keys, header, jsonStreak: 0, nested: [] };
       this.shapes.set(id, shape);
     }
-    this.last = shape;
     return shape;
   }
 
-  /** Writes the record into scratch; returns its length, or −1 when it goes as JSON (a field needs that, or it is longer than shapedRecordBytesMax). */
-  private encodeShaped(value: Record<string, unknown>, shape: Shape): number {
+  /**
+   * Writes the record into scratch from `start` (a nested one, `depth` deep); returns where it
+   * ends, or −1 when the whole record goes as JSON (a field needs that, or it is longer than
+   * shapedRecordBytesMax).
+   */
+  private encodeShaped(value: Record<string, unknown>, shape: Shape, start: number, depth: number): number {
     const keys = shape.keys;
     let buf = this.scratch;
-    let at = shape.header.length;
+    let at = start + shape.header.length;
     if (buf.length < at + 16) buf = this.grow(at + 16);
-    shape.header.copy(buf, 0);
+    shape.header.copy(buf, start);
     for (let i = 0; i < keys.length; i++) {
       // Past the bound it goes as JSON: stop before writing more (a string's UTF-8 is at least its length).
       if (at > shapedRecordBytesMax) return -1;
@@ -213,8 +224,20 @@ class ObjectEncoder {
             buf[at++] = FIELD_NULL;
             break;
           }
-          // A nested object or array: the whole record goes as JSON, which is faster for it than
-          // a JSON text per nested field (measured: whole Nexmark events, 30% slower that way).
+          if (depth < nestingMax && isPlainObject(v)) {
+            const inner = this.shapeOf(v, shape.nested[i]);
+            if (inner === undefined) return -1;
+            shape.nested[i] = inner;
+            buf[at] = FIELD_RECORD;
+            const end = this.encodeShaped(v, inner, at + 5, depth + 1);
+            if (end < 0) return -1;
+            buf = this.scratch; // the nested record may have grown it
+            buf.writeUInt32LE(end - at - 5, at + 1);
+            at = end;
+            break;
+          }
+          // An array, a Date, a class instance: the whole record goes as JSON, which is faster for
+          // it than a JSON text per field (measured: whole Nexmark events, 30% slower that way).
           return -1;
         default:
           // undefined (JSON drops the key), functions, symbols, BigInt (JSON's error): as JSON.
@@ -246,17 +269,27 @@ interface DecoderShape {
   decode(buf: Buffer, dv: DataView, at: number, end: number): unknown;
 }
 
+/** Where the fields of the record being decoded are read next, and how a nested record is read. */
+interface Cursor {
+  at: number;
+  record(buf: Buffer, dv: DataView, offset: number, length: number): unknown;
+}
+
 class ObjectDecoder {
   private readonly shapes = new Map<number, DecoderShape[]>();
-  private readonly cursor = { at: 0 };
+  private readonly cursor: Cursor = { at: 0, record: (buf, dv, offset, length) => this.decodeRecord(buf, dv, offset, length) };
 
   decode(u8: Uint8Array, dv: DataView, offset: number, length: number): unknown {
     const tag = length < 1 ? -1 : u8[offset];
     if (tag === TAG_NUMBER && length === 9) return dv.getFloat64(offset + 1, true);
     if (tag === TAG_STRING) return bufferOf(u8).toString('utf8', offset + 1, offset + length);
     if (tag !== TAG_SHAPED_RECORD) return jsonCodec.decode(u8, dv, offset, length);
-    if (length < 7) throw decodeError(`${length} bytes at ${offset}: not a record it wrote`);
-    const buf = bufferOf(u8);
+    return this.decodeRecord(bufferOf(u8), dv, offset, length);
+  }
+
+  /** A shaped record. Its fields are read with the one cursor: a nested record leaves it at its own end. */
+  private decodeRecord(buf: Buffer, dv: DataView, offset: number, length: number): unknown {
+    if (length < 7 || buf[offset] !== TAG_SHAPED_RECORD) throw decodeError(`${length} bytes at ${offset}: not a record it wrote`);
     const hash = dv.getUint32(offset + 1, true);
     const namesLength = dv.getUint16(offset + 5, true);
     const namesAt = offset + 7;
@@ -297,7 +330,7 @@ class ObjectDecoder {
   }
 }
 
-function readField(buf: Buffer, dv: DataView, c: { at: number }): unknown {
+function readField(buf: Buffer, dv: DataView, c: Cursor): unknown {
   const at = c.at;
   switch (buf[at]) {
     case FIELD_I32:
@@ -320,6 +353,8 @@ function readField(buf: Buffer, dv: DataView, c: { at: number }): unknown {
     case FIELD_FALSE:
       c.at = at + 1;
       return false;
+    case FIELD_RECORD:
+      return c.record(buf, dv, at + 5, dv.getUint32(at + 1, true)); // leaves c.at at its end (its decoder checks)
     default:
       throw decodeError(`a field with tag ${buf[at]} at ${at}`);
   }

@@ -89,7 +89,7 @@ describe('objectCodec', () => {
     const small = { k: 3, pad: 'x'.repeat(100) };
     expect(objectCodec().encode(small, u8, dv, 0, 4096)).toBeGreaterThan(jsonCodec.encode(small, json.u8, json.dv, 0, 4096)); // the key list and tags cost a few bytes
     expect(u8[0]).toBe(1);
-    for (const value of [{ k: 3, pad: 'x'.repeat(960) }, { nested: { a: 1 } }, [1, 2], true, null, 'lone \ud800 surrogate', { s: 'lone \udfff' }]) {
+    for (const value of [{ k: 3, pad: 'x'.repeat(960) }, { nested: [1] }, { outer: { inner: { pad: 'x'.repeat(500) } } }, [1, 2], true, null, 'lone \ud800 surrogate', { s: 'lone \udfff' }]) {
       const n = objectCodec().encode(value, u8, dv, 0, 4096);
       const m = jsonCodec.encode(value, json.u8, json.dv, 0, 4096);
       expect(n).toBe(m);
@@ -115,8 +115,42 @@ describe('objectCodec', () => {
     expect(objectCodec().encode('x'.repeat(100), u8, dv, 0, 50)).toBe(-101);
   });
 
-  it('a shape whose records keep going as JSON (a nested field) goes as JSON without trying, and tries again now and then: every record still decodes as JSON would', () => {
-    const values = Array.from({ length: 600 }, (_, i) => ({ side: i % 2, value: i < 300 || i % 7 === 0 ? { nested: i } : i }));
+  it('records nested in records go in binary too, each field learning its own shapes, to a depth of 3', () => {
+    const bid = (i: number) => ({ auction: 1000 + (i % 7), bidder: i, price: i * 1.5, channel: 'Google', dateTime: 1_700_000_000_000 + i, extra: '' });
+    const person = (i: number) => ({ id: i, name: `p${i}`, emailAddress: null, dateTime: 1_700_000_000_000 + i });
+    // [record, whether it goes in binary]
+    const values: Array<[unknown, boolean]> = [];
+    for (let i = 0; i < 300; i++) {
+      values.push([{ side: i % 2, value: i % 2 === 0 ? bid(i) : person(i) }, true]); // a two-input operator's records
+      values.push([{ event_type: i % 3, person: i % 3 === 0 ? person(i) : null, bid: i % 3 === 2 ? bid(i) : null }, true]); // Nexmark's events
+      values.push([{ a: { b: { c: { d: i } } }, e: { f: `${i}` } }, true]); // three records deep
+      values.push([{ a: { b: { c: { d: { e: i } } } } }, false]); // four
+      values.push([{ pair: { left: bid(i), right: { at: new Date(i) } } }, false]); // a Date inside
+    }
+    const { u8, dv } = region();
+    const json = region();
+    const writer = objectCodec();
+    const reader = objectCodec();
+    for (const [value, binary] of values) {
+      const n = writer.encode(value, u8, dv, 0, u8.length);
+      expect(u8[0] === 1).toBe(binary);
+      if (!binary) expect(n).toBe(jsonCodec.encode(value, json.u8, json.dv, 0, json.u8.length));
+      const out = reader.decode(u8, dv, 0, n);
+      expect(out).toEqual(asJson(value));
+      expect(JSON.stringify(out)).toBe(JSON.stringify(value));
+    }
+  });
+
+  it('a nested record whose length does not match its fields is a WEIR_DECODE error', () => {
+    const { u8, dv } = region();
+    const n = objectCodec().encode({ side: 1, value: { a: 1, b: 'x' } }, u8, dv, 0, 4096);
+    const at = u8.indexOf(6, 7 + 'side\0value'.length); // the nested record's tag
+    dv.setUint32(at + 1, dv.getUint32(at + 1, true) - 1, true);
+    expect(() => objectCodec().decode(u8, dv, 0, n)).toThrow(expect.objectContaining({ code: 'WEIR_DECODE' }));
+  });
+
+  it('a shape whose records keep going as JSON (an array field) goes as JSON without trying, and tries again now and then: every record still decodes as JSON would', () => {
+    const values = Array.from({ length: 600 }, (_, i) => ({ side: i % 2, value: i < 300 || i % 7 === 0 ? [i] : i }));
     expect(throughRing(values)).toEqual(values.map(asJson));
   });
 
