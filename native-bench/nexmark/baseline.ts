@@ -14,10 +14,15 @@ export interface BaselineOptions {
 
 export type Baseline<R> = (events: Iterable<NexmarkEvent>, emit: (row: R) => void, opts: BaselineOptions) => void;
 
-/** A binary min-heap of (time, value): the baselines' timers. */
+/**
+ * A binary min-heap of (time, value): the baselines' timers. Timers of the same time come out in
+ * no particular order, unless `tieBefore` orders their values.
+ */
 export class TimerHeap<V> {
   private readonly times: number[] = [];
   private readonly values: V[] = [];
+
+  constructor(private readonly tieBefore?: (a: V, b: V) => boolean) {}
 
   get size(): number {
     return this.times.length;
@@ -31,7 +36,7 @@ export class TimerHeap<V> {
     values.push(value);
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (times[parent] <= time) break;
+      if (!this.before(time, value, times[parent], values[parent])) break;
       times[i] = times[parent];
       values[i] = values[parent];
       i = parent;
@@ -57,8 +62,8 @@ export class TimerHeap<V> {
       for (;;) {
         let child = 2 * i + 1;
         if (child >= n) break;
-        if (child + 1 < n && times[child + 1] < times[child]) child++;
-        if (times[child] >= lastTime) break;
+        if (child + 1 < n && this.before(times[child + 1], values[child + 1], times[child], values[child])) child++;
+        if (!this.before(times[child], values[child], lastTime, lastValue)) break;
         times[i] = times[child];
         values[i] = values[child];
         i = child;
@@ -67,5 +72,9 @@ export class TimerHeap<V> {
       values[i] = lastValue;
     }
     return top;
+  }
+
+  private before(aTime: number, aValue: V, bTime: number, bValue: V): boolean {
+    return aTime < bTime || (aTime === bTime && this.tieBefore !== undefined && this.tieBefore(aValue, bValue));
   }
 }

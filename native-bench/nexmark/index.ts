@@ -6,6 +6,7 @@ import { q2 } from './q2.ts';
 import { q3 } from './q3.ts';
 import { q4 } from './q4.ts';
 import { q5 } from './q5.ts';
+import { q6 } from './q6.ts';
 import { q7 } from './q7.ts';
 import { q8 } from './q8.ts';
 import { q9 } from './q9.ts';
@@ -22,4 +23,4 @@ import { q20 } from './q20.ts';
 import { q21 } from './q21.ts';
 import { q22 } from './q22.ts';
 
-export const baselines: Record<string, Baseline<unknown>> = { q0, q1, q2, q3, q4, q5, q7, q8, q9, q11, q12, q13, q14, q15, q16, q17, q18, q19, q20, q21, q22 } as Record<string, Baseline<unknown>>;
+export const baselines: Record<string, Baseline<unknown>> = { q0, q1, q2, q3, q4, q5, q6, q7, q8, q9, q11, q12, q13, q14, q15, q16, q17, q18, q19, q20, q21, q22 } as Record<string, Baseline<unknown>>;

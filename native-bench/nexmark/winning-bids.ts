@@ -21,7 +21,7 @@ interface Open {
 export function winningBidsByHand(events: Iterable<NexmarkEvent>, emit: (auction: Auction, bid: Bid) => void, opts: BaselineOptions): void {
   const open = new Map<number, Open>();
   const early = new Map<number, Bid[]>();
-  const closing = new TimerHeap<number>(); // expires → auction id
+  const closing = new TimerHeap<number>((a, b) => a < b); // expires → auction id; auctions close by expiry, then id
   const orphans = new TimerHeap<number>(); // bid dateTime + orphanMs → auction id
   let maxSeenMs = -Infinity;
   let watermarkMs = -Infinity;

@@ -36,6 +36,13 @@ export interface CategoryPriceRow {
   auctions: number;
 }
 
+/** q6: a seller's average closing price over its last 10 closed auctions (truncated, as AVG of BIGINT), after the close of `auction` (extra). */
+export interface SellerPriceRow {
+  seller: number;
+  avg_price: number;
+  auction: number;
+}
+
 /** q5: an auction with the most bids of a sliding window; the window's bounds are extra. */
 export interface HotItemRow {
   auction: number;

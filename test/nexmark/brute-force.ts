@@ -76,6 +76,21 @@ export function q5(events: NexmarkEvent[]) {
   return rows;
 }
 
+/** q6: per seller, in closing order (expiry, then id), the truncated average of its last 10 closing prices, after each close. */
+export function q6(events: NexmarkEvent[]) {
+  const closed = rankedBids(events)
+    .filter((r) => r.bids.length > 0)
+    .sort((x, y) => x.auction.expires - y.auction.expires || x.auction.id - y.auction.id);
+  const rows = [];
+  for (const [seller, ofSeller] of groupBy(closed, (r) => r.auction.seller)) {
+    for (let i = 0; i < ofSeller.length; i++) {
+      const prices = ofSeller.slice(Math.max(0, i - 9), i + 1).map((r) => r.bids[0].price);
+      rows.push({ seller, avg_price: Math.trunc(prices.reduce((s, p) => s + p, 0) / prices.length), auction: ofSeller[i].auction.id });
+    }
+  }
+  return rows;
+}
+
 export function q7(events: NexmarkEvent[]) {
   const bids = bidsOf(events);
   const rows = [];

@@ -64,6 +64,7 @@ const exact: Record<string, (events: NexmarkEvent[]) => unknown[]> = {
   q2: brute.q2,
   q3: brute.q3,
   q5: brute.q5,
+  q6: brute.q6,
   q7: brute.q7,
   q8: brute.q8,
   q9: brute.q9,
@@ -82,6 +83,10 @@ describe('nexmark queries', () => {
     expect(brute.q7(input).length).toBeGreaterThan(5);
     expect(brute.q8(input).length).toBeGreaterThan(0);
     expect(brute.q9(input).length).toBeGreaterThan(100);
+    // q6: a seller (the hot one) with more closed auctions than its average covers.
+    const closesPerSeller = new Map<number, number>();
+    for (const r of brute.q6(input)) closesPerSeller.set(r.seller, (closesPerSeller.get(r.seller) ?? 0) + 1);
+    expect(Math.max(...closesPerSeller.values())).toBeGreaterThan(20);
     expect(new Set(brute.q5(input).map((r) => r.starttime)).size).toBeGreaterThan(20);
     // q14's price range, q21's every channel id and bids it drops (q14's times of day: below).
     expect(brute.q14(input).length).toBeGreaterThan(100);
