@@ -282,6 +282,112 @@ describe('transactionalFileSink: options and errors', () => {
   });
 });
 
+describe('transactionalFileSink: buckets', () => {
+  type Dated = { n: number; day: string };
+  const bucketed = () => transactionalFileSink<Dated>({ dir: 'out', bucket: (r) => `dt=${r.day}/h=${r.n % 2}` });
+  const openBucketed = (subtask = 0, parallelism = 1, recovery?: SinkRecovery) => bucketed().open(ctx(subtask, parallelism, recovery));
+  const put = (w: SinkWriter<Dated>, day: string, ...ns: number[]) => {
+    for (const n of ns) w.write({ n, day }, NaN, NaN);
+  };
+  const at = (bucket: string) => path.join(out, bucket);
+  const linesIn = (bucket: string) => readCommittedLines(at(bucket)).map((l) => (JSON.parse(l) as Dated).n);
+
+  it('each line goes to its bucket, hidden until the checkpoint that took it commits every bucket at once', async () => {
+    const w = await openBucketed();
+    put(w, '2026-12-07', 1, 2, 3);
+    put(w, '2026-12-08', 4);
+    await w.flush();
+    expect(fs.readdirSync(at('dt=2026-12-07/h=1'))).toEqual([inProgressName('part', 'sink', 0, 0)]);
+    const note = (await w.preCommit!(1)) as { files: Array<{ pending: string; final: string; bucket: string }> };
+    expect(note.files.map((f) => [f.bucket, f.final, f.pending]).sort()).toEqual([
+      ['dt=2026-12-07/h=0', 'part-0-1.jsonl', pendingName('part', 'sink', 0, 1)],
+      ['dt=2026-12-07/h=1', 'part-0-1.jsonl', pendingName('part', 'sink', 0, 1)],
+      ['dt=2026-12-08/h=0', 'part-0-1.jsonl', pendingName('part', 'sink', 0, 1)],
+    ]);
+    expect(linesIn('dt=2026-12-07/h=1')).toEqual([]);
+    put(w, '2026-12-07', 5); // after the barrier
+    await w.commit!(1);
+    expect(linesIn('dt=2026-12-07/h=1')).toEqual([1, 3]);
+    expect(linesIn('dt=2026-12-07/h=0')).toEqual([2]);
+    expect(linesIn('dt=2026-12-08/h=0')).toEqual([4]);
+    await w.preCommit!(2); // only the bucket written since has a file
+    await w.commit!(2);
+    expect(fs.readdirSync(at('dt=2026-12-07/h=1')).sort()).toEqual(['part-0-1.jsonl', 'part-0-2.jsonl']);
+    expect(fs.readdirSync(at('dt=2026-12-08/h=0'))).toEqual(['part-0-1.jsonl']);
+    expect(linesIn('dt=2026-12-07/h=1')).toEqual([1, 3, 5]);
+    expect((w.result!() as { committedFiles: string[] }).committedFiles.sort()).toEqual([
+      'dt=2026-12-07/h=0/part-0-1.jsonl',
+      'dt=2026-12-07/h=1/part-0-1.jsonl',
+      'dt=2026-12-07/h=1/part-0-2.jsonl',
+      'dt=2026-12-08/h=0/part-0-1.jsonl',
+    ]);
+  });
+
+  it('recovery commits the restored note in its buckets and clears later files in every bucket, of its subtasks only', async () => {
+    const w0 = await openBucketed(0, 2);
+    const w1 = await openBucketed(1, 2);
+    put(w0, 'a', 1, 2);
+    put(w1, 'a', 11);
+    const notes = [
+      { subtask: 0, note: await w0.preCommit!(1) },
+      { subtask: 1, note: await w1.preCommit!(1) },
+    ]; // checkpoint 1 completes; the crash comes before its commit
+    put(w0, 'b', 3);
+    await w0.preCommit!(2); // never completes
+    put(w0, 'c', 5);
+    put(w1, 'c', 13);
+    await w0.flush();
+    await w1.flush();
+    const resumed = await openBucketed(0, 2, { checkpointId: 1, notes });
+    expect(linesIn('dt=a/h=1')).toEqual([1]);
+    expect(linesIn('dt=a/h=0')).toEqual([2]);
+    expect(fs.readdirSync(at('dt=b/h=1'))).toEqual([]); // its pending file of checkpoint 2: gone
+    expect(fs.readdirSync(at('dt=c/h=1'))).toEqual([inProgressName('part', 'sink', 1, 1)]); // subtask 1's: not subtask 0's to clear
+    put(resumed, 'b', 3);
+    await resumed.preCommit!(2);
+    await resumed.commit!(2);
+    expect(linesIn('dt=b/h=1')).toEqual([3]);
+    await openBucketed(1, 2, { checkpointId: 1, notes });
+    expect(linesIn('dt=a/h=1')).toEqual([1, 11]);
+    expect(fs.readdirSync(at('dt=c/h=1'))).toEqual([]);
+  });
+
+  it('refuses to start over committed output in a bucket', async () => {
+    const w = await openBucketed();
+    put(w, 'a', 1);
+    await w.preCommit!(3);
+    await w.commit!(3);
+    await expectWeirError(Promise.resolve().then(() => openBucketed()), 'WEIR_SINK', /dt=a\/h=1\/part-0-3\.jsonl holds committed output of checkpoint 3/);
+  });
+
+  it('a bucket is a relative path of plain names: anything else, or a bucket function that throws, fails the write naming why', async () => {
+    for (const [bucket, why] of [
+      ['../escape', 'not a relative path'],
+      ['a//b', 'not a relative path'],
+      ['/abs', 'not a relative path'],
+      ['.hidden/x', 'starts with "."'],
+      ['', 'not empty'],
+      [42, 'a string, not number'],
+    ] as const) {
+      const w = await transactionalFileSink<number>({ dir: 'out', bucket: () => bucket as string }).open(ctx(0, 1));
+      expect(() => w.write(1, NaN, NaN)).toThrow(why);
+    }
+    const w = await transactionalFileSink<number>({
+      dir: 'out',
+      bucket: () => {
+        throw new Error('no day');
+      },
+    }).open(ctx(0, 1));
+    expect(() => w.write(1, NaN, NaN)).toThrow('its bucket function threw: no day');
+    expect(() => transactionalFileSink({ dir: out, bucket: 'dt' as never })).toThrow(expect.objectContaining({ code: 'WEIR_CONFIG' }));
+  });
+
+  it('a note whose bucket leaves the directory is refused before any rename', async () => {
+    const note = { dir: out, files: [{ pending: pendingName('part', 'sink', 0, 1), final: 'part-0-1.jsonl', bytes: 1, checkpointId: 1, bucket: '../elsewhere' }] };
+    await expectWeirError(Promise.resolve().then(() => openBucketed(0, 1, { checkpointId: 1, notes: [{ subtask: 0, note }] })), 'WEIR_SINK', /files\[0\]\.bucket/);
+  });
+});
+
 describe('file names and readCommittedLines', () => {
   it('hidden names carry the encoded uid; parsing does not confuse uids', () => {
     expect(inProgressName('part', 'a/b', 1, 2)).toBe('.part-a%2Fb-1-2.inprogress');

@@ -6,12 +6,16 @@
  * the runtime uses for recovery notes — so a job may resume with another parallelism: with 2
  * subtasks, subtask 1 commits and cleans up after the old subtasks 1, 3, 5 … Every old subtask
  * number has exactly one responsible new subtask, so no two threads touch the same file.
+ *
+ * A sink with buckets does the same in every subdirectory of its directory: its hidden files can
+ * be in any bucket ever written. Directories whose names start with "." are never buckets.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, type Dirent } from 'node:fs';
 import { readdir, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { WeirError } from '../../errors.ts';
 import type { SinkContext } from '../types.ts';
+import { bucketDir, byBucket } from './buckets.ts';
 import { commitParts, syncDirectory } from './commit.ts';
 import { isMissing, sinkFileError } from './fs-error.ts';
 import { parseFinal, parseHidden } from './names.ts';
@@ -22,9 +26,11 @@ export interface RecoverOptions {
   prefix: string;
   sink: string;
   ctx: SinkContext;
+  /** The sink writes into buckets (subdirectories): they are cleaned up too. */
+  buckets?: boolean;
 }
 
-export async function prepareDirectory({ dir, prefix, sink, ctx }: RecoverOptions): Promise<void> {
+export async function prepareDirectory({ dir, prefix, sink, ctx, buckets = false }: RecoverOptions): Promise<void> {
   await createDirectory(dir, sink);
   const mine = (subtask: number) => subtask % ctx.parallelism === ctx.subtask;
 
@@ -33,15 +39,35 @@ export async function prepareDirectory({ dir, prefix, sink, ctx }: RecoverOption
   for (const { subtask, note } of ctx.recovery?.notes ?? []) {
     if (!mine(subtask)) continue;
     const parsed = noteFromJson(note, sink, subtask);
-    await commitParts(dir, parsed.files, sink, parsed.dir);
+    for (const [bucket, parts] of byBucket(parsed.files)) await commitParts(bucketDir(dir, bucket), parts, sink, bucketDir(parsed.dir, bucket));
   }
 
   // 2. Everything still hidden is work no completed checkpoint vouches for: in-progress files,
   //    and pending files of later checkpoints (their records are replayed from the restored
   //    source positions). On a fresh start that is every leftover of this sink.
   const resumedFrom = ctx.recovery?.checkpointId ?? 0;
+  await clearLeftovers(dir, { prefix, sink, ctx, mine, resumedFrom, buckets });
+}
+
+interface Leftovers {
+  prefix: string;
+  sink: string;
+  ctx: SinkContext;
+  mine(subtask: number): boolean;
+  resumedFrom: number;
+  buckets: boolean;
+}
+
+/** Step 2 in `dir` (and, for a sink with buckets, in every bucket below it). */
+async function clearLeftovers(dir: string, o: Leftovers): Promise<void> {
+  const { prefix, sink, ctx, mine, resumedFrom } = o;
   const doomed: string[] = [];
-  for (const name of await listDirectory(dir, sink)) {
+  for (const entry of await listDirectory(dir, sink)) {
+    const name = entry.name;
+    if (entry.isDirectory()) {
+      if (o.buckets && !name.startsWith('.')) await clearLeftovers(join(dir, name), o);
+      continue;
+    }
     const hidden = parseHidden(name, prefix, ctx.sinkUid);
     if (hidden !== undefined) {
       if (mine(hidden.subtask)) doomed.push(name);
@@ -71,12 +97,20 @@ export async function prepareDirectory({ dir, prefix, sink, ctx }: RecoverOption
 
 /** Creates the directory; a newly created one is made durable in its parent (else a crash could take it, pending files and all). */
 async function createDirectory(dir: string, sink: string): Promise<void> {
-  let first: string | undefined;
+  await syncCreated(dir, makeDirectory(dir, sink), sink);
+}
+
+/** mkdir -p: the first directory it created, or undefined when `dir` was there. Not durable until syncCreated. */
+export function makeDirectory(dir: string, sink: string): string | undefined {
   try {
-    first = mkdirSync(dir, { recursive: true });
+    return mkdirSync(dir, { recursive: true });
   } catch (err) {
     throw sinkFileError(sink, 'create the directory', dir, err);
   }
+}
+
+/** Makes the levels makeDirectory created, from `first` down to `dir`, durable in their parents. */
+export async function syncCreated(dir: string, first: string | undefined, sink: string): Promise<void> {
   if (first === undefined) return;
   // mkdir -p may have created several levels: each new entry lives in its parent.
   for (let d = dir; ; d = dirname(d)) {
@@ -85,9 +119,9 @@ async function createDirectory(dir: string, sink: string): Promise<void> {
   }
 }
 
-async function listDirectory(dir: string, sink: string): Promise<string[]> {
+async function listDirectory(dir: string, sink: string): Promise<Dirent[]> {
   try {
-    return await readdir(dir);
+    return await readdir(dir, { withFileTypes: true });
   } catch (err) {
     throw sinkFileError(sink, 'list the directory', dir, err);
   }

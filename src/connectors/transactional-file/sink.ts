@@ -11,6 +11,10 @@
  * runtime takes a final checkpoint (preCommit + commit) so the tail is committed too. close()
  * removes an in-progress file that was never pre-committed: its records belong to no completed
  * checkpoint (a recovery replays them). Pending files stay for commit or recovery (recover.ts).
+ *
+ * With `bucket`, each record's line goes to a subdirectory of its own (buckets.ts), where the same
+ * three names are used: a checkpoint pre-commits and commits the part files of every bucket its
+ * records went to, together.
  */
 import * as fs from 'node:fs';
 import { rename, unlink } from 'node:fs/promises';
@@ -20,10 +24,11 @@ import { WeirError } from '../../errors.ts';
 import { LineBuffer, lineFormatter, resolveSinkPath, type LineFormat } from '../line-output.ts';
 import type { JsonValue, SinkContext, SinkSpec, SinkWriter } from '../types.ts';
 import { commitParts, syncDirectory } from './commit.ts';
+import { badBucketReason, bucketDir, byBucket } from './buckets.ts';
 import { isMissing, sinkFileError } from './fs-error.ts';
 import { finalName, inProgressName, isPlainFileName, pendingName } from './names.ts';
 import { noteToJson, type PendingPart } from './note.ts';
-import { prepareDirectory } from './recover.ts';
+import { makeDirectory, prepareDirectory, syncCreated } from './recover.ts';
 
 const fsync = promisify(fs.fsync);
 
@@ -36,12 +41,19 @@ export interface TransactionalFileSinkOptions<T> {
   format?: LineFormat<T>;
   /** Committed files are `<prefix>-<subtask>-<checkpointId><ext>`; default 'part'. */
   prefix?: string;
+  /**
+   * The subdirectory of `dir` a record's line goes to (Flink's BucketAssigner), such as
+   * `dt=2026-12-07/hm=10:15`: plain names joined by "/", none starting with "."; made on first
+   * use. Default: every line in `dir` itself.
+   */
+  bucket?: (value: T) => string;
 }
 
 /** What result() reports per subtask: the files this writer committed (recovery commits are not counted). */
 export interface TransactionalFileSinkResult {
   dir: string;
   subtask: number;
+  /** Relative to `dir` (`<bucket>/<file>` with buckets). */
   committedFiles: string[];
   committedLines: number;
 }
@@ -60,6 +72,7 @@ export function transactionalFileSink<T>(opts: TransactionalFileSinkOptions<T>):
   if (typeof prefix !== 'string' || !isPlainFileName(prefix) || prefix.startsWith('.')) {
     throw new WeirError('WEIR_CONFIG', `sink "${name}": prefix must be a file name that does not start with "."`);
   }
+  if (opts.bucket !== undefined && typeof opts.bucket !== 'function') throw new WeirError('WEIR_CONFIG', `sink "${name}": bucket must be a function of the record`);
   const format = lineFormatter(opts.format, name);
   const ext = opts.format === undefined || opts.format === 'jsonl' ? '.jsonl' : '.txt';
   return {
@@ -68,8 +81,8 @@ export function transactionalFileSink<T>(opts: TransactionalFileSinkOptions<T>):
     guarantee: 'exactly-once',
     open: async (ctx: SinkContext) => {
       const dir = resolveSinkPath(ctx.workDir, opts.dir);
-      await prepareDirectory({ dir, prefix, sink: name, ctx });
-      return new TransactionalFileWriter<T>({ dir, prefix, ext, sink: name, format, ctx });
+      await prepareDirectory({ dir, prefix, sink: name, ctx, buckets: opts.bucket !== undefined });
+      return new TransactionalFileWriter<T>({ dir, prefix, ext, sink: name, format, bucketOf: opts.bucket, ctx });
     },
   };
 }
@@ -80,6 +93,7 @@ interface WriterConfig<T> {
   ext: string;
   sink: string;
   format: (value: T) => string;
+  bucketOf: ((value: T) => string) | undefined;
   ctx: SinkContext;
 }
 
@@ -90,10 +104,21 @@ interface InProgress {
   lines: number;
 }
 
+/** The lines of one bucket (or of the sink's directory) since the last pre-commit. */
+interface Open {
+  /** undefined: the sink's directory itself. */
+  bucket: string | undefined;
+  dir: string;
+  buffer: LineBuffer;
+  bufferedLines: number;
+  inProgress: InProgress | undefined;
+  /** The first directory level made for this bucket, made durable at its pre-commit. */
+  created: string | undefined;
+}
+
 class TransactionalFileWriter<T> implements SinkWriter<T> {
-  private readonly buffer = new LineBuffer();
-  private bufferedLines = 0;
-  private inProgress: InProgress | undefined;
+  /** By bucket ('' for none); emptied at each pre-commit, so only buckets written since are here. */
+  private readonly open = new Map<string, Open>();
   private seq = 0;
   /** Pre-committed, not yet committed; oldest first. */
   private pending: Array<PendingPart & { lines: number }> = [];
@@ -104,37 +129,63 @@ class TransactionalFileWriter<T> implements SinkWriter<T> {
   constructor(private readonly c: WriterConfig<T>) {}
 
   write(value: T): void {
-    this.bufferedLines++;
-    if (this.buffer.push(this.c.format(value))) this.writeOut();
+    const open = this.openFor(value);
+    open.bufferedLines++;
+    if (open.buffer.push(this.c.format(value))) this.writeOut(open);
+  }
+
+  private openFor(value: T): Open {
+    const bucketOf = this.c.bucketOf;
+    let bucket: string | undefined;
+    if (bucketOf !== undefined) {
+      // Plain errors: the runtime names the sink and the record's position (a failed job).
+      try {
+        bucket = bucketOf(value);
+      } catch (err) {
+        throw new Error(`its bucket function threw: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      }
+      const bad = badBucketReason(bucket);
+      if (bad !== undefined) throw new Error(`its bucket function gave no bucket: ${bad}`);
+    }
+    const key = bucket ?? '';
+    let open = this.open.get(key);
+    if (open === undefined) {
+      open = { bucket, dir: bucketDir(this.c.dir, bucket), buffer: new LineBuffer(), bufferedLines: 0, inProgress: undefined, created: undefined };
+      this.open.set(key, open);
+    }
+    return open;
   }
 
   /** Hands buffered lines to the in-progress file (made on first use, so an idle checkpoint makes no file). */
-  private writeOut(): void {
-    if (this.buffer.empty) return;
-    const file = this.inProgress ?? this.openInProgress();
+  private writeOut(open: Open): void {
+    if (open.buffer.empty) return;
+    const file = open.inProgress ?? this.openInProgress(open);
     try {
-      file.bytes += this.buffer.writeTo(file.fd);
+      file.bytes += open.buffer.writeTo(file.fd);
     } catch (err) {
       throw sinkFileError(this.c.sink, 'write', file.path, err);
     }
-    file.lines += this.bufferedLines;
-    this.bufferedLines = 0;
+    file.lines += open.bufferedLines;
+    open.bufferedLines = 0;
   }
 
-  private openInProgress(): InProgress {
-    const { dir, prefix, sink, ctx } = this.c;
-    const path = join(dir, inProgressName(prefix, ctx.sinkUid, ctx.subtask, this.seq++));
+  private openInProgress(open: Open): InProgress {
+    const { prefix, sink, ctx } = this.c;
+    const path = join(open.dir, inProgressName(prefix, ctx.sinkUid, ctx.subtask, this.seq++));
+    // A bucket's directory is made with its first file, and made durable in its parent at the
+    // pre-commit, before a note can name a file in it.
+    if (open.bucket !== undefined) open.created ??= makeDirectory(open.dir, sink);
     try {
-      this.inProgress = { path, fd: fs.openSync(path, 'wx'), bytes: 0, lines: 0 };
+      open.inProgress = { path, fd: fs.openSync(path, 'wx'), bytes: 0, lines: 0 };
     } catch (err) {
       throw sinkFileError(sink, 'create', path, err);
     }
-    return this.inProgress;
+    return open.inProgress;
   }
 
-  /** Writes to the in-progress file only: nothing becomes visible before a commit. */
+  /** Writes to the in-progress files only: nothing becomes visible before a commit. */
   flush(): void {
-    this.writeOut();
+    for (const open of this.open.values()) this.writeOut(open);
   }
 
   async preCommit(checkpointId: number): Promise<JsonValue> {
@@ -143,10 +194,13 @@ class TransactionalFileWriter<T> implements SinkWriter<T> {
       throw new WeirError('WEIR_SINK', `sink "${sink}": pre-commit of checkpoint ${checkpointId} after checkpoint ${this.lastPreCommitted}`, { operator: sink });
     }
     this.lastPreCommitted = checkpointId;
-    this.writeOut();
-    const file = this.inProgress;
-    if (file !== undefined) {
-      this.inProgress = undefined;
+    const opens = [...this.open.values()];
+    this.open.clear();
+    for (const open of opens) {
+      this.writeOut(open);
+      const file = open.inProgress;
+      if (file === undefined) continue;
+      open.inProgress = undefined;
       const pending = pendingName(prefix, ctx.sinkUid, ctx.subtask, checkpointId);
       // Data first, then the name: the note may only name a file whose bytes are on disk, and
       // the rename must be durable before the note lands in the checkpoint.
@@ -158,12 +212,14 @@ class TransactionalFileWriter<T> implements SinkWriter<T> {
         fs.closeSync(file.fd);
       }
       try {
-        await rename(file.path, join(dir, pending));
+        await rename(file.path, join(open.dir, pending));
       } catch (err) {
         throw sinkFileError(sink, `rename to ${pending}`, file.path, err);
       }
-      await syncDirectory(dir, sink);
-      this.pending.push({ pending, final: finalName(prefix, ctx.subtask, checkpointId, ext), bytes: file.bytes, checkpointId, lines: file.lines });
+      await syncDirectory(open.dir, sink);
+      await syncCreated(open.dir, open.created, sink);
+      const part = { pending, final: finalName(prefix, ctx.subtask, checkpointId, ext), bytes: file.bytes, checkpointId, lines: file.lines };
+      this.pending.push(open.bucket === undefined ? part : { ...part, bucket: open.bucket });
     }
     // Every file still pending, not only this checkpoint's: if an earlier checkpoint's commit
     // never comes (it failed, or the process dies first), recovery from this one commits them.
@@ -173,26 +229,29 @@ class TransactionalFileWriter<T> implements SinkWriter<T> {
   async commit(checkpointId: number): Promise<void> {
     const due = this.pending.filter((p) => p.checkpointId <= checkpointId);
     if (due.length === 0) return;
-    await commitParts(this.c.dir, due, this.c.sink);
+    for (const [bucket, parts] of byBucket(due)) await commitParts(bucketDir(this.c.dir, bucket), parts, this.c.sink);
     this.pending = this.pending.filter((p) => p.checkpointId > checkpointId);
     for (const p of due) {
-      this.committedFiles.push(p.final);
+      this.committedFiles.push(p.bucket === undefined ? p.final : `${p.bucket}/${p.final}`);
       this.committedLines += p.lines;
     }
   }
 
-  /** Drops what no pre-commit took (buffer and in-progress file); pending files stay for commit or recovery. */
+  /** Drops what no pre-commit took (buffers and in-progress files); pending files stay for commit or recovery. */
   async close(): Promise<void> {
-    this.buffer.clear();
-    this.bufferedLines = 0;
-    const file = this.inProgress;
-    if (file === undefined) return;
-    this.inProgress = undefined;
-    fs.closeSync(file.fd);
-    try {
-      await unlink(file.path);
-    } catch (err) {
-      if (!isMissing(err)) throw sinkFileError(this.c.sink, 'remove', file.path, err);
+    const opens = [...this.open.values()];
+    this.open.clear();
+    for (const open of opens) {
+      open.buffer.clear();
+      const file = open.inProgress;
+      if (file === undefined) continue;
+      open.inProgress = undefined;
+      fs.closeSync(file.fd);
+      try {
+        await unlink(file.path);
+      } catch (err) {
+        if (!isMissing(err)) throw sinkFileError(this.c.sink, 'remove', file.path, err);
+      }
     }
   }
 
