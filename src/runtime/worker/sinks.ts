@@ -11,6 +11,9 @@ import { operatorUid, type Plan } from '../plan.ts';
  */
 export const deadLetterSinkUid = 'weir/dead-letters';
 
+/** The id a job without checkpoints commits its two-phase sinks' output under, at its end (the first a checkpoint would have). */
+const endOfRunCommitId = 1;
+
 interface OpenSink {
   /** The sink's operator id; undefined for the dead-letter output. */
   id: number | undefined;
@@ -86,13 +89,23 @@ export class WorkerSinks {
     }
   }
 
-  /** The run is over: closes every writer and returns their results by sink name (sinks sharing a name are concatenated). */
-  async closeAfterRun(): Promise<Record<string, unknown>> {
+  /**
+   * The run is over: closes every writer and returns their results by sink name (sinks sharing a
+   * name are concatenated). `commitAtEnd` (a job without checkpoints): a two-phase-commit writer
+   * commits what it holds first, as one last transaction. With checkpoints the final checkpoint
+   * has committed it; without, nothing else ever would, and closing would discard the whole run's
+   * output of an exactly-once sink.
+   */
+  async closeAfterRun(commitAtEnd: boolean): Promise<Record<string, unknown>> {
     const results: Record<string, unknown> = {};
     // One at a time off the list: if a close fails, closeAfterFailure still closes the others.
     for (let sink = this.opened.shift(); sink !== undefined; sink = this.opened.shift()) {
       const { name, writer } = sink;
       try {
+        if (commitAtEnd && writer.preCommit !== undefined && writer.commit !== undefined) {
+          await writer.preCommit(endOfRunCommitId);
+          await writer.commit(endOfRunCommitId);
+        }
         await writer.close();
       } catch (err) {
         throw connectorError(err, 'WEIR_SINK', `sink "${name}" could not close`, name);

@@ -430,7 +430,7 @@ class WorkerRuntime {
     this.store = undefined;
     // By the sink's own name (collect('x') → results.x), even when its operator had to be renamed
     // because another operator has that name.
-    const results = await this.sinks.closeAfterRun();
+    const results = await this.sinks.closeAfterRun(this.checkpoints === undefined);
     await this.sources?.close();
     this.takesPartInEpochs = false;
     this.publishMetrics(this.nowMs());
