@@ -7,7 +7,9 @@
 // The input is made once: for jsonl and log it is written into a temp dir first (not timed), and
 // both sides read it from there — weir through jsonLinesSource / logSource, the plain program by
 // reading the files and JSON.parse-ing every line. weir's rows go to a discard sink (the suite's
-// blackhole), the plain program's to a counter; the row counts are compared, and a run whose
+// blackhole), the plain program's to a counter — but q10's, whose work is writing files, go to its
+// partitioned files on both sides (weir's in the run's work dir, removed after each run); the row
+// counts are compared, and a run whose
 // counts differ (other than q12's, q18's and q19's: rowCountDependsOnArrival) is an error.
 //
 // Figures: processing time is JobResult.durationMs (from the start gate, every worker ready);
@@ -83,6 +85,14 @@ export const nexmarkQueries = Object.keys(baselines);
 const rowCountDependsOnArrival = new Set(['q12', 'q18', 'q19']);
 
 const nowMs = () => performance.now();
+
+/** The sink a query's weir run writes to: q10's own files (writing them is the query), else the blackhole. */
+const sinkOf = (query: string) => (query === 'q10' ? 'file' : 'discard');
+
+/** Rows a run wrote: the discard sink's count per worker, or the lines a file sink committed. */
+function rowsWritten(result: unknown): number {
+  return (result as Array<number | { committedLines: number }>).reduce<number>((n, r) => n + (typeof r === 'number' ? r : r.committedLines), 0);
+}
 
 interface PreparedInput {
   params: Record<string, string>;
@@ -175,10 +185,17 @@ export async function nexmarkBench(options: NexmarkBenchOptions): Promise<Nexmar
       const thread = figures(query, 'single thread', 1, o.events, baselineRows, baselineMs, baselineMs);
       for (const mode of o.modes) {
         const job = new URL(`../src/nexmark/queries/${query}.ts`, import.meta.url);
+        const workDir = mkdtempSync(join(tmpdir(), 'weir-nexmark-run-'));
         const runStartMs = nowMs();
-        const result = await (await run(job, { mode, parallelism: o.parallelism, stateBackend: o.stateBackend, params: { ...input.params, sink: 'discard' } })).done;
-        const wholeMs = nowMs() - runStartMs;
-        const rows = (result.results[query] as number[]).reduce((a, b) => a + b, 0);
+        let result;
+        let wholeMs;
+        try {
+          result = await (await run(job, { mode, parallelism: o.parallelism, stateBackend: o.stateBackend, workDir, params: { ...input.params, sink: sinkOf(query) } })).done;
+          wholeMs = nowMs() - runStartMs;
+        } finally {
+          rmSync(workDir, { recursive: true, force: true });
+        }
+        const rows = rowsWritten(result.results[query]);
         if (rows !== baselineRows && !rowCountDependsOnArrival.has(query)) throw new Error(`${query} (${mode}): weir wrote ${rows} rows, the single thread ${baselineRows}`);
         const row = figures(query, mode, o.parallelism, o.events, rows, result.durationMs, wholeMs);
         row.costRatio = row.eventsPerSec / thread.eventsPerSec;

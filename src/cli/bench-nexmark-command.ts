@@ -31,7 +31,7 @@ export const benchNexmarkSpec = {
   summary: 'the Nexmark queries in weir and in one plain thread, on the same events: events/s, COST ratio',
   positionals: [],
   flags: {
-    queries: textFlag('q0,q5,…', 'queries to run (default all: q0 q1 q2 q3 q4 q5 q6 q7 q8 q9 q11 q12 q13 q14 q15 q16 q17 q18 q19 q20 q21 q22)'),
+    queries: textFlag('q0,q5,…', 'queries to run (default all: q0 q1 q2 q3 q4 q5 q6 q7 q8 q9 q10 q11 q12 q13 q14 q15 q16 q17 q18 q19 q20 q21 q22)'),
     events: numberFlag('N', 'events (default 1000000)', { integer: true, min: 1 }),
     source: choiceFlag(['generator', 'jsonl', 'log'], 'where weir reads the events (default generator); jsonl and log are written first, not timed'),
     parallelism: numberFlag('P', 'worker threads (default 2)', { integer: true, min: 1 }),

@@ -15,6 +15,12 @@ export interface BidRow {
   extra: string;
 }
 
+/** q10 with its partition columns (in files they are the directories: `dt=…/hm=…`). */
+export interface PartitionedBidRow extends BidRow {
+  dt: string;
+  hm: string;
+}
+
 /** q2. */
 export interface AuctionPriceRow {
   auction: number;

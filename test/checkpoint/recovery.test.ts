@@ -53,6 +53,21 @@ describe('checkpoints', () => {
     expect(result.metrics.restarts).toEqual([]);
   });
 
+  test('a sink with buckets: every bucket committed exactly once through a throw and a dying thread', async () => {
+    const workDir = newDir();
+    const { result } = await runExactlyOnce({ params: { rate: '20000', buckets: '1', faults: 'throw@3000,exit@7000' } }, workDir);
+    expectFaultsFired(workDir, 2, result.metrics.restarts!.length);
+    const out = join(workDir, 'out');
+    const committed: string[] = [];
+    const buckets = readdirSync(out).flatMap((kind) => readdirSync(join(out, kind)).map((key) => `${kind}/${key}`));
+    expect(buckets.length).toBeGreaterThan(50);
+    for (const bucket of buckets) for (const line of readCommittedLines(join(out, bucket))) committed.push(line);
+    expect(committed.sort()).toEqual(await expectedOutput());
+    for (const bucket of buckets) for (const line of readCommittedLines(join(out, bucket))) expect(line.split(' ', 2).join('/')).toBe(bucket);
+    // What the failed attempts left in progress or pending, in any bucket, the restarts removed.
+    expect(buckets.flatMap((bucket) => readdirSync(join(out, bucket)).filter((f) => f.startsWith('.')))).toEqual([]);
+  });
+
   test('in micro-batch mode too (a checkpoint at the end of an epoch)', async () => {
     // Epochs of at most 1 000 records: many epochs, and so checkpoints on the way, however slowly
     // (and so in however few triggers) a busy machine runs the job.

@@ -26,9 +26,9 @@ describe('weir bench nexmark', () => {
 
   it('an unknown query is a usage error, and nothing is run', async () => {
     const cwd = tempDir();
-    const out = await runCli(['bench', 'nexmark', '--queries', 'q0,q10'], { cwd });
+    const out = await runCli(['bench', 'nexmark', '--queries', 'q0,q23'], { cwd });
     expect(out.code).toBe(2);
-    expect(out.stderr).toMatch(/--queries: unknown q10; known: q0, q1/);
+    expect(out.stderr).toMatch(/--queries: unknown q23; known: q0, q1/);
     expect(existsSync(join(cwd, 'weir-report-nexmark'))).toBe(false);
   });
 });

@@ -5,7 +5,8 @@
 //
 // Parameters: count, rate (events/s per partition; 0 = as fast as possible), keys (default 50: every
 // key changes between two checkpoints; thousands: few do, and LMDB checkpoints are deltas), out (a directory for
-// the exactly-once file sink; without it, collect('out')), faults ("throw@1200,exit@5000": the job
+// the exactly-once file sink; without it, collect('out')), buckets ('1': the file sink writes each
+// line into a bucket of its kind and key, `count/17`, `window/3`), faults ("throw@1200,exit@5000": the job
 // fails once at each record seq, by throwing in a user function or by ending its worker thread),
 // markers (a directory where each fault records that it happened, so a restart does not repeat it),
 // alwaysFailAt (a seq at which it fails every time), failWhen (a file: once the test creates it, the
@@ -66,6 +67,7 @@ export default defineJob((env) => {
       },
       { name: 'window-count' },
     );
-  const out = env.params.out ? transactionalFileSink<string>({ dir: env.params.out, format: (s) => s }) : collect<string>('out');
+  const bucket = env.params.buckets === '1' ? (line: string) => line.split(' ', 2).join('/') : undefined;
+  const out = env.params.out ? transactionalFileSink<string>({ dir: env.params.out, format: (s) => s, bucket }) : collect<string>('out');
   counts.union(windows).sinkTo(out);
 }, { name: 'checkpointed-counts' });

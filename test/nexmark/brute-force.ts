@@ -115,6 +115,14 @@ export function q9(events: NexmarkEvent[]) {
     .map(({ auction, bids: [b] }) => ({ ...auction, bidder: b.bidder, price: b.price, bid_dateTime: b.dateTime, bid_extra: b.extra }));
 }
 
+/** q10: every bid with its partition columns, the UTC day and minute. */
+export function q10(events: NexmarkEvent[]) {
+  return bidsOf(events).map((b) => {
+    const iso = new Date(b.dateTime).toISOString(); // yyyy-MM-ddTHH:mm:ss.sssZ
+    return { auction: b.auction, bidder: b.bidder, price: b.price, dateTime: b.dateTime, extra: b.extra, dt: iso.slice(0, 10), hm: iso.slice(11, 16) };
+  });
+}
+
 export function q11(events: NexmarkEvent[]) {
   const rows = [];
   for (const [bidder, bids] of groupBy(bidsOf(events), (b) => b.bidder)) {

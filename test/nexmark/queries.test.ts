@@ -12,7 +12,9 @@ import type { AuctionDayStatsRow, BidderCountRow, BiddingStatsRow, CategoryPrice
 import { betterBid } from '../../src/nexmark/winning-bids.ts';
 import { laterBid } from '../../src/nexmark/calculations.ts';
 import { baselines } from '../../native-bench/nexmark/index.ts';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readCommittedLines } from '../../src/connectors/index.ts';
 import { tempDir } from '../helpers.ts';
 import * as brute from './brute-force.ts';
 
@@ -68,6 +70,7 @@ const exact: Record<string, (events: NexmarkEvent[]) => unknown[]> = {
   q7: brute.q7,
   q8: brute.q8,
   q9: brute.q9,
+  q10: brute.q10,
   q11: brute.q11,
   q13: brute.q13With(nexmarkSideInput(1)),
   q14: brute.q14,
@@ -108,6 +111,28 @@ describe('nexmark queries', () => {
       });
     }
   }
+
+  it('q10 writes every bid into its partition directory dt=…/hm=…, committed once, in both modes', async () => {
+    const expected = rowSet(brute.q10(input));
+    expect(new Set(brute.q10(input).map((r) => r.hm)).size).toBeGreaterThan(1); // 60 s of event time: two minutes
+    for (const mode of ['continuous', 'micro-batch'] as const) {
+      const dir = tempDir('weir-nexmark-q10-');
+      try {
+        const committed = (await weirRows('q10', mode, { sink: 'file', dir: dir.path })) as Array<{ committedLines: number }>;
+        expect(committed.reduce((n, r) => n + r.committedLines, 0)).toBe(brute.q10(input).length);
+        const rows: unknown[] = [];
+        for (const dt of readdirSync(dir.path)) {
+          for (const hm of readdirSync(join(dir.path, dt))) {
+            expect([dt.slice(0, 3), hm.slice(0, 3)]).toEqual(['dt=', 'hm=']);
+            for (const line of readCommittedLines(join(dir.path, dt, hm))) rows.push({ ...(JSON.parse(line) as object), dt: dt.slice(3), hm: hm.slice(3) });
+          }
+        }
+        expect(rowSet(rows)).toEqual(expected);
+      } finally {
+        dir.remove();
+      }
+    }
+  });
 
   it('q14 over most of a day of event time: every time of day, the baseline and both modes = the definition', async () => {
     // 6 000 events 10 s apart: from 22:13 UTC to 14:53 the next day.
