@@ -44,7 +44,9 @@ export interface TransactionalFileSinkOptions<T> {
   /**
    * The subdirectory of `dir` a record's line goes to (Flink's BucketAssigner), such as
    * `dt=2026-12-07/hm=10:15`: plain names joined by "/", none starting with "."; made on first
-   * use. Default: every line in `dir` itself.
+   * use. Default: every line in `dir` itself. Each bucket written since the last checkpoint holds
+   * an open file: bucket by what has few values per checkpoint interval (a time, a category),
+   * not by a key of many.
    */
   bucket?: (value: T) => string;
 }
