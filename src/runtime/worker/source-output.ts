@@ -48,7 +48,7 @@ export function sourceOutput({ deliver, position, latency, time, timeSlot, parti
     emit(value, offset, sourceTimestampMs, createdMs) {
       position.partition = partition;
       position.offset = offset;
-      const timestampMs = time.timestampOf(timeSlot, value, sourceTimestampMs, nowMs(), partition, offset);
+      const timestampMs = time.timestampOf(timeSlot, value, sourceTimestampMs, nowMs, partition, offset);
       if (typeof timestampMs === 'string') {
         deadLetter(value, timestampMs, offset);
         return;
