@@ -162,3 +162,25 @@ describe('Kafka exactly-once, end to end, read_committed: a killed process', () 
     expect(await groupOffsets(kafka.bootstrap, t.groupId, t.topicIn)).toEqual(positionsOf((await checkpoints(t.stateDir)).at(-1)!));
   });
 });
+
+describe('Kafka exactly-once without checkpoints', () => {
+  it('a stopped job commits what its sink accepted, once, in one last transaction', async () => {
+    const n = 400;
+    const t = await setUp('no-checkpoints');
+    await produce(kafka.bootstrap, t.topicIn, input(0, n), 100);
+    const handle = await run(jobUrl('kafka-eo-counts'), {
+      parallelism: 2,
+      workDir: t.workDir,
+      params: { brokers: kafka.bootstrap.join(','), in: t.topicIn, out: t.topicOut, partitions: String(partitions), groupId: t.groupId, markers: t.base, offsets: 'source' },
+    });
+    const sinkRecords = () => handle.metrics().operators.filter((o) => o.kind === 'sink').reduce((a, o) => a + o.recordsIn, 0);
+    try {
+      await until('the sink got every count', () => sinkRecords() >= n);
+    } finally {
+      await handle.stop();
+    }
+    await handle.done;
+    const seen = (await readCommitted<CountOut>(kafka.bootstrap, t.topicOut, 2, expectedCounts(n).length)).map(text).sort();
+    expect(seen).toEqual(expectedCounts(n));
+  });
+});
