@@ -39,6 +39,23 @@ import { storedKey, type StateStore, type StoredKey } from './store.ts';
 
 export type StateKind = 'value' | 'list' | 'map' | 'reducing' | 'aggregating';
 
+/**
+ * Value state's updates for weir's own operators, which know which parts of a value they change
+ * (the window operator: a record appended to a window's list). They check those parts, before
+ * they change anything, and store the value without walking it all again: a walk of every element
+ * per record made a window of n records cost n². A handle of another kind lacks them: update.
+ */
+export const checkedUpdates = Symbol('weir.checkedUpdates');
+
+export interface CheckedUpdates<S> {
+  [checkedUpdates]: {
+    /** Throws what an update would throw for `part`, at `path` in the value. */
+    check(part: unknown, path: string): void;
+    /** Stores `value` without walking it: its parts were checked, or are the operator's own. */
+    update(value: S): void;
+  };
+}
+
 /** A TTL state's stored form. */
 type TtlRecord = [value: unknown, lastAccessMs: number];
 
@@ -155,10 +172,14 @@ export class KeyedState implements KeyedStateAccess {
 
   valueState<S>(name: string, options?: StateOptions): ValueState<S> {
     return this.declare(name, 'value', options, (cell) => {
-      const handle: ValueState<S> = {
+      const handle: ValueState<S> & CheckedUpdates<S> = {
         value: () => cell.read() as S | undefined,
         update: (value: S) => (value === undefined ? cell.clear() : cell.write(value)),
         clear: () => cell.clear(),
+        [checkedUpdates]: {
+          check: (part, path) => this.checkStorable(name, part, path),
+          update: (value: S) => cell.write(value, true),
+        },
       };
       return handle;
     });

@@ -50,6 +50,8 @@ export interface WindowContents<T, C, R> {
    * `partial` itself: one partial goes into several sliding windows.
    */
   mergeInto?(contents: C | undefined, partial: C): C;
+  /** `add` appends the record and changes nothing else of the contents (a list): only the record is new. */
+  readonly appends?: boolean;
 }
 
 /** Incremental: the reduced value (Flink's ReducingState). */
@@ -88,5 +90,6 @@ export function listContents<T>(): WindowContents<T, T[], T> {
     },
     merge: (a, b) => a.concat(b),
     elements: (contents) => contents,
+    appends: true,
   };
 }

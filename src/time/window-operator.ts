@@ -23,6 +23,7 @@
 import { WeirError } from '../errors.ts';
 import { assert } from '../limits.ts';
 import type { KeyedContext, KeyedProcessFunction, OnTimerContext, ValueState } from '../functions/contracts.ts';
+import { checkedUpdates, type CheckedUpdates } from '../state/keyed-state.ts';
 import { MergingWindowSet } from './merging-window-set.ts';
 import { isFire, isPurge, type Trigger } from './triggers.ts';
 import { SlotTriggerContext, WindowFiring } from './window-contexts.ts';
@@ -149,13 +150,16 @@ class WindowOperator<T, K, W extends Window, C, R, OUT> implements KeyedProcessF
     let slots: WindowSlot[] | undefined;
     for (const window of assigned) {
       if (this.isWindowLate(window, watermarkMs)) continue;
-      slots ??= state.value() ?? [];
+      if (slots === undefined) {
+        this.checkAppended(state, value);
+        slots = state.value() ?? [];
+      }
       let slot = findSlot(slots, window);
       if (slot === undefined) slots.push((slot = { start: window.start, end: window.end, count: 0 }));
       this.addToWindow(window, value, timestampMs, slot);
     }
     if (slots === undefined) return true;
-    state.update(slots);
+    this.store(state, slots);
     return false;
   }
 
@@ -165,6 +169,7 @@ class WindowOperator<T, K, W extends Window, C, R, OUT> implements KeyedProcessF
    * slots are stored again in their order. Returns whether every window was late.
    */
   private addToSessions(assigned: W[], value: T, timestampMs: number, watermarkMs: number, state: ValueState<WindowSlot[]>): boolean {
+    this.checkAppended(state, value); // before merging changes any slot
     const stored = state.value() ?? [];
     const pool: Array<WindowSlot | undefined> = stored.slice();
     const entries = pool.map((slot, i) => ({ window: this.assigner.windowOf(slot!.start, slot!.end), stateId: String(i) }));
@@ -187,7 +192,10 @@ class WindowOperator<T, K, W extends Window, C, R, OUT> implements KeyedProcessF
     this.mergePool = [];
     // Every window late: nothing merged (a merge that would end before the watermark throws).
     if (tooLate) return true;
-    state.update(pool.filter((slot) => slot !== undefined));
+    this.store(
+      state,
+      pool.filter((slot) => slot !== undefined),
+    );
     return false;
   }
 
@@ -222,11 +230,11 @@ class WindowOperator<T, K, W extends Window, C, R, OUT> implements KeyedProcessF
       }
     }
     if (remaining === undefined) {
-      if (changed) state.update(slots);
+      if (changed) this.store(state, slots);
     } else if (remaining.length === 0) {
       state.clear();
     } else {
-      state.update(remaining);
+      this.store(state, remaining);
     }
   }
 
@@ -249,7 +257,33 @@ class WindowOperator<T, K, W extends Window, C, R, OUT> implements KeyedProcessF
       // The assigner's own trigger (the only one pre-aggregation allows) does not read the element.
       this.added(window, undefined as T, timestampMs, slot, records);
     }
-    state.update(slots);
+    this.store(state, slots);
+  }
+
+  /**
+   * Stores the key's slots, checking only what users made: a slot's own fields are numbers and
+   * arrays of numbers, and a list's records were checked before they went in (addToWindow).
+   * Aggregates and trigger state are checked whole: a user's function may change them in place.
+   */
+  private store(state: ValueState<WindowSlot[]>, slots: WindowSlot[]): void {
+    const checked = this.checkedUpdatesOf(state);
+    if (checked === undefined) return state.update(slots);
+    const appends = this.contents.appends === true;
+    for (let i = 0; i < slots.length; i++) {
+      const slot = slots[i];
+      if (slot.contents !== undefined && !appends) checked.check(slot.contents, `[${i}].contents`);
+      if (slot.triggerState !== undefined) checked.check(slot.triggerState, `[${i}].triggerState`);
+    }
+    checked.update(slots);
+  }
+
+  /** A record that list contents will append: checked before anything changes (store does not walk lists). */
+  private checkAppended(state: ValueState<WindowSlot[]>, value: T): void {
+    if (this.contents.appends === true) this.checkedUpdatesOf(state)?.check(value, '');
+  }
+
+  private checkedUpdatesOf(state: ValueState<WindowSlot[]>): CheckedUpdates<WindowSlot[]>[typeof checkedUpdates] | undefined {
+    return (state as ValueState<WindowSlot[]> & Partial<CheckedUpdates<WindowSlot[]>>)[checkedUpdates];
   }
 
   private addToWindow(window: W, value: T, timestampMs: number, slot: WindowSlot): void {

@@ -94,6 +94,28 @@ for (const backend of ['heap', 'lmdb'] as HarnessBackend[]) {
       expect(sorted(rt.values())).toEqual(bruteForceWindows(input, tumblingOf(1000, 250)));
     });
 
+    it('a record a window cannot store fails naming the state, the key and its place; an accumulator too', () => {
+      const list = new KeyedOperatorHarness(processOperator(SlidingEventTimeWindows.of(2000, 1000)), { backend });
+      list.element(1, { key: 1, ts: 10, value: 5 }, 10);
+      list.element(1, { key: 1, ts: 20, value: 6 }, 20);
+      expect(() => list.element(1, { key: 1, ts: 30, value: 7, onClick: () => 0 } as Timed, 30)).toThrow(/operator "under-test" state "windows" key 1: write failed: .*a function at \.onClick cannot be stored/);
+      list.advanceWatermark(999); // what the window held is as it was: the refused record is not in it
+      expect(list.values()).toEqual([{ key: 1, start: -1000, end: 1000, count: 2, max: 6, sum: 11 }]);
+      const aggregate = new KeyedOperatorHarness(
+        windowOperator<Timed, number, Window, unknown, unknown, unknown>({
+          assigner: TumblingEventTimeWindows.of(1000),
+          trigger: TumblingEventTimeWindows.of(1000).defaultTrigger(),
+          allowedLatenessMs: 0,
+          lateDataTag: LATE_RECORDS_TAG,
+          contents: aggregateContents<Timed, unknown, unknown>({ createAccumulator: () => ({ n: 0 }), add: (v, acc) => (v.value > 6 ? { n: 1, later: () => 0 } : acc), getResult: (acc) => acc }, false),
+          windowFunction: toProcessWindowFunction<unknown, unknown, number, Window>((_k, _w, [r], out) => out.collect(r)),
+        }),
+        { backend },
+      );
+      aggregate.element(1, { key: 1, ts: 10, value: 5 }, 10);
+      expect(() => aggregate.element(2, { key: 2, ts: 20, value: 7 }, 20)).toThrow(/key 2: write failed: .*a function at \[0\]\.contents\.later cannot be stored/);
+    });
+
     it('windows fire when the watermark passes their end, not before', () => {
       const rt = new KeyedOperatorHarness(aggregateOperator(TumblingEventTimeWindows.of(1000)), { backend });
       rt.element(1, { key: 1, ts: 10, value: 5 }, 10);
