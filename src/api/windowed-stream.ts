@@ -15,7 +15,7 @@ import { isMergingAssigner, type Window, type WindowAssigner } from '../time/win
 import { rejectAsyncFunction, rejectAsyncMethods } from '../functions/sync.ts';
 import { keyedWindowTopK } from './top-k.ts';
 import type { WindowRanking } from './all-windowed-stream.ts';
-import { distinctRecords, type DistinctRecords } from '../time/distinct.ts';
+import { distinctContents, type DistinctRecords } from '../time/distinct.ts';
 import { preAggregationOf } from '../time/pre-aggregation.ts';
 import type { LogicalNode } from './graph.ts';
 
@@ -111,7 +111,7 @@ export class WindowedStream<T, K, W extends Window> {
   distinct(by?: (value: T) => unknown, options: OperatorOptions = {}): DataStream<T> {
     const name = options.name ?? `${this.assigner.description}.distinct`;
     rejectAsyncFunction(by, name, 'distinct function');
-    return this.aggregate<DistinctRecords<T>, T[], T>(distinctRecords(by), (_key, _window, [values], out) => values.forEach((v) => out.collect(v)), { ...options, name });
+    return this.build<DistinctRecords<T>, T, T>(distinctContents(by), passThrough<T, K, W>(), 'distinct', { ...options, name }, [by]);
   }
 
   private build<C, R, OUT>(contents: WindowContents<T, C, R>, windowFunction: ProcessWindowFunction<R, OUT, K, W>, what: string, options: OperatorOptions, userFunctions: unknown[]): DataStream<OUT> {

@@ -50,7 +50,7 @@ export interface WindowContents<T, C, R> {
    * `partial` itself: one partial goes into several sliding windows.
    */
   mergeInto?(contents: C | undefined, partial: C): C;
-  /** `add` appends the record and changes nothing else of the contents (a list): only the record is new. */
+  /** `add` appends the record, or nothing, and changes nothing else of the contents (a list): only the record is new. */
   readonly appends?: boolean;
 }
 

@@ -132,3 +132,21 @@ describe('pre-aggregated windows: failures', () => {
     });
   }
 });
+
+describe('windows whose contents grow with their records', () => {
+  const total = async (params: Record<string, string>) => {
+    const result = await (await run(jobUrl('growing-windows'), { workDir: newDir(), params: { count: '6000', ...params } })).done;
+    return (result.results.sizes as number[]).reduce((a, b) => a + b, 0);
+  };
+
+  it('a partial that outgrows the exchange fails naming the window and how to turn pre-aggregation off; off, the records cross as themselves', async () => {
+    const err = await expectWeirError(total({ gather: 'aggregate' }), 'WEIR_RECORD_TOO_LARGE', /a partial aggregate of window "gathered".*\.preAggregate\(false\)/);
+    expect(err.operator).toBe('by-key');
+    expect(await total({ gather: 'aggregate', preAggregate: 'off' })).toBe(6000);
+  });
+
+  it('distinct and full-window functions are not pre-aggregated: every record of a busy window arrives', async () => {
+    expect(await total({ gather: 'distinct' })).toBe(3000); // seq counts per partition: 3 000 distinct values
+    expect(await total({ gather: 'process' })).toBe(6000);
+  });
+});

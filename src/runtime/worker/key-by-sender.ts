@@ -39,6 +39,8 @@ export function keyBySender(node: LogicalNode & { kind: 'keyBy' }, exchange: num
           position.offset = offset;
           try {
             hooks.send(exchange, hooks.workerOfKey(key), wire, ts, cr);
+          } catch (e) {
+            throw e instanceof WeirError && e.code === 'WEIR_RECORD_TOO_LARGE' ? partialTooLarge(e, preAggregating.name) : e;
           } finally {
             position.partition = current;
             position.offset = currentOffset;
@@ -82,4 +84,13 @@ export function keyBySender(node: LogicalNode & { kind: 'keyBy' }, exchange: num
     hooks.sendWatermark(exchange, wm, idle);
   };
   return { deliver, watermark, preAggregator };
+}
+
+/** A partial too large for the exchange: say what it is and how to do without it. */
+function partialTooLarge(err: WeirError, window: string): WeirError {
+  return new WeirError(
+    'WEIR_RECORD_TOO_LARGE',
+    `${err.message}. The record is a partial aggregate of window "${window}": one key's records of one pane, folded before the exchange (pre-aggregation), and its accumulator grows with its records; call .preAggregate(false) on that window to send the records as themselves`,
+    { operator: err.operator, partition: err.partition, offset: err.offset, cause: err },
+  );
 }
