@@ -1,10 +1,10 @@
 // q0 by hand: every bid, projected.
-import type { BidRow } from '../../src/nexmark/rows.ts';
+import { bidRow, type BidRow } from '../../src/nexmark/rows.ts';
 import type { Baseline } from './baseline.ts';
 
 export const q0: Baseline<BidRow> = (events, emit) => {
   for (const e of events) {
     const b = e.bid;
-    if (b !== null) emit({ auction: b.auction, bidder: b.bidder, price: b.price, dateTime: b.dateTime, extra: b.extra });
+    if (b !== null) emit(bidRow(b));
   }
 };

@@ -4,7 +4,7 @@ import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dayOf, minuteOf } from '../../src/nexmark/calculations.ts';
-import type { PartitionedBidRow } from '../../src/nexmark/rows.ts';
+import { bidRow, type PartitionedBidRow } from '../../src/nexmark/rows.ts';
 import type { Baseline } from './baseline.ts';
 
 /** Lines a partition keeps before they are appended to its file. */
@@ -29,8 +29,9 @@ export const q10: Baseline<PartitionedBidRow> = (events, emit) => {
         mkdirSync(join(dir, partition), { recursive: true });
         open.set(partition, (p = { file: join(dir, partition, 'part.jsonl'), lines: [] }));
       }
-      p.lines.push(JSON.stringify({ auction: b.auction, bidder: b.bidder, price: b.price, dateTime: b.dateTime, extra: b.extra }));
+      p.lines.push(JSON.stringify(bidRow(b)));
       if (p.lines.length >= linesPerWrite) write(p);
+      // An object literal, not a spread of the row: a spread per row took the loop 1.5 times as long.
       emit({ auction: b.auction, bidder: b.bidder, price: b.price, dateTime: b.dateTime, extra: b.extra, dt, hm });
     }
     for (const p of open.values()) if (p.lines.length > 0) write(p);

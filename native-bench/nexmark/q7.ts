@@ -1,7 +1,7 @@
 // q7 by hand: per 10 s tumbling window the highest price, and the bids at it from [start, end]
 // (a bid exactly at the end also matches), sent when the watermark passes the end.
 import type { Bid } from '../../src/connectors/nexmark/model.ts';
-import type { BidRow } from '../../src/nexmark/rows.ts';
+import { bidRow, type BidRow } from '../../src/nexmark/rows.ts';
 import { TimerHeap, type Baseline } from './baseline.ts';
 
 const sizeMs = 10_000;
@@ -11,8 +11,6 @@ interface Highest {
   bids: Bid[];
   edge: Bid[];
 }
-
-const toRow = (b: Bid): BidRow => ({ auction: b.auction, bidder: b.bidder, price: b.price, dateTime: b.dateTime, extra: b.extra });
 
 export const q7: Baseline<BidRow> = (events, emit, opts) => {
   const windows = new Map<number, Highest>();
@@ -30,8 +28,8 @@ export const q7: Baseline<BidRow> = (events, emit, opts) => {
     while (ends.due(toMs)) {
       const start = ends.pop();
       const h = windows.get(start)!;
-      for (const b of h.bids) emit(toRow(b));
-      for (const b of h.edge) if (b.price === h.price) emit(toRow(b));
+      for (const b of h.bids) emit(bidRow(b));
+      for (const b of h.edge) if (b.price === h.price) emit(bidRow(b));
       windows.delete(start);
     }
   };

@@ -15,6 +15,11 @@ export interface BidRow {
   extra: string;
 }
 
+/** A bid's columns of q0 (and of q7's and q10's rows). */
+export function bidRow(b: Bid): BidRow {
+  return { auction: b.auction, bidder: b.bidder, price: b.price, dateTime: b.dateTime, extra: b.extra };
+}
+
 /** q10 with its partition columns (in files they are the directories: `dt=…/hm=…`). */
 export interface PartitionedBidRow extends BidRow {
   dt: string;

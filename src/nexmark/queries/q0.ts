@@ -3,12 +3,12 @@
 //   SELECT auction, bidder, price, dateTime, extra FROM bid
 import { defineJob } from '../../api/job.ts';
 import { bidsOf, nexmarkInput, nexmarkSink } from '../job-input.ts';
-import type { BidRow } from '../rows.ts';
+import { bidRow, type BidRow } from '../rows.ts';
 
 export default defineJob(
   (env) => {
     bidsOf(nexmarkInput(env))
-      .map((b): BidRow => ({ auction: b.auction, bidder: b.bidder, price: b.price, dateTime: b.dateTime, extra: b.extra }), { name: 'q0-project' })
+      .map(bidRow, { name: 'q0-project' })
       .sinkTo(nexmarkSink<BidRow>(env, 'q0'));
   },
   { name: 'nexmark-q0' },

@@ -12,7 +12,7 @@ import { defineJob } from '../../api/job.ts';
 import { transactionalFileSink } from '../../connectors/transactional-file/sink.ts';
 import { dayOf, minuteOf } from '../calculations.ts';
 import { bidsOf, nexmarkInput, nexmarkSink } from '../job-input.ts';
-import type { BidRow, PartitionedBidRow } from '../rows.ts';
+import { bidRow, type BidRow, type PartitionedBidRow } from '../rows.ts';
 
 /** A row's partition directory, as the filesystem connector names it. */
 export const q10Partition = (dateTimeMs: number) => `dt=${dayOf(dateTimeMs)}/hm=${minuteOf(dateTimeMs)}`;
@@ -22,12 +22,13 @@ export default defineJob(
     const bids = bidsOf(nexmarkInput(env));
     if (env.params.sink === 'file') {
       bids
-        .map((b): BidRow => ({ auction: b.auction, bidder: b.bidder, price: b.price, dateTime: b.dateTime, extra: b.extra }), { name: 'q10-row' })
+        .map(bidRow, { name: 'q10-row' })
         .sinkTo(transactionalFileSink<BidRow>({ dir: env.params.dir ?? 'q10', name: 'q10', bucket: (r) => q10Partition(r.dateTime) }));
       return;
     }
     bids
       .map(
+        // A literal, not a spread of bidRow(b): a spread per row made q10's plain program 1.5 times as slow.
         (b): PartitionedBidRow => ({ auction: b.auction, bidder: b.bidder, price: b.price, dateTime: b.dateTime, extra: b.extra, dt: dayOf(b.dateTime), hm: minuteOf(b.dateTime) }),
         { name: 'q10-row' },
       )

@@ -17,7 +17,7 @@
 import { defineJob } from '../../api/job.ts';
 import { bidsOf, nexmarkInput, nexmarkSink } from '../job-input.ts';
 import { localLeaders } from '../local-leaders.ts';
-import type { BidRow } from '../rows.ts';
+import { bidRow, type BidRow } from '../rows.ts';
 
 export const q7WindowMs = 10_000;
 /** How many windows before the newest one a worker remembers its highest price for. */
@@ -42,7 +42,7 @@ export default defineJob(
       .flatMap<Candidate>(
         (b, out) => {
           // Only what the rows carry crosses the exchange (not the bid's channel and url).
-          const bid: BidRow = { auction: b.auction, bidder: b.bidder, price: b.price, dateTime: b.dateTime, extra: b.extra };
+          const bid = bidRow(b);
           const start = b.dateTime - (((b.dateTime % q7WindowMs) + q7WindowMs) % q7WindowMs);
           out.collect({ start, bid, edge: false });
           if (start === b.dateTime) out.collect({ start: start - q7WindowMs, bid, edge: true });
