@@ -15,11 +15,11 @@
  * Copy-on-write: the store may keep the very object it is given (the heap backend and the LMDB
  * write-back cache do), so a stored value is never changed in place: list.add and map.put build
  * a new array and put that. They check only what they add (the rest was checked when it was
- * stored): a check of the whole array per add made a long list quadratic. The one exception is the accumulator handed to a user's
- * reduce/aggregate function, which may change it and return it (as Flink allows): the result is
- * put back at once, so the store sees the change. Values returned by value()/get() of value,
- * reducing and aggregating state are the stored objects themselves: read them, don't change
- * them (list and map getters return copies).
+ * stored): a check of the whole array per add made a long list quadratic. The one exception is
+ * the accumulator handed to a user's reduce/aggregate function, which may change it and return it
+ * (as Flink allows): the result is put back at once, so the store sees the change. Values
+ * returned by value()/get() of value, reducing and aggregating state are the stored objects
+ * themselves: read them, don't change them (list and map getters return copies).
  */
 import type {
   AggregateFunction,

@@ -12,9 +12,10 @@ const int64Min = -(2n ** 63n);
 const uint64Max = 2n ** 64n - 1n;
 
 /**
- * Why `value` cannot be stored, or undefined when it can (`path`: where it sits in a larger value). msgpack silently drops functions and
- * throws late (at write-back) on symbols, cycles and huge bigints; checking at put time names the
- * update that caused it. Lossy-but-encodable values (class instances, Sets) are let through.
+ * Why `value` cannot be stored, or undefined when it can (`path`: where it sits in a larger
+ * value). msgpack silently drops functions and throws late (at write-back) on symbols, cycles and
+ * huge bigints; checking at put time names the update that caused it. Lossy-but-encodable values
+ * (class instances, Sets) are let through.
  */
 export function unstorableReason(value: unknown, path = ''): string | undefined {
   // Nearly every value is fine: check it without building the path of every element on the way,

@@ -192,10 +192,7 @@ class WindowOperator<T, K, W extends Window, C, R, OUT> implements KeyedProcessF
     this.mergePool = [];
     // Every window late: nothing merged (a merge that would end before the watermark throws).
     if (tooLate) return true;
-    this.store(
-      state,
-      pool.filter((slot) => slot !== undefined),
-    );
+    this.store(state, pool.filter((slot) => slot !== undefined));
     return false;
   }
 
@@ -262,7 +259,7 @@ class WindowOperator<T, K, W extends Window, C, R, OUT> implements KeyedProcessF
 
   /**
    * Stores the key's slots, checking only what users made: a slot's own fields are numbers and
-   * arrays of numbers, and a list's records were checked before they went in (addToWindow).
+   * arrays of numbers, and a list's records were checked before they went in (checkAppended).
    * Aggregates and trigger state are checked whole: a user's function may change them in place.
    */
   private store(state: ValueState<WindowSlot[]>, slots: WindowSlot[]): void {
