@@ -120,8 +120,8 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 class ObjectEncoder {
   private readonly shapes = new Map<string, Shape>();
   private last: Shape | undefined;
-  /** Records are built here first, then copied into the ring once their size is known. */
-  private scratch: Buffer = Buffer.allocUnsafe(4096);
+  /** Where a record that may not fit the room at hand is written to learn its size. */
+  private readonly scratch: Buffer = Buffer.allocUnsafe(shapedRecordBytesMax);
 
   encode(value: unknown, u8: Uint8Array, dv: DataView, offset: number, maxBytes: number): number {
     if (typeof value === 'number' && Number.isFinite(value)) return encodeNumber(value, u8, dv, offset, maxBytes);
@@ -134,15 +134,23 @@ class ObjectEncoder {
       shape.jsonStreak++;
       return jsonCodec.encode(value, u8, dv, offset, maxBytes);
     }
-    const n = this.encodeShaped(value as Record<string, unknown>, shape, 0, 0);
-    if (n < 0 || n > shapedRecordBytesMax) {
+    // Straight into the room at hand; only a record that may not fit there is measured in scratch.
+    const room = Math.min(maxBytes, shapedRecordBytesMax);
+    let end = this.encodeShaped(value as Record<string, unknown>, shape, bufferOf(u8), offset, offset + room, 0);
+    if (end === outOfRoom && room < shapedRecordBytesMax) {
+      end = this.encodeShaped(value as Record<string, unknown>, shape, this.scratch, 0, shapedRecordBytesMax, 0);
+      if (end >= 0) {
+        shape.jsonStreak = 0;
+        return -end;
+      }
+    }
+    if (end < 0) {
+      // A field that needs JSON, or longer than shapedRecordBytesMax.
       shape.jsonStreak++;
       return jsonCodec.encode(value, u8, dv, offset, maxBytes);
     }
     shape.jsonStreak = 0;
-    if (n > maxBytes) return -n;
-    this.scratch.copy(bufferOf(u8), offset, 0, n);
-    return n;
+    return end - offset;
   }
 
   /** The shape whose keys `value` has, in order (`last` is tried first); undefined when it cannot have one (JSON then). */
@@ -180,22 +188,20 @@ class ObjectEncoder {
   }
 
   /**
-   * Writes the record into scratch from `start` (a nested one, `depth` deep); returns where it
-   * ends, or −1 when the whole record goes as JSON (a field needs that, or it is longer than
-   * shapedRecordBytesMax).
+   * Writes the record into `buf` from `start` (a nested one, `depth` deep), never at or past
+   * `limit`; returns where it ends, notShaped when the whole record goes as JSON (a field needs
+   * that), or outOfRoom when it does not fit before `limit`.
    */
-  private encodeShaped(value: Record<string, unknown>, shape: Shape, start: number, depth: number): number {
+  private encodeShaped(value: Record<string, unknown>, shape: Shape, buf: Buffer, start: number, limit: number, depth: number): number {
     const keys = shape.keys;
-    let buf = this.scratch;
-    let at = start + shape.header.length;
-    if (buf.length < at + 16) buf = this.grow(at + 16);
-    shape.header.copy(buf, start);
+    const header = shape.header;
+    let at = start + header.length;
+    if (at > limit) return outOfRoom;
+    for (let i = 0; i < header.length; i++) buf[start + i] = header[i]; // a loop: Buffer#copy's native call costs more for a few dozen bytes
     for (let i = 0; i < keys.length; i++) {
-      // Past the bound it goes as JSON: stop before writing more (a string's UTF-8 is at least its length).
-      if (at > shapedRecordBytesMax) return -1;
       const v = value[keys[i]];
       // Room for a tag and a number or a string's length; strings check again below.
-      if (buf.length < at + 9) buf = this.grow(at + 9);
+      if (at + 9 > limit) return outOfRoom;
       switch (typeof v) {
         case 'number':
           if ((v | 0) === v) {
@@ -212,9 +218,8 @@ class ObjectEncoder {
           }
           break;
         case 'string':
-          if (at + 5 + v.length > shapedRecordBytesMax || !isWellFormed(v)) return -1;
-          at = this.writeString(v, at);
-          buf = this.scratch;
+          at = writeString(v, buf, at, limit);
+          if (at < 0) return at;
           break;
         case 'boolean':
           buf[at++] = v ? FIELD_TRUE : FIELD_FALSE;
@@ -226,42 +231,56 @@ class ObjectEncoder {
           }
           if (depth < nestingMax && isPlainObject(v)) {
             const inner = this.shapeOf(v, shape.nested[i]);
-            if (inner === undefined) return -1;
+            if (inner === undefined) return notShaped;
             shape.nested[i] = inner;
             buf[at] = FIELD_RECORD;
-            const end = this.encodeShaped(v, inner, at + 5, depth + 1);
-            if (end < 0) return -1;
-            buf = this.scratch; // the nested record may have grown it
+            const end = this.encodeShaped(v, inner, buf, at + 5, limit, depth + 1);
+            if (end < 0) return end;
             buf.writeUInt32LE(end - at - 5, at + 1);
             at = end;
             break;
           }
           // An array, a Date, a class instance: the whole record goes as JSON, which is faster for
           // it than a JSON text per field (measured: whole Nexmark events, 30% slower that way).
-          return -1;
+          return notShaped;
         default:
           // undefined (JSON drops the key), functions, symbols, BigInt (JSON's error): as JSON.
-          return -1;
+          return notShaped;
       }
     }
     return at;
   }
+}
 
-  private writeString(s: string, at: number): number {
-    const most = 5 + s.length * 3;
-    const buf = this.scratch.length < at + most ? this.grow(at + most) : this.scratch;
-    buf[at] = FIELD_STRING;
-    const n = buf.write(s, at + 5, 'utf8');
-    buf.writeUInt32LE(n, at + 1);
-    return at + 5 + n;
-  }
+/** encodeShaped's answers other than where the record ends. */
+const notShaped = -1;
+const outOfRoom = -2;
 
-  private grow(bytes: number): Buffer {
-    const next = Buffer.allocUnsafe(Math.max(bytes, this.scratch.length * 2));
-    this.scratch.copy(next);
-    this.scratch = next;
-    return next;
+/**
+ * A string field at `at`: tag · u32le length · UTF-8. ASCII is copied a char at a time (for the
+ * short strings of records, faster than Buffer#write's native call); anything else goes through
+ * Buffer#write, or the record as JSON when UTF-8 cannot carry it (a lone surrogate).
+ */
+function writeString(s: string, buf: Buffer, at: number, limit: number): number {
+  const length = s.length;
+  const first = at + 5;
+  if (first + length > limit) return outOfRoom; // UTF-8 takes at least a byte per char
+  let i = 0;
+  for (; i < length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) break;
+    buf[first + i] = c;
   }
+  let n = length;
+  if (i < length) {
+    if (!isWellFormed(s)) return notShaped;
+    n = Buffer.byteLength(s, 'utf8');
+    if (first + n > limit) return outOfRoom;
+    buf.write(s, first, n, 'utf8');
+  }
+  buf[at] = FIELD_STRING;
+  buf.writeUInt32LE(n, at + 1);
+  return first + n;
 }
 
 interface DecoderShape {
@@ -312,13 +331,15 @@ class ObjectDecoder {
   /** One function per shape: reads the fields in order and returns an object literal with the shape's keys. */
   private decoderFor(keys: string[]): DecoderShape['decode'] {
     const cursor = this.cursor;
-    const reads = keys.map((_, i) => `const v${i} = field(buf, dv, c);`).join('\n  ');
+    const reads = keys.map((_, i) => `const v${i} = field(buf, dv, c, strings[${i}]);`).join('\n  ');
     // Keys enter the generated source only through JSON.stringify (a quoted string literal).
     const literal = keys.map((k, i) => `${JSON.stringify(k)}: v${i}`).join(', ');
+    const strings = keys.map(() => new StringCache());
     return new Function(
       'field',
       'cursor',
       'overrun',
+      'strings',
       `return function decodeShape(buf, dv, at, end) {
   const c = cursor;
   c.at = at;
@@ -326,11 +347,11 @@ class ObjectDecoder {
   if (c.at !== end) overrun(c.at, end);
   return { ${literal} };
 };`,
-    )(readField, cursor, overrun) as DecoderShape['decode'];
+    )(readField, cursor, overrun, strings) as DecoderShape['decode'];
   }
 }
 
-function readField(buf: Buffer, dv: DataView, c: Cursor): unknown {
+function readField(buf: Buffer, dv: DataView, c: Cursor, strings: StringCache): unknown {
   const at = c.at;
   switch (buf[at]) {
     case FIELD_I32:
@@ -342,7 +363,7 @@ function readField(buf: Buffer, dv: DataView, c: Cursor): unknown {
     case FIELD_STRING: {
       const n = dv.getUint32(at + 1, true);
       c.at = at + 5 + n;
-      return buf.toString('utf8', at + 5, at + 5 + n);
+      return strings.read(buf, at + 5, n);
     }
     case FIELD_NULL:
       c.at = at + 1;
@@ -359,6 +380,56 @@ function readField(buf: Buffer, dv: DataView, c: Cursor): unknown {
       throw decodeError(`a field with tag ${buf[at]} at ${at}`);
   }
 }
+
+/**
+ * The strings a field of one shape decoded lately, found by a hash of their bytes: a field that
+ * repeats a few values (a day, a channel, a currency) gets the string it had, about twice as fast
+ * as decoding its UTF-8 again, and the same string each time. Only short ASCII strings are kept
+ * (their bytes are their chars, compared without a copy). A field of mostly new values would pay
+ * for the lookups: one that finds fewer than half of its strings over lookupsPerCheck stops
+ * looking for bypassLookups strings, then tries again.
+ */
+class StringCache {
+  private slots: string[] | undefined;
+  private lookups = 0;
+  private hits = 0;
+  private bypass = 0;
+
+  read(buf: Buffer, at: number, n: number): string {
+    if (n > cachedStringBytesMax || this.bypass > 0) {
+      if (this.bypass > 0) this.bypass--;
+      return buf.toString('utf8', at, at + n);
+    }
+    const slots = (this.slots ??= new Array<string>(stringSlots).fill(''));
+    let h = n;
+    for (let i = at; i < at + n; i++) h = Math.imul(h ^ buf[i], 0x01000193);
+    const slot = (h >>> 0) & (stringSlots - 1);
+    const kept = slots[slot];
+    if (++this.lookups === lookupsPerCheck) this.check();
+    if (kept.length === n) {
+      let i = 0;
+      while (i < n && kept.charCodeAt(i) === buf[at + i]) i++;
+      if (i === n) {
+        this.hits++;
+        return kept;
+      }
+    }
+    const s = buf.toString('utf8', at, at + n);
+    if (s.length === n) slots[slot] = s; // ASCII: as many chars as bytes
+    return s;
+  }
+
+  private check(): void {
+    if (this.hits * 2 < this.lookups) this.bypass = bypassLookups;
+    this.lookups = 0;
+    this.hits = 0;
+  }
+}
+
+const cachedStringBytesMax = 24;
+const stringSlots = 256;
+const lookupsPerCheck = 1024;
+const bypassLookups = 16_384;
 
 function overrun(at: number, end: number): never {
   throw decodeError(`a record: its fields end at ${at}, the record at ${end}`);

@@ -75,12 +75,33 @@ describe('objectCodec', () => {
   it('answers −(bytes needed) when the record does not fit, and writes it whole with that much room', () => {
     const codec = objectCodec();
     const { u8, dv } = region();
-    for (const value of [{ s: 'é'.repeat(500), n: 1 }, { nested: { s: 'é'.repeat(500) } }, 'x'.repeat(300)]) {
-      const need = codec.encode(value, u8, dv, 0, 10);
-      expect(need).toBeLessThan(0);
-      expect(codec.encode(value, u8, dv, 0, -need)).toBe(-need);
-      expect(objectCodec().decode(u8, dv, 0, -need)).toEqual(asJson(value));
+    const shaped = [{ auction: 1004, channel: 'channel-6531', name: 'Zoë 東京' }, { side: 0, value: { auction: 7, url: 'https://x.test/' } }];
+    for (const value of [{ s: 'é'.repeat(500), n: 1 }, { nested: { s: 'é'.repeat(500) } }, 'x'.repeat(300), ...shaped]) {
+      for (const room of [10, 40]) {
+        const need = codec.encode(value, u8, dv, 0, room);
+        expect(need).toBeLessThan(0);
+        expect(codec.encode(value, u8, dv, 0, -need)).toBe(-need);
+        expect(objectCodec().decode(u8, dv, 0, -need)).toEqual(asJson(value));
+      }
     }
+    // Small records still go in binary when the room at hand was too short the first time.
+    for (const value of shaped) {
+      expect(codec.encode(value, u8, dv, 0, -codec.encode(value, u8, dv, 0, 10))).toBeGreaterThan(0);
+      expect(u8[0]).toBe(1);
+    }
+  });
+
+  it('string fields that repeat a few values, that are new every time, or not ASCII all come back as they went', () => {
+    // Enough records for a field of new values to stop being looked up and to try again.
+    const values = Array.from({ length: 40_000 }, (_, i) => ({
+      day: `2026-12-0${i % 3}`,
+      name: `person-${i}`,
+      near: `ab${i % 7}`, // same length, one byte apart
+      city: i % 2 === 0 ? 'Zoë' : '東京',
+      mixed: i % 5 === 0 ? `new-${i}` : 'same',
+      empty: '',
+    }));
+    expect(throughRing(values)).toEqual(values.map(asJson));
   });
 
   it("writes what is not a small flat record exactly as jsonCodec does, so no record takes more bytes than its JSON past 512", () => {
