@@ -200,20 +200,22 @@ class ObjectEncoder {
     for (let i = 0; i < header.length; i++) buf[start + i] = header[i]; // a loop: Buffer#copy's native call costs more for a few dozen bytes
     for (let i = 0; i < keys.length; i++) {
       const v = value[keys[i]];
-      // Room for a tag and a number or a string's length; strings check again below.
-      if (at + 9 > limit) return outOfRoom;
+      // Each field checks its room first: never a byte at or past limit.
       switch (typeof v) {
         case 'number':
           if ((v | 0) === v) {
             // -0 too: it becomes 0, as in JSON.
+            if (at + 5 > limit) return outOfRoom;
             buf[at] = FIELD_I32;
             buf.writeInt32LE(v, at + 1);
             at += 5;
           } else if (Number.isFinite(v)) {
+            if (at + 9 > limit) return outOfRoom;
             buf[at] = FIELD_F64;
             buf.writeDoubleLE(v, at + 1);
             at += 9;
           } else {
+            if (at + 1 > limit) return outOfRoom;
             buf[at++] = FIELD_NULL; // JSON's rule for NaN and ±Infinity
           }
           break;
@@ -222,10 +224,12 @@ class ObjectEncoder {
           if (at < 0) return at;
           break;
         case 'boolean':
+          if (at + 1 > limit) return outOfRoom;
           buf[at++] = v ? FIELD_TRUE : FIELD_FALSE;
           break;
         case 'object':
           if (v === null) {
+            if (at + 1 > limit) return outOfRoom;
             buf[at++] = FIELD_NULL;
             break;
           }
@@ -233,6 +237,7 @@ class ObjectEncoder {
             const inner = this.shapeOf(v, shape.nested[i]);
             if (inner === undefined) return notShaped;
             shape.nested[i] = inner;
+            if (at + 5 > limit) return outOfRoom;
             buf[at] = FIELD_RECORD;
             const end = this.encodeShaped(v, inner, buf, at + 5, limit, depth + 1);
             if (end < 0) return end;

@@ -104,6 +104,33 @@ describe('objectCodec', () => {
     expect(throughRing(values)).toEqual(values.map(asJson));
   });
 
+  it('fits a record in exactly the bytes it needs, and asks for exactly those with any less room, whatever its last field', () => {
+    const codec = objectCodec();
+    const { u8, dv } = region();
+    const values: unknown[] = [
+      { a: 'x', i32: 7 },
+      { a: 'x', f64: 1.5 },
+      { a: 'x', bool: true },
+      { a: 'x', nil: null },
+      { a: 'x', nan: NaN },
+      { a: 1, s: 'ascii' },
+      { a: 1, s: 'Zoë 東京' },
+      { a: 1, s: '' },
+      { a: 1, nested: { b: 2, c: false } },
+      { side: 1, value: { auction: 7, inner: { deep: null } } },
+    ];
+    for (const value of values) {
+      const need = codec.encode(value, u8, dv, 0, 4096);
+      expect(u8[0]).toBe(1); // in binary
+      for (let room = 0; room <= need + 2; room++) {
+        u8.fill(0xee);
+        expect(codec.encode(value, u8, dv, 8, room)).toBe(room < need ? -need : need);
+        if (room < need) expect(u8.subarray(8 + room).every((b) => b === 0xee)).toBe(true); // nothing written past the room
+        else expect(objectCodec().decode(u8, dv, 8, need)).toEqual(asJson(value));
+      }
+    }
+  });
+
   it("writes what is not a small flat record exactly as jsonCodec does, so no record takes more bytes than its JSON past 512", () => {
     const { u8, dv } = region();
     const json = region();
