@@ -10,7 +10,7 @@
 // blackhole), the plain program's to a counter — but q10's, whose work is writing files, go to its
 // partitioned files on both sides (weir's in the run's work dir, removed after each run); the row
 // counts are compared, and a run whose
-// counts differ (other than q12's, q18's and q19's: rowCountDependsOnArrival) is an error.
+// counts differ (other than q12's, q15–q19's: rowCountDependsOnArrival) is an error.
 //
 // Figures: processing time is JobResult.durationMs (from the start gate, every worker ready);
 // start-up is the rest of the whole run() call (loading the job, starting threads, tearing down).
@@ -79,10 +79,12 @@ export const nexmarkQueries = Object.keys(baselines);
 
 /**
  * Queries whose number of rows depends on when or in what order records arrive, not only on the
- * input: q12's windows follow the wall clock; q18 and q19 emit rows when a bid replaces a key's
- * last or enters an auction's ten, which depends on the bids that came before it.
+ * input: q12's windows follow the wall clock; q15–q17 emit a group's row once per batch of its
+ * bids (weir's batches end on time, and a worker's combine folds what arrived; the plain programs
+ * emit one per bid); q18 and q19 emit rows when a bid replaces a key's last or enters an
+ * auction's ten, which depends on the bids that came before it.
  */
-const rowCountDependsOnArrival = new Set(['q12', 'q18', 'q19']);
+const rowCountDependsOnArrival = new Set(['q12', 'q15', 'q16', 'q17', 'q18', 'q19']);
 
 const nowMs = () => performance.now();
 

@@ -23,6 +23,14 @@ export const limits = {
    * this many it sends them all early, which is always correct, only less combined.
    */
   preAggregationPartialsMax: 16_384,
+  /** keyBy's combine: keys a worker holds for one exchange at most (then it sends them all), and how long a record waits there by default (KeyByOptions.combineDelayMs, at most combineDelayMsMax). */
+  combineKeysMax: 16_384,
+  combineDelayMsDefault: 100,
+  combineDelayMsMax: 60_000,
+  /** keyBy's combine: every this many records it checks that at least one in combineFoldsMin was folded; if not, the next combineBypassRecords go as themselves (combiner.ts). */
+  combineCheckRecords: 16_384,
+  combineFoldsMin: 8,
+  combineBypassRecords: 262_144,
   /** mapAsync: requests in flight per worker by default (Flink's AsyncDataStream capacity), and the most an operator may set. */
   asyncCapacityDefault: 100,
   asyncCapacityMax: 100_000,

@@ -38,7 +38,7 @@ export type LogicalNode =
   | (NodeBase & { kind: 'filter'; input: NodeId; fn: (value: unknown) => boolean })
   | (NodeBase & { kind: 'flatMap'; input: NodeId; fn: (value: unknown, out: Collector<unknown>) => void })
   | (NodeBase & { kind: 'union'; inputs: NodeId[] })
-  | (NodeBase & { kind: 'keyBy'; input: NodeId; key: (value: unknown) => unknown; codec: Codec<unknown> | undefined })
+  | (NodeBase & { kind: 'keyBy'; input: NodeId; key: (value: unknown) => unknown; codec: Codec<unknown> | undefined; combine?: (earlier: unknown, later: unknown) => unknown; combineDelayMs?: number })
   /** With `preAggregation` (window aggregates, time/pre-aggregation.ts) it also accepts partial aggregates, combined before its exchange. */
   | (NodeBase & { kind: 'process'; input: NodeId; fn: KeyedProcessFunction<unknown, unknown, unknown>; preAggregation?: PreAggregation })
   /** A process function on a stream that is not keyed (Flink's ProcessFunction): no state, no timers. */

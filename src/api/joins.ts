@@ -23,13 +23,16 @@ import type { Window, WindowAssigner } from '../time/windows.ts';
 import type { Tagged } from '../functions/contracts.ts';
 export type { Tagged };
 
+/** A two-input keyBy's options: those of keyBy but combine (the two sides' records are not of one kind). */
+export type TwoInputKeyByOptions = Omit<KeyByOptions, 'combine' | 'combineDelayMs'>;
+
 function tagAndUnion<A, B>(first: DataStream<A>, second: DataStream<B>, what: string): DataStream<Tagged<A, B>> {
   const left = first.map((value): Tagged<A, B> => ({ side: 0, value }), { name: `${what}-tag-first` });
   const right = second.map((value): Tagged<A, B> => ({ side: 1, value }), { name: `${what}-tag-second` });
   return left.union(right);
 }
 
-function keyTagged<A, B, K>(tagged: DataStream<Tagged<A, B>>, keyA: (a: A) => K, keyB: (b: B) => K, options: KeyByOptions): KeyedStream<Tagged<A, B>, K> {
+function keyTagged<A, B, K>(tagged: DataStream<Tagged<A, B>>, keyA: (a: A) => K, keyB: (b: B) => K, options: TwoInputKeyByOptions): KeyedStream<Tagged<A, B>, K> {
   return tagged.keyBy((t) => (t.side === 0 ? keyA(t.value) : keyB(t.value)), options);
 }
 
@@ -52,7 +55,7 @@ export class ConnectedStreams<A, B> {
   ) {}
 
   /** Keys both sides; records of the two sides with equal keys meet in one key's state. */
-  keyBy<K>(keyFirst: (value: A) => K, keySecond: (value: B) => K, options: KeyByOptions = {}): ConnectedKeyedStreams<A, B, K> {
+  keyBy<K>(keyFirst: (value: A) => K, keySecond: (value: B) => K, options: TwoInputKeyByOptions = {}): ConnectedKeyedStreams<A, B, K> {
     return new ConnectedKeyedStreams(keyTagged(tagAndUnion(this.first, this.second, 'connect'), keyFirst, keySecond, { name: 'connect-key', ...options }));
   }
 }

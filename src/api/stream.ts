@@ -1,6 +1,7 @@
 import type { Codec } from '../channel/codec.ts';
 import type { SinkSpec } from '../connectors/types.ts';
 import { WeirError } from '../errors.ts';
+import { limits } from '../limits.ts';
 import { toProcessFunction, toStatelessProcessFunction, type KeyedProcessFn, type ProcessFn } from '../functions/contracts.ts';
 import { errorPolicies, type Collector, type ErrorPolicy, type JobGraph, type NewNode, type NodeId } from './graph.ts';
 import { windowKeyedStream, type WindowedStream } from './windowed-stream.ts';
@@ -26,9 +27,24 @@ export interface OperatorOptions {
   onError?: ErrorPolicy;
 }
 
-export interface KeyByOptions extends OperatorOptions {
+export interface KeyByOptions<T = unknown> extends OperatorOptions {
   /** How records are encoded when they cross to another worker (default: the job's codec, objectCodec() unless set). */
   codec?: Codec<unknown>;
+  /**
+   * A combiner (Hadoop's, Beam's; Flink SQL's mini-batch local aggregation): records of one key
+   * that a worker sends within a batch are folded into one, `combine(earlier, later)`, before they
+   * cross, so the reader gets fewer records — one per key per batch and worker. For readers whose
+   * result does not depend on how records are grouped (counts, sums, sets of ids as records that
+   * hold counts or sets). The combined record carries the newest timestamp of its records. A batch
+   * ends combineDelayMs after its first record, when the worker runs out of input, before a
+   * watermark would make a held record late, and before every checkpoint barrier, micro-batch
+   * epoch end and end of input (so exactly-once holds). Keys must be strings or finite numbers to
+   * be combined; records of other keys go as themselves. Not with a window reading the keyBy:
+   * window aggregates pre-aggregate by themselves.
+   */
+  combine?(earlier: T, later: T): T;
+  /** The most a record waits in a combine batch, ms (default 100; 0: batches end with each worker round). */
+  combineDelayMs?: number;
 }
 
 /** A stream of records of type T: the DataStream of Flink, the KStream of Kafka Streams. */
@@ -101,11 +117,13 @@ export class DataStream<T> {
   }
 
   /** Partitions the stream by key: every record of a key goes to the same worker, always the same one. */
-  keyBy<K>(key: (value: T) => K, options: KeyByOptions = {}): KeyedStream<T, K> {
+  keyBy<K>(key: (value: T) => K, options: KeyByOptions<T> = {}): KeyedStream<T, K> {
     checkOptions(options);
-    const { codec, ...rest } = options;
-    const node = this.graph.add({ kind: 'keyBy', input: this.nodeId, key: key as (v: unknown) => unknown, codec, ...rest });
+    const { codec, combine, combineDelayMs, ...rest } = options;
+    checkCombine(combine, combineDelayMs);
+    const node = this.graph.add({ kind: 'keyBy', input: this.nodeId, key: key as (v: unknown) => unknown, codec, combine: combine as ((a: unknown, b: unknown) => unknown) | undefined, combineDelayMs, ...rest });
     rejectAsyncFunction(key, node.name, 'key selector');
+    if (combine !== undefined) rejectAsyncFunction(combine, node.name, 'combine function');
     return new KeyedStream<T, K>(this.graph, node.id);
   }
 
@@ -178,12 +196,23 @@ export class KeyedStream<T, K> extends DataStream<T> {
 
   /** Windows per key (Flink's KeyedStream.window): `.window(TumblingEventTimeWindows.of(10_000)).aggregate(…)`. */
   window<W extends Window>(assigner: WindowAssigner<T, W>): WindowedStream<T, K, W> {
+    this.refuseCombine('window', 'window aggregates pre-aggregate by themselves');
     return windowKeyedStream(this, assigner);
   }
 
   /** Interval join with another keyed stream (Flink's KeyedStream.intervalJoin): `.intervalJoin(other).between(lowerMs, upperMs).process(…)`. */
   intervalJoin<B>(other: KeyedStream<B, K>) {
+    this.refuseCombine('intervalJoin', 'the join pairs records by their own timestamps');
+    other.refuseCombine('intervalJoin', 'the join pairs records by their own timestamps');
     return intervalJoin(this, other);
+  }
+
+  /** Readers that place each record by its own timestamp cannot take combined records, which carry their newest one. */
+  private refuseCombine(reader: string, why: string): void {
+    const node = this.graph.nodes[this.nodeId];
+    if (node.kind === 'keyBy' && node.combine !== undefined) {
+      throw new WeirError('WEIR_JOB_DEFINITION', `keyBy "${node.name}": combine cannot feed ${reader}: ${why}, and a combined record carries only the newest timestamp of its records`);
+    }
   }
 
   /**
@@ -209,6 +238,15 @@ export class KeyedStream<T, K> extends DataStream<T> {
       },
       { ...options, name: options.name ?? 'reduce' },
     );
+  }
+}
+
+function checkCombine(combine: unknown, delayMs: unknown): void {
+  if (combine !== undefined && typeof combine !== 'function') throw new WeirError('WEIR_JOB_DEFINITION', `keyBy: combine must be a function (earlier, later) => combined, not ${typeof combine}`);
+  if (delayMs === undefined) return;
+  if (combine === undefined) throw new WeirError('WEIR_JOB_DEFINITION', 'keyBy: combineDelayMs without combine');
+  if (typeof delayMs !== 'number' || !Number.isInteger(delayMs) || delayMs < 0 || delayMs > limits.combineDelayMsMax) {
+    throw new WeirError('WEIR_JOB_DEFINITION', `keyBy: combineDelayMs must be an integer from 0 to ${limits.combineDelayMsMax}, not ${JSON.stringify(delayMs)}`);
   }
 }
 

@@ -1,66 +1,175 @@
 /**
  * q15 and q16: bidding statistics per group (a day; a channel and a day) as an unbounded GROUP BY
  * with count(*) and count(distinct bidder / auction), each overall and FILTERed by price band. The
- * SQL's result is a changelog with one row per group; weir emits the group's updated row for every
- * bid (an upsert stream keyed by the group).
+ * SQL's result is a changelog with one row per group; weir emits the group's updated row after
+ * each batch of bids (an upsert stream keyed by the group), as Flink runs it in the Nexmark suite:
+ * with mini-batches (`table.exec.mini-batch.*`) and its split-distinct rewrite
+ * (`table.optimizer.distinct-agg.split.enabled`).
  *
- * Distinct counts in three steps, as Flink's planner splits a COUNT(DISTINCT) (its split-distinct
- * rewrite): keyed by (group, bidder), a bid learns whether its group has seen that bidder before,
- * in any band and in the bid's own; the same keyed by (group, auction); then keyed by the group,
- * the counts add it up. Each step reads and writes one small value per bid. (One map of every
- * bidder per group would be rewritten whole by each bid: weir's map state is one stored value.)
+ * The same here, with keyBy's combine (runtime/worker/combiner.ts) for the mini-batches:
+ *  - keyed by (group, bidder), a bidder's price bands seen so far; combined before the exchange
+ *    (the bands of one bidder's bids in a batch, OR-ed), so one record per bidder and batch
+ *    crosses. What is new of them becomes counts to add: one more distinct bidder overall, and
+ *    in each band it is new to;
+ *  - the same keyed by (group, auction);
+ *  - every bid is one more bid overall and in its band;
+ *  - keyed by the group, those counts combined and added up. One record per group and batch
+ *    crosses; each is one updated row.
+ * The final row of each group is the SQL's, whatever the batches were.
  */
 import type { DataStream } from '../api/stream.ts';
 import type { Bid } from '../connectors/nexmark/model.ts';
 import type { KeyedStateAccess } from '../functions/contracts.ts';
-import { countBid, emptyBiddingCounts, priceBand, type BiddingCounts } from './calculations.ts';
+import { emptyBiddingCounts, priceBand, type BiddingCounts } from './calculations.ts';
 
-/** What the statistics read of a bid — all that crosses the exchanges — and what the steps learn about it. */
-export interface StatisticsBid {
-  /** The group: the day, or the channel and the day. */
+/** Counts to add to a group's figures (BiddingCounts, flat: a record of numbers crosses an exchange in binary). */
+export interface CountsToAdd {
   group: string;
-  auction: number;
-  bidder: number;
-  price: number;
-  channel: string;
-  dateTime: number;
-  /** The bands (bit b for band b, 0: none) the group had seen this bid's bidder in before it. */
-  bidderBands: number;
-  /** The same for its auction. */
-  auctionBands: number;
+  latestMs: number;
+  bids0: number;
+  bids1: number;
+  bids2: number;
+  bids3: number;
+  bidders0: number;
+  bidders1: number;
+  bidders2: number;
+  bidders3: number;
+  auctions0: number;
+  auctions1: number;
+  auctions2: number;
+  auctions3: number;
 }
 
-/** The group's figures after each bid, with the bid they are after. */
+/** A bidder or an auction of a group, and the price bands (bit b for band b) its bids in the batch were in. */
+interface SeenIn {
+  group: string;
+  id: number;
+  bands: number;
+}
+
+/** The group's figures after a batch of its bids. */
 export interface GroupCounts {
-  bid: StatisticsBid;
+  group: string;
   counts: BiddingCounts;
 }
 
-/** The bands the current key (a group and a bidder, or a group and an auction) was seen in before `b`; `b`'s band is added. */
-function bandsSeenBefore(b: StatisticsBid, ctx: KeyedStateAccess): number {
-  const bands = ctx.valueState<number>('bands');
-  const before = bands.value() ?? 0;
-  const after = before | (1 << priceBand(b.price));
-  if (after !== before) bands.update(after);
-  return before;
+const nothing = (group: string, latestMs: number): CountsToAdd => ({
+  group,
+  latestMs,
+  bids0: 0,
+  bids1: 0,
+  bids2: 0,
+  bids3: 0,
+  bidders0: 0,
+  bidders1: 0,
+  bidders2: 0,
+  bidders3: 0,
+  auctions0: 0,
+  auctions1: 0,
+  auctions2: 0,
+  auctions3: 0,
+});
+
+/** A bid: one more bid, overall and in its band. */
+function oneBid(group: string, b: Bid): CountsToAdd {
+  const c = nothing(group, b.dateTime);
+  c.bids0 = 1;
+  const band = priceBand(b.price);
+  if (band === 1) c.bids1 = 1;
+  else if (band === 2) c.bids2 = 1;
+  else c.bids3 = 1;
+  return c;
 }
 
-/** Bids → each bid with its group's figures after it, the group chosen by `groupOf`. */
+function sum(a: CountsToAdd, b: CountsToAdd): CountsToAdd {
+  return {
+    group: a.group,
+    latestMs: Math.max(a.latestMs, b.latestMs),
+    bids0: a.bids0 + b.bids0,
+    bids1: a.bids1 + b.bids1,
+    bids2: a.bids2 + b.bids2,
+    bids3: a.bids3 + b.bids3,
+    bidders0: a.bidders0 + b.bidders0,
+    bidders1: a.bidders1 + b.bidders1,
+    bidders2: a.bidders2 + b.bidders2,
+    bidders3: a.bidders3 + b.bidders3,
+    auctions0: a.auctions0 + b.auctions0,
+    auctions1: a.auctions1 + b.auctions1,
+    auctions2: a.auctions2 + b.auctions2,
+    auctions3: a.auctions3 + b.auctions3,
+  };
+}
+
+function addTo(counts: BiddingCounts, c: CountsToAdd): void {
+  if (c.latestMs > counts.latestMs) counts.latestMs = c.latestMs;
+  counts.bids[0] += c.bids0;
+  counts.bids[1] += c.bids1;
+  counts.bids[2] += c.bids2;
+  counts.bids[3] += c.bids3;
+  counts.bidders[0] += c.bidders0;
+  counts.bidders[1] += c.bidders1;
+  counts.bidders[2] += c.bidders2;
+  counts.bidders[3] += c.bidders3;
+  counts.auctions[0] += c.auctions0;
+  counts.auctions[1] += c.auctions1;
+  counts.auctions[2] += c.auctions2;
+  counts.auctions[3] += c.auctions3;
+}
+
+/**
+ * The current key (a group and a bidder, or a group and an auction) seen in `s.bands` too: the
+ * counts that adds to its group (one more overall if it is new; one more in each band it is new
+ * to), or undefined when nothing is new.
+ */
+function newlySeen(s: SeenIn, ctx: KeyedStateAccess, what: 'bidders' | 'auctions'): CountsToAdd | undefined {
+  const state = ctx.valueState<number>('bands');
+  const before = state.value() ?? 0;
+  const added = s.bands & ~before;
+  if (added === 0) return undefined;
+  state.update(before | added);
+  const c = nothing(s.group, 0); // no bid time: 0 is before every bid's
+  if (what === 'bidders') {
+    if (before === 0) c.bidders0 = 1;
+    c.bidders1 = (added >> 1) & 1;
+    c.bidders2 = (added >> 2) & 1;
+    c.bidders3 = (added >> 3) & 1;
+  } else {
+    if (before === 0) c.auctions0 = 1;
+    c.auctions1 = (added >> 1) & 1;
+    c.auctions2 = (added >> 2) & 1;
+    c.auctions3 = (added >> 3) & 1;
+  }
+  return c;
+}
+
+const seenIn = (group: string, id: number, price: number): SeenIn => ({ group, id, bands: 1 << priceBand(price) });
+const bandsOfBoth = (a: SeenIn, b: SeenIn): SeenIn => ({ group: a.group, id: a.id, bands: a.bands | b.bands });
+
+/** Bids → each group's figures after each batch of its bids, the group chosen by `groupOf`. */
 export function biddingCounts(bids: DataStream<Bid>, groupOf: (b: Bid) => string, name: string): DataStream<GroupCounts> {
-  return bids
-    .map((b): StatisticsBid => ({ group: groupOf(b), auction: b.auction, bidder: b.bidder, price: b.price, channel: b.channel, dateTime: b.dateTime, bidderBands: 0, auctionBands: 0 }), { name: `${name}-columns` })
-    .keyBy((b) => `${b.group}/${b.bidder}`, { name: `${name}-by-group-bidder` })
-    .process<StatisticsBid>((b, ctx) => ctx.emit({ ...b, bidderBands: bandsSeenBefore(b, ctx) }), { name: `${name}-bidders-seen` })
-    .keyBy((b) => `${b.group}/${b.auction}`, { name: `${name}-by-group-auction` })
-    .process<StatisticsBid>((b, ctx) => ctx.emit({ ...b, auctionBands: bandsSeenBefore(b, ctx) }), { name: `${name}-auctions-seen` })
-    .keyBy((b) => b.group, { name: `${name}-by-group` })
+  const grouped = bids.map((b) => ({ group: groupOf(b), bid: b }), { name: `${name}-group` });
+  const distinct = (what: 'bidders' | 'auctions', idOf: (b: Bid) => number) =>
+    grouped
+      .map(({ group, bid }) => seenIn(group, idOf(bid), bid.price), { name: `${name}-${what}` })
+      .keyBy((s) => `${s.group}/${s.id}`, { name: `${name}-by-group-${what}`, combine: bandsOfBoth })
+      .process<CountsToAdd>(
+        (s, ctx) => {
+          const c = newlySeen(s, ctx, what);
+          if (c !== undefined) ctx.emit(c);
+        },
+        { name: `${name}-new-${what}` },
+      );
+  return grouped
+    .map(({ group, bid }) => oneBid(group, bid), { name: `${name}-bids` })
+    .union(distinct('bidders', (b) => b.bidder), distinct('auctions', (b) => b.auction))
+    .keyBy((c) => c.group, { name: `${name}-by-group`, combine: sum })
     .process<GroupCounts>(
-      (b, ctx) => {
+      (c, ctx) => {
         const state = ctx.valueState<BiddingCounts>('counts');
         const counts = state.value() ?? emptyBiddingCounts();
-        countBid(counts, b, b.bidderBands, b.auctionBands);
+        addTo(counts, c);
         state.update(counts);
-        ctx.emit({ bid: b, counts });
+        ctx.emit({ group: c.group, counts });
       },
       { name: `${name}-counts` },
     );

@@ -91,6 +91,20 @@ export function laterBid(a: { dateTime: number; price: number; extra: string }, 
   return a.extra > b.extra;
 }
 
+/** The statistics of the bids of both (`a` undefined: none yet). */
+export function mergeDayStats(a: DayStats | undefined, b: DayStats): DayStats {
+  if (a === undefined) return { total: b.total, rank1: b.rank1, rank2: b.rank2, rank3: b.rank3, min: b.min, max: b.max, sum: b.sum };
+  return {
+    total: a.total + b.total,
+    rank1: a.rank1 + b.rank1,
+    rank2: a.rank2 + b.rank2,
+    rank3: a.rank3 + b.rank3,
+    min: Math.min(a.min, b.min),
+    max: Math.max(a.max, b.max),
+    sum: a.sum + b.sum,
+  };
+}
+
 /** q15–q17's price bands: 1 below 10 000, 2 below 1 000 000, 3 from there on. */
 export function priceBand(price: number): 1 | 2 | 3 {
   return price < 10_000 ? 1 : price < 1_000_000 ? 2 : 3;

@@ -37,6 +37,12 @@ export default defineJob((env) => {
     case 'key-promise':
       events.keyBy((e) => later(e.key), { name: 'by-key' }).process((e, ctx) => ctx.emit(e), { name: 'pass' }).sinkTo(out);
       break;
+    case 'combine-async':
+      events.keyBy((e) => e.key, { name: 'by-key', combine: (async (a: E) => a) as unknown as (a: E, b: E) => E }).process((e, ctx) => ctx.emit(e), { name: 'pass' }).sinkTo(out);
+      break;
+    case 'combine-promise':
+      events.keyBy((e) => e.key, { name: 'by-key', combine: (a, b) => later({ ...b, value: a.value + b.value }) as unknown as E }).process((e, ctx) => ctx.emit(e), { name: 'pass' }).sinkTo(out);
+      break;
     case 'process-async':
       events
         .keyBy((e) => e.key, { name: 'by-key' })

@@ -152,7 +152,7 @@ describe('nexmark queries', () => {
   const q17Finals = (rows: unknown[]) => finalPerKey(rows as AuctionDayStatsRow[], (r) => `${r.auction}/${r.day}`, (a, b) => a.total_bids > b.total_bids);
   const q18Finals = (rows: unknown[]) => finalPerKey(rows as LastBidRow[], (r) => `${r.bidder}/${r.auction}`, laterBid);
 
-  it('q17 over most of a day and the next: the final row per auction and day; one row per bid', async () => {
+  it('q17 over most of a day and the next: the final row per auction and day; a row per batch of bids, at most one per bid', async () => {
     const slow = { ...generatorOptions, eventsPerSec: 0.1 };
     const day = [...nexmarkEvents(slow)];
     const expected = rowSet(brute.q17Final(day));
@@ -163,14 +163,16 @@ describe('nexmark queries', () => {
     for (const mode of ['continuous', 'micro-batch'] as const) {
       const rows = await weirRows('q17', mode, { eventsPerSec: '0.1' });
       expect(rowSet(q17Finals(rows))).toEqual(expected);
-      expect(rows.length).toBe(brute.q0(day).length);
+      expect(rows.length).toBeLessThanOrEqual(brute.q0(day).length);
     }
   });
 
-  it('q15 and q16 over most of a day and the next: the final row per day (and channel) = the definition; one row per bid', async () => {
-    // Each group's counts only grow: its final row is the one with the most bids.
+  it('q15 and q16 over most of a day and the next: the final row per day (and channel) = the definition; a row per batch of bids, at most one per bid', async () => {
+    // Each group's counts only grow, and every update adds to one of them (bids, or bidders or
+    // auctions new to the group): its final row is the one with the largest sum of counts.
+    const countsIn = (r: BiddingStatsRow) => r.total_bids + r.total_bidders + r.total_auctions + r.rank1_bidders + r.rank2_bidders + r.rank3_bidders + r.rank1_auctions + r.rank2_auctions + r.rank3_auctions;
     const finals = (rows: unknown[], keyOf: (r: BiddingStatsRow & { channel?: string }) => string) =>
-      finalPerKey(rows as Array<BiddingStatsRow & { channel?: string }>, keyOf, (a, b) => a.total_bids > b.total_bids);
+      finalPerKey(rows as Array<BiddingStatsRow & { channel?: string }>, keyOf, (a, b) => countsIn(a) > countsIn(b));
     const day = [...nexmarkEvents({ ...generatorOptions, eventsPerSec: 0.1 })];
     const cases = [
       { query: 'q15', definition: brute.q15Final, keyOf: (r: BiddingStatsRow) => r.day },
@@ -184,7 +186,7 @@ describe('nexmark queries', () => {
       for (const mode of ['continuous', 'micro-batch'] as const) {
         const rows = await weirRows(query, mode, { eventsPerSec: '0.1' });
         expect(rowSet(finals(rows, keyOf))).toEqual(expected);
-        expect(rows.length).toBe(brute.q0(day).length);
+        expect(rows.length).toBeLessThanOrEqual(brute.q0(day).length);
       }
     }
     expect(brute.q15Final(day).map((r) => r.day).sort()).toEqual(['2023-11-14', '2023-11-15']);

@@ -24,6 +24,12 @@ describe('user functions that return a Promise', () => {
     expect(err.message).toMatch(/operator "lookup": the process function is an async function/);
   });
 
+  it('an async combine function is refused when the job is defined', async () => {
+    const err = await failure('combine-async');
+    expect(err.operator).toBe('by-key');
+    expect(err.message).toMatch(/operator "by-key": the combine function is an async function/);
+  });
+
   for (const [what, operator, role] of [
     ['map-promise', 'enrich', 'map function'],
     ['filter-promise', 'keep', 'filter function'],
@@ -31,6 +37,7 @@ describe('user functions that return a Promise', () => {
     ['key-promise', 'by-key', 'key selector'],
     ['process-promise', 'lookup', 'process function'],
     ['reduce-promise', 'sum', 'reduce function'],
+    ['combine-promise', 'by-key', 'combine function'],
     ['window-aggregate-promise', 'per-window', 'aggregate add function'],
   ] as const) {
     it(`a ${role} returning a Promise fails at once, naming the operator and the record (${what})`, async () => {
@@ -41,7 +48,7 @@ describe('user functions that return a Promise', () => {
       // Before the keyBy: the partition's first record. After it, the first record the worker got
       // through the exchange, which may be a later one of the partition (keys of the first ones
       // went to the other worker); a rolling reduce calls its function from a key's second record on.
-      if (['enrich', 'keep', 'split', 'by-key'].includes(operator)) expect(err.offset).toBe(0);
+      if (['enrich', 'keep', 'split'].includes(operator) || what === 'key-promise') expect(err.offset).toBe(0);
       else expect(err.offset).toBeGreaterThanOrEqual(0);
       expect(err.message).toMatch(advice);
     });

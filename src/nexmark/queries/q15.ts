@@ -5,8 +5,9 @@
 //          count(DISTINCT bidder) AS total_bidders, … FILTERed the same, count(DISTINCT auction) …
 //   FROM bid GROUP BY DATE_FORMAT(dateTime, 'yyyy-MM-dd')
 // The day is read in UTC. A day's counts are one group, added up on one worker as the SQL's GROUP
-// BY does on one task; the distinct bidders and auctions are found before, spread by bidder and by
-// auction (bidding-stats.ts).
+// BY does on one task, from counts combined on each worker; the distinct bidders and auctions are
+// found before, spread by bidder and by auction. One updated row per day and batch of bids
+// (bidding-stats.ts).
 import { defineJob } from '../../api/job.ts';
 import { biddingCounts } from '../bidding-stats.ts';
 import { dayOf } from '../calculations.ts';
@@ -16,7 +17,7 @@ import { biddingStatsRow, type BiddingStatsRow } from '../rows.ts';
 export default defineJob(
   (env) => {
     biddingCounts(bidsOf(nexmarkInput(env)), (b) => dayOf(b.dateTime), 'q15')
-      .map(({ bid, counts }) => biddingStatsRow(bid.group, counts), { name: 'q15-row' })
+      .map(({ group, counts }) => biddingStatsRow(group, counts), { name: 'q15-row' })
       .sinkTo(nexmarkSink<BiddingStatsRow>(env, 'q15'));
   },
   { name: 'nexmark-q15' },

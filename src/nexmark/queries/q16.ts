@@ -14,7 +14,10 @@ import { biddingStatsRow, type ChannelStatsRow } from '../rows.ts';
 export default defineJob(
   (env) => {
     biddingCounts(bidsOf(nexmarkInput(env)), (b) => `${b.channel}/${dayOf(b.dateTime)}`, 'q16')
-      .map(({ bid, counts }): ChannelStatsRow => ({ channel: bid.channel, minute: minuteOf(counts.latestMs), ...biddingStatsRow(dayOf(bid.dateTime), counts) }), { name: 'q16-row' })
+      .map(({ group, counts }): ChannelStatsRow => {
+        const day = group.lastIndexOf('/'); // after the channel, which may hold a '/'
+        return { channel: group.slice(0, day), minute: minuteOf(counts.latestMs), ...biddingStatsRow(group.slice(day + 1), counts) };
+      }, { name: 'q16-row' })
       .sinkTo(nexmarkSink<ChannelStatsRow>(env, 'q16'));
   },
   { name: 'nexmark-q16' },

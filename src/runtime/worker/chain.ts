@@ -15,6 +15,7 @@ import { BroadcastStates } from './broadcast-states.ts';
 import type { KeyGroupRange } from '../../checkpoint/key-groups.ts';
 import type { KeyedProcessFunction } from '../../functions/contracts.ts';
 import { operatorUid } from '../plan.ts';
+import type { Combiner } from './combiner.ts';
 import { isWholeRecord, preAggregatingReader, type PartialAggregate, type PreAggregatedWire, type PreAggregator, type WholeRecord } from './pre-aggregator.ts';
 import { keyBySender } from './key-by-sender.ts';
 import type { SinkLatency } from '../instrumentation/sink-latency.ts';
@@ -97,8 +98,10 @@ export interface CompiledChain {
   asyncOperators: AsyncOperator[];
   /** The broadcast state of each broadcast process operator of this worker (checkpoints: broadcast-states.ts). */
   broadcastStates: BroadcastStates[];
-  /** Sends every partial aggregate held for an exchange: before an epoch end, a barrier or an end of stream goes into one (pre-aggregator.ts). */
-  flushPreAggregates(): void;
+  /** Sends every partial aggregate and combined record held for an exchange: before an epoch end, a barrier or an end of stream goes into one (pre-aggregator.ts, combiner.ts). */
+  flushHeld(): void;
+  /** The end of a worker round: combiners send the batches that are due (combiner.ts). */
+  endRound(tookInput: boolean, nowMs: number): void;
   /** Keyed operators' open/close hooks. */
   open(): void;
   close(): void;
@@ -115,7 +118,11 @@ export function compileChain(plan: Plan, position: RecordPosition, hooks: ChainH
   const keyed: KeyedOperator[] = [];
   const asyncOperators: AsyncOperator[] = [];
   const broadcastStates: BroadcastStates[] = [];
-  const preAggregators: PreAggregator[] = [];
+  // What keyBys hold back from their exchanges, by node id: flushed upstream first (ids are in
+  // topological order; the chain is compiled from the last), so a flush that waits for room and
+  // drains a downstream exchange meanwhile can only add to holders flushed after it.
+  const holders: Array<{ id: number; holder: PreAggregator | Combiner }> = [];
+  const combiners: Combiner[] = [];
   /** The broadcast input of each broadcast process operator (compiled before the broadcast that feeds it). */
   const broadcastInputOf = new Map<number, Deliver>();
   const watermarks = new Float64Array(graph.nodes.length).fill(Number.NEGATIVE_INFINITY);
@@ -279,7 +286,11 @@ export function compileChain(plan: Plan, position: RecordPosition, hooks: ChainH
           counters: c,
           reject: (e, operator, v) => reject(e, operator, counters[operator.id], v),
         });
-        if (sender.preAggregator !== undefined) preAggregators.push(sender.preAggregator);
+        if (sender.preAggregator !== undefined) holders.push({ id, holder: sender.preAggregator });
+        if (sender.combiner !== undefined) {
+          holders.push({ id, holder: sender.combiner });
+          combiners.push(sender.combiner);
+        }
         inputOf[id] = sender.deliver;
         watermarkInputsOf[id] = [sender.watermark];
         outputOf[id] = (v, ts, cr) => {
@@ -498,6 +509,8 @@ export function compileChain(plan: Plan, position: RecordPosition, hooks: ChainH
       out(wm, idle);
     };
   }
+  const held = holders.sort((a, b) => a.id - b.id).map((h) => h.holder);
+  combiners.reverse();
   return {
     outputOf,
     watermarkOutputOf,
@@ -506,7 +519,8 @@ export function compileChain(plan: Plan, position: RecordPosition, hooks: ChainH
     asyncOperators,
     broadcastStates,
     counters,
-    flushPreAggregates: () => preAggregators.forEach((p) => p.flushAll()),
+    flushHeld: () => held.forEach((h) => h.flushAll()),
+    endRound: (tookInput, nowMs) => combiners.forEach((c) => c.endRound(tookInput, nowMs)),
     open: () => opens.forEach((f) => f()),
     close: () => closes.forEach((f) => f()),
   };

@@ -271,8 +271,10 @@ class WorkerRuntime {
    *  3. takeInput: settled mapAsync results, then the exchanges' rings (records to the chain,
    *     control frames to in-band-control.ts), then the sources within their budget;
    *  4. advanceTime: the sources' watermarks, watermark alignment, processing-time timers;
-   *  5. forwardControl: watermarks, epoch ends, end-of-stream, barriers — in-band-control.ts
-   *     states their order — then the snapshot once a checkpoint has aligned;
+   *  5. forwardControl: combined records whose batch is due (combiner.ts), then watermarks,
+   *     epoch ends, end-of-stream, barriers — in-band-control.ts states their order, and before
+   *     any of the last three what keyBys hold goes out — then the snapshot once a checkpoint
+   *     has aligned;
    *  6. publish what this round wrote into the rings;
    *  7. completeEpochAndCommit: a micro-batch epoch whose part here is complete is made durable
    *     and visible; completed checkpoints are committed;
@@ -291,7 +293,7 @@ class WorkerRuntime {
       let progress = await this.takeInput();
       const now = this.nowMs();
       this.advanceTime(now);
-      progress = (await this.forwardControl(now)) || progress;
+      progress = (await this.forwardControl(now, progress)) || progress;
       this.exchanges.publishAll();
       await this.completeEpochAndCommit();
       this.housekeeping(now);
@@ -323,8 +325,8 @@ class WorkerRuntime {
     for (const operator of this.chain.keyed) operator.onProcessingTime(now);
   }
 
-  /** True when a snapshot was taken. */
-  private async forwardControl(now: number): Promise<boolean> {
+  /** True when a snapshot was taken. `tookInput`: this round took records (combiners send their batches after a round without). */
+  private async forwardControl(now: number, tookInput: boolean): Promise<boolean> {
     // One object, refilled each round: an idle worker spins through many rounds before it parks.
     const round = this.round;
     round.sourcesEnded = this.sources!.allEnded();
@@ -332,7 +334,8 @@ class WorkerRuntime {
     round.currentEpoch = this.epochs?.epoch ?? 0;
     round.asyncIdle = this.async.idle();
     round.nowMs = now;
-    if (this.control.maySignal(round)) this.chain.flushPreAggregates();
+    this.chain.endRound(tookInput, now);
+    if (this.control.maySignal(round)) this.chain.flushHeld();
     this.control.forward(round, this.exchanges.broadcast);
     return this.checkpoints?.alignment ? await this.checkpoints.maybeSnapshotAligned() : false;
   }
