@@ -29,7 +29,7 @@ export const limits = {
   combineDelayMsMax: 60_000,
   /** keyBy's combine: every this many records it checks that at least one in combineFoldsMin was folded; if not, the next combineBypassRecords go as themselves (combiner.ts). */
   combineCheckRecords: 16_384,
-  combineFoldsMin: 8,
+  combineFoldsMin: 4,
   combineBypassRecords: 262_144,
   /** mapAsync: requests in flight per worker by default (Flink's AsyncDataStream capacity), and the most an operator may set. */
   asyncCapacityDefault: 100,

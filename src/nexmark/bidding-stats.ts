@@ -8,9 +8,9 @@
  *
  * The same here, with keyBy's combine (runtime/worker/combiner.ts) for the mini-batches:
  *  - keyed by (group, bidder), a bidder's price bands seen so far; combined before the exchange
- *    (the bands of one bidder's bids in a batch, OR-ed), so one record per bidder and batch
- *    crosses. What is new of them becomes counts to add: one more distinct bidder overall, and
- *    in each band it is new to;
+ *    (the bands of one bidder's bids in a batch, OR-ed; see `combineSeen`), so one record per
+ *    bidder and batch crosses. What is new of them becomes counts to add: one more distinct
+ *    bidder overall, and in each band it is new to;
  *  - the same keyed by (group, auction);
  *  - every bid is one more bid overall and in its band;
  *  - keyed by the group, those counts combined and added up. One record per group and batch
@@ -145,13 +145,19 @@ function newlySeen(s: SeenIn, ctx: KeyedStateAccess, what: 'bidders' | 'auctions
 const seenIn = (group: string, id: number, price: number): SeenIn => ({ group, id, bands: 1 << priceBand(price) });
 const bandsOfBoth = (a: SeenIn, b: SeenIn): SeenIn => ({ group: a.group, id: a.id, bands: a.bands | b.bands });
 
-/** Bids → each group's figures after each batch of its bids, the group chosen by `groupOf`. */
-export function biddingCounts(bids: DataStream<Bid>, groupOf: (b: Bid) => string, name: string): DataStream<GroupCounts> {
+/**
+ * Bids → each group's figures after each batch of its bids, the group chosen by `groupOf`.
+ * `combineSeen`: whether a batch's bids of one bidder (auction) in one group are combined before
+ * they cross. It pays when they repeat: for q15's one group a day. q16's groups are mostly one of
+ * ~10 000 rare channels: there a batch folds a third to three quarters of them, and the lookup per
+ * bid costs more than the crossings it saves (q16 COST 0.54 with it, 0.65 without, one run each).
+ */
+export function biddingCounts(bids: DataStream<Bid>, groupOf: (b: Bid) => string, name: string, combineSeen: boolean): DataStream<GroupCounts> {
   const grouped = bids.map((b) => ({ group: groupOf(b), bid: b }), { name: `${name}-group` });
   const distinct = (what: 'bidders' | 'auctions', idOf: (b: Bid) => number) =>
     grouped
       .map(({ group, bid }) => seenIn(group, idOf(bid), bid.price), { name: `${name}-${what}` })
-      .keyBy((s) => `${s.group}/${s.id}`, { name: `${name}-by-group-${what}`, combine: bandsOfBoth })
+      .keyBy((s) => `${s.group}/${s.id}`, { name: `${name}-by-group-${what}`, combine: combineSeen ? bandsOfBoth : undefined })
       .process<CountsToAdd>(
         (s, ctx) => {
           const c = newlySeen(s, ctx, what);

@@ -16,7 +16,7 @@ import { biddingStatsRow, type BiddingStatsRow } from '../rows.ts';
 
 export default defineJob(
   (env) => {
-    biddingCounts(bidsOf(nexmarkInput(env)), (b) => dayOf(b.dateTime), 'q15')
+    biddingCounts(bidsOf(nexmarkInput(env)), (b) => dayOf(b.dateTime), 'q15', true)
       .map(({ group, counts }) => biddingStatsRow(group, counts), { name: 'q15-row' })
       .sinkTo(nexmarkSink<BiddingStatsRow>(env, 'q15'));
   },

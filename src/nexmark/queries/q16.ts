@@ -13,7 +13,7 @@ import { biddingStatsRow, type ChannelStatsRow } from '../rows.ts';
 
 export default defineJob(
   (env) => {
-    biddingCounts(bidsOf(nexmarkInput(env)), (b) => `${b.channel}/${dayOf(b.dateTime)}`, 'q16')
+    biddingCounts(bidsOf(nexmarkInput(env)), (b) => `${b.channel}/${dayOf(b.dateTime)}`, 'q16', false)
       .map(({ group, counts }): ChannelStatsRow => {
         const day = group.lastIndexOf('/'); // after the channel, which may hold a '/'
         return { channel: group.slice(0, day), minute: minuteOf(counts.latestMs), ...biddingStatsRow(group.slice(day + 1), counts) };

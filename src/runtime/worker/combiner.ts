@@ -4,7 +4,7 @@
  * folded with the user's `combine(earlier, later)` into one record, and only that one crosses.
  * The keyed operator reading the exchange is unchanged: it sees fewer, combined records.
  *
- * A batch ends, and everything held is sent:
+ * Held records are sent:
  *  - combineDelayMs after its first record (the most a record waits here), checked each round;
  *  - in a round that took no input (the worker is about to rest: nothing waits on a quiet stream);
  *  - before a barrier, an epoch end or an end of stream goes into the exchange (flushAll, by the
@@ -57,10 +57,6 @@ export class Combiner {
     private readonly send: SendCombined,
     private readonly nowMs: () => number,
   ) {}
-
-  get size(): number {
-    return this.held.size;
-  }
 
   /** A record for the exchange. Throws what `combine` throws (or a Promise it returns), having kept what was held before. */
   add(key: unknown, value: unknown, timestampMs: number, createdMs: number, partition: number, offset: number): void {
