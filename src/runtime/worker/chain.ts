@@ -11,10 +11,9 @@ import type { Plan } from '../plan.ts';
 import { WatermarkCombiner, type WatermarkDeliver } from './watermarks.ts';
 import { statelessProcess } from './stateless-process.ts';
 import { AsyncOperator } from './async-operator.ts';
-import { BroadcastStates } from './broadcast-states.ts';
+import type { BroadcastStates } from './broadcast-states.ts';
+import { broadcastProcess } from './broadcast-process.ts';
 import type { KeyGroupRange } from '../../checkpoint/key-groups.ts';
-import type { KeyedProcessFunction } from '../../functions/contracts.ts';
-import { operatorUid } from '../plan.ts';
 import type { Combiner } from './combiner.ts';
 import { isWholeRecord, preAggregatingReader, type PartialAggregate, type PreAggregatedWire, type PreAggregator, type WholeRecord } from './pre-aggregator.ts';
 import { keyBySender } from './key-by-sender.ts';
@@ -365,69 +364,23 @@ export function compileChain(plan: Plan, position: RecordPosition, hooks: ChainH
       }
       case 'broadcastProcess': {
         const keyBy = graph.nodes[node.input] as LogicalNode & { kind: 'keyBy' };
-        const output = sideOutputOf(node, c);
-        const states = new BroadcastStates(operatorUid(node), hooks.stateStore, hooks.ownKeyGroups);
-        broadcastStates.push(states);
-        const user = node.fn;
-        const readOnly = states.readOnly;
-        const withBroadcastState = <C extends object>(ctx: C): C => Object.assign(ctx, { broadcastState: readOnly });
-        const fn: KeyedProcessFunction<unknown, unknown, unknown> = {
-          processElement: (v, ctx) => user.processElement(v, withBroadcastState(ctx) as never),
-          onTimer: user.onTimer === undefined ? undefined : (t, ctx) => user.onTimer!.call(user, t, withBroadcastState(ctx) as never),
-        };
-        const operator = new KeyedOperator(node as never, keyBy.key, fn, hooks.stateStore(), hooks.keyGroups, position, {
-          keyGroupAssigner: hooks.keyGroupAssigner,
-          emit: next,
-          countOut: () => c.recordsOut++,
-          nowMs: hooks.nowMs,
-          output,
-          deadLetter(value, reason, at) {
-            c.deadLetters++;
-            hooks.deadLetter(node.name, reason, value, undefined, at);
-          },
+        const compiled = broadcastProcess(node, {
+          keyOf: keyBy.key,
+          next,
+          watermarkNext,
+          counters: c,
+          position,
+          hooks,
+          output: sideOutputOf(node, c),
           reject: (err, value, at) => reject(err, node, c, value, at),
         });
-        keyed.push(operator);
-        opens.push(() => user.open?.({ subtask: hooks.subtask, parallelism: plan.parallelism }));
-        closes.push(() => user.close?.());
-        inputOf[id] = (v, ts, cr) => {
-          c.recordsIn++;
-          operator.processElement(v, ts, cr);
-        };
-        let createdMs = NaN;
-        const ctx = {
-          timestampMs: NaN,
-          subtask: hooks.subtask,
-          emit(value: unknown, timestampMs?: number) {
-            c.recordsOut++;
-            next(value, timestampMs === undefined ? ctx.timestampMs : timestampMs, createdMs);
-          },
-          output(tag: string, value: unknown) {
-            output(tag, value, ctx.timestampMs, createdMs);
-          },
-          deadLetter(value: unknown, reason: string) {
-            c.deadLetters++;
-            hooks.deadLetter(node.name, reason, value);
-          },
-          broadcastState: states.writable,
-        };
-        broadcastInputOf.set(id, (v, ts, cr) => {
-          c.recordsIn++;
-          ctx.timestampMs = ts;
-          createdMs = cr;
-          try {
-            const result = user.processBroadcastElement(v, ctx as never) as unknown;
-            if (result !== undefined && isThenable(result)) throw promiseReturned(result, 'processBroadcastElement function');
-          } catch (e) {
-            reject(e, node, c, v);
-          }
-        });
-        // The operator's watermark is the smaller of its two inputs'; timers fire before it goes on.
-        const combiner = new WatermarkCombiner(2, (wm, idle) => {
-          if (!idle) operator.onWatermark(wm);
-          watermarkNext(wm, idle);
-        });
-        watermarkInputsOf[id] = [0, 1].map((i) => (wm: number, idle: boolean) => combiner.update(i, wm, idle));
+        keyed.push(compiled.operator);
+        broadcastStates.push(compiled.states);
+        opens.push(() => node.fn.open?.({ subtask: hooks.subtask, parallelism: plan.parallelism }));
+        closes.push(() => node.fn.close?.());
+        inputOf[id] = compiled.deliver;
+        broadcastInputOf.set(id, compiled.deliverBroadcast);
+        watermarkInputsOf[id] = compiled.watermarkInputs;
         break;
       }
       case 'mapAsync': {
