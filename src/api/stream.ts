@@ -2,6 +2,7 @@ import type { Codec } from '../channel/codec.ts';
 import type { SinkSpec } from '../connectors/types.ts';
 import { WeirError } from '../errors.ts';
 import { limits } from '../limits.ts';
+import { checkKnownKeys, type KeySet } from '../util/known-keys.ts';
 import { toProcessFunction, toStatelessProcessFunction, type KeyedProcessFn, type ProcessFn } from '../functions/contracts.ts';
 import { errorPolicies, type Collector, type ErrorPolicy, type JobGraph, type NewNode, type NodeId } from './graph.ts';
 import { windowKeyedStream, type WindowedStream } from './windowed-stream.ts';
@@ -68,6 +69,7 @@ export class DataStream<T> {
   }
 
   map<U>(fn: (value: T) => U, options: OperatorOptions = {}): DataStream<U> {
+    checkOperatorOptions('map', options);
     return this.derive<U>({ kind: 'map', input: this.nodeId, fn: fn as (v: unknown) => unknown, ...options }, fn, 'map function');
   }
 
@@ -80,7 +82,7 @@ export class DataStream<T> {
    * `fn` may also be `{ open, map, close }` (AsyncMapFunction), to make a client per worker and close it with the job.
    */
   mapAsync<U>(fn: AsyncMapFn<T, U>, options: MapAsyncOptions = {}): DataStream<U> {
-    checkOptions(options);
+    checkOperatorOptions('mapAsync', options, mapAsyncOptionKeys);
     const { capacity: _c, timeoutMs: _t, ordered: _o, retry: _r, ...rest } = options;
     const asyncFn = (typeof fn === 'function' ? { map: fn } : fn) as AsyncMapFunction<unknown, unknown>;
     const node = this.graph.add({ kind: 'mapAsync', input: this.nodeId, fn: asyncFn, async: asyncSettings(options, options.name ?? 'mapAsync'), ...rest });
@@ -94,11 +96,13 @@ export class DataStream<T> {
   }
 
   filter(fn: (value: T) => boolean, options: OperatorOptions = {}): DataStream<T> {
+    checkOperatorOptions('filter', options);
     return this.derive<T>({ kind: 'filter', input: this.nodeId, fn: fn as (v: unknown) => boolean, ...options }, fn, 'filter function');
   }
 
   /** Zero or more outputs per record, through `out.collect`. */
   flatMap<U>(fn: (value: T, out: Collector<U>) => void, options: OperatorOptions = {}): DataStream<U> {
+    checkOperatorOptions('flatMap', options);
     return this.derive<U>({ kind: 'flatMap', input: this.nodeId, fn: fn as (v: unknown, o: Collector<unknown>) => void, ...options }, fn, 'flatMap function');
   }
 
@@ -109,7 +113,7 @@ export class DataStream<T> {
    * those need `keyBy(…).process(…)`.
    */
   process<U>(fn: ProcessFn<T, U>, options: OperatorOptions = {}): DataStream<U> {
-    checkOptions(options);
+    checkOperatorOptions('process', options);
     const node = this.graph.add({ kind: 'statelessProcess', input: this.nodeId, fn: toStatelessProcessFunction(fn) as never, ...options });
     if (typeof fn === 'function') rejectAsyncFunction(fn, node.name, 'process function');
     else rejectAsyncMethods(fn, node.name, 'process function');
@@ -118,7 +122,7 @@ export class DataStream<T> {
 
   /** Partitions the stream by key: every record of a key goes to the same worker, always the same one. */
   keyBy<K>(key: (value: T) => K, options: KeyByOptions<T> = {}): KeyedStream<T, K> {
-    checkOptions(options);
+    checkOperatorOptions('keyBy', options, keyByOptionKeys);
     const { codec, combine, combineDelayMs, ...rest } = options;
     checkCombine(combine, combineDelayMs);
     const node = this.graph.add({ kind: 'keyBy', input: this.nodeId, key: key as (v: unknown) => unknown, codec, combine: combine as ((a: unknown, b: unknown) => unknown) | undefined, combineDelayMs, ...rest });
@@ -138,6 +142,7 @@ export class DataStream<T> {
 
   /** Every record of this stream to every worker, for `keyed.connect(broadcast).process(…)` (Flink's broadcast state pattern). */
   broadcast(options: BroadcastOptions = {}): BroadcastStream<T> {
+    checkKnownKeys('broadcast', options, broadcastOptionKeys, 'WEIR_JOB_DEFINITION');
     const node = this.graph.add({ kind: 'broadcast', input: this.nodeId, codec: options.codec, name: options.name });
     return new BroadcastStream<T>(this.graph, node.id);
   }
@@ -156,11 +161,13 @@ export class DataStream<T> {
    * dead letters, never silently away.
    */
   sideOutput<X>(tag: string, options: OperatorOptions = {}): DataStream<X> {
+    checkOperatorOptions('sideOutput', options);
     return this.derive<X>({ kind: 'sideOutput', input: this.nodeId, tag, name: options.name ?? `${this.graph.nodes[this.nodeId].name}:${tag}`, uid: options.uid });
   }
 
   /** Writes the stream to a sink. Ends the chain. */
   sinkTo(sink: SinkSpec<T>, options: OperatorOptions = {}): void {
+    checkOperatorOptions('sinkTo', options);
     this.graph.add({ kind: 'sink', input: this.nodeId, spec: sink as SinkSpec<unknown>, name: options.name ?? sink.name, uid: options.uid });
   }
 
@@ -181,7 +188,7 @@ export class KeyedStream<T, K> extends DataStream<T> {
 
   /** A keyed process function: per-record logic with keyed state (Flink's KeyedProcessFunction). */
   override process<U>(fn: KeyedProcessFn<T, K, U>, options: OperatorOptions = {}): DataStream<U> {
-    checkOptions(options);
+    checkOperatorOptions('process', options);
     const node = this.graph.add({ kind: 'process', input: this.nodeId, fn: toProcessFunction(fn) as never, ...options });
     if (typeof fn === 'function') rejectAsyncFunction(fn, node.name, 'process function');
     else rejectAsyncMethods(fn, node.name, 'process function');
@@ -227,6 +234,7 @@ export class KeyedStream<T, K> extends DataStream<T> {
 
   /** Rolling reduce per key: emits the updated aggregate after every record (as Flink's KeyedStream.reduce). */
   reduce(fn: (accumulator: T, value: T) => T, options: OperatorOptions = {}): DataStream<T> {
+    checkOperatorOptions('reduce', options);
     rejectAsyncFunction(fn, options.name ?? 'reduce', 'reduce function');
     return this.process<T>(
       (value, ctx) => {
@@ -248,6 +256,17 @@ function checkCombine(combine: unknown, delayMs: unknown): void {
   if (typeof delayMs !== 'number' || !Number.isInteger(delayMs) || delayMs < 0 || delayMs > limits.combineDelayMsMax) {
     throw new WeirError('WEIR_JOB_DEFINITION', `keyBy: combineDelayMs must be an integer from 0 to ${limits.combineDelayMsMax}, not ${JSON.stringify(delayMs)}`);
   }
+}
+
+const operatorOptionKeys = { name: true, uid: true, onError: true } as const satisfies KeySet<OperatorOptions>;
+const keyByOptionKeys = { ...operatorOptionKeys, codec: true, combine: true, combineDelayMs: true } as const satisfies KeySet<KeyByOptions>;
+const mapAsyncOptionKeys = { ...operatorOptionKeys, capacity: true, timeoutMs: true, ordered: true, retry: true } as const satisfies KeySet<MapAsyncOptions>;
+const broadcastOptionKeys = { name: true, codec: true } as const satisfies KeySet<BroadcastOptions>;
+
+/** An operator's options: no key it does not read (a misspelt one in plain JavaScript), and a known onError. */
+function checkOperatorOptions(what: string, options: object, known: Readonly<Record<string, true>> = operatorOptionKeys): void {
+  checkKnownKeys(what, options, known, 'WEIR_JOB_DEFINITION');
+  checkOptions(options);
 }
 
 function checkOptions(options: { onError?: unknown }): void {
@@ -272,7 +291,7 @@ export class BroadcastConnectedStream<T, K, B> {
   ) {}
 
   process<U>(fn: KeyedBroadcastProcessFunction<T, K, B, U>, options: OperatorOptions = {}): DataStream<U> {
-    checkOptions(options);
+    checkOperatorOptions('process', options);
     if (typeof fn !== 'object' || fn === null || typeof fn.processElement !== 'function' || typeof fn.processBroadcastElement !== 'function') {
       throw new WeirError('WEIR_JOB_DEFINITION', 'connect(broadcast).process: the function must be an object with processElement and processBroadcastElement');
     }

@@ -4,6 +4,7 @@
  * validates it, and adding a validated flag is one line. Everything is checked before a command
  * starts anything; what is wrong is thrown as a UsageError (exit code 2).
  */
+import { editDistance } from '../util/edit-distance.ts';
 
 /** A command line weir cannot act on; main.ts prints its message and the command's help hint, and exits 2. */
 export class UsageError extends Error {
@@ -275,14 +276,4 @@ function article(word: string): string {
 function suggestion(unknown: string, known: string[]): string {
   const close = known.filter((k) => editDistance(k, unknown) <= 2);
   return close.length === 1 ? `; did you mean --${close[0]}?` : '';
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    previous = current;
-  }
-  return previous[b.length];
 }

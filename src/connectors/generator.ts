@@ -22,6 +22,7 @@ import { lowbias32 } from '../util/random.ts';
 import { WeirError } from '../errors.ts';
 import { limits } from '../limits.ts';
 import { END, type SourceContext, type SourceOutput, type SourceReader, type SourceSpec } from './types.ts';
+import { checkKnownKeys, type KeySet } from '../util/known-keys.ts';
 
 export interface GeneratedEvent {
   /** 0 ≤ key < keys. With skew, key 0 is the hottest, then 1, … (Zipf rank = key + 1). */
@@ -317,8 +318,11 @@ export class GeneratorReader implements SourceReader<GeneratedEvent> {
   close(): void {}
 }
 
+const generatorKeys = { partitions: true, seed: true, ratePerSec: true, count: true, keys: true, keySkew: true, outOfOrderFraction: true, outOfOrderMaxMs: true, eventTimeStartMs: true, eventTimeStepMs: true } as const satisfies KeySet<GeneratorOptions>;
+
 /** A deterministic, seeded, open-loop generator source (see the module comment). */
 export function generator(opts: GeneratorOptions = {}): SourceSpec<GeneratedEvent> {
+  checkKnownKeys('generator', opts, generatorKeys);
   const o = resolveOptions(opts);
   return {
     kind: 'generator',

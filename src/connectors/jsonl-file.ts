@@ -25,6 +25,7 @@ import * as fs from 'node:fs';
 import { WeirError, userFunctionError } from '../errors.ts';
 import { exchangeRecordBytesMax, limits } from '../limits.ts';
 import { END, type SourceContext, type SourceOutput, type SourceReader, type SourceSpec } from './types.ts';
+import { checkKnownKeys, type KeySet } from '../util/known-keys.ts';
 
 export interface JsonLinesSourceOptions<T> {
   /** One file per partition. */
@@ -59,8 +60,11 @@ const rawPreviewBytes = 1024;
 /** A poll looks at no more than max × this many lines (bounds the work of a poll that meets a long run of blank lines). */
 const linesPerPollFactor = 8;
 
+const jsonLinesSourceKeys = { path: true, timestamp: true, maxLineBytes: true } as const satisfies KeySet<JsonLinesSourceOptions<unknown>>;
+
 export function jsonLinesSource<T = unknown>(opts: JsonLinesSourceOptions<T>): SourceSpec<T> {
-  const paths = typeof opts.path === 'string' ? [opts.path] : [...opts.path];
+  checkKnownKeys('jsonLinesSource', opts, jsonLinesSourceKeys);
+  const paths = typeof opts.path === 'string' ? [opts.path] : Array.isArray(opts.path) ? [...opts.path] : [];
   if (paths.length === 0 || paths.some((p) => typeof p !== 'string' || p === '')) {
     throw new WeirError('WEIR_CONFIG', `jsonLinesSource: path must be a file name or a non-empty list of file names`);
   }

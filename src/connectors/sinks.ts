@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { WeirError } from '../errors.ts';
 import { LineBuffer, lineFormatter, resolveSinkPath, type LineFormat } from './line-output.ts';
 import type { SinkContext, SinkSpec, SinkWriter } from './types.ts';
+import { checkKnownKeys, type KeySet } from '../util/known-keys.ts';
 
 export type { LineFormat } from './line-output.ts';
 
@@ -40,12 +41,15 @@ export function fileSinkPath(file: string, subtask: number, parallelism: number)
   return path.join(dir, `${name}-${subtask}${ext}`);
 }
 
+const fileSinkKeys = { path: true, name: true, format: true, fsync: true, append: true } as const satisfies KeySet<FileSinkOptions<unknown>>;
+
 /**
  * Writes one line per value to a file per subtask (created with its directory; truncated at open
  * unless `append`). Lines are buffered as strings and written with one fs.writeSync at flush()
  * (or once 1 Mi characters are pending).
  */
 export function fileSink<T>(opts: FileSinkOptions<T>): SinkSpec<T> {
+  checkKnownKeys('fileSink', opts, fileSinkKeys);
   if (typeof opts.path !== 'string' || opts.path === '') throw new WeirError('WEIR_CONFIG', 'fileSink: path is required');
   const name = opts.name ?? `file:${opts.path}`;
   const format = lineFormatter(opts.format, name);
@@ -124,11 +128,14 @@ export interface ConsoleSinkOptions<T> {
   format?: LineFormat<T>;
 }
 
+const consoleSinkKeys = { prefix: true, name: true, format: true } as const satisfies KeySet<ConsoleSinkOptions<unknown>>;
+
 /**
  * Writes one line per value to process.stdout (in a worker thread, Node forwards it to the main
  * thread's stdout). Buffered; written at flush() (or once 1 Mi characters are pending).
  */
 export function consoleSink<T>(opts: ConsoleSinkOptions<T> = {}): SinkSpec<T> {
+  checkKnownKeys('consoleSink', opts, consoleSinkKeys);
   const name = opts.name ?? 'console';
   const format = lineFormatter(opts.format, name);
   const prefix = opts.prefix ?? '';

@@ -5,6 +5,7 @@ import { WeirError } from '../errors.ts';
 import { errorPolicies, type ErrorPolicy } from '../api/graph.ts';
 import { resolve as resolvePath } from 'node:path';
 import { limits } from '../limits.ts';
+import { checkKnownKeys, type KeySet } from '../util/known-keys.ts';
 import { restartStrategyProblem } from './job/restart.ts';
 import type { HttpOptions } from '../http/endpoint.ts';
 
@@ -79,12 +80,47 @@ export interface ResolvedOptions {
   onError: ErrorPolicy;
 }
 
+const jobSettingKeys = {
+  name: true,
+  parallelism: true,
+  mode: true,
+  microBatchIntervalMs: true,
+  microBatchRecordsMax: true,
+  sinkFlushIntervalMs: true,
+  codec: true,
+  keyGroups: true,
+  keyGroupAssigner: true,
+  ringCapacityBytes: true,
+  stateBackend: true,
+  checkpointIntervalMs: true,
+  restartStrategy: true,
+  onError: true,
+} as const satisfies KeySet<JobSettings>;
+
+const { codec: _codec, ...settingsRunTakes } = jobSettingKeys;
+const runOptionKeys = {
+  ...settingsRunTakes,
+  params: true,
+  workDir: true,
+  measureLatency: true,
+  warmupMs: true,
+  outputChecksum: true,
+  reuseThreads: true,
+  stateDir: true,
+  restoreFrom: true,
+  checkpointsRetained: true,
+  allowNonRestoredState: true,
+  http: true,
+} as const satisfies KeySet<RunOptions>;
+
 export function resolveOptions(
   settings: JobSettings,
   options: RunOptions,
   fallbackParallelism: number,
   workDir: string,
 ): ResolvedOptions {
+  checkKnownKeys('run options', options, runOptionKeys);
+  checkKnownKeys('defineJob settings', settings, jobSettingKeys, 'WEIR_JOB_DEFINITION');
   const merged = { ...settings, ...stripUndefined(options) };
   const resolved: ResolvedOptions = {
     jobName: merged.name ?? 'job',

@@ -3,6 +3,7 @@ import { WeirError } from '../../errors.ts';
 import type { SinkContext, SinkSpec, SinkWriter } from '../types.ts';
 import { RecordBatch } from './format.ts';
 import { EmbeddedLog } from './log.ts';
+import { checkKnownKeys, type KeySet } from '../../util/known-keys.ts';
 
 /** A log sink writes its buffers out early once they hold this much (bounds its memory between flushes). */
 const sinkPendingBytesMax = 4 << 20;
@@ -18,6 +19,8 @@ export interface LogSinkOptions<T> {
   /** fdatasync the written partitions at every flush (default false: flush = written to the OS). */
   fsync?: boolean;
 }
+
+const logSinkKeys = { dir: true, partitions: true, name: true, key: true, fsync: true } as const satisfies KeySet<LogSinkOptions<unknown>>;
 
 /**
  * Writes values as JSON records into an embedded log, creating it if missing.
@@ -35,6 +38,7 @@ export interface LogSinkOptions<T> {
  * earlier when a buffer passes 4 MiB); `fsync: true` adds an fdatasync per flush.
  */
 export function logSink<T>(opts: LogSinkOptions<T>): SinkSpec<T> {
+  checkKnownKeys('logSink', opts, logSinkKeys);
   const name = opts.name ?? `embedded-log:${opts.dir}`;
   return {
     kind: 'embedded-log',

@@ -3,6 +3,7 @@ import { WeirError, userFunctionError } from '../../errors.ts';
 import { END, type SourceContext, type SourceOutput, type SourceReader, type SourceSpec } from '../types.ts';
 import type { LogCursor } from './cursor.ts';
 import { EmbeddedLog } from './log.ts';
+import { checkKnownKeys, type KeySet } from '../../util/known-keys.ts';
 
 /** A follow-mode source that has caught up asks to be polled again after this long. */
 export const logFollowPollMs = 5;
@@ -17,6 +18,8 @@ export interface LogSourceOptions<T> {
   timestamp?: (value: T) => number;
 }
 
+const logSourceKeys = { dir: true, decode: true, follow: true, timestamp: true } as const satisfies KeySet<LogSourceOptions<unknown>>;
+
 /**
  * Reads an embedded log, one source partition per log partition. Offsets are the log's offsets;
  * position() is the next offset and open(p, ctx, from) resumes there. createdMs is NaN (the log
@@ -24,6 +27,7 @@ export interface LogSourceOptions<T> {
  * to the dead letters with its offset.
  */
 export function logSource<T = unknown>(opts: LogSourceOptions<T>): SourceSpec<T> {
+  checkKnownKeys('logSource', opts, logSourceKeys);
   const decode = opts.decode ?? 'json';
   if (decode !== 'json' && decode !== 'string' && decode !== 'bytes') {
     throw new WeirError('WEIR_CONFIG', `logSource: decode must be 'json', 'string' or 'bytes', got ${JSON.stringify(decode)}`);

@@ -16,6 +16,7 @@ import { kafkaPartitionForKey } from '../../util/murmur2.ts';
 import { createdHeader } from './reader.ts';
 import { TransactionalWriter } from './transactional-writer.ts';
 import { sendChunks } from './send-chunks.ts';
+import { checkKnownKeys, type KeySet } from '../../util/known-keys.ts';
 
 export type KafkaKey = string | Buffer | null;
 
@@ -126,8 +127,11 @@ function checkSinkOptions<T>(opts: KafkaSinkOptions<T>, who: string): void {
   }
 }
 
+const kafkaSinkKeys = { brokers: true, clientId: true, ssl: true, sasl: true, connectionTimeoutMs: true, requestTimeoutMs: true, logLevel: true, retryTimeoutMs: true, topic: true, name: true, key: true, value: true, partitioner: true, guarantee: true, transactionTimeoutMs: true, createdHeader: true, offsetsInTransaction: true } as const satisfies KeySet<KafkaSinkOptions<unknown>>;
+
 /** Writes every value as one Kafka record (see KafkaSinkOptions and docs/kafka.md for the guarantees). */
 export function kafkaSink<T>(opts: KafkaSinkOptions<T>): SinkSpec<T> {
+  checkKnownKeys('kafkaSink', opts, kafkaSinkKeys);
   const name = opts.name ?? `kafka:${opts.topic}`;
   checkSinkOptions(opts, name);
   const encode = encoder(opts.value, name);

@@ -9,6 +9,7 @@ import { checkConnection, kafkaCluster, kafkaError, kafkaOutage, withKafkaRetrie
 import { decoder, isSchemaFormat, type KafkaFormat } from './format.ts';
 import { coordinatorType, type Cluster } from './kafkajs-internals.ts';
 import { KafkaPartitionReader, type KafkaRecord } from './reader.ts';
+import { checkKnownKeys, type KeySet } from '../../util/known-keys.ts';
 
 /**
  * Where a partition starts when the job does not resume it from a checkpoint position:
@@ -73,7 +74,10 @@ async function topicPartitions(cluster: Cluster, topic: string, who: string): Pr
   }
 }
 
+const kafkaSourceKeys = { brokers: true, clientId: true, ssl: true, sasl: true, connectionTimeoutMs: true, requestTimeoutMs: true, logLevel: true, retryTimeoutMs: true, topic: true, partitions: true, groupId: true, start: true, format: true, envelope: true, createdMs: true, isolation: true, bufferRecordsMax: true, bufferBytesMax: true } as const satisfies KeySet<KafkaSourceOptions<unknown>>;
+
 export function kafkaSource<T = unknown>(opts: KafkaSourceOptions<T>): SourceSpec<T> {
+  checkKnownKeys('kafkaSource', opts, kafkaSourceKeys);
   const who = `kafkaSource(${opts.topic})`;
   checkConnection(opts, who);
   if (typeof opts.topic !== 'string' || opts.topic === '') throw new WeirError('WEIR_CONFIG', 'kafkaSource: topic is required');

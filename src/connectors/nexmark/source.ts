@@ -16,6 +16,7 @@ import { END, type SourceContext, type SourceOutput, type SourceReader, type Sou
 import { nexmarkShareOf, resolveNexmarkOptions, type NexmarkConfig, type NexmarkOptions } from './config.ts';
 import { NexmarkEventMaker } from './events.ts';
 import { nexmarkEventTime, type NexmarkEvent } from './model.ts';
+import { checkKnownKeys, type KeySet } from '../../util/known-keys.ts';
 
 class NexmarkReader implements SourceReader<NexmarkEvent> {
   private next: number;
@@ -73,8 +74,11 @@ class NexmarkReader implements SourceReader<NexmarkEvent> {
   close(): void {}
 }
 
+const nexmarkSourceKeys = { partitions: true, seed: true, count: true, eventsPerSec: true, baseTimeMs: true, ratePerSec: true, outOfOrderMaxMs: true, outOfOrderFraction: true, personProportion: true, auctionProportion: true, bidProportion: true, hotAuctionRatio: true, hotSellersRatio: true, hotBiddersRatio: true, inFlightAuctions: true, activePeople: true, avgPersonBytes: true, avgAuctionBytes: true, avgBidBytes: true } as const satisfies KeySet<NexmarkOptions>;
+
 /** Nexmark events as a source (see the module comment and docs/nexmark.md). */
 export function nexmarkSource(opts: NexmarkOptions = {}): SourceSpec<NexmarkEvent> {
+  checkKnownKeys('nexmarkSource', opts, nexmarkSourceKeys);
   const c = resolveNexmarkOptions(opts);
   return {
     kind: 'nexmark',

@@ -29,6 +29,7 @@ import { isMissing, sinkFileError } from './fs-error.ts';
 import { finalName, inProgressName, isPlainFileName, pendingName } from './names.ts';
 import { noteToJson, type PendingPart } from './note.ts';
 import { makeDirectory, prepareDirectory, syncCreated } from './recover.ts';
+import { checkKnownKeys, type KeySet } from '../../util/known-keys.ts';
 
 const fsync = promisify(fs.fsync);
 
@@ -60,6 +61,8 @@ export interface TransactionalFileSinkResult {
   committedLines: number;
 }
 
+const transactionalFileSinkKeys = { dir: true, name: true, format: true, prefix: true, bucket: true } as const satisfies KeySet<TransactionalFileSinkOptions<unknown>>;
+
 /**
  * Writes one line per value into files that become visible only when a checkpoint completes
  * (guarantee 'exactly-once'). At open, a subtask commits what the restored checkpoint's notes
@@ -68,6 +71,7 @@ export interface TransactionalFileSinkResult {
  * checkpoint later than the one it resumes from (it would be written twice).
  */
 export function transactionalFileSink<T>(opts: TransactionalFileSinkOptions<T>): SinkSpec<T> {
+  checkKnownKeys('transactionalFileSink', opts, transactionalFileSinkKeys);
   if (typeof opts.dir !== 'string' || opts.dir === '') throw new WeirError('WEIR_CONFIG', 'transactionalFileSink: dir is required');
   const name = opts.name ?? `transactional-file:${opts.dir}`;
   const prefix = opts.prefix ?? 'part';
