@@ -16,6 +16,7 @@ import { WeirError } from '../errors.ts';
 import type { AggregateFunction } from '../functions/contracts.ts';
 import type { DataStream, OperatorOptions } from './stream.ts';
 import { WindowedStream } from './windowed-stream.ts';
+import { checkOperatorOptions } from './operator-options.ts';
 import { rejectAsyncFunction, rejectAsyncMethods, expectSync } from '../functions/sync.ts';
 import { LATE_RECORDS_TAG } from '../time/window-operator.ts';
 import { checkAllWindowsAssigner, finalWindowMerge, type AllWindowFn, type MergeInput, type Sharded, type WindowPartial } from '../time/window-all.ts';
@@ -113,6 +114,7 @@ export class AllWindowedStream<T, W extends Window> {
   }
 
   private build<ACC, R, OUT>(aggregate: AggregateFunction<T, ACC, R>, windowFn: AllWindowFn<R, OUT, W> | undefined, name: string, options: OperatorOptions): DataStream<OUT | R> {
+    checkOperatorOptions(`windowAll ${name}`, options);
     const { assigner } = this;
     // Each record's shard is the worker it is on: that worker's share is pre-aggregated as one.
     let shard = 0;

@@ -3,8 +3,9 @@ import type { SinkSpec } from '../connectors/types.ts';
 import { WeirError } from '../errors.ts';
 import { limits } from '../limits.ts';
 import { checkKnownKeys, type KeySet } from '../util/known-keys.ts';
+import { checkOperatorOptions, checkOptions, operatorOptionKeys } from './operator-options.ts';
 import { toProcessFunction, toStatelessProcessFunction, type KeyedProcessFn, type ProcessFn } from '../functions/contracts.ts';
-import { errorPolicies, type Collector, type ErrorPolicy, type JobGraph, type NewNode, type NodeId } from './graph.ts';
+import { type Collector, type ErrorPolicy, type JobGraph, type NewNode, type NodeId } from './graph.ts';
 import { windowKeyedStream, type WindowedStream } from './windowed-stream.ts';
 import { intervalJoin } from './joins.ts';
 import { AllWindowedStream } from './all-windowed-stream.ts';
@@ -258,22 +259,9 @@ function checkCombine(combine: unknown, delayMs: unknown): void {
   }
 }
 
-const operatorOptionKeys = { name: true, uid: true, onError: true } as const satisfies KeySet<OperatorOptions>;
 const keyByOptionKeys = { ...operatorOptionKeys, codec: true, combine: true, combineDelayMs: true } as const satisfies KeySet<KeyByOptions>;
 const mapAsyncOptionKeys = { ...operatorOptionKeys, capacity: true, timeoutMs: true, ordered: true, retry: true } as const satisfies KeySet<MapAsyncOptions>;
 const broadcastOptionKeys = { name: true, codec: true } as const satisfies KeySet<BroadcastOptions>;
-
-/** An operator's options: no key it does not read (a misspelt one in plain JavaScript), and a known onError. */
-function checkOperatorOptions(what: string, options: object, known: Readonly<Record<string, true>> = operatorOptionKeys): void {
-  checkKnownKeys(what, options, known, 'WEIR_JOB_DEFINITION');
-  checkOptions(options);
-}
-
-function checkOptions(options: { onError?: unknown }): void {
-  if (options.onError !== undefined && !errorPolicies.includes(options.onError as ErrorPolicy)) {
-    throw new WeirError('WEIR_JOB_DEFINITION', `onError must be 'fail' or 'dead-letter', not ${JSON.stringify(options.onError)}`);
-  }
-}
 
 /** A stream whose every record goes to every worker (`stream.broadcast()`). */
 export class BroadcastStream<T> {

@@ -18,6 +18,7 @@ import type { WindowRanking } from './all-windowed-stream.ts';
 import { distinctContents, type DistinctRecords } from '../time/distinct.ts';
 import { preAggregationOf } from '../time/pre-aggregation.ts';
 import type { LogicalNode } from './graph.ts';
+import { checkOperatorOptions } from './operator-options.ts';
 
 export class WindowedStream<T, K, W extends Window> {
   private windowTrigger: Trigger<T, W>;
@@ -115,6 +116,7 @@ export class WindowedStream<T, K, W extends Window> {
   }
 
   private build<C, R, OUT>(contents: WindowContents<T, C, R>, windowFunction: ProcessWindowFunction<R, OUT, K, W>, what: string, options: OperatorOptions, userFunctions: unknown[]): DataStream<OUT> {
+    checkOperatorOptions(`window ${what}`, options);
     const name = options.name ?? `${this.assigner.description}.${what}`;
     for (const fn of userFunctions) {
       if (typeof fn === 'function') rejectAsyncFunction(fn, name, `window ${what} function`);
