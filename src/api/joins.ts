@@ -21,10 +21,16 @@ import type { Window, WindowAssigner } from '../time/windows.ts';
 
 /** A record of a two-input operator, tagged with its side (0 = first stream, 1 = second). */
 import type { Tagged } from '../functions/contracts.ts';
+import { checkOperatorOptions, operatorOptionKeys } from './operator-options.ts';
+import type { KeySet } from '../util/known-keys.ts';
 export type { Tagged };
+
+/** coGroup's options, and `what` its join passes on (the name its errors use). */
+const coGroupOptionKeys = { ...operatorOptionKeys, what: true } as const;
 
 /** A two-input keyBy's options: those of keyBy but combine (the two sides' records are not of one kind). */
 export type TwoInputKeyByOptions = Omit<KeyByOptions, 'combine' | 'combineDelayMs'>;
+const twoInputKeyByOptionKeys = { ...operatorOptionKeys, codec: true } as const satisfies KeySet<TwoInputKeyByOptions>;
 
 function tagAndUnion<A, B>(first: DataStream<A>, second: DataStream<B>, what: string): DataStream<Tagged<A, B>> {
   const left = first.map((value): Tagged<A, B> => ({ side: 0, value }), { name: `${what}-tag-first` });
@@ -56,6 +62,7 @@ export class ConnectedStreams<A, B> {
 
   /** Keys both sides; records of the two sides with equal keys meet in one key's state. */
   keyBy<K>(keyFirst: (value: A) => K, keySecond: (value: B) => K, options: TwoInputKeyByOptions = {}): ConnectedKeyedStreams<A, B, K> {
+    checkOperatorOptions('keyBy', options, twoInputKeyByOptionKeys);
     return new ConnectedKeyedStreams(keyTagged(tagAndUnion(this.first, this.second, 'connect'), keyFirst, keySecond, { name: 'connect-key', ...options }));
   }
 }
@@ -64,6 +71,7 @@ export class ConnectedKeyedStreams<A, B, K> {
   constructor(readonly tagged: KeyedStream<Tagged<A, B>, K>) {}
 
   process<U>(fn: KeyedCoProcessFunction<A, B, K, U>, options: OperatorOptions = {}): DataStream<U> {
+    checkOperatorOptions('co-process', options);
     rejectAsyncMethods(fn, options.name ?? 'co-process', 'co-process function');
     return this.tagged.process<U>(
       {
@@ -131,6 +139,7 @@ export class WindowedCoGroup<A, B, K, W extends Window> {
   /** `fn(firsts, seconds, out, window)` per key and window, when the window fires. */
   apply<OUT>(fn: CoGroupFn<A, B, OUT, W>, options: OperatorOptions & { what?: string } = {}): DataStream<OUT> {
     const what = options.what ?? 'coGroup';
+    checkOperatorOptions(what, options, coGroupOptionKeys);
     rejectAsyncFunction(fn, options.name ?? what, `${what} function`);
     const keyed = keyTagged(tagAndUnion(this.first, this.second, what), this.keyFirst, this.keySecond, { name: `${what}-key` });
     const windowed = new WindowedStream<Tagged<A, B>, K, W>(keyed, this.assigner).allowedLateness(this.allowedLatenessMs);
@@ -186,6 +195,7 @@ export class WindowedJoin<A, B, K, W extends Window> {
 
   /** One output per pair: `fn(first, second, window)`. */
   apply<OUT>(fn: (first: A, second: B, window: W) => OUT, options: OperatorOptions = {}): DataStream<OUT> {
+    checkOperatorOptions('join', options);
     rejectAsyncFunction(fn, options.name ?? 'join', 'join function');
     return this.coGrouped.apply<OUT>(
       (firsts, seconds, out, window) => {
@@ -197,6 +207,7 @@ export class WindowedJoin<A, B, K, W extends Window> {
 
   /** Zero or more outputs per pair: `fn(first, second, out, window)`. */
   flatApply<OUT>(fn: (first: A, second: B, out: Collector<OUT>, window: W) => void, options: OperatorOptions = {}): DataStream<OUT> {
+    checkOperatorOptions('join', options);
     rejectAsyncFunction(fn, options.name ?? 'join', 'join function');
     return this.coGrouped.apply<OUT>(
       (firsts, seconds, out, window) => {
@@ -265,6 +276,7 @@ export class IntervalJoined<A, B, K> {
   }
 
   process<OUT>(fn: IntervalJoinFn<A, B, K, OUT>, options: OperatorOptions = {}): DataStream<OUT> {
+    checkOperatorOptions('interval join', options);
     rejectAsyncFunction(fn, options.name ?? 'interval-join', 'interval join function');
     const a = keyByParts(this.first);
     const b = keyByParts(this.second);

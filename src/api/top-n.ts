@@ -11,6 +11,8 @@ import type { DataStream, KeyedStream, OperatorOptions } from './stream.ts';
 import { expectSync, rejectAsyncFunction, rejectAsyncMethods } from '../functions/sync.ts';
 import { mergeTopN, shardTopN, type KeyScore, type ShardTop, type TopNUpsert } from '../time/continuous-top-n.ts';
 import { checkK, scoreOf, tieBreakOf } from '../time/ranking.ts';
+import { checkOperatorOptions, operatorOptionKeys } from './operator-options.ts';
+import type { KeySet } from '../util/known-keys.ts';
 
 export interface TopNOptions<T, ACC, V> extends OperatorOptions {
   /** Rank keys by a running aggregate of their records instead of their latest record. */
@@ -19,6 +21,7 @@ export interface TopNOptions<T, ACC, V> extends OperatorOptions {
 
 export function keyedTopN<T, K, ACC, V>(keyed: KeyedStream<T, K>, n: number, by: (value: V) => number, options: TopNOptions<T, ACC, V>): DataStream<TopNUpsert<K, V>> {
   const name = options.name ?? `topN(${n})`;
+  checkOperatorOptions('topN', options, { ...operatorOptionKeys, aggregate: true } satisfies KeySet<TopNOptions<T, ACC, V>>);
   checkK(n, name);
   rejectAsyncFunction(by, name, 'score function');
   const { aggregate } = options;
