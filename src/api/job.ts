@@ -5,6 +5,8 @@ import { JobGraph, type ErrorPolicy } from './graph.ts';
 import { DataStream, type OperatorOptions } from './stream.ts';
 import type { WatermarkStrategy } from '../time/watermarks.ts';
 import { registerJobLoaders } from '../loader/job-loaders.ts';
+import { checkOperatorOptions, operatorOptionKeys } from './operator-options.ts';
+import type { KeySet } from '../util/known-keys.ts';
 
 export interface SourceOptions<T> extends OperatorOptions {
   /**
@@ -13,6 +15,8 @@ export interface SourceOptions<T> extends OperatorOptions {
    */
   watermarks?: WatermarkStrategy<T>;
 }
+
+const sourceOptionKeys = { ...operatorOptionKeys, watermarks: true } as const satisfies KeySet<SourceOptions<unknown>>;
 
 export type ExecutionMode = 'continuous' | 'micro-batch';
 
@@ -81,6 +85,8 @@ export class StreamEnv {
 
   /** Adds a source; each of its partitions is pinned to one worker thread. */
   source<T>(spec: SourceSpec<T>, options: SourceOptions<T> = {}): DataStream<T> {
+    // A misspelt `watermarks` would leave an event-time job without watermarks: windows that never fire.
+    checkOperatorOptions('source', options, sourceOptionKeys);
     const watermarks = options.watermarks as WatermarkStrategy<unknown> | undefined;
     const node = this.graph.add({ kind: 'source', spec: spec as SourceSpec<unknown>, watermarks, name: options.name ?? spec.kind, uid: options.uid });
     return new DataStream<T>(this.graph, node.id);
