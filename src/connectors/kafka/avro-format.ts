@@ -19,6 +19,7 @@ import { unknownSchemaIds, wireHeader, wireSchemaId } from './confluent-wire.ts'
 import { SchemaRegistryClient, type SchemaRegistryOptions } from './schema-registry.ts';
 import type { SchemaFormat } from './format.ts';
 import { lazyRequire } from '../../util/lazy-require.ts';
+import { checkKnownKeys, type KeySet } from '../../util/known-keys.ts';
 
 /** Loaded when a job first builds the format (util/lazy-require.ts). */
 const avro = lazyRequire<typeof Avro>('avsc');
@@ -35,7 +36,10 @@ export interface AvroFormatOptions {
 /** What one writer schema id resolves to: a resolver into the reader type, or why it cannot be read. */
 type Resolution = { resolver: Avro.Resolver } | { failure: string };
 
+const avroFormatKeys = { registry: true, schema: true, subject: true } as const satisfies KeySet<AvroFormatOptions>;
+
 export function avroFormat<T = unknown>(options: AvroFormatOptions): SchemaFormat<T> {
+  checkKnownKeys('avroFormat', options, avroFormatKeys);
   if (options === null || typeof options !== 'object') throw new WeirError('WEIR_CONFIG', 'avroFormat: options { registry, schema } are required');
   const registry = new SchemaRegistryClient(typeof options.registry === 'string' ? { url: options.registry } : options.registry);
   let type: Avro.Type;

@@ -19,6 +19,7 @@ import { unknownSchemaIds, wireHeader, wireSchemaId } from './confluent-wire.ts'
 import { SchemaRegistryClient, type SchemaRegistryOptions } from './schema-registry.ts';
 import type { SchemaFormat } from './format.ts';
 import { lazyRequire } from '../../util/lazy-require.ts';
+import { checkKnownKeys, type KeySet } from '../../util/known-keys.ts';
 
 /** Loaded when a job first builds the format (util/lazy-require.ts). */
 const protobuf = lazyRequire<typeof Protobuf>('protobufjs');
@@ -36,7 +37,10 @@ export interface ProtobufFormatOptions {
 
 type Resolution = { ok: true } | { failure: string };
 
+const protobufFormatKeys = { registry: true, schema: true, messageType: true, subject: true } as const satisfies KeySet<ProtobufFormatOptions>;
+
 export function protobufFormat<T = unknown>(options: ProtobufFormatOptions): SchemaFormat<T> {
+  checkKnownKeys('protobufFormat', options, protobufFormatKeys);
   if (options === null || typeof options !== 'object') throw new WeirError('WEIR_CONFIG', 'protobufFormat: options { registry, schema, messageType } are required');
   const registry = new SchemaRegistryClient(typeof options.registry === 'string' ? { url: options.registry } : options.registry);
   let type: Protobuf.Type;

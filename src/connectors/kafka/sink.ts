@@ -128,6 +128,8 @@ function checkSinkOptions<T>(opts: KafkaSinkOptions<T>, who: string): void {
 }
 
 const kafkaSinkKeys = { brokers: true, clientId: true, ssl: true, sasl: true, connectionTimeoutMs: true, requestTimeoutMs: true, logLevel: true, retryTimeoutMs: true, topic: true, name: true, key: true, value: true, partitioner: true, guarantee: true, transactionTimeoutMs: true, createdHeader: true, offsetsInTransaction: true } as const satisfies KeySet<KafkaSinkOptions<unknown>>;
+const { guarantee: _guarantee, ...upsertSinkTakes } = kafkaSinkKeys;
+const kafkaUpsertSinkKeys = { ...upsertSinkTakes, upsertValue: true } as const satisfies KeySet<KafkaUpsertSinkOptions<unknown>>;
 
 /** Writes every value as one Kafka record (see KafkaSinkOptions and docs/kafka.md for the guarantees). */
 export function kafkaSink<T>(opts: KafkaSinkOptions<T>): SinkSpec<T> {
@@ -156,6 +158,7 @@ export function kafkaSink<T>(opts: KafkaSinkOptions<T>): SinkSpec<T> {
  * same last value per key (the state a compacted topic keeps).
  */
 export function kafkaUpsertSink<T>(opts: KafkaUpsertSinkOptions<T>): SinkSpec<T> {
+  checkKnownKeys('kafkaUpsertSink', opts, kafkaUpsertSinkKeys);
   const name = opts.name ?? `kafka-upsert:${opts.topic}`;
   if (typeof opts.key !== 'function') throw new WeirError('WEIR_CONFIG', `${name}: key is required`);
   const project = opts.upsertValue ?? ((v: T) => v as unknown);
