@@ -65,7 +65,7 @@ export class Combiner {
       return this.send(key, value, timestampMs, createdMs, partition, offset);
     }
     if (!(typeof key === 'string' || (typeof key === 'number' && Number.isFinite(key)))) return this.send(key, value, timestampMs, createdMs, partition, offset);
-    if (++this.taken === limits.combineCheckRecords) this.check();
+    if (++this.taken === limits.combineCheckRecords && !this.stillPays()) return this.send(key, value, timestampMs, createdMs, partition, offset);
     const held = this.held.get(key);
     if (held === undefined) {
       if (this.held.size === 0) this.batchStartMs = this.nowMs();
@@ -106,14 +106,15 @@ export class Combiner {
     if (this.held.size > 0 && (!tookInput || nowMs - this.batchStartMs >= this.delayMs)) this.flushAll();
   }
 
-  /** Every combineCheckRecords records: too few folded, and the next ones go as themselves (what is held first). */
-  private check(): void {
+  /** Every combineCheckRecords records: false when too few were folded; then what is held goes, and the next records go as themselves. */
+  private stillPays(): boolean {
     const pays = this.folded * limits.combineFoldsMin >= this.taken;
     this.taken = 0;
     this.folded = 0;
-    if (pays) return;
+    if (pays) return true;
     this.flushAll();
     this.bypass = limits.combineBypassRecords;
+    return false;
   }
 
   /** Sends everything held. */
