@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { afterEach, expect } from 'vitest';
 import { END, type SourceSpec } from '../src/connectors/types.ts';
 import { WeirError } from '../src/errors.ts';
+import { readCommittedLines } from '../src/connectors/index.ts';
+import { run, type RunOptions } from '../src/runtime/index.ts';
 
 /** Reads every record of a bounded source synchronously, partition by partition (the brute-force side of a test). */
 export async function readAll<T>(spec: SourceSpec<T>): Promise<Array<{ partition: number; value: T; offset: number }>> {
@@ -63,3 +65,25 @@ export async function expectWeirError(promise: Promise<unknown>, code?: string, 
   if (message !== undefined) expect((err as WeirError).message).toMatch(message);
   return err as WeirError;
 }
+
+/**
+ * Runs a test job that fails once at record `failAt` (its `failAt` and `markers` parameters) and
+ * writes exactly-once file sinks under `out`, checkpointing every 20 ms with up to three restarts;
+ * asserts that it restarted once. Returns the committed lines of sink `name`, parsed.
+ */
+export async function runFailingOnce(job: URL, settings: RunOptions, workDir: string, params: Record<string, string>): Promise<<T>(name: string) => T[]> {
+  const out = join(workDir, 'out');
+  const result = await (
+    await run(job, {
+      ...settings,
+      workDir,
+      parallelism: 2,
+      checkpointIntervalMs: 20,
+      restartStrategy: { kind: 'fixed-delay', attempts: 3, delayMs: 10 },
+      params: { ...params, failAt: '6000', markers: workDir, out },
+    })
+  ).done;
+  expect(result.metrics.restarts).toHaveLength(1);
+  return <T>(name: string) => readCommittedLines(join(out, name)).map((l) => JSON.parse(l) as T);
+}
+

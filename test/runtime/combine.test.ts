@@ -5,9 +5,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { generatedEvent, generatorPartitionCount, readCommittedLines, type DeadLetter, type GeneratedEvent } from '../../src/connectors/index.ts';
+import { generatedEvent, generatorPartitionCount, type DeadLetter, type GeneratedEvent } from '../../src/connectors/index.ts';
 import { run } from '../../src/runtime/index.ts';
-import { expectWeirError, jobUrl, tempDirsPerTest } from '../helpers.ts';
+import { expectWeirError, jobUrl, runFailingOnce, tempDirsPerTest } from '../helpers.ts';
 import { bySeq, type Late, type Totals } from '../jobs/combined-totals.ts';
 import { sourceOptions } from '../jobs/pre-aggregated-windows.ts';
 
@@ -78,20 +78,7 @@ for (const settings of modes) {
     });
 
     it('a failure while records are held restarts from the last checkpoint and the committed totals are exactly the definition', async () => {
-      const workDir = newDir();
-      const out = join(workDir, 'out');
-      const result = await (
-        await run(jobUrl('combined-totals'), {
-          ...settings,
-          workDir,
-          parallelism: 2,
-          checkpointIntervalMs: 20,
-          restartStrategy: { kind: 'fixed-delay', attempts: 3, delayMs: 10 },
-          params: { count: String(count), rate: '20000', failAt: '6000', markers: workDir, out },
-        })
-      ).done;
-      expect(result.metrics.restarts).toHaveLength(1);
-      const read = <T>(name: string) => readCommittedLines(join(out, name)).map((l) => JSON.parse(l) as T);
+      const read = await runFailingOnce(jobUrl('combined-totals'), settings, newDir(), { count: String(count), rate: '20000' });
       expect(finals(read<Totals>('totals'))).toEqual(expected);
       expect(read('late')).toEqual([]);
     });

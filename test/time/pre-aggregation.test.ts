@@ -1,11 +1,10 @@
 // Pre-aggregation on real worker threads (src/runtime/worker/pre-aggregator.ts): a window
 // aggregate's keyBy folds each key's records per pane before the exchange. The results must be the
 // definition's, whatever the mode, the backend, late records, a failing aggregate or a restart.
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { run } from '../../src/runtime/index.ts';
-import { generatedEvent, generatorPartitionCount, readCommittedLines, type DeadLetter, type GeneratorOptions } from '../../src/connectors/index.ts';
-import { expectWeirError, jobUrl, tempDirsPerTest } from '../helpers.ts';
+import { generatedEvent, generatorPartitionCount, type DeadLetter, type GeneratorOptions } from '../../src/connectors/index.ts';
+import { expectWeirError, jobUrl, runFailingOnce, tempDirsPerTest } from '../helpers.ts';
 import * as job from '../jobs/pre-aggregated-windows.ts';
 import { bruteForceWindows, slidingOf, tumblingOf, windowResultOrder, type WindowResult } from './brute-force.ts';
 
@@ -112,20 +111,7 @@ describe('pre-aggregated windows: failures', () => {
 
   for (const settings of modes) {
     it(`${settings.mode}: a failure while partials are held restarts from the last checkpoint and the committed output is exactly the definition`, async () => {
-      const workDir = newDir();
-      const out = join(workDir, 'out');
-      const result = await (
-        await run(jobUrl('pre-aggregated-windows'), {
-          ...settings,
-          workDir,
-          parallelism: 2,
-          checkpointIntervalMs: 20,
-          restartStrategy: { kind: 'fixed-delay', attempts: 3, delayMs: 10 },
-          params: { count: String(count), rate: '20000', failAt: '6000', markers: workDir, out },
-        })
-      ).done;
-      expect(result.metrics.restarts).toHaveLength(1);
-      const read = <T>(name: string) => readCommittedLines(join(out, name)).map((l) => JSON.parse(l) as T);
+      const read = await runFailingOnce(jobUrl('pre-aggregated-windows'), settings, newDir(), { count: String(count), rate: '20000' });
       expect(sorted(read<WindowResult>('tumbling'))).toEqual(tumbling);
       expect(read('late')).toEqual([]);
       expect(read<job.SlidingMax>('sliding-max').sort(slidingOrder)).toEqual(slidingMax);
