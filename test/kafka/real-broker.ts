@@ -180,6 +180,11 @@ function serverProperties(dataDir: string, port: number, controllerPort: number,
     // Tests form groups of short-lived members: no waiting for more to join, short sessions allowed.
     'group.initial.rebalance.delay.ms=0',
     `group.min.session.timeout.ms=${minSessionTimeoutMs}`,
+    // Tests write records with timestamps from 2023 (1.7e12). With the default retention (7 days,
+    // judged by the records' own timestamps) each retention check — 30 s after the start, then
+    // every 5 minutes — deleted whatever such records a test had just written, active segment
+    // and all: a partition read from 'earliest' came back empty (log start offset = its end).
+    'log.retention.ms=-1',
     // Two cores: few threads.
     'num.network.threads=2',
     'num.io.threads=4',
