@@ -28,6 +28,7 @@
 import { WeirError } from '../errors.ts';
 import { jsonCodec, type Codec } from './codec.ts';
 import { StringCache } from './string-cache.ts';
+import { hashBytes } from '../util/hash.ts';
 
 /** The first byte of a shaped record, a number, a string; JSON text starts with one of `{["-0123456789tfn`. */
 const TAG_SHAPED_RECORD = 1;
@@ -78,13 +79,6 @@ function bufferOf(u8: Uint8Array): Buffer {
     bufferViews.set(u8, buf);
   }
   return buf;
-}
-
-/** FNV-1a over bytes. */
-function hashBytes(u8: Uint8Array, from: number, to: number): number {
-  let h = 0x811c9dc5;
-  for (let i = from; i < to; i++) h = Math.imul(h ^ u8[i], 0x01000193);
-  return h >>> 0;
 }
 
 /**

@@ -6,6 +6,8 @@
  * for the lookups: one that finds fewer than half of its strings over lookupsPerCheck stops
  * looking for bypassLookups strings, then tries again.
  */
+import { hashBytes } from '../util/hash.ts';
+
 /** The longest string kept (bytes), the slots per field (a power of two), and the adaptive bypass's counts. */
 const cachedStringBytesMax = 24;
 const stringSlots = 256;
@@ -24,9 +26,7 @@ export class StringCache {
       return buf.toString('utf8', at, at + n);
     }
     const slots = (this.slots ??= new Array<string>(stringSlots).fill(''));
-    let h = n;
-    for (let i = at; i < at + n; i++) h = Math.imul(h ^ buf[i], 0x01000193);
-    const slot = (h >>> 0) & (stringSlots - 1);
+    const slot = hashBytes(buf, at, at + n) & (stringSlots - 1);
     const kept = slots[slot];
     if (++this.lookups === lookupsPerCheck) this.check();
     if (kept.length === n) {

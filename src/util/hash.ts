@@ -19,3 +19,10 @@ export function hashString(s: string, offsetBasis = 0x811c9dc5, prime = 0x010001
   }
   return mix32(h);
 }
+
+/** FNV-1a over bytes [from, to) (unmixed: callers that need avalanche mix it). */
+export function hashBytes(bytes: Uint8Array, from: number, to: number): number {
+  let h = 0x811c9dc5;
+  for (let i = from; i < to; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
+  return h >>> 0;
+}
