@@ -14,7 +14,7 @@ import { AsyncOperator } from './async-operator.ts';
 import type { BroadcastStates } from './broadcast-states.ts';
 import { broadcastProcess } from './broadcast-process.ts';
 import type { KeyGroupRange } from '../../checkpoint/key-groups.ts';
-import type { Combiner } from './combiner.ts';
+import { Combiner } from './combiner.ts';
 import { isWholeRecord, preAggregatingReader, type PartialAggregate, type PreAggregatedWire, type PreAggregator, type WholeRecord } from './pre-aggregator.ts';
 import { keyBySender } from './key-by-sender.ts';
 import type { SinkLatency } from '../instrumentation/sink-latency.ts';
@@ -121,7 +121,6 @@ export function compileChain(plan: Plan, position: RecordPosition, hooks: ChainH
   // topological order; the chain is compiled from the last), so a flush that waits for room and
   // drains a downstream exchange meanwhile can only add to holders flushed after it.
   const holders: Array<{ id: number; holder: PreAggregator | Combiner }> = [];
-  const combiners: Combiner[] = [];
   /** The broadcast input of each broadcast process operator (compiled before the broadcast that feeds it). */
   const broadcastInputOf = new Map<number, Deliver>();
   const watermarks = new Float64Array(graph.nodes.length).fill(Number.NEGATIVE_INFINITY);
@@ -286,10 +285,7 @@ export function compileChain(plan: Plan, position: RecordPosition, hooks: ChainH
           reject: (e, operator, v) => reject(e, operator, counters[operator.id], v),
         });
         if (sender.preAggregator !== undefined) holders.push({ id, holder: sender.preAggregator });
-        if (sender.combiner !== undefined) {
-          holders.push({ id, holder: sender.combiner });
-          combiners.push(sender.combiner);
-        }
+        if (sender.combiner !== undefined) holders.push({ id, holder: sender.combiner });
         inputOf[id] = sender.deliver;
         watermarkInputsOf[id] = [sender.watermark];
         outputOf[id] = (v, ts, cr) => {
@@ -463,7 +459,7 @@ export function compileChain(plan: Plan, position: RecordPosition, hooks: ChainH
     };
   }
   const held = holders.sort((a, b) => a.id - b.id).map((h) => h.holder);
-  combiners.reverse();
+  const combiners = held.filter((h): h is Combiner => h instanceof Combiner);
   return {
     outputOf,
     watermarkOutputOf,
