@@ -17,7 +17,7 @@ export function checkOperatorOptions(what: string, options: object, known: Reado
 }
 
 /** onError, when given, is one weir knows. */
-export function checkOptions(options: { onError?: unknown }): void {
+function checkOptions(options: { onError?: unknown }): void {
   if (options.onError !== undefined && !errorPolicies.includes(options.onError as ErrorPolicy)) {
     throw new WeirError('WEIR_JOB_DEFINITION', `onError must be 'fail' or 'dead-letter', not ${JSON.stringify(options.onError)}`);
   }

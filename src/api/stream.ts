@@ -3,7 +3,7 @@ import type { SinkSpec } from '../connectors/types.ts';
 import { WeirError } from '../errors.ts';
 import { limits } from '../limits.ts';
 import { checkKnownKeys, type KeySet } from '../util/known-keys.ts';
-import { checkOperatorOptions, checkOptions, operatorOptionKeys } from './operator-options.ts';
+import { checkOperatorOptions, operatorOptionKeys } from './operator-options.ts';
 import { toProcessFunction, toStatelessProcessFunction, type KeyedProcessFn, type ProcessFn } from '../functions/contracts.ts';
 import { type Collector, type ErrorPolicy, type JobGraph, type NewNode, type NodeId } from './graph.ts';
 import { windowKeyedStream, type WindowedStream } from './windowed-stream.ts';
@@ -174,7 +174,6 @@ export class DataStream<T> {
 
   /** Adds `node`; its user function `fn` (the operator's `role`) must not be async. */
   protected derive<U>(node: NewNode, fn?: unknown, role?: string): DataStream<U> {
-    checkOptions(node);
     const added = this.graph.add(node);
     if (role !== undefined) rejectAsyncFunction(fn, added.name, role);
     return new DataStream<U>(this.graph, added.id);

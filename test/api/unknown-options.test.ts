@@ -31,6 +31,7 @@ describe('unknown options', () => {
     ['a window option', "events.keyBy((e) => e.key).window(TumblingEventTimeWindows.of(100)).reduce((a, b) => b, undefined, { onerror: 'dead-letter' }).sinkTo(collect('out'))", 'WEIR_JOB_DEFINITION', /^window reduce: unknown option "onerror" \(did you mean "onError"\?\)/],
     ['a topN option', "events.keyBy((e) => e.key).topN(3, (e) => e.value, { aggregation: {} }).sinkTo(collect('out'))", 'WEIR_JOB_DEFINITION', /^topN: unknown option "aggregation"; the options are name, uid, onError, aggregate$/],
     ['a source option', "env.source(generator({ partitions: 1 }), { watermark: null }).sinkTo(collect('out'))", 'WEIR_JOB_DEFINITION', /^source: unknown option "watermark" \(did you mean "watermarks"\?\)/],
+    ['an onError weir does not know', "events.map((e) => e, { onError: 'ignore' }).sinkTo(collect('out'))", 'WEIR_JOB_DEFINITION', /^onError must be 'fail' or 'dead-letter', not "ignore"$/],
     ['a generator option', "env.source(generator({ partitons: 3 })).sinkTo(collect('out'))", 'WEIR_CONFIG', /^generator: unknown option "partitons" \(did you mean "partitions"\?\)/],
     ['a jsonLinesSource option', "env.source(jsonLinesSource({ files: ['a.jsonl'] })).sinkTo(collect('out'))", 'WEIR_CONFIG', /^jsonLinesSource: unknown option "files"; the options are path, timestamp, maxLineBytes$/],
     ['a fileSink option', "events.sinkTo(fileSink({ path: 'out.txt', fsnyc: true }))", 'WEIR_CONFIG', /^fileSink: unknown option "fsnyc" \(did you mean "fsync"\?\)/],
