@@ -334,8 +334,18 @@ async function warmUp(bootstrap: string[], replication = 1): Promise<void> {
   const kafka = new Kafka({ brokers: bootstrap, logLevel: logLevel.NOTHING, clientId: 'weir-warm-up' });
   // Replicated like every topic of a cluster: a topic left without a leader when a broker dies
   // fails every client's metadata request for all topics (kafkajs reads an empty topic list so).
-  await createTopic(bootstrap, '__weir_warm_up', 1, replication);
   const deadline = Date.now() + startTimeoutMs;
+  // Just after "Kafka Server started" a KRaft broker's metadata can still name no controller (-1),
+  // and kafkajs then fails the create before sending it (KafkaJSBrokerNotFound): ask again.
+  for (;;) {
+    try {
+      await createTopic(bootstrap, '__weir_warm_up', 1, replication);
+      break;
+    } catch (err) {
+      if ((err as Error).name !== 'KafkaJSBrokerNotFound' || Date.now() > deadline) throw err;
+      await sleep(200);
+    }
+  }
   for (let attempt = 0; ; attempt++) {
     const producer = kafka.producer({ transactionalId: `weir-warm-up-${attempt}`, maxInFlightRequests: 1, idempotent: true });
     try {
