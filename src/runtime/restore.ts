@@ -9,6 +9,7 @@ import { WeirError } from '../errors.ts';
 import type { StateStore } from '../state/store.ts';
 import type { DroppedState } from './job/job-identity.ts';
 import { operatorUid } from './plan.ts';
+import { isBroadcastStateId } from './worker/broadcast-states.ts';
 
 /** A verified checkpoint or savepoint a run resumes from (checked by CheckpointStore.resolve on the main thread). */
 export interface RestorePoint {
@@ -44,7 +45,10 @@ export async function restoreWorkerState(point: RestorePoint, store: StateStore,
   // decides from them when to merge, and when the next snapshot must be full).
   const fromOwn: RestoreResult[] = [];
   for (const f of own) fromOwn.push(await restoreIntoStore(store, join(dir, f.path), { keyGroups: mine, states }));
-  const fromOthers = await restoreIntoStore(store, others.map((f) => join(dir, f.path)), { keyGroups: mine, states });
+  // With another parallelism this worker may own none of the key groups the old workers kept
+  // their copies of broadcast state in (broadcast-states.ts): it takes them from every key group.
+  const anyKeyGroup = own.length === 0 ? isBroadcastStateId : undefined;
+  const fromOthers = await restoreIntoStore(store, others.map((f) => join(dir, f.path)), { keyGroups: mine, states, anyKeyGroup });
   if (own.length === 0 || fromOwn.some((r) => r.filteredOut > 0) || fromOthers.restored > 0 || fromOthers.deleted > 0) return undefined;
   return { files: own.map((f, i) => ({ absolutePath: join(dir, f.path), name: f.path, bytes: f.bytes, sha256: f.sha256, keys: fromOwn[i].restored + fromOwn[i].deleted })) };
 }

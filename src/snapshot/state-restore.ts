@@ -27,6 +27,8 @@ export interface RestoreOptions {
   keyGroups?: KeyGroupFilter;
   /** Keep only the states this accepts, by state id (default: all); the others count as filtered out. */
   states?: (stateId: string) => boolean;
+  /** States restored from every key group, whatever `keyGroups` says (broadcast state: one copy per old worker). */
+  anyKeyGroup?: (stateId: string) => boolean;
 }
 
 export interface RestoreResult {
@@ -50,7 +52,7 @@ export async function restoreIntoStore(store: StateStore, files: string | string
   for (const file of typeof files === 'string' ? [files] : files) {
     for await (const entry of readEntries(file)) {
       const [state, keyGroup, key, namespace] = entry;
-      if (!keep(keyGroup) || (opts.states && !opts.states(state))) {
+      if ((!keep(keyGroup) && !opts.anyKeyGroup?.(state)) || (opts.states && !opts.states(state))) {
         if (entry.length === 5) result.filteredOut++;
         continue;
       }

@@ -63,4 +63,21 @@ describe('broadcast state', () => {
       });
     });
   }
+
+  it('resumed with another parallelism, every worker has the broadcast state, those that owned no old copy too', async () => {
+    const stateDir = newDir();
+    const handle = await run(jobUrl('broadcast-rules'), { workDir: stateDir, checkpointIntervalMs: 20, params: { count: String(count), rate: '2000' } });
+    const eventsRead = () => handle.metrics().operators.find((o) => o.name === 'events')!.recordsOut;
+    while (eventsRead() < count / 4) await new Promise((r) => setTimeout(r, 10));
+    await handle.savepoint('quarter');
+    await handle.done;
+    // 128 key groups: the two old workers kept their copies in groups 0 and 64; of three workers,
+    // the third owns groups 86–127.
+    const resumed = await (await run(jobUrl('broadcast-rules'), { workDir: newDir(), stateDir, checkpointIntervalMs: 20, restoreFrom: 'quarter', parallelism: 3, params: { count: String(count) } })).done;
+    const out = resumed.results.out as string[];
+    expect(resumed.restoredFrom?.id).toBeDefined();
+    expect(out.some((l) => l.startsWith('rule'))).toBe(false); // the rule source does not send them again
+    expect(out.length).toBeGreaterThan(0);
+    expect(out.every((l) => l.endsWith(' 500'))).toBe(true);
+  });
 });

@@ -20,7 +20,7 @@ export interface BroadcastProcessParts {
   watermarkNext: WatermarkDeliver;
   counters: OperatorCounters;
   position: RecordPosition;
-  hooks: Pick<ChainHooks, 'stateStore' | 'keyGroups' | 'keyGroupAssigner' | 'nowMs' | 'ownKeyGroups' | 'deadLetter' | 'subtask'>;
+  hooks: Pick<ChainHooks, 'stateStore' | 'keyGroups' | 'keyGroupAssigner' | 'nowMs' | 'ownKeyGroup' | 'deadLetter' | 'subtask'>;
   /** Side output `tag` (dead letters when nobody reads it). */
   output(tag: string, value: unknown, timestampMs: number, createdMs: number): void;
   /** A function failed on `value`: dead-letter it or throw, as the error policy says. */
@@ -40,7 +40,7 @@ export interface CompiledBroadcastProcess {
 
 export function broadcastProcess(node: LogicalNode & { kind: 'broadcastProcess' }, parts: BroadcastProcessParts): CompiledBroadcastProcess {
   const { next, counters: c, hooks, output, reject } = parts;
-  const states = new BroadcastStates(operatorUid(node), hooks.stateStore, hooks.ownKeyGroups);
+  const states = new BroadcastStates(operatorUid(node), hooks.stateStore, hooks.ownKeyGroup);
   const user = node.fn;
   const readOnly = states.readOnly;
   const withBroadcastState = <C extends object>(ctx: C): C => Object.assign(ctx, { broadcastState: readOnly });

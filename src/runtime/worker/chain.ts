@@ -13,7 +13,6 @@ import { statelessProcess } from './stateless-process.ts';
 import { AsyncOperator } from './async-operator.ts';
 import type { BroadcastStates } from './broadcast-states.ts';
 import { broadcastProcess } from './broadcast-process.ts';
-import type { KeyGroupRange } from '../../checkpoint/key-groups.ts';
 import { Combiner } from './combiner.ts';
 import { isWholeRecord, preAggregatingReader, type PartialAggregate, type PreAggregatedWire, type PreAggregator, type WholeRecord } from './pre-aggregator.ts';
 import { keyBySender } from './key-by-sender.ts';
@@ -68,10 +67,8 @@ export interface ChainHooks {
   /** This worker's keyed-state store (created on first use). */
   stateStore(): StateStore;
   keyGroups: number;
-  /** A key group this worker owns (its first): where its non-keyed operator state (mapAsync's records in flight) is kept. */
+  /** A key group this worker owns (its first): where its non-keyed operator state (mapAsync's records in flight, its copy of broadcast state) is kept. */
   ownKeyGroup: number;
-  /** Every key group this worker owns (broadcast state keeps a copy in each, in checkpoints). */
-  ownKeyGroups: KeyGroupRange;
   /** Default 'hash' (runtime/keys.ts). */
   keyGroupAssigner?: KeyGroupAssigner;
   nowMs(): number;

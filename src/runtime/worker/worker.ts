@@ -176,7 +176,6 @@ class WorkerRuntime {
       stateStore: () => (this.store ??= openWorkerStateStore(this.plan, options, this.me)),
       keyGroups,
       ownKeyGroup: keyGroupRangeOfWorker(this.me, keyGroups, this.n).from,
-      ownKeyGroups: keyGroupRangeOfWorker(this.me, keyGroups, this.n),
       keyGroupAssigner: options.keyGroupAssigner,
       nowMs: this.nowMs,
       latency: this.latency,
