@@ -45,6 +45,28 @@ export interface ReadOnlyBroadcastTimerContext<K, U> extends OnTimerContext<K, U
   broadcastState<BK, BV>(name: string): ReadOnlyBroadcastState<BK, BV>;
 }
 
+/** What processElement of a BroadcastProcessFunction gets: no keyed state or timers, broadcast state read-only (its worker: `open`'s subtask). */
+export interface ReadOnlyBroadcastProcessContext<U> extends ProcessContext<U> {
+  broadcastState<BK, BV>(name: string): ReadOnlyBroadcastState<BK, BV>;
+}
+
+/**
+ * Flink's BroadcastProcessFunction: a stream that is not keyed beside broadcast state. Its records
+ * stay on the worker that read them (nothing crosses an exchange on the main side), so each worker
+ * can look them up in a table that every worker holds: a broadcast join, as Spark broadcasts the
+ * small side of a join. Fields of the function object are this worker's and this attempt's: the
+ * job module is loaded again on every restart, so they start empty then (a cache may live there;
+ * anything the output depends on must be derivable from the broadcast state and the record).
+ */
+export interface BroadcastProcessFunction<T, B, U> {
+  open?(info: { subtask: number; parallelism: number }): void;
+  /** A main-stream record, on the worker that read it: broadcast state read-only. */
+  processElement(value: T, ctx: ReadOnlyBroadcastProcessContext<U>): void;
+  /** A broadcast record, on every worker: update broadcast state (the same way on every worker: it must stay identical). */
+  processBroadcastElement(value: B, ctx: BroadcastContext<U>): void;
+  close?(): void;
+}
+
 /** Flink's KeyedBroadcastProcessFunction. */
 export interface KeyedBroadcastProcessFunction<T, K, B, U> {
   open?(info: { subtask: number; parallelism: number }): void;

@@ -2,7 +2,7 @@ import type { SinkSpec, SourceSpec } from '../connectors/types.ts';
 import type { Codec } from '../channel/codec.ts';
 import type { Collector, KeyedProcessFunction, ProcessFunction } from '../functions/contracts.ts';
 import type { AsyncMapFunction } from './async-options.ts';
-import type { KeyedBroadcastProcessFunction } from './broadcast.ts';
+import type { BroadcastProcessFunction, KeyedBroadcastProcessFunction } from './broadcast.ts';
 import type { WatermarkStrategy } from '../time/watermarks.ts';
 import type { PreAggregation } from '../time/pre-aggregation.ts';
 
@@ -46,8 +46,12 @@ export type LogicalNode =
   | (NodeBase & { kind: 'sink'; input: NodeId; spec: SinkSpec<unknown> })
   /** Every record to every worker (Flink's broadcast()): an exchange that copies instead of routing by key. */
   | (NodeBase & { kind: 'broadcast'; input: NodeId; codec: Codec<unknown> | undefined })
-  /** A keyed process function beside broadcast state (Flink's KeyedBroadcastProcessFunction): `input` is a keyBy, `broadcastInput` a broadcast. */
-  | (NodeBase & { kind: 'broadcastProcess'; input: NodeId; broadcastInput: NodeId; fn: KeyedBroadcastProcessFunction<unknown, unknown, unknown, unknown> })
+  /**
+   * A process function beside broadcast state, `broadcastInput` a broadcast: keyed (Flink's
+   * KeyedBroadcastProcessFunction) when `input` is a keyBy, else on the records where they are
+   * (Flink's BroadcastProcessFunction).
+   */
+  | (NodeBase & { kind: 'broadcastProcess'; input: NodeId; broadcastInput: NodeId; fn: KeyedBroadcastProcessFunction<unknown, unknown, unknown, unknown> | BroadcastProcessFunction<unknown, unknown, unknown> })
   /** An asynchronous map (Flink's AsyncDataStream): `fn.map` returns a Promise (open/close around the worker's part); at most `capacity` calls in flight per worker. */
   | (NodeBase & { kind: 'mapAsync'; input: NodeId; fn: AsyncMapFunction<unknown, unknown>; async: AsyncSettings })
   /** The records an operator sent to side output `tag` (ctx.output(tag, v)). */

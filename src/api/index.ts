@@ -1,6 +1,6 @@
 export { defineJob, StreamEnv, type JobDefinition, type JobSettings, type ExecutionMode, type SourceOptions, type StateBackendKind } from './job.ts';
-export { DataStream, KeyedStream, BroadcastStream, BroadcastConnectedStream, type OperatorOptions, type KeyByOptions } from './stream.ts';
-export type { BroadcastState, ReadOnlyBroadcastState, BroadcastContext, ReadOnlyBroadcastContext, ReadOnlyBroadcastTimerContext, KeyedBroadcastProcessFunction, BroadcastOptions } from './broadcast.ts';
+export { DataStream, KeyedStream, BroadcastStream, BroadcastConnectedStream, UnkeyedBroadcastConnectedStream, type OperatorOptions, type KeyByOptions } from './stream.ts';
+export type { BroadcastState, ReadOnlyBroadcastState, BroadcastContext, ReadOnlyBroadcastContext, ReadOnlyBroadcastTimerContext, KeyedBroadcastProcessFunction, BroadcastProcessFunction, ReadOnlyBroadcastProcessContext, BroadcastOptions } from './broadcast.ts';
 export type { MapAsyncOptions, AsyncRetry, AsyncMapFn, AsyncMapFunction } from './async-options.ts';
 export { RunningStats, Ewma } from './running-stats.ts';
 export type {

@@ -14,7 +14,7 @@ import type { TopNUpsert } from '../time/continuous-top-n.ts';
 import type { Window, WindowAssigner } from '../time/windows.ts';
 import { expectSync, rejectAsyncFunction, rejectAsyncMethods } from '../functions/sync.ts';
 import { asyncSettings, type AsyncMapFn, type AsyncMapFunction, type MapAsyncOptions } from './async-options.ts';
-import type { BroadcastOptions, KeyedBroadcastProcessFunction } from './broadcast.ts';
+import type { BroadcastOptions, BroadcastProcessFunction, KeyedBroadcastProcessFunction } from './broadcast.ts';
 
 export interface OperatorOptions {
   /** Name in metrics and errors (unique; a suffix is added on collision). */
@@ -148,6 +148,17 @@ export class DataStream<T> {
     return new BroadcastStream<T>(this.graph, node.id);
   }
 
+  /**
+   * This stream beside a broadcast stream: `.process({ processElement, processBroadcastElement })`.
+   * A keyed stream's function has keyed state and timers (Flink's KeyedBroadcastProcessFunction);
+   * any other stream's records stay on their worker (Flink's BroadcastProcessFunction), which
+   * makes a broadcast join: each worker looks its records up in a table every worker holds.
+   */
+  connect<B>(broadcast: BroadcastStream<B>): UnkeyedBroadcastConnectedStream<T, B> {
+    if (broadcast.graph !== this.graph) throw new WeirError('WEIR_JOB_DEFINITION', 'connect: streams belong to different jobs');
+    return new UnkeyedBroadcastConnectedStream<T, B>(this, broadcast);
+  }
+
   /** Merges streams of the same type. */
   union(...others: DataStream<T>[]): DataStream<T> {
     for (const other of others) {
@@ -195,8 +206,7 @@ export class KeyedStream<T, K> extends DataStream<T> {
     return new DataStream<U>(this.graph, node.id);
   }
 
-  /** This keyed stream beside a broadcast stream: `.process({ processElement, processBroadcastElement })` (Flink's KeyedBroadcastProcessFunction). */
-  connect<B>(broadcast: BroadcastStream<B>): BroadcastConnectedStream<T, K, B> {
+  override connect<B>(broadcast: BroadcastStream<B>): BroadcastConnectedStream<T, K, B> {
     if (broadcast.graph !== this.graph) throw new WeirError('WEIR_JOB_DEFINITION', 'connect: streams belong to different jobs');
     return new BroadcastConnectedStream<T, K, B>(this, broadcast);
   }
@@ -270,23 +280,40 @@ export class BroadcastStream<T> {
   ) {}
 }
 
-/** A keyed stream connected to a broadcast stream. */
-export class BroadcastConnectedStream<T, K, B> {
+/** A stream that is not keyed connected to a broadcast stream (`stream.connect(broadcast)`). */
+export class UnkeyedBroadcastConnectedStream<T, B> {
   constructor(
-    private readonly keyed: KeyedStream<T, K>,
-    private readonly broadcast: BroadcastStream<B>,
+    protected readonly main: DataStream<T>,
+    protected readonly broadcast: BroadcastStream<B>,
   ) {}
 
-  process<U>(fn: KeyedBroadcastProcessFunction<T, K, B, U>, options: OperatorOptions = {}): DataStream<U> {
-    checkOperatorOptions('process', options);
-    if (typeof fn !== 'object' || fn === null || typeof fn.processElement !== 'function' || typeof fn.processBroadcastElement !== 'function') {
-      throw new WeirError('WEIR_JOB_DEFINITION', 'connect(broadcast).process: the function must be an object with processElement and processBroadcastElement');
+  process<U>(fn: BroadcastProcessFunction<T, B, U>, options: OperatorOptions = {}): DataStream<U> {
+    if (typeof fn === 'object' && fn !== null && 'onTimer' in fn) {
+      throw new WeirError('WEIR_JOB_DEFINITION', `connect(broadcast).process "${options.name ?? 'broadcast-process'}": a stream that is not keyed has no timers (onTimer); keyBy it first for keyed state and timers`);
     }
-    const graph = this.keyed.graph;
-    const node = graph.add({ kind: 'broadcastProcess', input: this.keyed.nodeId, broadcastInput: this.broadcast.nodeId, fn: fn as never, ...options, name: options.name ?? 'broadcast-process' });
-    rejectAsyncMethods(fn, node.name, 'broadcast process function');
-    rejectAsyncFunction(fn.processBroadcastElement, node.name, "broadcast process function's processBroadcastElement");
-    return new DataStream<U>(graph, node.id);
+    return broadcastProcess<U>(this.main, this.broadcast, fn, options);
   }
 }
 
+/** A keyed stream connected to a broadcast stream (`keyed.connect(broadcast)`). */
+export class BroadcastConnectedStream<T, K, B> extends UnkeyedBroadcastConnectedStream<T, B> {
+  constructor(keyed: KeyedStream<T, K>, broadcast: BroadcastStream<B>) {
+    super(keyed, broadcast);
+  }
+
+  override process<U>(fn: KeyedBroadcastProcessFunction<T, K, B, U>, options: OperatorOptions = {}): DataStream<U> {
+    return broadcastProcess<U>(this.main, this.broadcast, fn, options);
+  }
+}
+
+function broadcastProcess<U>(main: DataStream<unknown>, broadcast: BroadcastStream<unknown>, fn: BroadcastProcessFunction<never, never, U> | KeyedBroadcastProcessFunction<never, never, never, U>, options: OperatorOptions): DataStream<U> {
+  checkOperatorOptions('process', options);
+  if (typeof fn !== 'object' || fn === null || typeof fn.processElement !== 'function' || typeof fn.processBroadcastElement !== 'function') {
+    throw new WeirError('WEIR_JOB_DEFINITION', 'connect(broadcast).process: the function must be an object with processElement and processBroadcastElement');
+  }
+  const graph = main.graph;
+  const node = graph.add({ kind: 'broadcastProcess', input: main.nodeId, broadcastInput: broadcast.nodeId, fn: fn as never, ...options, name: options.name ?? 'broadcast-process' });
+  rejectAsyncMethods(fn, node.name, 'broadcast process function');
+  rejectAsyncFunction(fn.processBroadcastElement, node.name, "broadcast process function's processBroadcastElement");
+  return new DataStream<U>(graph, node.id);
+}

@@ -27,8 +27,8 @@ export function planJob(graph: JobGraph, parallelism: number): Plan {
     // A keyBy that nothing reads (the inputs of an interval join, whose operator keys its own
     // union) needs no exchange: no rings, and its records go nowhere.
     if ((node.kind === 'keyBy' || node.kind === 'broadcast') && graph.consumersOf(node.id).length > 0) exchanges.push(node.id);
-    if (node.kind === 'broadcastProcess' && (graph.nodes[node.input].kind !== 'keyBy' || graph.nodes[node.broadcastInput].kind !== 'broadcast')) {
-      throw new WeirError('WEIR_JOB_DEFINITION', `operator ${node.name} must read a keyBy and a broadcast stream`);
+    if (node.kind === 'broadcastProcess' && (graph.nodes[node.input].kind === 'broadcast' || graph.nodes[node.broadcastInput].kind !== 'broadcast')) {
+      throw new WeirError('WEIR_JOB_DEFINITION', `operator ${node.name} must read a stream and a broadcast stream`);
     }
     if (node.kind === 'source') sources.push(node);
     if (node.kind === 'sink') sinks.push(node);

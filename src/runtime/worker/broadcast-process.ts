@@ -1,10 +1,13 @@
 /**
- * A keyed broadcast process operator (Flink's KeyedBroadcastProcessFunction): a keyed operator
- * whose function also sees the broadcast state, read-only; the broadcast side's records update it
- * through processBroadcastElement. Its watermark is the smaller of its two inputs', and timers
- * fire before it goes on, as for a keyed process function.
+ * A broadcast process operator: the broadcast side's records update the broadcast state through
+ * processBroadcastElement, on every worker; the main side reads it, read-only. Keyed (Flink's
+ * KeyedBroadcastProcessFunction), the main side is a keyed operator, with keyed state and timers
+ * that fire before the watermark goes on; on a stream that is not keyed (Flink's
+ * BroadcastProcessFunction), each record is processed on the worker that read it. Its watermark
+ * is the smaller of its two inputs'.
  */
 import type { LogicalNode } from '../../api/graph.ts';
+import type { BroadcastProcessFunction, KeyedBroadcastProcessFunction, ReadOnlyBroadcastProcessContext } from '../../api/broadcast.ts';
 import type { KeyedProcessFunction } from '../../functions/contracts.ts';
 import { isThenable, promiseReturned } from '../../functions/sync.ts';
 import { operatorUid } from '../plan.ts';
@@ -14,8 +17,8 @@ import { KeyedOperator } from './keyed-operator.ts';
 import { WatermarkCombiner, type WatermarkDeliver } from './watermarks.ts';
 
 export interface BroadcastProcessParts {
-  /** The key selector of the keyBy the operator reads. */
-  keyOf: (value: unknown) => unknown;
+  /** The key selector of the keyBy the operator reads; undefined when it reads a stream that is not keyed. */
+  keyOf: ((value: unknown) => unknown) | undefined;
   next: Deliver;
   watermarkNext: WatermarkDeliver;
   counters: OperatorCounters;
@@ -28,38 +31,22 @@ export interface BroadcastProcessParts {
 }
 
 export interface CompiledBroadcastProcess {
-  operator: KeyedOperator;
+  /** The keyed side's operator (keyed state, timers); undefined on a stream that is not keyed. */
+  operator: KeyedOperator | undefined;
   states: BroadcastStates;
-  /** The keyed side's records. */
+  /** The main side's records. */
   deliver: Deliver;
   /** The broadcast side's records. */
   deliverBroadcast: Deliver;
-  /** The watermark inputs: keyed side, broadcast side. */
+  /** The watermark inputs: main side, broadcast side. */
   watermarkInputs: WatermarkDeliver[];
 }
 
+/** A process function beside broadcast state: keyed when `keyOf` is given, else on the records where they are. */
 export function broadcastProcess(node: LogicalNode & { kind: 'broadcastProcess' }, parts: BroadcastProcessParts): CompiledBroadcastProcess {
   const { next, counters: c, hooks, output, reject } = parts;
   const states = new BroadcastStates(operatorUid(node), hooks.stateStore, hooks.ownKeyGroup);
-  const user = node.fn;
-  const readOnly = states.readOnly;
-  const withBroadcastState = <C extends object>(ctx: C): C => Object.assign(ctx, { broadcastState: readOnly });
-  const fn: KeyedProcessFunction<unknown, unknown, unknown> = {
-    processElement: (v, ctx) => user.processElement(v, withBroadcastState(ctx) as never),
-    onTimer: user.onTimer === undefined ? undefined : (t, ctx) => user.onTimer!.call(user, t, withBroadcastState(ctx) as never),
-  };
-  const operator = new KeyedOperator(node as never, parts.keyOf, fn, hooks.stateStore(), hooks.keyGroups, parts.position, {
-    keyGroupAssigner: hooks.keyGroupAssigner,
-    emit: next,
-    countOut: () => c.recordsOut++,
-    nowMs: hooks.nowMs,
-    output,
-    deadLetter(value, reason, at) {
-      c.deadLetters++;
-      hooks.deadLetter(node.name, reason, value, undefined, at);
-    },
-    reject,
-  });
+  const main = parts.keyOf === undefined ? unkeyedSide(node, states, parts) : keyedSide(node, parts.keyOf, states, parts);
   let createdMs = NaN;
   const ctx = {
     timestampMs: NaN,
@@ -82,7 +69,7 @@ export function broadcastProcess(node: LogicalNode & { kind: 'broadcastProcess' 
     ctx.timestampMs = ts;
     createdMs = cr;
     try {
-      const result = user.processBroadcastElement(v, ctx as never) as unknown;
+      const result = node.fn.processBroadcastElement(v, ctx as never) as unknown;
       if (result !== undefined && isThenable(result)) throw promiseReturned(result, 'processBroadcastElement function');
     } catch (e) {
       reject(e, v);
@@ -90,17 +77,90 @@ export function broadcastProcess(node: LogicalNode & { kind: 'broadcastProcess' 
   };
   // The operator's watermark is the smaller of its two inputs'; timers fire before it goes on.
   const combiner = new WatermarkCombiner(2, (wm, idle) => {
-    if (!idle) operator.onWatermark(wm);
+    if (!idle) main.operator?.onWatermark(wm);
     parts.watermarkNext(wm, idle);
   });
   return {
-    operator,
+    operator: main.operator,
     states,
+    deliver: main.deliver,
+    deliverBroadcast,
+    watermarkInputs: [0, 1].map((i) => (wm: number, idle: boolean) => combiner.update(i, wm, idle)),
+  };
+}
+
+/** The main side of a keyed broadcast process function: a keyed operator whose contexts also read the broadcast state. */
+function keyedSide(node: LogicalNode & { kind: 'broadcastProcess' }, keyOf: (value: unknown) => unknown, states: BroadcastStates, parts: BroadcastProcessParts): { operator: KeyedOperator; deliver: Deliver } {
+  const { next, counters: c, hooks, output, reject } = parts;
+  const user = node.fn as KeyedBroadcastProcessFunction<unknown, unknown, unknown, unknown>;
+  const readOnly = states.readOnly;
+  const withBroadcastState = <C extends object>(ctx: C): C => Object.assign(ctx, { broadcastState: readOnly });
+  const fn: KeyedProcessFunction<unknown, unknown, unknown> = {
+    processElement: (v, ctx) => user.processElement(v, withBroadcastState(ctx) as never),
+    onTimer: user.onTimer === undefined ? undefined : (t, ctx) => user.onTimer!.call(user, t, withBroadcastState(ctx) as never),
+  };
+  const operator = new KeyedOperator(node as never, keyOf, fn, hooks.stateStore(), hooks.keyGroups, parts.position, {
+    keyGroupAssigner: hooks.keyGroupAssigner,
+    emit: next,
+    countOut: () => c.recordsOut++,
+    nowMs: hooks.nowMs,
+    output,
+    deadLetter(value, reason, at) {
+      c.deadLetters++;
+      hooks.deadLetter(node.name, reason, value, undefined, at);
+    },
+    reject,
+  });
+  return {
+    operator,
     deliver: (v, ts, cr) => {
       c.recordsIn++;
       operator.processElement(v, ts, cr);
     },
-    deliverBroadcast,
-    watermarkInputs: [0, 1].map((i) => (wm: number, idle: boolean) => combiner.update(i, wm, idle)),
+  };
+}
+
+/**
+ * The main side of a broadcast process function on a stream that is not keyed: each record, where
+ * it is, with the broadcast state read-only. One context object for every call; a record that
+ * re-enters while another waits for room in an exchange gets its own timestamps back.
+ */
+function unkeyedSide(node: LogicalNode & { kind: 'broadcastProcess' }, states: BroadcastStates, parts: BroadcastProcessParts): { operator: undefined; deliver: Deliver } {
+  const { next, counters: c, output, reject } = parts;
+  const user = node.fn as BroadcastProcessFunction<unknown, unknown, unknown>;
+  let createdMs = NaN;
+  const ctx: ReadOnlyBroadcastProcessContext<unknown> & { timestampMs: number } = {
+    timestampMs: NaN,
+    emit(value, timestampMs) {
+      c.recordsOut++;
+      next(value, timestampMs === undefined ? ctx.timestampMs : timestampMs, createdMs);
+    },
+    output(tag, value) {
+      output(tag, value, ctx.timestampMs, createdMs);
+    },
+    deadLetter(value, reason) {
+      c.deadLetters++;
+      parts.hooks.deadLetter(node.name, reason, value);
+    },
+    broadcastState: states.readOnly as ReadOnlyBroadcastProcessContext<unknown>['broadcastState'],
+  };
+  return {
+    operator: undefined,
+    deliver(v, ts, cr) {
+      c.recordsIn++;
+      const savedTs = ctx.timestampMs;
+      const savedCreated = createdMs;
+      ctx.timestampMs = ts;
+      createdMs = cr;
+      try {
+        const result = user.processElement(v, ctx) as unknown;
+        if (result !== undefined && isThenable(result)) throw promiseReturned(result, 'processElement function');
+      } catch (e) {
+        reject(e, v);
+      } finally {
+        ctx.timestampMs = savedTs;
+        createdMs = savedCreated;
+      }
+    },
   };
 }

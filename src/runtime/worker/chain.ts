@@ -356,9 +356,9 @@ export function compileChain(plan: Plan, position: RecordPosition, hooks: ChainH
         break;
       }
       case 'broadcastProcess': {
-        const keyBy = graph.nodes[node.input] as LogicalNode & { kind: 'keyBy' };
+        const input = graph.nodes[node.input];
         const compiled = broadcastProcess(node, {
-          keyOf: keyBy.key,
+          keyOf: input.kind === 'keyBy' ? input.key : undefined,
           next,
           watermarkNext,
           counters: c,
@@ -367,7 +367,7 @@ export function compileChain(plan: Plan, position: RecordPosition, hooks: ChainH
           output: sideOutputOf(node, c),
           reject: (err, value, at) => reject(err, node, c, value, at),
         });
-        keyed.push(compiled.operator);
+        if (compiled.operator !== undefined) keyed.push(compiled.operator);
         broadcastStates.push(compiled.states);
         opens.push(() => node.fn.open?.({ subtask: hooks.subtask, parallelism: plan.parallelism }));
         closes.push(() => node.fn.close?.());
