@@ -63,6 +63,8 @@ export class HeapStore implements StateStore {
     this.flush();
   }
 
+  discard(): void {}
+
   stats(): { cachedEntries: number; diskBytes: number } {
     return { cachedEntries: this.entryMap.size, diskBytes: 0 };
   }

@@ -277,6 +277,12 @@ export class LmdbStore implements StateStore {
     }
   }
 
+  discard(): void {
+    if (this.closed) return;
+    this.closed = true;
+    void this.db.close();
+  }
+
   stats(): { cachedEntries: number; diskBytes: number } {
     let diskBytes = 0;
     try {

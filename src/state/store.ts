@@ -46,7 +46,14 @@ export interface StateStore {
    * changes in memory between flushes (timers) can put them first and be part of the same snapshot.
    */
   onFlush(beforeFlush: () => void): void;
+  /** Flushes, makes it durable, and closes: a store opened at the same place later finds the data. */
   close(): void;
+  /**
+   * Closes without writing back anything still in memory: for a store nobody will read again. A
+   * worker's store is working memory; a later run starts from a checkpoint, never from its files
+   * (runtime/state-store.ts removes them), and the last checkpoint was taken before this.
+   */
+  discard(): void;
   /** Optional: make up to maxEntries pending changes durable-ish ahead of the next flush, when the worker is idle and at least minEntries are pending. Returns how many. */
   writeBackIdle?(maxEntries: number, minEntries: number): number;
   /** Entries held in memory (a write-back cache or the heap backend) and on disk; for metrics and benchmarks. */

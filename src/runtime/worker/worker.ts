@@ -428,7 +428,8 @@ class WorkerRuntime {
     await this.checkpoints?.close();
     this.chain.close();
     await this.flushSinks(this.nowMs());
-    this.store?.close();
+    // The final checkpoint, if any, is taken: what the store still holds in memory is not needed.
+    this.store?.discard();
     this.store = undefined;
     // By the sink's own name (collect('x') → results.x), even when its operator had to be renamed
     // because another operator has that name.
@@ -459,7 +460,7 @@ class WorkerRuntime {
     await quietly(() => this.snapshots?.close(1_000));
     await this.sinks.closeAfterFailure();
     for (const s of this.sources?.slots ?? []) await quietly(() => s.reader.close());
-    await quietly(() => this.store?.close());
+    await quietly(() => this.store?.discard());
     if (this.chain) for (const operator of this.chain.asyncOperators) await quietly(() => operator.close());
     // Before the chain is compiled there are no operator counters to publish.
     if (this.chain) await quietly(() => this.publishMetrics(this.nowMs()));
