@@ -32,6 +32,7 @@ import type { StateEntry, StateStore, StoredKey } from './store.ts';
 import { ChangeLog, type TakenChanges } from './change-log.ts';
 import { DiskSpaceGuard } from './disk-space.ts';
 import { WriteBackCache, type CachedEntry } from './write-back-cache.ts';
+import { WrittenKeys } from './written-keys.ts';
 
 export interface LmdbStoreOptions {
   /** The environment's directory (created when missing), e.g. `<workDir>/state/worker-0`. */
@@ -93,6 +94,8 @@ export class LmdbStore implements StateStore {
   private readonly lmdbModule = lmdb();
   /** Commits of eviction write-backs: abortable, without waiting for the disk (see the file comment). */
   private readonly unsyncedCommit: number;
+  /** The keys written to LMDB, when the store opened empty (written-keys.ts): a key not in it is not in LMDB. */
+  private readonly written: WrittenKeys | undefined;
 
   constructor(opts: LmdbStoreOptions) {
     const { TransactionFlags } = this.lmdbModule;
@@ -125,12 +128,24 @@ export class LmdbStore implements StateStore {
       throw new WeirError('WEIR_STATE', `cannot open the state store at ${opts.path}: ${(cause as Error).message}`, { cause });
     }
     this.encoder = (this.db as unknown as { encoder: LmdbStore['encoder'] }).encoder;
+    // Opened on data written before (a reopened store), it cannot know which keys LMDB holds.
+    this.written = this.isEmpty() ? new WrittenKeys(limits.stateWrittenKeysBits) : undefined;
+  }
+
+  private isEmpty(): boolean {
+    try {
+      for (const _ of this.db.getKeys({ limit: 1 })) return false;
+      return true;
+    } catch (cause) {
+      throw this.error(`cannot read the state store at ${this.path}`, cause);
+    }
   }
 
   get(state: string, keyGroup: number, key: StoredKey, namespace: string): unknown {
     this.checkOpen();
     const cached = this.cache?.lookup(state, keyGroup, key, namespace);
     if (cached) return cached.value;
+    if (this.written?.mayContain(state, keyGroup, key, namespace) === false) return undefined;
     let value: unknown;
     try {
       value = this.db.get([state, keyGroup, key, namespace]);
@@ -393,6 +408,8 @@ export class LmdbStore implements StateStore {
             // Twice the value, for its key and page overhead: LMDB must never meet a full disk.
             this.space.beforeWrite(2 * bytes.length + 64);
             this.db.put(dbKey, this.lmdbModule.asBinary(bytes));
+            // Before the commit: a key in LMDB is always in the filter (one whose commit fails only costs a read).
+            this.written?.add(state, keyGroup, key, namespace);
             this.changes.append(state, keyGroup, key, namespace, bytes);
           }
         }
