@@ -13,74 +13,93 @@
  * The waiting bids of an auction are looked at on whole seconds (orphanCheckMs): a hot auction's
  * bids that wait in the same second share one timer, where a timer per bid made the timer heap
  * as large as the waiting bids.
+ *
+ * The join works on whatever the query keeps of auctions and bids: each query projects them to
+ * the columns it uses before they cross the exchange, as a SQL planner pushes projections down
+ * (q4 keeps three numbers of a bid, not its url, channel and extra). A query that outputs only the
+ * winning price ranks bids by price alone: any of the highest will do.
  */
 import { connect } from '../api/joins.ts';
 import type { DataStream } from '../api/stream.ts';
 import type { Auction, Bid } from '../connectors/nexmark/model.ts';
 
-export interface WinningBid {
-  auction: Auction;
-  bid: Bid;
+/** What the join needs of an auction: its id and its time. */
+export type AuctionTime = Pick<Auction, 'id' | 'dateTime' | 'expires'>;
+/** What the join needs of a bid: its auction, its time, and its price (bids rank by price first). */
+export type BidTime = Pick<Bid, 'auction' | 'dateTime' | 'price'>;
+
+export interface WinningBid<A extends AuctionTime = Auction, B extends BidTime = Bid> {
+  auction: A;
+  bid: B;
 }
 
 export const orphanBidMsDefault = 60_000;
 const orphanCheckMs = 1_000;
 
-/** True when bid a beats bid b. */
-export function betterBid(a: Bid, b: Bid): boolean {
+/** True when bid a beats bid b, a total order: q9's winner, q19's ranks. */
+export function betterBid(a: Pick<Bid, 'price' | 'dateTime' | 'bidder' | 'extra'>, b: Pick<Bid, 'price' | 'dateTime' | 'bidder' | 'extra'>): boolean {
   if (a.price !== b.price) return a.price > b.price;
   if (a.dateTime !== b.dateTime) return a.dateTime < b.dateTime;
   if (a.bidder !== b.bidder) return a.bidder < b.bidder;
   return a.extra < b.extra;
 }
 
-export const bidInAuction = (bid: Bid, auction: Auction) => bid.dateTime >= auction.dateTime && bid.dateTime <= auction.expires;
+/** True when bid a has the higher price: enough for a query that outputs only the winning price. */
+export const higherPrice = (a: BidTime, b: BidTime): boolean => a.price > b.price;
 
-export function winningBids(auctions: DataStream<Auction>, bids: DataStream<Bid>, orphanMs = orphanBidMsDefault): DataStream<WinningBid> {
+export const bidInAuction = (bid: BidTime, auction: AuctionTime) => bid.dateTime >= auction.dateTime && bid.dateTime <= auction.expires;
+
+/** The winner of each auction by `better` (which must not depend on arrival order where the output shows it). */
+export function winningBids<A extends AuctionTime, B extends BidTime>(
+  auctions: DataStream<A>,
+  bids: DataStream<B>,
+  better: (a: B, b: B) => boolean,
+  orphanMs = orphanBidMsDefault,
+): DataStream<WinningBid<A, B>> {
   return connect(auctions, bids)
     .keyBy(
       (a) => a.id,
       (b) => b.auction,
       { name: 'by-auction' },
     )
-    .process<WinningBid>(
+    .process<WinningBid<A, B>>(
       {
         processElement1(auction, ctx) {
-          const stored = ctx.valueState<Auction>('auction');
+          const stored = ctx.valueState<A>('auction');
           if (stored.value() !== undefined) return; // ids are unique; a repeat changes nothing
           stored.update(auction);
-          const early = ctx.listState<Bid>('early');
-          let best: Bid | undefined;
-          for (const bid of early.get()) if (bidInAuction(bid, auction) && (best === undefined || betterBid(bid, best))) best = bid;
+          const early = ctx.listState<B>('early');
+          let best: B | undefined;
+          for (const bid of early.get()) if (bidInAuction(bid, auction) && (best === undefined || better(bid, best))) best = bid;
           early.clear();
-          if (best !== undefined) ctx.valueState<Bid>('best').update(best);
+          if (best !== undefined) ctx.valueState<B>('best').update(best);
           ctx.timerService.registerEventTimeTimer(auction.expires);
         },
         processElement2(bid, ctx) {
-          const auction = ctx.valueState<Auction>('auction').value();
+          const auction = ctx.valueState<A>('auction').value();
           if (auction === undefined) {
-            ctx.listState<Bid>('early').add(bid);
+            ctx.listState<B>('early').add(bid);
             ctx.timerService.registerEventTimeTimer(Math.ceil((bid.dateTime + orphanMs) / orphanCheckMs) * orphanCheckMs);
             return;
           }
           if (!bidInAuction(bid, auction)) return;
-          const best = ctx.valueState<Bid>('best');
+          const best = ctx.valueState<B>('best');
           const current = best.value();
-          if (current === undefined || betterBid(bid, current)) best.update(bid);
+          if (current === undefined || better(bid, current)) best.update(bid);
         },
         onTimer(timestampMs, ctx) {
-          const stored = ctx.valueState<Auction>('auction');
+          const stored = ctx.valueState<A>('auction');
           const auction = stored.value();
           if (auction !== undefined) {
             if (timestampMs < auction.expires) return;
-            const best = ctx.valueState<Bid>('best');
+            const best = ctx.valueState<B>('best');
             const bid = best.value();
             if (bid !== undefined) ctx.emit({ auction, bid });
             stored.clear();
             best.clear();
             return;
           }
-          const early = ctx.listState<Bid>('early');
+          const early = ctx.listState<B>('early');
           const waiting = early.get();
           const kept = waiting.filter((bid) => bid.dateTime + orphanMs > timestampMs);
           if (kept.length === waiting.length) return;

@@ -11,7 +11,7 @@
 import { defineJob } from '../../api/job.ts';
 import { auctionsOf, bidsOf, nexmarkInput, nexmarkSink } from '../job-input.ts';
 import type { CategoryPriceRow } from '../rows.ts';
-import { winningBids } from '../winning-bids.ts';
+import { higherPrice, winningBids, type BidTime } from '../winning-bids.ts';
 
 interface Sum {
   total: number;
@@ -21,7 +21,10 @@ interface Sum {
 export default defineJob(
   (env) => {
     const events = nexmarkInput(env);
-    winningBids(auctionsOf(events), bidsOf(events))
+    // Only the columns the query uses cross the join's exchange; it outputs only the winning price.
+    const auctions = auctionsOf(events).map((a) => ({ id: a.id, dateTime: a.dateTime, expires: a.expires, category: a.category }), { name: 'q4-auction-columns' });
+    const bids = bidsOf(events).map((b): BidTime => ({ auction: b.auction, dateTime: b.dateTime, price: b.price }), { name: 'q4-bid-columns' });
+    winningBids(auctions, bids, higherPrice)
       .keyBy((w) => w.auction.category, { name: 'q4-by-category' })
       .process<CategoryPriceRow>(
         (w, ctx) => {

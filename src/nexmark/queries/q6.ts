@@ -14,7 +14,7 @@
 import { defineJob } from '../../api/job.ts';
 import { auctionsOf, bidsOf, nexmarkInput, nexmarkSink } from '../job-input.ts';
 import type { SellerPriceRow } from '../rows.ts';
-import { winningBids } from '../winning-bids.ts';
+import { higherPrice, winningBids, type BidTime } from '../winning-bids.ts';
 
 /** How many of a seller's last closed auctions each row averages. */
 export const q6Auctions = 10;
@@ -31,7 +31,10 @@ const closingOrder = (a: ClosedAuction, b: ClosedAuction) => a.expires - b.expir
 export default defineJob(
   (env) => {
     const events = nexmarkInput(env);
-    winningBids(auctionsOf(events), bidsOf(events))
+    // Only the columns the query uses cross the join's exchange; it outputs only the winning price.
+    const auctions = auctionsOf(events).map((a) => ({ id: a.id, dateTime: a.dateTime, expires: a.expires, seller: a.seller }), { name: 'q6-auction-columns' });
+    const bids = bidsOf(events).map((b): BidTime => ({ auction: b.auction, dateTime: b.dateTime, price: b.price }), { name: 'q6-bid-columns' });
+    winningBids(auctions, bids, higherPrice)
       .map((w): ClosedAuction => ({ id: w.auction.id, seller: w.auction.seller, expires: w.auction.expires, price: w.bid.price }), { name: 'q6-closed' })
       .keyBy((c) => c.seller, { name: 'q6-by-seller' })
       .process<SellerPriceRow>(

@@ -9,12 +9,14 @@
 import { defineJob } from '../../api/job.ts';
 import { auctionsOf, bidsOf, nexmarkInput, nexmarkSink } from '../job-input.ts';
 import type { WinningBidRow } from '../rows.ts';
-import { winningBids } from '../winning-bids.ts';
+import { betterBid, winningBids } from '../winning-bids.ts';
 
 export default defineJob(
   (env) => {
     const events = nexmarkInput(env);
-    winningBids(auctionsOf(events), bidsOf(events))
+    // The bid columns the row uses cross the join's exchange, not the url and channel.
+    const bids = bidsOf(events).map((b) => ({ auction: b.auction, bidder: b.bidder, price: b.price, dateTime: b.dateTime, extra: b.extra }), { name: 'q9-bid-columns' });
+    winningBids(auctionsOf(events), bids, betterBid)
       .map((w): WinningBidRow => ({ ...w.auction, bidder: w.bid.bidder, price: w.bid.price, bid_dateTime: w.bid.dateTime, bid_extra: w.bid.extra }), { name: 'q9-row' })
       .sinkTo(nexmarkSink<WinningBidRow>(env, 'q9'));
   },
