@@ -130,6 +130,7 @@ export async function microBench(opts: { quick: boolean }): Promise<MicroFigure[
   // The default codec on the records Nexmark's exchanges carry, against JSON.
   const shaped: Array<[string, unknown]> = [
     ['a Nexmark bid', { auction: 1004, bidder: 1001, price: 74926, channel: 'channel-6531', url: 'https://www.nexmark.com/vbx/dyw/wiq/item.htm?query=1&channel_id=1234', dateTime: 1699999997783, extra: '' }],
+    ["a Nexmark bid as the suite's files have it (an 80-char url, a 79-char extra)", { auction: 1004, bidder: 1001, price: 74926, channel: 'channel-6531', url: 'https://www.nexmark.com/vua/wlzp/zcqn/item.htm?query=1&channel_id=1047003136', dateTime: 1699999997783, extra: 'gayufvshgeygrrdrazjhgqfnkuxhbpbsdwedwcwitawjyezauhbhvahouyabfcydvcalkoryiagdjq' }],
     ["q15's statistics record (a day, a channel, six numbers)", { group: '2015-07-15', auction: 1004, bidder: 1001, price: 74926, channel: 'Google', dateTime: 1699999997783, bidderBands: 0, auctionBands: 2 }],
     ["a join's tagged record", { side: 1, value: { auction: 1004, bidder: 1001, price: 74926, dateTime: 1699999997783 } }],
   ];

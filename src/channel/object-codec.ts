@@ -257,14 +257,30 @@ const notShaped = -1;
 const outOfRoom = -2;
 
 /**
- * A string field at `at`: tag · u32le length · UTF-8. ASCII is copied a char at a time (for the
- * short strings of records, faster than Buffer#write's native call); anything else goes through
- * Buffer#write, or the record as JSON when UTF-8 cannot carry it (a lone surrogate).
+ * Strings longer than this go through Buffer#write's native encoder when there is room for their
+ * longest UTF-8: at 64 ASCII chars it takes ~70 ns where the loop below takes ~200, at 16 ~100
+ * where the loop takes ~50 (Node 20, this machine).
+ */
+const nativeWriteChars = 32;
+
+/**
+ * A string field at `at`: tag · u32le length · UTF-8. Short ASCII strings are copied a char at a
+ * time (faster than Buffer#write's native call for them); anything else goes through Buffer#write,
+ * or the record as JSON when UTF-8 cannot carry it (a lone surrogate).
  */
 function writeString(s: string, buf: Buffer, at: number, limit: number): number {
   const length = s.length;
   const first = at + 5;
   if (first + length > limit) return outOfRoom; // UTF-8 takes at least a byte per char
+  if (length > nativeWriteChars && first + 3 * length <= limit) {
+    // Room for 3 bytes a UTF-16 unit, the most UTF-8 takes: the whole string is written. Buffer#write
+    // writes a lone surrogate as U+FFFD (3 bytes), so a string whose bytes are not its length is checked.
+    const n = buf.write(s, first, 'utf8');
+    if (n !== length && !isWellFormed(s)) return notShaped;
+    buf[at] = FIELD_STRING;
+    buf.writeUInt32LE(n, at + 1);
+    return first + n;
+  }
   let i = 0;
   for (; i < length; i++) {
     const c = s.charCodeAt(i);

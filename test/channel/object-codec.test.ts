@@ -100,6 +100,9 @@ describe('objectCodec', () => {
       city: i % 2 === 0 ? 'Zoë' : '東京',
       mixed: i % 5 === 0 ? `new-${i}` : 'same',
       empty: '',
+      // Past 32 chars strings take the native encoder: ASCII, and not.
+      url: `https://www.nexmark.com/${'abcdefghij'.repeat(1 + (i % 5))}/item.htm?query=${i}`,
+      text: `${'Zoë 東京 😀 '.repeat(4 + (i % 3))}${i}`,
     }));
     expect(throughRing(values)).toEqual(values.map(asJson));
   });
@@ -116,6 +119,8 @@ describe('objectCodec', () => {
       { a: 1, s: 'ascii' },
       { a: 1, s: 'Zoë 東京' },
       { a: 1, s: '' },
+      { a: 1, s: 'u'.repeat(40) },
+      { a: 1, s: 'Zoë 東京 😀'.repeat(5) },
       { a: 1, nested: { b: 2, c: false } },
       { side: 1, value: { auction: 7, inner: { deep: null } } },
     ];
@@ -137,7 +142,7 @@ describe('objectCodec', () => {
     const small = { k: 3, pad: 'x'.repeat(100) };
     expect(objectCodec().encode(small, u8, dv, 0, 4096)).toBeGreaterThan(jsonCodec.encode(small, json.u8, json.dv, 0, 4096)); // the key list and tags cost a few bytes
     expect(u8[0]).toBe(1);
-    for (const value of [{ k: 3, pad: 'x'.repeat(960) }, { nested: [1] }, { outer: { inner: { pad: 'x'.repeat(500) } } }, [1, 2], true, null, 'lone \ud800 surrogate', { s: 'lone \udfff' }]) {
+    for (const value of [{ k: 3, pad: 'x'.repeat(960) }, { nested: [1] }, { outer: { inner: { pad: 'x'.repeat(500) } } }, [1, 2], true, null, 'lone \ud800 surrogate', { s: 'lone \udfff' }, { s: `lone \ud800 ${'x'.repeat(40)}` }]) {
       const n = objectCodec().encode(value, u8, dv, 0, 4096);
       const m = jsonCodec.encode(value, json.u8, json.dv, 0, 4096);
       expect(n).toBe(m);
