@@ -1,8 +1,9 @@
 /**
- * The winning bid of each auction (q4, q9): the highest bid whose dateTime lies in
- * [auction.dateTime, auction.expires], ties going to the earliest bid (then the lowest bidder, then
- * the smallest `extra`, so the choice never depends on arrival order). An auction is decided when
- * the watermark passes its expiry: a later bid could not fall inside it without being late.
+ * The winning bid of each auction (q4, q6, q9): the best bid, by the query's ranking, whose
+ * dateTime lies in [auction.dateTime, auction.expires]. q9 ranks by betterBid: the highest price,
+ * ties going to the earliest bid, then the lowest bidder, then the smallest `extra`, so its winner
+ * never depends on arrival order. An auction is decided when the watermark passes its expiry: a
+ * later bid could not fall inside it without being late.
  *
  * Auctions and bids meet per auction id (connect + keyBy). A bid may arrive before its auction
  * (the generator lets bids name up to 10 auctions not created yet): it waits in list state until
