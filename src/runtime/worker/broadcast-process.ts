@@ -14,6 +14,7 @@ import { operatorUid } from '../plan.ts';
 import { BroadcastStates } from './broadcast-states.ts';
 import type { ChainHooks, DeadLetterPosition, Deliver, OperatorCounters, RecordPosition } from './chain.ts';
 import { KeyedOperator } from './keyed-operator.ts';
+import { statelessProcess } from './stateless-process.ts';
 import { WatermarkCombiner, type WatermarkDeliver } from './watermarks.ts';
 
 export interface BroadcastProcessParts {
@@ -120,47 +121,23 @@ function keyedSide(node: LogicalNode & { kind: 'broadcastProcess' }, keyOf: (val
   };
 }
 
-/**
- * The main side of a broadcast process function on a stream that is not keyed: each record, where
- * it is, with the broadcast state read-only. One context object for every call; a record that
- * re-enters while another waits for room in an exchange gets its own timestamps back.
- */
+/** The main side of a broadcast process function on a stream that is not keyed: each record where it is, with the broadcast state read-only. */
 function unkeyedSide(node: LogicalNode & { kind: 'broadcastProcess' }, states: BroadcastStates, parts: BroadcastProcessParts): { operator: undefined; deliver: Deliver } {
-  const { next, counters: c, output, reject } = parts;
+  const { counters: c, hooks } = parts;
   const user = node.fn as BroadcastProcessFunction<unknown, unknown, unknown>;
-  let createdMs = NaN;
-  const ctx: ReadOnlyBroadcastProcessContext<unknown> & { timestampMs: number } = {
-    timestampMs: NaN,
-    emit(value, timestampMs) {
-      c.recordsOut++;
-      next(value, timestampMs === undefined ? ctx.timestampMs : timestampMs, createdMs);
+  const { deliver } = statelessProcess(
+    { processElement: (v, ctx) => user.processElement(v, ctx as ReadOnlyBroadcastProcessContext<unknown>) },
+    {
+      next: parts.next,
+      counters: c,
+      output: parts.output,
+      deadLetter(value, reason) {
+        c.deadLetters++;
+        hooks.deadLetter(node.name, reason, value);
+      },
+      reject: (err, value) => parts.reject(err, value),
     },
-    output(tag, value) {
-      output(tag, value, ctx.timestampMs, createdMs);
-    },
-    deadLetter(value, reason) {
-      c.deadLetters++;
-      parts.hooks.deadLetter(node.name, reason, value);
-    },
-    broadcastState: states.readOnly as ReadOnlyBroadcastProcessContext<unknown>['broadcastState'],
-  };
-  return {
-    operator: undefined,
-    deliver(v, ts, cr) {
-      c.recordsIn++;
-      const savedTs = ctx.timestampMs;
-      const savedCreated = createdMs;
-      ctx.timestampMs = ts;
-      createdMs = cr;
-      try {
-        const result = user.processElement(v, ctx) as unknown;
-        if (result !== undefined && isThenable(result)) throw promiseReturned(result, 'processElement function');
-      } catch (e) {
-        reject(e, v);
-      } finally {
-        ctx.timestampMs = savedTs;
-        createdMs = savedCreated;
-      }
-    },
-  };
+    { broadcastState: states.readOnly },
+  );
+  return { operator: undefined, deliver };
 }

@@ -396,7 +396,7 @@ export function compileChain(plan: Plan, position: RecordPosition, hooks: ChainH
         break;
       }
       case 'statelessProcess': {
-        const compiled = statelessProcess(node, {
+        const compiled = statelessProcess(node.fn, {
           next,
           counters: c,
           output: sideOutputOf(node, c),

@@ -1,5 +1,4 @@
-import type { ProcessContext } from '../../functions/contracts.ts';
-import type { LogicalNode } from '../../api/graph.ts';
+import type { ProcessContext, ProcessFunction } from '../../functions/contracts.ts';
 import { isThenable, promiseReturned } from '../../functions/sync.ts';
 import type { Deliver, OperatorCounters } from './chain.ts';
 
@@ -17,14 +16,15 @@ export interface StatelessProcessParts {
 
 /**
  * A process function on a stream that is not keyed (Flink's ProcessFunction): emit any number of
- * records, send some to side outputs or to the dead letters. One context object for every call; a
- * record that re-enters while another waits for room in an exchange gets its own timestamps back.
+ * records, send some to side outputs or to the dead letters. One context object for every call, with
+ * `more` on it (a broadcast process function's broadcast state); a record that re-enters while
+ * another waits for room in an exchange gets its own timestamps back.
  */
-export function statelessProcess(node: LogicalNode & { kind: 'statelessProcess' }, parts: StatelessProcessParts): { deliver: Deliver } {
+export function statelessProcess(fn: ProcessFunction<unknown, unknown>, parts: StatelessProcessParts, more: object = {}): { deliver: Deliver } {
   const { next, counters: c, output, deadLetter, reject } = parts;
-  const fn = node.fn;
   let createdMs = NaN;
   const ctx: ProcessContext<unknown> & { timestampMs: number } = {
+    ...more,
     timestampMs: NaN,
     emit(value, timestampMs) {
       c.recordsOut++;
