@@ -7,8 +7,8 @@
  * is the smaller of its two inputs'.
  */
 import type { LogicalNode } from '../../api/graph.ts';
-import type { BroadcastProcessFunction, KeyedBroadcastProcessFunction, ReadOnlyBroadcastProcessContext } from '../../api/broadcast.ts';
-import type { KeyedProcessFunction } from '../../functions/contracts.ts';
+import type { KeyedBroadcastProcessFunction } from '../../api/broadcast.ts';
+import type { KeyedProcessFunction, ProcessFunction } from '../../functions/contracts.ts';
 import { isThenable, promiseReturned } from '../../functions/sync.ts';
 import { operatorUid } from '../plan.ts';
 import { BroadcastStates } from './broadcast-states.ts';
@@ -124,9 +124,10 @@ function keyedSide(node: LogicalNode & { kind: 'broadcastProcess' }, keyOf: (val
 /** The main side of a broadcast process function on a stream that is not keyed: each record where it is, with the broadcast state read-only. */
 function unkeyedSide(node: LogicalNode & { kind: 'broadcastProcess' }, states: BroadcastStates, parts: BroadcastProcessParts): { operator: undefined; deliver: Deliver } {
   const { counters: c, hooks } = parts;
-  const user = node.fn as BroadcastProcessFunction<unknown, unknown, unknown>;
+  // Its processElement is a ProcessFunction's whose context also carries the broadcast state.
+  const user = node.fn as ProcessFunction<unknown, unknown>;
   const { deliver } = statelessProcess(
-    { processElement: (v, ctx) => user.processElement(v, ctx as ReadOnlyBroadcastProcessContext<unknown>) },
+    user,
     {
       next: parts.next,
       counters: c,
@@ -135,7 +136,7 @@ function unkeyedSide(node: LogicalNode & { kind: 'broadcastProcess' }, states: B
         c.deadLetters++;
         hooks.deadLetter(node.name, reason, value);
       },
-      reject: (err, value) => parts.reject(err, value),
+      reject: parts.reject,
     },
     { broadcastState: states.readOnly },
   );
