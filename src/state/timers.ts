@@ -6,10 +6,11 @@
  *   state      `${operatorUid}/__timers/event-time` (or processing-time)
  *   keyGroup   the key's key group       key    storedKey(key)
  *   namespace  String(timestampMs)        value  the original key, handed back when it fires
- * and mirrored in memory: an index for idempotence and deletes (timer-index.ts), and a binary min-heap ordered by
- * (timestamp, key group, key), so timers with the same timestamp fire in the same order on every
- * run and after a restore. Deletes are lazy: a deleted timer stays in the heap until it reaches
- * the top (or the heap is rebuilt because mostly stale), and is skipped there.
+ * and mirrored in memory: an index for idempotence and deletes (timer-index.ts), and a queue in
+ * the order they fire, by (timestamp, key group, key), so timers with the same timestamp fire in
+ * the same order on every run and after a restore (timer-queue.ts). Deletes are lazy: a deleted
+ * timer stays in the queue until its time comes (or the queue is rebuilt because mostly stale),
+ * and is skipped there.
  *
  * Changes reach the store when it is flushed (StateStore.onFlush), not one by one: most timers
  * live shorter than an epoch (a session's end timer moves with every record), and one registered
@@ -21,6 +22,7 @@ import { WeirError } from '../errors.ts';
 import { limits } from '../limits.ts';
 import { checkStorable, compareStoredKeys, describeKey } from './storable.ts';
 import { TimerIndex } from './timer-index.ts';
+import { TimerQueue } from './timer-queue.ts';
 import { storedKey, type StateStore, type StoredKey } from './store.ts';
 
 interface Timer {
@@ -38,8 +40,8 @@ interface DomainTimers {
   readonly domain: TimeDomain;
   readonly stateId: string;
   readonly live: TimerIndex<Timer>;
-  /** Min-heap; may hold deleted timers (not live any more). */
-  heap: Timer[];
+  /** May hold deleted timers (not live any more). */
+  readonly queue: TimerQueue<Timer>;
   /**
    * Timers whose store entry may be out of date: registered (not in the store yet) or removed
    * (in it) since the last flush. Flags on the timers rather than a map of changes by id: a timer
@@ -50,7 +52,7 @@ interface DomainTimers {
   changedLengthMax: number;
 }
 
-/** The heap is rebuilt from the live timers when stale ones outnumber them by this much. */
+/** The queue is rebuilt from the live timers when stale ones outnumber them by this much. */
 const staleTimersSlack = 1024;
 
 export class Timers {
@@ -96,7 +98,7 @@ export class Timers {
     }
     const timer: Timer = { timestampMs, keyGroup, key: stored, originalKey: key, live: true, inStore: false };
     timers.live.add(timer);
-    heapPush(timers.heap, timer);
+    timers.queue.push(timer);
     this.changed(timers, timer);
   }
 
@@ -105,7 +107,7 @@ export class Timers {
     const timer = timers.live.get(keyGroup, storedKey(key), timestampMs);
     if (timer === undefined) return;
     this.forget(timers, timer);
-    if (timers.heap.length > 2 * timers.live.size + staleTimersSlack) timers.heap = heapify([...timers.live.values()]);
+    if (timers.queue.staleCount(timers.live.size) > timers.live.size + staleTimersSlack) timers.queue.rebuild(timers.live.values());
   }
 
   /**
@@ -115,25 +117,27 @@ export class Timers {
   advance(domain: TimeDomain, upToMs: number, fire: (timestampMs: number, keyGroup: number, key: unknown) => void): number {
     const timers = this.domains[domain];
     let fired = 0;
-    for (let next = this.top(timers); next && next.timestampMs <= upToMs; next = this.top(timers)) {
-      heapPop(timers.heap);
-      this.forget(timers, next);
-      fire(next.timestampMs, next.keyGroup, next.originalKey);
-      fired++;
+    for (let due = timers.queue.takeDue(upToMs); due !== undefined; due = timers.queue.takeDue(upToMs)) {
+      for (const timer of due) {
+        if (!timer.live) continue; // deleted by an earlier one's onTimer
+        this.forget(timers, timer);
+        fire(timer.timestampMs, timer.keyGroup, timer.originalKey);
+        fired++;
+      }
     }
     return fired;
   }
 
   /** The earliest timer's timestamp, +Infinity when there is none. */
   nextTimestamp(domain: TimeDomain): number {
-    return this.top(this.domains[domain])?.timestampMs ?? Infinity;
+    return this.domains[domain].queue.nextTimestamp();
   }
 
   size(domain: TimeDomain): number {
     return this.domains[domain].live.size;
   }
 
-  /** Removes a live timer from the index and from the store's view (the heap drops it lazily). */
+  /** Removes a live timer from the index and from the store's view (the queue drops it lazily). */
   private forget(timers: DomainTimers, timer: Timer): void {
     timers.live.remove(timer);
     timer.live = false;
@@ -193,13 +197,6 @@ export class Timers {
     timer.inStore = put;
   }
 
-  /** The earliest live timer, after dropping deleted ones from the top of the heap. */
-  private top(timers: DomainTimers): Timer | undefined {
-    const heap = timers.heap;
-    while (heap.length > 0 && !heap[0].live) heapPop(heap);
-    return heap[0];
-  }
-
   private load(domain: TimeDomain): DomainTimers {
     const stateId = `${this.operatorUid}/__timers/${domain}`;
     const live = new TimerIndex<Timer>();
@@ -212,7 +209,9 @@ export class Timers {
     } catch (cause) {
       throw this.error(`cannot load the ${domain} timers`, cause);
     }
-    return { domain, stateId, live, heap: heapify([...live.values()]), changed: [], changedLengthMax: 2 * live.size + staleTimersSlack };
+    const queue = new TimerQueue<Timer>();
+    queue.rebuild(live.values());
+    return { domain, stateId, live, queue, changed: [], changedLengthMax: 2 * live.size + staleTimersSlack };
   }
 
   private checkTimestamp(domain: TimeDomain, key: unknown, timestampMs: number): void {
@@ -237,44 +236,4 @@ export function firesBefore(aMs: number, aKeyGroup: number, aKey: StoredKey, bMs
   if (aMs !== bMs) return aMs < bMs;
   if (aKeyGroup !== bKeyGroup) return aKeyGroup < bKeyGroup;
   return compareStoredKeys(aKey, bKey) < 0;
-}
-
-function before(a: Timer, b: Timer): boolean {
-  return firesBefore(a.timestampMs, a.keyGroup, a.key, b.timestampMs, b.keyGroup, b.key);
-}
-
-function heapPush(heap: Timer[], timer: Timer): void {
-  let i = heap.push(timer) - 1;
-  while (i > 0) {
-    const parent = (i - 1) >> 1;
-    if (!before(timer, heap[parent])) break;
-    heap[i] = heap[parent];
-    i = parent;
-  }
-  heap[i] = timer;
-}
-
-function heapPop(heap: Timer[]): Timer | undefined {
-  const top = heap[0];
-  const last = heap.pop();
-  if (heap.length > 0 && last) siftDown(heap, 0, last);
-  return top;
-}
-
-function siftDown(heap: Timer[], from: number, timer: Timer): void {
-  let i = from;
-  for (;;) {
-    let child = 2 * i + 1;
-    if (child >= heap.length) break;
-    if (child + 1 < heap.length && before(heap[child + 1], heap[child])) child++;
-    if (!before(heap[child], timer)) break;
-    heap[i] = heap[child];
-    i = child;
-  }
-  heap[i] = timer;
-}
-
-function heapify(timers: Timer[]): Timer[] {
-  for (let i = (timers.length >> 1) - 1; i >= 0; i--) siftDown(timers, i, timers[i]);
-  return timers;
 }

@@ -143,6 +143,29 @@ describe.each(backends)('timers on $name', (backend) => {
     expect(timers.nextTimestamp('event-time')).toBe(31);
   });
 
+  it('skips a timer of the same time deleted by an earlier one, also when the deletes rebuild the queue', () => {
+    const timers = new Timers(backend.open().store, 'op5');
+    const keys = 3000;
+    for (let k = 0; k < keys; k++) {
+      timers.register('event-time', 0, k, 100);
+      timers.register('event-time', 0, k, 300);
+    }
+    timers.register('event-time', 0, 'later', 200);
+    const fired: unknown[] = [];
+    timers.advance('event-time', 150, (_t, _kg, key) => {
+      fired.push(key);
+      if (key !== 0) return;
+      for (let k = 1; k <= 2000; k++) timers.delete('event-time', 0, k, 100);
+      // Now the queue holds more stale timers than live ones: it is rebuilt, with the live timers
+      // at 100 that have not fired yet put back in it. They must fire once.
+      for (let k = 0; k < keys; k++) timers.delete('event-time', 0, k, 300);
+    });
+    expect(fired).toEqual([0, ...Array.from({ length: keys - 2001 }, (_, i) => 2001 + i)]);
+    expect(timers.size('event-time')).toBe(1);
+    expect(timers.nextTimestamp('event-time')).toBe(200);
+    expect(fireAll(timers, 'event-time', Infinity)).toEqual([[200, 0, 'later']]);
+  });
+
   it('hands back the original key, not its stored form', () => {
     const timers = new Timers(backend.open().store, 'op5');
     const key = { user: 'u1', region: 'eu' };
