@@ -4,9 +4,11 @@
  * timestamp. Building `${keyGroup}:…:${key}${timestamp}` and hashing it on every register, fire
  * and delete was the largest part of a timer's cost (a CEP key registers and fires one per record).
  *
- * A key's timers: the one timer itself (most keys), or a map by timestamp. Two timers with the
- * same stored key and timestamp but different key groups (only keys whose stored forms collide,
- * such as 5n and "5n") are kept apart in `clashes`, by their full entry id.
+ * A key's timers: the one timer itself (most keys), a few in an array, or more in a map by
+ * timestamp (a Map per key of a window operator with sliding windows — five timers an auction in
+ * q5 — cost more to make and drop than a short scan). Two timers with the same stored key and
+ * timestamp but different key groups (only keys whose stored forms collide, such as 5n and "5n")
+ * are kept apart in `clashes`, by their full entry id.
  */
 import { entryId } from './storable.ts';
 import type { StoredKey } from './store.ts';
@@ -17,8 +19,11 @@ export interface IndexedTimer {
   readonly key: StoredKey;
 }
 
+/** A key's timers are kept in an array up to this many, in a map by timestamp past it. */
+const arrayTimersMax = 8;
+
 export class TimerIndex<T extends IndexedTimer> {
-  private readonly byKey = new Map<StoredKey, T | Map<number, T>>();
+  private readonly byKey = new Map<StoredKey, T | T[] | Map<number, T>>();
   private readonly clashes = new Map<string, T>();
   private count = 0;
 
@@ -40,14 +45,18 @@ export class TimerIndex<T extends IndexedTimer> {
       this.byKey.set(timer.key, timer);
       return;
     }
-    let byTime: Map<number, T>;
-    if (at instanceof Map) byTime = at;
-    else {
-      byTime = new Map([[at.timestampMs, at]]);
-      this.byKey.set(timer.key, byTime);
+    if (at instanceof Map) {
+      if (at.has(timer.timestampMs)) this.clashes.set(idOf(timer), timer);
+      else at.set(timer.timestampMs, timer);
+    } else if (Array.isArray(at)) {
+      if (at.some((t) => t.timestampMs === timer.timestampMs)) this.clashes.set(idOf(timer), timer);
+      else if (at.length < arrayTimersMax) at.push(timer);
+      else this.byKey.set(timer.key, new Map([...at, timer].map((t) => [t.timestampMs, t])));
+    } else if (at.timestampMs === timer.timestampMs) {
+      this.clashes.set(idOf(timer), timer);
+    } else {
+      this.byKey.set(timer.key, [at, timer]);
     }
-    if (byTime.has(timer.timestampMs)) this.clashes.set(idOf(timer), timer);
-    else byTime.set(timer.timestampMs, timer);
   }
 
   /** Removes `timer` (that very object) when it is in the index. */
@@ -55,6 +64,12 @@ export class TimerIndex<T extends IndexedTimer> {
     const at = this.byKey.get(timer.key);
     if (at === timer) {
       this.byKey.delete(timer.key);
+      this.count--;
+    } else if (Array.isArray(at) && at.includes(timer)) {
+      // Order within a key's array does not matter: the last one takes the removed one's place.
+      const last = at.pop()!;
+      if (last !== timer) at[at.indexOf(timer)] = last;
+      if (at.length === 0) this.byKey.delete(timer.key);
       this.count--;
     } else if (at instanceof Map && at.get(timer.timestampMs) === timer) {
       at.delete(timer.timestampMs);
@@ -69,6 +84,7 @@ export class TimerIndex<T extends IndexedTimer> {
   *values(): IterableIterator<T> {
     for (const at of this.byKey.values()) {
       if (at instanceof Map) yield* at.values();
+      else if (Array.isArray(at)) yield* at;
       else yield at;
     }
     yield* this.clashes.values();
@@ -78,6 +94,10 @@ export class TimerIndex<T extends IndexedTimer> {
     const at = this.byKey.get(key);
     if (at === undefined) return undefined;
     if (at instanceof Map) return at.get(timestampMs);
+    if (Array.isArray(at)) {
+      for (const timer of at) if (timer.timestampMs === timestampMs) return timer;
+      return undefined;
+    }
     return at.timestampMs === timestampMs ? at : undefined;
   }
 }
