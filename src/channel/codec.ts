@@ -21,8 +21,10 @@ export interface Codec<T> {
    * Encodes value into u8/dv at offset, using at most maxBytes. Returns bytes written, or
    * −(bytes needed) (negative) when it does not fit. Throws WeirError('WEIR_ENCODE', …) for a value
    * it cannot encode (undefined, BigInt, cycles, wrong type) with a message saying why.
+   * `recordBytesMax`, when given, is the most a record may take where it goes (the frame's limit):
+   * a codec with more than one way to write a value picks one that fits it.
    */
-  encode(value: T, u8: Uint8Array, dv: DataView, offset: number, maxBytes: number): number;
+  encode(value: T, u8: Uint8Array, dv: DataView, offset: number, maxBytes: number, recordBytesMax?: number): number;
   decode(u8: Uint8Array, dv: DataView, offset: number, length: number): T;
 }
 

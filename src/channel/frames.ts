@@ -72,14 +72,15 @@ export function writeData<T>(
   if (p < 0) return false;
   let n: number;
   try {
-    n = codec.encode(value, w.u8, w.dv, p + kRecordMetaBytes, w.reservedBytes - kRecordMetaBytes);
+    const recordBytesMax = w.maxPayloadBytes - kRecordMetaBytes;
+    n = codec.encode(value, w.u8, w.dv, p + kRecordMetaBytes, w.reservedBytes - kRecordMetaBytes, recordBytesMax);
     if (n < 0) {
       // Did not fit in the contiguous room at hand: reserve exactly what it needs (maybe after a Pad).
       need = kRecordMetaBytes - n;
       if (need > w.maxPayloadBytes) throw tooLarge(w, need, operator, partition, offset);
       p = w.reserve(need);
       if (p < 0) return false;
-      n = codec.encode(value, w.u8, w.dv, p + kRecordMetaBytes, w.reservedBytes - kRecordMetaBytes);
+      n = codec.encode(value, w.u8, w.dv, p + kRecordMetaBytes, w.reservedBytes - kRecordMetaBytes, recordBytesMax);
       if (n < 0) throw new Error(`codec ${codec.name} asked for ${-n} bytes, then did not fit in ${w.reservedBytes - kRecordMetaBytes}`);
     }
   } catch (err) {

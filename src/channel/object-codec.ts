@@ -5,20 +5,24 @@
  * fails on exactly what jsonCodec fails on, with jsonCodec's errors.
  *
  * A record's shape is its list of keys. A plain object whose fields are all numbers, strings,
- * booleans, null or such objects themselves (a flat record, the usual thing to key and send on, or
- * one nested in another: a two-input operator's `{ side, value }`, a join's pair) is written as
+ * booleans, null, such objects themselves or arrays of these (a flat record, the usual thing to key
+ * and send on; one nested in another: a two-input operator's `{ side, value }`, a join's pair; a
+ * record with a list: a batch's best bids) is written as
  *
  *   u8 1 · u32le hash of the key list · u16le key-list bytes · the key list (UTF-8, '\0'-separated)
  *   then per field: u8 tag · its bytes   (tag: i32 · f64 · string = u32le length + UTF-8 ·
  *                                         null · true · false · record = u32le length + a
- *                                         record written this way, up to nestingMax deep)
+ *                                         record written this way · array = u32le count + each
+ *                                         element as a field; records and arrays up to nestingMax
+ *                                         deep)
  *
  * a finite number as u8 2 · f64, a string as u8 3 · UTF-8 (one with a lone surrogate, which UTF-8
  * cannot carry, as JSON), and anything else as its JSON text, which never starts with bytes 1–3.
- * Flat records whose binary form would be longer than shapedRecordBytesMax go as JSON too, and a
- * string's UTF-8 is shorter than its JSON: past that bound no record takes more bytes than its
- * JSON, so a JSON line a source admitted against the exchange's size limit (the smallest is 984
- * bytes) still fits when it crosses. The key list travels with every record (about the bytes JSON
+ * The binary form is not always shorter than the JSON (a small number takes 5 bytes, an array's
+ * 1-digit number 2 in JSON): a record whose binary form would not fit in the frame where it goes
+ * (the exchange's record limit, `recordBytesMax`; the smallest is 984 bytes) goes as JSON, so a
+ * JSON line a source admitted against that limit still fits when it crosses. Without a limit given
+ * the bound is shapedRecordBytesMax, below every exchange's. The key list travels with every record (about the bytes JSON
  * spends on keys), so a reader needs nothing from the writer in advance: each thread learns
  * shapes as they arrive, and builds one decoder function per shape (object literal, fixed keys:
  * V8 gives every decoded record the same hidden class), found by the hash and checked byte for
@@ -34,8 +38,10 @@ import { hashBytes } from '../util/hash.ts';
 const TAG_SHAPED_RECORD = 1;
 const TAG_NUMBER = 2;
 const TAG_STRING = 3;
-/** The longest shaped record, below the smallest exchange limit (exchangeRecordBytesMax of the smallest ring). */
+/** The longest shaped record when the caller gives no limit: below the smallest exchange limit (exchangeRecordBytesMax of the smallest ring). */
 const shapedRecordBytesMax = 512;
+/** The longest shaped record whatever the limit (the scratch a record that may not fit is measured in grows to it); longer ones go as JSON. */
+const shapedRecordBytesCap = 1 << 16;
 
 const FIELD_I32 = 0;
 const FIELD_F64 = 1;
@@ -44,8 +50,9 @@ const FIELD_NULL = 3;
 const FIELD_TRUE = 4;
 const FIELD_FALSE = 5;
 const FIELD_RECORD = 6;
+const FIELD_ARRAY = 7;
 
-/** How deep records may nest inside a shaped record; deeper (a cycle, a tree) goes as JSON. */
+/** How deep records and arrays may nest inside a shaped record; deeper (a cycle, a tree) goes as JSON. */
 const nestingMax = 3;
 
 /** Shapes learned per thread and direction; more distinct key lists than this go as JSON. */
@@ -64,7 +71,7 @@ interface Shape {
    * again.
    */
   jsonStreak: number;
-  /** Per field, the shape of the record last nested there: where the next one's is looked for first. */
+  /** Per field, the shape of the record last nested there (or in its array): where the next one's is looked for first. */
   nested: Array<Shape | undefined>;
 }
 
@@ -115,10 +122,10 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 class ObjectEncoder {
   private readonly shapes = new Map<string, Shape>();
   private last: Shape | undefined;
-  /** Where a record that may not fit the room at hand is written to learn its size. */
-  private readonly scratch: Buffer = Buffer.allocUnsafe(shapedRecordBytesMax);
+  /** Where a record that may not fit the room at hand is written to learn its size (grown to the longest asked for). */
+  private scratch: Buffer = Buffer.allocUnsafe(shapedRecordBytesMax);
 
-  encode(value: unknown, u8: Uint8Array, dv: DataView, offset: number, maxBytes: number): number {
+  encode(value: unknown, u8: Uint8Array, dv: DataView, offset: number, maxBytes: number, recordBytesMax = shapedRecordBytesMax): number {
     if (typeof value === 'number' && Number.isFinite(value)) return encodeNumber(value, u8, dv, offset, maxBytes);
     if (typeof value === 'string' && isWellFormed(value)) return encodeString(value, u8, offset, maxBytes);
     const shape = isPlainObject(value) ? this.shapeOf(value, this.last) : undefined;
@@ -130,17 +137,19 @@ class ObjectEncoder {
       return jsonCodec.encode(value, u8, dv, offset, maxBytes);
     }
     // Straight into the room at hand; only a record that may not fit there is measured in scratch.
-    const room = Math.min(maxBytes, shapedRecordBytesMax);
+    const shapedMax = Math.min(recordBytesMax, shapedRecordBytesCap);
+    const room = Math.min(maxBytes, shapedMax);
     let end = this.encodeShaped(value as Record<string, unknown>, shape, bufferOf(u8), offset, offset + room, 0);
-    if (end === outOfRoom && room < shapedRecordBytesMax) {
-      end = this.encodeShaped(value as Record<string, unknown>, shape, this.scratch, 0, shapedRecordBytesMax, 0);
+    if (end === outOfRoom && room < shapedMax) {
+      if (this.scratch.length < shapedMax) this.scratch = Buffer.allocUnsafe(shapedMax);
+      end = this.encodeShaped(value as Record<string, unknown>, shape, this.scratch, 0, shapedMax, 0);
       if (end >= 0) {
         shape.jsonStreak = 0;
         return -end;
       }
     }
     if (end < 0) {
-      // A field that needs JSON, or longer than shapedRecordBytesMax.
+      // A field that needs JSON, or longer than the frame allows.
       shape.jsonStreak++;
       return jsonCodec.encode(value, u8, dv, offset, maxBytes);
     }
@@ -194,61 +203,77 @@ class ObjectEncoder {
     if (at > limit) return outOfRoom;
     for (let i = 0; i < header.length; i++) buf[start + i] = header[i]; // a loop: Buffer#copy's native call costs more for a few dozen bytes
     for (let i = 0; i < keys.length; i++) {
-      const v = value[keys[i]];
-      // Each field checks its room first: never a byte at or past limit.
-      switch (typeof v) {
-        case 'number':
-          if ((v | 0) === v) {
-            // -0 too: it becomes 0, as in JSON.
-            if (at + 5 > limit) return outOfRoom;
-            buf[at] = FIELD_I32;
-            buf.writeInt32LE(v, at + 1);
-            at += 5;
-          } else if (Number.isFinite(v)) {
-            if (at + 9 > limit) return outOfRoom;
-            buf[at] = FIELD_F64;
-            buf.writeDoubleLE(v, at + 1);
-            at += 9;
-          } else {
-            if (at + 1 > limit) return outOfRoom;
-            buf[at++] = FIELD_NULL; // JSON's rule for NaN and ±Infinity
-          }
-          break;
-        case 'string':
-          at = writeString(v, buf, at, limit);
-          if (at < 0) return at;
-          break;
-        case 'boolean':
-          if (at + 1 > limit) return outOfRoom;
-          buf[at++] = v ? FIELD_TRUE : FIELD_FALSE;
-          break;
-        case 'object':
-          if (v === null) {
-            if (at + 1 > limit) return outOfRoom;
-            buf[at++] = FIELD_NULL;
-            break;
-          }
-          if (depth < nestingMax && isPlainObject(v)) {
-            const inner = this.shapeOf(v, shape.nested[i]);
-            if (inner === undefined) return notShaped;
-            shape.nested[i] = inner;
-            if (at + 5 > limit) return outOfRoom;
-            buf[at] = FIELD_RECORD;
-            const end = this.encodeShaped(v, inner, buf, at + 5, limit, depth + 1);
-            if (end < 0) return end;
-            buf.writeUInt32LE(end - at - 5, at + 1);
-            at = end;
-            break;
-          }
-          // An array, a Date, a class instance: the whole record goes as JSON, which is faster for
-          // it than a JSON text per field (measured: whole Nexmark events, 30% slower that way).
-          return notShaped;
-        default:
-          // undefined (JSON drops the key), functions, symbols, BigInt (JSON's error): as JSON.
-          return notShaped;
-      }
+      at = this.encodeField(value[keys[i]], shape, i, buf, at, limit, depth);
+      if (at < 0) return at;
     }
     return at;
+  }
+
+  /**
+   * Field `i` of a `shape` record, or an element of the array there: tag · its bytes at `at`,
+   * checking its room first (never a byte at or past limit). Returns where it ends, notShaped or
+   * outOfRoom.
+   */
+  private encodeField(v: unknown, shape: Shape, i: number, buf: Buffer, at: number, limit: number, depth: number): number {
+    switch (typeof v) {
+      case 'number':
+        if ((v | 0) === v) {
+          // -0 too: it becomes 0, as in JSON.
+          if (at + 5 > limit) return outOfRoom;
+          buf[at] = FIELD_I32;
+          buf.writeInt32LE(v, at + 1);
+          return at + 5;
+        }
+        if (Number.isFinite(v)) {
+          if (at + 9 > limit) return outOfRoom;
+          buf[at] = FIELD_F64;
+          buf.writeDoubleLE(v, at + 1);
+          return at + 9;
+        }
+        if (at + 1 > limit) return outOfRoom;
+        buf[at] = FIELD_NULL; // JSON's rule for NaN and ±Infinity
+        return at + 1;
+      case 'string':
+        return writeString(v, buf, at, limit);
+      case 'boolean':
+        if (at + 1 > limit) return outOfRoom;
+        buf[at] = v ? FIELD_TRUE : FIELD_FALSE;
+        return at + 1;
+      case 'object': {
+        if (v === null) {
+          if (at + 1 > limit) return outOfRoom;
+          buf[at] = FIELD_NULL;
+          return at + 1;
+        }
+        if (depth >= nestingMax) return notShaped;
+        if (isPlainObject(v)) {
+          const inner = this.shapeOf(v, shape.nested[i]);
+          if (inner === undefined) return notShaped;
+          shape.nested[i] = inner;
+          if (at + 5 > limit) return outOfRoom;
+          buf[at] = FIELD_RECORD;
+          const end = this.encodeShaped(v, inner, buf, at + 5, limit, depth + 1);
+          if (end < 0) return end;
+          buf.writeUInt32LE(end - at - 5, at + 1);
+          return end;
+        }
+        if (Array.isArray(v) && typeof (v as { toJSON?: unknown }).toJSON !== 'function') {
+          if (at + 5 > limit) return outOfRoom;
+          buf[at] = FIELD_ARRAY;
+          buf.writeUInt32LE(v.length, at + 1);
+          let end = at + 5;
+          for (let j = 0; j < v.length && end >= 0; j++) end = this.encodeField(v[j], shape, i, buf, end, limit, depth + 1);
+          return end;
+        }
+        // A Date, a class instance: the whole record goes as JSON, which is faster for it than a
+        // JSON text per field (measured: whole Nexmark events, 30% slower that way).
+        return notShaped;
+      }
+      default:
+        // undefined (JSON drops the key, or writes null in an array), functions, symbols, BigInt
+        // (JSON's error): as JSON.
+        return notShaped;
+    }
   }
 }
 
@@ -392,6 +417,14 @@ function readField(buf: Buffer, dv: DataView, c: Cursor, strings: StringCache): 
       return false;
     case FIELD_RECORD:
       return c.record(buf, dv, at + 5, dv.getUint32(at + 1, true)); // leaves c.at at its end (its decoder checks)
+    case FIELD_ARRAY: {
+      const n = dv.getUint32(at + 1, true);
+      if (n > buf.length - at - 5) throw decodeError(`an array of ${n} elements at ${at}, past the end`); // each takes a byte at least
+      c.at = at + 5;
+      const list = new Array<unknown>(n);
+      for (let j = 0; j < n; j++) list[j] = readField(buf, dv, c, strings);
+      return list;
+    }
     default:
       throw decodeError(`a field with tag ${buf[at]} at ${at}`);
   }
@@ -420,7 +453,7 @@ export function objectCodec(): Codec<unknown> {
   const decoder = new ObjectDecoder();
   return {
     name: 'object',
-    encode: (value, u8, dv, offset, maxBytes) => encoder.encode(value, u8, dv, offset, maxBytes),
+    encode: (value, u8, dv, offset, maxBytes, recordBytesMax) => encoder.encode(value, u8, dv, offset, maxBytes, recordBytesMax),
     decode: (u8, dv, offset, length) => decoder.decode(u8, dv, offset, length),
   };
 }

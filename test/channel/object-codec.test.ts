@@ -123,6 +123,8 @@ describe('objectCodec', () => {
       { a: 1, s: 'Zoë 東京 😀'.repeat(5) },
       { a: 1, nested: { b: 2, c: false } },
       { side: 1, value: { auction: 7, inner: { deep: null } } },
+      { a: 1, list: [1, 'x', { b: 2 }, [true]] },
+      { a: 1, list: [] },
     ];
     for (const value of values) {
       const need = codec.encode(value, u8, dv, 0, 4096);
@@ -142,7 +144,7 @@ describe('objectCodec', () => {
     const small = { k: 3, pad: 'x'.repeat(100) };
     expect(objectCodec().encode(small, u8, dv, 0, 4096)).toBeGreaterThan(jsonCodec.encode(small, json.u8, json.dv, 0, 4096)); // the key list and tags cost a few bytes
     expect(u8[0]).toBe(1);
-    for (const value of [{ k: 3, pad: 'x'.repeat(960) }, { nested: [1] }, { outer: { inner: { pad: 'x'.repeat(500) } } }, [1, 2], true, null, 'lone \ud800 surrogate', { s: 'lone \udfff' }, { s: `lone \ud800 ${'x'.repeat(40)}` }]) {
+    for (const value of [{ k: 3, pad: 'x'.repeat(960) }, { nested: [1, undefined] }, { at: new Date(0) }, { outer: { inner: { pad: 'x'.repeat(500) } } }, [1, 2], true, null, 'lone \ud800 surrogate', { s: 'lone \udfff' }, { s: `lone \ud800 ${'x'.repeat(40)}` }]) {
       const n = objectCodec().encode(value, u8, dv, 0, 4096);
       const m = jsonCodec.encode(value, json.u8, json.dv, 0, 4096);
       expect(n).toBe(m);
@@ -194,6 +196,76 @@ describe('objectCodec', () => {
     }
   });
 
+  it('arrays in records go in binary, and come back as JSON gives them back', () => {
+    const bid = (i: number) => ({ auction: 7, bidder: i, price: i * 1.5, channel: 'Google', extra: 'é'.repeat(i % 3) });
+    // [record, whether it goes in binary]
+    const values: Array<[unknown, boolean]> = [
+      [{ auction: 7, top: [bid(1), bid(2), bid(3)] }, true], // a batch's best bids
+      [{ ids: [1, -0, 2.5, 2 ** 31, NaN, Infinity], names: ['a', '', 'Zoë 東京 😀', 'u'.repeat(40)], flags: [true, false, null] }, true],
+      [{ empty: [], nested: [[1, [2]], []], mixed: [1, 'two', { three: 3 }, null] }, true],
+      [{ sides: [{ side: 0, value: bid(4) }, { side: 1, value: { id: 9, name: null } }] }, true], // records of two shapes in one array
+      [{ list: [1, undefined] }, false], // JSON writes null for it: JSON's own text is what comes back
+      [{ list: [() => 1] }, false],
+      [{ list: [new Date(0)] }, false],
+      [{ list: Object.assign([1, 2], { toJSON: () => 'replaced' }) }, false],
+      [{ list: [1, , 3] }, false], // a hole
+      [{ a: [[[[1]]]] }, false], // deeper than 3
+      [{ a: [[[1]]] }, true],
+      [{ list: [1, 'x'], x: 1 }, true], // JSON leaves an array's other properties out; so does this
+    ];
+    (values[values.length - 1][0] as { list: unknown[] & { extra?: number } }).list.extra = 5;
+    const { u8, dv } = region();
+    const json = region();
+    const writer = objectCodec();
+    const reader = objectCodec();
+    for (const [value, binary] of values) {
+      const n = writer.encode(value, u8, dv, 0, u8.length, 4096);
+      expect(u8[0] === 1, JSON.stringify(value)).toBe(binary);
+      if (!binary) expect(n).toBe(jsonCodec.encode(value, json.u8, json.dv, 0, json.u8.length));
+      const out = reader.decode(u8, dv, 0, n);
+      expect(out).toEqual(asJson(value));
+      expect(JSON.stringify(out)).toBe(JSON.stringify(value));
+    }
+  });
+
+  it('goes as JSON when the binary form would not fit in the frame but the JSON does; in binary up to the frame, past 512 bytes', () => {
+    const { u8, dv } = region();
+    const json = region();
+    const digits = { list: Array.from({ length: 100 }, (_, i) => i % 10) }; // a digit and a comma in JSON, 5 bytes in binary
+    const jsonBytes = jsonCodec.encode(digits, json.u8, json.dv, 0, 4096);
+    const binaryBytes = objectCodec().encode(digits, u8, dv, 0, 4096, 4096);
+    expect(u8[0]).toBe(1);
+    expect(binaryBytes).toBeGreaterThan(jsonBytes);
+    for (const recordBytesMax of [jsonBytes, binaryBytes - 1]) {
+      const codec = objectCodec();
+      expect(codec.encode(digits, u8, dv, 0, 4096, recordBytesMax)).toBe(jsonBytes);
+      expect(u8[0]).toBe('{'.charCodeAt(0));
+      // With less room at hand than it needs, it asks for what the JSON needs, and writes that.
+      expect(codec.encode(digits, u8, dv, 0, 10, recordBytesMax)).toBe(-jsonBytes);
+      expect(codec.encode(digits, u8, dv, 0, jsonBytes, recordBytesMax)).toBe(jsonBytes);
+      expect(objectCodec().decode(u8, dv, 0, jsonBytes)).toEqual(digits);
+    }
+    // A long record: binary when the frame takes it, whatever the room at hand first.
+    const best = { auction: 7, top: Array.from({ length: 10 }, (_, i) => ({ bidder: i, url: `https://www.nexmark.com/${'x'.repeat(60)}/${i}` })) };
+    const codec = objectCodec();
+    const need = -codec.encode(best, u8, dv, 0, 100, 1 << 18);
+    expect(need).toBeGreaterThan(512);
+    expect(codec.encode(best, u8, dv, 0, need, 1 << 18)).toBe(need);
+    expect(u8[0]).toBe(1);
+    expect(objectCodec().decode(u8, dv, 0, need)).toEqual(best);
+  });
+
+  it('an array whose count runs past the bytes is a WEIR_DECODE error', () => {
+    const { u8, dv } = region(256);
+    const n = objectCodec().encode({ list: [1, 2] }, u8, dv, 0, 256);
+    const at = 7 + 'list'.length; // the array's tag
+    expect(u8[at]).toBe(7);
+    dv.setUint32(at + 1, 1_000_000, true);
+    expect(() => objectCodec().decode(u8, dv, 0, n)).toThrow(expect.objectContaining({ code: 'WEIR_DECODE' }));
+    dv.setUint32(at + 1, 3, true);
+    expect(() => objectCodec().decode(u8, dv, 0, n)).toThrow(expect.objectContaining({ code: 'WEIR_DECODE' }));
+  });
+
   it('a nested record whose length does not match its fields is a WEIR_DECODE error', () => {
     const { u8, dv } = region();
     const n = objectCodec().encode({ side: 1, value: { a: 1, b: 'x' } }, u8, dv, 0, 4096);
@@ -202,8 +274,8 @@ describe('objectCodec', () => {
     expect(() => objectCodec().decode(u8, dv, 0, n)).toThrow(expect.objectContaining({ code: 'WEIR_DECODE' }));
   });
 
-  it('a shape whose records keep going as JSON (an array field) goes as JSON without trying, and tries again now and then: every record still decodes as JSON would', () => {
-    const values = Array.from({ length: 600 }, (_, i) => ({ side: i % 2, value: i < 300 || i % 7 === 0 ? [i] : i }));
+  it('a shape whose records keep going as JSON (a Date field) goes as JSON without trying, and tries again now and then: every record still decodes as JSON would', () => {
+    const values = Array.from({ length: 600 }, (_, i) => ({ side: i % 2, value: i < 300 || i % 7 === 0 ? new Date(i) : i }));
     expect(throughRing(values)).toEqual(values.map(asJson));
   });
 
