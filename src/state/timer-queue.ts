@@ -2,16 +2,16 @@
  * The timers of one domain in the order they fire: by time, then key group, then stored key (the
  * same on every run and after a restore).
  *
- * Kept as a bucket per timestamp and a min-heap of the timestamps, not as one heap of timers:
- * timers come in crowds at few times (every key of a window at its end; q5's five windows per
- * auction), and a heap of them paid a sift of log(all timers) comparisons per timer, most between
- * timers of the same time, where the order falls to key group and key (a fifth of a q5 worker's
- * time). A bucket costs a push; its timers are put in order once, when it is due, among
- * themselves.
+ * A binary min-heap ordered by time alone (times and timers in two parallel arrays, so a sift
+ * compares numbers in one packed array); the timers of one time are put in order among
+ * themselves only when that time is due. Timers come in crowds at few times (every key of a
+ * window at its end; q5's five windows per auction), and a heap ordered by key too compared keys
+ * on nearly every step of every sift: a fifth of a q5 worker's time. A heap by time keeps what
+ * the old one did well: a timer later than all others (a session's new end) is pushed with one
+ * comparison.
  *
- * A bucket may hold timers that are no longer live (deleted; or put back by a rebuild while their
- * bucket was firing). They are skipped when their bucket is due, and dropped all at once when
- * they outnumber the live ones (`rebuild`).
+ * The heap may hold timers that are no longer live (deleted). They are skipped when they come up,
+ * and dropped all at once when they outnumber the live ones (`rebuild`).
  */
 import { compareStoredKeys } from './storable.ts';
 import type { StoredKey } from './store.ts';
@@ -25,25 +25,29 @@ export interface QueuedTimer {
 }
 
 export class TimerQueue<T extends QueuedTimer> {
-  private buckets = new Map<number, T[]>();
-  /** The timestamps of `buckets`, a min-heap. */
   private times: number[] = [];
-  /** Timers in the buckets, live or not. */
-  private held = 0;
+  private timers: T[] = [];
 
   /** Timers held that are not live, given how many live ones there are. */
   staleCount(liveCount: number): number {
-    return this.held - liveCount;
+    return this.times.length - liveCount;
   }
 
   push(timer: T): void {
-    let bucket = this.buckets.get(timer.timestampMs);
-    if (bucket === undefined) {
-      this.buckets.set(timer.timestampMs, (bucket = []));
-      pushTime(this.times, timer.timestampMs);
+    const times = this.times;
+    const timers = this.timers;
+    const t = timer.timestampMs;
+    let i = times.push(t) - 1;
+    timers.push(timer);
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (times[parent] <= t) break;
+      times[i] = times[parent];
+      timers[i] = timers[parent];
+      i = parent;
     }
-    bucket.push(timer);
-    this.held++;
+    times[i] = t;
+    timers[i] = timer;
   }
 
   /**
@@ -52,83 +56,65 @@ export class TimerQueue<T extends QueuedTimer> {
    * comes in a later call. The caller skips a timer that stops being live before its turn.
    */
   takeDue(upToMs: number): T[] | undefined {
-    while (this.times.length > 0) {
-      const timestampMs = this.times[0];
-      if (timestampMs > upToMs) return undefined;
-      const bucket = this.take(timestampMs);
-      let live = 0;
-      for (const timer of bucket) if (timer.live) bucket[live++] = timer;
-      bucket.length = live;
-      if (live === 0) continue;
-      if (live > 1) bucket.sort(firingOrder);
-      return bucket;
+    const times = this.times;
+    while (times.length > 0 && times[0] <= upToMs) {
+      const timestampMs = times[0];
+      const due: T[] = [];
+      while (times.length > 0 && times[0] === timestampMs) {
+        const timer = this.pop();
+        if (timer.live) due.push(timer);
+      }
+      if (due.length > 1) due.sort(firingOrder);
+      if (due.length > 0) return due;
     }
     return undefined;
   }
 
   /** The earliest time with a live timer; +Infinity when there is none. */
   nextTimestamp(): number {
-    while (this.times.length > 0) {
-      const timestampMs = this.times[0];
-      // Order within a bucket does not matter until it is due: drop dead timers from its end
-      // until a live one is there, so a bucket's dead timers are looked at once.
-      const bucket = this.buckets.get(timestampMs)!;
-      while (bucket.length > 0 && !bucket[bucket.length - 1].live) {
-        bucket.pop();
-        this.held--;
-      }
-      if (bucket.length > 0) return timestampMs;
-      this.take(timestampMs);
-    }
-    return Infinity;
+    while (this.timers.length > 0 && !this.timers[0].live) this.pop();
+    return this.times.length === 0 ? Infinity : this.times[0];
   }
 
   /** Holds exactly `live` (every live timer) from now on. */
   rebuild(live: Iterable<T>): void {
-    this.buckets = new Map();
-    this.times = [];
-    this.held = 0;
-    for (const timer of live) this.push(timer);
+    const timers = [...live];
+    this.timers = timers;
+    this.times = timers.map((timer) => timer.timestampMs);
+    for (let i = (timers.length >> 1) - 1; i >= 0; i--) this.siftDown(i, this.times[i], timers[i]);
   }
 
-  /** Removes the bucket of `timestampMs` (the earliest time) and returns it. */
-  private take(timestampMs: number): T[] {
-    const bucket = this.buckets.get(timestampMs)!;
-    this.buckets.delete(timestampMs);
-    popTime(this.times);
-    this.held -= bucket.length;
-    return bucket;
+  /** Removes the earliest timer and returns it (the heap is not empty). */
+  private pop(): T {
+    const times = this.times;
+    const timers = this.timers;
+    const top = timers[0];
+    const lastTime = times.pop()!;
+    const last = timers.pop()!;
+    if (times.length > 0) this.siftDown(0, lastTime, last);
+    return top;
+  }
+
+  private siftDown(from: number, t: number, timer: T): void {
+    const times = this.times;
+    const timers = this.timers;
+    const n = times.length;
+    let i = from;
+    for (;;) {
+      let child = 2 * i + 1;
+      if (child >= n) break;
+      if (child + 1 < n && times[child + 1] < times[child]) child++;
+      if (times[child] >= t) break;
+      times[i] = times[child];
+      timers[i] = timers[child];
+      i = child;
+    }
+    times[i] = t;
+    timers[i] = timer;
   }
 }
 
 /** Within one time: by key group, then stored key. */
 function firingOrder(a: QueuedTimer, b: QueuedTimer): number {
   return a.keyGroup - b.keyGroup || compareStoredKeys(a.key, b.key);
-}
-
-function pushTime(heap: number[], t: number): void {
-  let i = heap.push(t) - 1;
-  while (i > 0) {
-    const parent = (i - 1) >> 1;
-    if (heap[parent] <= t) break;
-    heap[i] = heap[parent];
-    i = parent;
-  }
-  heap[i] = t;
-}
-
-function popTime(heap: number[]): void {
-  const last = heap.pop()!;
-  const n = heap.length;
-  if (n === 0) return;
-  let i = 0;
-  for (;;) {
-    let child = 2 * i + 1;
-    if (child >= n) break;
-    if (child + 1 < n && heap[child + 1] < heap[child]) child++;
-    if (heap[child] >= last) break;
-    heap[i] = heap[child];
-    i = child;
-  }
-  heap[i] = last;
 }
