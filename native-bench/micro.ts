@@ -133,6 +133,7 @@ export async function microBench(opts: { quick: boolean }): Promise<MicroFigure[
     ["a Nexmark bid as the suite's files have it (an 80-char url, a 79-char extra)", { auction: 1004, bidder: 1001, price: 74926, channel: 'channel-6531', url: 'https://www.nexmark.com/vua/wlzp/zcqn/item.htm?query=1&channel_id=1047003136', dateTime: 1699999997783, extra: 'gayufvshgeygrrdrazjhgqfnkuxhbpbsdwedwcwitawjyezauhbhvahouyabfcydvcalkoryiagdjq' }],
     ["q15's statistics record (a day, a channel, six numbers)", { group: '2015-07-15', auction: 1004, bidder: 1001, price: 74926, channel: 'Google', dateTime: 1699999997783, bidderBands: 0, auctionBands: 2 }],
     ["a join's tagged record", { side: 1, value: { auction: 1004, bidder: 1001, price: 74926, dateTime: 1699999997783 } }],
+    ["q19's combined record (an auction's ten best bids of a batch, ~1.9 KB)", { auction: 1004, top: Array.from({ length: 10 }, (_, i) => ({ auction: 1004, bidder: 1001 + i, price: 74926 - i, channel: 'channel-6531', url: 'https://www.nexmark.com/vua/wlzp/zcqn/item.htm?query=1&channel_id=1047003136', dateTime: 1699999997783 + i, extra: 'gayufvshgeygrrdrazjhgqfnkuxhbpbsdwedwcwitawjyezauhbhvahouyabfcydvcalkoryiagdjq' })) }],
   ];
   for (const [what, value] of shaped) {
     for (const [name, codec] of [['object', objectCodec()], ['json', jsonCodec]] as const) {
