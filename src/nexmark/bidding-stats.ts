@@ -82,10 +82,10 @@ function oneBid(group: string, b: Bid): CountsToAdd {
 }
 
 /**
- * Folds b into a and returns a (combine functions here change their first record rather than
- * make a new one per bid: a new 14-field record per fold was a fifth of q15's combining). Every
- * record they get is made in this file for its keyBy alone (oneBid, newlySeen, seenIn), so
- * nothing else holds it.
+ * Folds b into a and returns a. The combine functions here change their first record rather than
+ * make a new one per bid (the combiner's share of a q15 worker's profile, the combine functions
+ * inlined in it: 13 % before, 10–11 % after). Every record they get is made in this file for its
+ * keyBy alone (oneBid, newlySeen, seenIn), so nothing else holds it.
  */
 function sum(a: CountsToAdd, b: CountsToAdd): CountsToAdd {
   if (b.latestMs > a.latestMs) a.latestMs = b.latestMs;

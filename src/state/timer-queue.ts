@@ -6,9 +6,9 @@
  * compares numbers in one packed array); the timers of one time are put in order among
  * themselves only when that time is due. Timers come in crowds at few times (every key of a
  * window at its end; q5's five windows per auction), and a heap ordered by key too compared keys
- * on nearly every step of every sift: a fifth of a q5 worker's time. A heap by time keeps what
- * the old one did well: a timer later than all others (a session's new end) is pushed with one
- * comparison.
+ * on nearly every step of every sift (timers took 21–24 % of a q5 worker's profile then, 18.5 %
+ * now). A heap by time keeps what that one did well, where a Map of buckets per time did not: a
+ * timer later than all others (a session's new end) is pushed with one comparison.
  *
  * The heap may hold timers that are no longer live (deleted). They are skipped when they come up,
  * and dropped all at once when they outnumber the live ones (`rebuild`).
