@@ -56,14 +56,23 @@ describe('PreAggregator', () => {
     expect(sent.map((s) => s.wire)).toEqual([{ k: 'a', a: 1, n: 1 }, { r: 2 }]);
   });
 
-  it('its codec keeps whole records in the exchange codec and partials in JSON', () => {
+  it('its codec keeps whole records in the exchange codec and partials in objectCodec: back as JSON gives them', () => {
     const codec = preAggregatedCodec(stringCodec as never);
-    const u8 = new Uint8Array(64);
+    const reader = preAggregatedCodec(stringCodec as never); // the other thread's
+    const u8 = new Uint8Array(256);
     const dv = new DataView(u8.buffer);
-    for (const wire of [{ r: 'a record' }, { k: 7, a: { count: 2 }, n: 2 }] as PreAggregatedWire[]) {
-      const n = codec.encode(wire, u8, dv, 3, 61);
+    const wires = [
+      { r: 'a record' },
+      { k: 7, a: { count: 2 }, n: 2 },
+      { k: 'auction-7', a: 3, n: 3 }, // q5's count: in binary
+      { k: 8, a: [1, 2.5, null], n: 3 },
+      { k: 9, a: { at: new Date(0), sum: NaN }, n: 1 }, // a Date: as JSON, which gives back its string
+    ] as PreAggregatedWire[];
+    for (const wire of wires) {
+      const n = codec.encode(wire, u8, dv, 3, 250);
       expect(n).toBeGreaterThan(1);
-      expect(codec.decode(u8, dv, 3, n)).toEqual(wire);
+      expect(reader.decode(u8, dv, 3, n)).toEqual(JSON.parse(JSON.stringify(wire)));
+      if ('k' in wire && wire.k === 'auction-7') expect(u8[4]).toBe(1); // a shaped record after the tag
     }
     expect(codec.encode({ r: 'x'.repeat(10) }, u8, dv, 0, 5)).toBe(-11);
     expect(preAggregatedCodec(jsonCodec).name).toBe('pre-aggregated(json)');

@@ -18,10 +18,11 @@
  *    watermark for good. So everything is sent when this worker goes idle, and from then on its
  *    records go as themselves.
  * Keys other than strings and finite numbers also go as themselves (partials are found by key in
- * a Map, and must come back from the exchange's JSON as the same key).
+ * a Map, and must come back from the exchange, as JSON gives it back, as the same key).
  */
 import type { JobGraph, LogicalNode } from '../../api/graph.ts';
-import { jsonCodec, type Codec } from '../../channel/codec.ts';
+import type { Codec } from '../../channel/codec.ts';
+import { objectCodec } from '../../channel/object-codec.ts';
 import { limits } from '../../limits.ts';
 import type { PreAggregation } from '../../time/pre-aggregation.ts';
 
@@ -155,11 +156,13 @@ const kPartial = 1;
 
 /**
  * The exchange's codec for the wire: a tag byte, then a whole record in the exchange's own codec
- * (the job's or the keyBy's) or a partial in JSON (accumulators are plain data, as state is).
+ * (the job's or the keyBy's) or a partial in objectCodec (accumulators are plain data, as state
+ * is: a count or a sum and the key go in binary, anything else as the JSON it was sent as before).
  */
 export function preAggregatedCodec(records: Codec<unknown>): Codec<PreAggregatedWire> {
-  const tagged = (tag: number, codec: Codec<unknown>, value: unknown, u8: Uint8Array, dv: DataView, offset: number, maxBytes: number): number => {
-    const written = codec.encode(value, u8, dv, offset + 1, Math.max(0, maxBytes - 1));
+  const partials = objectCodec();
+  const tagged = (tag: number, codec: Codec<unknown>, value: unknown, u8: Uint8Array, dv: DataView, offset: number, maxBytes: number, recordBytesMax: number | undefined): number => {
+    const written = codec.encode(value, u8, dv, offset + 1, Math.max(0, maxBytes - 1), recordBytesMax === undefined ? undefined : recordBytesMax - 1);
     if (written < 0) return written - 1;
     if (written + 1 > maxBytes) return -(written + 1);
     u8[offset] = tag;
@@ -167,7 +170,8 @@ export function preAggregatedCodec(records: Codec<unknown>): Codec<PreAggregated
   };
   return {
     name: `pre-aggregated(${records.name})`,
-    encode: (wire, u8, dv, offset, maxBytes) => (isWholeRecord(wire) ? tagged(kWhole, records, wire.r, u8, dv, offset, maxBytes) : tagged(kPartial, jsonCodec, wire, u8, dv, offset, maxBytes)),
-    decode: (u8, dv, offset, length) => (u8[offset] === kWhole ? { r: records.decode(u8, dv, offset + 1, length - 1) } : (jsonCodec.decode(u8, dv, offset + 1, length - 1) as PartialAggregate)),
+    encode: (wire, u8, dv, offset, maxBytes, recordBytesMax) =>
+      isWholeRecord(wire) ? tagged(kWhole, records, wire.r, u8, dv, offset, maxBytes, recordBytesMax) : tagged(kPartial, partials, wire, u8, dv, offset, maxBytes, recordBytesMax),
+    decode: (u8, dv, offset, length) => (u8[offset] === kWhole ? { r: records.decode(u8, dv, offset + 1, length - 1) } : (partials.decode(u8, dv, offset + 1, length - 1) as PartialAggregate)),
   };
 }
