@@ -11,7 +11,7 @@
  * (`merge`, and a reduce function associative and commutative), and windows must be event-time and
  * not merging (sessions need a key).
  */
-import { jsonCodec } from '../channel/codec.ts';
+import { objectCodec } from '../channel/object-codec.ts';
 import { WeirError } from '../errors.ts';
 import type { AggregateFunction } from '../functions/contracts.ts';
 import type { DataStream, OperatorOptions } from './stream.ts';
@@ -141,8 +141,9 @@ export class AllWindowedStream<T, W extends Window> {
       getResult: (acc) => acc,
       merge: (a, b) => aggregate.merge!(a, b),
     };
-    // Internal shapes cross these exchanges, so they use JSON whatever the job's default codec.
-    const partials = new WindowedStream(sharded.keyBy((s) => s.shard, { name: `${name}:by-shard`, codec: jsonCodec }), shardAssigner)
+    // Internal shapes cross these exchanges, so they use objectCodec (what JSON gives back, in
+    // binary where it can) whatever the job's default codec.
+    const partials = new WindowedStream(sharded.keyBy((s) => s.shard, { name: `${name}:by-shard`, codec: objectCodec() }), shardAssigner)
       .allowedLateness(this.allowedLatenessMs)
       .sideOutputLateData(this.lateDataTag)
       .aggregate<ACC, ACC, MergeInput<ACC>>(
@@ -153,7 +154,7 @@ export class AllWindowedStream<T, W extends Window> {
     const late = partials.sideOutput<Sharded<T>>(this.lateDataTag, { name: `${name}:late` }).map((s): MergeInput<ACC> => ({ late: s.value }), { name: `${name}:late-unwrap` });
     return partials
       .union(late)
-      .keyBy(() => 0, { name: `${name}:to-merge`, codec: jsonCodec })
+      .keyBy(() => 0, { name: `${name}:to-merge`, codec: objectCodec() })
       .process<OUT | R>(
         finalWindowMerge<ACC, R, OUT | R, W>({
           aggregate: aggregate as AggregateFunction<unknown, ACC, R>,

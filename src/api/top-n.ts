@@ -3,7 +3,7 @@
  * A key's value is its latest record, or with `aggregate` its running aggregate (kept where the
  * key lives); its score is `by(value)`.
  */
-import { jsonCodec } from '../channel/codec.ts';
+import { objectCodec } from '../channel/object-codec.ts';
 import { limits } from '../limits.ts';
 import { hashKey } from '../runtime/keys.ts';
 import type { AggregateFunction } from '../functions/contracts.ts';
@@ -43,9 +43,10 @@ export function keyedTopN<T, K, ACC, V>(keyed: KeyedStream<T, K>, n: number, by:
     },
     { name: `${name}:per-key`, uid: uid('per-key'), onError: options.onError },
   );
-  // Internal shapes cross these exchanges, so they use JSON whatever the job's default codec.
+  // Internal shapes cross these exchanges, so they use objectCodec (what JSON gives back, in
+  // binary where it can) whatever the job's default codec.
   const shardTops = scored
-    .keyBy((s) => s.shard, { name: `${name}:by-shard`, codec: jsonCodec })
+    .keyBy((s) => s.shard, { name: `${name}:by-shard`, codec: objectCodec() })
     .process<ShardTop<K, V>>(shardTopN<K, V>(n), { name: `${name}:shard`, uid: uid('shard'), onError: options.onError });
-  return shardTops.keyBy(() => 0, { name: `${name}:to-merge`, codec: jsonCodec }).process<TopNUpsert<K, V>>(mergeTopN<K, V>(n), { name, uid: options.uid, onError: options.onError });
+  return shardTops.keyBy(() => 0, { name: `${name}:to-merge`, codec: objectCodec() }).process<TopNUpsert<K, V>>(mergeTopN<K, V>(n), { name, uid: options.uid, onError: options.onError });
 }
