@@ -184,6 +184,11 @@ export const limits = {
   snapshotReplyPatienceMs: 5_000,
   /** How long a worker waits for its snapshot thread to open the read transaction of a snapshot. */
   snapshotPinTimeoutMs: 10_000,
+  /**
+   * How long an exiting worker thread waits for its snapshot thread to leave the lmdb call it is
+   * in (snapshot/exit-parking.ts): one page of a snapshot's read, a few ms.
+   */
+  snapshotParkOnExitMs: 1_000,
   /** The shortest checkpoint interval accepted: a checkpoint costs a state snapshot and an fsync of its files. */
   checkpointIntervalMsMin: 10,
   /** When a job checkpoints and names no restart strategy (Flink restarts without limit; weir gives up after a few tries). */

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { MessageChannel, receiveMessageOnPort, type MessagePort, type Worker } from 'node:worker_threads';
 import type { DoorbellAddress } from '../channel/doorbell.ts';
 import { announce, handshake, waitWhile } from './snapshot-handshake.ts';
+import { exitParkingSlots, forgetExitParkingSlots } from './exit-parking.ts';
 import { fromPlainError, WeirError } from '../errors.ts';
 import { limits } from '../limits.ts';
 import type { LmdbStore } from '../state/lmdb-store.ts';
@@ -51,6 +52,14 @@ export interface WrittenState {
 /** This worker thread's snapshot thread between two tasks: its last session closed, nothing runs on it. */
 let idleThread: Worker | undefined;
 
+/** A new snapshot thread, kept out of LMDB while this worker thread exits (exit-parking.ts). */
+function startSnapshotThread(): Worker {
+  const slots = exitParkingSlots();
+  const thread = startTsWorker(siblingModule('./snapshot-thread', import.meta.url), { workerData: { exitParking: slots.buffer } });
+  thread.once('exit', () => forgetExitParkingSlots(slots));
+  return thread;
+}
+
 export class LmdbSnapshotter {
   private readonly thread: Worker;
   private readonly replies: MessagePort;
@@ -73,7 +82,7 @@ export class LmdbSnapshotter {
     this.started = new Promise((resolve) => (this.markStarted = resolve));
     const { port1, port2 } = new MessageChannel();
     this.replies = port1;
-    this.thread = idleThread ?? startTsWorker(siblingModule('./snapshot-thread', import.meta.url));
+    this.thread = idleThread ?? startSnapshotThread();
     idleThread = undefined;
     this.thread.unref();
     this.statuses = (status) => {

@@ -5,7 +5,7 @@
 import { copyFile, link, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parentPort, type MessagePort } from 'node:worker_threads';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { Doorbells, type DoorbellAddress } from '../channel/doorbell.ts';
 import { toPlainError } from '../errors.ts';
 import { limits } from '../limits.ts';
@@ -16,10 +16,14 @@ import { SnapshotChain, type ChainFile } from './snapshot-chain.ts';
 import { mergeSnapshotChain, MergeCancelled } from './snapshot-merge.ts';
 import { deltaContents, pinLmdbView, writeDeltaFile, writePinnedView, type PinnedLmdbView } from './state-snapshot.ts';
 import { nameThisThread } from '../util/thread-name.ts';
+import { insideLmdb, watchForWorkerExit } from './exit-parking.ts';
 import { loadLmdb } from '../state/lmdb-module.ts';
 
+// The worker that started this thread may exit at any time: its lmdb calls are marked
+// (exit-parking.ts), loading lmdb's addon first.
+watchForWorkerExit((workerData as { exitParking: SharedArrayBuffer }).exitParking);
 // This thread only writes snapshots: lmdb and msgpackr are loaded while it starts, not at the first one.
-loadLmdb();
+insideLmdb(() => loadLmdb());
 
 /** Worker → thread: a session begins (one at a time); the thread answers 'ready'. */
 export interface SnapshotSessionStart {

@@ -42,6 +42,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { RootDatabase } from 'lmdb';
 import { lmdb, msgpackr } from '../state/lmdb-module.ts';
 import { WeirError } from '../errors.ts';
+import { betweenLmdbCalls, insideLmdb } from './exit-parking.ts';
 import { HeapStore } from '../state/heap-store.ts';
 import { LmdbStore } from '../state/lmdb-store.ts';
 import type { StateStore, StoredKey } from '../state/store.ts';
@@ -106,13 +107,15 @@ export function pinLmdbView(path: string): PinnedLmdbView {
   if (!existsSync(join(path, 'data.mdb'))) throw new WeirError('WEIR_STATE', `no state store (LMDB environment) at ${path} to snapshot`);
   let db: RootDatabase<Buffer, Buffer> | undefined;
   try {
-    // lmdb-js shares one environment per path within the process: this opens a second handle on
-    // the store's environment, one that hands keys and values over as the bytes LMDB holds.
-    db = lmdb().open<Buffer, Buffer>({ path, compression: false, keyEncoding: 'binary', encoding: 'binary' });
-    db.resetReadTxn();
-    return { path, db, txn: db.useReadTransaction() };
+    return insideLmdb(() => {
+      // lmdb-js shares one environment per path within the process: this opens a second handle on
+      // the store's environment, one that hands keys and values over as the bytes LMDB holds.
+      db = lmdb().open<Buffer, Buffer>({ path, compression: false, keyEncoding: 'binary', encoding: 'binary' });
+      db.resetReadTxn();
+      return { path, db, txn: db.useReadTransaction() };
+    });
   } catch (cause) {
-    void db?.close();
+    void insideLmdb(() => db?.close());
     throw new WeirError('WEIR_STATE', `cannot open the state store at ${path} to snapshot it: ${(cause as Error).message}`, { cause });
   }
 }
@@ -134,12 +137,15 @@ export async function writePinnedView(view: PinnedLmdbView, file: string, opts: 
     let count = 0;
     let start: Buffer | undefined;
     for (;;) {
-      for (const { key, value } of env.getRange({ transaction: txn, start, exclusiveStart: start !== undefined, limit: entriesPerFrame })) {
-        states.add(key, 0, key.length);
-        pairs.addPair(key, 0, key.length, value, 0, value.length);
-        // The range may hand out its key in a buffer it reuses.
-        if (pairs.count === entriesPerFrame) start = Buffer.from(key);
-      }
+      insideLmdb(() => {
+        for (const { key, value } of env.getRange({ transaction: txn, start, exclusiveStart: start !== undefined, limit: entriesPerFrame })) {
+          states.add(key, 0, key.length);
+          pairs.addPair(key, 0, key.length, value, 0, value.length);
+          // The range may hand out its key in a buffer it reuses.
+          if (pairs.count === entriesPerFrame) start = Buffer.from(key);
+          betweenLmdbCalls();
+        }
+      });
       const chunk = pairs.take();
       count += chunk.count;
       if (chunk.count > 0) await writer.writeFrame({ t: 'pairs', count: chunk.count, bytes: chunk.bytes });
@@ -154,8 +160,10 @@ export async function writePinnedView(view: PinnedLmdbView, file: string, opts: 
     await abandonFile(writer, file);
     throw err instanceof WeirError ? err : new WeirError('WEIR_STATE', `cannot snapshot the state store at ${path}: ${(err as Error).message}`, { cause: err });
   } finally {
-    txn.done();
-    await env.close();
+    await insideLmdb(() => {
+      txn.done();
+      return env.close();
+    });
   }
 }
 
