@@ -1,7 +1,8 @@
 // q11 by hand: per bidder, sessions of bids no more than 10 s apart ([first, last + 10 s), merged
 // when a bid bridges two), counted and sent when the watermark passes a session's end.
 import type { BidderCountRow } from '../../src/nexmark/rows.ts';
-import { TimerHeap, type Baseline } from './baseline.ts';
+import type { Baseline } from './baseline.ts';
+import { TimeHeap } from '../../src/util/time-heap.ts';
 
 const gapMs = 10_000;
 
@@ -13,7 +14,7 @@ interface Session {
 
 export const q11: Baseline<BidderCountRow> = (events, emit, opts) => {
   const sessions = new Map<number, Session[]>(); // bidder → open sessions (disjoint, not touching)
-  const ends = new TimerHeap<number>(); // a session's last instant → bidder (stale entries are skipped)
+  const ends = new TimeHeap<number>(); // a session's last instant → bidder (stale entries are skipped)
   let maxSeenMs = -Infinity;
   let watermarkMs = -Infinity;
   const fire = (toMs: number) => {

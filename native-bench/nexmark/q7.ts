@@ -2,7 +2,8 @@
 // (a bid exactly at the end also matches), sent when the watermark passes the end.
 import type { Bid } from '../../src/connectors/nexmark/model.ts';
 import { bidRow, type BidRow } from '../../src/nexmark/rows.ts';
-import { TimerHeap, type Baseline } from './baseline.ts';
+import type { Baseline } from './baseline.ts';
+import { TimeHeap } from '../../src/util/time-heap.ts';
 
 const sizeMs = 10_000;
 
@@ -14,7 +15,7 @@ interface Highest {
 
 export const q7: Baseline<BidRow> = (events, emit, opts) => {
   const windows = new Map<number, Highest>();
-  const ends = new TimerHeap<number>();
+  const ends = new TimeHeap<number>();
   let maxSeenMs = -Infinity;
   const windowOf = (start: number) => {
     let h = windows.get(start);

@@ -1,13 +1,14 @@
 // q8 by hand: per 10 s tumbling window the new persons and the sellers of new auctions; when the
 // watermark passes the window, the persons who are also sellers in it.
 import type { NewUserRow } from '../../src/nexmark/rows.ts';
-import { TimerHeap, type Baseline } from './baseline.ts';
+import type { Baseline } from './baseline.ts';
+import { TimeHeap } from '../../src/util/time-heap.ts';
 
 const sizeMs = 10_000;
 
 export const q8: Baseline<NewUserRow> = (events, emit, opts) => {
   const windows = new Map<number, { persons: Map<number, string>; sellers: Set<number> }>();
-  const ends = new TimerHeap<number>();
+  const ends = new TimeHeap<number>();
   let maxSeenMs = -Infinity;
   let watermarkMs = -Infinity;
   const fire = (toMs: number) => {

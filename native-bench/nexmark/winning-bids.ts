@@ -2,7 +2,8 @@
 // when the watermark passes their expiry; bids that come before their auction wait in another Map
 // until it arrives or the watermark passes their dateTime + 60 s.
 import type { Auction, Bid, NexmarkEvent } from '../../src/connectors/nexmark/model.ts';
-import { TimerHeap, type BaselineOptions } from './baseline.ts';
+import type { BaselineOptions } from './baseline.ts';
+import { TimeHeap } from '../../src/util/time-heap.ts';
 
 const orphanMs = 60_000;
 
@@ -21,8 +22,8 @@ interface Open {
 export function winningBidsByHand(events: Iterable<NexmarkEvent>, emit: (auction: Auction, bid: Bid) => void, opts: BaselineOptions): void {
   const open = new Map<number, Open>();
   const early = new Map<number, Bid[]>();
-  const closing = new TimerHeap<number>((a, b) => a < b); // expires → auction id; auctions close by expiry, then id
-  const orphans = new TimerHeap<number>(); // bid dateTime + orphanMs → auction id
+  const closing = new TimeHeap<number>((a, b) => a < b); // expires → auction id; auctions close by expiry, then id
+  const orphans = new TimeHeap<number>(); // bid dateTime + orphanMs → auction id
   let maxSeenMs = -Infinity;
   let watermarkMs = -Infinity;
 
