@@ -19,6 +19,11 @@ export const limits = {
   /** Records a source is asked for per poll; also the most frames published at once. */
   sourceBatchRecordsMax: 512,
   /**
+   * Records a worker's channel to itself holds (local-channel.ts) before its sender waits, as at a
+   * full ring, until half are read: about what a ring of ringCapacityBytes holds of 128-byte records.
+   */
+  localChannelRecordsMax: 8192,
+  /**
    * Pre-aggregation: partial aggregates (key × pane) a worker holds for one exchange at most; at
    * this many it sends them all early, which is always correct, only less combined.
    */

@@ -26,7 +26,17 @@ export interface Codec<T> {
    */
   encode(value: T, u8: Uint8Array, dv: DataView, offset: number, maxBytes: number, recordBytesMax?: number): number;
   decode(u8: Uint8Array, dv: DataView, offset: number, length: number): T;
+  /**
+   * What decode(encode(value)) gives, made without the bytes — for a record that stays in its
+   * thread (a worker's records to itself, runtime/worker/local-channel.ts) — or `notCopied` when
+   * the value may need what only the bytes tell: an encode error, a size past `recordBytesMax`,
+   * a form the codec does not copy. Never changes `value`. A codec without it goes through bytes.
+   */
+  copy?(value: T, recordBytesMax: number): T | typeof notCopied;
 }
+
+/** Codec.copy's answer when the value must go through bytes. */
+export const notCopied: unique symbol = Symbol('weir.notCopied');
 
 /**
  * A Buffer over the same memory as a ring's u8 view, made once per view: Buffer#toString decodes

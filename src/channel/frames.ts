@@ -28,7 +28,10 @@ assert((kFramePayloadBytesMask + 1) === limits.frameBytesMax, 'limits.frameBytes
 
 const kData = FrameKind.Data;
 
-function tooLarge(w: RingWriter, needBytes: number, operator: string, partition: number, offset: number): WeirError {
+/** A ring's frame limit: what tooLarge names. */
+type FrameRoom = Pick<RingWriter, 'maxPayloadBytes' | 'capacityBytes'>;
+
+function tooLarge(w: FrameRoom, needBytes: number, operator: string, partition: number, offset: number): WeirError {
   return new WeirError(
     'WEIR_RECORD_TOO_LARGE',
     `operator "${operator}": a record of ${needBytes - kRecordMetaBytes} encoded bytes (${needBytes} with its ${kRecordMetaBytes}-byte header) does not fit in a frame of at most ${w.maxPayloadBytes} payload bytes (1/4 of a ${w.capacityBytes}-byte ring); raise ringCapacityBytes or make the record smaller`,
@@ -119,10 +122,34 @@ export function dataSent(r: RingReader, p: number): number {
 
 /** Decodes the value of the current Data frame of r (payload offset p). Throws WEIR_DECODE if the codec cannot. */
 export function readData<T>(r: RingReader, p: number, codec: Codec<T>): T {
-  const length = r.payloadBytes - kRecordMetaBytes;
+  return decodeRecord(codec, r.u8, r.dv, p, r.payloadBytes);
+}
+
+/**
+ * What a ring's reader would get for `value` written by writeData, without a ring: encoded into
+ * `scratch` (maxPayloadBytes long, 8-aligned) and decoded, with writeData's errors (too large for
+ * a frame of `room`, not encodable: naming `operator`) and readData's.
+ */
+export function roundTrip<T>(scratch: { u8: Uint8Array; dv: DataView }, room: FrameRoom, codec: Codec<T>, value: T, operator: string, partition: number, offset: number): T {
+  const { u8, dv } = scratch;
+  const recordBytesMax = room.maxPayloadBytes - kRecordMetaBytes;
+  if (codec.fixedBytes !== undefined && kRecordMetaBytes + codec.fixedBytes > room.maxPayloadBytes) throw tooLarge(room, kRecordMetaBytes + codec.fixedBytes, operator, partition, offset);
+  let n: number;
   try {
-    if (length < 0) throw new Error(`a Data frame of ${r.payloadBytes} bytes is shorter than its ${kRecordMetaBytes}-byte RecordMeta`);
-    return codec.decode(r.u8, r.dv, p + kRecordMetaBytes, length);
+    n = codec.encode(value, u8, dv, kRecordMetaBytes, recordBytesMax, recordBytesMax);
+  } catch (err) {
+    throw encodeFailed(err, codec as Codec<unknown>, operator, partition, offset);
+  }
+  if (n < 0) throw tooLarge(room, kRecordMetaBytes - n, operator, partition, offset);
+  return decodeRecord(codec, u8, dv, 0, kRecordMetaBytes + n);
+}
+
+/** The value of a Data frame of `payloadBytes` whose payload starts at p. */
+function decodeRecord<T>(codec: Codec<T>, u8: Uint8Array, dv: DataView, p: number, payloadBytes: number): T {
+  const length = payloadBytes - kRecordMetaBytes;
+  try {
+    if (length < 0) throw new Error(`a Data frame of ${payloadBytes} bytes is shorter than its ${kRecordMetaBytes}-byte RecordMeta`);
+    return codec.decode(u8, dv, p + kRecordMetaBytes, length);
   } catch (err) {
     if (err instanceof WeirError && err.code === 'WEIR_DECODE') throw err;
     throw new WeirError('WEIR_DECODE', `the ${codec.name} codec cannot decode a ${length}-byte record: ${err instanceof Error ? err.message : String(err)}`, {

@@ -33,6 +33,7 @@ import { WeirError } from '../errors.ts';
 import { jsonCodec, type Codec } from './codec.ts';
 import { StringCache } from './string-cache.ts';
 import { hashBytes } from '../util/hash.ts';
+import { ObjectCopier } from './object-copy.ts';
 
 /** The first byte of a shaped record, a number, a string; JSON text starts with one of `{["-0123456789tfn`. */
 const TAG_SHAPED_RECORD = 1;
@@ -113,10 +114,17 @@ function encodeString(value: string, u8: Uint8Array, offset: number, maxBytes: n
   return need;
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
   const proto = Object.getPrototypeOf(value);
   return (proto === Object.prototype || proto === null) && typeof (value as { toJSON?: unknown }).toJSON !== 'function';
+}
+
+/** Whether `value`'s own enumerable keys are `keys`, in order (for-in: no array of them is made). */
+export function hasKeys(value: Record<string, unknown>, keys: readonly string[]): boolean {
+  let i = 0;
+  for (const k in value) if (keys[i++] !== k) return false;
+  return i === keys.length;
 }
 
 class ObjectEncoder {
@@ -159,18 +167,7 @@ class ObjectEncoder {
 
   /** The shape whose keys `value` has, in order (`last` is tried first); undefined when it cannot have one (JSON then). */
   private shapeOf(value: Record<string, unknown>, last: Shape | undefined): Shape | undefined {
-    if (last !== undefined) {
-      const keys = last.keys;
-      let i = 0;
-      let same = true;
-      for (const k in value) {
-        if (keys[i++] !== k) {
-          same = false;
-          break;
-        }
-      }
-      if (same && i === keys.length) return last;
-    }
+    if (last !== undefined && hasKeys(value, last.keys)) return last;
     const keys = Object.keys(value);
     if (keys.length === 0 || keys.length > shapeKeysMax) return undefined;
     const id = keys.join('\0');
@@ -451,9 +448,11 @@ function sameBytes(names: Buffer, buf: Buffer, at: number, length: number): bool
 export function objectCodec(): Codec<unknown> {
   const encoder = new ObjectEncoder();
   const decoder = new ObjectDecoder();
+  let copier: ObjectCopier | undefined;
   return {
     name: 'object',
     encode: (value, u8, dv, offset, maxBytes, recordBytesMax) => encoder.encode(value, u8, dv, offset, maxBytes, recordBytesMax),
     decode: (u8, dv, offset, length) => decoder.decode(u8, dv, offset, length),
+    copy: (value, recordBytesMax) => (copier ??= new ObjectCopier()).copy(value, recordBytesMax),
   };
 }

@@ -1,5 +1,5 @@
-import type { Codec } from '../../channel/codec.ts';
-import { dataCreated, dataOffset, dataSent, dataTimestamp, readControl, readData, writeControl, writeData, type ControlFrame } from '../../channel/frames.ts';
+import { notCopied, type Codec as RecordCodec } from '../../channel/codec.ts';
+import { dataCreated, dataOffset, dataSent, dataTimestamp, kRecordMetaBytes, readControl, readData, roundTrip, writeControl, writeData, type ControlFrame } from '../../channel/frames.ts';
 import type { LatencyRecorder } from '../instrumentation/latency-recorder.ts';
 import { FrameKind } from '../../channel/layout.ts';
 import type { RingReader, RingWriter } from '../../channel/ring.ts';
@@ -12,26 +12,34 @@ import { kAbort, throwIfAborted, type SharedViews } from '../protocol.ts';
 import type { InBandControl } from './in-band-control.ts';
 import type { Parking } from './environment.ts';
 import { preAggregatedCodec, preAggregatingReader } from './pre-aggregator.ts';
+import { LocalChannel } from './local-channel.ts';
 
 /** Room a control frame needs at most (flatbuffers body of a few scalars, frame header, padding). */
 const kControlFrameBytesMax = 128;
 
 /**
- * One worker's side of every exchange (keyBy): it writes one ring per (exchange, target worker)
- * and reads one ring per (exchange, sender worker), itself included. Records go to the chain;
- * control frames go to the worker's in-band control (in-band-control.ts), which also says which
- * rings are held and decides every control frame written.
+ * One worker's side of every exchange (keyBy): it writes one ring per (exchange, other worker) and
+ * reads one ring per (exchange, other sender); what it sends to itself goes through a local
+ * channel instead (local-channel.ts), which is read in the same place and held the same way.
+ * Records go to the chain; control frames go to the worker's in-band control
+ * (in-band-control.ts), which also says which channels are held and decides every control frame
+ * written.
  *
  * Deadlock freedom: when a ring of exchange e is full, the worker does not just wait — it drains
  * its own input rings of exchanges ≥ e meanwhile. Processing those can only write into exchanges
  * > e (exchanges are numbered in topological order and the graph is a DAG), so the nesting is
  * bounded by the number of exchanges and no operator is re-entered. Two workers blocked on each
- * other's rings therefore keep emptying each other's rings.
+ * other's rings therefore keep emptying each other's rings. A worker waiting on its own full
+ * local channel of e empties it the same way (unless it is held: then, as barriers.ts shows, the
+ * worker sends it nothing until its snapshot).
  */
 export class Exchanges {
-  readonly out: RingWriter[][]; // [exchange][target]
-  private readonly in: RingReader[][]; // [exchange][sender]
-  private readonly codecs: Codec<unknown>[];
+  readonly out: RingWriter[][]; // [exchange][target]; [e][me] is unused (local)
+  private readonly in: RingReader[][]; // [exchange][sender]; [e][me] is unused (local)
+  private readonly local: LocalChannel[]; // [exchange]
+  /** Where a record for a local channel that its codec does not copy is encoded and decoded (made when first needed). */
+  private scratch: { u8: Uint8Array; dv: DataView } | undefined;
+  private readonly codecs: RecordCodec<unknown>[];
   private readonly names: string[];
   private readonly n: number;
   /** Time blocked on full rings, [exchange × parallelism + target]. */
@@ -45,7 +53,7 @@ export class Exchanges {
     private readonly views: SharedViews,
     private readonly parking: Parking,
     private readonly me: number,
-    defaultCodec: Codec<unknown>,
+    defaultCodec: RecordCodec<unknown>,
     private readonly position: RecordPosition,
     private readonly control: InBandControl,
     private readonly latency: LatencyRecorder | undefined,
@@ -54,10 +62,11 @@ export class Exchanges {
     const range = (k: number) => Array.from({ length: k }, (_, i) => i);
     this.out = plan.exchanges.map((_, e) => range(this.n).map((t) => views.writer(e, me, t)));
     this.in = plan.exchanges.map((_, e) => range(this.n).map((s) => views.reader(e, s, me)));
+    this.local = plan.exchanges.map(() => new LocalChannel());
     this.codecs = plan.exchanges.map((id) => {
       const node = plan.graph.nodes[id] as LogicalNode & { kind: 'keyBy' };
       const records = node.codec ?? defaultCodec;
-      return preAggregatingReader(plan.graph, node) === undefined ? records : (preAggregatedCodec(records) as Codec<unknown>);
+      return preAggregatingReader(plan.graph, node) === undefined ? records : (preAggregatedCodec(records) as RecordCodec<unknown>);
     });
     this.names = plan.exchanges.map((id) => plan.graph.nodes[id].name);
     this.blockedMs = new Float64Array(plan.exchanges.length * this.n);
@@ -71,15 +80,20 @@ export class Exchanges {
   /** A control frame to every target of exchange e; all or nothing (retried next round if a ring is full). */
   readonly broadcast = (e: number, frame: ControlFrame): boolean => {
     const writers = this.out[e];
-    if (!writers.every((w) => w.hasRoom(kControlFrameBytesMax))) return false;
-    for (const w of writers) {
-      assert(writeControl(w, frame), 'room was checked before writing a control frame');
-      w.publish();
+    if (!writers.every((w, t) => t === this.me || w.hasRoom(kControlFrameBytesMax))) return false;
+    for (let t = 0; t < this.n; t++) {
+      if (t === this.me) {
+        this.local[e].pushControl(frame);
+        continue;
+      }
+      assert(writeControl(writers[t], frame), 'room was checked before writing a control frame');
+      writers[t].publish();
     }
     return true;
   };
 
   send(e: number, target: number, value: unknown, timestampMs: number, createdMs: number): void {
+    if (target === this.me) return this.sendLocal(e, value, timestampMs, createdMs);
     const w = this.out[e][target];
     const { partition, offset } = this.position;
     // The time the record tries to enter the ring: a wait for room counts as time in the ring.
@@ -112,11 +126,60 @@ export class Exchanges {
   }
 
   /**
+   * A record to this worker itself: a copy of it into the local channel, the copy made first (what
+   * cannot be sent fails as writeData fails, with nothing queued). While the channel holds
+   * localChannelRecordsMax records the sender waits as at a full ring.
+   */
+  private sendLocal(e: number, value: unknown, timestampMs: number, createdMs: number): void {
+    const { partition, offset } = this.position;
+    const sentMs = this.latency === undefined ? NaN : this.latency.atSend();
+    const copy = this.copyOf(e, value, partition, offset);
+    const channel = this.local[e];
+    if (channel.length >= limits.localChannelRecordsMax) {
+      const started = performance.now();
+      const segment = this.latency?.saveSegment();
+      try {
+        this.waitUntil(e, () => channel.length <= limits.localChannelRecordsMax / 2);
+      } finally {
+        this.position.partition = partition;
+        this.position.offset = offset;
+      }
+      if (segment) this.latency!.restoreSegment(segment);
+      this.blockedMs[e * this.n + this.me] += performance.now() - started;
+    }
+    channel.pushData(copy, partition, offset, timestampMs, createdMs, sentMs);
+  }
+
+  /** What the exchange's reader would decode from `value`'s frame: the codec's copy, or the trip through bytes. */
+  private copyOf(e: number, value: unknown, partition: number, offset: number): unknown {
+    const codec = this.codecs[e];
+    const room = this.out[e][this.me]; // the ring this channel stands for: its limits are the exchange's
+    if (codec.copy !== undefined) {
+      let copy: unknown = notCopied;
+      try {
+        copy = codec.copy(value, room.maxPayloadBytes - kRecordMetaBytes);
+      } catch {
+        // A getter that throws: the trip through bytes fails the way a ring's would.
+      }
+      if (copy !== notCopied) return copy;
+    }
+    if (this.scratch === undefined) {
+      const u8 = new Uint8Array(room.maxPayloadBytes);
+      this.scratch = { u8, dv: new DataView(u8.buffer) };
+    }
+    return roundTrip(this.scratch, room, codec, value, this.names[e], partition, offset);
+  }
+
+  /**
    * Waits until half of `w` is free (a frame is at most a quarter of a ring, so it then fits even
    * after a wrap; the hysteresis also keeps wake-ups rare), doing downstream work meanwhile.
    */
   private waitForRoom(e: number, w: RingWriter): void {
-    const enough = () => w.usedBytes() <= w.capacityBytes / 2;
+    this.waitUntil(e, () => w.usedBytes() <= w.capacityBytes / 2);
+  }
+
+  /** Drains exchanges ≥ e until `enough`, parking when nothing moves. */
+  private waitUntil(e: number, enough: () => boolean): void {
     let spins = 0;
     while (!enough()) {
       throwIfAborted(this.views, this.me);
@@ -142,6 +205,10 @@ export class Exchanges {
       const codec = this.codecs[e];
       for (let s = 0; s < this.n; s++) {
         if (this.control.held(e, s)) continue;
+        if (s === this.me) {
+          progress = this.drainLocal(e, deliver) || progress;
+          continue;
+        }
         const r = this.in[e][s];
         let frames = 0;
         // A barrier holds the ring at once: the frames after it stay unread (in-band-control.ts).
@@ -177,11 +244,33 @@ export class Exchanges {
     return progress;
   }
 
-  /** Is there anything to read in the rings of exchanges ≥ fromExchange that are not held? */
+  /** The local channel of exchange e, as drain reads a ring: up to a batch, stopping at a barrier that holds it. */
+  private drainLocal(e: number, deliver: Deliver): boolean {
+    const channel = this.local[e];
+    const me = this.me;
+    let entries = 0;
+    while (entries < limits.sourceBatchRecordsMax && !this.control.held(e, me) && channel.take()) {
+      entries++;
+      if (!channel.isData) {
+        this.control.received(e, me, channel.value as ControlFrame);
+        continue;
+      }
+      this.position.partition = channel.partition;
+      this.position.offset = channel.offset;
+      if (this.latency !== undefined) this.latency.atReceive(channel.sentMs, channel.createdMs);
+      deliver(channel.value, channel.timestampMs, channel.createdMs);
+    }
+    return entries > 0;
+  }
+
+  /** Is there anything to read in the channels of exchanges ≥ fromExchange that are not held? */
   hasInput(fromExchange: number, skip?: (exchange: number) => boolean): boolean {
     for (let e = fromExchange; e < this.in.length; e++) {
       if (skip?.(e)) continue;
-      for (let s = 0; s < this.n; s++) if (this.in[e][s].hasData() && !this.control.held(e, s)) return true;
+      for (let s = 0; s < this.n; s++) {
+        const waiting = s === this.me ? this.local[e].length > 0 : this.in[e][s].hasData();
+        if (waiting && !this.control.held(e, s)) return true;
+      }
     }
     return false;
   }

@@ -21,7 +21,7 @@
  * a Map, and must come back from the exchange, as JSON gives it back, as the same key).
  */
 import type { JobGraph, LogicalNode } from '../../api/graph.ts';
-import type { Codec } from '../../channel/codec.ts';
+import { notCopied, type Codec } from '../../channel/codec.ts';
 import { objectCodec } from '../../channel/object-codec.ts';
 import { limits } from '../../limits.ts';
 import type { PreAggregation } from '../../time/pre-aggregation.ts';
@@ -173,5 +173,10 @@ export function preAggregatedCodec(records: Codec<unknown>): Codec<PreAggregated
     encode: (wire, u8, dv, offset, maxBytes, recordBytesMax) =>
       isWholeRecord(wire) ? tagged(kWhole, records, wire.r, u8, dv, offset, maxBytes, recordBytesMax) : tagged(kPartial, partials, wire, u8, dv, offset, maxBytes, recordBytesMax),
     decode: (u8, dv, offset, length) => (u8[offset] === kWhole ? { r: records.decode(u8, dv, offset + 1, length - 1) } : (partials.decode(u8, dv, offset + 1, length - 1) as PartialAggregate)),
+    copy: (wire, recordBytesMax) => {
+      if (!isWholeRecord(wire)) return partials.copy!(wire, recordBytesMax - 1) as PartialAggregate | typeof notCopied;
+      const r = records.copy === undefined ? notCopied : records.copy(wire.r, recordBytesMax - 1);
+      return r === notCopied ? notCopied : { r };
+    },
   };
 }
