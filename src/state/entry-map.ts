@@ -6,7 +6,9 @@
  * the largest cost of a cached read): a Map per state and key group, and in it
  *   plain       namespace '': the key itself (a number and a string never collide in a Map)
  *   namespaced  any other namespace: a string made of the key and the namespace
- * State ids are long-lived strings, whose hashes V8 keeps, so the outer look-ups are cheap.
+ * A state's key groups are an array indexed by key group, and the last state looked up is
+ * remembered: an operator reads and writes one state several times in a row (measured: 69 ns a
+ * get with a Map per state of Maps per key group, against 33 for a bare Map of the same keys).
  */
 import type { StoredKey } from './store.ts';
 
@@ -15,8 +17,13 @@ interface KeyGroupEntries<V> {
   readonly namespaced: Map<string, V>;
 }
 
+type ByKeyGroup<V> = Array<KeyGroupEntries<V> | undefined>;
+
 export class EntryMap<V> {
-  private readonly byState = new Map<string, Map<number, KeyGroupEntries<V>>>();
+  private readonly byState = new Map<string, ByKeyGroup<V>>();
+  /** The state last looked up and its key groups (a state id is a long-lived string: === is a pointer compare). */
+  private lastState: string | undefined;
+  private lastGroups: ByKeyGroup<V> | undefined;
   private count = 0;
 
   /** The states that have held an entry. */
@@ -29,7 +36,7 @@ export class EntryMap<V> {
   }
 
   get(state: string, keyGroup: number, key: StoredKey, namespace: string): V | undefined {
-    const group = this.byState.get(state)?.get(keyGroup);
+    const group = this.groupsOf(state)?.[keyGroup];
     if (group === undefined) return undefined;
     return namespace === '' ? group.plain.get(key) : group.namespaced.get(namespacedId(key, namespace));
   }
@@ -43,7 +50,7 @@ export class EntryMap<V> {
   }
 
   delete(state: string, keyGroup: number, key: StoredKey, namespace: string): boolean {
-    const group = this.byState.get(state)?.get(keyGroup);
+    const group = this.groupsOf(state)?.[keyGroup];
     if (group === undefined) return false;
     const deleted = namespace === '' ? group.plain.delete(key) : group.namespaced.delete(namespacedId(key, namespace));
     if (deleted) this.count--;
@@ -54,7 +61,8 @@ export class EntryMap<V> {
   *valuesOf(state: string): IterableIterator<V> {
     const groups = this.byState.get(state);
     if (groups === undefined) return;
-    for (const group of groups.values()) {
+    for (const group of groups) {
+      if (group === undefined) continue;
       yield* group.plain.values();
       yield* group.namespaced.values();
     }
@@ -63,11 +71,25 @@ export class EntryMap<V> {
   // Emptied maps are kept: a key group that empties and refills (timers) would otherwise allocate
   // them again each time, and there are at most states × key groups of them.
   private groupOf(state: string, keyGroup: number): KeyGroupEntries<V> {
-    let groups = this.byState.get(state);
-    if (groups === undefined) this.byState.set(state, (groups = new Map()));
-    let group = groups.get(keyGroup);
-    if (group === undefined) groups.set(keyGroup, (group = { plain: new Map(), namespaced: new Map() }));
+    let groups = this.groupsOf(state);
+    if (groups === undefined) {
+      this.byState.set(state, (groups = []));
+      this.lastState = state;
+      this.lastGroups = groups;
+    }
+    let group = groups[keyGroup];
+    if (group === undefined) groups[keyGroup] = group = { plain: new Map(), namespaced: new Map() };
     return group;
+  }
+
+  private groupsOf(state: string): ByKeyGroup<V> | undefined {
+    if (state === this.lastState) return this.lastGroups;
+    const groups = this.byState.get(state);
+    if (groups !== undefined) {
+      this.lastState = state;
+      this.lastGroups = groups;
+    }
+    return groups;
   }
 }
 
