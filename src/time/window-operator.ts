@@ -29,7 +29,7 @@ import { isFire, isPurge, type Trigger } from './triggers.ts';
 import { SlotTriggerContext, WindowFiring } from './window-contexts.ts';
 import type { ProcessWindowFunction, WindowContents } from './window-functions.ts';
 import type { MergesPartials } from './pre-aggregation.ts';
-import { isMergingAssigner, type Window, type WindowAssigner, type WindowMerge } from './windows.ts';
+import { isMergingAssigner, mergesTimeWindows, type Window, type WindowAssigner, type WindowMerge } from './windows.ts';
 
 /** Side output that receives records too late for any window, unless `sideOutputLateData(tag)` names another. */
 export const LATE_RECORDS_TAG = 'late-records';
@@ -80,6 +80,8 @@ class WindowOperator<T, K, W extends Window, C, R, OUT> implements KeyedProcessF
   private readonly contents: WindowContents<T, C, R>;
   private readonly isEventTime: boolean;
   private readonly merging: boolean;
+  /** Sessions of TimeWindows (mergeTimeWindows): a record's window that meets at most one session needs no merging set. */
+  private readonly timeSessions: boolean;
   private readonly allowedLatenessMs: number;
   private readonly triggerContext = new SlotTriggerContext();
   private readonly firing = new WindowFiring<K, W, OUT>();
@@ -107,6 +109,7 @@ class WindowOperator<T, K, W extends Window, C, R, OUT> implements KeyedProcessF
     this.contents = spec.contents;
     this.isEventTime = spec.assigner.isEventTime;
     this.merging = isMergingAssigner(spec.assigner);
+    this.timeSessions = this.merging && mergesTimeWindows(spec.assigner);
     this.allowedLatenessMs = spec.allowedLatenessMs;
     if (!(spec.allowedLatenessMs >= 0)) throw new WeirError('WEIR_JOB_DEFINITION', `allowedLateness must be ≥ 0 ms, not ${spec.allowedLatenessMs}`);
     if (this.merging && typeof spec.trigger.onMerge !== 'function') {
@@ -171,6 +174,13 @@ class WindowOperator<T, K, W extends Window, C, R, OUT> implements KeyedProcessF
   private addToSessions(assigned: W[], value: T, timestampMs: number, watermarkMs: number, state: ValueState<WindowSlot[]>): boolean {
     this.checkAppended(state, value); // before merging changes any slot
     const stored = state.value() ?? [];
+    if (this.timeSessions && assigned.length === 1) {
+      const tooLate = this.addToOneSession(assigned[0], value, timestampMs, watermarkMs, stored);
+      if (tooLate !== undefined) {
+        if (!tooLate) this.store(state, stored);
+        return tooLate;
+      }
+    }
     const pool: Array<WindowSlot | undefined> = stored.slice();
     const entries = pool.map((slot, i) => ({ window: this.assigner.windowOf(slot!.start, slot!.end), stateId: String(i) }));
     const set = new MergingWindowSet<W>(this.mergeWindows!, this.newStateId, entries);
@@ -193,6 +203,48 @@ class WindowOperator<T, K, W extends Window, C, R, OUT> implements KeyedProcessF
     // Every window late: nothing merged (a merge that would end before the watermark throws).
     if (tooLate) return true;
     this.store(state, pool.filter((slot) => slot !== undefined));
+    return false;
+  }
+
+  /**
+   * The common case of sessions of TimeWindows, without a merging set: the record's window meets
+   * (overlaps or touches) no session of the key — a new session, added last — or one, which it
+   * falls inside or extends. What MergingWindowSet.addWindow and the loop above would do, slot for
+   * slot: the same merge callback when the session grows, nothing when it does not. Returns
+   * whether the window was too late (`stored` unchanged then), or undefined when the window meets
+   * two or more sessions (it bridges them: the merging set decides).
+   */
+  private addToOneSession(window: W, value: T, timestampMs: number, watermarkMs: number, stored: WindowSlot[]): boolean | undefined {
+    let met = -1;
+    for (let i = 0; i < stored.length; i++) {
+      const slot = stored[i];
+      if (slot.start <= window.end && slot.end >= window.start) {
+        if (met >= 0) return undefined;
+        met = i;
+      }
+    }
+    if (met < 0) {
+      if (this.isWindowLate(window, watermarkMs)) return true;
+      const slot: WindowSlot = { start: window.start, end: window.end, count: 0 };
+      stored.push(slot);
+      this.addToWindow(window, value, timestampMs, slot);
+      return false;
+    }
+    const slot = stored[met];
+    const session = this.assigner.windowOf(slot.start, slot.end);
+    let actual = session;
+    if (window.start < slot.start || window.end > slot.end) {
+      actual = this.assigner.windowOf(Math.min(slot.start, window.start), Math.max(slot.end, window.end));
+      this.mergePool = stored;
+      try {
+        this.mergeSlots(actual, [session], String(met), [String(met)], watermarkMs);
+      } finally {
+        this.mergePool = [];
+      }
+    } else if (this.isWindowLate(actual, watermarkMs)) {
+      return true;
+    }
+    this.addToWindow(actual, value, timestampMs, slot);
     return false;
   }
 

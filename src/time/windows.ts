@@ -324,6 +324,15 @@ abstract class SessionWindows<T> implements WindowAssigner<T, TimeWindow> {
 }
 
 /**
+ * Whether the assigner's windows are TimeWindows that merge when they overlap or touch
+ * (mergeTimeWindows): the window operator then finds a record's session without a merging set
+ * when the record's window meets at most one (window-operator.ts).
+ */
+export function mergesTimeWindows<T, W extends Window>(assigner: WindowAssigner<T, W>): boolean {
+  return assigner instanceof SessionWindows && assigner.mergeWindows === SessionWindows.prototype.mergeWindows;
+}
+
+/**
  * Sessions in event time: each record opens the window [t, t + gap); windows of a key that
  * overlap or touch merge, so a session ends after `gapMs` without records of its key.
  */

@@ -235,6 +235,45 @@ for (const backend of ['heap', 'lmdb'] as HarnessBackend[]) {
       expect(rt.sideOutput(LATE_RECORDS_TAG)).toEqual([{ key: 1, ts: 50, value: 3 }]);
     });
 
+    it('sessions of time windows take a short path when a record meets at most one session: the same results, late records, state and timers as the merging set gives', () => {
+      // The same assigner, wrapped so that the operator does not know it merges time windows: every record then goes through the merging set.
+      const sessions = EventTimeSessionWindows.withGap<Timed>(100);
+      const opaque: WindowAssigner<Timed, Window> = {
+        description: 'opaque sessions',
+        isEventTime: true,
+        assignWindows: (e, ts, ctx) => sessions.assignWindows(e, ts, ctx),
+        defaultTrigger: () => sessions.defaultTrigger() as Trigger<Timed, Window>,
+        windowOf: (start, end) => sessions.windowOf(start, end),
+        mergeWindows: (windows) => sessions.mergeWindows(windows as never) as never,
+      };
+      let seed = 11;
+      const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+      // Records of 5 keys, 0–80 ms apart (a gap of a key's own now and then), up to 150 ms out of
+      // order and one in 30 up to 600 ms, the watermark 100 ms behind: some late, some bridging two sessions.
+      let t = 0;
+      const records = Array.from({ length: 4000 }, () => {
+        t += Math.floor(next() * 80);
+        return { key: Math.floor(next() * 5), ts: t - Math.floor(next() * (next() < 1 / 30 ? 600 : 150)), value: Math.floor(next() * 100) };
+      });
+      for (const options of [{}, { latenessMs: 50 }, { trigger: CountTrigger.of(3) }]) {
+        const short = new KeyedOperatorHarness(aggregateOperator(sessions as WindowAssigner<Timed, Window>, options), { backend });
+        const long = new KeyedOperatorHarness(aggregateOperator(opaque, options), { backend });
+        let maxTs = -Infinity;
+        records.forEach((r, i) => {
+          for (const rt of [short, long]) rt.element(r.key, r, r.ts);
+          maxTs = Math.max(maxTs, r.ts);
+          if (i % 7 === 0) for (const rt of [short, long]) rt.advanceWatermark(maxTs - 100);
+          if (i % 500 === 0) expect(short.stateEntries()).toBe(long.stateEntries());
+        });
+        expect(short.pendingTimers()).toBe(long.pendingTimers());
+        for (const rt of [short, long]) rt.end();
+        expect(short.emitted).toEqual(long.emitted);
+        expect(short.sideOutput(LATE_RECORDS_TAG)).toEqual(long.sideOutput(LATE_RECORDS_TAG));
+        expect(short.sideOutput(LATE_RECORDS_TAG).length).toBeGreaterThan(0);
+        expect(short.emitted.length).toBeGreaterThan(300);
+      }
+    });
+
     it('a result carries its newest record\'s creation time and arrival, kept through a session merge', () => {
       const rt = new KeyedOperatorHarness(aggregateOperator(EventTimeSessionWindows.withGap(20)), { backend });
       const at = (processingTimeMs: number, key: number, ts: number, createdMs: number) => {
