@@ -21,6 +21,7 @@ export const limits = {
   /**
    * Records a worker's channel to itself holds (local-channel.ts) before its sender waits, as at a
    * full ring, until half are read: about what a ring of ringCapacityBytes holds of 128-byte records.
+   * It also waits when the records would take more than its ring's capacity as frames.
    */
   localChannelRecordsMax: 8192,
   /**

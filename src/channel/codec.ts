@@ -31,8 +31,15 @@ export interface Codec<T> {
    * thread (a worker's records to itself, runtime/worker/local-channel.ts) — or `notCopied` when
    * the value may need what only the bytes tell: an encode error, a size past `recordBytesMax`,
    * a form the codec does not copy. Never changes `value`. A codec without it goes through bytes.
+   * `size.bytes` is set to about what the value's bytes would take (what a ring would hold of it:
+   * what waits in a thread is bounded by it, runtime/worker/local-channel.ts).
    */
-  copy?(value: T, recordBytesMax: number): T | typeof notCopied;
+  copy?(value: T, recordBytesMax: number, size: CopySize): T | typeof notCopied;
+}
+
+/** Codec.copy's measure of what it copied. */
+export interface CopySize {
+  bytes: number;
 }
 
 /** Codec.copy's answer when the value must go through bytes. */

@@ -1,6 +1,6 @@
 import * as flatbuffers from 'flatbuffers';
 import { WeirError } from '../errors.ts';
-import type { Codec } from './codec.ts';
+import type { Codec, CopySize } from './codec.ts';
 import { Barrier } from './generated/barrier.ts';
 import { EndOfStream } from './generated/end-of-stream.ts';
 import { EpochEnd } from './generated/epoch-end.ts';
@@ -128,9 +128,9 @@ export function readData<T>(r: RingReader, p: number, codec: Codec<T>): T {
 /**
  * What a ring's reader would get for `value` written by writeData, without a ring: encoded into
  * `scratch` (maxPayloadBytes long, 8-aligned) and decoded, with writeData's errors (too large for
- * a frame of `room`, not encodable: naming `operator`) and readData's.
+ * a frame of `room`, not encodable: naming `operator`) and readData's. `size.bytes`: the encoded bytes.
  */
-export function roundTrip<T>(scratch: { u8: Uint8Array; dv: DataView }, room: FrameRoom, codec: Codec<T>, value: T, operator: string, partition: number, offset: number): T {
+export function roundTrip<T>(scratch: { u8: Uint8Array; dv: DataView }, room: FrameRoom, codec: Codec<T>, value: T, operator: string, partition: number, offset: number, size: CopySize): T {
   const { u8, dv } = scratch;
   const recordBytesMax = room.maxPayloadBytes - kRecordMetaBytes;
   if (codec.fixedBytes !== undefined && kRecordMetaBytes + codec.fixedBytes > room.maxPayloadBytes) throw tooLarge(room, kRecordMetaBytes + codec.fixedBytes, operator, partition, offset);
@@ -141,6 +141,7 @@ export function roundTrip<T>(scratch: { u8: Uint8Array; dv: DataView }, room: Fr
     throw encodeFailed(err, codec as Codec<unknown>, operator, partition, offset);
   }
   if (n < 0) throw tooLarge(room, kRecordMetaBytes - n, operator, partition, offset);
+  size.bytes = n;
   return decodeRecord(codec, u8, dv, 0, kRecordMetaBytes + n);
 }
 

@@ -453,6 +453,6 @@ export function objectCodec(): Codec<unknown> {
     name: 'object',
     encode: (value, u8, dv, offset, maxBytes, recordBytesMax) => encoder.encode(value, u8, dv, offset, maxBytes, recordBytesMax),
     decode: (u8, dv, offset, length) => decoder.decode(u8, dv, offset, length),
-    copy: (value, recordBytesMax) => (copier ??= new ObjectCopier()).copy(value, recordBytesMax),
+    copy: (value, recordBytesMax, size) => (copier ??= new ObjectCopier()).copy(value, recordBytesMax, size),
   };
 }

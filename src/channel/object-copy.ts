@@ -11,11 +11,15 @@
  * exchange — is notCopied: it takes the trip through bytes, with its errors. Whether a record is
  * copied therefore changes nothing a reader sees.
  *
- * A record may be copied only when its encoded form surely fits the exchange's limit: the copy
- * counts an upper bound of objectCodec's bytes (its binary form: 9 bytes a number, 5 + 3 a UTF-16
- * unit a string) and gives up past the limit. Such records are rare and their trip is exact.
+ * A record may be copied only when its bytes surely fit the exchange's limit, whichever form
+ * objectCodec would write — binary, or JSON (which it picks for a while for a shape that needed
+ * it lately): the copy counts an upper bound of each (binary: 9 bytes a number, 5 + 3 a UTF-16
+ * unit a string; JSON: 24 a number, 2 + 6 a unit a string, quotes, colons and commas) and gives up
+ * past the limit. Such records are rare and their trip is exact. The binary bound is the size a
+ * copy reports (Codec.copy's `size`): at least what a ring holds of a record objectCodec writes in
+ * binary, about what it holds of anything else.
  */
-import { notCopied } from './codec.ts';
+import { notCopied, type CopySize } from './codec.ts';
 import { hasKeys, isPlainObject } from './object-codec.ts';
 
 /** How deep records and arrays are copied; deeper goes through bytes (a cycle must end somewhere). */
@@ -25,10 +29,17 @@ const copyShapesMax = 256;
 
 type CopyShape = (value: Record<string, unknown>, copier: ObjectCopier, depth: number) => unknown;
 
+/** The longest JSON of a number ("-1.7976931348623157e+308"), of a string per UTF-16 unit ("\\u0000"), of true, false and null. */
+const jsonNumberBytesMax = 24;
+const jsonBytesPerUnitMax = 6;
+const jsonLiteralBytesMax = 5;
+
 interface Shape {
   keys: string[];
   /** objectCodec's header bytes for the shape (tag, hash, key list). */
   headerBytes: number;
+  /** At most the JSON of the shape without its values: braces, quoted keys, colons, commas. */
+  jsonBytes: number;
   copy: CopyShape;
   /** Per field, the shape of the record last nested there (or in its array): tried first. */
   nested: Array<Shape | undefined>;
@@ -37,46 +48,46 @@ interface Shape {
 export class ObjectCopier {
   private readonly shapes = new Map<string, Shape>();
   private last: Shape | undefined;
-  /** Upper bound of the encoded bytes counted so far, and the most allowed. */
+  /** Upper bounds of the binary and the JSON bytes counted so far, and the most allowed of each. */
   private bytes = 0;
+  private jsonBytes = 0;
   private bytesMax = 0;
 
-  copy(value: unknown, recordBytesMax: number): unknown {
+  copy(value: unknown, recordBytesMax: number, size: CopySize): unknown {
     this.bytes = 0;
+    this.jsonBytes = 0;
     this.bytesMax = recordBytesMax;
-    if (!isPlainObject(value)) return this.field(value, undefined, 0, 0);
-    const shape = this.shapeOf(value, this.last);
-    if (shape === undefined) return notCopied;
-    this.last = shape;
-    return this.record(value, shape, 0);
+    let copy: unknown;
+    if (!isPlainObject(value)) {
+      copy = this.field(value, undefined, 0, 0);
+    } else {
+      const shape = this.shapeOf(value, this.last);
+      if (shape === undefined) return notCopied;
+      this.last = shape;
+      copy = this.record(value, shape, 0);
+    }
+    size.bytes = this.bytes;
+    return copy;
   }
 
   /** A field's copy (of `shape`'s field i, or an element of the array there), or notCopied. Called by the shapes' copy functions. */
   field(v: unknown, shape: Shape | undefined, i: number, depth: number): unknown {
     switch (typeof v) {
       case 'number':
-        this.bytes += 9;
-        if (this.bytes > this.bytesMax) return notCopied;
-        return Number.isFinite(v) ? (v === 0 ? 0 : v) : null;
+        return this.counted(9, jsonNumberBytesMax) ? (Number.isFinite(v) ? (v === 0 ? 0 : v) : null) : notCopied;
       case 'string':
-        this.bytes += 5 + 3 * v.length;
-        return this.bytes > this.bytesMax ? notCopied : v;
+        return this.counted(5 + 3 * v.length, 2 + jsonBytesPerUnitMax * v.length) ? v : notCopied;
       case 'boolean':
-        this.bytes += 1;
-        return this.bytes > this.bytesMax ? notCopied : v;
+        return this.counted(1, jsonLiteralBytesMax) ? v : notCopied;
       case 'object': {
-        if (v === null) {
-          this.bytes += 1;
-          return this.bytes > this.bytesMax ? notCopied : null;
-        }
+        if (v === null) return this.counted(1, jsonLiteralBytesMax) ? null : notCopied;
         if (depth >= copyNestingMax) return notCopied;
         if (Array.isArray(v)) return typeof (v as { toJSON?: unknown }).toJSON === 'function' ? notCopied : this.array(v, shape, i, depth + 1);
         if (!isPlainObject(v)) return notCopied;
         const inner = this.shapeOf(v, shape?.nested[i]);
         if (inner === undefined) return notCopied;
         if (shape !== undefined) shape.nested[i] = inner;
-        this.bytes += 5;
-        return this.record(v, inner, depth + 1);
+        return this.counted(5, 0) ? this.record(v, inner, depth + 1) : notCopied;
       }
       default:
         return notCopied; // undefined, functions, symbols, BigInt
@@ -84,13 +95,12 @@ export class ObjectCopier {
   }
 
   private record(v: Record<string, unknown>, shape: Shape, depth: number): unknown {
-    this.bytes += shape.headerBytes;
-    return this.bytes > this.bytesMax ? notCopied : shape.copy(v, this, depth);
+    return this.counted(shape.headerBytes, shape.jsonBytes) ? shape.copy(v, this, depth) : notCopied;
   }
 
   private array(v: unknown[], shape: Shape | undefined, i: number, depth: number): unknown {
-    this.bytes += 5;
     const n = v.length;
+    if (!this.counted(5, 2 + n)) return notCopied; // brackets and commas
     const out = new Array<unknown>(n);
     for (let j = 0; j < n; j++) {
       const element = this.field(v[j], shape, i, depth);
@@ -98,6 +108,13 @@ export class ObjectCopier {
       out[j] = element;
     }
     return out;
+  }
+
+  /** Counts what a value adds to each form; false when either would pass the limit. */
+  private counted(bytes: number, jsonBytes: number): boolean {
+    this.bytes += bytes;
+    this.jsonBytes += jsonBytes;
+    return this.bytes <= this.bytesMax && this.jsonBytes <= this.bytesMax;
   }
 
   /** The shape whose keys `value` has, in order (`last` tried first); undefined when it is not copied. */
@@ -108,7 +125,8 @@ export class ObjectCopier {
     let shape = this.shapes.get(id);
     if (shape === undefined) {
       if (keys.includes('__proto__') || this.shapes.size >= copyShapesMax) return undefined;
-      shape = { keys, headerBytes: 7 + Buffer.byteLength(id, 'utf8'), copy: copyNothing, nested: [] };
+      const jsonBytes = 2 + keys.reduce((sum, k) => sum + 2 + jsonBytesPerUnitMax * k.length + 2, 0); // {} and per key "k":,
+      shape = { keys, headerBytes: 7 + Buffer.byteLength(id, 'utf8'), jsonBytes, copy: copyNothing, nested: [] };
       shape.copy = copyFunction(shape);
       this.shapes.set(id, shape);
     }

@@ -9,15 +9,18 @@ import { exchangeRecordBytesMax } from '../../src/limits.ts';
 
 const recordBytesMax = exchangeRecordBytesMax(1 << 20);
 
-function throughBytes(value: unknown): unknown {
+/** What the bytes give back, how many they were, and whether they were objectCodec's binary form of a record. */
+function throughBytes(value: unknown): { value: unknown; bytes: number; binary: boolean } {
   const writer = objectCodec();
   const reader = objectCodec();
   const u8 = new Uint8Array(recordBytesMax);
   const dv = new DataView(u8.buffer);
   const n = writer.encode(value, u8, dv, 0, u8.length, recordBytesMax);
   expect(n).toBeGreaterThan(0);
-  return reader.decode(u8, dv, 0, n);
+  return { value: reader.decode(u8, dv, 0, n), bytes: n, binary: u8[0] === 1 };
 }
+
+const size = { bytes: 0 };
 
 /** Equal, key order included, and +0 told from -0 (toEqual uses Object.is for numbers). */
 function expectSame(actual: unknown, expected: unknown): void {
@@ -61,25 +64,30 @@ function randomValue(next: () => number, depth: number): unknown {
 }
 
 describe("objectCodec's copy", () => {
-  it('gives what the bytes give back, for 5 000 random records and values (keys in order, -0 as 0, NaN and ±Infinity as null)', () => {
+  it('gives what the bytes give back, for 5 000 random records and values (keys in order, -0 as 0, NaN and ±Infinity as null), and for a record a size at least its bytes', () => {
     const codec = objectCodec();
     let seed = 7;
     const next = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
     let copied = 0;
+    let binary = 0;
     for (let i = 0; i < 5_000; i++) {
       const value = i % 3 === 0 ? randomValue(next, 0) : { auction: i, bid: randomValue(next, 1), at: randomValue(next, 1) };
-      const copy = codec.copy!(value, recordBytesMax);
+      const copy = codec.copy!(value, recordBytesMax, size);
       if (copy === notCopied) continue;
       copied++;
-      expectSame(copy, throughBytes(value));
+      const bytes = throughBytes(value);
+      expectSame(copy, bytes.value);
+      if (bytes.binary) expect(size.bytes).toBeGreaterThanOrEqual(bytes.bytes);
+      binary += bytes.binary ? 1 : 0;
     }
     expect(copied).toBe(5_000); // every one of these is plain data, well within the limit
+    expect(binary).toBeGreaterThan(2_000);
   });
 
   it('shares nothing with the original: changing it afterwards changes no copy', () => {
     const codec = objectCodec();
     const record = { id: 1, bid: { price: 10, tags: ['a', 'b'] }, list: [{ x: 1 }] };
-    const copy = codec.copy!(record, recordBytesMax) as typeof record;
+    const copy = codec.copy!(record, recordBytesMax, size) as typeof record;
     record.id = 2;
     record.bid.price = 20;
     record.bid.tags.push('c');
@@ -91,9 +99,9 @@ describe("objectCodec's copy", () => {
   it('a record of a null prototype comes back an ordinary object, as from the bytes', () => {
     const bare = Object.create(null) as Record<string, unknown>;
     bare.a = 1;
-    const copy = objectCodec().copy!(bare, recordBytesMax);
+    const copy = objectCodec().copy!(bare, recordBytesMax, size);
     expect(Object.getPrototypeOf(copy)).toBe(Object.prototype);
-    expectSame(copy, throughBytes(bare));
+    expectSame(copy, throughBytes(bare).value);
   });
 
   it('leaves to the bytes what they decide: undefined, Dates, class instances, toJSON, BigInt, cycles, deep nesting, __proto__ keys, functions', () => {
@@ -122,18 +130,20 @@ describe("objectCodec's copy", () => {
       { f: () => 1 },
       { a: { b: { c: { d: { e: 1 } } } } }, // deeper than the codec's binary form nests
     ];
-    for (const value of cases) expect(codec.copy!(value, recordBytesMax), String(value)).toBe(notCopied);
+    for (const value of cases) expect(codec.copy!(value, recordBytesMax, size), String(value)).toBe(notCopied);
   });
 
-  it('copies only what surely fits the limit it is given; at the edge the bytes decide', () => {
+  it('copies only what surely fits the limit it is given in either form, binary or JSON; at the edge the bytes decide', () => {
     const codec = objectCodec();
     const limit = 984;
-    // Header 7 + "k\0pad" (5), then k (9 at most), pad (5 + 3 a char).
-    const fits = { k: 1, pad: 'x'.repeat(Math.floor((limit - 7 - 5 - 9 - 5) / 3)) };
+    // JSON at most: {} 2, per key its quotes, colon and comma 4 + 6 a char ("k" 10, "pad" 22), a
+    // number 24, a string 2 + 6 a char: 60 + 6 × 154 = 984. Binary at most: 7 + "k\0pad" (5) + 9 + 5 + 3 × 154 = 488.
+    const fits = { k: 1, pad: 'x'.repeat(154) };
     const over = { k: 1, pad: fits.pad + 'x' };
-    expect(codec.copy!(fits, limit)).toEqual(fits);
-    expect(codec.copy!(over, limit)).toBe(notCopied);
-    expect(codec.copy!('x'.repeat(400), limit)).toBe(notCopied);
-    expect(codec.copy!('x'.repeat(300), limit)).toBe('x'.repeat(300));
+    expect(codec.copy!(fits, limit, size)).toEqual(fits);
+    expect(size.bytes).toBe(488);
+    expect(codec.copy!(over, limit, size)).toBe(notCopied);
+    expect(codec.copy!('x'.repeat(163), limit, size)).toBe('x'.repeat(163)); // 2 + 6 × 163 = 980
+    expect(codec.copy!('x'.repeat(164), limit, size)).toBe(notCopied);
   });
 });

@@ -1,7 +1,7 @@
-import { notCopied, type Codec as RecordCodec } from '../../channel/codec.ts';
+import { notCopied, type Codec as RecordCodec, type CopySize } from '../../channel/codec.ts';
 import { dataCreated, dataOffset, dataSent, dataTimestamp, kRecordMetaBytes, readControl, readData, roundTrip, writeControl, writeData, type ControlFrame } from '../../channel/frames.ts';
 import type { LatencyRecorder } from '../instrumentation/latency-recorder.ts';
-import { FrameKind } from '../../channel/layout.ts';
+import { FrameKind, kFrameHeaderBytes } from '../../channel/layout.ts';
 import type { RingReader, RingWriter } from '../../channel/ring.ts';
 import type { LogicalNode } from '../../api/graph.ts';
 import { WeirError } from '../../errors.ts';
@@ -39,6 +39,8 @@ export class Exchanges {
   private readonly local: LocalChannel[]; // [exchange]
   /** Where a record for a local channel that its codec does not copy is encoded and decoded (made when first needed). */
   private scratch: { u8: Uint8Array; dv: DataView } | undefined;
+  /** The size of the record copyOf copied last. */
+  private readonly copied: CopySize = { bytes: 0 };
   private readonly codecs: RecordCodec<unknown>[];
   private readonly names: string[];
   private readonly n: number;
@@ -127,19 +129,22 @@ export class Exchanges {
 
   /**
    * A record to this worker itself: a copy of it into the local channel, the copy made first (what
-   * cannot be sent fails as writeData fails, with nothing queued). While the channel holds
-   * localChannelRecordsMax records the sender waits as at a full ring.
+   * cannot be sent fails as writeData fails, with nothing queued). When the record would take the
+   * channel past its ring's capacity, or past localChannelRecordsMax records, the sender waits as
+   * at a full ring: until half of both are free (a record takes at most a quarter of a ring).
    */
   private sendLocal(e: number, value: unknown, timestampMs: number, createdMs: number): void {
     const { partition, offset } = this.position;
     const sentMs = this.latency === undefined ? NaN : this.latency.atSend();
     const copy = this.copyOf(e, value, partition, offset);
+    const frameBytes = kFrameHeaderBytes + kRecordMetaBytes + this.copied.bytes;
     const channel = this.local[e];
-    if (channel.length >= limits.localChannelRecordsMax) {
+    const capacityBytes = this.out[e][this.me].capacityBytes;
+    if (channel.length >= limits.localChannelRecordsMax || channel.usedBytes + frameBytes > capacityBytes) {
       const started = performance.now();
       const segment = this.latency?.saveSegment();
       try {
-        this.waitUntil(e, () => channel.length <= limits.localChannelRecordsMax / 2);
+        this.waitUntil(e, () => channel.length <= limits.localChannelRecordsMax / 2 && channel.usedBytes <= capacityBytes / 2);
       } finally {
         this.position.partition = partition;
         this.position.offset = offset;
@@ -147,7 +152,7 @@ export class Exchanges {
       if (segment) this.latency!.restoreSegment(segment);
       this.blockedMs[e * this.n + this.me] += performance.now() - started;
     }
-    channel.pushData(copy, partition, offset, timestampMs, createdMs, sentMs);
+    channel.pushData(copy, frameBytes, partition, offset, timestampMs, createdMs, sentMs);
   }
 
   /** What the exchange's reader would decode from `value`'s frame: the codec's copy, or the trip through bytes. */
@@ -157,7 +162,7 @@ export class Exchanges {
     if (codec.copy !== undefined) {
       let copy: unknown = notCopied;
       try {
-        copy = codec.copy(value, room.maxPayloadBytes - kRecordMetaBytes);
+        copy = codec.copy(value, room.maxPayloadBytes - kRecordMetaBytes, this.copied);
       } catch {
         // A getter that throws: the trip through bytes fails the way a ring's would.
       }
@@ -167,7 +172,7 @@ export class Exchanges {
       const u8 = new Uint8Array(room.maxPayloadBytes);
       this.scratch = { u8, dv: new DataView(u8.buffer) };
     }
-    return roundTrip(this.scratch, room, codec, value, this.names[e], partition, offset);
+    return roundTrip(this.scratch, room, codec, value, this.names[e], partition, offset, this.copied);
   }
 
   /**

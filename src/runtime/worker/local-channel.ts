@@ -14,9 +14,12 @@ const initialCapacity = 256;
  * it was. Records come in as copies (Codec.copy, or the trip through bytes), so a reader sees what
  * a ring would have given it.
  *
- * The queue has no room limit of its own: the sender waits while it holds localChannelRecordsMax
- * records, as at a full ring (exchanges.ts). It grows past that only by control frames, which
- * never wait (they are few: one per round at most of each kind).
+ * The queue has no room limit of its own: it counts the bytes its records would take in a ring
+ * (`usedBytes`, frame header and metadata included), and the sender waits, as at a full ring,
+ * while a record would take it past the ring's capacity or past localChannelRecordsMax records
+ * (exchanges.ts): what waits in a thread is bounded as a ring bounds it, whatever the records'
+ * size. It grows past that only by control frames, which never wait (they are few: one per round
+ * at most of each kind).
  *
  * Entries in parallel arrays (no object per record), a ring buffer of a power-of-two capacity.
  * `take` makes the oldest entry current, as RingReader.next makes a frame current.
@@ -27,8 +30,11 @@ export class LocalChannel {
   private partitions = new Int32Array(initialCapacity);
   /** offset, timestampMs, createdMs, sentMs per entry. */
   private meta = new Float64Array(initialCapacity * 4);
+  /** What each entry counts in usedBytes. */
+  private sizes = new Int32Array(initialCapacity);
   private head = 0;
   private count = 0;
+  private bytes = 0;
 
   /** The entry `take` made current: a record (isData) or a control frame (value). */
   isData = false;
@@ -43,9 +49,17 @@ export class LocalChannel {
     return this.count;
   }
 
-  pushData(value: unknown, partition: number, offset: number, timestampMs: number, createdMs: number, sentMs: number): void {
+  /** The bytes the records held would take as frames of a ring. */
+  get usedBytes(): number {
+    return this.bytes;
+  }
+
+  /** A record whose frame would take `frameBytes` in a ring. */
+  pushData(value: unknown, frameBytes: number, partition: number, offset: number, timestampMs: number, createdMs: number, sentMs: number): void {
     const at = this.slot();
     this.kinds[at] = kData;
+    this.sizes[at] = frameBytes;
+    this.bytes += frameBytes;
     this.values[at] = value;
     this.partitions[at] = partition;
     const m = at * 4;
@@ -58,6 +72,7 @@ export class LocalChannel {
   pushControl(frame: ControlFrame): void {
     const at = this.slot();
     this.kinds[at] = kControl;
+    this.sizes[at] = 0;
     this.values[at] = frame;
   }
 
@@ -70,6 +85,7 @@ export class LocalChannel {
     this.value = this.values[at];
     this.values[at] = undefined; // the queue keeps no record alive once taken
     this.isData = this.kinds[at] === kData;
+    this.bytes -= this.sizes[at];
     if (this.isData) {
       const m = at * 4;
       this.partition = this.partitions[at];
@@ -96,9 +112,11 @@ export class LocalChannel {
     const values = new Array<unknown>(capacity * 2);
     const partitions = new Int32Array(capacity * 2);
     const meta = new Float64Array(capacity * 2 * 4);
+    const sizes = new Int32Array(capacity * 2);
     for (let i = 0; i < this.count; i++) {
       const from = (this.head + i) & (capacity - 1);
       kinds[i] = this.kinds[from];
+      sizes[i] = this.sizes[from];
       values[i] = this.values[from];
       partitions[i] = this.partitions[from];
       meta.set(this.meta.subarray(from * 4, from * 4 + 4), i * 4);
@@ -107,6 +125,7 @@ export class LocalChannel {
     this.values = values;
     this.partitions = partitions;
     this.meta = meta;
+    this.sizes = sizes;
     this.head = 0;
     assert((capacity * 2 & (capacity * 2 - 1)) === 0, 'a local channel keeps a power-of-two capacity');
   }

@@ -151,6 +151,8 @@ export class PreAggregator {
   }
 }
 
+const wrapWhole = (r: unknown): WholeRecord | typeof notCopied => (r === notCopied ? notCopied : { r });
+
 const kWhole = 0;
 const kPartial = 1;
 
@@ -173,10 +175,14 @@ export function preAggregatedCodec(records: Codec<unknown>): Codec<PreAggregated
     encode: (wire, u8, dv, offset, maxBytes, recordBytesMax) =>
       isWholeRecord(wire) ? tagged(kWhole, records, wire.r, u8, dv, offset, maxBytes, recordBytesMax) : tagged(kPartial, partials, wire, u8, dv, offset, maxBytes, recordBytesMax),
     decode: (u8, dv, offset, length) => (u8[offset] === kWhole ? { r: records.decode(u8, dv, offset + 1, length - 1) } : (partials.decode(u8, dv, offset + 1, length - 1) as PartialAggregate)),
-    copy: (wire, recordBytesMax) => {
-      if (!isWholeRecord(wire)) return partials.copy!(wire, recordBytesMax - 1) as PartialAggregate | typeof notCopied;
-      const r = records.copy === undefined ? notCopied : records.copy(wire.r, recordBytesMax - 1);
-      return r === notCopied ? notCopied : { r };
+    copy: (wire, recordBytesMax, size) => {
+      const copy = isWholeRecord(wire)
+        ? records.copy === undefined
+          ? notCopied
+          : wrapWhole(records.copy(wire.r, recordBytesMax - 1, size))
+        : (partials.copy!(wire, recordBytesMax - 1, size) as PartialAggregate | typeof notCopied);
+      size.bytes++; // the tag
+      return copy;
     },
   };
 }
