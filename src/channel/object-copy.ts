@@ -20,7 +20,7 @@
  * binary, about what it holds of anything else.
  */
 import { notCopied, type CopySize } from './codec.ts';
-import { hasKeys, isPlainObject } from './object-codec.ts';
+import { hasKeys, isPlainObject } from './object-format.ts';
 
 /** How deep records and arrays are copied; deeper goes through bytes (a cycle must end somewhere). */
 const copyNestingMax = 3;
