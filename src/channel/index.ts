@@ -18,7 +18,9 @@ export {
   stringCodec,
   structCodec,
   structLayout,
+  notCopied,
   type Codec,
+  type CopySize,
   type StructField,
   type StructLayout,
 } from './codec.ts';

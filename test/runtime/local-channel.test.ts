@@ -50,6 +50,16 @@ describe('local channel', () => {
     expect((result.results.seen as string[]).slice().sort()).toEqual(expected);
   });
 
+  it("a codec's own copy takes the records a worker keys to itself; what it leaves (notCopied) goes through its bytes", async () => {
+    const result = await (await run(jobUrl('own-codec'), { parallelism: 2 })).done;
+    const seen = result.results.seen as string[];
+    expect(seen.map((s) => Number(s.split(':')[0])).sort((a, b) => a - b)).toEqual(Array.from({ length: 2_000 }, (_, n) => n));
+    const via = (parity: number) => seen.filter((s) => Number(s.split(':')[0]) % 2 === parity).map((s) => s.split(':')[1]);
+    expect(new Set(via(1))).toEqual(new Set(['bytes'])); // left to the bytes, or sent to the other worker
+    expect(via(0).filter((v) => v === 'copy').length).toBeGreaterThan(0); // kept on their worker
+    expect(via(0).filter((v) => v === 'bytes').length).toBeGreaterThan(0); // sent to the other worker
+  });
+
   it('records of 600 bytes through the smallest ring (4 KiB): a worker waits for its own channel as for a ring, and every record arrives once', async () => {
     // A channel to itself holds what its 4 KiB ring would: a few such records, then the sender
     // drains it before adding more (a source batch is 512 records).
