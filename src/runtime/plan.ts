@@ -69,6 +69,20 @@ export function operatorUid(node: LogicalNode): string {
  * crossing an exchange (beyond one, a ring holds them back) or another mapAsync (its results are
  * emitted by the worker loop, not by its input): a full one stops the input that feeds it.
  */
+/** The exchanges (keyBy and broadcast nodes) that node `nodeId`'s output reaches within the chain, through no other mapAsync. */
+export function exchangesFedBy(graph: JobGraph, nodeId: number): number[] {
+  const found = new Set<number>();
+  const visit = (id: number) => {
+    for (const node of graph.nodes) {
+      if (!graph.inputsOf(node).includes(id)) continue;
+      if (node.kind === 'keyBy' || node.kind === 'broadcast') found.add(node.id);
+      else if (node.kind !== 'mapAsync') visit(node.id);
+    }
+  };
+  visit(nodeId);
+  return [...found];
+}
+
 export function asyncOperatorsFedBy(graph: JobGraph, nodeId: number): number[] {
   const found = new Set<number>();
   const visit = (id: number) => {

@@ -14,6 +14,8 @@
 //    client fails; the lookup of record failAt (of partition 1) rejects, failing the job.
 //  - recovery: generated events → mapAsync → a map that fails once at seq failAt (markers dir) →
 //    an exactly-once file sink in `out` (run with checkpoints and restarts).
+//  - recovery-keyed: the same with a keyBy after the mapAsync: its results cross an exchange, into
+//    which the checkpoint's barrier may have gone before they settle.
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defineJob, WatermarkStrategy } from '../../src/api/index.ts';
@@ -59,17 +61,17 @@ export default defineJob((env) => {
   const count = env.numberParam('count', 500);
   const capacity = env.numberParam('capacity', 20);
   const ordered = env.params.ordered !== 'false';
-  if (what === 'recovery') {
+  if (what === 'recovery' || what === 'recovery-keyed') {
     const failAt = env.numberParam('failAt', -1);
     const events = env.source(generator({ partitions: 2, count, keys: 100, seed: 9, ratePerSec: env.numberParam('rate', 20_000), eventTimeStartMs: t0, eventTimeStepMs: 1 }), {
       name: 'events',
       watermarks: WatermarkStrategy.monotonousTimestamps<GeneratedEvent>().withTimestampAssigner((e) => e.ts),
     });
-    events
-      .mapAsync(async (e) => {
-        await sleep(1 + (e.seq % 3));
-        return `${e.key} ${e.seq} ${e.value}`;
-      }, { name: 'enrich', capacity, ordered })
+    const enriched = events.mapAsync(async (e) => {
+      await sleep(1 + (e.seq % 3));
+      return `${e.key} ${e.seq} ${e.value}`;
+    }, { name: 'enrich', capacity, ordered });
+    (what === 'recovery-keyed' ? enriched.keyBy((line) => line.split(' ')[0], { name: 'by-key' }).process<string>((line, ctx) => ctx.emit(line), { name: 'keyed' }) : enriched)
       .map((line) => {
         if (Number(line.split(' ')[1]) === failAt && failsFirstTime(join(env.params.markers, 'fault'))) throw new Error(`injected failure at seq ${failAt}`);
         return line;

@@ -83,7 +83,7 @@ describe('mapAsync', () => {
         expect(JSON.parse(letters[0].raw as string)).toEqual({ p: 1, seq: 77, ts: 1_700_000_000_077 });
       });
 
-      it('a failure: the job restarts from a checkpoint holding the lookups in flight, and the exactly-once sink has every record once', async () => {
+      it.each(['recovery', 'recovery-keyed'])('a failure: the job restarts from a checkpoint holding the lookups in flight, and the exactly-once sink has every record once (%s)', async (what) => {
         const workDir = newDir();
         const out = join(workDir, 'out');
         const events = 4000;
@@ -93,7 +93,7 @@ describe('mapAsync', () => {
           parallelism: 2,
           checkpointIntervalMs: 20,
           restartStrategy: { kind: 'fixed-delay', attempts: 5, delayMs: 10 },
-          params: { what: 'recovery', count: String(events), capacity: '50', failAt: '1500', markers: workDir, out, rate: '10000' },
+          params: { what, count: String(events), capacity: '50', failAt: '1500', markers: workDir, out, rate: '10000' },
         });
         const result = await handle.done;
         expect(existsSync(join(workDir, 'fault'))).toBe(true);

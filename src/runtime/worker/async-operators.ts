@@ -1,16 +1,31 @@
 import type { JobGraph } from '../../api/graph.ts';
-import { asyncOperatorsFedBy } from '../plan.ts';
+import { asyncOperatorsFedBy, exchangesFedBy } from '../plan.ts';
 import type { AsyncOperator } from './async-operator.ts';
+
+/** What the operators ask of barrier alignment (barriers.ts): none in a job without checkpoints. */
+export interface BarrierProgress {
+  barrierSentInto(exchange: number): boolean;
+}
 
 /**
  * A worker's mapAsync operators seen together (async-operator.ts has one): whether any holds a
  * record or has a request in flight, and which inputs feed a full one — those inputs are not read
  * until it has room again, so backpressure reaches only the inputs that feed it.
+ *
+ * Checkpoints: an operator emits nothing between the moment the aligning checkpoint's barrier goes
+ * into an exchange it feeds and the snapshot. A result emitted then would follow the barrier —
+ * processed after the snapshot, so not in it — and would no longer be in flight at the snapshot,
+ * which stores what is (async-operator.ts): a restore from that checkpoint would lose it. Held
+ * back, it is stored in flight and issued again on a restore; after the snapshot it goes on. This
+ * cannot deadlock alignment: a barrier goes into an exchange only once every input before it has
+ * delivered its own (barriers.ts), so the inputs a held operator blocks are held already.
  */
 export class AsyncOperators {
   /** [source slot] and [exchange]: the mapAsync operators whose input that one feeds. */
   private readonly fedBySource: AsyncOperator[][];
   private readonly fedByExchange: AsyncOperator[][];
+  /** [operator]: the exchanges (indices) its output goes into within the chain. */
+  private readonly feeds: number[][];
 
   constructor(
     private readonly operators: AsyncOperator[],
@@ -21,13 +36,21 @@ export class AsyncOperators {
     const fedBy = (nodeId: number) => asyncOperatorsFedBy(graph, nodeId).map((id) => operators.find((op) => op.nodeId === id)!);
     this.fedBySource = sourceNodes.map(fedBy);
     this.fedByExchange = operators.length === 0 ? [] : exchangeNodes.map(fedBy);
+    this.feeds = operators.map((op) => exchangesFedBy(graph, op.nodeId).map((id) => exchangeNodes.indexOf(id)).filter((e) => e >= 0));
   }
 
-  /** Emits the results that settled, in the order each operator promises; true when there were any. */
-  drain(): boolean {
+  /** Emits the results that settled, in the order each operator promises; true when there were any. Operators held by a checkpoint wait. */
+  drain(barriers: BarrierProgress | undefined): boolean {
     let progress = false;
-    for (const operator of this.operators) progress = operator.drain() || progress;
+    for (let i = 0; i < this.operators.length; i++) if (!this.held(i, barriers)) progress = this.operators[i].drain() || progress;
     return progress;
+  }
+
+  /** The checkpoint being aligned has its barrier in an exchange operator i feeds: it emits nothing until the snapshot. */
+  private held(i: number, barriers: BarrierProgress | undefined): boolean {
+    if (barriers === undefined) return false;
+    for (const e of this.feeds[i]) if (barriers.barrierSentInto(e)) return true;
+    return false;
   }
 
   /** Some request is in flight (it settles only on this thread's event loop). */
@@ -42,13 +65,15 @@ export class AsyncOperators {
     return true;
   }
 
-  hasNews(): boolean {
-    return this.operators.some((op) => op.hasNews());
+  /** A settlement that drain would emit now. */
+  hasNews(barriers: BarrierProgress | undefined): boolean {
+    return this.operators.some((op, i) => op.hasNews() && !this.held(i, barriers));
   }
 
-  /** Settles at the next settlement, when a request is in flight. */
-  whenNews(): Promise<void> | undefined {
-    return this.inFlight() ? Promise.race(this.operators.map((op) => op.whenNews())) : undefined;
+  /** Settles at the next settlement drain would emit, when such a request is in flight (a held operator's results wait for the snapshot: waking for them would spin). */
+  whenNews(barriers: BarrierProgress | undefined): Promise<void> | undefined {
+    const waking = this.operators.filter((op, i) => (op.inFlight() > 0 || op.hasNews()) && !this.held(i, barriers));
+    return waking.length > 0 ? Promise.race(waking.map((op) => op.whenNews())) : undefined;
   }
 
   /** The input of exchange e feeds a full mapAsync: it is not read now (its rings hold the records back). */

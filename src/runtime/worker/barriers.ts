@@ -56,6 +56,11 @@ export class BarrierAlignment {
     this.receivedFrom[exchange][sender] = checkpointId;
   }
 
+  /** The checkpoint being aligned has sent its barrier into exchange e: what goes into e now follows it. */
+  barrierSentInto(exchange: number): boolean {
+    return this.injected > this.completed && this.sent[exchange] >= this.injected;
+  }
+
   /** Sources stop reading between injecting a checkpoint and completing it. */
   get sourcesPaused(): boolean {
     return this.injected > this.completed;

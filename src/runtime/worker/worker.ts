@@ -220,8 +220,8 @@ class WorkerRuntime {
     if (this.epochs && this.task.replay) this.epochs.ranges = new EpochRanges(offsetLogDir(options.stateDir), this.me, rangedSources, this.task.replay);
     this.waiting = new WorkerWaiting(this.me, this.views, this.environment, this.exchanges, () => sources.ioReaders(this.paused), {
       needsEventLoop: () => this.checkpoints?.needsEventLoop() ?? false,
-      hasNews: () => (this.checkpoints?.hasReplies() ?? false) || this.async.hasNews() || (this.queries?.hasRequests() ?? false),
-      asyncNews: () => this.async.whenNews(),
+      hasNews: () => (this.checkpoints?.hasReplies() ?? false) || this.async.hasNews(this.control.barriers) || (this.queries?.hasRequests() ?? false),
+      asyncNews: () => this.async.whenNews(this.control.barriers),
       exchangeHeld: this.async.exchangeFull,
     });
     if (checkpointing) {
@@ -313,7 +313,7 @@ class WorkerRuntime {
 
   /** True when anything was taken. While a mapAsync is full, nothing that feeds it is read. */
   private async takeInput(): Promise<boolean> {
-    let progress = this.async.drain();
+    let progress = this.async.drain(this.control.barriers);
     progress = this.exchanges.drain(0, this.async.exchangeFull) || progress;
     return (await this.pollSources()) || progress;
   }
