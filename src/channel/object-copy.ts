@@ -20,12 +20,10 @@
  * binary, about what it holds of anything else.
  */
 import { notCopied, type CopySize } from './codec.ts';
-import { hasKeys, isPlainObject } from './object-format.ts';
+import { isPlainObject, ShapeTable } from './object-format.ts';
 
 /** How deep records and arrays are copied; deeper goes through bytes (a cycle must end somewhere). */
 const copyNestingMax = 3;
-/** Shapes (key lists) copied per thread; past it, records of new shapes go through bytes. */
-const copyShapesMax = 256;
 
 type CopyShape = (value: Record<string, unknown>, copier: ObjectCopier, depth: number) => unknown;
 
@@ -46,7 +44,7 @@ interface Shape {
 }
 
 export class ObjectCopier {
-  private readonly shapes = new Map<string, Shape>();
+  private readonly shapes = new ShapeTable<Shape>(0, Number.POSITIVE_INFINITY, copyShape);
   private last: Shape | undefined;
   /** Upper bounds of the binary and the JSON bytes counted so far, and the most allowed of each. */
   private bytes = 0;
@@ -61,7 +59,7 @@ export class ObjectCopier {
     if (!isPlainObject(value)) {
       copy = this.field(value, undefined, 0, 0);
     } else {
-      const shape = this.shapeOf(value, this.last);
+      const shape = this.shapes.of(value, this.last);
       if (shape === undefined) return notCopied;
       this.last = shape;
       copy = this.record(value, shape, 0);
@@ -84,7 +82,7 @@ export class ObjectCopier {
         if (depth >= copyNestingMax) return notCopied;
         if (Array.isArray(v)) return typeof (v as { toJSON?: unknown }).toJSON === 'function' ? notCopied : this.array(v, shape, i, depth + 1);
         if (!isPlainObject(v)) return notCopied;
-        const inner = this.shapeOf(v, shape?.nested[i]);
+        const inner = this.shapes.of(v, shape?.nested[i]);
         if (inner === undefined) return notCopied;
         if (shape !== undefined) shape.nested[i] = inner;
         return this.counted(5, 0) ? this.record(v, inner, depth + 1) : notCopied;
@@ -116,25 +114,17 @@ export class ObjectCopier {
     this.jsonBytes += jsonBytes;
     return this.bytes <= this.bytesMax && this.jsonBytes <= this.bytesMax;
   }
-
-  /** The shape whose keys `value` has, in order (`last` tried first); undefined when it is not copied. */
-  private shapeOf(value: Record<string, unknown>, last: Shape | undefined): Shape | undefined {
-    if (last !== undefined && hasKeys(value, last.keys)) return last;
-    const keys = Object.keys(value);
-    const id = keys.join('\0');
-    let shape = this.shapes.get(id);
-    if (shape === undefined) {
-      if (keys.includes('__proto__') || this.shapes.size >= copyShapesMax) return undefined;
-      const jsonBytes = 2 + keys.reduce((sum, k) => sum + 2 + jsonBytesPerUnitMax * k.length + 2, 0); // {} and per key "k":,
-      shape = { keys, headerBytes: 7 + Buffer.byteLength(id, 'utf8'), jsonBytes, copy: copyNothing, nested: [] };
-      shape.copy = copyFunction(shape);
-      this.shapes.set(id, shape);
-    }
-    return shape;
-  }
 }
 
 const copyNothing: CopyShape = () => notCopied;
+
+/** A copier's shape: the header and JSON bytes it counts, and its copy function, made once. */
+function copyShape(keys: string[], id: string): Shape {
+  const jsonBytes = 2 + keys.reduce((sum, k) => sum + 2 + jsonBytesPerUnitMax * k.length + 2, 0); // {} and per key "k":,
+  const shape: Shape = { keys, headerBytes: 7 + Buffer.byteLength(id, 'utf8'), jsonBytes, copy: copyNothing, nested: [] };
+  shape.copy = copyFunction(shape);
+  return shape;
+}
 
 /**
  * One function per shape: copies the fields in order into an object literal with the shape's keys

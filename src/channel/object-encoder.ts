@@ -14,14 +14,13 @@ import {
   FIELD_RECORD,
   FIELD_STRING,
   FIELD_TRUE,
-  hasKeys,
+  ShapeTable,
   isPlainObject,
   isWellFormed,
   nestingMax,
   shapedRecordBytesCap,
   shapedRecordBytesMax,
   shapeKeysMax,
-  shapesMax,
   TAG_NUMBER,
   TAG_SHAPED_RECORD,
   TAG_STRING,
@@ -62,8 +61,20 @@ function encodeString(value: string, u8: Uint8Array, offset: number, maxBytes: n
   return need;
 }
 
+/** An encoder's shape: its header (tag, hash, key list), made once; undefined when the key list is too long for it. */
+function shapeWithHeader(keys: string[], id: string): Shape | undefined {
+  const names = Buffer.from(id, 'utf8');
+  if (names.length > 0xffff) return undefined;
+  const header = Buffer.allocUnsafe(7 + names.length);
+  header[0] = TAG_SHAPED_RECORD;
+  header.writeUInt32LE(hashBytes(names, 0, names.length), 1);
+  header.writeUInt16LE(names.length, 5);
+  names.copy(header, 7);
+  return { keys, header, jsonStreak: 0, nested: [] };
+}
+
 export class ObjectEncoder {
-  private readonly shapes = new Map<string, Shape>();
+  private readonly shapes = new ShapeTable<Shape>(1, shapeKeysMax, shapeWithHeader);
   private last: Shape | undefined;
   /** Where a record that may not fit the room at hand is written to learn its size (grown to the longest asked for). */
   private scratch: Buffer = Buffer.allocUnsafe(shapedRecordBytesMax);
@@ -71,7 +82,7 @@ export class ObjectEncoder {
   encode(value: unknown, u8: Uint8Array, dv: DataView, offset: number, maxBytes: number, recordBytesMax = shapedRecordBytesMax): number {
     if (typeof value === 'number' && Number.isFinite(value)) return encodeNumber(value, u8, dv, offset, maxBytes);
     if (typeof value === 'string' && isWellFormed(value)) return encodeString(value, u8, offset, maxBytes);
-    const shape = isPlainObject(value) ? this.shapeOf(value, this.last) : undefined;
+    const shape = isPlainObject(value) ? this.shapes.of(value, this.last) : undefined;
     if (shape === undefined) return jsonCodec.encode(value, u8, dv, offset, maxBytes);
     this.last = shape;
     const streak = shape.jsonStreak;
@@ -98,29 +109,6 @@ export class ObjectEncoder {
     }
     shape.jsonStreak = 0;
     return end - offset;
-  }
-
-  /** The shape whose keys `value` has, in order (`last` is tried first); undefined when it cannot have one (JSON then). */
-  private shapeOf(value: Record<string, unknown>, last: Shape | undefined): Shape | undefined {
-    if (last !== undefined && hasKeys(value, last.keys)) return last;
-    const keys = Object.keys(value);
-    if (keys.length === 0 || keys.length > shapeKeysMax) return undefined;
-    const id = keys.join('\0');
-    let shape = this.shapes.get(id);
-    if (shape === undefined) {
-      // Own enumerable keys only (for-in above also walks the prototype: none for plain objects).
-      if (keys.includes('__proto__') || this.shapes.size >= shapesMax) return undefined;
-      const names = Buffer.from(id, 'utf8');
-      if (names.length > 0xffff) return undefined;
-      const header = Buffer.allocUnsafe(7 + names.length);
-      header[0] = TAG_SHAPED_RECORD;
-      header.writeUInt32LE(hashBytes(names, 0, names.length), 1);
-      header.writeUInt16LE(names.length, 5);
-      names.copy(header, 7);
-      shape = { keys, header, jsonStreak: 0, nested: [] };
-      this.shapes.set(id, shape);
-    }
-    return shape;
   }
 
   /**
@@ -179,7 +167,7 @@ export class ObjectEncoder {
         }
         if (depth >= nestingMax) return notShaped;
         if (isPlainObject(v)) {
-          const inner = this.shapeOf(v, shape.nested[i]);
+          const inner = this.shapes.of(v, shape.nested[i]);
           if (inner === undefined) return notShaped;
           shape.nested[i] = inner;
           if (at + 5 > limit) return outOfRoom;
@@ -208,7 +196,6 @@ export class ObjectEncoder {
     }
   }
 }
-
 
 /** encodeShaped's answers other than where the record ends. */
 const notShaped = -1;

@@ -47,7 +47,6 @@ export function isWellFormed(s: string): boolean {
   return (s as string & { isWellFormed(): boolean }).isWellFormed();
 }
 
-
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
   const proto = Object.getPrototypeOf(value);
@@ -55,9 +54,40 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
 }
 
 /** Whether `value`'s own enumerable keys are `keys`, in order (for-in: no array of them is made). */
-export function hasKeys(value: Record<string, unknown>, keys: readonly string[]): boolean {
+function hasKeys(value: Record<string, unknown>, keys: readonly string[]): boolean {
   let i = 0;
   for (const k in value) if (keys[i++] !== k) return false;
   return i === keys.length;
+}
+
+/**
+ * The shapes (key lists) one thread has met, each made once by `make` from its keys and their
+ * '\0'-joined id: the encoder's headers, the copier's copy functions. A record with a `__proto__`
+ * key, or a key count outside [keysMin, keysMax], or past shapesMax shapes, has none.
+ */
+export class ShapeTable<S extends { readonly keys: string[] }> {
+  private readonly shapes = new Map<string, S>();
+
+  constructor(
+    private readonly keysMin: number,
+    private readonly keysMax: number,
+    private readonly make: (keys: string[], id: string) => S | undefined,
+  ) {}
+
+  /** The shape whose keys `value` has, in order (`last` is tried first); undefined when it has none. */
+  of(value: Record<string, unknown>, last: S | undefined): S | undefined {
+    if (last !== undefined && hasKeys(value, last.keys)) return last;
+    const keys = Object.keys(value);
+    if (keys.length < this.keysMin || keys.length > this.keysMax) return undefined;
+    const id = keys.join('\0');
+    let shape = this.shapes.get(id);
+    if (shape === undefined) {
+      // Own enumerable keys only (for-in above also walks the prototype: none for plain objects).
+      if (keys.includes('__proto__') || this.shapes.size >= shapesMax) return undefined;
+      shape = this.make(keys, id);
+      if (shape !== undefined) this.shapes.set(id, shape);
+    }
+    return shape;
+  }
 }
 
