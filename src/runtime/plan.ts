@@ -1,9 +1,13 @@
 import type { JobGraph, LogicalNode } from '../api/graph.ts';
 import { WeirError } from '../errors.ts';
 
+const isExchange = (node: LogicalNode) => node.kind === 'keyBy' || node.kind === 'broadcast';
+const isMapAsync = (node: LogicalNode) => node.kind === 'mapAsync';
+
 /**
  * The physical plan: every operator runs on every worker (one chain per worker, as Flink's slot
- * sharing); keyBy edges become exchanges, each an N×N mesh of rings. Node ids are already in
+ * sharing); keyBy edges become exchanges, each a ring per pair of workers and a local channel per
+ * worker (exchanges.ts). Node ids are already in
  * topological order (a node can only name earlier nodes as inputs), so exchanges are numbered in
  * that order too: the deadlock-freedom argument in worker.ts relies on it.
  */
@@ -26,7 +30,7 @@ export function planJob(graph: JobGraph, parallelism: number): Plan {
     }
     // A keyBy that nothing reads (the inputs of an interval join, whose operator keys its own
     // union) needs no exchange: no rings, and its records go nowhere.
-    if ((node.kind === 'keyBy' || node.kind === 'broadcast') && graph.consumersOf(node.id).length > 0) exchanges.push(node.id);
+    if (isExchange(node) && graph.consumersOf(node.id).length > 0) exchanges.push(node.id);
     if (node.kind === 'broadcastProcess' && (graph.nodes[node.input].kind === 'broadcast' || graph.nodes[node.broadcastInput].kind !== 'broadcast')) {
       throw new WeirError('WEIR_JOB_DEFINITION', `operator ${node.name} must read a stream and a broadcast stream`);
     }
@@ -69,27 +73,23 @@ export function operatorUid(node: LogicalNode): string {
  * crossing an exchange (beyond one, a ring holds them back) or another mapAsync (its results are
  * emitted by the worker loop, not by its input): a full one stops the input that feeds it.
  */
-/** The exchanges (keyBy and broadcast nodes) that node `nodeId`'s output reaches within the chain, through no other mapAsync. */
-export function exchangesFedBy(graph: JobGraph, nodeId: number): number[] {
-  const found = new Set<number>();
-  const visit = (id: number) => {
-    for (const node of graph.nodes) {
-      if (!graph.inputsOf(node).includes(id)) continue;
-      if (node.kind === 'keyBy' || node.kind === 'broadcast') found.add(node.id);
-      else if (node.kind !== 'mapAsync') visit(node.id);
-    }
-  };
-  visit(nodeId);
-  return [...found];
+export function asyncOperatorsFedBy(graph: JobGraph, nodeId: number): number[] {
+  return reachedInChain(graph, nodeId, isMapAsync, isExchange);
 }
 
-export function asyncOperatorsFedBy(graph: JobGraph, nodeId: number): number[] {
+/** The exchanges (keyBy and broadcast nodes) that records leaving `nodeId` reach in the same worker's chain, through no other mapAsync. */
+export function exchangesFedBy(graph: JobGraph, nodeId: number): number[] {
+  return reachedInChain(graph, nodeId, isExchange, isMapAsync);
+}
+
+/** The nodes `wanted` that records leaving `nodeId` reach, passing through neither a wanted node nor one that `stops`. */
+function reachedInChain(graph: JobGraph, nodeId: number, wanted: (node: LogicalNode) => boolean, stops: (node: LogicalNode) => boolean): number[] {
   const found = new Set<number>();
   const visit = (id: number) => {
     for (const node of graph.nodes) {
       if (!graph.inputsOf(node).includes(id)) continue;
-      if (node.kind === 'mapAsync') found.add(node.id);
-      else if (node.kind !== 'keyBy' && node.kind !== 'broadcast') visit(node.id);
+      if (wanted(node)) found.add(node.id);
+      else if (!stops(node)) visit(node.id);
     }
   };
   visit(nodeId);
