@@ -1,7 +1,7 @@
 /**
  * Keyed state on the JavaScript heap, addressed by (state, keyGroup, key, namespace) (entry-map.ts).
  * For small state and tests; nothing survives the process. Values are kept as given (no copy),
- * which is why callers must not mutate a value after putting it.
+ * which is why callers change a value only to put it again at once (see StateStore.put).
  */
 import { EntryMap } from './entry-map.ts';
 import { checkStorable, compareStoredKeys } from './storable.ts';

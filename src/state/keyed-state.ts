@@ -12,14 +12,15 @@
  * A state with a TTL stores [value, lastAccessMs] instead; the TTL covers the key's whole
  * value (a list's or map's last write refreshes all its elements).
  *
- * Copy-on-write: the store may keep the very object it is given (the heap backend and the LMDB
- * write-back cache do), so a stored value is never changed in place: list.add and map.put build
- * a new array and put that. They check only what they add (the rest was checked when it was
- * stored): a check of the whole array per add made a long list quadratic. The one exception is
- * the accumulator handed to a user's reduce/aggregate function, which may change it and return it
- * (as Flink allows): the result is put back at once, so the store sees the change. Values
- * returned by value()/get() of value, reducing and aggregating state are the stored objects
- * themselves: read them, don't change them (list and map getters return copies).
+ * Changed in place and put back: list.add and map.put change the stored array and put it again
+ * before they return, as a user's reduce/aggregate function may change its accumulator and return
+ * it (as Flink allows). Nothing else holds a stored value between two calls: the store keeps it
+ * (the heap backend and the LMDB write-back cache keep the very object) and encodes it when it
+ * writes it back or snapshots, at one moment. Copying the array on each add instead made a list or
+ * map of n elements cost O(n²) to build. They check only what they add (the rest was checked when
+ * it was stored). Values returned by value()/get() of value, reducing and aggregating state are
+ * the stored objects themselves: read them, don't change them (list and map getters return
+ * copies).
  */
 import type {
   AggregateFunction,
@@ -190,16 +191,19 @@ export class KeyedState implements KeyedStateAccess {
       const current = () => cell.read() as S[] | undefined;
       const handle: ListState<S> = {
         get: () => (current() ?? []).slice(),
+        // Appended in place and put back (see the file comment): a copy per add made a list of n cost O(n²).
         add: (value: S) => {
           const list = current() ?? [];
           this.checkStorable(name, value, `[${list.length}]`);
-          cell.write([...list, value], true);
+          list.push(value);
+          cell.write(list, true);
         },
         addAll: (values: S[]) => {
           if (values.length === 0) return;
           const list = current() ?? [];
           for (let i = 0; i < values.length; i++) this.checkStorable(name, values[i], `[${list.length + i}]`);
-          cell.write([...list, ...values], true);
+          for (let i = 0; i < values.length; i++) list.push(values[i]);
+          cell.write(list, true);
         },
         update: (values: S[]) => (values.length > 0 ? cell.write(values.slice()) : cell.clear()),
         clear: () => cell.clear(),

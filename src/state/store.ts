@@ -26,8 +26,8 @@ export interface StateStore {
   /** The value, or undefined when absent. */
   get(state: string, keyGroup: number, key: StoredKey, namespace: string): unknown;
   /**
-   * `value` must not be undefined (use delete). The store may keep the object: do not mutate it
-   * afterwards. `checked`: the caller has already checked every part of `value` with the rules of
+   * `value` must not be undefined (use delete). The store may keep the object: change it only to
+   * put it again before anything else runs (keyed-state.ts changes lists, maps and accumulators so). `checked`: the caller has already checked every part of `value` with the rules of
    * storable.ts (a list grown by one element it checked, the rest being what was stored), so the
    * store need not walk it all again.
    */
