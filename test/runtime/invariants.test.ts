@@ -39,13 +39,17 @@ describe('invariants of the in-band control state machines fail as bugs, naming 
     alignment.inject(1, 0);
     internal(() => alignment.inject(2, 0), /checkpoint 2 injected while 1 is still aligning/);
     internal(() => alignment.complete(0), /checkpoint 1 completed before it aligned/);
+    expect(alignment.sealed[0]).toBe(0);
     alignment.propagate(0, (_e, frame) => frame.kind === FrameKind.Barrier);
+    // Barrier 1 is in exchange 0: until the snapshot no record may enter it (exchanges.ts throws).
+    expect(alignment.sealed[0]).toBe(1);
     alignment.received(0, 0, 1);
     internal(() => alignment.received(0, 0, 1), /barrier 1 from sender 0 after its barrier 1/);
     signals.receivedEnd(0, 1);
     internal(() => alignment.received(0, 1, 1), /barrier 1 from sender 1 after its end-of-stream/);
     expect(alignment.aligned()).toBe(true);
     alignment.complete(5);
+    expect(alignment.sealed[0]).toBe(0);
     internal(() => alignment.inject(1, 0), /checkpoint 1 injected after 1 completed/);
   });
 

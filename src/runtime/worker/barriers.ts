@@ -29,6 +29,13 @@ export class BarrierAlignment {
   private readonly receivedFrom: number[][];
   /** [exchange]: the newest checkpoint whose barrier this worker sent into it. */
   private readonly sent: number[];
+  /**
+   * [exchange]: 1 from barrier `injected` going into it until the snapshot. Nothing may enter the
+   * exchange then: a record behind the barrier would be processed downstream after its snapshot,
+   * while what made it (a buffer emptied, a timer gone) is in this worker's — a restore would lose
+   * it. exchanges.ts asserts this for every record.
+   */
+  readonly sealed: Uint8Array;
   /** The checkpoint this worker has injected (its sources are paused until it completes). */
   injected = 0;
   /** The newest checkpoint this worker has snapshotted; rings holding later barriers are held. */
@@ -42,6 +49,7 @@ export class BarrierAlignment {
   ) {
     this.receivedFrom = Array.from({ length: exchanges }, () => new Array<number>(senders).fill(0));
     this.sent = new Array<number>(exchanges).fill(0);
+    this.sealed = new Uint8Array(exchanges);
   }
 
   /** A ring from `sender` of exchange e is not read while it has delivered a barrier this worker has not completed. */
@@ -58,7 +66,7 @@ export class BarrierAlignment {
 
   /** The checkpoint being aligned has sent its barrier into exchange e: what goes into e now follows it. */
   barrierSentInto(exchange: number): boolean {
-    return this.injected > this.completed && this.sent[exchange] >= this.injected;
+    return this.sealed[exchange] === 1;
   }
 
   /** Sources stop reading between injecting a checkpoint and completing it. */
@@ -82,6 +90,7 @@ export class BarrierAlignment {
       if (this.sent[e] < c && !this.signals.endedByMe(e)) {
         if (!broadcast(e, { kind: FrameKind.Barrier, checkpointId: c, timestampMs: nowMs })) return;
         this.sent[e] = c;
+        this.sealed[e] = 1;
       }
       if (!this.delivered(e, c)) return;
     }
@@ -108,6 +117,7 @@ export class BarrierAlignment {
   complete(nowMs: number): number {
     assert(this.aligned(), `checkpoint ${this.injected} completed before it aligned`);
     this.completed = this.injected;
+    this.sealed.fill(0);
     return nowMs - this.alignStartMs;
   }
 }

@@ -4,7 +4,7 @@ import type { LatencyRecorder } from '../instrumentation/latency-recorder.ts';
 import { FrameKind, kFrameHeaderBytes } from '../../channel/layout.ts';
 import type { RingReader, RingWriter } from '../../channel/ring.ts';
 import type { LogicalNode } from '../../api/graph.ts';
-import { WeirError } from '../../errors.ts';
+import { internalError, WeirError } from '../../errors.ts';
 import { assert, limits } from '../../limits.ts';
 import type { Deliver, RecordPosition } from './chain.ts';
 import type { Plan } from '../plan.ts';
@@ -46,6 +46,8 @@ export class Exchanges {
   private readonly n: number;
   /** Time blocked on full rings, [exchange × parallelism + target]. */
   readonly blockedMs: Float64Array;
+  /** [exchange]: 1 while a checkpoint's barrier is in it and its snapshot not taken (barriers.ts): no record may enter. */
+  private readonly sealed: Uint8Array;
   parks = 0;
   /** The receiving side of each exchange: its consumers in the chain (set once the chain is compiled). */
   private deliver: Deliver[] = [];
@@ -72,6 +74,7 @@ export class Exchanges {
     });
     this.names = plan.exchanges.map((id) => plan.graph.nodes[id].name);
     this.blockedMs = new Float64Array(plan.exchanges.length * this.n);
+    this.sealed = control.barriers?.sealed ?? new Uint8Array(plan.exchanges.length);
   }
 
   /** The chain's consumers of each exchange (once the chain is compiled). */
@@ -95,6 +98,7 @@ export class Exchanges {
   };
 
   send(e: number, target: number, value: unknown, timestampMs: number, createdMs: number): void {
+    if (this.sealed[e] !== 0) throw recordAfterBarrier(this.names[e]);
     if (target === this.me) return this.sendLocal(e, value, timestampMs, createdMs);
     const w = this.out[e][target];
     const { partition, offset } = this.position;
@@ -284,4 +288,9 @@ export class Exchanges {
     for (const writers of this.out) for (const w of writers) if (w.pendingFrames > 0) w.publish();
   }
 
+}
+
+/** A record sent into an exchange behind a barrier whose snapshot is not taken: it would be lost on a restore (barriers.ts). */
+function recordAfterBarrier(exchange: string): Error {
+  return internalError(`a record was sent into exchange '${exchange}' after its checkpoint barrier, before the snapshot: a restore would lose it`);
 }
