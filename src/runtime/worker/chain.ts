@@ -1,7 +1,7 @@
-import type { Collector, ErrorPolicy, LogicalNode } from '../../api/graph.ts';
+import type { ErrorPolicy, LogicalNode } from '../../api/graph.ts';
 import type { SinkWriter } from '../../connectors/types.ts';
 import { isRecordFailure, userFunctionError, WeirError } from '../../errors.ts';
-import { asyncResultError, isThenable, PromiseReturned, promiseReturned } from '../../functions/sync.ts';
+import { asyncResultError, PromiseReturned } from '../../functions/sync.ts';
 import type { StateStore } from '../../state/store.ts';
 import type { OutputChecksum } from '../instrumentation/checksum.ts';
 import type { LatencyRecorder } from '../instrumentation/latency-recorder.ts';
@@ -16,6 +16,7 @@ import { broadcastProcess } from './broadcast-process.ts';
 import { Combiner } from './combiner.ts';
 import { isWholeRecord, preAggregatingReader, type PartialAggregate, type PreAggregatedWire, type PreAggregator, type WholeRecord } from './pre-aggregator.ts';
 import { keyBySender } from './key-by-sender.ts';
+import { filterOperator, flatMapOperator, mapOperator, sinkOperator } from './record-operators.ts';
 import type { SinkLatency } from '../instrumentation/sink-latency.ts';
 
 /**
@@ -202,68 +203,15 @@ export function compileChain(plan: Plan, position: RecordPosition, hooks: ChainH
         }
         break;
       }
-      case 'map': {
-        const fn = node.fn;
-        inputOf[id] = (v, ts, cr) => {
-          c.recordsIn++;
-          let out: unknown;
-          try {
-            out = fn(v);
-            if (isThenable(out)) throw promiseReturned(out, 'map function');
-          } catch (e) {
-            return reject(e, node, c, v);
-          }
-          c.recordsOut++;
-          next(out, ts, cr);
-        };
+      case 'map':
+        inputOf[id] = mapOperator(node.fn, next, c, (e, v) => reject(e, node, c, v));
         break;
-      }
-      case 'filter': {
-        const fn = node.fn;
-        inputOf[id] = (v, ts, cr) => {
-          c.recordsIn++;
-          let keep: boolean;
-          try {
-            keep = fn(v);
-            if (keep !== true && keep !== false && isThenable(keep)) throw promiseReturned(keep, 'filter function');
-          } catch (e) {
-            return reject(e, node, c, v);
-          }
-          if (keep) {
-            c.recordsOut++;
-            next(v, ts, cr);
-          }
-        };
+      case 'filter':
+        inputOf[id] = filterOperator(node.fn, next, c, (e, v) => reject(e, node, c, v));
         break;
-      }
-      case 'flatMap': {
-        const fn = node.fn;
-        let curTs = NaN;
-        let curCreated = NaN;
-        const collector: Collector<unknown> = {
-          collect(value) {
-            c.recordsOut++;
-            next(value, curTs, curCreated);
-          },
-        };
-        inputOf[id] = (v, ts, cr) => {
-          c.recordsIn++;
-          const savedTs = curTs;
-          const savedCreated = curCreated;
-          curTs = ts;
-          curCreated = cr;
-          try {
-            const result = fn(v, collector) as unknown;
-            if (result !== undefined && isThenable(result)) throw promiseReturned(result, 'flatMap function');
-          } catch (e) {
-            reject(e, node, c, v);
-          } finally {
-            curTs = savedTs;
-            curCreated = savedCreated;
-          }
-        };
+      case 'flatMap':
+        inputOf[id] = flatMapOperator(node.fn, next, c, (e, v) => reject(e, node, c, v));
         break;
-      }
       case 'keyBy': {
         // Sending side: route by key into the exchange (key-by-sender.ts). The receiving side
         // delivers straight to the consumers (outputOf[id]), called by the worker when a frame arrives.
@@ -411,30 +359,9 @@ export function compileChain(plan: Plan, position: RecordPosition, hooks: ChainH
         closes.push(() => node.fn.close?.());
         break;
       }
-      case 'sink': {
-        const writer = hooks.sinkWriter(node);
-        const { latency, checksum, sinkLatency } = hooks;
-        const twoPhase = hooks.checkpointing && writer.commit !== undefined;
-        inputOf[id] = (v, ts, cr) => {
-          c.recordsIn++;
-          if (latency !== undefined) latency.atSink(cr, twoPhase);
-          if (sinkLatency !== undefined) sinkLatency.observe(cr);
-          if (checksum !== undefined) checksum.add(v);
-          try {
-            writer.write(v, ts, cr);
-          } catch (e) {
-            if (e instanceof WeirError) throw e;
-            const inner = e instanceof Error ? e : new Error(String(e));
-            throw new WeirError('WEIR_SINK', `sink "${node.name}" failed on the record from source partition ${position.partition} at offset ${position.offset}: ${inner.message}`, {
-              operator: node.name,
-              partition: position.partition,
-              offset: position.offset,
-              cause: inner,
-            });
-          }
-        };
+      case 'sink':
+        inputOf[id] = sinkOperator(node, hooks.sinkWriter(node), c, position, hooks);
         break;
-      }
     }
     // The node's watermark for the metrics: any node but a source or a union (set above) notes
     // what reaches its one input. Wrapped here, before any upstream node's fan-out captures it.
