@@ -144,6 +144,58 @@ export function stateOpsBench(opts: { keys: number; ops: number; runs: number; f
   return figures;
 }
 
+export interface GrowthFigure {
+  backend: string;
+  primitive: string;
+  elements: number;
+  elementsPerSec: number;
+}
+
+/**
+ * One key whose list (add) or map (put of a new map key) grows to `elements`, the store flushed
+ * every 10 000 elements: what a join buffer or a per-key index does. An add that copied the list
+ * made this O(n²). Backends with a write-back cache only: without one every add writes the whole
+ * list through to LMDB, as one stored value per key must.
+ */
+export function growthBench(opts: { elements: number }): GrowthFigure[] {
+  const growing: Array<[string, (state: KeyedState) => (i: number) => void]> = [
+    [
+      'list: add',
+      (s) => {
+        const l = s.listState<number>('l');
+        return (i) => l.add(i);
+      },
+    ],
+    [
+      'map: put, a new map key each',
+      (s) => {
+        const m = s.mapState<number, number>('m');
+        return (i) => m.put(i, i);
+      },
+    ],
+  ];
+  const figures: GrowthFigure[] = [];
+  for (const backend of backends.filter((b) => !b.name.includes('no cache'))) {
+    for (const [primitive, make] of growing) {
+      const dir = mkdtempSync(join(tmpdir(), 'weir-bench-state-'));
+      const store = backend.open(join(dir, 'worker-0'));
+      const state = new KeyedState(store, 'op1', 'bench', () => 0);
+      const grow = make(state);
+      state.setCurrentKey(1, 1);
+      const started = performance.now();
+      for (let i = 0; i < opts.elements; i++) {
+        grow(i);
+        if (i % 10_000 === 9_999) store.flush();
+      }
+      store.flush();
+      figures.push({ backend: backend.name, primitive, elements: opts.elements, elementsPerSec: opts.elements / ((performance.now() - started) / 1000) });
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  return figures;
+}
+
 /**
  * `keys` distinct keys written once each into value state with a TTL, on LMDB with the default
  * cache. A logical clock advances 1 ms per write and the TTL is `keys / 10` ms (1 M for 10 M
@@ -205,16 +257,35 @@ export function formatTtl(f: TtlFigure): string {
   ].join('\n');
 }
 
-export function stateBench(opts: { quick: boolean; ttlKeys?: number }): { ops: StateOpFigure[]; ttl: TtlFigure } {
-  const ops = opts.quick ? stateOpsBench({ keys: 10_000, ops: 20_000, runs: 1 }) : stateOpsBench({ keys: 100_000, ops: 300_000, runs: 3 });
-  const ttl = ttlBench({ keys: opts.ttlKeys ?? (opts.quick ? 200_000 : 10_000_000) });
-  return { ops, ttl };
+export function formatGrowth(figures: GrowthFigure[]): string {
+  const names = [...new Set(figures.map((f) => f.backend))];
+  const lines = [`| primitive | elements | ${names.join(' | ')} |`, `|---|---:|${names.map(() => '---:|').join('')}`];
+  for (const primitive of [...new Set(figures.map((f) => f.primitive))]) {
+    const of = (backend: string) => figures.find((f) => f.primitive === primitive && f.backend === backend)!;
+    lines.push(`| ${primitive} | ${of(names[0]).elements.toLocaleString('en')} | ${names.map((n) => `${(of(n).elementsPerSec / 1e6).toFixed(2)} M/s`).join(' | ')} |`);
+  }
+  return lines.join('\n');
 }
 
-export function formatStateBench(result: { ops: StateOpFigure[]; ttl: TtlFigure }, opsLabel: string): string {
+export interface StateBenchResult {
+  ops: StateOpFigure[];
+  growth: GrowthFigure[];
+  ttl: TtlFigure;
+}
+
+export function stateBench(opts: { quick: boolean; ttlKeys?: number }): StateBenchResult {
+  const ops = opts.quick ? stateOpsBench({ keys: 10_000, ops: 20_000, runs: 1 }) : stateOpsBench({ keys: 100_000, ops: 300_000, runs: 3 });
+  const growth = growthBench({ elements: opts.quick ? 20_000 : 200_000 });
+  const ttl = ttlBench({ keys: opts.ttlKeys ?? (opts.quick ? 200_000 : 10_000_000) });
+  return { ops, growth, ttl };
+}
+
+export function formatStateBench(result: StateBenchResult, opsLabel: string): string {
   return [
     `### State operations/s (${opsLabel}, hot-key skew, flush every 10,000 ops)\n`,
     formatStateOps(result.ops),
+    '\n### One key whose list or map grows (flush every 10,000 elements)\n',
+    formatGrowth(result.growth),
     '\n### State with a TTL, every key seen once\n',
     formatTtl(result.ttl),
   ].join('\n');
