@@ -49,14 +49,8 @@ export class StoredMap<MK, MV> implements MapState<MK, MV> {
     const pairs = this.pairs() ?? [];
     const index = indexOf(pairs);
     const id = storedKey(key);
-    const at = index.get(id);
-    this.checkPair(pair, `[${at ?? pairs.length}]`);
-    if (at === undefined) {
-      index.set(id, pairs.length);
-      pairs.push(pair);
-    } else {
-      pairs[at] = pair;
-    }
+    this.checkPair(pair, `[${index.get(id) ?? pairs.length}]`);
+    place(pairs, index, id, pair);
     this.cell.write(pairs, true);
   }
 
@@ -75,15 +69,7 @@ export class StoredMap<MK, MV> implements MapState<MK, MV> {
       added.push({ id, pair });
     }
     if (added.length === 0) return;
-    for (const { id, pair } of added) {
-      const at = index.get(id);
-      if (at === undefined) {
-        index.set(id, pairs.length);
-        pairs.push(pair);
-      } else {
-        pairs[at] = pair;
-      }
-    }
+    for (const { id, pair } of added) place(pairs, index, id, pair);
     this.cell.write(pairs, true);
   }
 
@@ -146,3 +132,14 @@ export class StoredMap<MK, MV> implements MapState<MK, MV> {
 }
 
 const indexOf = (pairs: Pairs<unknown, unknown>) => StoredMap.indexOf(pairs);
+
+/** Puts `pair` (whose key's stored form is `id`) in its place: over the pair of that key, or at the end. */
+function place<MK, MV>(pairs: Pairs<MK, MV>, index: Map<StoredKey, number>, id: StoredKey, pair: [MK, MV]): void {
+  const at = index.get(id);
+  if (at === undefined) {
+    index.set(id, pairs.length);
+    pairs.push(pair);
+  } else {
+    pairs[at] = pair;
+  }
+}
