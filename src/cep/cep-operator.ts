@@ -81,7 +81,7 @@ export function cepOperator<T, K, U>(nfa: CompiledNfa<T>, fn: PatternProcessFunc
       this.ctx.output(tag, value);
     }
     match(run: Run, events: EventLookup<T>): void {
-      this.timestampMs = events.get(run.ev[run.ev.length - 1])![1];
+      this.timestampMs = events.get(run.ev[run.n - 1])![1];
       fn.processMatch(materialize(run, nfa.stageNames, events), this);
     }
     timedOut(run: Run, timeoutAtMs: number, events: EventLookup<T>): void {
@@ -288,7 +288,7 @@ function startedWith(runs: Run[], id: number): boolean {
 
 function referencedIds(state: NfaKeyState): Set<number> {
   const ids = new Set<number>();
-  for (const r of state.runs) for (const id of r.ev) ids.add(id);
-  for (const r of state.held) for (const id of r.ev) ids.add(id);
+  for (const r of state.runs) for (let i = 0; i < r.n; i++) ids.add(r.ev[i]);
+  for (const r of state.held) for (let i = 0; i < r.n; i++) ids.add(r.ev[i]);
   return ids;
 }

@@ -20,10 +20,18 @@ import { holds, type CompiledNfa, type Transition } from './nfa-compiler.ts';
 export interface Run {
   /** State id. */
   s: number;
-  /** Ids of the events taken, in order. */
+  /**
+   * Ids of the events taken, in order: the first `n` of `ev`. The arrays are shared between runs
+   * that took the same first events: a run that takes an event appends it in place when its `n`
+   * is the arrays' length (no run has appended past it yet), and copies its `n` first otherwise
+   * (see extended()). An element before some run's `n` never changes. Copying on every take made
+   * a run of n events cost O(n²): one key's run of 40 000 took 27.5 s.
+   */
   ev: number[];
-  /** The stage (index) each event was taken by. */
+  /** The stage (index) each event was taken by: the first `n` of `st`. */
   st: number[];
+  /** Events taken. */
+  n: number;
   /** Event time of the first event (-1: the start run). */
   t0: number;
   /** Id of the first event (-1: the start run). */
@@ -61,15 +69,27 @@ export function newKeyState<T>(nfa: CompiledNfa<T>): NfaKeyState {
   return { runs: [startRun(nfa)], held: [], nextId: 0, stored: [] };
 }
 
-const startRun = <T>(nfa: CompiledNfa<T>): Run => ({ s: nfa.startState, ev: [], st: [], t0: -1, id0: -1 });
+const startRun = <T>(nfa: CompiledNfa<T>): Run => ({ s: nfa.startState, ev: [], st: [], n: 0, t0: -1, id0: -1 });
+
+/** `run`'s events and stages with event `id` taken by stage `stage` after them (see Run.ev). */
+function extended(run: Run, id: number, stage: number): { ev: number[]; st: number[]; n: number } {
+  let { ev, st } = run;
+  if (ev.length !== run.n) {
+    ev = ev.slice(0, run.n);
+    st = st.slice(0, run.n);
+  }
+  ev.push(id);
+  st.push(stage);
+  return { ev, st, n: run.n + 1 };
+}
 
 /** Order of matches: first event, then the events in turn (Flink leaves ties to its priority queue; here they are fixed). */
 export function compareRuns(a: Run, b: Run): number {
   const byStart = compareStarts(a, b);
   if (byStart !== 0) return byStart;
-  const n = Math.min(a.ev.length, b.ev.length);
+  const n = Math.min(a.n, b.n);
   for (let i = 0; i < n; i++) if (a.ev[i] !== b.ev[i]) return a.ev[i] - b.ev[i];
-  return a.ev.length - b.ev.length;
+  return a.n - b.n;
 }
 
 /** By first event only; the start run (no event) last. */
@@ -82,7 +102,7 @@ function compareStarts(a: Run, b: Run): number {
 /** The events of a run, by stage, in pattern order of first appearance. */
 export function materialize<T>(run: Run, stageNames: string[], events: EventLookup<T>): Match<T> {
   const out: Match<T> = {};
-  for (let i = 0; i < run.ev.length; i++) {
+  for (let i = 0; i < run.n; i++) {
     const name = stageNames[run.st[i]];
     (out[name] ??= []).push(events.get(run.ev[i])![2]);
   }
@@ -200,13 +220,12 @@ export class NfaRunner<T> {
     const result: Run[] = [];
     for (const edge of edges) {
       if (edge.action === 'ignore') {
-        if (!fromStart) result.push({ s: edge.target, ev: run.ev, st: run.st, t0: run.t0, id0: run.id0 });
+        if (!fromStart) result.push({ s: edge.target, ev: run.ev, st: run.st, n: run.n, t0: run.t0, id0: run.id0 });
         continue;
       }
       const taken: Run = {
         s: edge.target,
-        ev: [...run.ev, id],
-        st: [...run.st, this.nfa.states[edge.source].stage],
+        ...extended(run, id, this.nfa.states[edge.source].stage),
         t0: fromStart ? timestampMs : run.t0,
         id0: fromStart ? id : run.id0,
       };
@@ -267,7 +286,7 @@ export class NfaRunner<T> {
       for (const r of state.runs) if (earliestRun === undefined || compareStarts(r, earliestRun) < 0) earliestRun = r;
       if (earliestRun !== undefined && compareStarts(earliest, earliestRun) > 0) break;
       state.held.shift();
-      const pruningId = skip.pruningId(earliest.ev.map((id, i) => ({ id, stage: this.nfa.stageNames[earliest.st[i]] })));
+      const pruningId = skip.pruningId(earliest.ev.slice(0, earliest.n).map((id, i) => ({ id, stage: this.nfa.stageNames[earliest.st[i]] })));
       if (pruningId !== undefined) {
         const survives = (r: Run) => r.id0 < 0 || !skip.prunes(r.id0, pruningId);
         state.runs = state.runs.filter(survives);
@@ -315,9 +334,9 @@ export function encodeKeyState(state: NfaKeyState): number[] {
   for (const list of [state.runs, state.held]) {
     out.push(list.length);
     for (const r of list) {
-      out.push(r.s, r.t0, r.id0, r.ev.length);
-      for (const id of r.ev) out.push(id);
-      for (const st of r.st) out.push(st);
+      out.push(r.s, r.t0, r.id0, r.n);
+      for (let i = 0; i < r.n; i++) out.push(r.ev[i]);
+      for (let i = 0; i < r.n; i++) out.push(r.st[i]);
     }
   }
   return out;
@@ -342,7 +361,7 @@ export function decodeKeyState(f: number[]): NfaKeyState {
       at += k;
       const st = f.slice(at, at + k);
       at += k;
-      list.push({ s, ev, st, t0, id0 });
+      list.push({ s, ev, st, n: k, t0, id0 });
     }
     lists.push(list);
   }
