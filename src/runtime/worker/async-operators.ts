@@ -2,11 +2,6 @@ import type { JobGraph } from '../../api/graph.ts';
 import { asyncOperatorsFedBy, exchangesFedBy } from '../plan.ts';
 import type { AsyncOperator } from './async-operator.ts';
 
-/** What the operators ask of barrier alignment (barriers.ts): none in a job without checkpoints. */
-export interface BarrierProgress {
-  barrierSentInto(exchange: number): boolean;
-}
-
 /**
  * A worker's mapAsync operators seen together (async-operator.ts has one): whether any holds a
  * record or has a request in flight, and which inputs feed a full one — those inputs are not read
@@ -32,6 +27,8 @@ export class AsyncOperators {
     graph: JobGraph,
     sourceNodes: number[],
     exchangeNodes: number[],
+    /** [exchange]: 1 while the aligning checkpoint's barrier is in it and the snapshot not taken (BarrierAlignment.sealed); undefined without checkpoints. */
+    private readonly sealed: Uint8Array | undefined,
   ) {
     const fedBy = (nodeId: number) => asyncOperatorsFedBy(graph, nodeId).map((id) => operators.find((op) => op.nodeId === id)!);
     this.fedBySource = sourceNodes.map(fedBy);
@@ -40,16 +37,17 @@ export class AsyncOperators {
   }
 
   /** Emits the results that settled, in the order each operator promises; true when there were any. Operators held by a checkpoint wait. */
-  drain(barriers: BarrierProgress | undefined): boolean {
+  drain(): boolean {
     let progress = false;
-    for (let i = 0; i < this.operators.length; i++) if (!this.held(i, barriers)) progress = this.operators[i].drain() || progress;
+    for (let i = 0; i < this.operators.length; i++) if (!this.held(i)) progress = this.operators[i].drain() || progress;
     return progress;
   }
 
   /** The checkpoint being aligned has its barrier in an exchange operator i feeds: it emits nothing until the snapshot. */
-  private held(i: number, barriers: BarrierProgress | undefined): boolean {
-    if (barriers === undefined) return false;
-    for (const e of this.feeds[i]) if (barriers.barrierSentInto(e)) return true;
+  private held(i: number): boolean {
+    const sealed = this.sealed;
+    if (sealed === undefined) return false;
+    for (const e of this.feeds[i]) if (sealed[e] !== 0) return true;
     return false;
   }
 
@@ -66,13 +64,13 @@ export class AsyncOperators {
   }
 
   /** A settlement that drain would emit now. */
-  hasNews(barriers: BarrierProgress | undefined): boolean {
-    return this.operators.some((op, i) => op.hasNews() && !this.held(i, barriers));
+  hasNews(): boolean {
+    return this.operators.some((op, i) => op.hasNews() && !this.held(i));
   }
 
   /** Settles at the next settlement drain would emit, when such a request is in flight (a held operator's results wait for the snapshot: waking for them would spin). */
-  whenNews(barriers: BarrierProgress | undefined): Promise<void> | undefined {
-    const waking = this.operators.filter((op, i) => (op.inFlight() > 0 || op.hasNews()) && !this.held(i, barriers));
+  whenNews(): Promise<void> | undefined {
+    const waking = this.operators.filter((op, i) => (op.inFlight() > 0 || op.hasNews()) && !this.held(i));
     return waking.length > 0 ? Promise.race(waking.map((op) => op.whenNews())) : undefined;
   }
 

@@ -33,7 +33,8 @@ export class BarrierAlignment {
    * [exchange]: 1 from barrier `injected` going into it until the snapshot. Nothing may enter the
    * exchange then: a record behind the barrier would be processed downstream after its snapshot,
    * while what made it (a buffer emptied, a timer gone) is in this worker's — a restore would lose
-   * it. exchanges.ts asserts this for every record.
+   * it. exchanges.ts asserts this for every record; a mapAsync feeding it holds its results
+   * (async-operators.ts).
    */
   readonly sealed: Uint8Array;
   /** The checkpoint this worker has injected (its sources are paused until it completes). */
@@ -62,11 +63,6 @@ export class BarrierAlignment {
     assert(checkpointId > this.receivedFrom[exchange][sender], `exchange ${exchange}: barrier ${checkpointId} from sender ${sender} after its barrier ${this.receivedFrom[exchange][sender]}`);
     assert(!this.signals.ended(exchange, sender), `exchange ${exchange}: barrier ${checkpointId} from sender ${sender} after its end-of-stream`);
     this.receivedFrom[exchange][sender] = checkpointId;
-  }
-
-  /** The checkpoint being aligned has sent its barrier into exchange e: what goes into e now follows it. */
-  barrierSentInto(exchange: number): boolean {
-    return this.sealed[exchange] === 1;
   }
 
   /** Sources stop reading between injecting a checkpoint and completing it. */

@@ -176,11 +176,10 @@ export function preAggregatedCodec(records: Codec<unknown>): Codec<PreAggregated
       isWholeRecord(wire) ? tagged(kWhole, records, wire.r, u8, dv, offset, maxBytes, recordBytesMax) : tagged(kPartial, partials, wire, u8, dv, offset, maxBytes, recordBytesMax),
     decode: (u8, dv, offset, length) => (u8[offset] === kWhole ? { r: records.decode(u8, dv, offset + 1, length - 1) } : (partials.decode(u8, dv, offset + 1, length - 1) as PartialAggregate)),
     copy: (wire, recordBytesMax, size) => {
-      const copy = isWholeRecord(wire)
-        ? records.copy === undefined
-          ? notCopied
-          : wrapWhole(records.copy(wire.r, recordBytesMax - 1, size))
-        : (partials.copy!(wire, recordBytesMax - 1, size) as PartialAggregate | typeof notCopied);
+      let copy: PreAggregatedWire | typeof notCopied;
+      if (!isWholeRecord(wire)) copy = partials.copy!(wire, recordBytesMax - 1, size) as PartialAggregate | typeof notCopied;
+      else if (records.copy === undefined) return notCopied;
+      else copy = wrapWhole(records.copy(wire.r, recordBytesMax - 1, size));
       size.bytes++; // the tag
       return copy;
     },

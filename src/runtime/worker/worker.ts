@@ -210,7 +210,7 @@ class WorkerRuntime {
       watermarkOutput: (node) => this.chain.watermarkOutputOf[node.id],
     }, this.nowMs());
     this.sources = sources;
-    this.async = new AsyncOperators(this.chain.asyncOperators, this.plan.graph, sources.slots.map((s) => s.node.id), this.plan.exchanges);
+    this.async = new AsyncOperators(this.chain.asyncOperators, this.plan.graph, sources.slots.map((s) => s.node.id), this.plan.exchanges, this.control.barriers?.sealed);
     this.alignment = new WorkerAlignment(
       this.plan,
       this.views,
@@ -220,8 +220,8 @@ class WorkerRuntime {
     if (this.epochs && this.task.replay) this.epochs.ranges = new EpochRanges(offsetLogDir(options.stateDir), this.me, rangedSources, this.task.replay);
     this.waiting = new WorkerWaiting(this.me, this.views, this.environment, this.exchanges, () => sources.ioReaders(this.paused), {
       needsEventLoop: () => this.checkpoints?.needsEventLoop() ?? false,
-      hasNews: () => (this.checkpoints?.hasReplies() ?? false) || this.async.hasNews(this.control.barriers) || (this.queries?.hasRequests() ?? false),
-      asyncNews: () => this.async.whenNews(this.control.barriers),
+      hasNews: () => (this.checkpoints?.hasReplies() ?? false) || this.async.hasNews() || (this.queries?.hasRequests() ?? false),
+      asyncNews: () => this.async.whenNews(),
       exchangeHeld: this.async.exchangeFull,
     });
     if (checkpointing) {
@@ -313,7 +313,7 @@ class WorkerRuntime {
 
   /** True when anything was taken. While a mapAsync is full, nothing that feeds it is read. */
   private async takeInput(): Promise<boolean> {
-    let progress = this.async.drain(this.control.barriers);
+    let progress = this.async.drain();
     progress = this.exchanges.drain(0, this.async.exchangeFull) || progress;
     return (await this.pollSources()) || progress;
   }
@@ -474,7 +474,7 @@ class WorkerRuntime {
   // ---------------------------------------------------------------- sources
 
   private sourceBudget(): number {
-    if (this.checkpoints?.alignment?.sourcesPaused) return 0; // between a checkpoint's injection and its snapshot
+    if (this.control.barriers?.sourcesPaused) return 0; // between a checkpoint's injection and its snapshot
     return this.epochs ? this.epochs.budget() : limits.sourceBatchRecordsMax;
   }
 
