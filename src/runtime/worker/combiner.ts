@@ -78,7 +78,11 @@ export class Combiner {
     if (isThenable(combined)) throw promiseReturned(combined, 'combine function');
     held.value = combined;
     this.folded++;
-    if (timestampMs > held.timestampMs || Number.isNaN(held.timestampMs)) held.timestampMs = timestampMs;
+    if (Number.isNaN(held.timestampMs)) {
+      // Held without a time until now: from here on a watermark can make it late.
+      held.timestampMs = timestampMs;
+      if (timestampMs < this.oldestAtMostMs) this.oldestAtMostMs = timestampMs;
+    } else if (timestampMs > held.timestampMs) held.timestampMs = timestampMs;
     if (createdMs < held.createdMs || Number.isNaN(held.createdMs)) held.createdMs = createdMs;
     held.partition = partition;
     held.offset = offset;
