@@ -16,8 +16,8 @@ import { WeirError } from '../errors.ts';
 import type { AggregateFunction } from '../functions/contracts.ts';
 import type { DataStream, OperatorOptions } from './stream.ts';
 import { WindowedStream } from './windowed-stream.ts';
-import { checkOperatorOptions } from './operator-options.ts';
-import { rejectAsyncFunction, rejectAsyncMethods, expectSync } from '../functions/sync.ts';
+import { checkOperatorOptions, checkWindowFunction } from './operator-options.ts';
+import { rejectAsyncFunction, rejectAsyncMethods, expectFolded } from '../functions/sync.ts';
 import { LATE_RECORDS_TAG } from '../time/window-operator.ts';
 import { checkAllWindowsAssigner, finalWindowMerge, type AllWindowFn, type MergeInput, type Sharded, type WindowPartial } from '../time/window-all.ts';
 import { checkK, insertRanked, mergeRankings, scoreOf, tieBreakOf, type RankEntry } from '../time/ranking.ts';
@@ -65,8 +65,9 @@ export class AllWindowedStream<T, W extends Window> {
       throw new WeirError('WEIR_JOB_DEFINITION', `${name}: windowAll pre-aggregates on every worker and merges the partials, so its AggregateFunction needs merge`);
     }
     rejectAsyncMethods(aggregate, name, 'window aggregate function');
+    if (windowFn != null) checkWindowFunction(windowFn, name, 'aggregate', false);
     rejectAsyncFunction(windowFn, name, 'window function');
-    return this.build<ACC, R, OUT>(aggregate, windowFn, name, options);
+    return this.build<ACC, R, OUT>(aggregate, windowFn ?? undefined, name, options);
   }
 
   /** Incremental reduce per window; `fn` must be associative and commutative (partials are reduced in any order). */
@@ -75,8 +76,9 @@ export class AllWindowedStream<T, W extends Window> {
   reduce<OUT>(fn: (a: T, b: T) => T, windowFn?: AllWindowFn<T, OUT, W>, options: OperatorOptions = {}): DataStream<OUT | T> {
     const name = options.name ?? `windowAll(${this.assigner.description}).reduce`;
     rejectAsyncFunction(fn, name, 'reduce function');
+    if (windowFn != null) checkWindowFunction(windowFn, name, 'reduce', false);
     rejectAsyncFunction(windowFn, name, 'window function');
-    const reduce = (a: T, b: T) => expectSync(fn(a, b), 'reduce function');
+    const reduce = (a: T, b: T) => expectFolded(fn(a, b), 'reduce function');
     // Accumulators are one-element arrays: a window that got no record has none (and [] merges as nothing).
     const reducing: AggregateFunction<T, T[], T> = {
       createAccumulator: () => [],
@@ -84,7 +86,7 @@ export class AllWindowedStream<T, W extends Window> {
       merge: (a, b) => (a.length === 0 ? b : b.length === 0 ? a : [reduce(a[0], b[0])]),
       getResult: (acc) => acc[0],
     };
-    return this.build<T[], T, OUT>(reducing, windowFn, name, options);
+    return this.build<T[], T, OUT>(reducing, windowFn ?? undefined, name, options);
   }
 
   /**

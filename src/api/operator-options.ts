@@ -22,3 +22,18 @@ function checkOptions(options: { onError?: unknown }): void {
     throw new WeirError('WEIR_JOB_DEFINITION', `onError must be 'fail' or 'dead-letter', not ${JSON.stringify(options.onError)}`);
   }
 }
+
+/**
+ * A window function argument (`reduce(fn, windowFn, options)`, `aggregate`, `process`), checked when
+ * the job is defined: a function, or where `objects` is true an object with process() (Flink's
+ * ProcessWindowFunction). An options object in its place — `window(…).reduce(fn, { name })`, the
+ * way keyBy().reduce takes them — would otherwise fail only when the first window fires.
+ */
+export function checkWindowFunction(windowFn: unknown, operator: string, call: string, objects: boolean): void {
+  if (typeof windowFn === 'function') return;
+  if (objects && typeof windowFn === 'object' && windowFn !== null && typeof (windowFn as { process?: unknown }).process === 'function') return;
+  const expected = objects ? 'a function or an object with process()' : 'a function';
+  const optionsLike = typeof windowFn === 'object' && windowFn !== null && Object.keys(windowFn).every((k) => k in operatorOptionKeys);
+  const hint = optionsLike ? `; options go after it: ${call}(…, undefined, ${JSON.stringify(windowFn)})` : '';
+  throw new WeirError('WEIR_JOB_DEFINITION', `operator "${operator}": the window function of ${call} must be ${expected}, not ${windowFn === null ? 'null' : typeof windowFn}${hint}`);
+}

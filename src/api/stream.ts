@@ -12,7 +12,7 @@ import { AllWindowedStream } from './all-windowed-stream.ts';
 import { keyedTopN, type TopNOptions } from './top-n.ts';
 import type { TopNUpsert } from '../time/continuous-top-n.ts';
 import type { Window, WindowAssigner } from '../time/windows.ts';
-import { expectSync, rejectAsyncFunction, rejectAsyncMethods } from '../functions/sync.ts';
+import { expectFolded, rejectAsyncFunction, rejectAsyncMethods } from '../functions/sync.ts';
 import { asyncSettings, type AsyncMapFn, type AsyncMapFunction, type MapAsyncOptions } from './async-options.ts';
 import type { BroadcastOptions, BroadcastProcessFunction, KeyedBroadcastProcessFunction } from './broadcast.ts';
 
@@ -250,7 +250,7 @@ export class KeyedStream<T, K> extends DataStream<T> {
       (value, ctx) => {
         const state = ctx.valueState<T>('reduce');
         const previous = state.value();
-        const next = previous === undefined ? value : expectSync(fn(previous, value), 'reduce function');
+        const next = previous === undefined ? value : expectFolded(fn(previous, value), 'reduce function');
         state.update(next);
         ctx.emit(next);
       },

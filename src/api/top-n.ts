@@ -8,7 +8,7 @@ import { limits } from '../limits.ts';
 import { hashKey } from '../runtime/keys.ts';
 import type { AggregateFunction } from '../functions/contracts.ts';
 import type { DataStream, KeyedStream, OperatorOptions } from './stream.ts';
-import { expectSync, rejectAsyncFunction, rejectAsyncMethods } from '../functions/sync.ts';
+import { expectFolded, expectSync, rejectAsyncFunction, rejectAsyncMethods } from '../functions/sync.ts';
 import { mergeTopN, shardTopN, type KeyScore, type ShardTop, type TopNUpsert } from '../time/continuous-top-n.ts';
 import { checkK, scoreOf, tieBreakOf } from '../time/ranking.ts';
 import { checkOperatorOptions, operatorOptionKeys } from './operator-options.ts';
@@ -34,7 +34,7 @@ export function keyedTopN<T, K, ACC, V>(keyed: KeyedStream<T, K>, n: number, by:
         value = record as unknown as V;
       } else {
         const state = ctx.valueState<ACC>('accumulator');
-        const accumulator = expectSync(aggregate.add(record, state.value() ?? expectSync(aggregate.createAccumulator(), 'createAccumulator function')), 'aggregate add function');
+        const accumulator = expectFolded(aggregate.add(record, state.value() ?? expectFolded(aggregate.createAccumulator(), 'createAccumulator function')), 'aggregate add function');
         state.update(accumulator);
         value = expectSync(aggregate.getResult(accumulator), 'getResult function');
       }

@@ -18,7 +18,7 @@ import type { WindowRanking } from './all-windowed-stream.ts';
 import { distinctContents, type DistinctRecords } from '../time/distinct.ts';
 import { preAggregationOf } from '../time/pre-aggregation.ts';
 import type { LogicalNode } from './graph.ts';
-import { checkOperatorOptions } from './operator-options.ts';
+import { checkOperatorOptions, checkWindowFunction } from './operator-options.ts';
 
 export class WindowedStream<T, K, W extends Window> {
   private windowTrigger: Trigger<T, W>;
@@ -78,6 +78,7 @@ export class WindowedStream<T, K, W extends Window> {
   reduce(fn: (a: T, b: T) => T, windowFn?: undefined, options?: OperatorOptions): DataStream<T>;
   reduce<OUT>(fn: (a: T, b: T) => T, windowFn: ProcessWindowFn<T, OUT, K, W>, options?: OperatorOptions): DataStream<OUT>;
   reduce<OUT>(fn: (a: T, b: T) => T, windowFn?: ProcessWindowFn<T, OUT, K, W>, options: OperatorOptions = {}): DataStream<OUT | T> {
+    if (windowFn != null) checkWindowFunction(windowFn, options.name ?? `${this.assigner.description}.reduce`, 'reduce', true);
     return this.build<T, T, OUT | T>(reduceContents(fn), windowFn ? toProcessWindowFunction(windowFn) : passThrough<T, K, W>(), 'reduce', options, [fn, windowFn]);
   }
 
@@ -85,12 +86,14 @@ export class WindowedStream<T, K, W extends Window> {
   aggregate<ACC, R>(aggregate: AggregateFunction<T, ACC, R>, windowFn?: undefined, options?: OperatorOptions): DataStream<R>;
   aggregate<ACC, R, OUT>(aggregate: AggregateFunction<T, ACC, R>, windowFn: ProcessWindowFn<R, OUT, K, W>, options?: OperatorOptions): DataStream<OUT>;
   aggregate<ACC, R, OUT>(aggregate: AggregateFunction<T, ACC, R>, windowFn?: ProcessWindowFn<R, OUT, K, W>, options: OperatorOptions = {}): DataStream<OUT | R> {
+    if (windowFn != null) checkWindowFunction(windowFn, options.name ?? `${this.assigner.description}.aggregate`, 'aggregate', true);
     const contents = aggregateContents(aggregate, isMergingAssigner(this.assigner));
     return this.build<ACC, R, OUT | R>(contents, windowFn ? toProcessWindowFunction(windowFn) : passThrough<R, K, W>(), 'aggregate', options, [aggregate, windowFn]);
   }
 
   /** Full-window function: keeps every record of the window and hands them all over when it fires. */
   process<OUT>(fn: ProcessWindowFn<T, OUT, K, W>, options: OperatorOptions = {}): DataStream<OUT> {
+    checkWindowFunction(fn, options.name ?? `${this.assigner.description}.process`, 'process', true);
     return this.build<T[], T, OUT>(listContents<T>(), toProcessWindowFunction(fn), 'process', options, [fn]);
   }
 

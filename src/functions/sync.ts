@@ -53,6 +53,17 @@ export function expectSync<T>(value: T, role: string): T {
   return value;
 }
 
+/**
+ * expectSync for a function whose result weir keeps as the state of what it folded so far — a
+ * reduce, an aggregate's add, merge and createAccumulator, a keyBy's combine: undefined there
+ * means "nothing yet", so it would drop every record folded before without a word (Flink fails on
+ * a null there). A TypeError: the operator that catches it names itself and the record.
+ */
+export function expectFolded<T>(value: T, role: string): T {
+  if (value === undefined) throw new TypeError(`the ${role} returned undefined; it must return what it folded (undefined would drop the records folded so far)`);
+  return expectSync(value, role);
+}
+
 /** A PromiseReturned for `value`, whose rejection (if any) is then handled: the job's error is ours, not an unhandled rejection. */
 export function promiseReturned(value: unknown, role: string): PromiseReturned {
   (value as PromiseLike<unknown>).then(undefined, () => {});

@@ -34,6 +34,7 @@ import type {
   ValueState,
 } from '../functions/contracts.ts';
 import { WeirError } from '../errors.ts';
+import { expectFolded } from '../functions/sync.ts';
 import { describeKey, stateLabel, unstorableReason } from './storable.ts';
 import { StoredMap } from './map-state.ts';
 import { storedKey, type StateStore, type StoredKey } from './store.ts';
@@ -222,7 +223,7 @@ export class KeyedState implements KeyedStateAccess {
         get: () => cell.read() as S | undefined,
         add: (value: S) => {
           const current = cell.read() as S | undefined;
-          cell.write(current === undefined ? value : reduce(current, value));
+          cell.write(current === undefined ? value : expectFolded(reduce(current, value), 'reducing state\'s reduce function'));
         },
         clear: () => cell.clear(),
       };
@@ -238,8 +239,8 @@ export class KeyedState implements KeyedStateAccess {
           return accumulator === undefined ? undefined : aggregate.getResult(accumulator);
         },
         add: (value: IN) => {
-          const accumulator = (cell.read() as ACC | undefined) ?? aggregate.createAccumulator();
-          cell.write(aggregate.add(value, accumulator));
+          const accumulator = (cell.read() as ACC | undefined) ?? expectFolded(aggregate.createAccumulator(), 'createAccumulator function');
+          cell.write(expectFolded(aggregate.add(value, accumulator), 'aggregate add function'));
         },
         clear: () => cell.clear(),
       };

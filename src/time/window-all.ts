@@ -17,7 +17,7 @@
 import { WeirError } from '../errors.ts';
 import type { AggregateFunction, KeyedContext, KeyedProcessFunction, OnTimerContext } from '../functions/contracts.ts';
 import type { Collector } from '../api/graph.ts';
-import { expectSync } from '../functions/sync.ts';
+import { expectFolded, expectSync } from '../functions/sync.ts';
 import { EventTimeTrigger, type Trigger } from './triggers.ts';
 import { TimeWindow, isMergingAssigner, type Window, type WindowAssigner } from './windows.ts';
 
@@ -70,7 +70,7 @@ export function finalWindowMerge<ACC, R, OUT, W extends Window>(spec: FinalMerge
     let merged: ACC | undefined;
     for (const shard of Object.keys(slot.partials)) {
       const acc = slot.partials[shard];
-      merged = merged === undefined ? acc : expectSync(aggregate.merge!(merged, acc), 'aggregate merge function');
+      merged = merged === undefined ? acc : expectFolded(aggregate.merge!(merged, acc), 'aggregate merge function');
     }
     if (merged === undefined) return;
     const result = expectSync(aggregate.getResult(merged), 'getResult function');

@@ -8,7 +8,7 @@
 import { WeirError } from '../errors.ts';
 import type { AggregateFunction, Collector } from '../functions/contracts.ts';
 import type { Window } from './windows.ts';
-import { expectSync } from '../functions/sync.ts';
+import { expectFolded, expectSync } from '../functions/sync.ts';
 
 /** What a process-window function can see besides the records. */
 export interface ProcessWindowContext<K, W extends Window> {
@@ -57,11 +57,11 @@ export interface WindowContents<T, C, R> {
 /** Incremental: the reduced value (Flink's ReducingState). */
 export function reduceContents<T>(reduce: (a: T, b: T) => T): WindowContents<T, T, T> {
   return {
-    add: (contents, value) => (contents === undefined ? value : expectSync(reduce(contents, value), 'reduce function')),
-    merge: (a, b) => expectSync(reduce(a, b), 'reduce function'),
+    add: (contents, value) => (contents === undefined ? value : expectFolded(reduce(contents, value), 'reduce function')),
+    merge: (a, b) => expectFolded(reduce(a, b), 'reduce function'),
     elements: (contents) => [contents],
     // As `add` with one record: a reduce of one value is that value (shared, as a record is).
-    mergeInto: (contents, partial) => (contents === undefined ? partial : expectSync(reduce(contents, partial), 'reduce function')),
+    mergeInto: (contents, partial) => (contents === undefined ? partial : expectFolded(reduce(contents, partial), 'reduce function')),
   };
 }
 
@@ -70,10 +70,10 @@ export function aggregateContents<T, ACC, R>(aggregate: AggregateFunction<T, ACC
   if (merging && typeof aggregate.merge !== 'function') {
     throw new WeirError('WEIR_JOB_DEFINITION', 'aggregate on merging (session) windows needs AggregateFunction.merge');
   }
-  const create = () => expectSync(aggregate.createAccumulator(), 'createAccumulator function');
-  const merge = (a: ACC, b: ACC) => expectSync(aggregate.merge!(a, b), 'aggregate merge function');
+  const create = () => expectFolded(aggregate.createAccumulator(), 'createAccumulator function');
+  const merge = (a: ACC, b: ACC) => expectFolded(aggregate.merge!(a, b), 'aggregate merge function');
   return {
-    add: (contents, value) => expectSync(aggregate.add(value, contents === undefined ? create() : contents), 'aggregate add function'),
+    add: (contents, value) => expectFolded(aggregate.add(value, contents === undefined ? create() : contents), 'aggregate add function'),
     merge,
     elements: (contents) => [expectSync(aggregate.getResult(contents), 'getResult function')],
     mergeInto: typeof aggregate.merge === 'function' ? (contents, partial) => merge(contents === undefined ? create() : contents, partial) : undefined,

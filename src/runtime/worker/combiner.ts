@@ -23,7 +23,7 @@
  * in combineFoldsMin of combineCheckRecords sends the next combineBypassRecords as themselves,
  * then tries again.
  */
-import { isThenable, promiseReturned } from '../../functions/sync.ts';
+import { expectFolded } from '../../functions/sync.ts';
 import { limits } from '../../limits.ts';
 
 /** Sends one record into the exchange, to the worker of `key`, at the source position given. */
@@ -74,8 +74,7 @@ export class Combiner {
       if (this.held.size >= limits.combineKeysMax) this.flushAll();
       return;
     }
-    const combined = this.combine(held.value, value);
-    if (isThenable(combined)) throw promiseReturned(combined, 'combine function');
+    const combined = expectFolded(this.combine(held.value, value), 'combine function');
     held.value = combined;
     this.folded++;
     if (Number.isNaN(held.timestampMs)) {
