@@ -36,7 +36,7 @@ export type LogicalNode =
   | (NodeBase & { kind: 'source'; spec: SourceSpec<unknown>; watermarks: WatermarkStrategy<unknown> | undefined })
   | (NodeBase & { kind: 'map'; input: NodeId; fn: (value: unknown) => unknown })
   | (NodeBase & { kind: 'filter'; input: NodeId; fn: (value: unknown) => boolean })
-  | (NodeBase & { kind: 'flatMap'; input: NodeId; fn: (value: unknown, out: Collector<unknown>) => void })
+  | (NodeBase & { kind: 'flatMap'; input: NodeId; fn: (value: unknown, out: Collector<unknown>) => unknown })
   | (NodeBase & { kind: 'union'; inputs: NodeId[] })
   | (NodeBase & { kind: 'keyBy'; input: NodeId; key: (value: unknown) => unknown; codec: Codec<unknown> | undefined; combine?: (earlier: unknown, later: unknown) => unknown; combineDelayMs?: number })
   /** With `preAggregation` (window aggregates, time/pre-aggregation.ts) it also accepts partial aggregates, combined before its exchange. */

@@ -101,8 +101,8 @@ export class DataStream<T> {
     return this.derive<T>({ kind: 'filter', input: this.nodeId, fn: fn as (v: unknown) => boolean, ...options }, fn, 'filter function');
   }
 
-  /** Zero or more outputs per record, through `out.collect`. */
-  flatMap<U>(fn: (value: T, out: Collector<U>) => void, options: OperatorOptions = {}): DataStream<U> {
+  /** Zero or more records per record: collected with `out.collect(r)` (Flink's), or returned as an array (Array#flatMap's). */
+  flatMap<U>(fn: (value: T, out: Collector<U>) => void | Iterable<U>, options: OperatorOptions = {}): DataStream<U> {
     checkOperatorOptions('flatMap', options);
     return this.derive<U>({ kind: 'flatMap', input: this.nodeId, fn: fn as (v: unknown, o: Collector<unknown>) => void, ...options }, fn, 'flatMap function');
   }

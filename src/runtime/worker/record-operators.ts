@@ -10,6 +10,7 @@ import type { SinkWriter } from '../../connectors/types.ts';
 import { WeirError } from '../../errors.ts';
 import { isThenable, promiseReturned } from '../../functions/sync.ts';
 import type { ChainHooks, Deliver, OperatorCounters, RecordPosition } from './chain.ts';
+import { asyncWriteError } from './sinks.ts';
 
 /** The operator failed on the record `value` (chain.ts's reject, bound to the operator). */
 export type RejectRecord = (cause: unknown, value: unknown) => void;
@@ -46,7 +47,22 @@ export function filterOperator(fn: (value: unknown) => boolean, next: Deliver, c
   };
 }
 
-/** What the function collects carries its input's event time and creation time. */
+/**
+ * What a flatMap function returned instead of collecting: its records, when it is an array or
+ * another iterable (but a string, which Array#flatMap does not spread either). Anything else —
+ * an object meant as the one record, a number — fails the record: skipping it would lose it.
+ */
+function returnedRecords(result: unknown): Iterable<unknown> {
+  if (typeof result !== 'string' && result !== null && typeof (result as { [Symbol.iterator]?: unknown })[Symbol.iterator] === 'function') return result as Iterable<unknown>;
+  const what = result === null ? 'null' : Array.isArray(result) ? 'an array' : typeof result === 'object' ? 'an object' : `a ${typeof result}`;
+  throw new TypeError(`the flatMap function returned ${what}: return an array (or another iterable) of records, or call out.collect(record) for each`);
+}
+
+/**
+ * What the function collects carries its input's event time and creation time. It may instead
+ * return its records (an array), as Array#flatMap's callback does; what a function that collected
+ * returns is not looked at (`(x, out) => x.items.map((i) => out.collect(i))` returns undefineds).
+ */
 export function flatMapOperator(fn: (value: unknown, out: Collector<unknown>) => void, next: Deliver, c: OperatorCounters, reject: RejectRecord): Deliver {
   let curTs = NaN;
   let curCreated = NaN;
@@ -64,8 +80,13 @@ export function flatMapOperator(fn: (value: unknown, out: Collector<unknown>) =>
     curTs = ts;
     curCreated = cr;
     try {
+      const collectedBefore = c.recordsOut;
       const result = fn(v, collector) as unknown;
-      if (result !== undefined && isThenable(result)) throw promiseReturned(result, 'flatMap function');
+      if (result !== undefined) {
+        if (isThenable(result)) throw promiseReturned(result, 'flatMap function');
+        // Returned, as Array#flatMap's callback does, rather than collected: emitted as collected.
+        if (c.recordsOut === collectedBefore) for (const r of returnedRecords(result)) collector.collect(r);
+      }
     } catch (e) {
       reject(e, v);
     } finally {
@@ -91,7 +112,11 @@ export function sinkOperator(
     if (sinkLatency !== undefined) sinkLatency.observe(cr);
     if (checksum !== undefined) checksum.add(v);
     try {
-      writer.write(v, ts, cr);
+      const returned = writer.write(v, ts, cr) as unknown;
+      if (returned !== undefined && isThenable(returned)) {
+        promiseReturned(returned, 'sink write'); // its rejection handled: the job's error is this one
+        throw asyncWriteError(node.name, position.partition, position.offset);
+      }
     } catch (e) {
       if (e instanceof WeirError) throw e;
       const inner = e instanceof Error ? e : new Error(String(e));

@@ -4,6 +4,8 @@ import type { SinkContext, SinkRecovery, SinkSpec, SinkWriter } from '../../conn
 import { fileSink, type DeadLetter } from '../../connectors/sinks.ts';
 import { connectorError, quietly } from './worker-errors.ts';
 import { operatorUid, type Plan } from '../plan.ts';
+import { WeirError } from '../../errors.ts';
+import { isAsyncFunction, isThenable, promiseReturned } from '../../functions/sync.ts';
 
 /**
  * The sink uid of the dead-letter output: its pre-commit notes in checkpoints and a transactional
@@ -44,12 +46,14 @@ export class WorkerSinks {
     for (const node of plan.sinks) {
       const sinkUid = operatorUid(node);
       const writer = await openSink(node.spec, node.name, { ...ctx, sinkUid, recovery: recoveryOf(sinkUid) });
+      if (isAsyncFunction(writer.write)) throw asyncWriteError(node.name, undefined, undefined);
       this.add({ id: node.id, sinkUid, name: node.spec.name, writer, atLeastOnce: node.spec.guarantee !== 'exactly-once' });
       this.byId.set(node.id, writer);
     }
     // Appended to, never truncated: dead letters of earlier attempts and runs stay (at-least-once).
     const spec = plan.graph.deadLetterSink ?? fileSink({ path: defaultDeadLetterPath(ctx.workDir), name: 'dead-letters', append: true });
     const writer = await openSink(spec, spec.name, { ...ctx, sinkUid: deadLetterSinkUid, recovery: recoveryOf(deadLetterSinkUid) });
+    if (isAsyncFunction(writer.write)) throw asyncWriteError(spec.name, undefined, undefined);
     this.deadLetters = this.add({ id: undefined, sinkUid: deadLetterSinkUid, name: spec.name, writer, atLeastOnce: spec.guarantee !== 'exactly-once' });
   }
 
@@ -76,7 +80,11 @@ export class WorkerSinks {
   /** A record that cannot go on, to the dead-letter output, counted. */
   deadLetter(record: DeadLetter): void {
     this.deadLetterCount++;
-    this.deadLetters!.writer.write(record, NaN, this.nowMs());
+    const returned = this.deadLetters!.writer.write(record, NaN, this.nowMs()) as unknown;
+    if (returned !== undefined && isThenable(returned)) {
+      promiseReturned(returned, 'sink write');
+      throw asyncWriteError(this.deadLetters!.name, record.partition, record.offset);
+    }
   }
 
   async flush(): Promise<void> {
@@ -140,4 +148,18 @@ async function openSink(spec: SinkSpec<unknown>, operator: string, ctx: SinkCont
 
 export function defaultDeadLetterPath(workDir: string): string {
   return join(workDir, 'dead-letters.jsonl');
+}
+
+/**
+ * A sink writer whose write is async (or returned a Promise): weir calls write once per record and
+ * does not await it, so a write that failed later would be lost. Sinks do their I/O in flush,
+ * which is awaited (at each flush interval, epoch end, checkpoint and close).
+ */
+export function asyncWriteError(sink: string, partition: number | undefined, offset: number | string | undefined): WeirError {
+  const where = partition === undefined ? ' (an async function)' : ` for the record from source partition ${partition} at offset ${offset}`;
+  return new WeirError(
+    'WEIR_ASYNC_FUNCTION',
+    `sink "${sink}": its writer's write returned a Promise${where}. weir calls write synchronously for each record and does not await it, so a failed write would be lost: keep the records in write and send them in flush, which weir awaits`,
+    { operator: sink, partition, offset },
+  );
 }
