@@ -34,14 +34,19 @@ type FrameRoom = Pick<RingWriter, 'maxPayloadBytes' | 'capacityBytes'>;
 function tooLarge(w: FrameRoom, needBytes: number, operator: string, partition: number, offset: number): WeirError {
   return new WeirError(
     'WEIR_RECORD_TOO_LARGE',
-    `operator "${operator}": a record of ${needBytes - kRecordMetaBytes} encoded bytes (${needBytes} with its ${kRecordMetaBytes}-byte header) does not fit in a frame of at most ${w.maxPayloadBytes} payload bytes (1/4 of a ${w.capacityBytes}-byte ring); raise ringCapacityBytes or make the record smaller`,
+    `operator "${operator}": a record of ${needBytes - kRecordMetaBytes} encoded bytes (${needBytes} with its ${kRecordMetaBytes}-byte header), ${recordAt(partition, offset)}, does not fit in a frame of at most ${w.maxPayloadBytes} payload bytes (1/4 of a ${w.capacityBytes}-byte ring); raise ringCapacityBytes or make the record smaller`,
     { operator, partition, offset },
   );
 }
 
+/** Where the record came from, for the message. */
+function recordAt(partition: number, offset: number): string {
+  return `the record from source partition ${partition} at offset ${offset}`;
+}
+
 function encodeFailed(err: unknown, codec: Codec<unknown>, operator: string, partition: number, offset: number): WeirError {
   const msg = err instanceof Error ? err.message : String(err);
-  return new WeirError('WEIR_ENCODE', `operator "${operator}" emitted a record the ${codec.name} codec cannot encode: ${msg}`, {
+  return new WeirError('WEIR_ENCODE', `operator "${operator}" emitted a record the ${codec.name} codec cannot encode, ${recordAt(partition, offset)}: ${msg}`, {
     operator,
     partition,
     offset,

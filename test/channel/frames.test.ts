@@ -181,7 +181,7 @@ describe('Data frames', () => {
     expect(err.operator).toBe('parse');
     expect(err.partition).toBe(2);
     expect(err.offset).toBe(5);
-    expect(err.message).toMatch(/"parse".*BigInt/);
+    expect(err.message).toMatch(/"parse" emitted a record the json codec cannot encode, the record from source partition 2 at offset 5: .*BigInt/);
     w.publish();
     expect(r.next()).toBe(-1);
   });

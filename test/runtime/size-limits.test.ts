@@ -72,6 +72,7 @@ describe('record size: one limit per path, checked where the record enters', () 
       expect(err.operator).toBe('by-k');
       expect(err.partition).toBe(0);
       expect(err.offset).toBe(2);
+      expect(err.message).toContain('-byte header), the record from source partition 0 at offset 2, does not fit');
     } finally {
       dir.remove();
     }
