@@ -9,6 +9,8 @@ import { bufferOf, FIELD_ARRAY, FIELD_F64, FIELD_FALSE, FIELD_I32, FIELD_NULL, F
 
 interface DecoderShape {
   names: Buffer;
+  /** The same bytes, read four at a time (sameBytes). */
+  view: DataView;
   decode(buf: Buffer, dv: DataView, at: number, end: number): unknown;
 }
 
@@ -36,17 +38,17 @@ export class ObjectDecoder {
     const hash = dv.getUint32(offset + 1, true);
     const namesLength = dv.getUint16(offset + 5, true);
     const namesAt = offset + 7;
-    const shape = this.shapeOf(buf, hash, namesAt, namesLength);
+    const shape = this.shapeOf(buf, dv, hash, namesAt, namesLength);
     return shape.decode(buf, dv, namesAt + namesLength, offset + length);
   }
 
-  private shapeOf(buf: Buffer, hash: number, namesAt: number, namesLength: number): DecoderShape {
+  private shapeOf(buf: Buffer, dv: DataView, hash: number, namesAt: number, namesLength: number): DecoderShape {
     const candidates = this.shapes.get(hash);
     if (candidates !== undefined) {
-      for (const shape of candidates) if (sameBytes(shape.names, buf, namesAt, namesLength)) return shape;
+      for (const shape of candidates) if (sameBytes(shape, dv, buf, namesAt, namesLength)) return shape;
     }
     const names = Buffer.from(buf.subarray(namesAt, namesAt + namesLength)); // a copy: the ring is reused
-    const shape: DecoderShape = { names, decode: this.decoderFor(names.toString('utf8').split('\0')) };
+    const shape: DecoderShape = { names, view: new DataView(names.buffer, names.byteOffset, names.byteLength), decode: this.decoderFor(names.toString('utf8').split('\0')) };
     if (candidates === undefined) this.shapes.set(hash, [shape]);
     else candidates.push(shape);
     return shape;
@@ -121,9 +123,14 @@ function decodeError(why: string): WeirError {
   return new WeirError('WEIR_DECODE', `objectCodec cannot decode ${why}`);
 }
 
-function sameBytes(names: Buffer, buf: Buffer, at: number, length: number): boolean {
-  if (names.length !== length) return false;
-  for (let i = 0; i < length; i++) if (names[i] !== buf[at + i]) return false;
+/** Four bytes at a time, then the rest: a record's key list is compared with its shape's at every record. */
+function sameBytes(names: DecoderShape, dv: DataView, buf: Buffer, at: number, length: number): boolean {
+  if (names.names.length !== length) return false;
+  const own = names.view;
+  let i = 0;
+  for (; i + 4 <= length; i += 4) if (own.getUint32(i) !== dv.getUint32(at + i)) return false;
+  const bytes = names.names;
+  for (; i < length; i++) if (bytes[i] !== buf[at + i]) return false;
   return true;
 }
 

@@ -78,6 +78,7 @@ export class ObjectEncoder {
   private last: Shape | undefined;
   /** Where a record that may not fit the room at hand is written to learn its size (grown to the longest asked for). */
   private scratch: Buffer = Buffer.allocUnsafe(shapedRecordBytesMax);
+  private scratchView = new DataView(this.scratch.buffer, this.scratch.byteOffset, this.scratch.byteLength);
 
   encode(value: unknown, u8: Uint8Array, dv: DataView, offset: number, maxBytes: number, recordBytesMax = shapedRecordBytesMax): number {
     if (typeof value === 'number' && Number.isFinite(value)) return encodeNumber(value, u8, dv, offset, maxBytes);
@@ -93,10 +94,13 @@ export class ObjectEncoder {
     // Straight into the room at hand; only a record that may not fit there is measured in scratch.
     const shapedMax = Math.min(recordBytesMax, shapedRecordBytesCap);
     const room = Math.min(maxBytes, shapedMax);
-    let end = this.encodeShaped(value as Record<string, unknown>, shape, bufferOf(u8), offset, offset + room, 0);
+    let end = this.encodeShaped(value as Record<string, unknown>, shape, bufferOf(u8), dv, offset, offset + room, 0);
     if (end === outOfRoom && room < shapedMax) {
-      if (this.scratch.length < shapedMax) this.scratch = Buffer.allocUnsafe(shapedMax);
-      end = this.encodeShaped(value as Record<string, unknown>, shape, this.scratch, 0, shapedMax, 0);
+      if (this.scratch.length < shapedMax) {
+        this.scratch = Buffer.allocUnsafe(shapedMax);
+        this.scratchView = new DataView(this.scratch.buffer, this.scratch.byteOffset, this.scratch.byteLength);
+      }
+      end = this.encodeShaped(value as Record<string, unknown>, shape, this.scratch, this.scratchView, 0, shapedMax, 0);
       if (end >= 0) {
         shape.jsonStreak = 0;
         return -end;
@@ -116,14 +120,14 @@ export class ObjectEncoder {
    * `limit`; returns where it ends, notShaped when the whole record goes as JSON (a field needs
    * that), or outOfRoom when it does not fit before `limit`.
    */
-  private encodeShaped(value: Record<string, unknown>, shape: Shape, buf: Buffer, start: number, limit: number, depth: number): number {
+  private encodeShaped(value: Record<string, unknown>, shape: Shape, buf: Buffer, dv: DataView, start: number, limit: number, depth: number): number {
     const keys = shape.keys;
     const header = shape.header;
     let at = start + header.length;
     if (at > limit) return outOfRoom;
-    for (let i = 0; i < header.length; i++) buf[start + i] = header[i]; // a loop: Buffer#copy's native call costs more for a few dozen bytes
+    buf.set(header, start);
     for (let i = 0; i < keys.length; i++) {
-      at = this.encodeField(value[keys[i]], shape, i, buf, at, limit, depth);
+      at = this.encodeField(value[keys[i]], shape, i, buf, dv, at, limit, depth);
       if (at < 0) return at;
     }
     return at;
@@ -134,27 +138,27 @@ export class ObjectEncoder {
    * checking its room first (never a byte at or past limit). Returns where it ends, notShaped or
    * outOfRoom.
    */
-  private encodeField(v: unknown, shape: Shape, i: number, buf: Buffer, at: number, limit: number, depth: number): number {
+  private encodeField(v: unknown, shape: Shape, i: number, buf: Buffer, dv: DataView, at: number, limit: number, depth: number): number {
     switch (typeof v) {
       case 'number':
         if ((v | 0) === v) {
           // -0 too: it becomes 0, as in JSON.
           if (at + 5 > limit) return outOfRoom;
           buf[at] = FIELD_I32;
-          buf.writeInt32LE(v, at + 1);
+          dv.setInt32(at + 1, v, true);
           return at + 5;
         }
         if (Number.isFinite(v)) {
           if (at + 9 > limit) return outOfRoom;
           buf[at] = FIELD_F64;
-          buf.writeDoubleLE(v, at + 1);
+          dv.setFloat64(at + 1, v, true);
           return at + 9;
         }
         if (at + 1 > limit) return outOfRoom;
         buf[at] = FIELD_NULL; // JSON's rule for NaN and ±Infinity
         return at + 1;
       case 'string':
-        return writeString(v, buf, at, limit);
+        return writeString(v, buf, dv, at, limit);
       case 'boolean':
         if (at + 1 > limit) return outOfRoom;
         buf[at] = v ? FIELD_TRUE : FIELD_FALSE;
@@ -172,17 +176,17 @@ export class ObjectEncoder {
           shape.nested[i] = inner;
           if (at + 5 > limit) return outOfRoom;
           buf[at] = FIELD_RECORD;
-          const end = this.encodeShaped(v, inner, buf, at + 5, limit, depth + 1);
+          const end = this.encodeShaped(v, inner, buf, dv, at + 5, limit, depth + 1);
           if (end < 0) return end;
-          buf.writeUInt32LE(end - at - 5, at + 1);
+          dv.setUint32(at + 1, end - at - 5, true);
           return end;
         }
         if (Array.isArray(v) && typeof (v as { toJSON?: unknown }).toJSON !== 'function') {
           if (at + 5 > limit) return outOfRoom;
           buf[at] = FIELD_ARRAY;
-          buf.writeUInt32LE(v.length, at + 1);
+          dv.setUint32(at + 1, v.length, true);
           let end = at + 5;
-          for (let j = 0; j < v.length && end >= 0; j++) end = this.encodeField(v[j], shape, i, buf, end, limit, depth + 1);
+          for (let j = 0; j < v.length && end >= 0; j++) end = this.encodeField(v[j], shape, i, buf, dv, end, limit, depth + 1);
           return end;
         }
         // A Date, a class instance: the whole record goes as JSON, which is faster for it than a
@@ -213,7 +217,7 @@ const nativeWriteChars = 32;
  * time (faster than Buffer#write's native call for them); anything else goes through Buffer#write,
  * or the record as JSON when UTF-8 cannot carry it (a lone surrogate).
  */
-function writeString(s: string, buf: Buffer, at: number, limit: number): number {
+function writeString(s: string, buf: Buffer, dv: DataView, at: number, limit: number): number {
   const length = s.length;
   const first = at + 5;
   if (first + length > limit) return outOfRoom; // UTF-8 takes at least a byte per char
@@ -223,7 +227,7 @@ function writeString(s: string, buf: Buffer, at: number, limit: number): number 
     const n = buf.write(s, first, 'utf8');
     if (n !== length && !isWellFormed(s)) return notShaped;
     buf[at] = FIELD_STRING;
-    buf.writeUInt32LE(n, at + 1);
+    dv.setUint32(at + 1, n, true);
     return first + n;
   }
   let i = 0;
@@ -240,7 +244,7 @@ function writeString(s: string, buf: Buffer, at: number, limit: number): number 
     buf.write(s, first, n, 'utf8');
   }
   buf[at] = FIELD_STRING;
-  buf.writeUInt32LE(n, at + 1);
+  dv.setUint32(at + 1, n, true);
   return first + n;
 }
 
