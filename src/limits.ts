@@ -261,6 +261,9 @@ export function exchangeRecordBytesMax(ringCapacityBytes: number): number {
 /**
  * Checks one of weir's own invariants. A failure is a bug in weir (WEIR_INTERNAL, naming the thread
  * and `invariant`): the worker raises the job's abort flag for it like for any real failure.
+ * The message is built before the call, whether the check fails or not: on a path taken per record
+ * or per window, write `if (!condition) throw internalError(…)` instead (a template string with
+ * numbers in it cost a sliding window's partial aggregate ~2 µs).
  */
 export function assert(condition: unknown, invariant: string): asserts condition {
   if (!condition) throw internalError(invariant);

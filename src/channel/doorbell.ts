@@ -1,4 +1,5 @@
 import { assert } from '../limits.ts';
+import { internalError } from '../errors.ts';
 import { kCacheLineBytes } from './layout.ts';
 
 /**
@@ -101,7 +102,7 @@ export class Doorbells {
    * RingWriter.hasRoom do).
    */
   park(id: number, ready: () => boolean, timeoutMs: number): boolean {
-    assert(id >= 0 && id < this.count, `doorbell id ${id} out of range [0, ${this.count})`);
+    if (!(id >= 0 && id < this.count)) throw internalError(`doorbell id ${id} out of range [0, ${this.count})`);
     const i32 = this.i32;
     const seqSlot = id * kStrideSlots + kSeqSlot;
     const parkedSlot = id * kStrideSlots + kParkedSlot;
@@ -123,7 +124,7 @@ export class Doorbells {
    * timeout (≤ timeoutMs) or with the next ring; it holds nothing else.
    */
   async parkAsync(id: number, ready: () => boolean, timeoutMs: number, also: Promise<unknown>): Promise<boolean> {
-    assert(id >= 0 && id < this.count, `doorbell id ${id} out of range [0, ${this.count})`);
+    if (!(id >= 0 && id < this.count)) throw internalError(`doorbell id ${id} out of range [0, ${this.count})`);
     const i32 = this.i32;
     const seqSlot = id * kStrideSlots + kSeqSlot;
     const parkedSlot = id * kStrideSlots + kParkedSlot;

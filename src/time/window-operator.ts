@@ -20,8 +20,7 @@
  * place: another window of the key may still need it, and a timer nobody wants costs only that
  * look-up when it fires.
  */
-import { WeirError } from '../errors.ts';
-import { assert } from '../limits.ts';
+import { internalError, WeirError } from '../errors.ts';
 import type { KeyedContext, KeyedProcessFunction, OnTimerContext, ValueState } from '../functions/contracts.ts';
 import { checkedUpdates, type CheckedUpdates } from '../state/keyed-state.ts';
 import { MergingWindowSet } from './merging-window-set.ts';
@@ -299,7 +298,7 @@ class WindowOperator<T, K, W extends Window, C, R, OUT> implements KeyedProcessF
     const state = this.windowsState(ctx);
     const slots = state.value() ?? [];
     for (const window of this.assigner.assignWindows(undefined as T, timestampMs, this.assignerContext)) {
-      assert(window.maxTimestamp() > watermarkMs, `${this.assigner.description}: a partial aggregate for window [${window.start}, ${window.end}) arrived after watermark ${watermarkMs}`);
+      if (!(window.maxTimestamp() > watermarkMs)) throw internalError(`${this.assigner.description}: a partial aggregate for window [${window.start}, ${window.end}) arrived after watermark ${watermarkMs}`);
       let slot = findSlot(slots, window);
       if (slot === undefined) slots.push((slot = { start: window.start, end: window.end, count: 0 }));
       slot.contents = this.contents.mergeInto!(slot.count > 0 ? (slot.contents as C) : undefined, accumulator as C);

@@ -1,6 +1,7 @@
 import { FrameKind } from '../../channel/layout.ts';
 import type { ControlFrame } from '../../channel/frames.ts';
 import { assert } from '../../limits.ts';
+import { internalError } from '../../errors.ts';
 import { BarrierAlignment } from './barriers.ts';
 import { StreamSignals } from './signals.ts';
 import { WatermarkCombiner, type WatermarkDeliver } from './watermarks.ts';
@@ -90,10 +91,10 @@ export class InBandControl {
 
   /** A control frame read from the ring of `sender` on exchange e, in ring order. */
   received(exchange: number, sender: number, frame: ControlFrame): void {
-    assert(!this.held(exchange, sender), `exchange ${exchange}: a frame read from sender ${sender}'s held ring`);
+    if (this.held(exchange, sender)) throw internalError(`exchange ${exchange}: a frame read from sender ${sender}'s held ring`);
     switch (frame.kind) {
       case FrameKind.Watermark:
-        assert(!this.signals.ended(exchange, sender), `exchange ${exchange}: a watermark from sender ${sender} after its end-of-stream`);
+        if (this.signals.ended(exchange, sender)) throw internalError(`exchange ${exchange}: a watermark from sender ${sender} after its end-of-stream`);
         this.watermarksIn[exchange].update(sender, frame.timestampMs, frame.idle);
         return;
       case FrameKind.EndOfStream:
@@ -114,7 +115,7 @@ export class InBandControl {
 
   /** The chain's watermark status for exchange e; forward() sends the newest one. */
   setWatermark(exchange: number, watermarkMs: number, idle: boolean): void {
-    assert(watermarkMs >= this.outWatermarkMs[exchange] || idle, `exchange ${exchange}: watermark ${watermarkMs} after ${this.outWatermarkMs[exchange]}`);
+    if (!(watermarkMs >= this.outWatermarkMs[exchange] || idle)) throw internalError(`exchange ${exchange}: watermark ${watermarkMs} after ${this.outWatermarkMs[exchange]}`);
     this.outWatermarkMs[exchange] = watermarkMs;
     this.outIdle[exchange] = idle ? 1 : 0;
     this.outPending[exchange] = 1;
