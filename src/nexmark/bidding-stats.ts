@@ -20,7 +20,7 @@
 import type { DataStream } from '../api/stream.ts';
 import type { Bid } from '../connectors/nexmark/model.ts';
 import type { KeyedStateAccess } from '../functions/contracts.ts';
-import { emptyBiddingCounts, priceBand, type BiddingCounts } from './calculations.ts';
+import { emptyBiddingCounts, idPair, priceBand, type BiddingCounts } from './calculations.ts';
 
 /** Counts to add to a group's figures (BiddingCounts, flat: a record of numbers crosses an exchange in binary). */
 export interface CountsToAdd {
@@ -43,6 +43,8 @@ export interface CountsToAdd {
 /** A bidder or an auction of a group, and the price bands (bit b for band b) its bids in the batch were in. */
 interface SeenIn {
   group: string;
+  /** The group's number (q15's day number), or -1 when it has none: see seenKey. */
+  groupNumber: number;
   id: number;
   bands: number;
 }
@@ -146,7 +148,11 @@ function newlySeen(s: SeenIn, ctx: KeyedStateAccess, what: 'bidders' | 'auctions
   return c;
 }
 
-const seenIn = (group: string, id: number, price: number): SeenIn => ({ group, id, bands: 1 << priceBand(price) });
+const seenIn = (group: string, groupNumber: number, id: number, price: number): SeenIn => ({ group, groupNumber, id, bands: 1 << priceBand(price) });
+
+/** A (group, bidder) or (group, auction) key: a number when the group has one (idPair), else the text `group/id`. */
+export const seenKey = (s: Pick<SeenIn, 'group' | 'groupNumber' | 'id'>): number | string => (s.groupNumber >= 0 ? idPair(s.groupNumber, s.id) : undefined) ?? `${s.group}/${s.id}`;
+
 /** Folds b's bands into a (see sum). */
 const bandsOfBoth = (a: SeenIn, b: SeenIn): SeenIn => {
   a.bands |= b.bands;
@@ -154,18 +160,19 @@ const bandsOfBoth = (a: SeenIn, b: SeenIn): SeenIn => {
 };
 
 /**
- * Bids → each group's figures after each batch of its bids, the group chosen by `groupOf`.
+ * Bids → each group's figures after each batch of its bids, the group chosen by `groupOf`, and
+ * numbered by `groupNumberOf` when it can be (a number per group, e.g. a day's: see seenKey).
  * `combineSeen`: whether a batch's bids of one bidder (auction) in one group are combined before
  * they cross. It pays when they repeat: for q15's one group a day. q16's groups are mostly one of
  * ~10 000 rare channels: there a batch folds a third to three quarters of them, and the lookup per
  * bid costs more than the crossings it saves (q16 COST 0.54 with it, 0.65 without, one run each).
  */
-export function biddingCounts(bids: DataStream<Bid>, groupOf: (b: Bid) => string, name: string, combineSeen: boolean): DataStream<GroupCounts> {
-  const grouped = bids.map((b) => ({ group: groupOf(b), bid: b }), { name: `${name}-group` });
+export function biddingCounts(bids: DataStream<Bid>, groupOf: (b: Bid) => string, name: string, combineSeen: boolean, groupNumberOf?: (b: Bid) => number): DataStream<GroupCounts> {
+  const grouped = bids.map((b) => ({ group: groupOf(b), groupNumber: groupNumberOf === undefined ? -1 : groupNumberOf(b), bid: b }), { name: `${name}-group` });
   const distinct = (what: 'bidders' | 'auctions', idOf: (b: Bid) => number) =>
     grouped
-      .map(({ group, bid }) => seenIn(group, idOf(bid), bid.price), { name: `${name}-${what}` })
-      .keyBy((s) => `${s.group}/${s.id}`, { name: `${name}-by-group-${what}`, combine: combineSeen ? bandsOfBoth : undefined })
+      .map(({ group, groupNumber, bid }) => seenIn(group, groupNumber, idOf(bid), bid.price), { name: `${name}-${what}` })
+      .keyBy(seenKey, { name: `${name}-by-group-${what}`, combine: combineSeen ? bandsOfBoth : undefined })
       .process<CountsToAdd>(
         (s, ctx) => {
           const c = newlySeen(s, ctx, what);

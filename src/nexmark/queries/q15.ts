@@ -10,13 +10,13 @@
 // (bidding-stats.ts).
 import { defineJob } from '../../api/job.ts';
 import { biddingCounts } from '../bidding-stats.ts';
-import { dayOf } from '../calculations.ts';
+import { dayNumberOf, dayOf } from '../calculations.ts';
 import { bidsOf, nexmarkInput, nexmarkSink } from '../job-input.ts';
 import { biddingStatsRow, type BiddingStatsRow } from '../rows.ts';
 
 export default defineJob(
   (env) => {
-    biddingCounts(bidsOf(nexmarkInput(env)), (b) => dayOf(b.dateTime), 'q15', true)
+    biddingCounts(bidsOf(nexmarkInput(env)), (b) => dayOf(b.dateTime), 'q15', true, (b) => dayNumberOf(b.dateTime))
       .map(({ group, counts }) => biddingStatsRow(group, counts), { name: 'q15-row' })
       .sinkTo(nexmarkSink<BiddingStatsRow>(env, 'q15'));
   },
