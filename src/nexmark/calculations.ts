@@ -51,8 +51,8 @@ let lastDay = { number: Number.NaN, text: '' };
  * Two ids as one number key: high · 2³² + low, exact below 2⁵³, when both are non-negative integers
  * with high < 2²¹ and low < 2³²; undefined when they do not fit (the caller keys by text then). A
  * key string made per record costs its building, flattening and hash at every look-up of a
- * combiner and of keyed state; a number costs none of these, as the plain programs' Maps with
- * number keys do not (q15's combiners: 13 % of a worker's samples with text keys such as
+ * combiner and of keyed state; a number costs none of them, and the plain programs key their
+ * Maps by numbers too (q15's combiners: 13 % of a worker's samples with text keys such as
  * `2015-07-15/1234567`; q18's keys, `bidder/auction`, are short enough that V8 makes them flat,
  * and numbers did not measurably help there). A number key and a text key never collide.
  */

@@ -54,7 +54,7 @@ export function filterOperator(fn: (value: unknown) => boolean, next: Deliver, c
  */
 function returnedRecords(result: unknown): Iterable<unknown> {
   if (typeof result !== 'string' && result !== null && typeof (result as { [Symbol.iterator]?: unknown })[Symbol.iterator] === 'function') return result as Iterable<unknown>;
-  const what = result === null ? 'null' : Array.isArray(result) ? 'an array' : typeof result === 'object' ? 'an object' : `a ${typeof result}`;
+  const what = result === null ? 'null' : typeof result === 'object' ? 'an object' : `a ${typeof result}`;
   throw new TypeError(`the flatMap function returned ${what}: return an array (or another iterable) of records, or call out.collect(record) for each`);
 }
 

@@ -156,10 +156,10 @@ export function defaultDeadLetterPath(workDir: string): string {
  * which is awaited (at each flush interval, epoch end, checkpoint and close).
  */
 export function asyncWriteError(sink: string, partition: number | undefined, offset: number | string | undefined): WeirError {
-  const where = partition === undefined ? ' (an async function)' : ` for the record from source partition ${partition} at offset ${offset}`;
+  const what = partition === undefined ? 'is an async function' : `returned a Promise for the record from source partition ${partition} at offset ${offset}`;
   return new WeirError(
     'WEIR_ASYNC_FUNCTION',
-    `sink "${sink}": its writer's write returned a Promise${where}. weir calls write synchronously for each record and does not await it, so a failed write would be lost: keep the records in write and send them in flush, which weir awaits`,
+    `sink "${sink}": its writer's write ${what}. weir calls write synchronously for each record and does not await it, so a failed write would be lost: keep the records in write and send them in flush, which weir awaits`,
     { operator: sink, partition, offset },
   );
 }
