@@ -1,6 +1,6 @@
 /**
- * q15 and q16: bidding statistics per group (a day; a channel and a day) as an unbounded GROUP BY
- * with count(*) and count(distinct bidder / auction), each overall and FILTERed by price band. The
+ * q15: bidding statistics per group (a day) as an unbounded GROUP BY with count(*) and
+ * count(distinct bidder / auction), each overall and FILTERed by price band. The
  * SQL's result is a changelog with one row per group; weir emits the group's updated row after
  * each batch of bids (an upsert stream keyed by the group), as Flink runs it in the Nexmark suite:
  * with mini-batches (`table.exec.mini-batch.*`) and its split-distinct rewrite
@@ -8,7 +8,7 @@
  *
  * The same here, with keyBy's combine (runtime/worker/combiner.ts) for the mini-batches:
  *  - keyed by (group, bidder), a bidder's price bands seen so far; combined before the exchange
- *    (the bands of one bidder's bids in a batch, OR-ed; see `combineSeen`), so one record per
+ *    (the bands of one bidder's bids in a batch, OR-ed), so one record per
  *    bidder and batch crosses. What is new of them becomes counts to add: one more distinct
  *    bidder overall, and in each band it is new to;
  *  - the same keyed by (group, auction);
@@ -16,6 +16,10 @@
  *  - keyed by the group, those counts combined and added up. One record per group and batch
  *    crosses; each is one updated row.
  * The final row of each group is the SQL's, whatever the batches were.
+ *
+ * It pays because a day's bidders and auctions repeat within a batch. q16's groups (a channel and
+ * a day) are mostly rare channels, which a batch seldom repeats: q16 keeps its distinct bidders
+ * and auctions where its group is instead (queries/q16.ts).
  */
 import type { DataStream } from '../api/stream.ts';
 import type { Bid } from '../connectors/nexmark/model.ts';
@@ -162,17 +166,13 @@ const bandsOfBoth = (a: SeenIn, b: SeenIn): SeenIn => {
 /**
  * Bids → each group's figures after each batch of its bids, the group chosen by `groupOf`, and
  * numbered by `groupNumberOf` when it can be (a number per group, e.g. a day's: see seenKey).
- * `combineSeen`: whether a batch's bids of one bidder (auction) in one group are combined before
- * they cross. It pays when they repeat: for q15's one group a day. q16's groups are mostly one of
- * ~10 000 rare channels: there a batch folds a third to three quarters of them, and the lookup per
- * bid costs more than the crossings it saves (q16 COST 0.54 with it, 0.65 without, one run each).
  */
-export function biddingCounts(bids: DataStream<Bid>, groupOf: (b: Bid) => string, name: string, combineSeen: boolean, groupNumberOf?: (b: Bid) => number): DataStream<GroupCounts> {
+export function biddingCounts(bids: DataStream<Bid>, groupOf: (b: Bid) => string, name: string, groupNumberOf?: (b: Bid) => number): DataStream<GroupCounts> {
   const grouped = bids.map((b) => ({ group: groupOf(b), groupNumber: groupNumberOf === undefined ? -1 : groupNumberOf(b), bid: b }), { name: `${name}-group` });
   const distinct = (what: 'bidders' | 'auctions', idOf: (b: Bid) => number) =>
     grouped
       .map(({ group, groupNumber, bid }) => seenIn(group, groupNumber, idOf(bid), bid.price), { name: `${name}-${what}` })
-      .keyBy(seenKey, { name: `${name}-by-group-${what}`, combine: combineSeen ? bandsOfBoth : undefined })
+      .keyBy(seenKey, { name: `${name}-by-group-${what}`, combine: bandsOfBoth })
       .process<CountsToAdd>(
         (s, ctx) => {
           const c = newlySeen(s, ctx, what);

@@ -1,6 +1,6 @@
 // The number keys of q15's (day, bidder) and (day, auction) keyBys (calculations.ts idPair,
 // bidding-stats.ts seenKey): distinct pairs give distinct keys, exactly, at the edges of the range
-// too; outside it, or for a group without a number (q16's channel and day), the key is the text.
+// too; outside it, or for a group without a number, the key is the text.
 import { describe, expect, it } from 'vitest';
 import { idPair } from '../../src/nexmark/calculations.ts';
 import { seenKey } from '../../src/nexmark/bidding-stats.ts';

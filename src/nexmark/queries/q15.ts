@@ -16,7 +16,7 @@ import { biddingStatsRow, type BiddingStatsRow } from '../rows.ts';
 
 export default defineJob(
   (env) => {
-    biddingCounts(bidsOf(nexmarkInput(env)), (b) => dayOf(b.dateTime), 'q15', true, (b) => dayNumberOf(b.dateTime))
+    biddingCounts(bidsOf(nexmarkInput(env)), (b) => dayOf(b.dateTime), 'q15', (b) => dayNumberOf(b.dateTime))
       .map(({ group, counts }) => biddingStatsRow(group, counts), { name: 'q15-row' })
       .sinkTo(nexmarkSink<BiddingStatsRow>(env, 'q15'));
   },
