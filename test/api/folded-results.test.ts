@@ -18,7 +18,11 @@ const weir = new URL('../../src/index.ts', import.meta.url).href;
 
 /** A job over 12 records of one key, event time 0…11 ms: `body` takes `events` and returns the stream to collect. */
 function jobFile(body: string): string {
-  const file = join(newDir(), 'job.js');
+  const dir = newDir();
+  // A module in its own package, as a user's; untyped: types are stripped, never checked, so the
+  // mistakes below reach weir as they would from JavaScript.
+  writeFileSync(join(dir, 'package.json'), '{ "type": "module" }');
+  const file = join(dir, 'job.ts');
   writeFileSync(
     file,
     `import { defineJob, generator, collect, WatermarkStrategy, TumblingEventTimeWindows } from '${weir}';

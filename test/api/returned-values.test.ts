@@ -17,7 +17,11 @@ const weir = new URL('../../src/index.ts', import.meta.url).href;
 
 /** A job over 5 records { seq, words }: `body` takes `events` and ends in a sink. */
 function jobFile(body: string): string {
-  const file = join(newDir(), 'job.js');
+  const dir = newDir();
+  // A module in its own package, as a user's; untyped: types are stripped, never checked, so the
+  // mistakes below reach weir as they would from JavaScript.
+  writeFileSync(join(dir, 'package.json'), '{ "type": "module" }');
+  const file = join(dir, 'job.ts');
   writeFileSync(
     file,
     `import { defineJob, generator, collect } from '${weir}';
