@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect } from 'vitest';
@@ -53,6 +53,18 @@ export function tempDirsPerTest(prefix = 'weir-test-'): () => string {
 }
 
 export const jobUrl = (name: string) => new URL(`./jobs/${name}.ts`, import.meta.url);
+
+/**
+ * Writes `source` as job.ts in `dir`, in a package of its own (`"type": "module"`), as a user's
+ * job module sits; returns its path. Its types are stripped, never checked: a mistake in it
+ * reaches weir as it would from JavaScript.
+ */
+export function writeJobModule(dir: string, source: string): string {
+  writeFileSync(join(dir, 'package.json'), '{ "type": "module" }');
+  const file = join(dir, 'job.ts');
+  writeFileSync(file, source);
+  return file;
+}
 
 /** Awaits a promise that must reject with a WeirError (of `code`, with a message matching `message`, when given) and returns the error. */
 export async function expectWeirError(promise: Promise<unknown>, code?: string, message?: RegExp): Promise<WeirError> {

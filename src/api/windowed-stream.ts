@@ -78,22 +78,20 @@ export class WindowedStream<T, K, W extends Window> {
   reduce(fn: (a: T, b: T) => T, windowFn?: undefined, options?: OperatorOptions): DataStream<T>;
   reduce<OUT>(fn: (a: T, b: T) => T, windowFn: ProcessWindowFn<T, OUT, K, W>, options?: OperatorOptions): DataStream<OUT>;
   reduce<OUT>(fn: (a: T, b: T) => T, windowFn?: ProcessWindowFn<T, OUT, K, W>, options: OperatorOptions = {}): DataStream<OUT | T> {
-    if (windowFn != null) checkWindowFunction(windowFn, options.name ?? `${this.assigner.description}.reduce`, 'reduce', true);
-    return this.build<T, T, OUT | T>(reduceContents(fn), windowFn ? toProcessWindowFunction(windowFn) : passThrough<T, K, W>(), 'reduce', options, [fn, windowFn]);
+    return this.build<T, T, OUT | T>(reduceContents(fn), this.windowFunctionOf<T, OUT>(windowFn, 'reduce', options), 'reduce', options, [fn, windowFn]);
   }
 
   /** Incremental aggregation per window (Flink's AggregateFunction); session windows need `merge`. */
   aggregate<ACC, R>(aggregate: AggregateFunction<T, ACC, R>, windowFn?: undefined, options?: OperatorOptions): DataStream<R>;
   aggregate<ACC, R, OUT>(aggregate: AggregateFunction<T, ACC, R>, windowFn: ProcessWindowFn<R, OUT, K, W>, options?: OperatorOptions): DataStream<OUT>;
   aggregate<ACC, R, OUT>(aggregate: AggregateFunction<T, ACC, R>, windowFn?: ProcessWindowFn<R, OUT, K, W>, options: OperatorOptions = {}): DataStream<OUT | R> {
-    if (windowFn != null) checkWindowFunction(windowFn, options.name ?? `${this.assigner.description}.aggregate`, 'aggregate', true);
     const contents = aggregateContents(aggregate, isMergingAssigner(this.assigner));
-    return this.build<ACC, R, OUT | R>(contents, windowFn ? toProcessWindowFunction(windowFn) : passThrough<R, K, W>(), 'aggregate', options, [aggregate, windowFn]);
+    return this.build<ACC, R, OUT | R>(contents, this.windowFunctionOf<R, OUT>(windowFn, 'aggregate', options), 'aggregate', options, [aggregate, windowFn]);
   }
 
   /** Full-window function: keeps every record of the window and hands them all over when it fires. */
   process<OUT>(fn: ProcessWindowFn<T, OUT, K, W>, options: OperatorOptions = {}): DataStream<OUT> {
-    checkWindowFunction(fn, options.name ?? `${this.assigner.description}.process`, 'process', true);
+    checkWindowFunction(fn, this.nameOf('process', options), 'process', true);
     return this.build<T[], T, OUT>(listContents<T>(), toProcessWindowFunction(fn), 'process', options, [fn]);
   }
 
@@ -118,9 +116,21 @@ export class WindowedStream<T, K, W extends Window> {
     return this.build<DistinctRecords<T>, T, T>(distinctContents(by), passThrough<T, K, W>(), 'distinct', { ...options, name }, [by]);
   }
 
+  /** The operator's name: its own, or the assigner's and the window function's. */
+  private nameOf(what: string, options: OperatorOptions): string {
+    return options.name ?? `${this.assigner.description}.${what}`;
+  }
+
+  /** reduce's and aggregate's window function: the one given, checked now rather than when a window fires, or the result as it is. */
+  private windowFunctionOf<R, OUT>(windowFn: ProcessWindowFn<R, OUT, K, W> | undefined, what: string, options: OperatorOptions): ProcessWindowFunction<R, OUT | R, K, W> {
+    if (windowFn == null) return passThrough<R, K, W>();
+    checkWindowFunction(windowFn, this.nameOf(what, options), what, true);
+    return toProcessWindowFunction(windowFn);
+  }
+
   private build<C, R, OUT>(contents: WindowContents<T, C, R>, windowFunction: ProcessWindowFunction<R, OUT, K, W>, what: string, options: OperatorOptions, userFunctions: unknown[]): DataStream<OUT> {
     checkOperatorOptions(`window ${what}`, options);
-    const name = options.name ?? `${this.assigner.description}.${what}`;
+    const name = this.nameOf(what, options);
     for (const fn of userFunctions) {
       if (typeof fn === 'function') rejectAsyncFunction(fn, name, `window ${what} function`);
       else if (typeof fn === 'object' && fn !== null) rejectAsyncMethods(fn, name, `window ${what} function`);

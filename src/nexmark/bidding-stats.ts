@@ -164,11 +164,11 @@ const bandsOfBoth = (a: SeenIn, b: SeenIn): SeenIn => {
 };
 
 /**
- * Bids → each group's figures after each batch of its bids, the group chosen by `groupOf`, and
- * numbered by `groupNumberOf` when it can be (a number per group, e.g. a day's: see seenKey).
+ * Bids → each group's figures after each batch of its bids, the group chosen by `groupOf` and
+ * numbered by `groupNumberOf` (a day's number; −1 for a group without one: see seenKey).
  */
-export function biddingCounts(bids: DataStream<Bid>, groupOf: (b: Bid) => string, name: string, groupNumberOf?: (b: Bid) => number): DataStream<GroupCounts> {
-  const grouped = bids.map((b) => ({ group: groupOf(b), groupNumber: groupNumberOf === undefined ? -1 : groupNumberOf(b), bid: b }), { name: `${name}-group` });
+export function biddingCounts(bids: DataStream<Bid>, groupOf: (b: Bid) => string, name: string, groupNumberOf: (b: Bid) => number): DataStream<GroupCounts> {
+  const grouped = bids.map((b) => ({ group: groupOf(b), groupNumber: groupNumberOf(b), bid: b }), { name: `${name}-group` });
   const distinct = (what: 'bidders' | 'auctions', idOf: (b: Bid) => number) =>
     grouped
       .map(({ group, groupNumber, bid }) => seenIn(group, groupNumber, idOf(bid), bid.price), { name: `${name}-${what}` })

@@ -6,25 +6,18 @@
 // 'dead-letter' the record goes to the dead letters with the reason. A window function argument
 // that is not one (options in its place) is refused when the job is defined, not when the first
 // window fires.
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { DeadLetter } from '../../src/connectors/index.ts';
 import { run } from '../../src/runtime/index.ts';
-import { expectWeirError, tempDirsPerTest } from '../helpers.ts';
+import { expectWeirError, tempDirsPerTest, writeJobModule } from '../helpers.ts';
 
 const newDir = tempDirsPerTest('weir-folded-');
 const weir = new URL('../../src/index.ts', import.meta.url).href;
 
 /** A job over 12 records of one key, event time 0…11 ms: `body` takes `events` and returns the stream to collect. */
 function jobFile(body: string): string {
-  const dir = newDir();
-  // A module in its own package, as a user's; untyped: types are stripped, never checked, so the
-  // mistakes below reach weir as they would from JavaScript.
-  writeFileSync(join(dir, 'package.json'), '{ "type": "module" }');
-  const file = join(dir, 'job.ts');
-  writeFileSync(
-    file,
+  return writeJobModule(
+    newDir(),
     `import { defineJob, generator, collect, WatermarkStrategy, TumblingEventTimeWindows } from '${weir}';
 export default defineJob((env) => {
   env.deadLetterTo(collect('dlq'));
@@ -36,7 +29,6 @@ export default defineJob((env) => {
 });
 `,
   );
-  return file;
 }
 
 const undefinedOnThird = '(a, b) => (b.seq === 2 ? undefined : { key: a.key, seq: b.seq, n: a.n + b.n })';

@@ -5,25 +5,18 @@
 //  - a sink writer whose write is async (or returns a Promise) was not awaited: a write that failed
 //    later lost its record while the job succeeded. Now the job fails when the sink opens (an async
 //    function) or at the first record (a Promise returned), saying to do the I/O in flush.
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { DeadLetter } from '../../src/connectors/index.ts';
 import { run } from '../../src/runtime/index.ts';
-import { expectWeirError, tempDirsPerTest } from '../helpers.ts';
+import { expectWeirError, tempDirsPerTest, writeJobModule } from '../helpers.ts';
 
 const newDir = tempDirsPerTest('weir-returned-');
 const weir = new URL('../../src/index.ts', import.meta.url).href;
 
 /** A job over 5 records { seq, words }: `body` takes `events` and ends in a sink. */
 function jobFile(body: string): string {
-  const dir = newDir();
-  // A module in its own package, as a user's; untyped: types are stripped, never checked, so the
-  // mistakes below reach weir as they would from JavaScript.
-  writeFileSync(join(dir, 'package.json'), '{ "type": "module" }');
-  const file = join(dir, 'job.ts');
-  writeFileSync(
-    file,
+  return writeJobModule(
+    newDir(),
     `import { defineJob, generator, collect } from '${weir}';
 const failingDb = (write) => ({ kind: 'db', name: 'db', open() { return { write, flush() {}, close() {}, result: () => [] }; } });
 export default defineJob((env) => {
@@ -32,7 +25,6 @@ export default defineJob((env) => {
 });
 `,
   );
-  return file;
 }
 
 describe('a flatMap function that returns its records', () => {

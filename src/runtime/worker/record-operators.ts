@@ -10,7 +10,7 @@ import type { SinkWriter } from '../../connectors/types.ts';
 import { WeirError } from '../../errors.ts';
 import { isThenable, promiseReturned } from '../../functions/sync.ts';
 import type { ChainHooks, Deliver, OperatorCounters, RecordPosition } from './chain.ts';
-import { asyncWriteError } from './sinks.ts';
+import { expectWritten } from './sinks.ts';
 
 /** The operator failed on the record `value` (chain.ts's reject, bound to the operator). */
 export type RejectRecord = (cause: unknown, value: unknown) => void;
@@ -112,11 +112,7 @@ export function sinkOperator(
     if (sinkLatency !== undefined) sinkLatency.observe(cr);
     if (checksum !== undefined) checksum.add(v);
     try {
-      const returned = writer.write(v, ts, cr) as unknown;
-      if (returned !== undefined && isThenable(returned)) {
-        promiseReturned(returned, 'sink write'); // its rejection handled: the job's error is this one
-        throw asyncWriteError(node.name, position.partition, position.offset);
-      }
+      expectWritten(writer.write(v, ts, cr), node.name, position.partition, position.offset);
     } catch (e) {
       if (e instanceof WeirError) throw e;
       const inner = e instanceof Error ? e : new Error(String(e));

@@ -46,14 +46,12 @@ export class WorkerSinks {
     for (const node of plan.sinks) {
       const sinkUid = operatorUid(node);
       const writer = await openSink(node.spec, node.name, { ...ctx, sinkUid, recovery: recoveryOf(sinkUid) });
-      if (isAsyncFunction(writer.write)) throw asyncWriteError(node.name, undefined, undefined);
       this.add({ id: node.id, sinkUid, name: node.spec.name, writer, atLeastOnce: node.spec.guarantee !== 'exactly-once' });
       this.byId.set(node.id, writer);
     }
     // Appended to, never truncated: dead letters of earlier attempts and runs stay (at-least-once).
     const spec = plan.graph.deadLetterSink ?? fileSink({ path: defaultDeadLetterPath(ctx.workDir), name: 'dead-letters', append: true });
     const writer = await openSink(spec, spec.name, { ...ctx, sinkUid: deadLetterSinkUid, recovery: recoveryOf(deadLetterSinkUid) });
-    if (isAsyncFunction(writer.write)) throw asyncWriteError(spec.name, undefined, undefined);
     this.deadLetters = this.add({ id: undefined, sinkUid: deadLetterSinkUid, name: spec.name, writer, atLeastOnce: spec.guarantee !== 'exactly-once' });
   }
 
@@ -80,11 +78,8 @@ export class WorkerSinks {
   /** A record that cannot go on, to the dead-letter output, counted. */
   deadLetter(record: DeadLetter): void {
     this.deadLetterCount++;
-    const returned = this.deadLetters!.writer.write(record, NaN, this.nowMs()) as unknown;
-    if (returned !== undefined && isThenable(returned)) {
-      promiseReturned(returned, 'sink write');
-      throw asyncWriteError(this.deadLetters!.name, record.partition, record.offset);
-    }
+    const { writer, name } = this.deadLetters!;
+    expectWritten(writer.write(record, NaN, this.nowMs()), name, record.partition, record.offset);
   }
 
   async flush(): Promise<void> {
@@ -138,16 +133,27 @@ export class WorkerSinks {
   }
 }
 
+/** Opens a sink's writer for this subtask; one whose write is async is refused before it takes a record. */
 async function openSink(spec: SinkSpec<unknown>, operator: string, ctx: SinkContext): Promise<SinkWriter<unknown>> {
+  let writer: SinkWriter<unknown>;
   try {
-    return await spec.open(ctx);
+    writer = await spec.open(ctx);
   } catch (err) {
     throw connectorError(err, 'WEIR_SINK', `sink "${operator}" could not open`, operator);
   }
+  if (isAsyncFunction(writer.write)) throw asyncWriteError(operator, undefined, undefined);
+  return writer;
 }
 
 export function defaultDeadLetterPath(workDir: string): string {
   return join(workDir, 'dead-letters.jsonl');
+}
+
+/** What a writer's write returned, for the record at (partition, offset): nothing, or the job fails (asyncWriteError). */
+export function expectWritten(returned: unknown, sink: string, partition: number, offset: number | string): void {
+  if (returned === undefined || !isThenable(returned)) return;
+  promiseReturned(returned, 'sink write'); // its rejection handled: the job's error is this one
+  throw asyncWriteError(sink, partition, offset);
 }
 
 /**
