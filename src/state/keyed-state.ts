@@ -4,15 +4,15 @@
  * One stored value per (state, key, namespace):
  *   value        the value
  *   list         an array of the elements
- *   map          an array of [mapKey, mapValue] pairs (plain arrays survive msgpack whatever the
- *                map keys are); map keys are compared by storedKey(), so object keys match by
- *                their JSON form, as record keys do
+ *   map          a MapStateValue (map-state.ts), encoded as an array of [mapKey, mapValue] pairs
+ *                (plain arrays survive msgpack whatever the map keys are); map keys are compared
+ *                by storedKey(), so object keys match by their JSON form, as record keys do
  *   reducing     the reduced value
  *   aggregating  the accumulator
  * A state with a TTL stores [value, lastAccessMs] instead; the TTL covers the key's whole
  * value (a list's or map's last write refreshes all its elements).
  *
- * Changed in place and put back: list.add and map.put change the stored array and put it again
+ * Changed in place and put back: list.add and map.put change the stored value and put it again
  * before they return, as a user's reduce/aggregate function may change its accumulator and return
  * it (as Flink allows). Nothing else holds a stored value between two calls: the store keeps it
  * (the heap backend and the LMDB write-back cache keep the very object) and encodes it when it
@@ -36,7 +36,7 @@ import type {
 import { WeirError } from '../errors.ts';
 import { expectFolded } from '../functions/sync.ts';
 import { describeKey, stateLabel, unstorableReason } from './storable.ts';
-import { StoredMap } from './map-state.ts';
+import { mapStatePairs, StoredMap } from './map-state.ts';
 import { storedKey, type StateStore, type StoredKey } from './store.ts';
 
 export type StateKind = 'value' | 'list' | 'map' | 'reducing' | 'aggregating';
@@ -128,6 +128,11 @@ export class KeyedState implements KeyedStateAccess {
     if (reason !== undefined) throw this.stateError(name, 'write failed', new Error(`${stateLabel(`${this.operatorUid}/${name}`)} key ${describeKey(this.scope.key)}: ${reason}`));
   }
 
+  /** checkStorable for a map's pair: its path (its position) is worked out only for a pair that cannot be stored. */
+  private checkPair(name: string, pair: [unknown, unknown], pathOf: () => string): void {
+    if (unstorableReason(pair) !== undefined) this.checkStorable(name, pair, pathOf());
+  }
+
   /** The store's state ids of every state declared so far (`${operatorUid}/${name}`). */
   declaredStateIds(): string[] {
     return [...this.declared.keys()].map((name) => `${this.operatorUid}/${name}`);
@@ -158,7 +163,7 @@ export class KeyedState implements KeyedStateAccess {
       throw this.stateError(name, 'query failed', cause);
     }
     if (stored !== undefined && ttlMs !== undefined) stored = !isTtlRecord(stored) || this.clock() - stored[1] >= ttlMs ? undefined : stored[0];
-    return { kind, value: stored };
+    return { kind, value: kind === 'map' ? mapStatePairs(stored) : stored };
   }
 
   /** The stored form of some key of state `name` on this worker (any one), or undefined when it holds none: tells a query the keys' type. */
@@ -214,7 +219,7 @@ export class KeyedState implements KeyedStateAccess {
   }
 
   mapState<MK, MV>(name: string, options?: StateOptions): MapState<MK, MV> {
-    return this.declare(name, 'map', options, (cell) => new StoredMap<MK, MV>(cell, (pair, path) => this.checkStorable(name, pair, path)));
+    return this.declare(name, 'map', options, (cell) => new StoredMap<MK, MV>(cell, (pair, pathOf) => this.checkPair(name, pair, pathOf)));
   }
 
   reducingState<S>(name: string, reduce: (a: S, b: S) => S, options?: StateOptions): ReducingState<S> {

@@ -1,14 +1,11 @@
 /**
- * Map state (Flink's MapState) over one stored value: the key's pairs, in the order their keys were
- * first put. Part of keyed-state.ts's state primitives, with its rules: only what is added is
- * checked (the rest was checked when it was stored), and a change is put back into the store
- * before the call returns.
+ * Map state (Flink's MapState) over one stored value per key, a MapStateValue. Part of
+ * keyed-state.ts's state primitives, with its rules: only what is added is checked (the rest was
+ * checked when it was stored), and a change is put back into the store before the call returns.
  *
- * The stored array is changed in place and put back, as an accumulator is. It used to be copied
- * on every put, and its index with it on every new key: building a map of n entries cost O(n²)
- * (one key with 10 K entries took 5.3 s, 40 K took 107 s). No one else holds the array: the store
- * keeps it until the next write-back or snapshot, which encode it when they run, and what the
- * user gets (keys, values, entries) are copies.
+ * The stored value is changed in place and put back, as an accumulator is: no one else holds it.
+ * The store keeps it until the next write-back or snapshot, which encode it when they run, and
+ * what the user gets (keys, values, entries) are copies.
  */
 import type { MapState } from '../functions/contracts.ts';
 import { storedKey, type StoredKey } from './store.ts';
@@ -21,91 +18,142 @@ export interface StoredCell {
   clear(): void;
 }
 
-type Pairs<MK, MV> = Array<[MK, MV]>;
+type Pairs = Array<[unknown, unknown]>;
 
 /**
- * Map state over a stored array of pairs. Lookups use an index (stored key → position), built
- * when an array is first looked at and kept beside it in a WeakMap, changed with the array. A
- * removal keeps the order of the rest: it drops the index, rebuilt at the next look-up (removals
- * come in runs — a join's buffer expiring — and one rebuild serves the run).
+ * A key's map: a JavaScript Map from the stored form of each map key (storedKey) to its value, in
+ * the order the keys were first put. A key whose stored form is not the key itself (an object, a
+ * bigint, NaN) is kept beside it, the one last put, so keys() gives back what was put. (-0 comes
+ * back as 0, as a Map and msgpack both give it.)
+ *
+ * It is encoded — msgpack at a write-back or a snapshot, JSON in a state query — through toJSON,
+ * as the array of [key, value] pairs in that order: the form map state has always been stored
+ * in. What a restore or an LMDB read decodes is therefore that array; StoredMap turns it back into
+ * a MapStateValue when it is first used.
+ *
+ * Why not keep the pairs array itself with an index beside it, as before: a look-up went through
+ * the index to a position, the position to a pair, the pair to its value, each a read of another
+ * object. In q16 (two maps per group, up to 23 K entries each) `get` had 0.9 s of a worker's
+ * 6.2 s of samples; a JavaScript Map holds a number value in its own table.
  */
+export class MapStateValue {
+  readonly values = new Map<StoredKey, unknown>();
+  /** The put key of each entry whose stored form is not the key itself. */
+  private putKeys: Map<StoredKey, unknown> | undefined;
+
+  static fromPairs(pairs: Pairs): MapStateValue {
+    const map = new MapStateValue();
+    for (const [key, value] of pairs) map.set(storedKey(key), key, value);
+    return map;
+  }
+
+  get size(): number {
+    return this.values.size;
+  }
+
+  set(id: StoredKey, key: unknown, value: unknown): void {
+    this.values.set(id, value);
+    if (id !== key) (this.putKeys ??= new Map()).set(id, key);
+    else this.putKeys?.delete(id);
+  }
+
+  delete(id: StoredKey): void {
+    this.values.delete(id);
+    this.putKeys?.delete(id);
+  }
+
+  keyOf(id: StoredKey): unknown {
+    return this.putKeys !== undefined && this.putKeys.has(id) ? this.putKeys.get(id) : id;
+  }
+
+  /** The position of `id` among the entries (the size when it has none): where a pair sits in the encoded form. */
+  positionOf(id: StoredKey): number {
+    let at = 0;
+    for (const k of this.values.keys()) {
+      if (k === id) return at;
+      at++;
+    }
+    return at;
+  }
+
+  toJSON(): Pairs {
+    const pairs: Pairs = [];
+    for (const [id, value] of this.values) pairs.push([this.keyOf(id), value]);
+    return pairs;
+  }
+}
+
+/** A map state's stored value as pairs (a state query answers with them). */
+export const mapStatePairs = (stored: unknown): unknown => (stored instanceof MapStateValue ? stored.toJSON() : stored);
+
+/** Checks one pair as it will sit in the stored value (at the path `pathOf` names, asked for only when the pair fails). */
+export type PairCheck = (pair: [unknown, unknown], pathOf: () => string) => void;
+
 export class StoredMap<MK, MV> implements MapState<MK, MV> {
-  private static readonly indexes = new WeakMap<object, Map<StoredKey, number>>();
+  /** Decoded pairs (see MapStateValue) and what they became, until a change stores that instead. */
+  private static readonly fromPairs = new WeakMap<Pairs, MapStateValue>();
 
   constructor(
     private readonly cell: StoredCell,
-    /** Checks one pair as it will sit in the stored array (at `path`), before anything is written. */
-    private readonly checkPair: (pair: [unknown, unknown], path: string) => void,
+    private readonly checkPair: PairCheck,
   ) {}
 
   get(key: MK): MV | undefined {
-    const pairs = this.pairs();
-    const at = pairs && indexOf(pairs).get(storedKey(key));
-    return at === undefined ? undefined : pairs![at][1];
+    return this.stored()?.values.get(storedKey(key)) as MV | undefined;
   }
 
   put(key: MK, value: MV): void {
-    const pair: [MK, MV] = [key, value];
-    const pairs = this.pairs() ?? [];
-    const index = indexOf(pairs);
+    const map = this.stored() ?? new MapStateValue();
     const id = storedKey(key);
-    this.checkPair(pair, `[${index.get(id) ?? pairs.length}]`);
-    place(pairs, index, id, pair);
-    this.cell.write(pairs, true);
+    this.checkPair([key, value], () => `[${map.positionOf(id)}]`);
+    map.set(id, key, value);
+    this.cell.write(map, true);
   }
 
   putAll(entries: Iterable<[MK, MV]>): void {
-    const pairs = this.pairs() ?? [];
-    const index = indexOf(pairs);
-    // Every pair is checked before the stored array changes: a bad one leaves the map as it was.
-    const added: Array<{ id: StoredKey; pair: [MK, MV] }> = [];
+    const map = this.stored() ?? new MapStateValue();
+    // Every pair is checked before the stored value changes: a bad one leaves the map as it was.
+    const added: Array<{ id: StoredKey; key: MK; value: MV }> = [];
     const newAt = new Map<StoredKey, number>();
     for (const [key, value] of entries) {
       const id = storedKey(key);
-      const pair: [MK, MV] = [key, value];
-      let at = index.get(id) ?? newAt.get(id);
-      if (at === undefined) newAt.set(id, (at = pairs.length + newAt.size));
-      this.checkPair(pair, `[${at}]`);
-      added.push({ id, pair });
+      if (!map.values.has(id) && !newAt.has(id)) newAt.set(id, map.size + newAt.size);
+      this.checkPair([key, value], () => `[${newAt.get(id) ?? map.positionOf(id)}]`);
+      added.push({ id, key, value });
     }
     if (added.length === 0) return;
-    for (const { id, pair } of added) place(pairs, index, id, pair);
-    this.cell.write(pairs, true);
+    for (const { id, key, value } of added) map.set(id, key, value);
+    this.cell.write(map, true);
   }
 
   remove(key: MK): void {
-    const pairs = this.pairs();
-    if (pairs === undefined) return;
-    const index = indexOf(pairs);
+    const map = this.stored();
     const id = storedKey(key);
-    const at = index.get(id);
-    if (at === undefined) return;
-    if (pairs.length === 1) return this.cell.clear();
-    pairs.splice(at, 1);
-    if (at === pairs.length) index.delete(id);
-    else StoredMap.indexes.delete(pairs); // the later entries moved: see the class comment
-    this.cell.write(pairs, true);
+    if (map === undefined || !map.values.has(id)) return;
+    if (map.size === 1) return this.cell.clear();
+    map.delete(id);
+    this.cell.write(map, true);
   }
 
   contains(key: MK): boolean {
-    const pairs = this.pairs();
-    return pairs !== undefined && indexOf(pairs).has(storedKey(key));
+    return this.stored()?.values.has(storedKey(key)) ?? false;
   }
 
   keys(): MK[] {
-    return (this.pairs() ?? []).map((p) => p[0]);
+    const map = this.stored();
+    return map === undefined ? [] : Array.from(map.values.keys(), (id) => map.keyOf(id) as MK);
   }
 
   values(): MV[] {
-    return (this.pairs() ?? []).map((p) => p[1]);
+    return Array.from(this.stored()?.values.values() ?? []) as MV[];
   }
 
   entries(): Array<[MK, MV]> {
-    return (this.pairs() ?? []).map((p) => [p[0], p[1]]);
+    return (this.stored()?.toJSON() ?? []) as Array<[MK, MV]>;
   }
 
   size(): number {
-    return this.pairs()?.length ?? 0;
+    return this.stored()?.size ?? 0;
   }
 
   isEmpty(): boolean {
@@ -116,30 +164,12 @@ export class StoredMap<MK, MV> implements MapState<MK, MV> {
     this.cell.clear();
   }
 
-  private pairs(): Pairs<MK, MV> | undefined {
-    return this.cell.read() as Pairs<MK, MV> | undefined;
-  }
-
-  static indexOf(pairs: Pairs<unknown, unknown>): Map<StoredKey, number> {
-    let index = StoredMap.indexes.get(pairs);
-    if (!index) {
-      index = new Map();
-      for (let i = 0; i < pairs.length; i++) index.set(storedKey(pairs[i][0]), i);
-      StoredMap.indexes.set(pairs, index);
-    }
-    return index;
-  }
-}
-
-const indexOf = (pairs: Pairs<unknown, unknown>) => StoredMap.indexOf(pairs);
-
-/** Puts `pair` (whose key's stored form is `id`) in its place: over the pair of that key, or at the end. */
-function place<MK, MV>(pairs: Pairs<MK, MV>, index: Map<StoredKey, number>, id: StoredKey, pair: [MK, MV]): void {
-  const at = index.get(id);
-  if (at === undefined) {
-    index.set(id, pairs.length);
-    pairs.push(pair);
-  } else {
-    pairs[at] = pair;
+  private stored(): MapStateValue | undefined {
+    const stored = this.cell.read();
+    if (stored === undefined || stored instanceof MapStateValue) return stored;
+    const pairs = stored as Pairs;
+    let map = StoredMap.fromPairs.get(pairs);
+    if (map === undefined) StoredMap.fromPairs.set(pairs, (map = MapStateValue.fromPairs(pairs)));
+    return map;
   }
 }

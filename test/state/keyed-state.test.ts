@@ -1,7 +1,9 @@
+import { Packr } from 'msgpackr';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AggregateFunction } from '../../src/functions/contracts.ts';
 import { WeirError } from '../../src/errors.ts';
 import { KeyedState } from '../../src/state/keyed-state.ts';
+import { mapStatePairs } from '../../src/state/map-state.ts';
 import { LmdbStore } from '../../src/state/lmdb-store.ts';
 import type { StateStore } from '../../src/state/store.ts';
 import { tempDir } from '../helpers.ts';
@@ -114,7 +116,7 @@ describe.each(backends)('keyed state on $name', (backend) => {
     expect(m.get(n - 1)).toBe(2 * (n - 1));
     store.flush();
     expect((store.get('op3/xs', keyGroupOf('k'), 'k', '') as number[]).length).toBe(n);
-    expect((store.get('op3/ms', keyGroupOf('k'), 'k', '') as unknown[]).length).toBe(n);
+    expect((mapStatePairs(store.get('op3/ms', keyGroupOf('k'), 'k', '')) as unknown[]).length).toBe(n);
   });
 
   it('map state: put, get, remove, contains, keys, values, entries, size', () => {
@@ -175,6 +177,43 @@ describe.each(backends)('keyed state on $name', (backend) => {
     expect(m.get('apples')).toBe(1);
     m.clear();
     expect(m.entries()).toEqual([]);
+  });
+
+  it('map state gives keys back as put, and is stored as its pairs in first-put order', () => {
+    const opened = backend.open();
+    const { state, at } = keyed(opened.store);
+    const m = state.mapState<unknown, string>('keys');
+    at('k');
+    m.put({ sku: 7 }, 'object');
+    m.put(5n, 'bigint');
+    m.put(Number.NaN, 'not a number');
+    m.put(2, 'two');
+    m.put(1, 'one');
+    m.put(2, 'two again'); // keeps its place
+    const pairs = [
+      [{ sku: 7 }, 'object'],
+      [5n, 'bigint'],
+      [Number.NaN, 'not a number'],
+      [2, 'two again'],
+      [1, 'one'],
+    ];
+    expect(m.entries()).toEqual(pairs);
+    expect(m.get(Number.NaN)).toBe('not a number');
+    expect(m.get(5n)).toBe('bigint');
+    // A write-back or a snapshot encodes the pairs, as map state was always stored.
+    const stored = opened.store.get('op3/keys', keyGroupOf('k'), 'k', '');
+    expect(new Packr().pack(stored)).toEqual(new Packr().pack(pairs));
+    expect(mapStatePairs(stored)).toEqual(pairs);
+    if (!backend.durable) return;
+    // Read back from its encoded pairs, then changed.
+    const again = keyed(opened.reopen());
+    const decoded = again.state.mapState<unknown, string>('keys');
+    again.at('k');
+    expect(decoded.get({ sku: 7 })).toBe('object');
+    expect(decoded.get(2)).toBe('two again');
+    decoded.remove(1);
+    decoded.put('new', 'last');
+    expect(decoded.keys()).toEqual([{ sku: 7 }, expect.anything(), Number.NaN, 2, 'new']);
   });
 
   it('reducing state folds added values', () => {
