@@ -20,6 +20,7 @@ import { latestChanges } from '../../src/state/change-log.ts';
 import { WeirError } from '../../src/errors.ts';
 import { workerOfKeyGroup } from '../../src/runtime/keys.ts';
 import { HeapStore } from '../../src/state/heap-store.ts';
+import { KeyedState } from '../../src/state/keyed-state.ts';
 import { LmdbStore } from '../../src/state/lmdb-store.ts';
 import type { StateEntry, StateStore } from '../../src/state/store.ts';
 import { expectWeirError, tempDir } from '../helpers.ts';
@@ -214,6 +215,34 @@ describe('heap state snapshots', () => {
     store.put('agg/acc', 3, 'k2', '', 'added after');
     const { store: restored } = await restoreHeapStore((await snapshot).path);
     expect(dump(restored, ['agg/acc']).map((e) => [e.key, e.value])).toEqual([['k', { count: 1 }]]);
+  });
+
+  it('map state: its pairs at the call, read back as map state from either backend', async () => {
+    const store = new HeapStore();
+    const state = new KeyedState(store, 'visits', 'visits', () => 0);
+    const pages = state.mapState<unknown, number>('pages');
+    state.setCurrentKey('u1', 7);
+    pages.put('/home', 1);
+    pages.put({ path: '/cart' }, 2);
+    pages.put(42, 3);
+    const snapshot = snapshotStoreStates(store, ['visits/pages'], join(dir.path, 'heap.snapshot'));
+    pages.put('/home', 100); // changed in place after the call, as map state is
+    pages.remove(42);
+    const path = (await snapshot).path;
+    const restoredHeap = (await restoreHeapStore(path)).store;
+    const restoredLmdb = (await restoreLmdbStore(path, { path: join(dir.path, 'lmdb'), cacheEntriesMax: 100 })).store;
+    opened.push(restoredLmdb);
+    for (const restored of [restoredHeap, restoredLmdb]) {
+      const again = new KeyedState(restored, 'visits', 'visits', () => 0);
+      const restoredPages = again.mapState<unknown, number>('pages');
+      again.setCurrentKey('u1', 7);
+      expect(restoredPages.entries()).toEqual([
+        ['/home', 1],
+        [{ path: '/cart' }, 2],
+        [42, 3],
+      ]);
+      expect(restoredPages.get({ path: '/cart' })).toBe(2);
+    }
   });
 
   it('includes what flush listeners put (timers) at snapshot time', async () => {

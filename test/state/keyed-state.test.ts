@@ -204,6 +204,26 @@ describe.each(backends)('keyed state on $name', (backend) => {
     const stored = opened.store.get('op3/keys', keyGroupOf('k'), 'k', '');
     expect(new Packr().pack(stored)).toEqual(new Packr().pack(pairs));
     expect(mapStatePairs(stored)).toEqual(pairs);
+    // Encoded again after an entry is added, one is changed, one removed (toJSON keeps the pairs it made while entries are only added).
+    const encodesAs = (expected: unknown[]) => {
+      const now = opened.store.get('op3/keys', keyGroupOf('k'), 'k', '');
+      expect(new Packr().pack(now)).toEqual(new Packr().pack(expected));
+      expect(m.entries()).toEqual(expected);
+    };
+    m.put('added', 'later');
+    encodesAs([...pairs, ['added', 'later']]);
+    m.put(2, 'changed');
+    encodesAs([pairs[0], pairs[1], pairs[2], [2, 'changed'], pairs[4], ['added', 'later']]);
+    m.remove(5n);
+    encodesAs([pairs[0], pairs[2], [2, 'changed'], pairs[4], ['added', 'later']]);
+    m.remove('added');
+    m.put('added', 'again');
+    encodesAs([pairs[0], pairs[2], [2, 'changed'], pairs[4], ['added', 'again']]);
+    m.remove('added');
+    encodesAs([pairs[0], pairs[2], [2, 'changed'], pairs[4]]);
+    m.put(2, 'two again');
+    m.put(5n, 'bigint');
+    m.put('added', 'last');
     if (!backend.durable) return;
     // Read back from its encoded pairs, then changed.
     const again = keyed(opened.reopen());
@@ -213,7 +233,7 @@ describe.each(backends)('keyed state on $name', (backend) => {
     expect(decoded.get(2)).toBe('two again');
     decoded.remove(1);
     decoded.put('new', 'last');
-    expect(decoded.keys()).toEqual([{ sku: 7 }, expect.anything(), Number.NaN, 2, 'new']);
+    expect(decoded.keys()).toEqual([{ sku: 7 }, Number.NaN, 2, expect.anything(), 'added', 'new']);
   });
 
   it('reducing state folds added values', () => {
