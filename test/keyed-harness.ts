@@ -80,7 +80,7 @@ export class KeyedOperatorHarness<T, K, U> {
         throw err;
       },
     });
-    this.operator.open({ subtask: 0, parallelism: 1 });
+    this.operator.open({ subtask: 0, parallelism: 1, keyGroups: 128 });
     onTestFinished(() => this.close());
   }
 

@@ -13,7 +13,8 @@
  */
 import { objectCodec } from '../channel/object-codec.ts';
 import { WeirError } from '../errors.ts';
-import type { AggregateFunction } from '../functions/contracts.ts';
+import type { AggregateFunction, OperatorInfo } from '../functions/contracts.ts';
+import { keyGroupOf, workerOfKeyGroup } from '../runtime/keys.ts';
 import type { DataStream, OperatorOptions } from './stream.ts';
 import { WindowedStream } from './windowed-stream.ts';
 import { checkOperatorOptions, checkWindowFunction } from './operator-options.ts';
@@ -118,11 +119,12 @@ export class AllWindowedStream<T, W extends Window> {
   private build<ACC, R, OUT>(aggregate: AggregateFunction<T, ACC, R>, windowFn: AllWindowFn<R, OUT, W> | undefined, name: string, options: OperatorOptions): DataStream<OUT | R> {
     checkOperatorOptions(`windowAll ${name}`, options);
     const { assigner } = this;
-    // Each record's shard is the worker it is on: that worker's share is pre-aggregated as one.
+    // Each record's shard is the worker it is on: that worker's share is pre-aggregated as one, by
+    // the shard's window operator on the same worker (shardKeyOf).
     let shard = 0;
     const sharded = this.stream.process<Sharded<T>>(
       {
-        open: (info) => void (shard = info.subtask),
+        open: (info) => void (shard = shardKeyOf(info)),
         processElement: (value, ctx) => ctx.emit({ shard, value }),
       },
       { name: `${name}:shard`, onError: options.onError },
@@ -167,5 +169,17 @@ export class AllWindowedStream<T, W extends Window> {
         }),
         { name, uid: options.uid, onError: options.onError },
       );
+  }
+}
+
+/**
+ * The smallest number whose key group the worker `subtask` owns: the key of that worker's shard.
+ * Keyed by their subtask numbers, the shards' windows ran where those numbers hash to (with two
+ * workers, both on worker 0: the other worker's partials all crossed, and one worker did every
+ * shard's firings and merges).
+ */
+export function shardKeyOf(info: OperatorInfo): number {
+  for (let key = 0; ; key++) {
+    if (workerOfKeyGroup(keyGroupOf(key, info.keyGroups), info.keyGroups, info.parallelism) === info.subtask) return key;
   }
 }

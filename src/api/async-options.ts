@@ -1,6 +1,7 @@
 import { WeirError } from '../errors.ts';
 import { limits } from '../limits.ts';
 import type { AsyncSettings } from './graph.ts';
+import type { OperatorInfo } from '../functions/contracts.ts';
 
 /** How a failed or timed-out request is tried again (Flink's AsyncRetryStrategy with exponential delay). */
 export interface AsyncRetry {
@@ -37,7 +38,7 @@ export interface MapAsyncOptions {
  * does not outlive it. Both are synchronous; `map` returns the result or a Promise of it.
  */
 export interface AsyncMapFunction<T, U> {
-  open?(info: { subtask: number; parallelism: number }): void;
+  open?(info: OperatorInfo): void;
   map(value: T): Promise<U> | U;
   close?(): void;
 }

@@ -13,7 +13,7 @@
  * ```
  */
 import type { Codec } from '../channel/codec.ts';
-import type { KeyedContext, OnTimerContext, ProcessContext } from '../functions/contracts.ts';
+import type { KeyedContext, OnTimerContext, OperatorInfo, ProcessContext } from '../functions/contracts.ts';
 
 /** Broadcast state as the main input sees it: read-only (every worker must keep the same). */
 export interface ReadOnlyBroadcastState<K, V> {
@@ -59,7 +59,7 @@ export interface ReadOnlyBroadcastProcessContext<U> extends ProcessContext<U> {
  * anything the output depends on must be derivable from the broadcast state and the record).
  */
 export interface BroadcastProcessFunction<T, B, U> {
-  open?(info: { subtask: number; parallelism: number }): void;
+  open?(info: OperatorInfo): void;
   /** A main-stream record, on the worker that read it: broadcast state read-only. */
   processElement(value: T, ctx: ReadOnlyBroadcastProcessContext<U>): void;
   /** A broadcast record, on every worker: update broadcast state (the same way on every worker: it must stay identical). */
@@ -69,7 +69,7 @@ export interface BroadcastProcessFunction<T, B, U> {
 
 /** Flink's KeyedBroadcastProcessFunction. */
 export interface KeyedBroadcastProcessFunction<T, K, B, U> {
-  open?(info: { subtask: number; parallelism: number }): void;
+  open?(info: OperatorInfo): void;
   /** A main-stream record: keyed state and timers as in a keyed process function, broadcast state read-only. */
   processElement(value: T, ctx: ReadOnlyBroadcastContext<K, U>): void;
   /** A broadcast record, on every worker: update broadcast state (the same way on every worker: it must stay identical). */

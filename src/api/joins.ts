@@ -20,7 +20,7 @@ import type { Trigger } from '../time/triggers.ts';
 import type { Window, WindowAssigner } from '../time/windows.ts';
 
 /** A record of a two-input operator, tagged with its side (0 = first stream, 1 = second). */
-import type { Tagged } from '../functions/contracts.ts';
+import type { OperatorInfo, Tagged } from '../functions/contracts.ts';
 import { checkOperatorOptions, operatorOptionKeys } from './operator-options.ts';
 import type { KeySet } from '../util/known-keys.ts';
 export type { Tagged };
@@ -47,7 +47,7 @@ function keyTagged<A, B, K>(tagged: DataStream<Tagged<A, B>>, keyA: (a: A) => K,
 
 /** Flink's KeyedCoProcessFunction: one function for two inputs, sharing the key's state and timers. */
 export interface KeyedCoProcessFunction<A, B, K, U> {
-  open?(info: { subtask: number; parallelism: number }): void;
+  open?(info: OperatorInfo): void;
   processElement1(value: A, ctx: KeyedContext<K, U>): void;
   processElement2(value: B, ctx: KeyedContext<K, U>): void;
   onTimer?(timestampMs: number, ctx: OnTimerContext<K, U>): void;

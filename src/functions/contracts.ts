@@ -105,9 +105,18 @@ export interface ProcessContext<U> {
   deadLetter(value: unknown, reason: string): void;
 }
 
+/** What a function's `open` is told: where it runs (Flink's RuntimeContext). */
+export interface OperatorInfo {
+  /** This worker's subtask, 0 … parallelism − 1. */
+  subtask: number;
+  parallelism: number;
+  /** The job's key groups (Flink's max parallelism): keyed state is partitioned into them, and each worker owns a contiguous range. */
+  keyGroups: number;
+}
+
 /** Flink's ProcessFunction, on a stream that is not keyed: per-record logic without state or timers. */
 export interface ProcessFunction<T, U> {
-  open?(info: { subtask: number; parallelism: number }): void;
+  open?(info: OperatorInfo): void;
   processElement(value: T, ctx: ProcessContext<U>): void;
   close?(): void;
 }
@@ -148,7 +157,7 @@ export interface OnTimerContext<K, U> extends KeyedContext<K, U> {
 }
 
 export interface KeyedProcessFunction<T, K, U> {
-  open?(info: { subtask: number; parallelism: number }): void;
+  open?(info: OperatorInfo): void;
   processElement(value: T, ctx: KeyedContext<K, U>): void;
   /** A timer of the current key fired; timers fire in timestamp order. */
   onTimer?(timestampMs: number, ctx: OnTimerContext<K, U>): void;

@@ -3,6 +3,8 @@
 // failure and recovery from a checkpoint, with exactly-once output.
 import { describe, expect, it } from 'vitest';
 import { run } from '../../src/runtime/index.ts';
+import { shardKeyOf } from '../../src/api/all-windowed-stream.ts';
+import { keyGroupOf, workerOfKeyGroup } from '../../src/runtime/keys.ts';
 import { generatedEvent, generatorPartitionCount, type GeneratorOptions } from '../../src/connectors/generator.ts';
 import { readCommittedLines } from '../../src/connectors/index.ts';
 import { writeFileSync } from 'node:fs';
@@ -87,8 +89,24 @@ describe('windowAll and topK per window on worker threads', () => {
       expect(want['all-topk'].some((w) => new Set(w.ranking.map((e) => e.value.value)).size < w.ranking.length)).toBe(true);
       for (const name of outputs) expect(sortedByWindow(result.results[name]), name).toEqual(want[name]);
       expect(result.results.late).toEqual([]);
+      // Each worker's shard has its windows on that worker: both fire their partials.
+      for (const name of ['all-tumbling:partial', 'all-sliding-max:partial', 'all-topk:partial']) {
+        const partials = result.metrics.operators.find((o) => o.name === name);
+        expect(partials?.perWorker.map((w) => w.recordsOut > 0), name).toEqual([true, true]);
+      }
     });
   }
+
+  it('a shard\'s key is owned by its own worker, whatever the parallelism and key groups', () => {
+    for (const keyGroups of [2, 7, 128, 4096]) {
+      for (let parallelism = 1; parallelism <= Math.min(keyGroups, 16); parallelism++) {
+        for (let subtask = 0; subtask < parallelism; subtask++) {
+          const key = shardKeyOf({ subtask, parallelism, keyGroups });
+          expect(workerOfKeyGroup(keyGroupOf(key, keyGroups), keyGroups, parallelism)).toBe(subtask);
+        }
+      }
+    }
+  });
 
   it('through a failure: recovers from a checkpoint, and the exactly-once output equals brute force', async () => {
     const count = 20_000;

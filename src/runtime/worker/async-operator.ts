@@ -1,5 +1,6 @@
 import { backoffMs, type AsyncMapFunction } from '../../api/async-options.ts';
 import type { AsyncSettings, ErrorPolicy, LogicalNode } from '../../api/graph.ts';
+import type { OperatorInfo } from '../../functions/contracts.ts';
 import { userFunctionError, WeirError } from '../../errors.ts';
 import type { StateStore } from '../../state/store.ts';
 import type { DeadLetterPosition, Deliver, OperatorCounters, RecordPosition } from './chain.ts';
@@ -254,7 +255,7 @@ export class AsyncOperator {
   }
 
   /** The user function's open(), before the first record. */
-  openFunction(info: { subtask: number; parallelism: number }): void {
+  openFunction(info: OperatorInfo): void {
     this.fn.open?.(info);
   }
 

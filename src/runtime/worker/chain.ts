@@ -256,7 +256,7 @@ export function compileChain(plan: Plan, position: RecordPosition, hooks: ChainH
           reject: (err, value, at) => reject(err, node, c, value, at),
         });
         keyed.push(operator);
-        opens.push(() => operator.open({ subtask: hooks.subtask, parallelism: plan.parallelism }));
+        opens.push(() => operator.open({ subtask: hooks.subtask, parallelism: plan.parallelism, keyGroups: hooks.keyGroups }));
         closes.push(() => operator.close());
         inputOf[id] =
           preAggregatingReader(graph, keyBy) === node
@@ -317,7 +317,7 @@ export function compileChain(plan: Plan, position: RecordPosition, hooks: ChainH
         });
         if (compiled.operator !== undefined) keyed.push(compiled.operator);
         broadcastStates.push(compiled.states);
-        opens.push(() => node.fn.open?.({ subtask: hooks.subtask, parallelism: plan.parallelism }));
+        opens.push(() => node.fn.open?.({ subtask: hooks.subtask, parallelism: plan.parallelism, keyGroups: hooks.keyGroups }));
         closes.push(() => node.fn.close?.());
         inputOf[id] = compiled.deliver;
         broadcastInputOf.set(id, compiled.deliverBroadcast);
@@ -337,7 +337,7 @@ export function compileChain(plan: Plan, position: RecordPosition, hooks: ChainH
           subtask: hooks.subtask,
         });
         asyncOperators.push(operator);
-        opens.push(() => operator.openFunction({ subtask: hooks.subtask, parallelism: plan.parallelism }));
+        opens.push(() => operator.openFunction({ subtask: hooks.subtask, parallelism: plan.parallelism, keyGroups: hooks.keyGroups }));
         closes.push(() => operator.close());
         inputOf[id] = (v, ts, cr) => operator.add(v, ts, cr);
         watermarkInputsOf[id] = [(wm, idle) => operator.onWatermark(wm, idle)];
@@ -355,7 +355,7 @@ export function compileChain(plan: Plan, position: RecordPosition, hooks: ChainH
           reject: (err, value) => reject(err, node, c, value),
         });
         inputOf[id] = compiled.deliver;
-        opens.push(() => node.fn.open?.({ subtask: hooks.subtask, parallelism: plan.parallelism }));
+        opens.push(() => node.fn.open?.({ subtask: hooks.subtask, parallelism: plan.parallelism, keyGroups: hooks.keyGroups }));
         closes.push(() => node.fn.close?.());
         break;
       }

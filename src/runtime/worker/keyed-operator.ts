@@ -1,4 +1,4 @@
-import type { KeyedProcessFunction, OnTimerContext, TimeDomain } from '../../functions/contracts.ts';
+import type { KeyedProcessFunction, OnTimerContext, OperatorInfo, TimeDomain } from '../../functions/contracts.ts';
 import type { LogicalNode } from '../../api/graph.ts';
 import { timerFunctionError, userFunctionError, WeirError } from '../../errors.ts';
 import { attachHeldState, heldStateHost, type AttachesHeldState, type HeldStateHost } from '../../state/held-state.ts';
@@ -147,7 +147,7 @@ export class KeyedOperator {
     return this.state;
   }
 
-  open(info: { subtask: number; parallelism: number }): void {
+  open(info: OperatorInfo): void {
     this.fn.open?.(info);
   }
 
