@@ -84,6 +84,8 @@ class WindowOperator<T, K, W extends Window, C, R, OUT> implements KeyedProcessF
   private readonly allowedLatenessMs: number;
   private readonly triggerContext = new SlotTriggerContext();
   private readonly firing = new WindowFiring<K, W, OUT>();
+  /** The slots the current call changed (changedSlots). */
+  private readonly changed: WindowSlot[] = [];
   private keyed!: KeyedContext<K, OUT>;
   private readonly assignerContext = { currentProcessingTime: () => this.keyed.timerService.currentProcessingTime() };
   /** The 'windows' state handle, declared once per context (the keyed operator reuses one context). */
@@ -150,6 +152,7 @@ class WindowOperator<T, K, W extends Window, C, R, OUT> implements KeyedProcessF
   /** Non-merging assigners: each assigned window's slot, found by its bounds or created. Returns whether every window was late. */
   private addToWindows(assigned: W[], value: T, timestampMs: number, watermarkMs: number, state: ValueState<WindowSlot[]>): boolean {
     let slots: WindowSlot[] | undefined;
+    const added = this.changedSlots();
     for (const window of assigned) {
       if (this.isWindowLate(window, watermarkMs)) continue;
       if (slots === undefined) {
@@ -159,9 +162,10 @@ class WindowOperator<T, K, W extends Window, C, R, OUT> implements KeyedProcessF
       let slot = findSlot(slots, window);
       if (slot === undefined) slots.push((slot = { start: window.start, end: window.end, count: 0 }));
       this.addToWindow(window, value, timestampMs, slot);
+      added.push(slot);
     }
     if (slots === undefined) return true;
-    this.store(state, slots);
+    this.store(state, slots, added);
     return false;
   }
 
@@ -253,7 +257,8 @@ class WindowOperator<T, K, W extends Window, C, R, OUT> implements KeyedProcessF
     const state = this.windowsState(ctx);
     const slots = state.value();
     if (slots === undefined) return;
-    let changed = false;
+    // The slots whose trigger ran: what this call may have changed.
+    const triggered = this.changedSlots();
     // The slots that stay, made only once one goes.
     let remaining: WindowSlot[] | undefined;
     for (let i = 0; i < slots.length; i++) {
@@ -263,7 +268,7 @@ class WindowOperator<T, K, W extends Window, C, R, OUT> implements KeyedProcessF
       const at = registered === undefined ? -1 : registered.indexOf(timeMs);
       if (at >= 0) {
         registered!.splice(at, 1);
-        changed = true;
+        triggered.push(slot);
         const tctx = this.triggerContext.bind(ctx, slot);
         const result = eventTime ? this.trigger.onEventTime?.(timeMs, window, tctx) : this.trigger.onProcessingTime?.(timeMs, window, tctx);
         if (result !== undefined && isFire(result)) this.emitWindow(window, slot);
@@ -278,11 +283,11 @@ class WindowOperator<T, K, W extends Window, C, R, OUT> implements KeyedProcessF
       }
     }
     if (remaining === undefined) {
-      if (changed) this.store(state, slots);
+      if (triggered.length > 0) this.store(state, slots, triggered);
     } else if (remaining.length === 0) {
       state.clear();
     } else {
-      this.store(state, remaining);
+      this.store(state, remaining, triggered);
     }
   }
 
@@ -297,6 +302,7 @@ class WindowOperator<T, K, W extends Window, C, R, OUT> implements KeyedProcessF
     const watermarkMs = ctx.timerService.currentWatermark();
     const state = this.windowsState(ctx);
     const slots = state.value() ?? [];
+    const merged = this.changedSlots();
     for (const window of this.assigner.assignWindows(undefined as T, timestampMs, this.assignerContext)) {
       if (!(window.maxTimestamp() > watermarkMs)) throw internalError(`${this.assigner.description}: a partial aggregate for window [${window.start}, ${window.end}) arrived after watermark ${watermarkMs}`);
       let slot = findSlot(slots, window);
@@ -304,25 +310,44 @@ class WindowOperator<T, K, W extends Window, C, R, OUT> implements KeyedProcessF
       slot.contents = this.contents.mergeInto!(slot.count > 0 ? (slot.contents as C) : undefined, accumulator as C);
       // The assigner's own trigger (the only one pre-aggregation allows) does not read the element.
       this.added(window, undefined as T, timestampMs, slot, records);
+      merged.push(slot);
     }
-    this.store(state, slots);
+    this.store(state, slots, merged);
   }
 
   /**
    * Stores the key's slots, checking only what users made: a slot's own fields are numbers and
    * arrays of numbers, and a list's records were checked before they went in (checkAppended).
-   * Aggregates and trigger state are checked whole: a user's function may change them in place.
+   * Aggregates and trigger state are checked whole, a user's function may change them in place:
+   * those of the slots `changed` (the ones this call gave to user functions), every slot's when it
+   * is not given. The other slots were checked when they last changed. Checking them all at every
+   * record cost a key with many open windows (a windowAll shard, whose one key holds every window
+   * of its worker) O(open windows × accumulator) a record.
    */
-  private store(state: ValueState<WindowSlot[]>, slots: WindowSlot[]): void {
+  private store(state: ValueState<WindowSlot[]>, slots: WindowSlot[], changed?: readonly WindowSlot[]): void {
     const checked = this.checkedUpdatesOf(state);
     if (checked === undefined) return state.update(slots);
-    const appends = this.contents.appends === true;
-    for (let i = 0; i < slots.length; i++) {
-      const slot = slots[i];
-      if (slot.contents !== undefined && !appends) checked.check(slot.contents, `[${i}].contents`);
-      if (slot.triggerState !== undefined) checked.check(slot.triggerState, `[${i}].triggerState`);
+    if (changed === undefined) {
+      for (let i = 0; i < slots.length; i++) this.checkSlot(checked, slots[i], i);
+    } else {
+      for (const slot of changed) {
+        const at = slots.indexOf(slot);
+        if (at >= 0) this.checkSlot(checked, slot, at); // else dropped: a window cleaned up at this timer
+      }
     }
     checked.update(slots);
+  }
+
+  /** An empty list of the slots a call changes, one reused by every call (none runs inside another). */
+  private changedSlots(): WindowSlot[] {
+    this.changed.length = 0;
+    return this.changed;
+  }
+
+  /** What store checks of one slot, at position `at`. */
+  private checkSlot(checked: CheckedUpdates<WindowSlot[]>[typeof checkedUpdates], slot: WindowSlot, at: number): void {
+    if (slot.contents !== undefined && this.contents.appends !== true) checked.check(slot.contents, `[${at}].contents`);
+    if (slot.triggerState !== undefined) checked.check(slot.triggerState, `[${at}].triggerState`);
   }
 
   /** A record that list contents will append: checked before anything changes (store does not walk lists). */
