@@ -58,6 +58,14 @@ export interface CheckedUpdates<S> {
   };
 }
 
+/** What CheckedUpdates offers for a value of type S. */
+export type CheckedUpdater<S> = CheckedUpdates<S>[typeof checkedUpdates];
+
+/** A value state handle's checked updates; undefined for a handle without them. */
+export function checkedUpdatesOf<S>(state: ValueState<S>): CheckedUpdater<S> | undefined {
+  return (state as ValueState<S> & Partial<CheckedUpdates<S>>)[checkedUpdates];
+}
+
 /** A TTL state's stored form. */
 type TtlRecord = [value: unknown, lastAccessMs: number];
 

@@ -16,7 +16,7 @@
  */
 import { WeirError } from '../errors.ts';
 import type { AggregateFunction, KeyedContext, KeyedProcessFunction, OnTimerContext, ValueState } from '../functions/contracts.ts';
-import { checkedUpdates, type CheckedUpdates } from '../state/keyed-state.ts';
+import { checkedUpdatesOf } from '../state/keyed-state.ts';
 import type { Collector } from '../api/graph.ts';
 import { expectFolded, expectSync } from '../functions/sync.ts';
 import { EventTimeTrigger, type Trigger } from './triggers.ts';
@@ -74,7 +74,7 @@ export function finalWindowMerge<ACC, R, OUT, W extends Window>(spec: FinalMerge
    * spent 87 % of its worker in the check.
    */
   const store = (state: ValueState<Record<string, MergeSlot<ACC>>>, slots: Record<string, MergeSlot<ACC>>, added?: { value: unknown; path: string }): void => {
-    const checked = (state as ValueState<Record<string, MergeSlot<ACC>>> & Partial<CheckedUpdates<Record<string, MergeSlot<ACC>>>>)[checkedUpdates];
+    const checked = checkedUpdatesOf(state);
     if (checked === undefined) return state.update(slots);
     if (added !== undefined) checked.check(added.value, added.path);
     checked.update(slots);

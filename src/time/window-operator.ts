@@ -22,7 +22,7 @@
  */
 import { internalError, WeirError } from '../errors.ts';
 import type { KeyedContext, KeyedProcessFunction, OnTimerContext, ValueState } from '../functions/contracts.ts';
-import { checkedUpdates, type CheckedUpdates } from '../state/keyed-state.ts';
+import { checkedUpdatesOf, type CheckedUpdater } from '../state/keyed-state.ts';
 import { MergingWindowSet } from './merging-window-set.ts';
 import { isFire, isPurge, type Trigger } from './triggers.ts';
 import { SlotTriggerContext, WindowFiring } from './window-contexts.ts';
@@ -325,7 +325,7 @@ class WindowOperator<T, K, W extends Window, C, R, OUT> implements KeyedProcessF
    * of its worker) O(open windows × accumulator) a record.
    */
   private store(state: ValueState<WindowSlot[]>, slots: WindowSlot[], changed?: readonly WindowSlot[]): void {
-    const checked = this.checkedUpdatesOf(state);
+    const checked = checkedUpdatesOf(state);
     if (checked === undefined) return state.update(slots);
     if (changed === undefined) {
       for (let i = 0; i < slots.length; i++) this.checkSlot(checked, slots[i], i);
@@ -345,18 +345,14 @@ class WindowOperator<T, K, W extends Window, C, R, OUT> implements KeyedProcessF
   }
 
   /** What store checks of one slot, at position `at`. */
-  private checkSlot(checked: CheckedUpdates<WindowSlot[]>[typeof checkedUpdates], slot: WindowSlot, at: number): void {
+  private checkSlot(checked: CheckedUpdater<WindowSlot[]>, slot: WindowSlot, at: number): void {
     if (slot.contents !== undefined && this.contents.appends !== true) checked.check(slot.contents, `[${at}].contents`);
     if (slot.triggerState !== undefined) checked.check(slot.triggerState, `[${at}].triggerState`);
   }
 
   /** A record that list contents will append: checked before anything changes (store does not walk lists). */
   private checkAppended(state: ValueState<WindowSlot[]>, value: T): void {
-    if (this.contents.appends === true) this.checkedUpdatesOf(state)?.check(value, '');
-  }
-
-  private checkedUpdatesOf(state: ValueState<WindowSlot[]>): CheckedUpdates<WindowSlot[]>[typeof checkedUpdates] | undefined {
-    return (state as ValueState<WindowSlot[]> & Partial<CheckedUpdates<WindowSlot[]>>)[checkedUpdates];
+    if (this.contents.appends === true) checkedUpdatesOf(state)?.check(value, '');
   }
 
   private addToWindow(window: W, value: T, timestampMs: number, slot: WindowSlot): void {
